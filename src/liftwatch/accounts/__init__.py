@@ -1,0 +1,1 @@
+"""Users, roles and the acting principal that services use for scoping."""

@@ -1,0 +1,56 @@
+"""User accounts and roles."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from liftwatch.core.db import Base
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    REGULATOR = "regulator"  # 市场监管局
+    RESCUE_OPERATOR = "rescue_operator"  # 96333 operator
+    MAINTENANCE = "maintenance"  # 维保单位 staff: only its unit's elevators
+    USE_UNIT = "use_unit"  # 使用单位 staff: only its unit's elevators
+    INSPECTOR = "inspector"  # 检验机构
+    PUBLIC = "public"  # passenger, no login
+
+
+UNIT_SCOPED_ROLES = frozenset({Role.MAINTENANCE, Role.USE_UNIT})
+ACCOUNT_ROLES = tuple(r for r in Role if r is not Role.PUBLIC)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    full_name: Mapped[str] = mapped_column(String(120), default="")
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(32))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting. Services take an Actor and enforce scope themselves, never the templates."""
+
+    username: str
+    role: Role
+    unit_id: int | None = None
+
+    @property
+    def unit_scoped(self) -> bool:
+        return self.role in UNIT_SCOPED_ROLES
+
+
+PUBLIC_ACTOR = Actor(username="public", role=Role.PUBLIC)
+SYSTEM_ACTOR = Actor(username="system", role=Role.ADMIN)

@@ -1,0 +1,74 @@
+"""The ASGI application: API routes, web pages and the error shape every client sees."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.engine import Engine
+
+from liftwatch import __version__
+from liftwatch.accounts.api import router as accounts_router
+from liftwatch.core.clock import Clock, SystemClock
+from liftwatch.core.config import Settings, get_settings
+from liftwatch.core.db import make_engine, make_session_factory
+from liftwatch.core.errors import DomainError, Unauthorized
+from liftwatch.registry.api import router as registry_router
+
+
+def _field_name(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "form", "header", "cookie")]
+    return ".".join(parts) or str(loc[-1] if loc else "")
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None, clock: Clock | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    engine = engine or make_engine(settings.resolved_database_url)
+    app = FastAPI(
+        title="liftwatch",
+        version=__version__,
+        description="Smart-elevator (智慧电梯) and 96333 emergency-rescue platform",
+        openapi_url="/openapi.json",
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = make_session_factory(engine)
+    app.state.clock = clock or SystemClock()
+    app.state.secret_key = settings.resolved_secret_key
+
+    @app.exception_handler(DomainError)
+    async def _domain_error(request: Request, exc: DomainError) -> JSONResponse:
+        if request.url.path.startswith("/api/") or not _wants_html(request):
+            headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthorized) else None
+            body = {"detail": exc.message, "errors": [{"field": e.field, "message": e.message} for e in exc.errors]}
+            return JSONResponse(body, status_code=exc.status_code, headers=headers)
+        from liftwatch.web.pages import render_error
+
+        return render_error(request, exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"field": _field_name(tuple(e.get("loc", ()))), "message": str(e.get("msg", "")).removeprefix("Value error, ")}
+            for e in exc.errors()
+        ]
+        detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+        return JSONResponse({"detail": detail, "errors": errors}, status_code=422)
+
+    @app.get("/healthz", tags=["ops"])
+    def healthz() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    app.include_router(accounts_router)
+    app.include_router(registry_router)
+
+    from liftwatch.web import pages
+
+    pages.install(app)
+    return app
+
+
+def _wants_html(request: Request) -> bool:
+    return "text/html" in request.headers.get("accept", "")

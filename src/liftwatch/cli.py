@@ -1,0 +1,143 @@
+"""The ``liftwatch`` command line."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from liftwatch.accounts.models import SYSTEM_ACTOR, Role
+from liftwatch.core.clock import SystemClock
+from liftwatch.core.config import get_settings
+from liftwatch.core.db import make_engine, make_session_factory, session_scope
+
+app = typer.Typer(help="liftwatch: a city's smart-elevator and 96333 rescue platform", no_args_is_help=True)
+city_app = typer.Typer(help="The simulated city", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema", no_args_is_help=True)
+users_app = typer.Typer(help="User accounts", no_args_is_help=True)
+registry_app = typer.Typer(help="Elevator registry import and export", no_args_is_help=True)
+app.add_typer(city_app, name="city")
+app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
+app.add_typer(registry_app, name="registry")
+
+console = Console(stderr=True)
+
+
+def _url(database_url: str | None) -> str:
+    return database_url or get_settings().resolved_database_url
+
+
+DbOption = Annotated[str | None, typer.Option("--database-url", help="default: LIFTWATCH_DATABASE_URL")]
+
+
+@db_app.command("upgrade")
+def db_upgrade(database_url: DbOption = None, revision: str = "head") -> None:
+    """Create or migrate the schema to the newest revision."""
+    from liftwatch.core.migrate import upgrade
+
+    upgrade(_url(database_url), revision)
+    console.print(f"[green]schema at {revision}[/green]")
+
+
+@city_app.command("generate")
+def city_generate(
+    elevators: Annotated[int, typer.Option("--elevators", "-n", min=1, help="how many elevators")] = 2000,
+    seed: Annotated[int, typer.Option(help="same seed, same city")] = 1,
+    as_of: Annotated[str | None, typer.Option(help="the city's 'today' (YYYY-MM-DD); default today")] = None,
+    database_url: DbOption = None,
+) -> None:
+    """Generate a plausible city (districts, units, buildings, elevators) into the database."""
+    from liftwatch.core.migrate import upgrade
+    from liftwatch.sim.city import generate_city
+
+    url = _url(database_url)
+    upgrade(url)
+    engine = make_engine(url)
+    stats = generate_city(engine, elevators=elevators, seed=seed, as_of=date.fromisoformat(as_of) if as_of else None)
+    console.print(stats.summary())
+
+
+@users_app.command("create")
+def users_create(
+    username: Annotated[str, typer.Option()],
+    role: Annotated[Role, typer.Option()],
+    unit: Annotated[str | None, typer.Option(help="unit code, for maintenance and use_unit staff")] = None,
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)] = "",
+    full_name: str = "",
+    database_url: DbOption = None,
+) -> None:
+    """Create a user account."""
+    from liftwatch.accounts.schemas import UserCreate
+    from liftwatch.accounts.service import create_user
+
+    factory = make_session_factory(make_engine(_url(database_url)))
+    with session_scope(factory) as session:
+        data = UserCreate(username=username, password=password, role=role, unit=unit, full_name=full_name)
+        create_user(session, SYSTEM_ACTOR, data, SystemClock())
+    console.print(f"[green]created {role.value} '{username}'[/green]")
+
+
+@registry_app.command("import")
+def registry_import(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help=".csv or .xlsx")],
+    skip_invalid: Annotated[bool, typer.Option("--skip-invalid", help="import the good rows")] = False,
+    rejects: Annotated[Path | None, typer.Option(help="where bad rows go with --skip-invalid")] = None,
+    database_url: DbOption = None,
+) -> None:
+    """Import elevators (and the units they name) from an agency's CSV or Excel file."""
+    from liftwatch.registry.io import import_file
+
+    factory = make_session_factory(make_engine(_url(database_url)))
+    with session_scope(factory) as session:
+        report = import_file(
+            session, SYSTEM_ACTOR, file, SystemClock(), skip_invalid=skip_invalid, rejects_path=rejects
+        )
+    console.print(report.render())
+    if report.errors and not skip_invalid:
+        raise typer.Exit(code=1)
+
+
+@registry_app.command("export")
+def registry_export(
+    file: Annotated[Path, typer.Argument(help=".csv or .xlsx")],
+    database_url: DbOption = None,
+) -> None:
+    """Export every elevator to CSV or Excel, in the columns the import reads."""
+    from liftwatch.registry.io import export_file
+
+    factory = make_session_factory(make_engine(_url(database_url)))
+    with session_scope(factory) as session:
+        n = export_file(session, SYSTEM_ACTOR, file)
+    console.print(f"[green]exported {n} elevators to {file}[/green]")
+
+
+@app.command()
+def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Serve the API and web UI."""
+    import uvicorn
+
+    from liftwatch.app import create_app
+
+    uvicorn.run(create_app(), host=host, port=port, log_level="info")
+
+
+@app.command()
+def demo(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    elevators: Annotated[int, typer.Option(help="size of the demo city")] = 2000,
+) -> None:
+    """First run: create the database, a simulated city and demo users; then serve the UI."""
+    from liftwatch.demo import prepare, print_logins
+
+    prepare(elevators=elevators)
+    print_logins(host, port)
+    serve(host=host, port=port)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,58 @@
+"""Typed settings from the environment (prefix ``LIFTWATCH_``).
+
+The defaults run the embedded demo (SQLite under ``var/``); production differs only by environment
+variables, e.g. ``LIFTWATCH_DATABASE_URL=postgresql+psycopg://liftwatch@db/liftwatch``.
+"""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LANGUAGES = ("zh-CN", "en")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LIFTWATCH_", env_file=".env", extra="ignore")
+
+    var_dir: Path = Field(default=Path("var"), description="Where the embedded database and secrets live.")
+    database_url: str = Field(
+        default="",
+        description="SQLAlchemy URL; empty means the embedded SQLite file var/liftwatch.db.",
+    )
+    secret_key: str = Field(
+        default="",
+        description="Key that signs API tokens; empty means one generated once and kept in var/secret_key.",
+    )
+    token_minutes: int = Field(default=12 * 60, ge=1, description="Lifetime of an API token.")
+    default_language: str = Field(default="zh-CN", pattern="^(zh-CN|en)$")
+    page_size_max: int = Field(default=500, ge=1)
+    cookie_secure: bool = Field(default=False, description="Mark the session cookie Secure (behind HTTPS).")
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.var_dir / 'liftwatch.db').as_posix()}"
+
+    @property
+    def resolved_secret_key(self) -> str:
+        if self.secret_key:
+            return self.secret_key
+        path = self.var_dir / "secret_key"
+        if path.exists():
+            return path.read_text().strip()
+        self.var_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        path.write_text(key)
+        path.chmod(0o600)
+        return key
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

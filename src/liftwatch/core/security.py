@@ -1,0 +1,39 @@
+"""Password hashing (argon2) and signed API tokens (JWT, HS256)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+_hasher = PasswordHasher()
+ALGORITHM = "HS256"
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def create_token(subject: str, secret: str, now: datetime, minutes: int, **claims: Any) -> str:
+    payload = {"sub": subject, "iat": int(now.timestamp()), "exp": int((now + timedelta(minutes=minutes)).timestamp())}
+    payload.update(claims)
+    return jwt.encode(payload, secret, algorithm=ALGORITHM)
+
+
+def decode_token(token: str, secret: str) -> dict[str, Any] | None:
+    """The token's claims, or None when it is forged, malformed or expired."""
+    try:
+        claims: dict[str, Any] = jwt.decode(token, secret, algorithms=[ALGORITHM])
+    except jwt.PyJWTError:
+        return None
+    return claims

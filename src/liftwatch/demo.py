@@ -1,0 +1,80 @@
+"""The demo: an embedded SQLite city with one login per role."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from liftwatch.accounts.models import SYSTEM_ACTOR, Role, User
+from liftwatch.accounts.schemas import UserCreate
+from liftwatch.accounts.service import create_user
+from liftwatch.core.clock import SystemClock
+from liftwatch.core.config import get_settings
+from liftwatch.core.db import make_engine, make_session_factory, session_scope
+from liftwatch.core.migrate import upgrade
+from liftwatch.registry.models import Elevator, Unit, UnitType
+
+DEMO_PASSWORD = "liftwatch-demo"
+console = Console(stderr=True)
+
+
+def demo_users(maintenance_code: str | None, use_unit_code: str | None) -> list[tuple[str, Role, str | None]]:
+    users: list[tuple[str, Role, str | None]] = [
+        ("admin", Role.ADMIN, None),
+        ("regulator", Role.REGULATOR, None),
+        ("operator", Role.RESCUE_OPERATOR, None),
+        ("inspector", Role.INSPECTOR, None),
+    ]
+    if maintenance_code:
+        users.append(("maint", Role.MAINTENANCE, maintenance_code))
+    if use_unit_code:
+        users.append(("owner", Role.USE_UNIT, use_unit_code))
+    return users
+
+
+def prepare(elevators: int = 2000, seed: int = 1) -> None:
+    """Create the schema, generate the city and the demo users, once; later runs reuse them."""
+    from liftwatch.sim.city import generate_city
+
+    url = get_settings().resolved_database_url
+    upgrade(url)
+    engine = make_engine(url)
+    factory = make_session_factory(engine)
+    with session_scope(factory) as session:
+        have = session.scalar(select(func.count()).select_from(Elevator)) or 0
+    if have == 0:
+        stats = generate_city(engine, elevators=elevators, seed=seed)
+        console.print(stats.summary())
+    with session_scope(factory) as session:
+        if session.scalar(select(func.count()).select_from(User)):
+            return
+        maint = _biggest(session, UnitType.MAINTENANCE)
+        owner = _biggest(session, UnitType.USE_UNIT)
+        for username, role, unit in demo_users(maint, owner):
+            data = UserCreate(username=username, password=DEMO_PASSWORD, role=role, unit=unit)
+            create_user(session, SYSTEM_ACTOR, data, SystemClock())
+
+
+def _biggest(session: Session, unit_type: UnitType) -> str | None:
+    col = Elevator.maintenance_unit_id if unit_type is UnitType.MAINTENANCE else Elevator.use_unit_id
+    row = session.execute(
+        select(Unit.code)
+        .join(Elevator, col == Unit.id)
+        .where(Unit.unit_type == unit_type.value)
+        .group_by(Unit.code)
+        .order_by(func.count().desc(), Unit.code)
+        .limit(1)
+    ).first()
+    return row[0] if row else None
+
+
+def print_logins(host: str, port: int) -> None:
+    table = Table(title=f"liftwatch demo: http://{host}:{port}")
+    table.add_column("username")
+    table.add_column("role")
+    table.add_column("password")
+    for username, role, _ in demo_users("x", "x"):
+        table.add_row(username, role.value, DEMO_PASSWORD)
+    Console().print(table)

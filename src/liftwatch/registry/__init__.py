@@ -1,0 +1,1 @@
+"""The city's elevator registry: elevators, units and the elevator file (一梯一档)."""

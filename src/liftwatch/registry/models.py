@@ -1,0 +1,176 @@
+"""Registry tables: units (organisations), elevators, and the elevator file's append-only timeline."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    event,
+)
+from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship
+
+from liftwatch.core.db import Base
+
+
+class UnitType(StrEnum):
+    USE_UNIT = "use_unit"  # 使用单位
+    MAINTENANCE = "maintenance"  # 维保单位
+    MANUFACTURER = "manufacturer"  # 制造单位
+    INSTALLER = "installer"  # 安装单位
+    INSPECTION_BODY = "inspection_body"  # 检验机构
+    INSURER = "insurer"
+    RESCUE_STATION = "rescue_station"  # public rescue station (L2)
+
+
+class ElevatorKind(StrEnum):
+    TRACTION = "traction"  # 曳引与强制驱动电梯
+    HYDRAULIC = "hydraulic"
+    DUMBWAITER = "dumbwaiter"  # 杂物电梯
+    ESCALATOR = "escalator"
+    MOVING_WALK = "moving_walk"
+
+
+class PlaceType(StrEnum):
+    RESIDENTIAL = "residential"
+    OFFICE = "office"
+    MALL = "mall"
+    HOSPITAL = "hospital"
+    SCHOOL = "school"
+    METRO = "metro"
+    HOTEL = "hotel"
+    PUBLIC_BUILDING = "public_building"
+    OTHER = "other"
+
+
+class ElevatorStatus(StrEnum):
+    IN_USE = "in_use"
+    SUSPENDED = "suspended"  # 停用
+    SCRAPPED = "scrapped"  # 报废
+
+
+class EventKind(StrEnum):
+    """Life events on the elevator file. Later domains (faults, rescue, maintenance, inspection) add kinds."""
+
+    REGISTRATION = "registration"
+    ACCEPTANCE = "acceptance"
+    USE_UNIT_CHANGE = "use_unit_change"
+    MAINTENANCE_UNIT_CHANGE = "maintenance_unit_change"
+    MODERNISATION = "modernisation"
+    MAJOR_REPAIR = "major_repair"
+    SUSPENSION = "suspension"
+    RESTART = "restart"
+    SCRAPPING = "scrapping"
+    RECORD_UPDATE = "record_update"
+
+
+class Unit(Base):
+    """An organisation: use unit, maintenance unit, manufacturer, inspection body, insurer, rescue station."""
+
+    __tablename__ = "units"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)  # unified social credit code
+    name: Mapped[str] = mapped_column(String(200))
+    unit_type: Mapped[str] = mapped_column(String(32), index=True)
+    licence_no: Mapped[str] = mapped_column(String(64), default="")
+    contact_name: Mapped[str] = mapped_column(String(64), default="")
+    contact_phone: Mapped[str] = mapped_column(String(32), default="")
+    address: Mapped[str] = mapped_column(String(255), default="")
+    district: Mapped[str] = mapped_column(String(64), default="")
+    latitude: Mapped[float | None] = mapped_column(Float, nullable=True)
+    longitude: Mapped[float | None] = mapped_column(Float, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Elevator(Base):
+    """One elevator, escalator or moving walk, identified by its registration code (使用登记证编号)."""
+
+    __tablename__ = "elevators"
+    __table_args__ = (
+        Index("ix_elevators_district_street", "district", "street"),
+        Index("ix_elevators_commissioning_date", "commissioning_date"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    registration_code: Mapped[str] = mapped_column(String(40), unique=True)
+    equipment_code: Mapped[str] = mapped_column(String(40), default="", index=True)
+    rescue_code: Mapped[str] = mapped_column(String(16), unique=True)  # 96333应急救援识别码
+    kind: Mapped[str] = mapped_column(String(16), index=True)
+    manufacturer: Mapped[str] = mapped_column(String(200), default="")
+    model: Mapped[str] = mapped_column(String(100), default="")
+    serial_number: Mapped[str] = mapped_column(String(100), default="")
+    rated_load_kg: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    rated_speed_mps: Mapped[float | None] = mapped_column(Float, nullable=True)
+    stops: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    floors: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    installation_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    commissioning_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    design_life_years: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    design_life_cycles: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    district: Mapped[str] = mapped_column(String(64), default="")
+    street: Mapped[str] = mapped_column(String(64), default="")
+    address: Mapped[str] = mapped_column(String(255), default="")
+    building: Mapped[str] = mapped_column(String(100), default="")
+    latitude: Mapped[float | None] = mapped_column(Float, nullable=True)
+    longitude: Mapped[float | None] = mapped_column(Float, nullable=True)
+    place_type: Mapped[str] = mapped_column(String(32), index=True)
+    use_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), nullable=True, index=True)
+    maintenance_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), nullable=True, index=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    iot_terminal_id: Mapped[str] = mapped_column(String(64), default="")
+    no_property_management: Mapped[bool] = mapped_column(Boolean, default=False)
+    no_maintenance_contract: Mapped[bool] = mapped_column(Boolean, default=False)
+    no_repair_fund: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    use_unit: Mapped[Unit | None] = relationship(foreign_keys=[use_unit_id], lazy="joined")
+    maintenance_unit: Mapped[Unit | None] = relationship(foreign_keys=[maintenance_unit_id], lazy="joined")
+
+    @property
+    def three_no(self) -> bool:
+        """三无电梯: no property management, no maintenance contract and no repair fund."""
+        return self.no_property_management and self.no_maintenance_contract and self.no_repair_fund
+
+
+class ElevatorEvent(Base):
+    """One entry on the elevator file's timeline. Append-only: rows are never updated or deleted."""
+
+    __tablename__ = "elevator_events"
+    __table_args__ = (Index("ix_elevator_events_elevator_occurred", "elevator_id", "occurred_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    elevator_id: Mapped[int] = mapped_column(ForeignKey("elevators.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class AppendOnlyViolation(RuntimeError):
+    pass
+
+
+@event.listens_for(ElevatorEvent, "before_update")
+def _refuse_update(_mapper: Mapper[Any], _conn: Any, target: ElevatorEvent) -> None:
+    raise AppendOnlyViolation(f"elevator file entries are append-only (event {target.id})")
+
+
+@event.listens_for(ElevatorEvent, "before_delete")
+def _refuse_delete(_mapper: Mapper[Any], _conn: Any, target: ElevatorEvent) -> None:
+    raise AppendOnlyViolation(f"elevator file entries are append-only (event {target.id})")

@@ -1,0 +1,531 @@
+"""The registry's only writer. Every change to an elevator lands on its file's timeline, and every call
+is checked against the actor's role and unit scope here, never in templates or routes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session
+
+from liftwatch.accounts.models import Actor, Role
+from liftwatch.core.clock import Clock
+from liftwatch.core.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
+from liftwatch.registry.models import (
+    Elevator,
+    ElevatorEvent,
+    ElevatorStatus,
+    EventKind,
+    Unit,
+    UnitType,
+)
+from liftwatch.registry.schemas import (
+    ElevatorCreate,
+    ElevatorUpdate,
+    EventIn,
+    PublicElevator,
+    UnitCreate,
+    UnitRef,
+    UnitUpdate,
+)
+
+READ_ALL = frozenset({Role.ADMIN, Role.REGULATOR, Role.RESCUE_OPERATOR, Role.INSPECTOR})
+REGISTRARS = frozenset({Role.ADMIN, Role.REGULATOR})
+
+# What unit staff may change on their own elevators; codes, units, place type and three-no flags are the
+# regulator's record.
+UNIT_STAFF_ELEVATOR_FIELDS = frozenset(
+    {
+        "manufacturer",
+        "model",
+        "serial_number",
+        "rated_load_kg",
+        "rated_speed_mps",
+        "stops",
+        "floors",
+        "design_life_years",
+        "design_life_cycles",
+        "building",
+        "address",
+        "latitude",
+        "longitude",
+        "iot_terminal_id",
+    }
+)
+UNIT_STAFF_UNIT_FIELDS = frozenset({"contact_name", "contact_phone", "address", "latitude", "longitude"})
+
+# Life events each role may record by hand; the others are written by the service itself.
+RECORDABLE_EVENTS: dict[Role, frozenset[EventKind]] = {
+    Role.ADMIN: frozenset(
+        {
+            EventKind.ACCEPTANCE,
+            EventKind.MODERNISATION,
+            EventKind.MAJOR_REPAIR,
+            EventKind.SUSPENSION,
+            EventKind.RESTART,
+            EventKind.SCRAPPING,
+        }
+    ),
+    Role.REGULATOR: frozenset(
+        {
+            EventKind.ACCEPTANCE,
+            EventKind.MODERNISATION,
+            EventKind.MAJOR_REPAIR,
+            EventKind.SUSPENSION,
+            EventKind.RESTART,
+            EventKind.SCRAPPING,
+        }
+    ),
+    Role.INSPECTOR: frozenset({EventKind.ACCEPTANCE}),
+    Role.MAINTENANCE: frozenset({EventKind.MODERNISATION, EventKind.MAJOR_REPAIR}),
+    Role.USE_UNIT: frozenset({EventKind.SUSPENSION, EventKind.RESTART}),
+}
+AUTOMATIC_EVENTS = frozenset(
+    {
+        EventKind.REGISTRATION,
+        EventKind.USE_UNIT_CHANGE,
+        EventKind.MAINTENANCE_UNIT_CHANGE,
+        EventKind.RECORD_UPDATE,
+    }
+)
+STATUS_AFTER_EVENT = {
+    EventKind.SUSPENSION: ElevatorStatus.SUSPENDED,
+    EventKind.RESTART: ElevatorStatus.IN_USE,
+    EventKind.SCRAPPING: ElevatorStatus.SCRAPPED,
+}
+
+
+@dataclass(frozen=True)
+class ElevatorFilter:
+    district: str | None = None
+    street: str | None = None
+    unit: str | None = None  # code of a use or maintenance unit
+    place_type: str | None = None
+    kind: str | None = None
+    status: str | None = None
+    age_min: float | None = None
+    age_max: float | None = None
+    q: str | None = None
+    three_no: bool | None = None
+
+
+def age_years(elevator: Elevator, today: date) -> float | None:
+    start = elevator.commissioning_date or elevator.installation_date
+    if start is None:
+        return None
+    return round((today - start).days / 365.25, 1)
+
+
+def _years_before(today: date, years: float) -> date:
+    return date.fromordinal(today.toordinal() - round(years * 365.25))
+
+
+# ---------------------------------------------------------------- scope
+
+
+def _scoped(stmt: Select[Any], actor: Actor) -> Select[Any]:
+    if actor.role in READ_ALL:
+        return stmt
+    if actor.role is Role.MAINTENANCE and actor.unit_id is not None:
+        return stmt.where(Elevator.maintenance_unit_id == actor.unit_id)
+    if actor.role is Role.USE_UNIT and actor.unit_id is not None:
+        return stmt.where(Elevator.use_unit_id == actor.unit_id)
+    return stmt.where(False)
+
+
+def _require(actor: Actor, allowed: Iterable[Role], action: str) -> None:
+    if actor.role not in allowed:
+        raise Forbidden(f"role '{actor.role.value}' may not {action}")
+
+
+# ---------------------------------------------------------------- elevators
+
+
+def list_elevators(
+    session: Session, actor: Actor, flt: ElevatorFilter, clock: Clock, page: int = 1, size: int = 50
+) -> tuple[list[Elevator], int]:
+    if actor.role is Role.PUBLIC:
+        raise Forbidden("the public may look up one elevator by its code, not list them")
+    stmt = _scoped(select(Elevator), actor)
+    stmt = _apply_filter(session, stmt, flt, clock)
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    rows = session.scalars(
+        stmt.order_by(Elevator.registration_code).offset((page - 1) * size).limit(size)
+    ).unique()
+    return list(rows), int(total)
+
+
+def _apply_filter(session: Session, stmt: Select[Any], flt: ElevatorFilter, clock: Clock) -> Select[Any]:
+    if flt.district:
+        stmt = stmt.where(Elevator.district == flt.district)
+    if flt.street:
+        stmt = stmt.where(Elevator.street == flt.street)
+    if flt.place_type:
+        stmt = stmt.where(Elevator.place_type == flt.place_type)
+    if flt.kind:
+        stmt = stmt.where(Elevator.kind == flt.kind)
+    if flt.status:
+        stmt = stmt.where(Elevator.status == flt.status)
+    if flt.unit:
+        unit_id = session.scalar(select(Unit.id).where(Unit.code == flt.unit))
+        if unit_id is None:
+            return stmt.where(False)
+        stmt = stmt.where(or_(Elevator.use_unit_id == unit_id, Elevator.maintenance_unit_id == unit_id))
+    start = func.coalesce(Elevator.commissioning_date, Elevator.installation_date)
+    today = clock.today()
+    if flt.age_min is not None:
+        stmt = stmt.where(start <= _years_before(today, flt.age_min))
+    if flt.age_max is not None:
+        stmt = stmt.where(start > _years_before(today, flt.age_max))
+    if flt.three_no is not None:
+        three = (
+            Elevator.no_property_management.is_(True)
+            & Elevator.no_maintenance_contract.is_(True)
+            & Elevator.no_repair_fund.is_(True)
+        )
+        stmt = stmt.where(three if flt.three_no else ~three)
+    if flt.q:
+        like = f"%{flt.q.strip()}%"
+        stmt = stmt.where(
+            or_(
+                Elevator.registration_code.ilike(like),
+                Elevator.rescue_code == flt.q.strip(),
+                Elevator.equipment_code.ilike(like),
+                Elevator.address.ilike(like),
+                Elevator.building.ilike(like),
+            )
+        )
+    return stmt
+
+
+def get_elevator(session: Session, actor: Actor, registration_code: str) -> Elevator:
+    """The elevator, or NotFound when it does not exist or lies outside the actor's scope."""
+    if actor.role is Role.PUBLIC:
+        raise Forbidden("the public sees the public page only")
+    stmt = _scoped(select(Elevator).where(Elevator.registration_code == registration_code), actor)
+    elevator = session.scalars(stmt).unique().one_or_none()
+    if elevator is None:
+        raise NotFound(f"no elevator with registration code '{registration_code}'")
+    return elevator
+
+
+def get_public_elevator(session: Session, code: str) -> Elevator:
+    """What a passenger scanning the code in the car may see: by registration or rescue code."""
+    stmt = select(Elevator).where(or_(Elevator.registration_code == code, Elevator.rescue_code == code))
+    elevator = session.scalars(stmt).unique().first()
+    if elevator is None:
+        raise NotFound(f"no elevator with code '{code}'")
+    return elevator
+
+
+def timeline(session: Session, elevator: Elevator) -> Sequence[ElevatorEvent]:
+    return session.scalars(
+        select(ElevatorEvent)
+        .where(ElevatorEvent.elevator_id == elevator.id)
+        .order_by(ElevatorEvent.occurred_at.desc(), ElevatorEvent.id.desc())
+    ).all()
+
+
+def _unit_by_code(session: Session, code: str, field: str, expected: UnitType) -> Unit:
+    unit = session.scalar(select(Unit).where(Unit.code == code))
+    if unit is None:
+        raise InvalidInput(FieldError(field, f"unknown unit code '{code}'"))
+    if unit.unit_type != expected.value:
+        raise InvalidInput(
+            FieldError(field, f"unit '{code}' is a {unit.unit_type}, expected a {expected.value}")
+        )
+    return unit
+
+
+def _as_datetime(d: date | None, clock: Clock) -> datetime:
+    if d is None:
+        return clock.now()
+    return datetime.combine(d, time(0), tzinfo=UTC)
+
+
+def create_elevator(session: Session, actor: Actor, data: ElevatorCreate, clock: Clock) -> Elevator:
+    _require(actor, REGISTRARS, "register elevators")
+    errors: list[FieldError] = []
+    if session.scalar(select(Elevator.id).where(Elevator.registration_code == data.registration_code)):
+        errors.append(FieldError("registration_code", f"'{data.registration_code}' is already registered"))
+    if session.scalar(select(Elevator.id).where(Elevator.rescue_code == data.rescue_code)):
+        errors.append(FieldError("rescue_code", f"'{data.rescue_code}' is already used by another elevator"))
+    if errors:
+        raise Conflict("; ".join(f"{e.field}: {e.message}" for e in errors), errors)
+    now = clock.now()
+    values = data.model_dump(exclude={"use_unit", "maintenance_unit"}, exclude_none=True)
+    elevator = Elevator(**values, created_at=now, updated_at=now)
+    for flag in ("no_property_management", "no_maintenance_contract", "no_repair_fund"):
+        if getattr(elevator, flag) is None:
+            setattr(elevator, flag, False)
+    if data.use_unit:
+        elevator.use_unit = _unit_by_code(session, data.use_unit, "use_unit", UnitType.USE_UNIT)
+    if data.maintenance_unit:
+        elevator.maintenance_unit = _unit_by_code(
+            session, data.maintenance_unit, "maintenance_unit", UnitType.MAINTENANCE
+        )
+    session.add(elevator)
+    session.flush()
+    _append(
+        session,
+        elevator,
+        EventKind.REGISTRATION,
+        actor,
+        clock,
+        occurred_at=_as_datetime(data.commissioning_date or data.installation_date, clock),
+        summary=f"registered as {elevator.registration_code}",
+        details={"status": elevator.status},
+    )
+    return elevator
+
+
+def update_elevator(
+    session: Session, actor: Actor, registration_code: str, data: ElevatorUpdate, clock: Clock
+) -> Elevator:
+    elevator = get_elevator(session, actor, registration_code)
+    sent = data.model_fields_set
+    if actor.role in (Role.MAINTENANCE, Role.USE_UNIT):
+        refused = sorted(sent - UNIT_STAFF_ELEVATOR_FIELDS)
+        if refused:
+            raise Forbidden(
+                f"unit staff may not change {', '.join(refused)}",
+                [FieldError(f, "reserved to the regulator") for f in refused],
+            )
+    else:
+        _require(actor, REGISTRARS, "change elevators")
+    if elevator.status == ElevatorStatus.SCRAPPED.value:
+        raise Conflict(f"elevator '{registration_code}' is scrapped; its record is closed")
+    changes: dict[str, Any] = {}
+    for name in sorted(sent - {"use_unit", "maintenance_unit"}):
+        new = getattr(data, name)
+        old = getattr(elevator, name)
+        if new is None and name in _REQUIRED_ON_ELEVATOR:
+            raise InvalidInput(FieldError(name, "may not be empty"))
+        if new != old:
+            changes[name] = {"from": _jsonable(old), "to": _jsonable(new)}
+            setattr(elevator, name, new)
+    _check_dates(elevator)
+    for field, unit_type, kind in (
+        ("use_unit", UnitType.USE_UNIT, EventKind.USE_UNIT_CHANGE),
+        ("maintenance_unit", UnitType.MAINTENANCE, EventKind.MAINTENANCE_UNIT_CHANGE),
+    ):
+        if field not in sent:
+            continue
+        code = getattr(data, field)
+        new_unit = _unit_by_code(session, code, field, unit_type) if code else None
+        old_unit: Unit | None = getattr(elevator, field)
+        if (old_unit.id if old_unit else None) != (new_unit.id if new_unit else None):
+            setattr(elevator, field, new_unit)
+            _append(
+                session,
+                elevator,
+                kind,
+                actor,
+                clock,
+                summary=f"{_unit_label(old_unit)} -> {_unit_label(new_unit)}",
+                details={"from": old_unit.code if old_unit else None, "to": new_unit.code if new_unit else None},
+            )
+    if changes:
+        elevator.updated_at = clock.now()
+        _append(
+            session,
+            elevator,
+            EventKind.RECORD_UPDATE,
+            actor,
+            clock,
+            summary="changed " + ", ".join(changes),
+            details=changes,
+        )
+    session.flush()
+    return elevator
+
+
+_REQUIRED_ON_ELEVATOR = frozenset({"kind", "place_type", "district"})
+
+
+def _check_dates(elevator: Elevator) -> None:
+    if (
+        elevator.installation_date
+        and elevator.commissioning_date
+        and elevator.commissioning_date < elevator.installation_date
+    ):
+        raise InvalidInput(FieldError("commissioning_date", "is before installation_date"))
+
+
+def _unit_label(unit: Unit | None) -> str:
+    return f"{unit.name} ({unit.code})" if unit else "none"
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return value
+
+
+def record_event(
+    session: Session, actor: Actor, registration_code: str, data: EventIn, clock: Clock
+) -> ElevatorEvent:
+    elevator = get_elevator(session, actor, registration_code)
+    kind = data.kind
+    if kind in AUTOMATIC_EVENTS:
+        raise InvalidInput(FieldError("kind", f"'{kind.value}' is recorded automatically by the platform"))
+    if kind not in RECORDABLE_EVENTS.get(actor.role, frozenset()):
+        raise Forbidden(f"role '{actor.role.value}' may not record '{kind.value}'")
+    if elevator.status == ElevatorStatus.SCRAPPED.value:
+        raise Conflict(f"elevator '{registration_code}' is scrapped; its record is closed")
+    new_status = STATUS_AFTER_EVENT.get(kind)
+    details = dict(data.details)
+    if new_status is not None:
+        if kind is EventKind.RESTART and elevator.status != ElevatorStatus.SUSPENDED.value:
+            raise Conflict(f"elevator '{registration_code}' is not suspended")
+        if kind is EventKind.SUSPENSION and elevator.status == ElevatorStatus.SUSPENDED.value:
+            raise Conflict(f"elevator '{registration_code}' is already suspended")
+        details["status"] = {"from": elevator.status, "to": new_status.value}
+        elevator.status = new_status.value
+        elevator.updated_at = clock.now()
+    occurred = data.occurred_at or clock.now()
+    if occurred.tzinfo is None:
+        occurred = occurred.replace(tzinfo=UTC)
+    if occurred > clock.now():
+        raise InvalidInput(FieldError("occurred_at", "lies in the future"))
+    return _append(session, elevator, kind, actor, clock, occurred_at=occurred, summary=data.summary, details=details)
+
+
+def _append(
+    session: Session,
+    elevator: Elevator,
+    kind: EventKind,
+    actor: Actor,
+    clock: Clock,
+    *,
+    occurred_at: datetime | None = None,
+    summary: str = "",
+    details: dict[str, Any] | None = None,
+) -> ElevatorEvent:
+    now = clock.now()
+    ev = ElevatorEvent(
+        elevator_id=elevator.id,
+        kind=kind.value,
+        occurred_at=occurred_at or now,
+        recorded_at=now,
+        recorded_by=actor.username,
+        summary=summary,
+        details=details or {},
+    )
+    session.add(ev)
+    session.flush()
+    return ev
+
+
+# ---------------------------------------------------------------- units
+
+
+def _scoped_units(stmt: Select[Any], actor: Actor) -> Select[Any]:
+    if actor.role in READ_ALL:
+        return stmt
+    if actor.unit_scoped and actor.unit_id is not None:
+        return stmt.where(Unit.id == actor.unit_id)
+    return stmt.where(False)
+
+
+def list_units(
+    session: Session,
+    actor: Actor,
+    unit_type: str | None = None,
+    q: str | None = None,
+    page: int = 1,
+    size: int = 50,
+) -> tuple[list[Unit], int]:
+    if actor.role is Role.PUBLIC:
+        raise Forbidden("the public may not list units")
+    stmt = _scoped_units(select(Unit), actor)
+    if unit_type:
+        stmt = stmt.where(Unit.unit_type == unit_type)
+    if q:
+        like = f"%{q.strip()}%"
+        stmt = stmt.where(or_(Unit.name.ilike(like), Unit.code.ilike(like)))
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = session.scalars(stmt.order_by(Unit.name, Unit.code).offset((page - 1) * size).limit(size))
+    return list(rows), int(total)
+
+
+def elevator_counts(session: Session, units: Sequence[Unit]) -> dict[int, int]:
+    """Elevators served (maintenance) or managed (use unit) per unit, in two grouped queries."""
+    ids = [u.id for u in units]
+    if not ids:
+        return {}
+    counts: dict[int, int] = {}
+    for col in (Elevator.maintenance_unit_id, Elevator.use_unit_id):
+        for unit_id, n in session.execute(
+            select(col, func.count()).where(col.in_(ids)).group_by(col)
+        ).tuples():
+            if unit_id is not None:
+                counts[unit_id] = counts.get(unit_id, 0) + n
+    return counts
+
+
+def get_unit(session: Session, actor: Actor, code: str) -> Unit:
+    if actor.role is Role.PUBLIC:
+        raise Forbidden("the public may not read units")
+    unit = session.scalar(_scoped_units(select(Unit).where(Unit.code == code), actor))
+    if unit is None:
+        raise NotFound(f"no unit with code '{code}'")
+    return unit
+
+
+def create_unit(session: Session, actor: Actor, data: UnitCreate, clock: Clock) -> Unit:
+    _require(actor, REGISTRARS, "create units")
+    if session.scalar(select(Unit.id).where(Unit.code == data.code)):
+        raise Conflict(f"code: unit '{data.code}' already exists", [FieldError("code", "already exists")])
+    now = clock.now()
+    unit = Unit(**data.model_dump(exclude_none=True), created_at=now, updated_at=now)
+    unit.unit_type = data.unit_type.value
+    session.add(unit)
+    session.flush()
+    return unit
+
+
+def update_unit(session: Session, actor: Actor, code: str, data: UnitUpdate, clock: Clock) -> Unit:
+    unit = get_unit(session, actor, code)
+    sent = data.model_fields_set
+    if actor.unit_scoped:
+        refused = sorted(sent - UNIT_STAFF_UNIT_FIELDS)
+        if refused:
+            raise Forbidden(
+                f"unit staff may not change {', '.join(refused)}",
+                [FieldError(f, "reserved to the regulator") for f in refused],
+            )
+    else:
+        _require(actor, REGISTRARS, "change units")
+    for name in sent:
+        value = getattr(data, name)
+        if value is None and name == "name":
+            raise InvalidInput(FieldError("name", "may not be empty"))
+        setattr(unit, name, value if value is not None or name in ("latitude", "longitude") else "")
+    unit.updated_at = clock.now()
+    session.flush()
+    return unit
+
+
+
+def public_view(session: Session, code: str) -> PublicElevator:
+    elevator = get_public_elevator(session, code)
+    return PublicElevator(
+        registration_code=elevator.registration_code,
+        rescue_code=elevator.rescue_code,
+        kind=elevator.kind,
+        status=elevator.status,
+        district=elevator.district,
+        address=elevator.address,
+        building=elevator.building,
+        use_unit=_ref(elevator.use_unit),
+        maintenance_unit=_ref(elevator.maintenance_unit),
+        maintenance_phone=elevator.maintenance_unit.contact_phone if elevator.maintenance_unit else "",
+    )
+
+
+def _ref(unit: Unit | None) -> UnitRef | None:
+    return UnitRef(code=unit.code, name=unit.name) if unit else None
