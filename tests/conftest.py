@@ -21,8 +21,11 @@ from liftwatch.app import create_app
 from liftwatch.core.clock import FixedClock
 from liftwatch.core.config import Settings
 from liftwatch.core.db import make_engine, make_session_factory
+from liftwatch.core import security
 from liftwatch.core.migrate import upgrade
 from liftwatch.models import Base
+
+security.use_fast_hashing()
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 PG_ADMIN_URL = os.environ.get("LIFTWATCH_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")

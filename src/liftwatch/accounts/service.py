@@ -71,7 +71,7 @@ def list_users(session: Session, actor: Actor) -> list[UserOut]:
         raise Forbidden("only an admin may list users")
     rows = session.execute(
         select(User, Unit.code).outerjoin(Unit, Unit.id == User.unit_id).order_by(User.username)
-    ).tuples()
+    )
     return [
         UserOut(username=u.username, full_name=u.full_name, role=u.role, unit=code, active=u.active)
         for u, code in rows

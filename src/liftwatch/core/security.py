@@ -13,6 +13,12 @@ _hasher = PasswordHasher()
 ALGORITHM = "HS256"
 
 
+def use_fast_hashing() -> None:
+    """Cheap argon2 parameters for test suites, which hash hundreds of passwords; never in production."""
+    global _hasher
+    _hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
 

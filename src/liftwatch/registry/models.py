@@ -10,7 +10,6 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Date,
-    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -21,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship
 
-from liftwatch.core.db import Base
+from liftwatch.core.db import Base, UTCDateTime
 
 
 class UnitType(StrEnum):
@@ -91,8 +90,8 @@ class Unit(Base):
     district: Mapped[str] = mapped_column(String(64), default="")
     latitude: Mapped[float | None] = mapped_column(Float, nullable=True)
     longitude: Mapped[float | None] = mapped_column(Float, nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Elevator(Base):
@@ -134,8 +133,8 @@ class Elevator(Base):
     no_property_management: Mapped[bool] = mapped_column(Boolean, default=False)
     no_maintenance_contract: Mapped[bool] = mapped_column(Boolean, default=False)
     no_repair_fund: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     use_unit: Mapped[Unit | None] = relationship(foreign_keys=[use_unit_id], lazy="joined")
     maintenance_unit: Mapped[Unit | None] = relationship(foreign_keys=[maintenance_unit_id], lazy="joined")
@@ -155,8 +154,8 @@ class ElevatorEvent(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     elevator_id: Mapped[int] = mapped_column(ForeignKey("elevators.id"))
     kind: Mapped[str] = mapped_column(String(32))
-    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
     recorded_by: Mapped[str] = mapped_column(String(64))
     summary: Mapped[str] = mapped_column(Text, default="")
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -1,0 +1,155 @@
+"""Every role x every endpoint: the status code each must get. One fresh database per role and backend;
+requests run in order and are written not to disturb each other."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from liftwatch.accounts.models import Role
+from liftwatch.core.clock import FixedClock
+from tests.factories import auth, seed
+
+A, R, O, M, U, I, P = (
+    Role.ADMIN,
+    Role.REGULATOR,
+    Role.RESCUE_OPERATOR,
+    Role.MAINTENANCE,  # staff of MU-A: maintains 11SHA000001/2
+    Role.USE_UNIT,  # staff of UU-B: uses 11SHB000003/4
+    Role.INSPECTOR,
+    Role.PUBLIC,
+)
+
+
+def _expect(default: int, public: int = 401, **by_role: int) -> dict[Role, int]:
+    names = {"A": A, "R": R, "O": O, "M": M, "U": U, "I": I}
+    out = dict.fromkeys(Role, default)
+    out[P] = public
+    for key, status in by_role.items():
+        out[names[key]] = status
+    return out
+
+
+def _new_elevator(role: Role) -> dict[str, Any]:
+    n = list(Role).index(role)
+    return {
+        "registration_code": f"11SHZ90000{n}",
+        "rescue_code": f"90000{n}",
+        "kind": "traction",
+        "place_type": "office",
+        "district": "黄浦区",
+        "maintenance_unit": "MU-A",
+    }
+
+
+@dataclass
+class Case:
+    method: str
+    path: str
+    expect: dict[Role, int]
+    body: Any = None
+    form: dict[str, str] | None = None
+    body_for: Any = field(default=None)  # callable(role) -> body
+
+
+CASES: list[Case] = [
+    Case("GET", "/healthz", _expect(200, public=200)),
+    Case("GET", "/openapi.json", _expect(200, public=200)),
+    Case("GET", "/api/v1/auth/me", _expect(200)),
+    Case("GET", "/api/v1/elevators", _expect(200)),
+    Case("GET", "/api/v1/elevators/11SHA000001", _expect(200, U=404)),
+    Case("GET", "/api/v1/elevators/11SHB000004", _expect(200, M=404)),
+    Case("GET", "/api/v1/elevators/NOPE404", _expect(404)),
+    Case("POST", "/api/v1/elevators", _expect(403, A=201, R=201), body_for=_new_elevator),
+    Case("PATCH", "/api/v1/elevators/11SHA000001", _expect(403, A=200, R=200, M=200, U=404), body={"model": "GeN2"}),
+    Case("PATCH", "/api/v1/elevators/11SHB000004", _expect(403, A=200, R=200, U=200, M=404), body={"model": "3300"}),
+    Case(
+        "PATCH",
+        "/api/v1/elevators/11SHB000004",
+        _expect(403, A=200, R=200, M=404),
+        body={"maintenance_unit": "MU-A"},
+    ),
+    Case(
+        "POST",
+        "/api/v1/elevators/11SHB000003/events",
+        _expect(403, A=201, R=201, U=201, M=404),
+        body={"kind": "suspension", "summary": "停用检修"},
+    ),
+    Case(
+        "POST",
+        "/api/v1/elevators/11SHA000002/events",
+        _expect(403, A=201, R=201, M=201, U=404),
+        body={"kind": "major_repair", "summary": "更换曳引机"},
+    ),
+    Case(
+        "POST",
+        "/api/v1/elevators/11SHA000002/events",
+        _expect(403, A=201, R=201, I=201, U=404),
+        body={"kind": "acceptance"},
+    ),
+    Case("GET", "/api/v1/units", _expect(200)),
+    Case("GET", "/api/v1/units/MU-A", _expect(200, U=404)),
+    Case("GET", "/api/v1/units/UU-B", _expect(200, M=404)),
+    Case(
+        "POST",
+        "/api/v1/units",
+        _expect(403, A=201, R=201),
+        body_for=lambda role: {"code": f"NEW-{role.value}", "name": "新单位", "unit_type": "installer"},
+    ),
+    Case("PATCH", "/api/v1/units/MU-A", _expect(403, A=200, R=200, M=200, U=404), body={"contact_phone": "021-1"}),
+    Case("PATCH", "/api/v1/units/MU-A", _expect(403, A=200, R=200, U=404), body={"name": "改名"}),
+    Case("GET", "/api/v1/users", _expect(403, A=200)),
+    Case(
+        "POST",
+        "/api/v1/users",
+        _expect(403, A=201),
+        body={"username": "newbie", "password": "long-enough-pw", "role": "inspector"},
+    ),
+    Case("GET", "/api/v1/public/elevators/100001", _expect(200, public=200)),
+    Case("GET", "/api/v1/public/elevators/11SHB000003", _expect(200, public=200)),
+    Case("GET", "/api/v1/public/elevators/999999", _expect(404, public=404)),
+]
+
+
+@pytest.mark.parametrize("role", list(Role), ids=lambda r: r.value)
+def test_role_matrix(role: Role, client: TestClient, session: Session, clock: FixedClock) -> None:
+    seed(session, clock)
+    headers = auth(client, role)
+    wrong: list[str] = []
+    for case in CASES:
+        body = case.body_for(role) if case.body_for else case.body
+        r = client.request(case.method, case.path, headers=headers, json=body)
+        if r.status_code != case.expect[role]:
+            wrong.append(f"{case.method} {case.path}: expected {case.expect[role]}, got {r.status_code} {r.text[:160]}")
+    assert not wrong, f"role {role.value}:\n" + "\n".join(wrong)
+
+
+def test_every_api_route_is_in_the_matrix(client: TestClient) -> None:
+    """A new route must be added to the matrix; this fails when one is missing."""
+    from fastapi.routing import APIRoute
+
+    covered = {(c.method, _template(c.path)) for c in CASES}
+    missing = []
+    for route in client.app.routes:  # type: ignore[attr-defined]
+        if not isinstance(route, APIRoute) or not route.path.startswith("/api/"):
+            continue
+        for method in route.methods:
+            if (method, route.path) not in covered:
+                missing.append(f"{method} {route.path}")
+    assert not missing, "routes missing from the role matrix: " + ", ".join(sorted(missing))
+
+
+def _template(path: str) -> str:
+    """Map a concrete path to its route template for the coverage check."""
+    parts = path.split("/")
+    if path.startswith("/api/v1/elevators/") and len(parts) >= 5:
+        parts[4] = "{registration_code}"
+    if path.startswith("/api/v1/units/") and len(parts) >= 5:
+        parts[4] = "{code}"
+    if path.startswith("/api/v1/public/elevators/"):
+        parts[5] = "{code}"
+    return "/".join(parts)
