@@ -18,17 +18,19 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from liftwatch.app import create_app
+from liftwatch.core import security
 from liftwatch.core.clock import FixedClock
 from liftwatch.core.config import Settings
 from liftwatch.core.db import make_engine, make_session_factory
-from liftwatch.core import security
 from liftwatch.core.migrate import upgrade
 from liftwatch.models import Base
 
 security.use_fast_hashing()
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-PG_ADMIN_URL = os.environ.get("LIFTWATCH_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN_URL = os.environ.get(
+    "LIFTWATCH_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
@@ -39,7 +41,7 @@ def _pg_available() -> str | None:
             pass
         eng.dispose()
         return None
-    except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"
+    except Exception as exc:
         return f"{type(exc).__name__}: {exc}".splitlines()[0]
 
 

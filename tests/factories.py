@@ -29,10 +29,46 @@ UNITS = [
 
 # registration code, rescue code, district, place type, kind, maintenance unit, use unit, commissioned
 ELEVATORS = [
-    ("11SHA000001", "100001", "静安区", PlaceType.RESIDENTIAL, ElevatorKind.TRACTION, "MU-A", "UU-A", date(2005, 3, 1)),
-    ("11SHA000002", "100002", "静安区", PlaceType.OFFICE, ElevatorKind.TRACTION, "MU-A", "UU-A", date(2019, 6, 1)),
-    ("11SHB000003", "100003", "徐汇区", PlaceType.MALL, ElevatorKind.ESCALATOR, "MU-B", "UU-B", date(2012, 1, 15)),
-    ("11SHB000004", "100004", "徐汇区", PlaceType.RESIDENTIAL, ElevatorKind.TRACTION, "MU-B", "UU-B", date(1998, 9, 9)),
+    (
+        "11SHA000001",
+        "100001",
+        "静安区",
+        PlaceType.RESIDENTIAL,
+        ElevatorKind.TRACTION,
+        "MU-A",
+        "UU-A",
+        date(2005, 3, 1),
+    ),
+    (
+        "11SHA000002",
+        "100002",
+        "静安区",
+        PlaceType.OFFICE,
+        ElevatorKind.TRACTION,
+        "MU-A",
+        "UU-A",
+        date(2019, 6, 1),
+    ),
+    (
+        "11SHB000003",
+        "100003",
+        "徐汇区",
+        PlaceType.MALL,
+        ElevatorKind.ESCALATOR,
+        "MU-B",
+        "UU-B",
+        date(2012, 1, 15),
+    ),
+    (
+        "11SHB000004",
+        "100004",
+        "徐汇区",
+        PlaceType.RESIDENTIAL,
+        ElevatorKind.TRACTION,
+        "MU-B",
+        "UU-B",
+        date(1998, 9, 9),
+    ),
 ]
 
 USERS = {
@@ -83,7 +119,12 @@ def seed(session: Session, clock: Clock) -> Seeded:
             clock,
         )
     for role, (username, unit) in USERS.items():
-        create_user(session, SYSTEM_ACTOR, UserCreate(username=username, password=PASSWORD, role=role, unit=unit), clock)
+        create_user(
+            session,
+            SYSTEM_ACTOR,
+            UserCreate(username=username, password=PASSWORD, role=role, unit=unit),
+            clock,
+        )
     session.commit()
     return Seeded(elevators=[e[0] for e in ELEVATORS], units=[u[0] for u in UNITS])
 

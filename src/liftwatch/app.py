@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.engine import Engine
 
 from liftwatch import __version__
@@ -23,7 +23,9 @@ def _field_name(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or str(loc[-1] if loc else "")
 
 
-def create_app(settings: Settings | None = None, engine: Engine | None = None, clock: Clock | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, engine: Engine | None = None, clock: Clock | None = None
+) -> FastAPI:
     settings = settings or get_settings()
     engine = engine or make_engine(settings.resolved_database_url)
     app = FastAPI(
@@ -39,10 +41,13 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, c
     app.state.secret_key = settings.resolved_secret_key
 
     @app.exception_handler(DomainError)
-    async def _domain_error(request: Request, exc: DomainError) -> JSONResponse:
+    async def _domain_error(request: Request, exc: DomainError) -> Response:
         if request.url.path.startswith("/api/") or not _wants_html(request):
             headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthorized) else None
-            body = {"detail": exc.message, "errors": [{"field": e.field, "message": e.message} for e in exc.errors]}
+            body = {
+                "detail": exc.message,
+                "errors": [{"field": e.field, "message": e.message} for e in exc.errors],
+            }
             return JSONResponse(body, status_code=exc.status_code, headers=headers)
         from liftwatch.web.pages import render_error
 
@@ -51,7 +56,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, c
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [
-            {"field": _field_name(tuple(e.get("loc", ()))), "message": str(e.get("msg", "")).removeprefix("Value error, ")}
+            {
+                "field": _field_name(tuple(e.get("loc", ()))),
+                "message": str(e.get("msg", "")).removeprefix("Value error, "),
+            }
             for e in exc.errors()
         ]
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)

@@ -57,7 +57,9 @@ def city_generate(
     url = _url(database_url)
     upgrade(url)
     engine = make_engine(url)
-    stats = generate_city(engine, elevators=elevators, seed=seed, as_of=date.fromisoformat(as_of) if as_of else None)
+    stats = generate_city(
+        engine, elevators=elevators, seed=seed, as_of=date.fromisoformat(as_of) if as_of else None
+    )
     console.print(stats.summary())
 
 

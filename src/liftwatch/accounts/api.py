@@ -29,7 +29,12 @@ def issue_token(
     if user is None:
         raise Unauthorized("wrong username or password")
     token = create_token(
-        user.username, request.app.state.secret_key, clock.now(), settings.token_minutes, uid=user.id, role=user.role
+        user.username,
+        request.app.state.secret_key,
+        clock.now(),
+        settings.token_minutes,
+        uid=user.id,
+        role=user.role,
     )
     return Token(access_token=token)
 

@@ -34,7 +34,9 @@ def create_user(session: Session, actor: Actor, data: UserCreate, clock: Clock) 
         if unit is None:
             raise InvalidInput(FieldError("unit", f"unknown unit code '{data.unit}'"))
         if unit.unit_type != expected.value:
-            raise InvalidInput(FieldError("unit", f"unit '{data.unit}' is a {unit.unit_type}, expected {expected.value}"))
+            raise InvalidInput(
+                FieldError("unit", f"unit '{data.unit}' is a {unit.unit_type}, expected {expected.value}")
+            )
         unit_id = unit.id
     elif data.unit:
         raise InvalidInput(FieldError("unit", f"a {data.role.value} user belongs to no unit"))
@@ -80,7 +82,9 @@ def list_users(session: Session, actor: Actor) -> list[UserOut]:
 
 def user_out(session: Session, user: User) -> UserOut:
     code = session.scalar(select(Unit.code).where(Unit.id == user.unit_id)) if user.unit_id else None
-    return UserOut(username=user.username, full_name=user.full_name, role=user.role, unit=code, active=user.active)
+    return UserOut(
+        username=user.username, full_name=user.full_name, role=user.role, unit=code, active=user.active
+    )
 
 
 def me(session: Session, actor: Actor) -> UserOut:

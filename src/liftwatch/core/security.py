@@ -31,7 +31,11 @@ def verify_password(password_hash: str, password: str) -> bool:
 
 
 def create_token(subject: str, secret: str, now: datetime, minutes: int, **claims: Any) -> str:
-    payload = {"sub": subject, "iat": int(now.timestamp()), "exp": int((now + timedelta(minutes=minutes)).timestamp())}
+    payload = {
+        "sub": subject,
+        "iat": int(now.timestamp()),
+        "exp": int((now + timedelta(minutes=minutes)).timestamp()),
+    }
     payload.update(claims)
     return jwt.encode(payload, secret, algorithm=ALGORITHM)
 

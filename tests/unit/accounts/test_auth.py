@@ -22,17 +22,27 @@ def test_password_hash_is_argon2_and_verifies() -> None:
     assert not verify_password("not-a-hash", "s3cret-pass")
 
 
-def test_token_endpoint_is_oauth2_password_flow(client: TestClient, session: Session, clock: FixedClock) -> None:
+def test_token_endpoint_is_oauth2_password_flow(
+    client: TestClient, session: Session, clock: FixedClock
+) -> None:
     seed(session, clock)
     r = client.post("/api/v1/auth/token", data={"username": "regulator", "password": PASSWORD})
     assert r.status_code == 200
     body = r.json()
     assert body["token_type"] == "bearer"
     me = client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {body['access_token']}"})
-    assert me.json() == {"username": "regulator", "full_name": "", "role": "regulator", "unit": None, "active": True}
+    assert me.json() == {
+        "username": "regulator",
+        "full_name": "",
+        "role": "regulator",
+        "unit": None,
+        "active": True,
+    }
 
 
-def test_wrong_password_and_unknown_user_are_401(client: TestClient, session: Session, clock: FixedClock) -> None:
+def test_wrong_password_and_unknown_user_are_401(
+    client: TestClient, session: Session, clock: FixedClock
+) -> None:
     seed(session, clock)
     for username, password in (("regulator", "nope-nope"), ("ghost", PASSWORD)):
         r = client.post("/api/v1/auth/token", data={"username": username, "password": password})
@@ -89,10 +99,14 @@ def test_create_user_checks_unit_and_role(client: TestClient, session: Session, 
         assert r.status_code == 422, body
         assert r.json()["errors"][0]["field"] == field, r.json()
     r = client.post(
-        "/api/v1/users", headers=h, json={"username": "m2", "password": "long-password", "role": "maintenance", "unit": "MU-B"}
+        "/api/v1/users",
+        headers=h,
+        json={"username": "m2", "password": "long-password", "role": "maintenance", "unit": "MU-B"},
     )
     assert r.status_code == 201 and r.json()["unit"] == "MU-B"
-    r = client.post("/api/v1/users", headers=h, json={"username": "m2", "password": "long-password", "role": "inspector"})
+    r = client.post(
+        "/api/v1/users", headers=h, json={"username": "m2", "password": "long-password", "role": "inspector"}
+    )
     assert r.status_code == 409
     stored = session.scalar(select(User).where(User.username == "m2"))
     assert stored is not None and stored.password_hash.startswith("$argon2")
@@ -123,5 +137,9 @@ def test_api_errors_name_the_field(client: TestClient, session: Session, clock: 
     r = client.patch("/api/v1/elevators/11SHA000001", headers=h, json={"commissioning_date": "1990-01-01"})
     assert r.status_code == 422
     assert r.json()["errors"][0]["field"] == "commissioning_date"
-    r = client.post("/api/v1/elevators", headers=h, content=b"{not json", )
+    r = client.post(
+        "/api/v1/elevators",
+        headers=h,
+        content=b"{not json",
+    )
     assert r.status_code == 422

@@ -14,7 +14,7 @@ from liftwatch.accounts.models import Role
 from liftwatch.core.clock import FixedClock
 from tests.factories import auth, seed
 
-A, R, O, M, U, I, P = (
+A, R, O, M, U, I, P = (  # noqa: E741 - one letter per role keeps the matrix readable
     Role.ADMIN,
     Role.REGULATOR,
     Role.RESCUE_OPERATOR,
@@ -65,8 +65,18 @@ CASES: list[Case] = [
     Case("GET", "/api/v1/elevators/11SHB000004", _expect(200, M=404)),
     Case("GET", "/api/v1/elevators/NOPE404", _expect(404)),
     Case("POST", "/api/v1/elevators", _expect(403, A=201, R=201), body_for=_new_elevator),
-    Case("PATCH", "/api/v1/elevators/11SHA000001", _expect(403, A=200, R=200, M=200, U=404), body={"model": "GeN2"}),
-    Case("PATCH", "/api/v1/elevators/11SHB000004", _expect(403, A=200, R=200, U=200, M=404), body={"model": "3300"}),
+    Case(
+        "PATCH",
+        "/api/v1/elevators/11SHA000001",
+        _expect(403, A=200, R=200, M=200, U=404),
+        body={"model": "GeN2"},
+    ),
+    Case(
+        "PATCH",
+        "/api/v1/elevators/11SHB000004",
+        _expect(403, A=200, R=200, U=200, M=404),
+        body={"model": "3300"},
+    ),
     Case(
         "PATCH",
         "/api/v1/elevators/11SHB000004",
@@ -100,7 +110,12 @@ CASES: list[Case] = [
         _expect(403, A=201, R=201),
         body_for=lambda role: {"code": f"NEW-{role.value}", "name": "新单位", "unit_type": "installer"},
     ),
-    Case("PATCH", "/api/v1/units/MU-A", _expect(403, A=200, R=200, M=200, U=404), body={"contact_phone": "021-1"}),
+    Case(
+        "PATCH",
+        "/api/v1/units/MU-A",
+        _expect(403, A=200, R=200, M=200, U=404),
+        body={"contact_phone": "021-1"},
+    ),
     Case("PATCH", "/api/v1/units/MU-A", _expect(403, A=200, R=200, U=404), body={"name": "改名"}),
     Case("GET", "/api/v1/users", _expect(403, A=200)),
     Case(
@@ -124,7 +139,9 @@ def test_role_matrix(role: Role, client: TestClient, session: Session, clock: Fi
         body = case.body_for(role) if case.body_for else case.body
         r = client.request(case.method, case.path, headers=headers, json=body)
         if r.status_code != case.expect[role]:
-            wrong.append(f"{case.method} {case.path}: expected {case.expect[role]}, got {r.status_code} {r.text[:160]}")
+            wrong.append(
+                f"{case.method} {case.path}: expected {case.expect[role]}, got {r.status_code} {r.text[:160]}"
+            )
     assert not wrong, f"role {role.value}:\n" + "\n".join(wrong)
 
 

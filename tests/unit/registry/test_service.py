@@ -43,7 +43,11 @@ def test_create_writes_the_first_entry_of_the_file(session: Session, clock: Fixe
 def test_duplicate_codes_conflict_naming_the_field(session: Session, clock: FixedClock) -> None:
     seed(session, clock)
     data = ElevatorCreate(
-        registration_code="11SHA000001", rescue_code="100002", kind="traction", place_type="office", district="x"
+        registration_code="11SHA000001",
+        rescue_code="100002",
+        kind="traction",
+        place_type="office",
+        district="x",
     )
     with pytest.raises(Conflict) as exc:
         service.create_elevator(session, REG, data, clock)
@@ -98,7 +102,11 @@ def test_unit_staff_may_not_touch_reserved_fields(session: Session, clock: Fixed
     staff = Actor("m", Role.MAINTENANCE, unit_id=_unit_id(session, "MU-A"))
     with pytest.raises(Forbidden) as exc:
         service.update_elevator(
-            session, staff, "11SHA000001", ElevatorUpdate(model="x", use_unit="UU-B", place_type="mall"), clock
+            session,
+            staff,
+            "11SHA000001",
+            ElevatorUpdate(model="x", use_unit="UU-B", place_type="mall"),
+            clock,
         )
     assert [e.field for e in exc.value.errors] == ["place_type", "use_unit"]
     service.update_elevator(session, staff, "11SHA000001", ElevatorUpdate(iot_terminal_id="T-1"), clock)
@@ -213,7 +221,9 @@ def test_unit_scope_lists_only_own_elevators(session: Session, clock: FixedClock
     maint = Actor("m", Role.MAINTENANCE, unit_id=_unit_id(session, "MU-A"))
     owner = Actor("o", Role.USE_UNIT, unit_id=_unit_id(session, "UU-B"))
     orphan = Actor("x", Role.MAINTENANCE, unit_id=None)
-    assert [e.registration_code for e in service.list_elevators(session, maint, ElevatorFilter(), clock)[0]] == [
+    assert [
+        e.registration_code for e in service.list_elevators(session, maint, ElevatorFilter(), clock)[0]
+    ] == [
         "11SHA000001",
         "11SHA000002",
     ]
