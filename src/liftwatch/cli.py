@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 
 from liftwatch.accounts.models import SYSTEM_ACTOR, Role
 from liftwatch.core.clock import SystemClock
 from liftwatch.core.config import get_settings
 from liftwatch.core.db import make_engine, make_session_factory, session_scope
+from liftwatch.core.errors import DomainError, FieldError
 
 app = typer.Typer(help="liftwatch: a city's smart-elevator and 96333 rescue platform", no_args_is_help=True)
 city_app = typer.Typer(help="The simulated city", no_args_is_help=True)
@@ -25,6 +29,22 @@ app.add_typer(users_app, name="users")
 app.add_typer(registry_app, name="registry")
 
 console = Console(stderr=True)
+
+
+@contextmanager
+def _user_errors() -> Iterator[None]:
+    """Turn bad input into one clear line per field and exit code 1, never a traceback."""
+    try:
+        yield
+    except ValidationError as exc:
+        for err in exc.errors():
+            field = ".".join(str(p) for p in err["loc"]) or "input"
+            console.print(f"[red]{field}: {err['msg'].removeprefix('Value error, ')}[/red]")
+        raise typer.Exit(code=1) from None
+    except DomainError as exc:
+        for fe in exc.errors or [FieldError("", exc.message)]:
+            console.print(f"[red]{fe.field + ': ' if fe.field else ''}{fe.message}[/red]")
+        raise typer.Exit(code=1) from None
 
 
 def _url(database_url: str | None) -> str:
@@ -77,7 +97,7 @@ def users_create(
     from liftwatch.accounts.service import create_user
 
     factory = make_session_factory(make_engine(_url(database_url)))
-    with session_scope(factory) as session:
+    with _user_errors(), session_scope(factory) as session:
         data = UserCreate(username=username, password=password, role=role, unit=unit, full_name=full_name)
         create_user(session, SYSTEM_ACTOR, data, SystemClock())
     console.print(f"[green]created {role.value} '{username}'[/green]")
@@ -119,11 +139,16 @@ def registry_export(
 
 @app.command()
 def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
-    """Serve the API and web UI."""
+    """Serve the API and web UI (the schema must be at the newest revision)."""
     import uvicorn
 
     from liftwatch.app import create_app
+    from liftwatch.core.migrate import pending
 
+    problem = pending(get_settings().resolved_database_url)
+    if problem:
+        console.print(f"[red]{problem}[/red]")
+        raise typer.Exit(code=1)
     uvicorn.run(create_app(), host=host, port=port, log_level="info")
 
 
