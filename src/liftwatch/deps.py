@@ -55,7 +55,7 @@ def optional_actor(request: Request, session: SessionDep, settings: SettingsDep)
     token = _token_from(request)
     if token is None:
         return PUBLIC_ACTOR
-    claims = decode_token(token, request.app.state.secret_key)
+    claims = decode_token(token, request.app.state.secret_key, request.app.state.clock.now())
     if claims is None:
         raise Unauthorized("the token is invalid or has expired")
     user = session.get(User, int(claims.get("uid", 0)))

@@ -40,10 +40,19 @@ def create_token(subject: str, secret: str, now: datetime, minutes: int, **claim
     return jwt.encode(payload, secret, algorithm=ALGORITHM)
 
 
-def decode_token(token: str, secret: str) -> dict[str, Any] | None:
-    """The token's claims, or None when it is forged, malformed or expired."""
+def decode_token(token: str, secret: str, now: datetime) -> dict[str, Any] | None:
+    """The token's claims, or None when it is forged, malformed or expired at ``now`` (the injected clock,
+    so expiry is tested without waiting)."""
     try:
-        claims: dict[str, Any] = jwt.decode(token, secret, algorithms=[ALGORITHM])
+        claims: dict[str, Any] = jwt.decode(
+            token,
+            secret,
+            algorithms=[ALGORITHM],
+            options={"verify_exp": False, "verify_iat": False, "require": ["exp", "sub"]},
+        )
     except jwt.PyJWTError:
+        return None
+    exp = claims.get("exp")
+    if not isinstance(exp, int | float) or exp <= now.timestamp():
         return None
     return claims

@@ -1,16 +1,153 @@
-"""Web pages. (Filled in by the web work; this stub keeps the app importable.)"""
+"""The web shell: sign-in and sign-out, the language switch, static files, and the error pages.
+
+``install(app)`` mounts every page router; ``render_error`` is the HTML face of a domain error, used by
+the application's exception handler for browsers.
+"""
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse
+import logging
+from typing import Annotated
 
-from liftwatch.core.errors import DomainError
+from fastapi import APIRouter, FastAPI, Form, Request, Response
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from liftwatch.accounts.service import actor_for, authenticate
+from liftwatch.core.config import LANGUAGES
+from liftwatch.core.migrate import ROOT
+from liftwatch.core.security import create_token
+from liftwatch.deps import COOKIE_NAME, ClockDep, SessionDep, SettingsDep
+from liftwatch.web import registry
+from liftwatch.web.templating import (
+    DEFAULT_NEXT,
+    LANG_COOKIE,
+    STATIC_DIR,
+    LoginRequired,
+    PageRoute,
+    error_page,
+    page_actor,
+    render,
+    render_error,
+    safe_next,
+)
+
+__all__ = ["install", "render_error"]
+
+log = logging.getLogger(__name__)
+
+# htmx is installed by npm (Makefile `setup`), never copied into the repository.
+HTMX_PATH = ROOT / "node_modules" / "htmx.org" / "dist" / "htmx.min.js"
+LANG_COOKIE_SECONDS = 365 * 24 * 3600
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+
+@router.get("/")
+def home() -> RedirectResponse:
+    return RedirectResponse(DEFAULT_NEXT, status_code=303)
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, session: SessionDep, settings: SettingsDep, next: str = "") -> Response:
+    target = safe_next(next)
+    if request.cookies.get(COOKIE_NAME):
+        try:
+            page_actor(request, session, settings)
+        except LoginRequired:
+            pass
+        else:
+            return RedirectResponse(target, status_code=303)
+    return render(request, "login.html", {"next": target, "username": "", "error": None})
+
+
+@router.post("/login", response_class=HTMLResponse)
+def login_submit(
+    request: Request,
+    session: SessionDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+    username: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "",
+) -> Response:
+    """Check the password and set the same JWT the API issues, in an HttpOnly, SameSite=Lax cookie."""
+    target = safe_next(next)
+    user = authenticate(session, username.strip(), password) if username.strip() and password else None
+    if user is None:
+        context = {"next": target, "username": username.strip(), "error": "login.error"}
+        return render(request, "login.html", context, status_code=401)
+    token = create_token(
+        user.username,
+        request.app.state.secret_key,
+        clock.now(),
+        settings.token_minutes,
+        uid=user.id,
+        role=user.role,
+    )
+    log.info("web sign-in: %s (%s)", user.username, actor_for(user).role.value)
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(
+        COOKIE_NAME,
+        token,
+        max_age=settings.token_minutes * 60,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=settings.cookie_secure,
+    )
+    return response
+
+
+@router.post("/logout")
+def logout(settings: SettingsDep) -> RedirectResponse:
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(
+        COOKIE_NAME, path="/", httponly=True, samesite="lax", secure=settings.cookie_secure
+    )
+    return response
+
+
+@router.get("/lang/{lang}")
+def switch_language(lang: str, settings: SettingsDep, next: str = "") -> RedirectResponse:
+    """Remember the language in a cookie and go back to the page the switch was on."""
+    response = RedirectResponse(safe_next(next), status_code=303)
+    if lang in LANGUAGES:
+        response.set_cookie(
+            LANG_COOKIE,
+            lang,
+            max_age=LANG_COOKIE_SECONDS,
+            path="/",
+            samesite="lax",
+            secure=settings.cookie_secure,
+        )
+    return response
+
+
+@router.get("/static/vendor/htmx.min.js")
+def htmx_js() -> Response:
+    if not HTMX_PATH.is_file():
+        # Pages work without JavaScript; only the in-place refresh is lost.
+        return Response("/* htmx missing: run `make setup` */", status_code=404, media_type="text/javascript")
+    return FileResponse(
+        HTMX_PATH, media_type="text/javascript", headers={"Cache-Control": "public, max-age=3600"}
+    )
 
 
 def install(app: FastAPI) -> None:
-    pass
+    """Add the pages, static files and the HTML face of HTTP errors to ``app``."""
+    if not HTMX_PATH.is_file():
+        log.warning("htmx not found at %s; pages refresh without it (run `make setup`)", HTMX_PATH)
+    app.include_router(router)
+    app.include_router(registry.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
+    async def html_http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        if request.url.path.startswith("/api/") or "text/html" not in request.headers.get("accept", ""):
+            return await http_exception_handler(request, exc)
+        return error_page(request, exc.status_code, str(exc.detail))
 
-def render_error(request: Request, exc: DomainError) -> HTMLResponse:
-    return HTMLResponse(f"<h1>{exc.status_code}</h1><p>{exc.message}</p>", status_code=exc.status_code)
+    app.add_exception_handler(StarletteHTTPException, html_http_error)

@@ -1,0 +1,258 @@
+"""User-interface text in zh-CN and English: one catalogue, key -> {language: text}.
+
+Every label a page shows lives here, including the labels of the stored enum values (elevator kind, place
+type, status, life-event kind, unit type, role), so a test can prove that both languages are complete.
+Enum labels use the key ``<prefix>.<value>``; see :data:`ENUM_PREFIXES`.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from liftwatch.accounts.models import Role
+from liftwatch.core.config import LANGUAGES
+from liftwatch.registry.models import ElevatorKind, ElevatorStatus, EventKind, PlaceType, UnitType
+
+DEFAULT_LANGUAGE = "zh-CN"
+
+# Prefix of the catalogue key for each enum whose values are shown on pages.
+ENUM_PREFIXES: dict[str, type[StrEnum]] = {
+    "kind": ElevatorKind,
+    "place_type": PlaceType,
+    "status": ElevatorStatus,
+    "event": EventKind,
+    "unit_type": UnitType,
+    "role": Role,
+}
+
+CATALOGUE: dict[str, dict[str, str]] = {
+    # ---- application shell
+    "app.name": {"zh-CN": "智慧电梯监管平台", "en": "Smart Elevator Platform"},
+    "app.tagline": {"zh-CN": "电梯安全与96333应急救援", "en": "Elevator safety and 96333 emergency rescue"},
+    "nav.elevators": {"zh-CN": "电梯查询", "en": "Elevators"},
+    "nav.units": {"zh-CN": "单位", "en": "Units"},
+    "nav.language": {"zh-CN": "语言", "en": "Language"},
+    "nav.signed_in_as": {"zh-CN": "当前用户", "en": "Signed in as"},
+    "nav.logout": {"zh-CN": "退出", "en": "Sign out"},
+    "nav.login": {"zh-CN": "登录", "en": "Sign in"},
+    "nav.main": {"zh-CN": "主导航", "en": "Main navigation"},
+    "nav.skip": {"zh-CN": "跳到正文", "en": "Skip to content"},
+    "lang.zh-CN": {"zh-CN": "中文", "en": "中文"},
+    "lang.en": {"zh-CN": "English", "en": "English"},
+    # ---- login
+    "login.title": {"zh-CN": "登录", "en": "Sign in"},
+    "login.intro": {
+        "zh-CN": "请使用您的平台账号登录。",
+        "en": "Sign in with your platform account.",
+    },
+    "login.username": {"zh-CN": "用户名", "en": "Username"},
+    "login.password": {"zh-CN": "密码", "en": "Password"},
+    "login.submit": {"zh-CN": "登录", "en": "Sign in"},
+    "login.error": {"zh-CN": "用户名或密码错误。", "en": "Wrong username or password."},
+    "login.required": {"zh-CN": "请先登录。", "en": "Please sign in first."},
+    # ---- common
+    "common.search": {"zh-CN": "查询", "en": "Search"},
+    "common.reset": {"zh-CN": "重置", "en": "Reset"},
+    "common.any": {"zh-CN": "全部", "en": "Any"},
+    "common.yes": {"zh-CN": "是", "en": "Yes"},
+    "common.no": {"zh-CN": "否", "en": "No"},
+    "common.none": {"zh-CN": "无", "en": "None"},
+    "common.unknown": {"zh-CN": "未知", "en": "Unknown"},
+    "common.total": {"zh-CN": "共 {n} 条", "en": "{n} in total"},
+    "common.page": {"zh-CN": "第 {page} / {pages} 页", "en": "Page {page} of {pages}"},
+    "common.previous": {"zh-CN": "上一页", "en": "Previous"},
+    "common.next": {"zh-CN": "下一页", "en": "Next"},
+    "common.pagination": {"zh-CN": "分页", "en": "Pagination"},
+    "common.no_results": {"zh-CN": "没有符合条件的记录。", "en": "No matching records."},
+    "common.years": {"zh-CN": "{n} 年", "en": "{n} years"},
+    "common.back_to_search": {"zh-CN": "返回查询", "en": "Back to search"},
+    "common.loading": {"zh-CN": "加载中…", "en": "Loading…"},
+    # ---- elevator search
+    "search.title": {"zh-CN": "电梯查询", "en": "Elevator search"},
+    "search.filters": {"zh-CN": "筛选条件", "en": "Filters"},
+    "search.q": {"zh-CN": "关键字", "en": "Text"},
+    "search.q_placeholder": {
+        "zh-CN": "登记证编号、识别码、设备代码、地址",
+        "en": "Registration code, rescue code, equipment code, address",
+    },
+    "search.district": {"zh-CN": "区", "en": "District"},
+    "search.street": {"zh-CN": "街道", "en": "Street"},
+    "search.unit": {"zh-CN": "单位代码", "en": "Unit code"},
+    "search.unit_hint": {"zh-CN": "使用单位或维保单位", "en": "Use unit or maintenance unit"},
+    "search.place_type": {"zh-CN": "场所类型", "en": "Place type"},
+    "search.kind": {"zh-CN": "设备类别", "en": "Kind"},
+    "search.status": {"zh-CN": "状态", "en": "Status"},
+    "search.age": {"zh-CN": "梯龄（年）", "en": "Age (years)"},
+    "search.age_min": {"zh-CN": "梯龄下限", "en": "Minimum age"},
+    "search.age_max": {"zh-CN": "梯龄上限", "en": "Maximum age"},
+    "search.three_no": {"zh-CN": "三无电梯", "en": "Three-no elevator"},
+    "search.results": {"zh-CN": "查询结果", "en": "Results"},
+    "search.invalid_number": {"zh-CN": "请输入 0 至 200 之间的数字", "en": "Enter a number from 0 to 200"},
+    "search.invalid_choice": {"zh-CN": "无效的选项", "en": "Not a valid choice"},
+    # ---- elevator fields
+    "elevator.registration_code": {"zh-CN": "使用登记证编号", "en": "Registration code"},
+    "elevator.equipment_code": {"zh-CN": "设备代码", "en": "Equipment code"},
+    "elevator.rescue_code": {"zh-CN": "96333识别码", "en": "Rescue code"},
+    "elevator.kind": {"zh-CN": "设备类别", "en": "Kind"},
+    "elevator.manufacturer": {"zh-CN": "制造单位", "en": "Manufacturer"},
+    "elevator.model": {"zh-CN": "型号", "en": "Model"},
+    "elevator.serial_number": {"zh-CN": "出厂编号", "en": "Serial number"},
+    "elevator.iot_terminal_id": {"zh-CN": "物联网终端", "en": "IoT terminal"},
+    "elevator.rated_load_kg": {"zh-CN": "额定载重量（kg）", "en": "Rated load (kg)"},
+    "elevator.rated_speed_mps": {"zh-CN": "额定速度（m/s）", "en": "Rated speed (m/s)"},
+    "elevator.stops": {"zh-CN": "站数", "en": "Stops"},
+    "elevator.floors": {"zh-CN": "层数", "en": "Floors"},
+    "elevator.installation_date": {"zh-CN": "安装日期", "en": "Installed"},
+    "elevator.commissioning_date": {"zh-CN": "投用日期", "en": "Commissioned"},
+    "elevator.design_life_years": {"zh-CN": "设计使用年限（年）", "en": "Design life (years)"},
+    "elevator.design_life_cycles": {"zh-CN": "设计使用次数", "en": "Design life (cycles)"},
+    "elevator.age": {"zh-CN": "梯龄", "en": "Age"},
+    "elevator.district": {"zh-CN": "区", "en": "District"},
+    "elevator.street": {"zh-CN": "街道", "en": "Street"},
+    "elevator.address": {"zh-CN": "地址", "en": "Address"},
+    "elevator.building": {"zh-CN": "楼栋", "en": "Building"},
+    "elevator.place_type": {"zh-CN": "场所类型", "en": "Place type"},
+    "elevator.coordinates": {"zh-CN": "坐标", "en": "Coordinates"},
+    "elevator.use_unit": {"zh-CN": "使用单位", "en": "Use unit"},
+    "elevator.maintenance_unit": {"zh-CN": "维保单位", "en": "Maintenance unit"},
+    "elevator.status": {"zh-CN": "状态", "en": "Status"},
+    "elevator.no_property_management": {"zh-CN": "无物业管理", "en": "No property management"},
+    "elevator.no_maintenance_contract": {"zh-CN": "无维保合同", "en": "No maintenance contract"},
+    "elevator.no_repair_fund": {"zh-CN": "无维修资金", "en": "No repair fund"},
+    "elevator.three_no": {"zh-CN": "三无电梯", "en": "Three-no elevator"},
+    "elevator.location": {"zh-CN": "位置", "en": "Location"},
+    # ---- elevator file (一梯一档)
+    "file.title": {"zh-CN": "电梯档案", "en": "Elevator file"},
+    "file.identity": {"zh-CN": "身份信息", "en": "Identity"},
+    "file.technical": {"zh-CN": "技术参数", "en": "Technical data"},
+    "file.place": {"zh-CN": "安装位置", "en": "Place"},
+    "file.units": {"zh-CN": "相关单位", "en": "Units"},
+    "file.three_no": {"zh-CN": "三无情况", "en": "Three-no flags"},
+    "file.timeline": {"zh-CN": "履历（最新在前）", "en": "Timeline (newest first)"},
+    "file.timeline_empty": {"zh-CN": "暂无履历记录。", "en": "No entries yet."},
+    "file.public_page": {"zh-CN": "公众查询页", "en": "Public page"},
+    "file.contact": {"zh-CN": "联系人", "en": "Contact"},
+    "file.phone": {"zh-CN": "电话", "en": "Phone"},
+    "file.recorded_by": {"zh-CN": "记录人", "en": "Recorded by"},
+    "file.occurred_at": {"zh-CN": "发生时间", "en": "When"},
+    "file.event_kind": {"zh-CN": "事项", "en": "Event"},
+    "file.summary": {"zh-CN": "摘要", "en": "Summary"},
+    # ---- units
+    "units.title": {"zh-CN": "单位", "en": "Units"},
+    "units.q": {"zh-CN": "名称或代码", "en": "Name or code"},
+    "units.unit_type": {"zh-CN": "单位类型", "en": "Unit type"},
+    "unit.code": {"zh-CN": "统一社会信用代码", "en": "Code"},
+    "unit.name": {"zh-CN": "名称", "en": "Name"},
+    "unit.unit_type": {"zh-CN": "单位类型", "en": "Unit type"},
+    "unit.licence_no": {"zh-CN": "许可证编号", "en": "Licence number"},
+    "unit.contact_name": {"zh-CN": "联系人", "en": "Contact"},
+    "unit.contact_phone": {"zh-CN": "联系电话", "en": "Phone"},
+    "unit.address": {"zh-CN": "地址", "en": "Address"},
+    "unit.district": {"zh-CN": "区", "en": "District"},
+    "unit.elevator_count": {"zh-CN": "电梯数量", "en": "Elevators"},
+    "unit.show_elevators": {"zh-CN": "查看该单位的电梯", "en": "Show this unit's elevators"},
+    # ---- public page (scan in the car)
+    "public.title": {"zh-CN": "电梯安全信息", "en": "Elevator safety information"},
+    "public.trapped": {"zh-CN": "被困请拨打", "en": "If trapped, call"},
+    "public.trapped_hint": {
+        "zh-CN": "保持冷静，不要扒门，请报出下方识别码。",
+        "en": "Stay calm, do not force the doors, and give the rescue code below.",
+    },
+    "public.maintenance_phone": {"zh-CN": "维保单位电话", "en": "Maintenance unit phone"},
+    "public.not_in_use": {
+        "zh-CN": "本电梯当前未处于使用状态，请勿乘坐。",
+        "en": "This elevator is not in service; please do not ride it.",
+    },
+    # ---- errors
+    "error.title": {"zh-CN": "出错了", "en": "Something went wrong"},
+    "error.400": {"zh-CN": "请求无效", "en": "Bad request"},
+    "error.401": {"zh-CN": "需要登录", "en": "Sign-in required"},
+    "error.403": {"zh-CN": "无权访问", "en": "Access denied"},
+    "error.404": {"zh-CN": "未找到", "en": "Not found"},
+    "error.405": {"zh-CN": "不支持的请求方法", "en": "Method not allowed"},
+    "error.409": {"zh-CN": "状态冲突", "en": "Conflict"},
+    "error.422": {"zh-CN": "输入有误", "en": "Invalid input"},
+    "error.404_hint": {
+        "zh-CN": "该记录不存在，或不在您的权限范围内。",
+        "en": "The record does not exist or is outside your scope.",
+    },
+    "error.403_hint": {
+        "zh-CN": "您的角色无权执行此操作。",
+        "en": "Your role may not do this.",
+    },
+    "error.home": {"zh-CN": "返回首页", "en": "Back to the start page"},
+    # ---- enum values: elevator kind
+    "kind.traction": {"zh-CN": "曳引与强制驱动电梯", "en": "Traction elevator"},
+    "kind.hydraulic": {"zh-CN": "液压驱动电梯", "en": "Hydraulic elevator"},
+    "kind.dumbwaiter": {"zh-CN": "杂物电梯", "en": "Dumbwaiter"},
+    "kind.escalator": {"zh-CN": "自动扶梯", "en": "Escalator"},
+    "kind.moving_walk": {"zh-CN": "自动人行道", "en": "Moving walk"},
+    # place type
+    "place_type.residential": {"zh-CN": "住宅", "en": "Residential"},
+    "place_type.office": {"zh-CN": "办公楼", "en": "Office"},
+    "place_type.mall": {"zh-CN": "商场", "en": "Shopping mall"},
+    "place_type.hospital": {"zh-CN": "医院", "en": "Hospital"},
+    "place_type.school": {"zh-CN": "学校", "en": "School"},
+    "place_type.metro": {"zh-CN": "轨道交通", "en": "Metro"},
+    "place_type.hotel": {"zh-CN": "宾馆酒店", "en": "Hotel"},
+    "place_type.public_building": {"zh-CN": "公共建筑", "en": "Public building"},
+    "place_type.other": {"zh-CN": "其他", "en": "Other"},
+    # status
+    "status.in_use": {"zh-CN": "在用", "en": "In use"},
+    "status.suspended": {"zh-CN": "停用", "en": "Suspended"},
+    "status.scrapped": {"zh-CN": "报废", "en": "Scrapped"},
+    # life events on the elevator file
+    "event.registration": {"zh-CN": "使用登记", "en": "Registration"},
+    "event.acceptance": {"zh-CN": "验收", "en": "Acceptance"},
+    "event.use_unit_change": {"zh-CN": "使用单位变更", "en": "Use unit changed"},
+    "event.maintenance_unit_change": {"zh-CN": "维保单位变更", "en": "Maintenance unit changed"},
+    "event.modernisation": {"zh-CN": "改造", "en": "Modernisation"},
+    "event.major_repair": {"zh-CN": "重大修理", "en": "Major repair"},
+    "event.suspension": {"zh-CN": "停用", "en": "Suspension"},
+    "event.restart": {"zh-CN": "重新启用", "en": "Restart"},
+    "event.scrapping": {"zh-CN": "报废", "en": "Scrapping"},
+    "event.record_update": {"zh-CN": "档案更新", "en": "Record updated"},
+    # unit type
+    "unit_type.use_unit": {"zh-CN": "使用单位", "en": "Use unit"},
+    "unit_type.maintenance": {"zh-CN": "维保单位", "en": "Maintenance unit"},
+    "unit_type.manufacturer": {"zh-CN": "制造单位", "en": "Manufacturer"},
+    "unit_type.installer": {"zh-CN": "安装单位", "en": "Installer"},
+    "unit_type.inspection_body": {"zh-CN": "检验机构", "en": "Inspection body"},
+    "unit_type.insurer": {"zh-CN": "保险机构", "en": "Insurer"},
+    "unit_type.rescue_station": {"zh-CN": "救援站", "en": "Rescue station"},
+    # role
+    "role.admin": {"zh-CN": "系统管理员", "en": "Administrator"},
+    "role.regulator": {"zh-CN": "市场监管", "en": "Regulator"},
+    "role.rescue_operator": {"zh-CN": "96333坐席", "en": "96333 operator"},
+    "role.maintenance": {"zh-CN": "维保单位", "en": "Maintenance staff"},
+    "role.use_unit": {"zh-CN": "使用单位", "en": "Use unit staff"},
+    "role.inspector": {"zh-CN": "检验机构", "en": "Inspector"},
+    "role.public": {"zh-CN": "公众", "en": "Public"},
+}
+
+
+def normalise_language(lang: str | None, default: str = DEFAULT_LANGUAGE) -> str:
+    """A supported language code; anything else falls back to ``default``."""
+    return lang if lang in LANGUAGES else default
+
+
+def translate(key: str, lang: str, **values: object) -> str:
+    """The text of ``key`` in ``lang`` (zh-CN when missing), with ``{name}`` placeholders filled.
+
+    An unknown key returns the key itself, so a gap shows on the page instead of failing it.
+    """
+    entry = CATALOGUE.get(key)
+    if entry is None:
+        return key
+    text = entry.get(lang) or entry.get(DEFAULT_LANGUAGE) or key
+    return text.format(**values) if values else text
+
+
+def label(prefix: str, value: str | None, lang: str) -> str:
+    """The label of a stored enum value, e.g. ``label("kind", "escalator", "zh-CN")``.
+
+    An unknown value shows as itself: data from a newer version must still display."""
+    if not value:
+        return ""
+    key = f"{prefix}.{value}"
+    return translate(key, lang) if key in CATALOGUE else value

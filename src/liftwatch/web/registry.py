@@ -1,0 +1,229 @@
+"""Registry pages: elevator search, the elevator file (一梯一档), units, and the passengers' public page.
+
+All data comes from ``registry.service`` with the signed-in actor, so scope is enforced there: another
+unit's elevator is the same 404 page as a missing one.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from starlette.datastructures import QueryParams
+
+from liftwatch.deps import ClockDep, SessionDep
+from liftwatch.registry import service
+from liftwatch.registry.models import Elevator, ElevatorKind, ElevatorStatus, PlaceType, UnitType
+from liftwatch.web.templating import PageActorDep, PageRoute, render
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+PAGE_SIZE = 25
+UNITS_PAGE_SIZE = 50
+TEXT_MAX = 100
+AGE_MAX = 200.0
+
+
+SEARCH_FIELDS = (
+    "q",
+    "district",
+    "street",
+    "unit",
+    "place_type",
+    "kind",
+    "status",
+    "age_min",
+    "age_max",
+    "three_no",
+)
+SEARCH_CHOICES: dict[str, type[StrEnum]] = {
+    "place_type": PlaceType,
+    "kind": ElevatorKind,
+    "status": ElevatorStatus,
+}
+
+
+@dataclass
+class SearchForm:
+    """The elevator search form as typed: kept as text so the page can show it back, with per-field errors
+    for values the filter cannot use (those are ignored rather than failing the whole search)."""
+
+    q: str = ""
+    district: str = ""
+    street: str = ""
+    unit: str = ""
+    place_type: str = ""
+    kind: str = ""
+    status: str = ""
+    age_min: str = ""
+    age_max: str = ""
+    three_no: str = ""
+    page: int = 1
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, params: QueryParams) -> SearchForm:
+        form = cls()
+        for name in SEARCH_FIELDS:
+            setattr(form, name, params.get(name, "").strip()[:TEXT_MAX])
+        try:
+            form.page = max(1, int(params.get("page", "1")))
+        except ValueError:
+            form.page = 1
+        for name, enum in SEARCH_CHOICES.items():
+            value = getattr(form, name)
+            if value and value not in {m.value for m in enum}:
+                form.errors[name] = "search.invalid_choice"
+        if form.three_no not in ("", "yes", "no"):
+            form.errors["three_no"] = "search.invalid_choice"
+        for name in ("age_min", "age_max"):
+            if getattr(form, name) and form._age(name) is None:
+                form.errors[name] = "search.invalid_number"
+        return form
+
+    def _age(self, name: str) -> float | None:
+        text = getattr(self, name)
+        try:
+            value = float(text)
+        except ValueError:
+            return None
+        return value if 0 <= value <= AGE_MAX and math.isfinite(value) else None
+
+    def _choice(self, name: str) -> str | None:
+        return (getattr(self, name) or None) if name not in self.errors else None
+
+    def to_filter(self) -> service.ElevatorFilter:
+        return service.ElevatorFilter(
+            district=self.district or None,
+            street=self.street or None,
+            unit=self.unit or None,
+            place_type=self._choice("place_type"),
+            kind=self._choice("kind"),
+            status=self._choice("status"),
+            age_min=self._age("age_min"),
+            age_max=self._age("age_max"),
+            q=self.q or None,
+            three_no={"yes": True, "no": False}.get(self.three_no),
+        )
+
+    def query(self, page: int | None = None) -> str:
+        """The query string of this search (non-empty fields only), at ``page``."""
+        pairs: list[tuple[str, str]] = [(n, getattr(self, n)) for n in SEARCH_FIELDS if getattr(self, n)]
+        if page and page > 1:
+            pairs.append(("page", str(page)))
+        return urlencode(pairs)
+
+
+@dataclass(frozen=True)
+class Pager:
+    page: int
+    pages: int
+    total: int
+
+    @classmethod
+    def of(cls, page: int, size: int, total: int) -> Pager:
+        return cls(page=page, pages=max(1, math.ceil(total / size)), total=total)
+
+
+def _is_partial(request: Request) -> bool:
+    """An htmx request for the results only; a history restore after a cache miss wants the whole page."""
+    return (
+        request.headers.get("hx-request") == "true"
+        and request.headers.get("hx-history-restore-request") != "true"
+    )
+
+
+@router.get("/elevators", response_class=HTMLResponse)
+def elevator_search(
+    request: Request, actor: PageActorDep, session: SessionDep, clock: ClockDep
+) -> HTMLResponse:
+    form = SearchForm.parse(request.query_params)
+    items, total = service.list_elevators(
+        session, actor, form.to_filter(), clock, page=form.page, size=PAGE_SIZE
+    )
+    today = clock.today()
+    rows = [{"e": e, "age": service.age_years(e, today)} for e in items]
+    context: dict[str, Any] = {
+        "form": form,
+        "rows": rows,
+        "pager": Pager.of(form.page, PAGE_SIZE, total),
+        "kinds": [k.value for k in ElevatorKind],
+        "place_types": [p.value for p in PlaceType],
+        "statuses": [s.value for s in ElevatorStatus],
+    }
+    headers = {"Vary": "HX-Request"}
+    if _is_partial(request):
+        # Push the tidy URL of this search (no empty fields) rather than the raw form submission.
+        query = form.query(form.page)
+        headers["HX-Push-Url"] = "/elevators" + (f"?{query}" if query else "")
+        return render(request, "elevators/_results.html", context, actor=actor, headers=headers)
+    return render(request, "elevators/search.html", context, actor=actor, headers=headers)
+
+
+@router.get("/elevators/{registration_code}", response_class=HTMLResponse)
+def elevator_file(
+    request: Request, registration_code: str, actor: PageActorDep, session: SessionDep, clock: ClockDep
+) -> HTMLResponse:
+    elevator = service.get_elevator(session, actor, registration_code)
+    context = {
+        "e": elevator,
+        "age": service.age_years(elevator, clock.today()),
+        "timeline": service.timeline(session, elevator),
+        "three_no_flags": _three_no_flags(elevator),
+    }
+    return render(request, "elevators/file.html", context, actor=actor)
+
+
+def _three_no_flags(elevator: Elevator) -> list[tuple[str, bool]]:
+    return [
+        ("elevator.no_property_management", elevator.no_property_management),
+        ("elevator.no_maintenance_contract", elevator.no_maintenance_contract),
+        ("elevator.no_repair_fund", elevator.no_repair_fund),
+    ]
+
+
+@router.get("/units", response_class=HTMLResponse)
+def unit_list(request: Request, actor: PageActorDep, session: SessionDep) -> HTMLResponse:
+    params = request.query_params
+    q = params.get("q", "").strip()[:TEXT_MAX]
+    unit_type = params.get("unit_type", "").strip()
+    if unit_type not in {u.value for u in UnitType}:
+        unit_type = ""
+    try:
+        page = max(1, int(params.get("page", "1")))
+    except ValueError:
+        page = 1
+    units, total = service.list_units(
+        session, actor, unit_type or None, q or None, page=page, size=UNITS_PAGE_SIZE
+    )
+    counts = service.elevator_counts(session, units)
+    base = [(k, v) for k, v in (("q", q), ("unit_type", unit_type)) if v]
+    context = {
+        "units": [{"u": u, "count": counts.get(u.id, 0)} for u in units],
+        "q": q,
+        "unit_type": unit_type,
+        "unit_types": [u.value for u in UnitType],
+        "pager": Pager.of(page, UNITS_PAGE_SIZE, total),
+        "page_query": lambda p: urlencode([*base, *([("page", str(p))] if p > 1 else [])]),
+    }
+    return render(request, "units/list.html", context, actor=actor)
+
+
+@router.get("/units/{code}", response_class=HTMLResponse)
+def unit_page(request: Request, code: str, actor: PageActorDep, session: SessionDep) -> HTMLResponse:
+    unit = service.get_unit(session, actor, code)
+    count = service.elevator_counts(session, [unit]).get(unit.id, 0)
+    context = {"u": unit, "count": count, "search_url": "/elevators?" + urlencode({"unit": unit.code})}
+    return render(request, "units/detail.html", context, actor=actor)
+
+
+@router.get("/p/{code}", response_class=HTMLResponse)
+def public_page(request: Request, code: str, session: SessionDep) -> HTMLResponse:
+    """For passengers who scan the code in the car: no login, only what the public may know."""
+    view = service.public_view(session, code)
+    return render(request, "public.html", {"p": view})

@@ -1,0 +1,116 @@
+"""Browser-test fixtures: Debian's Chromium driven by Playwright (never `playwright install`), and a real
+uvicorn server on a free loopback port."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def chromium_path() -> str:
+    """Debian's chromium; a failure in CI, a skip elsewhere when it is missing."""
+    path = shutil.which("chromium")
+    if path is None:
+        reason = (
+            "Debian's chromium is not installed (make browser, or apt-get install chromium fonts-noto-cjk)"
+        )
+        if IN_CI:
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return path
+
+
+@pytest.fixture
+def screenshot_dir(tmp_path: Path) -> Path:
+    """Where page screenshots go: $LIFTWATCH_E2E_SCREENSHOTS to keep them, else the test's tmp dir."""
+    path = Path(os.environ.get("LIFTWATCH_E2E_SCREENSHOTS") or tmp_path / "screenshots")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+class ServerThread:
+    """uvicorn in a background thread; ``stop`` asks it to exit and waits."""
+
+    def __init__(self, app: FastAPI, port: int) -> None:
+        import uvicorn
+
+        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, name="uvicorn-e2e", daemon=True)
+        self.url = f"http://127.0.0.1:{port}"
+
+    def start(self, timeout: float = 15.0) -> None:
+        self.thread.start()
+        deadline = time.monotonic() + timeout
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"uvicorn did not start on {self.url}")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_server(tmp_path: Path) -> Iterator[str]:
+    """The whole app over a fresh SQLite database seeded with tests/factories.py, served by uvicorn."""
+    from liftwatch.accounts.models import SYSTEM_ACTOR
+    from liftwatch.app import create_app
+    from liftwatch.core.clock import SystemClock
+    from liftwatch.core.config import Settings
+    from liftwatch.core.db import make_engine, make_session_factory
+    from liftwatch.core.migrate import upgrade
+    from liftwatch.registry import service
+    from liftwatch.registry.models import EventKind
+    from liftwatch.registry.schemas import EventIn
+    from tests.factories import seed
+
+    url = f"sqlite:///{tmp_path / 'liftwatch.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    clock = SystemClock()
+    with make_session_factory(engine)() as session:
+        seed(session, clock)
+        # A second entry on one file, so the timeline has an order to check.
+        service.record_event(
+            session,
+            SYSTEM_ACTOR,
+            "11SHB000003",
+            EventIn(kind=EventKind.MAJOR_REPAIR, summary="更换梯级链"),
+            clock,
+        )
+        session.commit()
+    settings = Settings(var_dir=tmp_path / "var", secret_key="e2e-secret-" + "x" * 40)
+    server = ServerThread(create_app(settings=settings, engine=engine, clock=clock), free_port())
+    server.start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+        engine.dispose()
