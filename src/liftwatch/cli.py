@@ -114,11 +114,11 @@ def registry_import(
     from liftwatch.registry.io import import_file
 
     factory = make_session_factory(make_engine(_url(database_url)))
-    with session_scope(factory) as session:
+    with _user_errors(), session_scope(factory) as session:
         report = import_file(
             session, SYSTEM_ACTOR, file, SystemClock(), skip_invalid=skip_invalid, rejects_path=rejects
         )
-    console.print(report.render())
+    console.print(report.render(), markup=False, highlight=False, soft_wrap=True)
     if report.errors and not skip_invalid:
         raise typer.Exit(code=1)
 
@@ -132,7 +132,7 @@ def registry_export(
     from liftwatch.registry.io import export_file
 
     factory = make_session_factory(make_engine(_url(database_url)))
-    with session_scope(factory) as session:
+    with _user_errors(), session_scope(factory) as session:
         n = export_file(session, SYSTEM_ACTOR, file)
     console.print(f"[green]exported {n} elevators to {file}[/green]")
 

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, File, Query, UploadFile
+from fastapi.responses import JSONResponse, Response
 
 from liftwatch.core.clock import Clock
+from liftwatch.core.errors import FieldError, InvalidInput
 from liftwatch.deps import ActorDep, ClockDep, SessionDep, SettingsDep
+from liftwatch.registry import io as registry_io
 from liftwatch.registry import service
 from liftwatch.registry.models import Elevator, ElevatorKind, ElevatorStatus, PlaceType, Unit, UnitType
 from liftwatch.registry.schemas import (
@@ -71,14 +77,18 @@ def list_elevators(
 
 
 @router.post("/elevators", response_model=ElevatorOut, status_code=201)
-def create_elevator(data: ElevatorCreate, actor: ActorDep, session: SessionDep, clock: ClockDep) -> ElevatorOut:
+def create_elevator(
+    data: ElevatorCreate, actor: ActorDep, session: SessionDep, clock: ClockDep
+) -> ElevatorOut:
     elevator = service.create_elevator(session, actor, data, clock)
     session.commit()
     return elevator_out(elevator, clock)
 
 
 @router.get("/elevators/{registration_code}", response_model=ElevatorFile)
-def get_elevator_file(registration_code: str, actor: ActorDep, session: SessionDep, clock: ClockDep) -> ElevatorFile:
+def get_elevator_file(
+    registration_code: str, actor: ActorDep, session: SessionDep, clock: ClockDep
+) -> ElevatorFile:
     elevator = service.get_elevator(session, actor, registration_code)
     events = [EventOut.model_validate(e) for e in service.timeline(session, elevator)]
     return ElevatorFile(**elevator_out(elevator, clock).model_dump(), timeline=events)
@@ -123,7 +133,9 @@ def list_units(
         session, actor, unit_type.value if unit_type else None, q, page=page, size=size
     )
     counts = service.elevator_counts(session, units)
-    return UnitPage(items=[_unit_out(u, counts.get(u.id, 0)) for u in units], total=total, page=page, size=size)
+    return UnitPage(
+        items=[_unit_out(u, counts.get(u.id, 0)) for u in units], total=total, page=page, size=size
+    )
 
 
 def _unit_out(unit: Unit, count: int | None = None) -> UnitOut:
@@ -146,7 +158,75 @@ def get_unit(code: str, actor: ActorDep, session: SessionDep) -> UnitOut:
 
 
 @router.patch("/units/{code}", response_model=UnitOut)
-def update_unit(code: str, data: UnitUpdate, actor: ActorDep, session: SessionDep, clock: ClockDep) -> UnitOut:
+def update_unit(
+    code: str, data: UnitUpdate, actor: ActorDep, session: SessionDep, clock: ClockDep
+) -> UnitOut:
     unit = service.update_unit(session, actor, code, data, clock)
     session.commit()
     return _unit_out(unit, service.elevator_counts(session, [unit]).get(unit.id, 0))
+
+
+# ---------------------------------------------------------------- import and export (registry/io.py)
+
+_EXPORT_MEDIA = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv; charset=utf-8",
+}
+
+
+@router.post("/registry/import", responses={422: {"description": "rejected: nothing imported"}})
+def import_registry(
+    file: Annotated[UploadFile, File(description="an agency's .csv or .xlsx file")],
+    actor: ActorDep,
+    session: SessionDep,
+    clock: ClockDep,
+    skip_invalid: Annotated[bool, Query(description="import the good rows, return the bad ones")] = False,
+) -> JSONResponse:
+    """Import elevators (and a workbook's "units" sheet). 200 when rows were imported, 422 with every
+    error when nothing was (by default any bad row rejects the whole file)."""
+    service.require_registrar(actor, "import the registry")
+    name = Path(file.filename or "upload").name
+    if Path(name).suffix.lower() not in (".csv", ".xlsx"):
+        raise InvalidInput(FieldError("file", f"'{name}': expected a .csv or .xlsx file"))
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / name
+        with path.open("wb") as fh:
+            shutil.copyfileobj(file.file, fh)
+        report = registry_io.import_file(
+            session, actor, path, clock, skip_invalid=skip_invalid, write_rejects=False
+        )
+    written = report.imported > 0 or report.units_imported > 0
+    if written:
+        session.commit()
+    body: dict[str, Any] = {
+        "rows": report.rows,
+        "imported": report.imported,
+        "unit_rows": report.unit_rows,
+        "units_imported": report.units_imported,
+        "errors": [e.as_dict() for e in report.errors],
+        "warnings": [w.as_dict() for w in report.warnings],
+    }
+    if skip_invalid:
+        body["rejected"] = [r.as_dict() for r in report.rejected]
+    status = 422 if report.errors and not written else 200
+    return JSONResponse(body, status_code=status)
+
+
+@router.get("/registry/export", response_class=Response)
+def export_registry(
+    actor: ActorDep,
+    session: SessionDep,
+    clock: ClockDep,
+    file_format: Annotated[Literal["xlsx", "csv"], Query(alias="format")] = "xlsx",
+) -> Response:
+    """Download the elevators in the caller's scope, in the columns the import reads. The .xlsx file has
+    a second sheet "units"; the CSV holds the elevators only."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"liftwatch-registry-{clock.today().isoformat()}.{file_format}"
+        registry_io.export_file(session, actor, path)
+        content = path.read_bytes()
+    return Response(
+        content,
+        media_type=_EXPORT_MEDIA[file_format],
+        headers={"Content-Disposition": f'attachment; filename="{path.name}"'},
+    )

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from liftwatch.accounts.models import Actor, Role
@@ -133,7 +133,7 @@ def _scoped(stmt: Select[Any], actor: Actor) -> Select[Any]:
         return stmt.where(Elevator.maintenance_unit_id == actor.unit_id)
     if actor.role is Role.USE_UNIT and actor.unit_id is not None:
         return stmt.where(Elevator.use_unit_id == actor.unit_id)
-    return stmt.where(False)
+    return stmt.where(false())
 
 
 def _require(actor: Actor, allowed: Iterable[Role], action: str) -> None:
@@ -172,7 +172,7 @@ def _apply_filter(session: Session, stmt: Select[Any], flt: ElevatorFilter, cloc
     if flt.unit:
         unit_id = session.scalar(select(Unit.id).where(Unit.code == flt.unit))
         if unit_id is None:
-            return stmt.where(False)
+            return stmt.where(false())
         stmt = stmt.where(or_(Elevator.use_unit_id == unit_id, Elevator.maintenance_unit_id == unit_id))
     start = func.coalesce(Elevator.commissioning_date, Elevator.installation_date)
     today = clock.today()
@@ -206,7 +206,7 @@ def get_elevator(session: Session, actor: Actor, registration_code: str) -> Elev
     if actor.role is Role.PUBLIC:
         raise Forbidden("the public sees the public page only")
     stmt = _scoped(select(Elevator).where(Elevator.registration_code == registration_code), actor)
-    elevator = session.scalars(stmt).unique().one_or_none()
+    elevator: Elevator | None = session.scalars(stmt).unique().one_or_none()
     if elevator is None:
         raise NotFound(f"no elevator with registration code '{registration_code}'")
     return elevator
@@ -326,7 +326,10 @@ def update_elevator(
                 actor,
                 clock,
                 summary=f"{_unit_label(old_unit)} -> {_unit_label(new_unit)}",
-                details={"from": old_unit.code if old_unit else None, "to": new_unit.code if new_unit else None},
+                details={
+                    "from": old_unit.code if old_unit else None,
+                    "to": new_unit.code if new_unit else None,
+                },
             )
     if changes:
         elevator.updated_at = clock.now()
@@ -391,7 +394,9 @@ def record_event(
         occurred = occurred.replace(tzinfo=UTC)
     if occurred > clock.now():
         raise InvalidInput(FieldError("occurred_at", "lies in the future"))
-    return _append(session, elevator, kind, actor, clock, occurred_at=occurred, summary=data.summary, details=details)
+    return _append(
+        session, elevator, kind, actor, clock, occurred_at=occurred, summary=data.summary, details=details
+    )
 
 
 def _append(
@@ -428,7 +433,7 @@ def _scoped_units(stmt: Select[Any], actor: Actor) -> Select[Any]:
         return stmt
     if actor.unit_scoped and actor.unit_id is not None:
         return stmt.where(Unit.id == actor.unit_id)
-    return stmt.where(False)
+    return stmt.where(false())
 
 
 def list_units(
@@ -459,9 +464,7 @@ def elevator_counts(session: Session, units: Sequence[Unit]) -> dict[int, int]:
         return {}
     counts: dict[int, int] = {}
     for col in (Elevator.maintenance_unit_id, Elevator.use_unit_id):
-        for unit_id, n in session.execute(
-            select(col, func.count()).where(col.in_(ids)).group_by(col)
-        ).tuples():
+        for unit_id, n in session.execute(select(col, func.count()).where(col.in_(ids)).group_by(col)):
             if unit_id is not None:
                 counts[unit_id] = counts.get(unit_id, 0) + n
     return counts
@@ -470,7 +473,7 @@ def elevator_counts(session: Session, units: Sequence[Unit]) -> dict[int, int]:
 def get_unit(session: Session, actor: Actor, code: str) -> Unit:
     if actor.role is Role.PUBLIC:
         raise Forbidden("the public may not read units")
-    unit = session.scalar(_scoped_units(select(Unit).where(Unit.code == code), actor))
+    unit: Unit | None = session.scalar(_scoped_units(select(Unit).where(Unit.code == code), actor))
     if unit is None:
         raise NotFound(f"no unit with code '{code}'")
     return unit
@@ -510,7 +513,6 @@ def update_unit(session: Session, actor: Actor, code: str, data: UnitUpdate, clo
     return unit
 
 
-
 def public_view(session: Session, code: str) -> PublicElevator:
     elevator = get_public_elevator(session, code)
     return PublicElevator(
@@ -529,3 +531,186 @@ def public_view(session: Session, code: str) -> PublicElevator:
 
 def _ref(unit: Unit | None) -> UnitRef | None:
     return UnitRef(code=unit.code, name=unit.name) if unit else None
+
+
+# ---------------------------------------------------------------- bulk import and export (registry/io.py)
+# Kept in one block: the import validates and reports row by row; these functions re-check the invariants
+# (role, duplicate codes, unit types) and write with Core bulk inserts, a few statements per 5,000 rows.
+
+BULK_CHUNK = 5000
+
+
+def require_registrar(actor: Actor, action: str) -> None:
+    """Only admin and regulator may register elevators and units, one by one or in bulk."""
+    _require(actor, REGISTRARS, action)
+
+
+def _not_null_defaults(table: Any) -> dict[str, Any]:
+    """What the model's default gives a NOT NULL column left empty: False for flags, "" for text."""
+    from sqlalchemy import Boolean
+
+    return {c.name: (False if isinstance(c.type, Boolean) else "") for c in table.c if not c.nullable}
+
+
+def _row_values(defaults: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    """Every column of the table present (executemany needs the same keys), enums as plain strings."""
+    from enum import Enum
+
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if value is None:
+            value = defaults.get(key)
+        elif isinstance(value, Enum):
+            value = value.value  # StrEnum -> its value, whatever the driver makes of enums
+        out[key] = value
+    return out
+
+
+def create_units_bulk(session: Session, actor: Actor, rows: Sequence[UnitCreate], clock: Clock) -> int:
+    """Create many units in one statement per chunk; Conflict when a code exists or repeats."""
+    from sqlalchemy import insert
+
+    _require(actor, REGISTRARS, "create units")
+    if not rows:
+        return 0
+    existing = set(session.scalars(select(Unit.code)))
+    seen: set[str] = set()
+    errors: list[FieldError] = []
+    for r in rows:
+        if r.code in existing or r.code in seen:
+            errors.append(FieldError("code", f"unit '{r.code}' already exists"))
+        seen.add(r.code)
+    if errors:
+        raise Conflict("; ".join(e.message for e in errors[:20]), errors)
+    now = clock.now()
+    table = Unit.metadata.tables[Unit.__tablename__]
+    defaults = _not_null_defaults(table)
+    values = [_row_values(defaults, {**r.model_dump(), "created_at": now, "updated_at": now}) for r in rows]
+    session.flush()
+    for start in range(0, len(values), BULK_CHUNK):
+        session.execute(insert(table), values[start : start + BULK_CHUNK])
+    return len(values)
+
+
+def create_elevators_bulk(
+    session: Session, actor: Actor, rows: Sequence[ElevatorCreate], clock: Clock, *, source: str = "import"
+) -> int:
+    """Register many elevators at once, each with its file's first entry (a ``registration`` event), as
+    ``create_elevator`` does one by one. All checks run before the first write; the caller commits."""
+    from sqlalchemy import insert
+
+    _require(actor, REGISTRARS, "register elevators")
+    if not rows:
+        return 0
+    units = {
+        code: (uid, utype) for uid, code, utype in session.execute(select(Unit.id, Unit.code, Unit.unit_type))
+    }
+    existing_reg = set(session.scalars(select(Elevator.registration_code)))
+    existing_rescue = set(session.scalars(select(Elevator.rescue_code)))
+    errors: list[FieldError] = []
+    seen_reg: set[str] = set()
+    seen_rescue: set[str] = set()
+    for r in rows:
+        if r.registration_code in existing_reg or r.registration_code in seen_reg:
+            errors.append(FieldError("registration_code", f"'{r.registration_code}' is already registered"))
+        if r.rescue_code in existing_rescue or r.rescue_code in seen_rescue:
+            errors.append(FieldError("rescue_code", f"'{r.rescue_code}' is already used by another elevator"))
+        seen_reg.add(r.registration_code)
+        seen_rescue.add(r.rescue_code)
+        for field, expected in (("use_unit", UnitType.USE_UNIT), ("maintenance_unit", UnitType.MAINTENANCE)):
+            code = getattr(r, field)
+            if code and code not in units:
+                errors.append(FieldError(field, f"unknown unit code '{code}'"))
+            elif code and units[code][1] != expected.value:
+                errors.append(
+                    FieldError(field, f"unit '{code}' is a {units[code][1]}, expected a {expected.value}")
+                )
+    if errors:
+        raise Conflict("; ".join(f"{e.field}: {e.message}" for e in errors[:20]), errors)
+
+    now = clock.now()
+    table = Elevator.metadata.tables[Elevator.__tablename__]
+    events = ElevatorEvent.metadata.tables[ElevatorEvent.__tablename__]
+    defaults = _not_null_defaults(table)
+    session.flush()
+    for start in range(0, len(rows), BULK_CHUNK):
+        chunk = rows[start : start + BULK_CHUNK]
+        values = []
+        for r in chunk:
+            data = r.model_dump(exclude={"use_unit", "maintenance_unit"})
+            data["use_unit_id"] = units[r.use_unit][0] if r.use_unit else None
+            data["maintenance_unit_id"] = units[r.maintenance_unit][0] if r.maintenance_unit else None
+            values.append(_row_values(defaults, {**data, "created_at": now, "updated_at": now}))
+        # RETURNING without sort_by_parameter_order keeps SQLite's inserts batched; rows map back by code.
+        returned = session.execute(insert(table).returning(table.c.id, table.c.registration_code), values)
+        ids = {code: elevator_id for elevator_id, code in returned}
+        session.execute(
+            insert(events),
+            [
+                {
+                    "elevator_id": ids[r.registration_code],
+                    "kind": EventKind.REGISTRATION.value,
+                    "occurred_at": _as_datetime(r.commissioning_date or r.installation_date, clock),
+                    "recorded_at": now,
+                    "recorded_by": actor.username,
+                    "summary": f"registered as {r.registration_code} by import from {source}",
+                    "details": {"status": r.status.value, "source": source},
+                }
+                for r in chunk
+            ],
+        )
+    return len(rows)
+
+
+_EXPORT_SKIP = frozenset({"id", "use_unit_id", "maintenance_unit_id", "created_at", "updated_at"})
+EXPORT_UNIT_FIELDS = (
+    "code",
+    "name",
+    "unit_type",
+    "licence_no",
+    "contact_name",
+    "contact_phone",
+    "address",
+    "district",
+    "latitude",
+    "longitude",
+)
+
+
+def export_elevator_rows(session: Session, actor: Actor) -> list[dict[str, Any]]:
+    """Every elevator in the actor's scope as a dict of ElevatorCreate fields, units as their codes."""
+    from sqlalchemy.orm import aliased
+
+    if actor.role is Role.PUBLIC:
+        raise Forbidden("the public may look up one elevator by its code, not export them")
+    use_unit = aliased(Unit)
+    maint_unit = aliased(Unit)
+    columns = [c for c in Elevator.metadata.tables[Elevator.__tablename__].c if c.name not in _EXPORT_SKIP]
+    stmt = (
+        select(*columns, use_unit.code.label("use_unit"), maint_unit.code.label("maintenance_unit"))
+        .select_from(Elevator)
+        .outerjoin(use_unit, Elevator.use_unit_id == use_unit.id)
+        .outerjoin(maint_unit, Elevator.maintenance_unit_id == maint_unit.id)
+        .order_by(Elevator.registration_code)
+    )
+    return [dict(row) for row in session.execute(_scoped(stmt, actor)).mappings()]
+
+
+def export_unit_rows(session: Session, actor: Actor, referenced: Iterable[str]) -> list[dict[str, Any]]:
+    """Units for an export. Readers of the whole registry get every unit; unit staff get their own unit in
+    full and, of the other units on their elevators, only code, name and type (what the API shows them)."""
+    if actor.role is Role.PUBLIC:
+        raise Forbidden("the public may not export units")
+    columns = [Unit.metadata.tables[Unit.__tablename__].c[name] for name in EXPORT_UNIT_FIELDS]
+    if actor.role in READ_ALL:
+        stmt = select(*columns).order_by(Unit.code)
+        return [dict(row) for row in session.execute(stmt).mappings()]
+    own_stmt = _scoped_units(select(*columns).select_from(Unit), actor)
+    own = [dict(row) for row in session.execute(own_stmt).mappings()]
+    own_codes = {u["code"] for u in own}
+    others = sorted(set(referenced) - own_codes)
+    rows = own
+    if others:
+        stmt = select(Unit.code, Unit.name, Unit.unit_type).where(Unit.code.in_(others))
+        rows += [dict(row) for row in session.execute(stmt).mappings()]
+    return sorted(rows, key=lambda u: str(u["code"]))
