@@ -76,10 +76,19 @@ def city_generate(
 
     url = _url(database_url)
     upgrade(url)
+    try:
+        day = date.fromisoformat(as_of) if as_of else None
+    except ValueError:
+        console.print(f"[red]--as-of: '{as_of}' is not a date (YYYY-MM-DD)[/red]")
+        raise typer.Exit(code=1) from None
     engine = make_engine(url)
-    stats = generate_city(
-        engine, elevators=elevators, seed=seed, as_of=date.fromisoformat(as_of) if as_of else None
-    )
+    try:
+        stats = generate_city(engine, elevators=elevators, seed=seed, as_of=day)
+    except ValueError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(code=1) from None
+    finally:
+        engine.dispose()
     console.print(stats.summary())
 
 
