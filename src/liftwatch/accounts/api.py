@@ -9,7 +9,6 @@ from fastapi import APIRouter, Form, Request
 from liftwatch.accounts import service
 from liftwatch.accounts.schemas import Token, UserCreate, UserOut
 from liftwatch.core.errors import Unauthorized
-from liftwatch.core.security import create_token
 from liftwatch.deps import ActorDep, ClockDep, SessionDep, SettingsDep
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
@@ -28,14 +27,7 @@ def issue_token(
     user = service.authenticate(session, username, password)
     if user is None:
         raise Unauthorized("wrong username or password")
-    token = create_token(
-        user.username,
-        request.app.state.secret_key,
-        clock.now(),
-        settings.token_minutes,
-        uid=user.id,
-        role=user.role,
-    )
+    token = service.issue_token(user, request.app.state.secret_key, clock.now(), settings.token_minutes)
     return Token(access_token=token)
 
 

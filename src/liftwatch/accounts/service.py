@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -9,7 +11,7 @@ from liftwatch.accounts.models import UNIT_SCOPED_ROLES, Actor, Role, User
 from liftwatch.accounts.schemas import UserCreate, UserOut
 from liftwatch.core.clock import Clock
 from liftwatch.core.errors import Conflict, FieldError, Forbidden, InvalidInput
-from liftwatch.core.security import hash_password, verify_password
+from liftwatch.core.security import create_token, hash_password, verify_password
 from liftwatch.registry.models import Unit, UnitType
 
 _UNIT_TYPE_FOR_ROLE = {Role.MAINTENANCE: UnitType.MAINTENANCE, Role.USE_UNIT: UnitType.USE_UNIT}
@@ -92,3 +94,8 @@ def me(session: Session, actor: Actor) -> UserOut:
     if user is None:
         raise Forbidden("no account")
     return user_out(session, user)
+
+
+def issue_token(user: User, secret: str, now: datetime, minutes: int) -> str:
+    """The bearer token for ``user``: the API returns it, the web keeps it in the session cookie."""
+    return create_token(user.username, secret, now, minutes, uid=user.id, role=user.role)

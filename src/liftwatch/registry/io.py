@@ -32,7 +32,7 @@ from liftwatch.core.clock import Clock
 from liftwatch.core.errors import FieldError, InvalidInput
 from liftwatch.registry import service
 from liftwatch.registry.models import Elevator, Unit, UnitType
-from liftwatch.registry.schemas import ElevatorCreate, UnitCreate
+from liftwatch.registry.schemas import UNIT_RECORD_FIELDS, ElevatorCreate, UnitCreate
 
 # ---------------------------------------------------------------- columns
 
@@ -68,18 +68,7 @@ ELEVATOR_COLUMNS: tuple[str, ...] = (
     "no_maintenance_contract",
     "no_repair_fund",
 )
-UNIT_COLUMNS: tuple[str, ...] = (
-    "code",
-    "name",
-    "unit_type",
-    "licence_no",
-    "contact_name",
-    "contact_phone",
-    "address",
-    "district",
-    "latitude",
-    "longitude",
-)
+UNIT_COLUMNS: tuple[str, ...] = UNIT_RECORD_FIELDS
 REQUIRED_ELEVATOR_COLUMNS = ("registration_code", "rescue_code", "kind", "place_type", "district")
 REQUIRED_UNIT_COLUMNS = ("code", "name", "unit_type")
 

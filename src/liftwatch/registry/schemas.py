@@ -197,6 +197,21 @@ class UnitUpdate(UnitFields):
     pass
 
 
+# A unit's record as exported, imported and compared: the create fields in a stable order.
+UNIT_RECORD_FIELDS: tuple[str, ...] = (
+    "code",
+    "name",
+    "unit_type",
+    "licence_no",
+    "contact_name",
+    "contact_phone",
+    "address",
+    "district",
+    "latitude",
+    "longitude",
+)
+
+
 class UnitOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 

@@ -23,6 +23,7 @@ from liftwatch.registry.models import (
     UnitType,
 )
 from liftwatch.registry.schemas import (
+    UNIT_RECORD_FIELDS,
     ElevatorCreate,
     ElevatorUpdate,
     EventIn,
@@ -663,18 +664,6 @@ def create_elevators_bulk(
 
 
 _EXPORT_SKIP = frozenset({"id", "use_unit_id", "maintenance_unit_id", "created_at", "updated_at"})
-EXPORT_UNIT_FIELDS = (
-    "code",
-    "name",
-    "unit_type",
-    "licence_no",
-    "contact_name",
-    "contact_phone",
-    "address",
-    "district",
-    "latitude",
-    "longitude",
-)
 
 
 def export_elevator_rows(session: Session, actor: Actor) -> list[dict[str, Any]]:
@@ -701,7 +690,7 @@ def export_unit_rows(session: Session, actor: Actor, referenced: Iterable[str]) 
     full and, of the other units on their elevators, only code, name and type (what the API shows them)."""
     if actor.role is Role.PUBLIC:
         raise Forbidden("the public may not export units")
-    columns = [Unit.metadata.tables[Unit.__tablename__].c[name] for name in EXPORT_UNIT_FIELDS]
+    columns = [Unit.metadata.tables[Unit.__tablename__].c[name] for name in UNIT_RECORD_FIELDS]
     if actor.role in READ_ALL:
         stmt = select(*columns).order_by(Unit.code)
         return [dict(row) for row in session.execute(stmt).mappings()]

@@ -15,10 +15,9 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from liftwatch.accounts.service import actor_for, authenticate
+from liftwatch.accounts.service import actor_for, authenticate, issue_token
 from liftwatch.core.config import LANGUAGES
 from liftwatch.core.migrate import ROOT
-from liftwatch.core.security import create_token
 from liftwatch.deps import COOKIE_NAME, ClockDep, SessionDep, SettingsDep
 from liftwatch.web import registry
 from liftwatch.web.templating import (
@@ -79,14 +78,7 @@ def login_submit(
     if user is None:
         context = {"next": target, "username": username.strip(), "error": "login.error"}
         return render(request, "login.html", context, status_code=401)
-    token = create_token(
-        user.username,
-        request.app.state.secret_key,
-        clock.now(),
-        settings.token_minutes,
-        uid=user.id,
-        role=user.role,
-    )
+    token = issue_token(user, request.app.state.secret_key, clock.now(), settings.token_minutes)
     log.info("web sign-in: %s (%s)", user.username, actor_for(user).role.value)
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(

@@ -24,7 +24,7 @@ from liftwatch.core.clock import FixedClock
 from liftwatch.core.db import make_engine
 from liftwatch.registry import service
 from liftwatch.registry.models import Elevator, ElevatorEvent, Unit, UnitType
-from liftwatch.registry.schemas import ElevatorCreate, UnitCreate
+from liftwatch.registry.schemas import UNIT_RECORD_FIELDS, ElevatorCreate, UnitCreate
 from liftwatch.sim.city import CityStats, generate_city
 from liftwatch.sim.codes import is_uscc
 from liftwatch.sim.geography import BBOX, DISTRICTS
@@ -255,23 +255,7 @@ def test_codes_are_well_formed_unique_and_rescue_codes_shuffled(city: City) -> N
 def test_every_row_is_valid_under_the_registry_schemas(city: City) -> None:
     codes = {u.id: u.code for u in city.units.values()}
     for u in city.units.values():
-        UnitCreate.model_validate(
-            {
-                f: getattr(u, f)
-                for f in (
-                    "code",
-                    "name",
-                    "unit_type",
-                    "licence_no",
-                    "contact_name",
-                    "contact_phone",
-                    "address",
-                    "district",
-                    "latitude",
-                    "longitude",
-                )
-            }
-        )
+        UnitCreate.model_validate({f: getattr(u, f) for f in UNIT_RECORD_FIELDS})
     for e in city.elevators:
         data = {
             f: getattr(e, f)
