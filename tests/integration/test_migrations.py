@@ -2,35 +2,27 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import inspect, text
 from typer.testing import CliRunner
 
 from liftwatch.cli import app as cli
 from liftwatch.core.db import make_engine
 from liftwatch.models import Base
-from tests.conftest import PG_ADMIN_URL, require_postgres
+from tests.conftest import fresh_pg_database
 
 TABLES = {"units", "elevators", "elevator_events", "users", "alembic_version"}
 
 
 @pytest.fixture
 def empty_pg_url() -> Iterator[str]:
-    require_postgres()
-    name = f"liftwatch_mig_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with fresh_pg_database("liftwatch_mig") as url:
+        yield url
 
 
 def _diff(url: str) -> list[object]:
