@@ -113,6 +113,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "elevator.building": {"zh-CN": "楼栋", "en": "Building"},
     "elevator.place_type": {"zh-CN": "场所类型", "en": "Place type"},
     "elevator.coordinates": {"zh-CN": "坐标", "en": "Coordinates"},
+    "elevator.latitude": {"zh-CN": "纬度", "en": "Latitude"},
+    "elevator.longitude": {"zh-CN": "经度", "en": "Longitude"},
     "elevator.use_unit": {"zh-CN": "使用单位", "en": "Use unit"},
     "elevator.maintenance_unit": {"zh-CN": "维保单位", "en": "Maintenance unit"},
     "elevator.status": {"zh-CN": "状态", "en": "Status"},

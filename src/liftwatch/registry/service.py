@@ -202,6 +202,19 @@ def _apply_filter(session: Session, stmt: Select[Any], flt: ElevatorFilter, cloc
     return stmt
 
 
+def places(session: Session, actor: Actor) -> dict[str, list[str]]:
+    """Districts and their streets among the elevators the actor may see, for search choices."""
+    if actor.role is Role.PUBLIC:
+        raise Forbidden("the public may not list places")
+    stmt = _scoped(select(Elevator.district, Elevator.street), actor).distinct()
+    out: dict[str, list[str]] = {}
+    for district, street in session.execute(stmt.order_by(Elevator.district, Elevator.street)):
+        streets = out.setdefault(district, [])
+        if street:
+            streets.append(street)
+    return out
+
+
 def get_elevator(session: Session, actor: Actor, registration_code: str) -> Elevator:
     """The elevator, or NotFound when it does not exist or lies outside the actor's scope."""
     if actor.role is Role.PUBLIC:

@@ -157,6 +157,10 @@ def elevator_search(
         "statuses": [s.value for s in ElevatorStatus],
     }
     headers = {"Vary": "HX-Request"}
+    if not _is_partial(request):
+        places = service.places(session, actor)
+        context["districts"] = list(places)
+        context["streets"] = places.get(form.district) or sorted({s for v in places.values() for s in v})
     if _is_partial(request):
         # Push the tidy URL of this search (no empty fields) rather than the raw form submission.
         query = form.query(form.page)

@@ -251,3 +251,10 @@ def test_public_view_shows_only_public_facts(session: Session, clock: FixedClock
     assert view.maintenance_unit is not None and view.maintenance_unit.code == "MU-B"
     assert view.maintenance_phone == "021-5555B"
     assert not hasattr(view, "iot_terminal_id")
+
+
+def test_places_lists_districts_and_streets_in_scope(session: Session, clock: FixedClock) -> None:
+    seed(session, clock)
+    assert service.places(session, REG) == {"徐汇区": ["天平路街道"], "静安区": ["南京西路街道"]}
+    owner = Actor("o", Role.USE_UNIT, unit_id=_unit_id(session, "UU-B"))
+    assert service.places(session, owner) == {"徐汇区": ["天平路街道"]}

@@ -122,3 +122,12 @@ def test_translate_and_fallbacks() -> None:
     assert normalise_language("en") == "en"
     assert normalise_language("de") == "zh-CN"
     assert normalise_language(None, "en") == "en"
+
+
+def test_every_elevator_field_has_a_label() -> None:
+    """The file page labels each changed field of a record_update entry by 'elevator.<field>'."""
+    from liftwatch.registry.schemas import ElevatorCreate
+
+    for field in ElevatorCreate.model_fields:
+        for lang in LANGUAGES:
+            assert CATALOGUE.get(f"elevator.{field}", {}).get(lang), f"elevator.{field} [{lang}]"

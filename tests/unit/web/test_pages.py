@@ -407,3 +407,30 @@ def test_static_assets_are_served(client: TestClient) -> None:
     htmx = client.get("/static/vendor/htmx.min.js")
     assert htmx.status_code == 200
     assert "htmx" in htmx.text[:2000]
+
+
+def test_record_update_entries_show_translated_field_changes(
+    client: TestClient, session: Session, clock: FixedClock, seeded: None
+) -> None:
+    service.update_elevator(
+        session, SYSTEM_ACTOR, "11SHA000001", ElevatorUpdate(model="GeN2", rated_load_kg=1350), clock
+    )
+    session.commit()
+    login(client, "regulator")
+    html = client.get("/elevators/11SHA000001").text
+    assert "型号: — → GeN2" in html
+    assert "额定载重量（kg）: 1000 → 1350" in html
+    assert "registered as" not in html  # the registration entry needs no English prose
+    client.get("/lang/en", follow_redirects=False)
+    html = client.get("/elevators/11SHA000001").text
+    assert "Model: — → GeN2" in html
+
+
+def test_search_offers_the_districts_and_streets_in_scope(
+    client: TestClient, session: Session, clock: FixedClock, seeded: None
+) -> None:
+    login(client, "owner_b")
+    html = client.get("/elevators").text
+    assert '<option value="徐汇区">' in html
+    assert '<option value="静安区">' not in html  # outside the use unit's scope
+    assert '<option value="天平路街道">' in html
