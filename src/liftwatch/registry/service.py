@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, false, func, or_, select
 from sqlalchemy.orm import Session
@@ -99,6 +99,10 @@ STATUS_AFTER_EVENT = {
 }
 
 
+# Any select, whatever its columns: scoping only adds WHERE clauses.
+_Sel = TypeVar("_Sel", bound="Select[*tuple[Any, ...]]")
+
+
 @dataclass(frozen=True)
 class ElevatorFilter:
     district: str | None = None
@@ -127,7 +131,7 @@ def _years_before(today: date, years: float) -> date:
 # ---------------------------------------------------------------- scope
 
 
-def _scoped(stmt: Select[Any], actor: Actor) -> Select[Any]:
+def _scoped(stmt: _Sel, actor: Actor) -> _Sel:
     if actor.role in READ_ALL:
         return stmt
     if actor.role is Role.MAINTENANCE and actor.unit_id is not None:
@@ -442,7 +446,7 @@ def _append(
 # ---------------------------------------------------------------- units
 
 
-def _scoped_units(stmt: Select[Any], actor: Actor) -> Select[Any]:
+def _scoped_units(stmt: _Sel, actor: Actor) -> _Sel:
     if actor.role in READ_ALL:
         return stmt
     if actor.unit_scoped and actor.unit_id is not None:
