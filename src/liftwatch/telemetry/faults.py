@@ -1,0 +1,140 @@
+"""Fault types, their severities, the detector's thresholds and its output (DOMAIN.md §3).
+
+No national time thresholds exist; every number here is a documented, configurable default
+(``LIFTWATCH_DETECTOR_*`` environment variables through ``DetectorSettings``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from liftwatch.telemetry.protocol import EventCode
+
+
+class FaultType(StrEnum):
+    SAFETY_CIRCUIT = "safety_circuit"  # 01 运行中安全回路断路
+    DOOR_CLOSE_FAILURE = "door_close_failure"  # 02 关门故障
+    DOOR_OPEN_FAILURE = "door_open_failure"  # 03 开门故障
+    STOPPED_OUTSIDE_DOOR_ZONE = "stopped_outside_door_zone"  # 04 门区外停梯
+    UNINTENDED_MOVEMENT = "unintended_movement"  # 05 轿厢意外移动
+    MOTOR_RUNTIME_LIMITER = "motor_runtime_limiter"  # 06
+    FLOOR_POSITION_LOST = "floor_position_lost"  # 07
+    RESTART_PREVENTED = "restart_prevented"  # 08
+    OVERRUN_TOP = "overrun_top"  # 09 冲顶
+    OVERRUN_BOTTOM = "overrun_bottom"  # 10 蹲底
+    ENTRAPMENT = "entrapment"  # 11 困人 (detail: in_door_zone true = 平层关人)
+    OVERSPEED = "overspeed"  # 超速 (severity major at 1.2x rated, critical at 1.4x)
+    POWER_CUT = "power_cut"  # 停电
+    ALARM_BUTTON = "alarm_button"  # 用户报警
+    TERMINAL_OFFLINE = "terminal_offline"  # 长时间离线
+    CLOCK_SKEW = "clock_skew"  # the terminal's clock is far off: its timestamps are not trusted
+    ESC_SAFETY_CIRCUIT = "esc_safety_circuit"  # 61
+    ESC_OVERSPEED = "esc_overspeed"  # 62
+    ESC_UNINTENDED_REVERSAL = "esc_unintended_reversal"  # 63
+    ESC_MISSING_STEP = "esc_missing_step"  # 64
+    ESC_RESTART_PREVENTED = "esc_restart_prevented"  # 65
+
+
+class Severity(StrEnum):
+    CRITICAL = "critical"  # a person may be trapped or hurt: goes to rescue / immediate attention
+    MAJOR = "major"  # the elevator must not run until checked
+    MINOR = "minor"
+    INFO = "info"
+
+
+SEVERITY: dict[FaultType, Severity] = {
+    FaultType.SAFETY_CIRCUIT: Severity.CRITICAL,
+    FaultType.DOOR_CLOSE_FAILURE: Severity.MINOR,
+    FaultType.DOOR_OPEN_FAILURE: Severity.MAJOR,
+    FaultType.STOPPED_OUTSIDE_DOOR_ZONE: Severity.MAJOR,
+    FaultType.UNINTENDED_MOVEMENT: Severity.CRITICAL,
+    FaultType.MOTOR_RUNTIME_LIMITER: Severity.MAJOR,
+    FaultType.FLOOR_POSITION_LOST: Severity.MINOR,
+    FaultType.RESTART_PREVENTED: Severity.MAJOR,
+    FaultType.OVERRUN_TOP: Severity.CRITICAL,
+    FaultType.OVERRUN_BOTTOM: Severity.CRITICAL,
+    FaultType.ENTRAPMENT: Severity.CRITICAL,
+    FaultType.OVERSPEED: Severity.MAJOR,  # raised to CRITICAL at the severe ratio
+    FaultType.POWER_CUT: Severity.MAJOR,
+    FaultType.ALARM_BUTTON: Severity.CRITICAL,
+    FaultType.TERMINAL_OFFLINE: Severity.MINOR,
+    FaultType.CLOCK_SKEW: Severity.INFO,
+    FaultType.ESC_SAFETY_CIRCUIT: Severity.CRITICAL,
+    FaultType.ESC_OVERSPEED: Severity.CRITICAL,
+    FaultType.ESC_UNINTENDED_REVERSAL: Severity.CRITICAL,
+    FaultType.ESC_MISSING_STEP: Severity.CRITICAL,
+    FaultType.ESC_RESTART_PREVENTED: Severity.MAJOR,
+}
+
+# Controller-reported event codes and the fault each raises or clears.
+EVENT_FAULT: dict[EventCode, FaultType] = {
+    EventCode.SAFETY_CIRCUIT: FaultType.SAFETY_CIRCUIT,
+    EventCode.DOOR_CLOSE_FAILURE: FaultType.DOOR_CLOSE_FAILURE,
+    EventCode.DOOR_OPEN_FAILURE: FaultType.DOOR_OPEN_FAILURE,
+    EventCode.STOPPED_OUTSIDE_DOOR_ZONE: FaultType.STOPPED_OUTSIDE_DOOR_ZONE,
+    EventCode.UNINTENDED_MOVEMENT: FaultType.UNINTENDED_MOVEMENT,
+    EventCode.MOTOR_RUNTIME_LIMITER: FaultType.MOTOR_RUNTIME_LIMITER,
+    EventCode.FLOOR_POSITION_LOST: FaultType.FLOOR_POSITION_LOST,
+    EventCode.RESTART_PREVENTED: FaultType.RESTART_PREVENTED,
+    EventCode.OVERRUN_TOP: FaultType.OVERRUN_TOP,
+    EventCode.OVERRUN_BOTTOM: FaultType.OVERRUN_BOTTOM,
+    EventCode.ENTRAPMENT: FaultType.ENTRAPMENT,
+    EventCode.ESC_SAFETY_CIRCUIT: FaultType.ESC_SAFETY_CIRCUIT,
+    EventCode.ESC_OVERSPEED: FaultType.ESC_OVERSPEED,
+    EventCode.ESC_UNINTENDED_REVERSAL: FaultType.ESC_UNINTENDED_REVERSAL,
+    EventCode.ESC_MISSING_STEP: FaultType.ESC_MISSING_STEP,
+    EventCode.ESC_RESTART_PREVENTED: FaultType.ESC_RESTART_PREVENTED,
+    EventCode.ALARM_BUTTON: FaultType.ALARM_BUTTON,
+}
+
+
+class DetectorSettings(BaseSettings):
+    """Thresholds of the fault rules, in milliseconds unless named otherwise."""
+
+    model_config = SettingsConfigDict(env_prefix="LIFTWATCH_DETECTOR_", extra="ignore")
+
+    confirm_ms: int = Field(default=5_000, ge=0, description="a condition must hold this long (anti-chatter)")
+    entrapment_outside_zone_ms: int = Field(default=30_000, ge=0, description="困人 outside the door zone")
+    entrapment_in_zone_ms: int = Field(default=120_000, ge=0, description="平层关人: stopped at a landing")
+    door_close_timeout_ms: int = Field(default=15_000, ge=0, description="close command, door still open")
+    door_open_timeout_ms: int = Field(
+        default=15_000, ge=0, description="open command at a landing, still shut"
+    )
+    unintended_movement_confirm_ms: int = Field(default=1_000, ge=0)
+    overspeed_warning_ratio: float = Field(default=1.2, gt=1.0)
+    overspeed_severe_ratio: float = Field(default=1.4, gt=1.0)
+    alarm_auto_clear_ms: int = Field(default=300_000, ge=0, description="an alarm nobody clears ends after")
+    heartbeat_interval_ms: int = Field(default=30_000, gt=0)
+    offline_intervals: int = Field(default=4, ge=1, description="offline after this many silent intervals")
+    clock_skew_ms: int = Field(default=300_000, gt=0, description="terminal clock further off is not trusted")
+    reorder_window: int = Field(default=64, ge=1, description="recent msg_ids remembered per elevator")
+
+    @property
+    def offline_after_ms(self) -> int:
+        return self.heartbeat_interval_ms * self.offline_intervals
+
+
+@dataclass(frozen=True, slots=True)
+class FaultChange:
+    """A fault raised or cleared on one elevator: the detector's only output.
+
+    ``fault_id`` is stable (elevator, type, start) so a redelivered message never doubles a fault.
+    ``at_ms`` is when it happened (trusted terminal time, else platform receive time).
+    """
+
+    registration_code: str
+    fault_type: FaultType
+    raised: bool  # True: raised, False: cleared
+    at_ms: int
+    started_ms: int
+    severity: Severity
+    evidence: tuple[str, ...] = ()  # msg_ids that raised (or cleared) it
+    detail: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def fault_id(self) -> str:
+        return f"{self.registration_code}:{self.fault_type.value}:{self.started_ms}"
