@@ -3,5 +3,16 @@
 from liftwatch.accounts.models import User
 from liftwatch.core.db import Base
 from liftwatch.registry.models import Elevator, ElevatorEvent, Unit
+from liftwatch.telemetry.models import DeadLetter, DetectorCheckpoint, Fault, LiveStatus
 
-__all__ = ["Base", "Elevator", "ElevatorEvent", "Unit", "User"]
+__all__ = [
+    "Base",
+    "DeadLetter",
+    "DetectorCheckpoint",
+    "Elevator",
+    "ElevatorEvent",
+    "Fault",
+    "LiveStatus",
+    "Unit",
+    "User",
+]

@@ -16,7 +16,17 @@ from liftwatch.core.db import make_engine
 from liftwatch.models import Base
 from tests.conftest import fresh_pg_database
 
-TABLES = {"units", "elevators", "elevator_events", "users", "alembic_version"}
+TABLES = {
+    "units",
+    "elevators",
+    "elevator_events",
+    "users",
+    "faults",
+    "live_status",
+    "dead_letters",
+    "detector_checkpoints",
+    "alembic_version",
+}
 
 
 @pytest.fixture

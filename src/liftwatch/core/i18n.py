@@ -214,6 +214,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "event.restart": {"zh-CN": "重新启用", "en": "Restart"},
     "event.scrapping": {"zh-CN": "报废", "en": "Scrapping"},
     "event.record_update": {"zh-CN": "档案更新", "en": "Record updated"},
+    "event.fault": {"zh-CN": "故障", "en": "Fault"},
+    "event.fault_cleared": {"zh-CN": "故障解除", "en": "Fault cleared"},
     # unit type
     "unit_type.use_unit": {"zh-CN": "使用单位", "en": "Use unit"},
     "unit_type.maintenance": {"zh-CN": "维保单位", "en": "Maintenance unit"},

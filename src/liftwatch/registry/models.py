@@ -72,6 +72,8 @@ class EventKind(StrEnum):
     RESTART = "restart"
     SCRAPPING = "scrapping"
     RECORD_UPDATE = "record_update"
+    FAULT = "fault"  # raised by the fault detector (telemetry)
+    FAULT_CLEARED = "fault_cleared"
 
 
 class Unit(Base):
@@ -159,6 +161,8 @@ class ElevatorEvent(Base):
     recorded_by: Mapped[str] = mapped_column(String(64))
     summary: Mapped[str] = mapped_column(Text, default="")
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Set by writers that may see the same fact twice (redelivered telemetry): unique, so it lands once.
+    dedupe_key: Mapped[str | None] = mapped_column(String(160), unique=True, nullable=True)
 
 
 class AppendOnlyViolation(RuntimeError):

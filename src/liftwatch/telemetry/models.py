@@ -1,0 +1,87 @@
+"""Telemetry tables: fault records, live status per elevator, dead letters, detector checkpoints."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Boolean, Float, Index, Integer, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from liftwatch.core.db import Base, UTCDateTime
+
+
+class Fault(Base):
+    """One fault on one elevator, from raise to clear. ``fault_id`` (elevator, type, start) makes a
+    redelivered message idempotent: the same fault is never stored twice."""
+
+    __tablename__ = "faults"
+    __table_args__ = (
+        Index("ix_faults_code_started", "registration_code", "started_at"),
+        Index("ix_faults_open", "cleared_at", "fault_type"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    fault_id: Mapped[str] = mapped_column(String(120), unique=True)
+    registration_code: Mapped[str] = mapped_column(String(40))
+    fault_type: Mapped[str] = mapped_column(String(40))
+    severity: Mapped[str] = mapped_column(String(16))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    raised_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    evidence: Mapped[list[str]] = mapped_column(JSON, default=list)
+    clear_evidence: Mapped[list[str]] = mapped_column(JSON, default=list)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class LiveStatus(Base):
+    """The latest known state of each elevator's terminal (flushed from memory every few seconds)."""
+
+    __tablename__ = "live_status"
+
+    registration_code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    online: Mapped[bool] = mapped_column(Boolean, default=True)
+    mode: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    running: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    direction: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    door_zone: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    door_closed: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    passenger: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    floor: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    power: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    speed: Mapped[float | None] = mapped_column(Float, nullable=True)
+    trips: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    door_cycles: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    run_hours: Mapped[float | None] = mapped_column(Float, nullable=True)
+    rope_bends: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    open_faults: Mapped[list[str]] = mapped_column(JSON, default=list)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DeadLetter(Base):
+    """A message that was not accepted, kept whole with the reason, so nothing is silently dropped."""
+
+    __tablename__ = "dead_letters"
+    __table_args__ = (Index("ix_dead_letters_reason_received", "reason", "received_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    source: Mapped[str] = mapped_column(String(16))  # mqtt, http, nats
+    topic: Mapped[str] = mapped_column(String(255))
+    reason: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str] = mapped_column(Text)
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class DetectorCheckpoint(Base):
+    """The detector's state for one stream partition and the stream sequence it includes.
+
+    After a restart the worker loads it and the stream redelivers everything after it."""
+
+    __tablename__ = "detector_checkpoints"
+
+    partition: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    stream_seq: Mapped[int] = mapped_column(BigInteger)
+    state: Mapped[bytes] = mapped_column(LargeBinary)
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime)
