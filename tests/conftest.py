@@ -55,6 +55,26 @@ def require_postgres() -> None:
     pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL}: {reason}")
 
 
+NATS_URL = os.environ.get("LIFTWATCH_TEST_NATS_URL", "nats://127.0.0.1:4222")
+MQTT_URL = os.environ.get("LIFTWATCH_TEST_MQTT_URL", "mqtt://127.0.0.1:1883")
+
+
+def require_service(name: str, url: str) -> None:
+    """Skip (outside CI) or fail (in CI) when the service behind ``url`` does not accept connections."""
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 0), timeout=3):
+            return
+    except OSError as exc:
+        reason = f"{name} not reachable at {url}: {exc}"
+    if IN_CI:
+        pytest.fail(f"{name} must be running in CI: {reason}")
+    pytest.skip(reason)
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One migrated SQLite file; each test gets a copy (faster than migrating per test)."""

@@ -1,0 +1,355 @@
+"""The event bus: durable streams with pull consumers, behind one interface.
+
+Two implementations: ``InProcessBus`` (the embedded default, used by ``make demo`` and unit tests) and
+``JetStreamBus`` (NATS JetStream, production, between processes). Both give at-least-once delivery with
+AckAll semantics: a consumer acknowledges a message and everything before it, after it has made the
+results durable; what was not acknowledged is delivered again (to the same durable name) after a restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class BusMessage:
+    subject: str
+    data: bytes
+    seq: int  # stream sequence: increasing per stream
+    raw: Any = None  # the implementation's own message object (for acks)
+
+
+class Consumer(Protocol):
+    async def fetch(self, max_messages: int, timeout: float) -> list[BusMessage]:
+        """Up to ``max_messages`` next messages; an empty list after ``timeout`` seconds of none."""
+        ...
+
+    async def ack_upto(self, message: BusMessage) -> None:
+        """Acknowledge ``message`` and every message delivered before it."""
+        ...
+
+    async def pending(self) -> int:
+        """Messages in the stream not yet acknowledged by this consumer (the lag)."""
+        ...
+
+
+class Bus(Protocol):
+    async def connect(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    async def ensure_stream(self, name: str, subjects: list[str], max_age_s: float = 86_400) -> None: ...
+
+    async def publish(self, subject: str, data: bytes, msg_id: str | None = None) -> int:
+        """Store ``data`` durably on the stream that holds ``subject``; returns its stream sequence.
+        ``msg_id`` deduplicates a retried publish (JetStream's duplicate window)."""
+        ...
+
+    async def consumer(
+        self, stream: str, durable: str, filter_subject: str, start_seq: int | None = None
+    ) -> Consumer:
+        """A durable pull consumer. With ``start_seq`` it (re)starts delivery at that stream sequence, as a
+        worker does after loading its checkpoint; without, it resumes after its last acknowledgement."""
+        ...
+
+    async def delete_stream(self, name: str) -> None: ...
+
+    async def notify(self, subject: str, data: bytes) -> None:
+        """Fire-and-forget publish (no stream): announcements after a commit."""
+        ...
+
+    def on_notify(self, subject: str, handler: Callable[[str, bytes], Awaitable[None]]) -> None: ...
+
+
+def subject_matches(pattern: str, subject: str) -> bool:
+    """NATS wildcard match: ``*`` is one token, ``>`` the rest."""
+    p, s = pattern.split("."), subject.split(".")
+    for i, tok in enumerate(p):
+        if tok == ">":
+            return len(s) > i
+        if i >= len(s) or (tok != "*" and tok != s[i]):
+            return False
+    return len(p) == len(s)
+
+
+# ---------------------------------------------------------------- in-process
+
+
+@dataclass
+class _Stream:
+    name: str
+    subjects: list[str]
+    messages: list[BusMessage] = field(default_factory=list)
+    first_seq: int = 1  # sequence of messages[0] (trimmed by acknowledgement when all consumers agree)
+    acked: dict[str, int] = field(default_factory=dict)  # durable -> highest acknowledged seq
+    cond: asyncio.Condition | None = None
+    dedupe: dict[str, int] = field(default_factory=dict)
+
+
+class InProcessBus:
+    """An in-memory bus for one process. Streams survive a consumer's restart (a new ``consumer()`` with
+    the same durable name resumes after its last acknowledgement), not the process's."""
+
+    def __init__(self, retain_acked: bool = False) -> None:
+        self._streams: dict[str, _Stream] = {}
+        self._handlers: list[tuple[str, Callable[[str, bytes], Awaitable[None]]]] = []
+        self._retain = retain_acked
+
+    async def connect(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+    async def ensure_stream(self, name: str, subjects: list[str], max_age_s: float = 86_400) -> None:
+        if name not in self._streams:
+            self._streams[name] = _Stream(name, list(subjects), cond=asyncio.Condition())
+
+    def _stream_for(self, subject: str) -> _Stream:
+        for stream in self._streams.values():
+            if any(subject_matches(p, subject) for p in stream.subjects):
+                return stream
+        raise LookupError(f"no stream holds subject '{subject}'")
+
+    async def publish(self, subject: str, data: bytes, msg_id: str | None = None) -> int:
+        stream = self._stream_for(subject)
+        if msg_id is not None and msg_id in stream.dedupe:
+            return stream.dedupe[msg_id]
+        seq = stream.first_seq + len(stream.messages)
+        stream.messages.append(BusMessage(subject, data, seq))
+        if msg_id is not None:
+            stream.dedupe[msg_id] = seq
+            if len(stream.dedupe) > 100_000:
+                stream.dedupe.clear()
+        assert stream.cond is not None
+        async with stream.cond:
+            stream.cond.notify_all()
+        return seq
+
+    async def consumer(
+        self, stream: str, durable: str, filter_subject: str, start_seq: int | None = None
+    ) -> Consumer:
+        s = self._streams[stream]
+        s.acked.setdefault(durable, s.first_seq - 1)
+        if start_seq is not None:
+            s.acked[durable] = max(s.first_seq, start_seq) - 1
+        return _InProcessConsumer(self, s, durable, filter_subject)
+
+    async def delete_stream(self, name: str) -> None:
+        self._streams.pop(name, None)
+
+    def _trim(self, stream: _Stream) -> None:
+        if self._retain or not stream.acked:
+            return
+        floor = min(stream.acked.values())
+        drop = floor - stream.first_seq + 1
+        if drop > 4096:
+            del stream.messages[:drop]
+            stream.first_seq += drop
+
+    async def notify(self, subject: str, data: bytes) -> None:
+        for pattern, handler in list(self._handlers):
+            if subject_matches(pattern, subject):
+                try:
+                    await handler(subject, data)
+                except Exception:  # a listener's failure must not stop the publisher
+                    log.exception("notify handler for %s failed", subject)
+
+    def on_notify(self, subject: str, handler: Callable[[str, bytes], Awaitable[None]]) -> None:
+        self._handlers.append((subject, handler))
+
+
+class _InProcessConsumer:
+    def __init__(self, bus: InProcessBus, stream: _Stream, durable: str, filter_subject: str) -> None:
+        self._bus = bus
+        self._stream = stream
+        self._durable = durable
+        self._filter = filter_subject
+        self._next = stream.acked[durable] + 1  # a new consumer starts after the last acknowledgement
+
+    async def fetch(self, max_messages: int, timeout: float) -> list[BusMessage]:
+        out = self._take(max_messages)
+        if out:
+            return out
+        assert self._stream.cond is not None
+        try:
+            async with self._stream.cond:
+                await asyncio.wait_for(self._stream.cond.wait_for(lambda: self._has_new()), timeout=timeout)
+        except TimeoutError:
+            return []
+        return self._take(max_messages)
+
+    def _has_new(self) -> bool:
+        s = self._stream
+        return self._next < s.first_seq + len(s.messages)
+
+    def _take(self, max_messages: int) -> list[BusMessage]:
+        s = self._stream
+        out: list[BusMessage] = []
+        i = max(self._next, s.first_seq) - s.first_seq
+        while i < len(s.messages) and len(out) < max_messages:
+            m = s.messages[i]
+            i += 1
+            if subject_matches(self._filter, m.subject):
+                out.append(m)
+        self._next = s.first_seq + i
+        return out
+
+    async def ack_upto(self, message: BusMessage) -> None:
+        s = self._stream
+        if message.seq > s.acked[self._durable]:
+            s.acked[self._durable] = message.seq
+        self._bus._trim(s)
+
+    async def pending(self) -> int:
+        s = self._stream
+        last = s.first_seq + len(s.messages) - 1
+        return max(0, last - s.acked[self._durable])
+
+
+# ---------------------------------------------------------------- NATS JetStream
+
+
+class JetStreamBus:
+    """NATS JetStream: file-backed streams, durable pull consumers with AckAll."""
+
+    def __init__(self, url: str, name: str = "liftwatch", ack_wait_s: float = 60.0) -> None:
+        self._url = url
+        self._name = name
+        self._ack_wait = ack_wait_s
+        self._nc: Any = None
+        self._js: Any = None
+        self._subs: dict[tuple[str, str], Any] = {}
+
+    async def connect(self) -> None:
+        import nats
+
+        async def _error(exc: Exception) -> None:
+            log.warning("NATS: %s", exc)
+
+        # max_reconnect_attempts=0 would retry the first connect forever (DEPENDENCIES.md).
+        self._nc = await nats.connect(
+            self._url,
+            name=self._name,
+            max_reconnect_attempts=60,
+            reconnect_time_wait=1,
+            connect_timeout=5,
+            error_cb=_error,
+            allow_reconnect=True,
+            drain_timeout=5,
+        )
+        self._js = self._nc.jetstream(timeout=10)
+
+    async def close(self) -> None:
+        if self._nc is not None:
+            for sub in self._subs.values():
+                with contextlib.suppress(Exception):
+                    await sub.unsubscribe()
+            self._subs.clear()
+            await self._nc.drain()
+            self._nc = None
+
+    async def ensure_stream(self, name: str, subjects: list[str], max_age_s: float = 86_400) -> None:
+        from nats.js.api import StorageType, StreamConfig
+        from nats.js.errors import NotFoundError
+
+        config = StreamConfig(
+            name=name,
+            subjects=subjects,
+            max_age=max_age_s,
+            storage=StorageType.FILE,
+            duplicate_window=120,
+        )
+        try:
+            await self._js.stream_info(name)
+            await self._js.update_stream(config)
+        except NotFoundError:
+            await self._js.add_stream(config)
+
+    async def publish(self, subject: str, data: bytes, msg_id: str | None = None) -> int:
+        headers = {"Nats-Msg-Id": msg_id} if msg_id else None
+        ack = await self._js.publish(subject, data, headers=headers)
+        return int(ack.seq)
+
+    async def consumer(
+        self, stream: str, durable: str, filter_subject: str, start_seq: int | None = None
+    ) -> Consumer:
+        from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+        from nats.js.errors import NotFoundError
+
+        if start_seq is not None:
+            # Redelivery of unacknowledged messages would wait for ack_wait; a worker that knows where its
+            # checkpoint ends recreates its consumer to start right there.
+            with contextlib.suppress(NotFoundError):
+                await self._js.delete_consumer(stream, durable)
+        config = ConsumerConfig(
+            durable_name=durable,
+            ack_policy=AckPolicy.ALL,
+            deliver_policy=DeliverPolicy.BY_START_SEQUENCE if start_seq else DeliverPolicy.ALL,
+            opt_start_seq=start_seq if start_seq else None,
+            ack_wait=self._ack_wait,
+            max_ack_pending=100_000,
+            filter_subject=filter_subject,
+        )
+        old = self._subs.pop((stream, durable), None)
+        if old is not None:
+            with contextlib.suppress(Exception):
+                await old.unsubscribe()
+        sub = await self._js.pull_subscribe(filter_subject, durable=durable, stream=stream, config=config)
+        self._subs[(stream, durable)] = sub
+        return _JetStreamConsumer(self._js, sub, stream, durable)
+
+    async def delete_stream(self, name: str) -> None:
+        from nats.js.errors import NotFoundError
+
+        with contextlib.suppress(NotFoundError):
+            await self._js.delete_stream(name)
+
+    async def notify(self, subject: str, data: bytes) -> None:
+        await self._nc.publish(subject, data)
+
+    def on_notify(self, subject: str, handler: Callable[[str, bytes], Awaitable[None]]) -> None:
+        async def _cb(msg: Any) -> None:
+            await handler(msg.subject, msg.data)
+
+        asyncio.get_running_loop().create_task(self._nc.subscribe(subject, cb=_cb))
+
+
+class _JetStreamConsumer:
+    def __init__(self, js: Any, sub: Any, stream: str, durable: str) -> None:
+        self._js = js
+        self._sub = sub
+        self._stream = stream
+        self._durable = durable
+
+    async def fetch(self, max_messages: int, timeout: float) -> list[BusMessage]:
+        from nats.errors import TimeoutError as NatsTimeout
+
+        try:
+            msgs = await self._sub.fetch(max_messages, timeout=timeout)
+        except (NatsTimeout, TimeoutError):
+            return []
+        return [BusMessage(m.subject, m.data, int(m.metadata.sequence.stream), m) for m in msgs]
+
+    async def ack_upto(self, message: BusMessage) -> None:
+        await message.raw.ack_sync()
+
+    async def pending(self) -> int:
+        info = await self._js.consumer_info(self._stream, self._durable)
+        return int(info.num_pending) + int(info.num_ack_pending)
+
+
+def make_bus(url: str) -> Bus:
+    """``""`` or ``memory://`` -> in-process; ``nats://host:port`` -> JetStream."""
+    if not url or url.startswith("memory:"):
+        return InProcessBus()
+    if url.startswith(("nats://", "tls://")):
+        return JetStreamBus(url)
+    raise ValueError(f"bus URL '{url}': expected nats://host:port or empty for in-process")
