@@ -32,6 +32,18 @@ class Settings(BaseSettings):
     default_language: str = Field(default="zh-CN", pattern="^(zh-CN|en)$")
     page_size_max: int = Field(default=500, ge=1)
     cookie_secure: bool = Field(default=False, description="Mark the session cookie Secure (behind HTTPS).")
+    bus_url: str = Field(
+        default="", description="Event bus: empty = in-process (embedded); nats://host:4222 = NATS JetStream."
+    )
+    mqtt_url: str = Field(default="", description="MQTT broker to ingest from, e.g. mqtt://127.0.0.1:1883.")
+    partitions: int = Field(default=4, ge=1, le=256, description="Telemetry stream partitions.")
+    pipeline: bool = Field(
+        default=True,
+        description="Run ingestion and detection inside the web process (embedded mode). With NATS, run "
+        "`liftwatch ingest` workers instead and set this false.",
+    )
+    checkpoint_seconds: float = Field(default=2.0, gt=0, description="Detector checkpoint interval.")
+    archive: bool = Field(default=True, description="Archive raw telemetry to Parquet under var/archive.")
 
     @property
     def resolved_database_url(self) -> str:
@@ -56,3 +68,7 @@ class Settings(BaseSettings):
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
+
+
+def archive_dir(settings: Settings) -> Path:
+    return settings.var_dir / "archive" / "telemetry"

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, false, func, or_, select
+from sqlalchemy import Select, false, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from liftwatch.accounts.models import Actor, Role
@@ -720,3 +720,70 @@ def export_unit_rows(session: Session, actor: Actor, referenced: Iterable[str]) 
         stmt = select(Unit.code, Unit.name, Unit.unit_type).where(Unit.code.in_(others))
         rows += [dict(row) for row in session.execute(stmt).mappings()]
     return sorted(rows, key=lambda u: str(u["code"]))
+
+
+# ---------------------------------------------------------------- entries from other domains
+
+
+@dataclass(frozen=True)
+class SystemEntry:
+    """A timeline entry written by the platform (faults, later rescue and maintenance)."""
+
+    registration_code: str
+    kind: str
+    occurred_at: datetime
+    summary: str
+    details: dict[str, Any]
+    dedupe_key: str
+
+
+def append_system_entries(session: Session, entries: Sequence[SystemEntry], recorded_by: str) -> int:
+    """Append entries to elevator files, each at most once (by ``dedupe_key``); unknown elevators are skipped.
+
+    Returns how many were new."""
+    if not entries:
+        return 0
+    codes = {e.registration_code for e in entries}
+    ids = dict(
+        session.execute(
+            select(Elevator.registration_code, Elevator.id).where(Elevator.registration_code.in_(codes))
+        ).all()
+    )
+    keys = [e.dedupe_key for e in entries]
+    seen = set(session.scalars(select(ElevatorEvent.dedupe_key).where(ElevatorEvent.dedupe_key.in_(keys))))
+    rows = []
+    for e in entries:
+        elevator_id = ids.get(e.registration_code)
+        if elevator_id is None or e.dedupe_key in seen:
+            continue
+        seen.add(e.dedupe_key)
+        rows.append(
+            {
+                "elevator_id": elevator_id,
+                "kind": e.kind,
+                "occurred_at": e.occurred_at,
+                "recorded_at": e.occurred_at,
+                "recorded_by": recorded_by,
+                "summary": e.summary,
+                "details": e.details,
+                "dedupe_key": e.dedupe_key,
+            }
+        )
+    if rows:
+        session.execute(insert(ElevatorEvent), rows)
+    return len(rows)
+
+
+def registration_codes(session: Session) -> set[str]:
+    """Every registered elevator's code (telemetry accepts messages for these only)."""
+    return set(session.scalars(select(Elevator.registration_code)))
+
+
+def rated_speeds(session: Session) -> dict[str, float]:
+    """Rated speed per elevator (m/s), for the overspeed rule."""
+    rows = session.execute(
+        select(Elevator.registration_code, Elevator.rated_speed_mps).where(
+            Elevator.rated_speed_mps.is_not(None)
+        )
+    )
+    return {code: float(speed) for code, speed in rows if speed is not None}

@@ -1,0 +1,177 @@
+"""Wiring of the telemetry pipeline, the same in every deployment:
+
+    MQTT (shared subscription) ─┐
+    HTTP /api/v1/telemetry ─────┼─▶ Ingestor ─▶ bus stream TELEMETRY (partitioned) ─▶ PartitionWorker × P
+    simulator (demo) ───────────┘        │                                   └──────▶ ArchiveWriter
+                                         └─▶ dead letters (database)
+
+Embedded (``make demo``): everything in the web process on the in-process bus. Production: the web
+processes and ``liftwatch ingest --role ingest`` processes publish to NATS JetStream, ``--role detect``
+processes own partitions, one ``--role archive`` process writes Parquet.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+from sqlalchemy.orm import Session, sessionmaker
+
+from liftwatch.core.bus import Bus, make_bus
+from liftwatch.core.clock import Clock
+from liftwatch.core.config import Settings, archive_dir
+from liftwatch.core.metrics import Metrics
+from liftwatch.registry import service as registry
+from liftwatch.telemetry import records, service
+from liftwatch.telemetry.archive import ArchiveWriter
+from liftwatch.telemetry.faults import DetectorSettings, FaultChange
+from liftwatch.telemetry.ingest import Ingestor, KnownElevators
+from liftwatch.telemetry.mqtt import MqttIngest
+from liftwatch.telemetry.worker import FAULT_SUBJECT, LiveBoard, PartitionWorker
+
+log = logging.getLogger(__name__)
+
+ROLES = frozenset({"ingest", "detect", "archive"})
+
+
+@dataclass
+class Pipeline:
+    settings: Settings
+    session_factory: sessionmaker[Session]
+    clock: Clock
+    roles: frozenset[str] = ROLES
+    partitions: list[int] | None = None  # which partitions this process detects; default all
+    bus: Bus | None = None
+    metrics: Metrics = field(default_factory=Metrics)
+    detector_settings: DetectorSettings = field(default_factory=DetectorSettings)
+    ingestor: Ingestor | None = None
+    workers: list[PartitionWorker] = field(default_factory=list)
+    archive: ArchiveWriter | None = None
+    mqtt: MqttIngest | None = None
+    live: LiveBoard = field(default_factory=LiveBoard)
+    fault_listeners: list[Callable[[list[FaultChange]], Coroutine[Any, Any, None]]] = field(
+        default_factory=list
+    )
+    _stop: asyncio.Event = field(default_factory=asyncio.Event)
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    async def start(self) -> None:
+        unknown = set(self.roles) - ROLES
+        if unknown:
+            raise ValueError(f"unknown pipeline roles: {', '.join(sorted(unknown))}")
+        if self.bus is None:
+            self.bus = make_bus(self.settings.bus_url)
+            await self.bus.connect()
+        await self.bus.ensure_stream(records.STREAM, [f"{records.SUBJECT_PREFIX}.>"])
+        nparts = self.settings.partitions
+        if "ingest" in self.roles:
+            codes = await asyncio.to_thread(self._codes)
+            self.ingestor = Ingestor(
+                self.bus, nparts, KnownElevators(codes), self.metrics, dead_letter_sink=self._store_dead
+            )
+            self._spawn(self.ingestor.run(stop=self._stop))
+            self._spawn(self._refresh_known())
+            if self.settings.mqtt_url:
+                self.mqtt = MqttIngest(self.ingestor, self.settings.mqtt_url)
+                await self.mqtt.start()
+        if "detect" in self.roles:
+            rated = await asyncio.to_thread(self._rated)
+            for p in self.partitions if self.partitions is not None else range(nparts):
+                worker = PartitionWorker(
+                    p,
+                    self.bus,
+                    self.session_factory,
+                    self.clock,
+                    self.detector_settings,
+                    rated,
+                    self.metrics,
+                    self.live,
+                    checkpoint_s=self.settings.checkpoint_seconds,
+                    on_faults=self._announce,
+                )
+                await worker.start()
+                self.workers.append(worker)
+                self._spawn(worker.run(self._stop))
+        if "archive" in self.roles and self.settings.archive:
+            self.archive = ArchiveWriter(self.bus, archive_dir(self.settings))
+            await self.archive.start()
+            self._spawn(self.archive.run(self._stop))
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        self._tasks.append(asyncio.get_running_loop().create_task(coro))
+
+    async def stop(self) -> None:
+        """Flush, checkpoint and close: what was accepted is on the stream, what was detected is stored."""
+        self._stop.set()
+        if self.mqtt is not None:
+            await self.mqtt.stop()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(task, timeout=10)
+        if self.bus is not None:
+            await self.bus.close()
+
+    async def kill(self) -> None:
+        """Stop at once without flushing or checkpointing (tests simulate a crash with this)."""
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        if self.mqtt is not None:
+            self.mqtt.client.disconnect()
+
+    # ------------------------------------------------------------------ helpers
+
+    def _codes(self) -> set[str]:
+        with self.session_factory() as session:
+            return registry.registration_codes(session)
+
+    def _rated(self) -> dict[str, float]:
+        with self.session_factory() as session:
+            return registry.rated_speeds(session)
+
+    async def _refresh_known(self) -> None:
+        while not self._stop.is_set():
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), timeout=60)
+            if self.ingestor is not None and not self._stop.is_set():
+                self.ingestor.known.codes = await asyncio.to_thread(self._codes)
+
+    def _store_dead(self, letters: list[service.DeadLetterRecord]) -> None:
+        with self.session_factory() as session:
+            service.store_dead_letters(session, letters)
+            session.commit()
+
+    async def _announce(self, changes: list[FaultChange]) -> None:
+        """After the faults are committed: tell listeners in this process and on the bus."""
+        assert self.bus is not None
+        for listener in self.fault_listeners:
+            try:
+                await listener(changes)
+            except Exception:
+                log.exception("fault listener failed")
+        payload = msgspec.json.encode(
+            [
+                {
+                    "fault_id": c.fault_id,
+                    "registration_code": c.registration_code,
+                    "fault_type": c.fault_type.value,
+                    "raised": c.raised,
+                    "severity": c.severity.value,
+                    "at_ms": c.at_ms,
+                    "started_ms": c.started_ms,
+                }
+                for c in changes
+            ]
+        )
+        with contextlib.suppress(Exception):
+            await self.bus.notify(FAULT_SUBJECT, payload)
+
+    async def lag(self) -> dict[str, int]:
+        return {w.durable: await w.pending() for w in self.workers}

@@ -1,0 +1,246 @@
+"""The telemetry domain's writer: fault records and their timeline entries, live status, dead letters,
+detector checkpoints. Every write is idempotent, so a redelivered stream batch changes nothing twice."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Table, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from liftwatch.accounts.models import Actor, Role
+from liftwatch.core.errors import Forbidden
+from liftwatch.registry import service as registry
+from liftwatch.telemetry.faults import SEVERITY, FaultChange, Severity
+from liftwatch.telemetry.models import DeadLetter, DetectorCheckpoint, Fault, LiveStatus
+
+_SEVERITY_RANK = {Severity.INFO: 0, Severity.MINOR: 1, Severity.MAJOR: 2, Severity.CRITICAL: 3}
+
+
+def ms_to_dt(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC)
+
+
+def _table(model: type[Any]) -> Table:
+    return model.metadata.tables[model.__tablename__]  # type: ignore[no-any-return]
+
+
+def _insert(session: Session, table: Table) -> Any:
+    """INSERT that understands ON CONFLICT on both databases."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+# ---------------------------------------------------------------- faults
+
+
+def apply_fault_changes(session: Session, changes: Sequence[FaultChange]) -> list[FaultChange]:
+    """Store raised and cleared faults and their elevator-file entries. Returns the changes that were new
+    (a redelivered change is stored already and returned no more), for announcing after the commit."""
+    if not changes:
+        return []
+    fresh: list[FaultChange] = []
+    faults = _table(Fault)
+    timeline: list[registry.SystemEntry] = []
+    for ch in changes:
+        if ch.raised:
+            existing = session.execute(
+                select(Fault.id, Fault.severity).where(Fault.fault_id == ch.fault_id)
+            ).first()
+            if existing is None:
+                stmt = _insert(session, faults).values(
+                    fault_id=ch.fault_id,
+                    registration_code=ch.registration_code,
+                    fault_type=ch.fault_type.value,
+                    severity=ch.severity.value,
+                    started_at=ms_to_dt(ch.started_ms),
+                    raised_at=ms_to_dt(ch.at_ms),
+                    cleared_at=None,
+                    evidence=list(ch.evidence),
+                    clear_evidence=[],
+                    detail=dict(ch.detail),
+                )
+                session.execute(stmt.on_conflict_do_nothing(index_elements=["fault_id"]))
+                fresh.append(ch)
+            elif _SEVERITY_RANK[ch.severity] > _SEVERITY_RANK[Severity(existing.severity)]:
+                session.execute(
+                    update(Fault).where(Fault.fault_id == ch.fault_id).values(severity=ch.severity.value)
+                )
+                fresh.append(ch)
+                continue
+            else:
+                continue
+        else:
+            result = session.execute(
+                update(Fault)
+                .where(Fault.fault_id == ch.fault_id, Fault.cleared_at.is_(None))
+                .values(cleared_at=ms_to_dt(ch.at_ms), clear_evidence=list(ch.evidence))
+            )
+            if not result.rowcount:  # type: ignore[attr-defined]
+                continue
+            fresh.append(ch)
+        timeline.append(
+            registry.SystemEntry(
+                registration_code=ch.registration_code,
+                kind="fault" if ch.raised else "fault_cleared",
+                occurred_at=ms_to_dt(ch.at_ms),
+                summary=ch.fault_type.value,
+                details={
+                    "fault_id": ch.fault_id,
+                    "fault_type": ch.fault_type.value,
+                    "severity": ch.severity.value,
+                    "started_at": ms_to_dt(ch.started_ms).isoformat(),
+                    "evidence": list(ch.evidence),
+                    **{k: v for k, v in ch.detail.items() if isinstance(v, str | int | float | bool)},
+                },
+                dedupe_key=f"{ch.fault_id}:{'raised' if ch.raised else 'cleared'}",
+            )
+        )
+    registry.append_system_entries(session, timeline, recorded_by="detector")
+    return fresh
+
+
+def open_faults(session: Session, registration_code: str | None = None) -> list[Fault]:
+    stmt = select(Fault).where(Fault.cleared_at.is_(None))
+    if registration_code is not None:
+        stmt = stmt.where(Fault.registration_code == registration_code)
+    return list(session.scalars(stmt.order_by(Fault.started_at.desc())))
+
+
+def fault_history(session: Session, actor: Actor, registration_code: str, limit: int = 100) -> list[Fault]:
+    """Faults of one elevator, newest first; scoped like the elevator itself."""
+    registry.get_elevator(session, actor, registration_code)  # NotFound outside scope
+    return list(
+        session.scalars(
+            select(Fault)
+            .where(Fault.registration_code == registration_code)
+            .order_by(Fault.started_at.desc())
+            .limit(limit)
+        )
+    )
+
+
+# ---------------------------------------------------------------- live status
+
+
+LIVE_FIELDS = (
+    "mode",
+    "running",
+    "direction",
+    "door_zone",
+    "door_closed",
+    "passenger",
+    "floor",
+    "power",
+    "speed",
+    "trips",
+    "door_cycles",
+    "run_hours",
+    "rope_bends",
+)
+
+
+def upsert_live_status(session: Session, rows: Iterable[dict[str, Any]]) -> int:
+    """Write the latest state of each elevator (one row per elevator, replaced whole)."""
+    rows = list(rows)
+    if not rows:
+        return 0
+    table = _table(LiveStatus)
+    stmt = _insert(session, table)
+    cols = {c.name: stmt.excluded[c.name] for c in table.columns if c.name != "registration_code"}
+    session.execute(stmt.on_conflict_do_update(index_elements=["registration_code"], set_=cols), rows)
+    return len(rows)
+
+
+def live_status(session: Session, actor: Actor, registration_code: str) -> LiveStatus | None:
+    registry.get_elevator(session, actor, registration_code)
+    return session.get(LiveStatus, registration_code)
+
+
+# ---------------------------------------------------------------- dead letters
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetterRecord:
+    received_ms: int
+    source: str
+    topic: str
+    reason: str
+    detail: str
+    payload: bytes
+
+
+def store_dead_letters(session: Session, letters: Sequence[DeadLetterRecord]) -> int:
+    if not letters:
+        return 0
+    session.execute(
+        _table(DeadLetter).insert(),
+        [
+            {
+                "received_at": ms_to_dt(d.received_ms),
+                "source": d.source,
+                "topic": d.topic[:255],
+                "reason": d.reason,
+                "detail": d.detail[:2000],
+                "payload": d.payload[:1_048_576],
+            }
+            for d in letters
+        ],
+    )
+    return len(letters)
+
+
+def dead_letter_counts(session: Session) -> dict[str, int]:
+    rows = session.execute(select(DeadLetter.reason, func.count()).group_by(DeadLetter.reason))
+    return {reason: int(n) for reason, n in rows}
+
+
+# ---------------------------------------------------------------- checkpoints
+
+
+def save_checkpoint(session: Session, partition: int, stream_seq: int, state: bytes, now: datetime) -> None:
+    table = _table(DetectorCheckpoint)
+    stmt = _insert(session, table).values(
+        partition=partition, stream_seq=stream_seq, state=state, saved_at=now
+    )
+    session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["partition"],
+            set_={"stream_seq": stmt.excluded.stream_seq, "state": stmt.excluded.state, "saved_at": now},
+        )
+    )
+
+
+def load_checkpoint(session: Session, partition: int) -> DetectorCheckpoint | None:
+    return session.get(DetectorCheckpoint, partition)
+
+
+# ---------------------------------------------------------------- stats
+
+
+def stats(session: Session, actor: Actor) -> dict[str, Any]:
+    """Platform-wide telemetry figures for operators and regulators."""
+    if actor.role not in (Role.ADMIN, Role.REGULATOR, Role.RESCUE_OPERATOR):
+        raise Forbidden(f"role '{actor.role.value}' may not read platform telemetry statistics")
+    open_by_type = dict(
+        session.execute(
+            select(Fault.fault_type, func.count())
+            .where(Fault.cleared_at.is_(None))
+            .group_by(Fault.fault_type)
+        ).all()
+    )
+    online = dict(session.execute(select(LiveStatus.online, func.count()).group_by(LiveStatus.online)).all())
+    return {
+        "elevators_reporting": int(sum(online.values())),
+        "online": int(online.get(True, 0)),
+        "offline": int(online.get(False, 0)),
+        "open_faults": {str(k): int(v) for k, v in open_by_type.items()},
+        "faults_total": int(session.scalar(select(func.count()).select_from(Fault)) or 0),
+        "dead_letters": dead_letter_counts(session),
+        "severity": {t.value: s.value for t, s in SEVERITY.items()},
+    }

@@ -1,0 +1,277 @@
+"""The detector worker: reads one partition of the telemetry stream, runs the fault detector, stores what
+it finds, and acknowledges the stream only after a checkpoint makes it durable.
+
+Restart guarantee (never lost, never doubled): faults are written idempotently (keyed by fault_id) as each
+batch is processed; every ``checkpoint_s`` the detector's state and the stream sequence it covers are saved
+in one transaction and the stream is acknowledged up to there. A restarted worker loads the checkpoint and
+the stream redelivers everything after it; replaying those messages re-derives the same fault changes,
+which the idempotent writes turn into no-ops. Timers are driven by stream time (receive times carried in
+the records) while catching up, by the wall clock once caught up, so replay is deterministic.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+from sqlalchemy.orm import Session, sessionmaker
+
+from liftwatch.core.bus import Bus, BusMessage, Consumer
+from liftwatch.core.clock import Clock
+from liftwatch.core.metrics import Metrics
+from liftwatch.telemetry import records, service
+from liftwatch.telemetry.detector import Detector
+from liftwatch.telemetry.faults import DetectorSettings, FaultChange, FaultType
+from liftwatch.telemetry.protocol import Event, Heartbeat, Message, Status
+
+log = logging.getLogger(__name__)
+
+_DECODERS = (
+    msgspec.json.Decoder(Status).decode,
+    msgspec.json.Decoder(Event).decode,
+    msgspec.json.Decoder(Heartbeat).decode,
+)
+_state_codec = msgspec.msgpack.Encoder()
+_state_decoder = msgspec.msgpack.Decoder(dict[str, bytes])
+FAULT_SUBJECT = "liftwatch.faults"
+
+
+class LiveBoard:
+    """The latest state of every elevator seen, in memory; dirty rows are written out at checkpoints."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, dict[str, Any]] = {}
+        self.dirty: set[str] = set()
+
+    def update(self, code: str, msg: Message, received_ms: int) -> None:
+        row = self.rows.get(code)
+        if row is None:
+            row = self.rows[code] = {"registration_code": code, "online": True, "open_faults": []}
+        row["last_seen_ms"] = received_ms
+        if type(msg) is Status:
+            row["mode"] = int(msg.mode)
+            row["running"] = msg.running
+            row["direction"] = int(msg.direction)
+            row["door_zone"] = msg.door_zone
+            row["door_closed"] = msg.door_closed
+            row["passenger"] = msg.passenger
+            row["floor"] = msg.floor
+            row["power"] = msg.power
+            row["speed"] = msg.speed
+            if msg.trips is not None:
+                row["trips"] = msg.trips
+            if msg.door_cycles is not None:
+                row["door_cycles"] = msg.door_cycles
+            if msg.run_hours is not None:
+                row["run_hours"] = msg.run_hours
+            if msg.rope_bends is not None:
+                row["rope_bends"] = msg.rope_bends
+        self.dirty.add(code)
+
+    def apply(self, changes: list[FaultChange]) -> None:
+        for ch in changes:
+            row = self.rows.get(ch.registration_code)
+            if row is None:
+                continue
+            open_ = [f for f in row["open_faults"] if f != ch.fault_type.value]
+            if ch.raised:
+                open_.append(ch.fault_type.value)
+            row["open_faults"] = sorted(open_)
+            if ch.fault_type is FaultType.TERMINAL_OFFLINE:
+                row["online"] = not ch.raised
+            self.dirty.add(ch.registration_code)
+
+    def take_dirty(self, now_ms: int) -> list[dict[str, Any]]:
+        out = []
+        for code in self.dirty:
+            row = self.rows[code]
+            out.append(
+                {
+                    "registration_code": code,
+                    "last_seen_at": service.ms_to_dt(row["last_seen_ms"]),
+                    "online": row["online"],
+                    "open_faults": row["open_faults"],
+                    "updated_at": service.ms_to_dt(now_ms),
+                    **{f: row.get(f) for f in service.LIVE_FIELDS},
+                }
+            )
+        self.dirty = set()
+        return out
+
+
+@dataclass
+class WorkerStats:
+    messages: int = 0
+    batches: int = 0
+    faults_stored: int = 0
+    checkpoints: int = 0
+    last_seq: int = 0
+
+
+class PartitionWorker:
+    """One partition: one detector, one durable consumer, one checkpoint row."""
+
+    def __init__(
+        self,
+        partition: int,
+        bus: Bus,
+        session_factory: sessionmaker[Session],
+        clock: Clock,
+        settings: DetectorSettings | None = None,
+        rated_speed: Mapping[str, float] | None = None,
+        metrics: Metrics | None = None,
+        live: LiveBoard | None = None,
+        checkpoint_s: float = 2.0,
+        fetch_max: int = 64,
+        on_faults: Callable[[list[FaultChange]], Any] | None = None,
+    ) -> None:
+        self.partition = partition
+        self.bus = bus
+        self.session_factory = session_factory
+        self.clock = clock
+        self.detector = Detector(settings, rated_speed)
+        self.metrics = metrics
+        self.live = live or LiveBoard()
+        self.checkpoint_s = checkpoint_s
+        self.fetch_max = fetch_max
+        self.on_faults = on_faults
+        self.stats = WorkerStats()
+        self._consumer: Consumer | None = None
+        self._last: BusMessage | None = None
+        self._acked_seq = 0
+        self._stream_ms = 0
+        self._next_checkpoint = 0.0
+
+    @property
+    def durable(self) -> str:
+        return f"detector-p{self.partition}"
+
+    async def start(self) -> None:
+        """Load the checkpoint and (re)open the consumer right after it."""
+        ckpt = await asyncio.to_thread(self._load_checkpoint)
+        start_seq = None
+        if ckpt is not None:
+            seq, blob = ckpt
+            self.detector.load(_state_decoder.decode(blob))
+            self._acked_seq = seq
+            self.stats.last_seq = seq
+            start_seq = seq + 1
+        await self.bus.ensure_stream(records.STREAM, [f"{records.SUBJECT_PREFIX}.>"])
+        self._consumer = await self.bus.consumer(
+            records.STREAM, self.durable, records.subject_of(self.partition), start_seq=start_seq
+        )
+        self._next_checkpoint = time.monotonic() + self.checkpoint_s
+
+    def _load_checkpoint(self) -> tuple[int, bytes] | None:
+        with self.session_factory() as session:
+            ckpt = service.load_checkpoint(session, self.partition)
+            return (ckpt.stream_seq, ckpt.state) if ckpt else None
+
+    async def step(self, timeout: float = 0.2) -> int:
+        """Process what the stream has (up to fetch_max batches); returns how many messages."""
+        assert self._consumer is not None, "start() first"
+        batch = await self._consumer.fetch(self.fetch_max, timeout=timeout)
+        started = time.perf_counter()
+        changes: list[FaultChange] = []
+        n = 0
+        feed = self.detector.feed
+        update = self.live.update
+        stream_ms = self._stream_ms
+        for bm in batch:
+            for code, received_ms, kind, raw in records.decode_batch(bm.data):
+                msg = _DECODERS[kind](raw)
+                got = feed(code, msg, received_ms)
+                if got:
+                    changes.extend(got)
+                update(code, msg, received_ms)
+                if received_ms > stream_ms:
+                    stream_ms = received_ms
+                n += 1
+        self._stream_ms = stream_ms
+        if batch:
+            self._last = batch[-1]
+            self.stats.last_seq = batch[-1].seq
+            self.stats.batches += len(batch)
+        caught_up = len(batch) < self.fetch_max
+        now_ms = max(self.clock_ms(), stream_ms) if caught_up else stream_ms
+        if now_ms:
+            changes.extend(self.detector.tick(now_ms))
+        if changes:
+            self.live.apply(changes)
+            fresh = await asyncio.to_thread(self._store, changes)
+            self.stats.faults_stored += len(fresh)
+            if fresh and self.on_faults is not None:
+                await _maybe_await(self.on_faults(fresh))
+        self.stats.messages += n
+        if self.metrics is not None:
+            self.metrics.detected.inc(n)
+            if stream_ms:
+                self.metrics.lag_seconds.labels(str(self.partition)).set(
+                    max(0.0, (self.clock_ms() - stream_ms) / 1000)
+                )
+            for ch in changes:
+                self.metrics.faults.labels(ch.fault_type.value, "raised" if ch.raised else "cleared").inc()
+            self.metrics.batch_seconds.observe(time.perf_counter() - started)
+        if time.monotonic() >= self._next_checkpoint:
+            await self.checkpoint()
+        return n
+
+    def clock_ms(self) -> int:
+        return int(self.clock.now().timestamp() * 1000)
+
+    def _store(self, changes: list[FaultChange]) -> list[FaultChange]:
+        with self.session_factory() as session:
+            fresh = service.apply_fault_changes(session, changes)
+            session.commit()
+        return fresh
+
+    async def checkpoint(self) -> None:
+        """Save detector state + live status at the last processed sequence, then acknowledge up to it."""
+        self._next_checkpoint = time.monotonic() + self.checkpoint_s
+        last = self._last
+        if last is None or last.seq <= self._acked_seq:
+            rows = self.live.take_dirty(self.clock_ms())
+            if rows:
+                await asyncio.to_thread(self._save, None, rows)
+            return
+        state = _state_codec.encode(self.detector.dump())
+        rows = self.live.take_dirty(self.clock_ms())
+        await asyncio.to_thread(self._save, (last.seq, state), rows)
+        assert self._consumer is not None
+        await self._consumer.ack_upto(last)
+        self._acked_seq = last.seq
+        self.stats.checkpoints += 1
+        if self.metrics is not None:
+            self.metrics.checkpoints.inc()
+
+    def _save(self, ckpt: tuple[int, bytes] | None, rows: list[dict[str, Any]]) -> None:
+        with self.session_factory() as session:
+            if ckpt is not None:
+                service.save_checkpoint(session, self.partition, ckpt[0], ckpt[1], self.clock.now())
+            service.upsert_live_status(session, rows)
+            session.commit()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await self.step()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # The batch stays unacknowledged and comes back after a restart; keep the loop alive.
+                log.exception("detector partition %d: step failed", self.partition)
+                await asyncio.sleep(1.0)
+        await self.checkpoint()
+
+    async def pending(self) -> int:
+        return await self._consumer.pending() if self._consumer is not None else 0
+
+
+async def _maybe_await(value: Any) -> None:
+    if asyncio.iscoroutine(value):
+        await value
