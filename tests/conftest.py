@@ -160,7 +160,8 @@ def session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(var_dir=tmp_path / "var", secret_key="test-secret-" + "x" * 40)
+    # The telemetry pipeline is off for API and page tests; telemetry tests turn it on.
+    return Settings(var_dir=tmp_path / "var", secret_key="test-secret-" + "x" * 40, pipeline=False)
 
 
 @pytest.fixture

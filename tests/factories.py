@@ -78,6 +78,7 @@ USERS = {
     Role.INSPECTOR: ("inspector", None),
     Role.MAINTENANCE: ("maint_a", "MU-A"),
     Role.USE_UNIT: ("owner_b", "UU-B"),
+    Role.GATEWAY: ("gateway", None),
 }
 
 

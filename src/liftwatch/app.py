@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -16,6 +18,8 @@ from liftwatch.core.config import Settings, get_settings
 from liftwatch.core.db import make_engine, make_session_factory
 from liftwatch.core.errors import DomainError, Unauthorized
 from liftwatch.registry.api import router as registry_router
+from liftwatch.telemetry.api import metrics_router
+from liftwatch.telemetry.api import router as telemetry_router
 
 
 def _field_name(loc: tuple[Any, ...]) -> str:
@@ -28,17 +32,43 @@ def create_app(
 ) -> FastAPI:
     settings = settings or get_settings()
     engine = engine or make_engine(settings.resolved_database_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        """Embedded mode runs the whole telemetry pipeline here; with NATS and no embedded pipeline, the
+        web process still ingests the HTTP gateway endpoint onto the stream."""
+        from liftwatch.telemetry.pipeline import Pipeline
+
+        pipeline: Pipeline | None = None
+        if settings.pipeline:
+            pipeline = Pipeline(settings, app.state.session_factory, app.state.clock)
+        elif settings.bus_url:
+            pipeline = Pipeline(
+                settings, app.state.session_factory, app.state.clock, roles=frozenset({"ingest"})
+            )
+            pipeline.use_mqtt = False
+        if pipeline is not None:
+            await pipeline.start()
+        app.state.pipeline = pipeline
+        try:
+            yield
+        finally:
+            if pipeline is not None:
+                await pipeline.stop()
+
     app = FastAPI(
         title="liftwatch",
         version=__version__,
         description="Smart-elevator (智慧电梯) and 96333 emergency-rescue platform",
         openapi_url="/openapi.json",
+        lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
     app.state.clock = clock or SystemClock()
     app.state.secret_key = settings.resolved_secret_key
+    app.state.pipeline = None
 
     @app.exception_handler(DomainError)
     async def _domain_error(request: Request, exc: DomainError) -> Response:
@@ -71,6 +101,8 @@ def create_app(
 
     app.include_router(accounts_router)
     app.include_router(registry_router)
+    app.include_router(telemetry_router)
+    app.include_router(metrics_router)
 
     from liftwatch.web import pages
 

@@ -19,6 +19,7 @@ class Role(StrEnum):
     MAINTENANCE = "maintenance"  # 维保单位 staff: only its unit's elevators
     USE_UNIT = "use_unit"  # 使用单位 staff: only its unit's elevators
     INSPECTOR = "inspector"  # 检验机构
+    GATEWAY = "gateway"  # an IoT terminal or gateway (物联网网关): may only send telemetry
     PUBLIC = "public"  # passenger, no login
 
 

@@ -232,6 +232,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "role.use_unit": {"zh-CN": "使用单位", "en": "Use unit staff"},
     "role.inspector": {"zh-CN": "检验机构", "en": "Inspector"},
     "role.public": {"zh-CN": "公众", "en": "Public"},
+    "role.gateway": {"zh-CN": "物联网网关", "en": "IoT gateway"},
 }
 
 

@@ -35,6 +35,15 @@ from liftwatch.registry.schemas import (
 
 READ_ALL = frozenset({Role.ADMIN, Role.REGULATOR, Role.RESCUE_OPERATOR, Role.INSPECTOR})
 REGISTRARS = frozenset({Role.ADMIN, Role.REGULATOR})
+# Accounts that see no registry: passengers (the public page only) and IoT gateways (telemetry only).
+NO_REGISTRY_ACCESS = frozenset({Role.PUBLIC, Role.GATEWAY})
+
+
+def _refuse(actor: Actor, public_reason: str) -> Forbidden:
+    if actor.role is Role.PUBLIC:
+        return Forbidden(f"the public {public_reason}")
+    return Forbidden(f"role '{actor.role.value}' may only send telemetry")
+
 
 # What unit staff may change on their own elevators; codes, units, place type and three-no flags are the
 # regulator's record.
@@ -152,8 +161,8 @@ def _require(actor: Actor, allowed: Iterable[Role], action: str) -> None:
 def list_elevators(
     session: Session, actor: Actor, flt: ElevatorFilter, clock: Clock, page: int = 1, size: int = 50
 ) -> tuple[list[Elevator], int]:
-    if actor.role is Role.PUBLIC:
-        raise Forbidden("the public may look up one elevator by its code, not list them")
+    if actor.role in NO_REGISTRY_ACCESS:
+        raise _refuse(actor, "may look up one elevator by its code, not list them")
     stmt = _scoped(select(Elevator), actor)
     stmt = _apply_filter(session, stmt, flt, clock)
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
@@ -208,8 +217,8 @@ def _apply_filter(session: Session, stmt: Select[Any], flt: ElevatorFilter, cloc
 
 def places(session: Session, actor: Actor) -> dict[str, list[str]]:
     """Districts and their streets among the elevators the actor may see, for search choices."""
-    if actor.role is Role.PUBLIC:
-        raise Forbidden("the public may not list places")
+    if actor.role in NO_REGISTRY_ACCESS:
+        raise _refuse(actor, "may not list places")
     stmt = _scoped(select(Elevator.district, Elevator.street), actor).distinct()
     out: dict[str, list[str]] = {}
     for district, street in session.execute(stmt.order_by(Elevator.district, Elevator.street)):
@@ -221,8 +230,8 @@ def places(session: Session, actor: Actor) -> dict[str, list[str]]:
 
 def get_elevator(session: Session, actor: Actor, registration_code: str) -> Elevator:
     """The elevator, or NotFound when it does not exist or lies outside the actor's scope."""
-    if actor.role is Role.PUBLIC:
-        raise Forbidden("the public sees the public page only")
+    if actor.role in NO_REGISTRY_ACCESS:
+        raise _refuse(actor, "sees the public page only")
     stmt = _scoped(select(Elevator).where(Elevator.registration_code == registration_code), actor)
     elevator: Elevator | None = session.scalars(stmt).unique().one_or_none()
     if elevator is None:
@@ -462,8 +471,8 @@ def list_units(
     page: int = 1,
     size: int = 50,
 ) -> tuple[list[Unit], int]:
-    if actor.role is Role.PUBLIC:
-        raise Forbidden("the public may not list units")
+    if actor.role in NO_REGISTRY_ACCESS:
+        raise _refuse(actor, "may not list units")
     stmt = _scoped_units(select(Unit), actor)
     if unit_type:
         stmt = stmt.where(Unit.unit_type == unit_type)
@@ -489,8 +498,8 @@ def elevator_counts(session: Session, units: Sequence[Unit]) -> dict[int, int]:
 
 
 def get_unit(session: Session, actor: Actor, code: str) -> Unit:
-    if actor.role is Role.PUBLIC:
-        raise Forbidden("the public may not read units")
+    if actor.role in NO_REGISTRY_ACCESS:
+        raise _refuse(actor, "may not read units")
     unit: Unit | None = session.scalar(_scoped_units(select(Unit).where(Unit.code == code), actor))
     if unit is None:
         raise NotFound(f"no unit with code '{code}'")
@@ -687,8 +696,8 @@ def export_elevator_rows(session: Session, actor: Actor) -> list[dict[str, Any]]
     """Every elevator in the actor's scope as a dict of ElevatorCreate fields, units as their codes."""
     from sqlalchemy.orm import aliased
 
-    if actor.role is Role.PUBLIC:
-        raise Forbidden("the public may look up one elevator by its code, not export them")
+    if actor.role in NO_REGISTRY_ACCESS:
+        raise _refuse(actor, "may look up one elevator by its code, not export them")
     use_unit = aliased(Unit)
     maint_unit = aliased(Unit)
     columns = [c for c in Elevator.metadata.tables[Elevator.__tablename__].c if c.name not in _EXPORT_SKIP]
@@ -705,8 +714,8 @@ def export_elevator_rows(session: Session, actor: Actor) -> list[dict[str, Any]]
 def export_unit_rows(session: Session, actor: Actor, referenced: Iterable[str]) -> list[dict[str, Any]]:
     """Units for an export. Readers of the whole registry get every unit; unit staff get their own unit in
     full and, of the other units on their elevators, only code, name and type (what the API shows them)."""
-    if actor.role is Role.PUBLIC:
-        raise Forbidden("the public may not export units")
+    if actor.role in NO_REGISTRY_ACCESS:
+        raise _refuse(actor, "may not export units")
     columns = [Unit.metadata.tables[Unit.__tablename__].c[name] for name in UNIT_RECORD_FIELDS]
     if actor.role in READ_ALL:
         stmt = select(*columns).order_by(Unit.code)
@@ -787,3 +796,12 @@ def rated_speeds(session: Session) -> dict[str, float]:
         )
     )
     return {code: float(speed) for code, speed in rows if speed is not None}
+
+
+def scoped_codes(session: Session, actor: Actor) -> set[str] | None:
+    """The registration codes in the actor's scope; None when it is the whole registry."""
+    if actor.role in NO_REGISTRY_ACCESS:
+        raise _refuse(actor, "may not read the registry")
+    if actor.role in READ_ALL:
+        return None
+    return set(session.scalars(_scoped(select(Elevator.registration_code), actor)))

@@ -54,6 +54,7 @@ class Pipeline:
     archive: ArchiveWriter | None = None
     mqtt: MqttIngest | None = None
     live: LiveBoard = field(default_factory=LiveBoard)
+    use_mqtt: bool = True
     fault_listeners: list[Callable[[list[FaultChange]], Coroutine[Any, Any, None]]] = field(
         default_factory=list
     )
@@ -76,7 +77,7 @@ class Pipeline:
             )
             self._spawn(self.ingestor.run(stop=self._stop))
             self._spawn(self._refresh_known())
-            if self.settings.mqtt_url:
+            if self.settings.mqtt_url and self.use_mqtt:
                 self.mqtt = MqttIngest(self.ingestor, self.settings.mqtt_url)
                 await self.mqtt.start()
         if "detect" in self.roles:

@@ -112,6 +112,26 @@ def open_faults(session: Session, registration_code: str | None = None) -> list[
     return list(session.scalars(stmt.order_by(Fault.started_at.desc())))
 
 
+def list_faults(
+    session: Session,
+    codes: set[str] | None,
+    open_only: bool = True,
+    fault_type: str | None = None,
+    limit: int = 500,
+) -> list[Fault]:
+    """Faults among ``codes`` (None: every elevator), newest first."""
+    stmt = select(Fault)
+    if open_only:
+        stmt = stmt.where(Fault.cleared_at.is_(None))
+    if fault_type:
+        stmt = stmt.where(Fault.fault_type == fault_type)
+    if codes is not None:
+        if not codes:
+            return []
+        stmt = stmt.where(Fault.registration_code.in_(codes))
+    return list(session.scalars(stmt.order_by(Fault.started_at.desc()).limit(limit)))
+
+
 def fault_history(session: Session, actor: Actor, registration_code: str, limit: int = 100) -> list[Fault]:
     """Faults of one elevator, newest first; scoped like the elevator itself."""
     registry.get_elevator(session, actor, registration_code)  # NotFound outside scope

@@ -4,6 +4,7 @@ requests run in order and are written not to disturb each other."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,22 +12,24 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from liftwatch.accounts.models import Role
+from liftwatch.core.config import Settings
 from liftwatch.core.clock import FixedClock
 from tests.factories import PASSWORD, USERS, auth, seed
 
-A, R, O, M, U, I, P = (  # noqa: E741 - one letter per role keeps the matrix readable
+A, R, O, M, U, I, G, P = (  # noqa: E741 - one letter per role keeps the matrix readable
     Role.ADMIN,
     Role.REGULATOR,
     Role.RESCUE_OPERATOR,
     Role.MAINTENANCE,  # staff of MU-A: maintains 11SHA000001/2
     Role.USE_UNIT,  # staff of UU-B: uses 11SHB000003/4
     Role.INSPECTOR,
+    Role.GATEWAY,  # an IoT gateway: telemetry only
     Role.PUBLIC,
 )
 
 
 def _expect(default: int, public: int = 401, **by_role: int) -> dict[Role, int]:
-    names = {"A": A, "R": R, "O": O, "M": M, "U": U, "I": I}
+    names = {"A": A, "R": R, "O": O, "M": M, "U": U, "I": I, "G": G}
     out = dict.fromkeys(Role, default)
     out[P] = public
     for key, status in by_role.items():
@@ -63,10 +66,10 @@ CASES: list[Case] = [
     Case("GET", "/openapi.json", _expect(200, public=200)),
     Case("POST", "/api/v1/auth/token", _expect(200), form_for=lambda role: _login_form(role)),
     Case("GET", "/api/v1/auth/me", _expect(200)),
-    Case("GET", "/api/v1/elevators", _expect(200)),
-    Case("GET", "/api/v1/elevators/11SHA000001", _expect(200, U=404)),
-    Case("GET", "/api/v1/elevators/11SHB000004", _expect(200, M=404)),
-    Case("GET", "/api/v1/elevators/NOPE404", _expect(404)),
+    Case("GET", "/api/v1/elevators", _expect(200, G=403)),
+    Case("GET", "/api/v1/elevators/11SHA000001", _expect(200, U=404, G=403)),
+    Case("GET", "/api/v1/elevators/11SHB000004", _expect(200, M=404, G=403)),
+    Case("GET", "/api/v1/elevators/NOPE404", _expect(404, G=403)),
     Case("POST", "/api/v1/elevators", _expect(403, A=201, R=201), body_for=_new_elevator),
     Case(
         "PATCH",
@@ -104,9 +107,9 @@ CASES: list[Case] = [
         _expect(403, A=201, R=201, I=201, U=404),
         body={"kind": "acceptance"},
     ),
-    Case("GET", "/api/v1/units", _expect(200)),
-    Case("GET", "/api/v1/units/MU-A", _expect(200, U=404)),
-    Case("GET", "/api/v1/units/UU-B", _expect(200, M=404)),
+    Case("GET", "/api/v1/units", _expect(200, G=403)),
+    Case("GET", "/api/v1/units/MU-A", _expect(200, U=404, G=403)),
+    Case("GET", "/api/v1/units/UU-B", _expect(200, M=404, G=403)),
     Case(
         "POST",
         "/api/v1/units",
@@ -136,8 +139,26 @@ CASES: list[Case] = [
         _expect(403, A=200, R=200),
         files_for=lambda role: _import_file(role),
     ),
-    Case("GET", "/api/v1/registry/export?format=csv", _expect(200)),
-    Case("GET", "/api/v1/registry/export?format=xlsx", _expect(200)),
+    Case("GET", "/api/v1/registry/export?format=csv", _expect(200, G=403)),
+    Case("GET", "/api/v1/registry/export?format=xlsx", _expect(200, G=403)),
+    Case(
+        "POST",
+        "/api/v1/telemetry",
+        _expect(403, A=200, G=200),
+        body=[
+            {
+                "type": "heartbeat",
+                "registration_code": "11SHA000001",
+                "msg_id": "hb-1",
+                "seq": 1,
+                "ts": 1795424400000,
+            }
+        ],
+    ),
+    Case("GET", "/api/v1/telemetry/stats", _expect(403, A=200, R=200, O=200)),
+    Case("GET", "/api/v1/elevators/11SHA000001/live", _expect(200, U=404, G=403)),
+    Case("GET", "/api/v1/elevators/11SHB000004/faults", _expect(200, M=404, G=403)),
+    Case("GET", "/api/v1/faults", _expect(200, G=403)),
 ]
 
 
@@ -153,6 +174,14 @@ def _import_file(role: Role) -> dict[str, tuple[str, bytes, str]]:
         f"11SHY80000{n},80000{n},traction,residential,黄浦区,MU-A\n"
     )
     return {"file": ("agency.csv", csv.encode("utf-8"), "text/csv")}
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """The embedded pipeline runs, so the telemetry endpoint accepts (in-process bus, no archive)."""
+    return Settings(
+        var_dir=tmp_path / "var", secret_key="test-secret-" + "x" * 40, pipeline=True, archive=False
+    )
 
 
 @pytest.mark.parametrize("role", list(Role), ids=lambda r: r.value)

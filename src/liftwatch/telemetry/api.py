@@ -1,0 +1,132 @@
+"""Routes: the gateway batch endpoint, live status and faults, statistics, Prometheus metrics."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Any
+
+import msgspec
+from fastapi import APIRouter, Query, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from liftwatch.accounts.models import Role
+from liftwatch.core.errors import DomainError, FieldError, Forbidden, InvalidInput
+from liftwatch.deps import ActorDep, SessionDep
+from liftwatch.registry import service as registry
+from liftwatch.telemetry import service
+from liftwatch.telemetry.ingest import Ingestor
+from liftwatch.telemetry.protocol import Rejected
+from liftwatch.telemetry.schemas import ElevatorLive, FaultOut, IngestResult, LiveStatusOut, RejectedItem
+
+router = APIRouter(prefix="/api/v1", tags=["telemetry"])
+
+MAX_BATCH = 5000
+MAX_BODY = 8 * 1024 * 1024
+SENDERS = frozenset({Role.GATEWAY, Role.ADMIN})
+_array = msgspec.json.Decoder(list[msgspec.Raw])
+
+
+class ServiceUnavailable(DomainError):
+    status_code = 503
+
+
+def _ingestor(request: Request) -> Ingestor:
+    pipeline = getattr(request.app.state, "pipeline", None)
+    ingestor = getattr(pipeline, "ingestor", None)
+    if ingestor is None:
+        raise ServiceUnavailable("telemetry ingestion is not running in this process")
+    return ingestor  # type: ignore[no-any-return]
+
+
+@router.post("/telemetry", response_model=IngestResult)
+async def ingest_batch(request: Request, actor: ActorDep) -> IngestResult:
+    """Gateways post a JSON array of terminal messages, each with ``type`` and ``registration_code``.
+    The answer comes after the accepted ones are stored on the stream; the rejected are dead-lettered."""
+    if actor.role not in SENDERS:
+        raise Forbidden(f"role '{actor.role.value}' may not send telemetry")
+    ingestor = _ingestor(request)
+    body = await request.body()
+    if len(body) > MAX_BODY:
+        raise InvalidInput(FieldError("body", f"{len(body)} bytes; at most {MAX_BODY} per request"))
+    received_ms = time.time_ns() // 1_000_000
+    try:
+        items = _array.decode(body)
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        ingestor.reject(
+            "http", "", Rejected("bad_json", f"body is not a JSON array: {exc}"), body, received_ms
+        )
+        await ingestor.flush()
+        raise InvalidInput(FieldError("body", f"expected a JSON array of messages: {exc}")) from None
+    if len(items) > MAX_BATCH:
+        raise InvalidInput(FieldError("body", f"{len(items)} messages; at most {MAX_BATCH} per request"))
+    rejected: list[RejectedItem] = []
+    for i, raw in enumerate(items):
+        rej = ingestor.accept_gateway_item(bytes(raw), received_ms)
+        if rej is not None:
+            rejected.append(RejectedItem(index=i, reason=rej.reason, detail=rej.detail))
+    await ingestor.flush()
+    return IngestResult(accepted=len(items) - len(rejected), rejected=rejected)
+
+
+@router.get("/telemetry/stats")
+def telemetry_stats(request: Request, actor: ActorDep, session: SessionDep) -> dict[str, Any]:
+    out = service.stats(session, actor)
+    pipeline = getattr(request.app.state, "pipeline", None)
+    ingestor = getattr(pipeline, "ingestor", None)
+    if ingestor is not None:
+        out["ingest"] = {"accepted": ingestor.stats.accepted, "rejected": dict(ingestor.stats.rejected)}
+    workers = getattr(pipeline, "workers", [])
+    out["detector"] = {
+        "partitions": len(workers),
+        "messages": sum(w.stats.messages for w in workers),
+        "faults_stored": sum(w.stats.faults_stored for w in workers),
+        "checkpoints": sum(w.stats.checkpoints for w in workers),
+    }
+    return out
+
+
+@router.get("/elevators/{registration_code}/live", response_model=ElevatorLive)
+def elevator_live(registration_code: str, actor: ActorDep, session: SessionDep) -> ElevatorLive:
+    live = service.live_status(session, actor, registration_code)
+    return ElevatorLive(
+        registration_code=registration_code,
+        status=LiveStatusOut.model_validate(live) if live else None,
+        open_faults=[FaultOut.model_validate(f) for f in service.open_faults(session, registration_code)],
+    )
+
+
+@router.get("/elevators/{registration_code}/faults", response_model=list[FaultOut])
+def elevator_faults(
+    registration_code: str,
+    actor: ActorDep,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[FaultOut]:
+    return [
+        FaultOut.model_validate(f) for f in service.fault_history(session, actor, registration_code, limit)
+    ]
+
+
+@router.get("/faults", response_model=list[FaultOut])
+def list_faults(
+    actor: ActorDep,
+    session: SessionDep,
+    open_only: Annotated[bool, Query(alias="open")] = True,
+    fault_type: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+) -> list[FaultOut]:
+    """Faults in the caller's scope, newest first (open ones by default)."""
+    codes = registry.scoped_codes(session, actor)
+    faults = service.list_faults(session, codes, open_only=open_only, fault_type=fault_type, limit=limit)
+    return [FaultOut.model_validate(f) for f in faults]
+
+
+metrics_router = APIRouter(tags=["ops"])
+
+
+@metrics_router.get("/metrics", include_in_schema=False)
+def metrics(request: Request) -> Response:
+    pipeline = getattr(request.app.state, "pipeline", None)
+    registry_ = getattr(getattr(pipeline, "metrics", None), "registry", None)
+    body = generate_latest(registry_) if registry_ is not None else b""
+    return Response(body, media_type=CONTENT_TYPE_LATEST)
