@@ -36,6 +36,13 @@ class Settings(BaseSettings):
         default="", description="Event bus: empty = in-process (embedded); nats://host:4222 = NATS JetStream."
     )
     mqtt_url: str = Field(default="", description="MQTT broker to ingest from, e.g. mqtt://127.0.0.1:1883.")
+    stream_namespace: str = Field(
+        default="", pattern=r"^[A-Za-z0-9_]*$", description="Prefix of stream and subject names on NATS."
+    )
+    mqtt_group: str = Field(default="liftwatch-ingest", description="MQTT v5 shared-subscription group.")
+    mqtt_client_id: str = Field(
+        default="", description="Stable MQTT client id, so QoS 1 messages queued during a restart arrive."
+    )
     partitions: int = Field(default=4, ge=1, le=256, description="Telemetry stream partitions.")
     pipeline: bool = Field(
         default=True,

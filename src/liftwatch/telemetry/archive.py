@@ -63,8 +63,16 @@ def _day(ms: int) -> str:
 class ArchiveWriter:
     """Consumes the whole telemetry stream (its own durable consumer) and writes Parquet files."""
 
-    def __init__(self, bus: Bus, root: Path, max_rows: int = 200_000, max_age_s: float = 30.0) -> None:
+    def __init__(
+        self,
+        bus: Bus,
+        root: Path,
+        max_rows: int = 200_000,
+        max_age_s: float = 30.0,
+        topology: records.Topology = records.DEFAULT_TOPOLOGY,
+    ) -> None:
         self.bus = bus
+        self.topology = topology
         self.root = root
         self.max_rows = max_rows
         self.max_age_s = max_age_s
@@ -78,8 +86,9 @@ class ArchiveWriter:
         self.rows_written = 0
 
     async def start(self) -> None:
-        await self.bus.ensure_stream(records.STREAM, [f"{records.SUBJECT_PREFIX}.>"])
-        self._consumer = await self.bus.consumer(records.STREAM, "archive", f"{records.SUBJECT_PREFIX}.>")
+        topo = self.topology
+        await self.bus.ensure_stream(topo.stream, [topo.all_subjects])
+        self._consumer = await self.bus.consumer(topo.stream, "archive", topo.all_subjects)
 
     async def step(self, timeout: float = 0.5) -> int:
         assert self._consumer is not None, "start() first"

@@ -65,8 +65,10 @@ class Ingestor:
         metrics: Metrics | None = None,
         batch_max: int = 2000,
         dead_letter_sink: Callable[[list[DeadLetterRecord]], None] | None = None,
+        topology: records.Topology = records.DEFAULT_TOPOLOGY,
     ) -> None:
         self.bus = bus
+        self.topology = topology
         self.partitions = partitions
         self.known = known
         self.metrics = metrics
@@ -139,7 +141,7 @@ class Ingestor:
             for p, buf in enumerate(buffers):
                 for i in range(0, len(buf), self.batch_max):
                     chunk = buf[i : i + self.batch_max]
-                    await self.bus.publish(records.subject_of(p), records.encode_batch(chunk))
+                    await self.bus.publish(self.topology.subject_of(p), records.encode_batch(chunk))
                     self.stats.batches += 1
                     n += len(chunk)
             if dead and self._dead_sink is not None:

@@ -68,17 +68,28 @@ class Pipeline:
         if self.bus is None:
             self.bus = make_bus(self.settings.bus_url)
             await self.bus.connect()
-        await self.bus.ensure_stream(records.STREAM, [f"{records.SUBJECT_PREFIX}.>"])
+        topo = records.Topology(self.settings.stream_namespace)
+        await self.bus.ensure_stream(topo.stream, [topo.all_subjects])
         nparts = self.settings.partitions
         if "ingest" in self.roles:
             codes = await asyncio.to_thread(self._codes)
             self.ingestor = Ingestor(
-                self.bus, nparts, KnownElevators(codes), self.metrics, dead_letter_sink=self._store_dead
+                self.bus,
+                nparts,
+                KnownElevators(codes),
+                self.metrics,
+                dead_letter_sink=self._store_dead,
+                topology=topo,
             )
             self._spawn(self.ingestor.run(stop=self._stop))
             self._spawn(self._refresh_known())
             if self.settings.mqtt_url and self.use_mqtt:
-                self.mqtt = MqttIngest(self.ingestor, self.settings.mqtt_url)
+                self.mqtt = MqttIngest(
+                    self.ingestor,
+                    self.settings.mqtt_url,
+                    group=self.settings.mqtt_group,
+                    client_id=self.settings.mqtt_client_id or None,
+                )
                 await self.mqtt.start()
         if "detect" in self.roles:
             rated = await asyncio.to_thread(self._rated)
@@ -94,12 +105,13 @@ class Pipeline:
                     self.live,
                     checkpoint_s=self.settings.checkpoint_seconds,
                     on_faults=self._announce,
+                    topology=topo,
                 )
                 await worker.start()
                 self.workers.append(worker)
                 self._spawn(worker.run(self._stop))
         if "archive" in self.roles and self.settings.archive:
-            self.archive = ArchiveWriter(self.bus, archive_dir(self.settings))
+            self.archive = ArchiveWriter(self.bus, archive_dir(self.settings), topology=topo)
             await self.archive.start()
             self._spawn(self.archive.run(self._stop))
 

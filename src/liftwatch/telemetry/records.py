@@ -4,6 +4,7 @@ partitioned by elevator so one worker sees each elevator's messages in order."""
 from __future__ import annotations
 
 import zlib
+from dataclasses import dataclass
 
 import msgspec
 
@@ -20,12 +21,33 @@ _encoder = msgspec.msgpack.Encoder()
 _decoder = msgspec.msgpack.Decoder(list[tuple[str, int, int, bytes]])
 
 
+@dataclass(frozen=True)
+class Topology:
+    """Names on the bus. A namespace lets several platforms (or test runs) share one NATS server."""
+
+    namespace: str = ""
+
+    @property
+    def stream(self) -> str:
+        return f"{self.namespace.upper()}{STREAM}"
+
+    @property
+    def prefix(self) -> str:
+        return f"{self.namespace.lower()}{SUBJECT_PREFIX}"
+
+    @property
+    def all_subjects(self) -> str:
+        return f"{self.prefix}.>"
+
+    def subject_of(self, partition: int) -> str:
+        return f"{self.prefix}.p{partition}"
+
+
+DEFAULT_TOPOLOGY = Topology()
+
+
 def partition_of(code: str, partitions: int) -> int:
     return zlib.crc32(code.encode()) % partitions
-
-
-def subject_of(partition: int) -> str:
-    return f"{SUBJECT_PREFIX}.p{partition}"
 
 
 def encode_batch(records: list[Record]) -> bytes:

@@ -129,8 +129,10 @@ class PartitionWorker:
         checkpoint_s: float = 2.0,
         fetch_max: int = 64,
         on_faults: Callable[[list[FaultChange]], Any] | None = None,
+        topology: records.Topology = records.DEFAULT_TOPOLOGY,
     ) -> None:
         self.partition = partition
+        self.topology = topology
         self.bus = bus
         self.session_factory = session_factory
         self.clock = clock
@@ -161,9 +163,10 @@ class PartitionWorker:
             self._acked_seq = seq
             self.stats.last_seq = seq
             start_seq = seq + 1
-        await self.bus.ensure_stream(records.STREAM, [f"{records.SUBJECT_PREFIX}.>"])
+        topo = self.topology
+        await self.bus.ensure_stream(topo.stream, [topo.all_subjects])
         self._consumer = await self.bus.consumer(
-            records.STREAM, self.durable, records.subject_of(self.partition), start_seq=start_seq
+            topo.stream, self.durable, topo.subject_of(self.partition), start_seq=start_seq
         )
         self._next_checkpoint = time.monotonic() + self.checkpoint_s
 
