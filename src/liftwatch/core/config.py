@@ -43,6 +43,11 @@ class Settings(BaseSettings):
     mqtt_client_id: str = Field(
         default="", description="Stable MQTT client id, so QoS 1 messages queued during a restart arrive."
     )
+    mqtt_session_expiry_s: int = Field(
+        default=3600,
+        ge=0,
+        description="How long the broker keeps QoS 1 messages for a stopped ingest process.",
+    )
     partitions: int = Field(default=4, ge=1, le=256, description="Telemetry stream partitions.")
     pipeline: bool = Field(
         default=True,

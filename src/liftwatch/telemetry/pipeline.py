@@ -89,6 +89,7 @@ class Pipeline:
                     self.settings.mqtt_url,
                     group=self.settings.mqtt_group,
                     client_id=self.settings.mqtt_client_id or None,
+                    session_expiry_s=self.settings.mqtt_session_expiry_s,
                 )
                 await self.mqtt.start()
         if "detect" in self.roles:

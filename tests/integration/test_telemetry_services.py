@@ -1,0 +1,188 @@
+"""Through the real Mosquitto and NATS JetStream on this machine: a message published by an MQTT client
+arrives, is detected and stored; a detector worker killed mid-stream and restarted loses nothing and
+doubles nothing; the archive holds every message."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import paho.mqtt.client as mqtt
+import pyarrow.dataset as ds
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from liftwatch.core.bus import JetStreamBus
+from liftwatch.core.clock import SystemClock
+from liftwatch.core.config import Settings, archive_dir
+from liftwatch.registry.models import ElevatorEvent
+from liftwatch.telemetry.models import Fault, LiveStatus
+from liftwatch.telemetry.pipeline import Pipeline
+from liftwatch.telemetry.protocol import Event, EventCode, ServiceMode, Status, encode
+from liftwatch.telemetry.records import Topology
+from tests.conftest import MQTT_URL, NATS_URL, require_service
+from tests.factories import ELEVATORS, seed
+
+pytestmark = [pytest.mark.nats, pytest.mark.mqtt]
+CODES = [e[0] for e in ELEVATORS]
+
+
+@pytest.fixture(autouse=True)
+def _services() -> None:
+    require_service("Mosquitto", MQTT_URL)
+    require_service("NATS", NATS_URL)
+
+
+def _settings(tmp_path: Path, namespace: str) -> Settings:
+    return Settings(
+        var_dir=tmp_path / "var",
+        secret_key="x" * 48,
+        bus_url=NATS_URL,
+        mqtt_url=MQTT_URL,
+        stream_namespace=namespace,
+        mqtt_group=f"test-{namespace}",
+        mqtt_client_id=f"test-{namespace}-ingest",
+        mqtt_session_expiry_s=5,
+        partitions=2,
+        checkpoint_seconds=0.3,
+    )
+
+
+class Publisher:
+    """A terminal fleet on a real MQTT connection: status QoS 0, events QoS 1."""
+
+    def __init__(self) -> None:
+        self.client = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+        self.client.connect("127.0.0.1", 1883)
+        self.client.loop_start()
+        self.seq: dict[str, int] = {}
+        self.sent = 0
+
+    def _next(self, code: str) -> tuple[str, int, int]:
+        n = self.seq[code] = self.seq.get(code, 0) + 1
+        return f"{code}-{n}", n, time.time_ns() // 1_000_000
+
+    def status(self, code: str, **fields: Any) -> None:
+        msg_id, seq, ts = self._next(code)
+        base: dict[str, Any] = {
+            "mode": ServiceMode.NORMAL,
+            "running": False,
+            "door_zone": True,
+            "door_closed": True,
+        }
+        base.update(fields)
+        payload = encode(Status(msg_id=msg_id, seq=seq, ts=ts, passenger=False, trips=seq, **base))
+        self.client.publish(f"liftwatch/v1/{code}/status", payload, qos=0).wait_for_publish(5)
+        self.sent += 1
+
+    def event(self, code: str, event: EventCode, active: bool = True) -> None:
+        msg_id, seq, ts = self._next(code)
+        payload = encode(Event(msg_id=msg_id, seq=seq, ts=ts, code=event, active=active))
+        self.client.publish(f"liftwatch/v1/{code}/event", payload, qos=1).wait_for_publish(5)
+        self.sent += 1
+
+    def close(self) -> None:
+        self.client.loop_stop()
+        self.client.disconnect()
+
+
+async def _until(check: Callable[[], bool], timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("condition not reached in time")
+
+
+def _faults(session_factory: sessionmaker[Session]) -> list[tuple[str, str]]:
+    with session_factory() as s:
+        return sorted((f.registration_code, f.fault_type) for f in s.scalars(select(Fault)))
+
+
+def _fault_entries(session_factory: sessionmaker[Session]) -> int:
+    with session_factory() as s:
+        return int(
+            s.scalar(select(func.count()).select_from(ElevatorEvent).where(ElevatorEvent.kind == "fault"))
+            or 0
+        )
+
+
+def test_mqtt_to_jetstream_to_stores_with_a_worker_restart(
+    session: Session, session_factory: sessionmaker[Session], clock: Any, tmp_path: Path
+) -> None:
+    seed(session, clock)
+    namespace = f"t{uuid.uuid4().hex[:8]}"
+    settings = _settings(tmp_path, namespace)
+
+    async def main() -> None:
+        ingest = Pipeline(settings, session_factory, SystemClock(), roles=frozenset({"ingest", "archive"}))
+        detect = Pipeline(settings, session_factory, SystemClock(), roles=frozenset({"detect"}))
+        await ingest.start()
+        await detect.start()
+        pub = Publisher()
+        try:
+            # first half: an alarm and an overrun (QoS 1 events), ordinary traffic
+            pub.event(CODES[0], EventCode.ALARM_BUTTON)
+            pub.event(CODES[1], EventCode.OVERRUN_TOP)
+            for i in range(200):
+                pub.status(CODES[i % 4], running=i % 2 == 0)
+            await _until(lambda: len(_faults(session_factory)) == 2)
+            await asyncio.sleep(0.5)  # a checkpoint passes
+
+            # crash the detector mid-stream: no flush, no checkpoint
+            pub.event(CODES[2], EventCode.RESTART_PREVENTED)
+            for i in range(200):
+                pub.status(CODES[i % 4], running=i % 2 == 1)
+            await detect.kill()
+            await detect.bus.close()  # type: ignore[union-attr]
+            pub.event(CODES[3], EventCode.ESC_MISSING_STEP)  # published while no detector runs
+            pub.status(CODES[0], running=False)
+
+            restarted = Pipeline(settings, session_factory, SystemClock(), roles=frozenset({"detect"}))
+            await restarted.start()
+            await _until(lambda: len(_faults(session_factory)) == 4)
+            await _until(lambda: sum(w.stats.messages for w in restarted.workers) > 0)
+            await asyncio.sleep(1.0)
+            await restarted.stop()
+        finally:
+            pub.close()
+            await ingest.stop()
+        assert ingest.ingestor is not None
+        assert ingest.ingestor.stats.accepted == pub.sent == 405
+        assert ingest.ingestor.stats.rejected == {}
+        assert ingest.archive is not None and ingest.archive.rows_written == pub.sent
+
+    try:
+        asyncio.run(main())
+    finally:
+        asyncio.run(_drop_stream(namespace))
+
+    assert _faults(session_factory) == [
+        (CODES[0], "alarm_button"),
+        (CODES[1], "overrun_top"),
+        (CODES[2], "restart_prevented"),
+        (CODES[3], "esc_missing_step"),
+    ]
+    assert _fault_entries(session_factory) == 4  # one elevator-file entry each: nothing doubled
+    with session_factory() as s:
+        live = {r.registration_code: r for r in s.scalars(select(LiveStatus))}
+    assert set(live) == set(CODES)
+    # the newest status of each elevator arrived: its trip counter is the last seq published
+    assert live[CODES[0]].trips is not None and live[CODES[0]].trips >= 100
+    table = ds.dataset(archive_dir(settings), format="parquet", partitioning="hive").to_table()
+    assert table.num_rows == 405
+    assert len(set(table.column("msg_id").to_pylist())) == 405
+
+
+async def _drop_stream(namespace: str) -> None:
+    bus = JetStreamBus(NATS_URL)
+    await bus.connect()
+    await bus.delete_stream(Topology(namespace).stream)
+    await bus.close()
