@@ -162,6 +162,79 @@ def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
 
 
 @app.command()
+def ingest(
+    role: Annotated[
+        list[str] | None, typer.Option("--role", help="ingest, detect, archive (repeat; default all three)")
+    ] = None,
+    partitions: Annotated[
+        str | None, typer.Option(help="partitions this process detects, e.g. 0,1 (default all)")
+    ] = None,
+    metrics_port: Annotated[int, typer.Option(help="serve Prometheus /metrics on this port (0: off)")] = 9108,
+    client_id: Annotated[str | None, typer.Option(help="stable MQTT client id (default: per host)")] = None,
+) -> None:
+    """Run the telemetry pipeline as a worker: MQTT -> NATS JetStream -> fault detector -> stores."""
+    import asyncio
+    import signal
+    import socket
+
+    from prometheus_client import start_http_server
+
+    from liftwatch.core.migrate import pending
+    from liftwatch.telemetry.pipeline import ROLES, Pipeline
+
+    settings = get_settings()
+    roles = frozenset(role or ROLES)
+    if roles - ROLES:
+        console.print(f"[red]--role: expected one of {', '.join(sorted(ROLES))}[/red]")
+        raise typer.Exit(code=1)
+    if not settings.bus_url and roles != ROLES:
+        console.print("[red]split roles need a shared bus: set LIFTWATCH_BUS_URL=nats://...[/red]")
+        raise typer.Exit(code=1)
+    if "ingest" in roles and not settings.mqtt_url:
+        console.print(
+            "[yellow]LIFTWATCH_MQTT_URL is not set: only the HTTP endpoint of the web can ingest[/yellow]"
+        )
+    problem = pending(settings.resolved_database_url)
+    if problem:
+        console.print(f"[red]{problem}[/red]")
+        raise typer.Exit(code=1)
+    parts: list[int] | None = None
+    if partitions:
+        try:
+            parts = [int(p) for p in partitions.split(",")]
+        except ValueError:
+            console.print(f"[red]--partitions: '{partitions}' is not a list of numbers like 0,1[/red]")
+            raise typer.Exit(code=1) from None
+        if any(not 0 <= p < settings.partitions for p in parts):
+            console.print(f"[red]--partitions: each must be in 0..{settings.partitions - 1}[/red]")
+            raise typer.Exit(code=1)
+    if client_id:
+        settings = settings.model_copy(update={"mqtt_client_id": client_id})
+    elif not settings.mqtt_client_id:
+        settings = settings.model_copy(update={"mqtt_client_id": f"liftwatch-ingest-{socket.gethostname()}"})
+
+    async def main() -> None:
+        engine = make_engine(settings.resolved_database_url)
+        pipeline = Pipeline(
+            settings, make_session_factory(engine), SystemClock(), roles=roles, partitions=parts
+        )
+        if metrics_port:
+            start_http_server(metrics_port, registry=pipeline.metrics.registry)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await pipeline.start()
+        console.print(f"[green]pipeline running: {', '.join(sorted(roles))}[/green]")
+        await stop.wait()
+        console.print("stopping: flushing and checkpointing")
+        await pipeline.stop()
+        engine.dispose()
+
+    asyncio.run(main())
+
+
+@app.command()
 def demo(
     host: str = "127.0.0.1",
     port: int = 8000,
