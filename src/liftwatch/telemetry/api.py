@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Annotated, Any
 
 import msgspec
@@ -11,7 +10,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from liftwatch.accounts.models import Role
 from liftwatch.core.errors import DomainError, FieldError, Forbidden, InvalidInput
-from liftwatch.deps import ActorDep, SessionDep
+from liftwatch.deps import ActorDep, ClockDep, SessionDep
 from liftwatch.registry import service as registry
 from liftwatch.telemetry import service
 from liftwatch.telemetry.ingest import Ingestor
@@ -39,7 +38,7 @@ def _ingestor(request: Request) -> Ingestor:
 
 
 @router.post("/telemetry", response_model=IngestResult)
-async def ingest_batch(request: Request, actor: ActorDep) -> IngestResult:
+async def ingest_batch(request: Request, actor: ActorDep, clock: ClockDep) -> IngestResult:
     """Gateways post a JSON array of terminal messages, each with ``type`` and ``registration_code``.
     The answer comes after the accepted ones are stored on the stream; the rejected are dead-lettered."""
     if actor.role not in SENDERS:
@@ -48,7 +47,7 @@ async def ingest_batch(request: Request, actor: ActorDep) -> IngestResult:
     body = await request.body()
     if len(body) > MAX_BODY:
         raise InvalidInput(FieldError("body", f"{len(body)} bytes; at most {MAX_BODY} per request"))
-    received_ms = time.time_ns() // 1_000_000
+    received_ms = int(clock.now().timestamp() * 1000)
     try:
         items = _array.decode(body)
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:

@@ -47,9 +47,13 @@ class KnownElevators:
     def __init__(self, codes: Iterable[str] = ()) -> None:
         self.codes: set[str] = set(codes)
         self.accept_all = False  # benchmarks and tests without a registry
+        self.missed = False  # an unknown code was seen: the owner should refresh soon
 
     def __contains__(self, code: object) -> bool:
-        return self.accept_all or code in self.codes
+        if self.accept_all or code in self.codes:
+            return True
+        self.missed = True
+        return False
 
 
 class Ingestor:
@@ -91,6 +95,10 @@ class Ingestor:
         except Rejected as rej:
             self.reject(source, topic, rej, payload, received_ms)
             return False
+        except Exception as exc:  # never crash on input; keep it with the reason
+            log.exception("unexpected error validating a message on %s", topic[:200])
+            self.reject(source, topic, Rejected("internal", repr(exc)[:500]), payload, received_ms)
+            return False
         self._buffer(code, received_ms, kind, payload)
         return True
 
@@ -103,6 +111,11 @@ class Ingestor:
                     "unknown_elevator", f"no elevator registered as '{env.registration_code[:40]}'"
                 )
         except Rejected as rej:
+            self.reject(source, "", rej, item, received_ms)
+            return rej
+        except Exception as exc:  # never crash on input; keep it with the reason
+            log.exception("unexpected error validating a gateway message")
+            rej = Rejected("internal", repr(exc)[:500])
             self.reject(source, "", rej, item, received_ms)
             return rej
         kind = MessageType(type(env.message).__struct_config__.tag)  # type: ignore[arg-type]

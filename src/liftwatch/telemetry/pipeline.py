@@ -151,11 +151,20 @@ class Pipeline:
             return registry.rated_speeds(session)
 
     async def _refresh_known(self) -> None:
+        """Reload the registry's codes every minute, or within seconds after an unknown code was seen
+        (a newly registered elevator starts reporting)."""
+        last = asyncio.get_running_loop().time()
         while not self._stop.is_set():
             with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), timeout=60)
-            if self.ingestor is not None and not self._stop.is_set():
-                self.ingestor.known.codes = await asyncio.to_thread(self._codes)
+                await asyncio.wait_for(self._stop.wait(), timeout=2)
+            if self.ingestor is None or self._stop.is_set():
+                continue
+            known = self.ingestor.known
+            now = asyncio.get_running_loop().time()
+            if now - last >= 60 or (known.missed and now - last >= 5):
+                known.codes = await asyncio.to_thread(self._codes)
+                known.missed = False
+                last = now
 
     def _store_dead(self, letters: list[service.DeadLetterRecord]) -> None:
         with self.session_factory() as session:

@@ -171,6 +171,8 @@ def decode(payload: bytes, kind: MessageType) -> Message:
         raise Rejected("invalid", str(exc)) from None
     except msgspec.DecodeError as exc:
         raise Rejected("bad_json", str(exc)) from None
+    except UnicodeDecodeError as exc:
+        raise Rejected("bad_json", f"not UTF-8: {exc}") from None
 
 
 class _Tagged(msgspec.Struct, frozen=True):
@@ -188,6 +190,8 @@ def decode_any(item: bytes) -> Envelope:
         raise Rejected("invalid", str(exc)) from None
     except msgspec.DecodeError as exc:
         raise Rejected("bad_json", str(exc)) from None
+    except UnicodeDecodeError as exc:
+        raise Rejected("bad_json", f"not UTF-8: {exc}") from None
 
 
 _encoder = msgspec.json.Encoder()

@@ -1,0 +1,130 @@
+"""The telemetry API with the embedded pipeline running: the gateway batch endpoint, live status, faults,
+statistics and metrics."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from liftwatch.accounts.models import Role
+from liftwatch.core.clock import FixedClock
+from liftwatch.core.config import Settings
+from liftwatch.telemetry import service
+from tests.factories import auth, seed
+
+TS = 1_795_424_400_000  # 2026-11-23 09:00 UTC, the test clock
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(
+        var_dir=tmp_path / "var", secret_key="s" * 48, pipeline=True, archive=False, checkpoint_seconds=0.1
+    )
+
+
+def _item(seq: int, **fields: Any) -> dict[str, Any]:
+    base = {"type": "status", "registration_code": "11SHA000001", "msg_id": f"g-{seq}", "seq": seq, "ts": TS}
+    base.update(mode=1, running=False, door_zone=True, door_closed=True)
+    base.update(fields)
+    return base
+
+
+def _wait(check: Any, timeout: float = 10.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError("not reached in time")
+
+
+def test_gateway_batch_is_accepted_rejected_and_detected(
+    app: Any, session: Session, clock: FixedClock
+) -> None:
+    seed(session, clock)  # before the app starts: the pipeline loads the registry's codes at start
+    with TestClient(app) as client:
+        _gateway_batch(client, session)
+
+
+def _gateway_batch(client: TestClient, session: Session) -> None:
+    h = auth(client, Role.GATEWAY)
+    batch = [
+        _item(1, running=True),
+        _item(2, running=True, door_closed=False),  # moving with the door open
+        {"type": "status", "registration_code": "11SHA000001", "msg_id": "g-3"},  # fields missing
+        _item(4, registration_code="NOPE999"),
+        _item(5, mode=42),
+        {
+            "type": "event",
+            "registration_code": "11SHB000004",
+            "msg_id": "e-1",
+            "seq": 1,
+            "ts": TS,
+            "code": "09",
+        },
+    ]
+    r = client.post("/api/v1/telemetry", headers=h, json=batch)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["accepted"] == 3
+    assert [(x["index"], x["reason"]) for x in body["rejected"]] == [
+        (2, "invalid"),
+        (3, "unknown_elevator"),
+        (4, "invalid"),
+    ]
+    assert "mode" in body["rejected"][2]["detail"]
+
+    # the overrun event is detected and stored by the embedded pipeline
+    reg = auth(client, Role.REGULATOR)
+    faults = _wait(lambda: client.get("/api/v1/elevators/11SHB000004/faults", headers=reg).json())
+    assert [(f["fault_type"], f["severity"]) for f in faults] == [("overrun_top", "critical")]
+    live = _wait(
+        lambda: (client.get("/api/v1/elevators/11SHB000004/live", headers=reg).json() or {}).get("status")
+    )
+    assert live["online"] is True
+    open_faults = client.get("/api/v1/faults", headers=reg).json()
+    assert [f["registration_code"] for f in open_faults] == ["11SHB000004"]
+    # a maintenance user of another unit does not see it
+    assert client.get("/api/v1/faults", headers=auth(client, Role.MAINTENANCE)).json() == []
+
+    session.expire_all()
+    assert service.dead_letter_counts(session) == {"invalid": 2, "unknown_elevator": 1}
+    stats = client.get("/api/v1/telemetry/stats", headers=reg).json()
+    assert stats["dead_letters"] == {"invalid": 2, "unknown_elevator": 1}
+    assert stats["ingest"]["accepted"] == 3
+    metrics = client.get("/metrics").text
+    assert 'liftwatch_telemetry_rejects_total{reason="unknown_elevator",source="http"} 1.0' in metrics
+
+
+def test_body_must_be_an_array_of_bounded_size(
+    client: TestClient, session: Session, clock: FixedClock
+) -> None:
+    seed(session, clock)
+    h = auth(client, Role.GATEWAY)
+    r = client.post("/api/v1/telemetry", headers=h, content=b'{"not": "an array"}')
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["field"] == "body"
+    r = client.post("/api/v1/telemetry", headers=h, json=[_item(i) for i in range(5001)])
+    assert r.status_code == 422
+    assert "at most 5000" in r.json()["detail"]
+    session.expire_all()
+    assert service.dead_letter_counts(session) == {"bad_json": 1}
+
+
+def test_without_a_pipeline_the_endpoint_says_so(
+    tmp_path: Path, session: Session, clock: FixedClock, engine: Any
+) -> None:
+    from liftwatch.app import create_app
+
+    seed(session, clock)
+    app = create_app(Settings(var_dir=tmp_path / "v2", secret_key="s" * 48, pipeline=False), engine, clock)
+    with TestClient(app) as c:
+        r = c.post("/api/v1/telemetry", headers=auth(c, Role.GATEWAY), json=[_item(1)])
+    assert r.status_code == 503
+    assert "not running" in r.json()["detail"]
