@@ -115,9 +115,9 @@ class Ingestor:
             return rej
         except Exception as exc:  # never crash on input; keep it with the reason
             log.exception("unexpected error validating a gateway message")
-            rej = Rejected("internal", repr(exc)[:500])
-            self.reject(source, "", rej, item, received_ms)
-            return rej
+            internal = Rejected("internal", repr(exc)[:500])
+            self.reject(source, "", internal, item, received_ms)
+            return internal
         kind = MessageType(type(env.message).__struct_config__.tag)  # type: ignore[arg-type]
         self._buffer(env.registration_code, received_ms, kind, item)
         return None
