@@ -138,7 +138,7 @@ class Pipeline:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         if self.mqtt is not None:
-            self.mqtt.client.disconnect()
+            self.mqtt.abort()
 
     # ------------------------------------------------------------------ helpers
 
