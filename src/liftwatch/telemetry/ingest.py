@@ -39,6 +39,7 @@ class IngestStats:
     accepted: int = 0
     rejected: dict[str, int] = field(default_factory=dict)
     batches: int = 0
+    by_kind: list[int] = field(default_factory=lambda: [0, 0, 0])  # per records.KINDS, for metrics
 
 
 class KnownElevators:
@@ -124,10 +125,11 @@ class Ingestor:
 
     def _buffer(self, code: str, received_ms: int, kind: MessageType, payload: bytes) -> None:
         buf = self._buffers[records.partition_of(code, self.partitions)]
-        buf.append((code, received_ms, records.KIND_INDEX[kind], payload))
-        self.stats.accepted += 1
-        if self.metrics is not None:
-            self.metrics.messages.labels("ingest", kind.value).inc()
+        k = records.KIND_INDEX[kind]
+        buf.append((code, received_ms, k, payload))
+        stats = self.stats
+        stats.accepted += 1
+        stats.by_kind[k] += 1  # exported to Prometheus at flush: a labelled inc() per message costs µs
 
     def reject(self, source: str, topic: str, rej: Rejected, payload: bytes, received_ms: int) -> None:
         self._dead.append(DeadLetterRecord(received_ms, source, topic, rej.reason, rej.detail, payload))
@@ -157,6 +159,11 @@ class Ingestor:
                     await self.bus.publish(self.topology.subject_of(p), records.encode_batch(chunk))
                     self.stats.batches += 1
                     n += len(chunk)
+            if self.metrics is not None:
+                for k, count in enumerate(self.stats.by_kind):
+                    if count:
+                        self.metrics.messages.labels("ingest", records.KINDS[k].value).inc(count)
+                self.stats.by_kind = [0, 0, 0]
             if dead and self._dead_sink is not None:
                 await asyncio.to_thread(self._dead_sink, dead)
             for cb in after:

@@ -1,0 +1,394 @@
+"""Benchmark: telemetry ingestion on this machine, four ways on the same generated data in one run.
+
+    .venv/bin/python bench/ingest.py [--elevators 50000] [--messages 1000000] [--ingest-procs 1]
+
+(a) decode      validate every message (topic + msgspec decode), one core: the baseline
+(b) detect      decode + fault detector, in-process, one core
+(c) end_to_end  MQTT (Mosquitto) -> `liftwatch ingest --role ingest` -> NATS JetStream ->
+                `liftwatch ingest --role detect --role archive` -> stores (database, Parquet)
+(d) broker      the same payloads through Mosquitto to a subscriber that only counts (the broker's limit)
+
+The data is a simulated city's telemetry (liftwatch.sim.telemetry, faults and network noise included) for
+elevators of a generated registry. (c) and (d) publish the same pre-encoded MQTT packets as fast as the
+broker takes them, from a separate process. Prints as its last line one JSON object:
+{"decode": R, "detect": R, "end_to_end": R, "broker": R}, R = {"messages", "data_points", "seconds",
+"msgs_per_s", "lost"}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing as mp
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+from typing import Any
+
+from liftwatch.core.db import make_engine
+from liftwatch.core.migrate import upgrade
+from liftwatch.sim.city import generate_city
+from liftwatch.sim.telemetry import TelemetrySimulator, fleet_from_database, kind_of
+from liftwatch.telemetry.detector import Detector
+from liftwatch.telemetry.mqttwire import WireSubscriber, connect_packet, publish_packet
+from liftwatch.telemetry.protocol import Event, Status, decode, encode, parse_topic
+
+VENV_BIN = Path(sys.executable).parent
+_STATUS_ITEMS = [f for f in Status.__struct_fields__ if f not in ("msg_id", "seq", "ts")]
+
+
+def log(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def result(messages: int, points: int, seconds: float, lost: int = 0) -> dict[str, Any]:
+    return {
+        "messages": messages,
+        "data_points": points,
+        "seconds": round(seconds, 3),
+        "msgs_per_s": round(messages / seconds, 1) if seconds > 0 else 0.0,
+        "lost": lost,
+    }
+
+
+# ---------------------------------------------------------------- data
+
+
+def make_data(
+    url: str, elevators: int, messages: int, traffic: float, start_ms: int
+) -> tuple[list[tuple[str, bytes, int]], dict[str, float], int]:
+    """(topic, payload, deliver_ms) for ``messages`` messages of the city's first ``elevators`` lifts."""
+    fleet = fleet_from_database(url, elevators)
+    sim = TelemetrySimulator(fleet, seed=7, start_ms=start_ms, traffic=traffic)
+    out: list[tuple[str, bytes, int]] = []
+    points = 0
+    step = 5_000
+    until = start_ms
+    while len(out) < messages:
+        until += step
+        for deliver_ms, code, msg in sim.messages(until):
+            out.append((f"liftwatch/v1/{code}/{kind_of(msg)}", encode(msg), deliver_ms))
+            if type(msg) is Status:
+                points += sum(1 for f in _STATUS_ITEMS if getattr(msg, f) is not None)
+            elif type(msg) is Event:
+                points += 1
+            if len(out) >= messages:
+                break
+    return out, sim.rated_speeds, points
+
+
+# ---------------------------------------------------------------- (a), (b)
+
+
+def bench_decode(data: list[tuple[str, bytes, int]], points: int) -> dict[str, Any]:
+    started = time.perf_counter()
+    for topic, payload, _ in data:
+        _, kind = parse_topic(topic)
+        decode(payload, kind)
+    return result(len(data), points, time.perf_counter() - started)
+
+
+def bench_detect(data: list[tuple[str, bytes, int]], points: int, rated: dict[str, float]) -> dict[str, Any]:
+    detector = Detector(rated_speed=rated)
+    feed = detector.feed
+    next_tick = data[0][2] + 1000
+    started = time.perf_counter()
+    for topic, payload, deliver_ms in data:
+        code, kind = parse_topic(topic)
+        feed(code, decode(payload, kind), deliver_ms)
+        if deliver_ms >= next_tick:
+            detector.tick(deliver_ms)
+            next_tick = deliver_ms + 1000
+    return result(len(data), points, time.perf_counter() - started)
+
+
+# ---------------------------------------------------------------- MQTT publisher (separate process)
+
+
+def _publisher(blob_path: str, port: int, go: Any, done: Any) -> None:
+    blob = Path(blob_path).read_bytes()
+    s = socket.create_connection(("127.0.0.1", port))
+    s.sendall(connect_packet(f"bench-pub-{os.getpid()}"))
+    s.recv(64)
+    go.wait()
+    view = memoryview(blob)
+    for i in range(0, len(blob), 1 << 16):
+        s.sendall(view[i : i + (1 << 16)])
+    done.set()
+    time.sleep(2)
+    s.close()
+
+
+def start_publisher(blob_path: Path, port: int) -> tuple[Any, Any, Any]:
+    ctx = mp.get_context("spawn")
+    go, done = ctx.Event(), ctx.Event()
+    proc = ctx.Process(target=_publisher, args=(str(blob_path), port, go, done))
+    proc.start()
+    return proc, go, done
+
+
+# ---------------------------------------------------------------- (d)
+
+
+def bench_broker(blob_path: Path, port: int, n: int, points: int) -> dict[str, Any]:
+    async def main() -> dict[str, Any]:
+        count = 0
+        last = 0.0
+
+        def on_publish(_t: bytes, _p: bytes, _q: int, _i: int) -> None:
+            nonlocal count, last
+            count += 1
+            last = time.perf_counter()
+
+        loop = asyncio.get_running_loop()
+        _, proto = await loop.create_connection(
+            lambda: WireSubscriber(f"bench-sub-{uuid.uuid4().hex[:6]}", "liftwatch/v1/+/+", on_publish),
+            "127.0.0.1",
+            port,
+        )
+        await proto.subscribed.wait()
+        proc, go, _ = start_publisher(blob_path, port)
+        await asyncio.sleep(1.0)
+        started = time.perf_counter()
+        go.set()
+        idle_since = time.perf_counter()
+        seen = 0
+        while count < n and time.perf_counter() - idle_since < 5:
+            await asyncio.sleep(0.05)
+            if count != seen:
+                seen, idle_since = count, time.perf_counter()
+        proto.close()
+        proc.join(10)
+        return result(count, points, last - started, lost=n - count)
+
+    return asyncio.run(main())
+
+
+# ---------------------------------------------------------------- (c)
+
+
+def _metric(port: int, name: str) -> float:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as r:
+            text = r.read().decode()
+    except OSError:
+        return -1.0
+    total = 0.0
+    for m in re.finditer(rf"^{name}(?:{{[^}}]*}})? ([0-9.e+]+)$", text, re.M):
+        total += float(m.group(1))
+    return total
+
+
+def bench_end_to_end(
+    url: str, var: Path, blob_path: Path, port: int, n: int, points: int, procs: int, partitions: int
+) -> dict[str, Any]:
+    ns = f"b{uuid.uuid4().hex[:6]}"
+    env = dict(
+        os.environ,
+        LIFTWATCH_DATABASE_URL=url,
+        LIFTWATCH_VAR_DIR=str(var),
+        LIFTWATCH_BUS_URL="nats://127.0.0.1:4222",
+        LIFTWATCH_MQTT_URL=f"mqtt://127.0.0.1:{port}",
+        LIFTWATCH_STREAM_NAMESPACE=ns,
+        LIFTWATCH_MQTT_GROUP=f"bench-{ns}",
+        LIFTWATCH_MQTT_SESSION_EXPIRY_S="5",
+        LIFTWATCH_PARTITIONS=str(partitions),
+    )
+    cli = str(VENV_BIN / "liftwatch")
+    workers: list[subprocess.Popen[bytes]] = []
+    ingest_ports = [9300 + i for i in range(procs)]
+    detect_port = 9350
+    try:
+        for i, metrics_port in enumerate(ingest_ports):
+            workers.append(
+                subprocess.Popen(
+                    [
+                        cli,
+                        "ingest",
+                        "--role",
+                        "ingest",
+                        "--metrics-port",
+                        str(metrics_port),
+                        "--client-id",
+                        f"{ns}-in{i}",
+                    ],
+                    env=env,
+                    stderr=open(var.parent / f"ingest{i}.log", "wb"),  # noqa: SIM115
+                )
+            )
+        workers.append(
+            subprocess.Popen(
+                [cli, "ingest", "--role", "detect", "--role", "archive", "--metrics-port", str(detect_port)],
+                env=env,
+                stderr=subprocess.DEVNULL,
+            )
+        )
+        deadline = time.time() + 60
+        while time.time() < deadline and (
+            any(_metric(p, "liftwatch_detector_messages_total") < 0 for p in ingest_ports)
+            or _metric(detect_port, "liftwatch_detector_messages_total") < 0
+        ):
+            time.sleep(0.3)
+        time.sleep(2.0)  # subscriptions settle
+        proc, go, _ = start_publisher(blob_path, port)
+        time.sleep(1.0)
+        started = time.perf_counter()
+        go.set()
+        done_at = started
+        processed = 0.0
+        idle_since = time.perf_counter()
+        while processed < n and time.perf_counter() - idle_since < 15:
+            time.sleep(0.1)
+            now = _metric(detect_port, "liftwatch_detector_messages_total")
+            if now > processed:
+                processed, done_at, idle_since = now, time.perf_counter(), time.perf_counter()
+        accepted = sum(_metric(p, "liftwatch_telemetry_messages_total") for p in ingest_ports)
+        rejected = sum(_metric(p, "liftwatch_telemetry_rejects_total") for p in ingest_ports)
+        log(f"end to end: accepted {accepted:.0f}, rejected {rejected:.0f}, detected {processed:.0f} of {n}")
+        proc.join(10)
+        return result(int(processed), points, done_at - started, lost=n - int(processed))
+    finally:
+        for w in workers:
+            w.send_signal(signal.SIGTERM)
+        for w in workers:
+            try:
+                w.wait(20)
+            except subprocess.TimeoutExpired:
+                w.kill()
+        _drop_stream(ns)
+
+
+BROKER_CONF = """listener {port} 127.0.0.1
+allow_anonymous true
+persistence false
+# as docs/OPERATIONS.md recommends for ingestion: never drop a slow subscriber's messages
+max_queued_messages 0
+max_queued_bytes 0
+"""
+
+
+def start_broker(tmp: Path, port: int) -> subprocess.Popen[bytes]:
+    """Our own Mosquitto (the machine's binary) with the production queue settings, on its own port."""
+    conf = tmp / "mosquitto.conf"
+    conf.write_text(BROKER_CONF.format(port=port))
+    log_file = (tmp / "mosquitto.log").open("wb")  # noqa: SIM115 - lives as long as the broker
+    proc = subprocess.Popen(["mosquitto", "-c", str(conf), "-v"], stderr=log_file, stdout=log_file)
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return proc
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError(f"mosquitto did not start on port {port}")
+
+
+def _drop_stream(ns: str) -> None:
+    from liftwatch.core.bus import JetStreamBus
+    from liftwatch.telemetry.records import Topology
+
+    async def main() -> None:
+        bus = JetStreamBus("nats://127.0.0.1:4222")
+        await bus.connect()
+        await bus.delete_stream(Topology(ns).stream)
+        await bus.close()
+
+    asyncio.run(main())
+
+
+# ---------------------------------------------------------------- main
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--elevators", type=int, default=50_000)
+    parser.add_argument("--messages", type=int, default=1_000_000)
+    parser.add_argument(
+        "--traffic", type=float, default=8.0, help="hall-call rate multiplier of the simulated city"
+    )
+    parser.add_argument("--ingest-procs", type=int, default=1)
+    parser.add_argument("--partitions", type=int, default=4)
+    parser.add_argument(
+        "--broker-port",
+        type=int,
+        default=0,
+        help="use the broker already on this port (e.g. 1883) instead of starting our own Mosquitto",
+    )
+    parser.add_argument(
+        "--skip", default="", help="comma list of stages to skip: decode,detect,end_to_end,broker"
+    )
+    args = parser.parse_args(argv)
+    skip = set(filter(None, args.skip.split(",")))
+
+    tmp = Path(tempfile.mkdtemp(prefix="liftwatch-bench-ingest-"))
+    broker: subprocess.Popen[bytes] | None = None
+    port = args.broker_port
+    try:
+        if not port:
+            if shutil.which("mosquitto") is None:
+                log("mosquitto not installed: use --broker-port 1883")
+                return 2
+            port = 18883
+            broker = start_broker(tmp, port)
+        url = f"sqlite:///{tmp / 'city.db'}"
+        upgrade(url)
+        log(f"generating a registry of {args.elevators} elevators")
+        generate_city(make_engine(url), args.elevators, seed=1, progress=False)
+        start_ms = int(time.time() * 1000) + 60_000
+        log(f"simulating {args.messages} messages")
+        data, rated, points = make_data(url, args.elevators, args.messages, args.traffic, start_ms)
+        span = (data[-1][2] - data[0][2]) / 1000
+        log(f"{len(data)} messages, {points} data points, {span:.0f} s of city time")
+        blob_path = tmp / "packets.bin"
+        with blob_path.open("wb") as fh:
+            for topic, payload, _ in data:
+                fh.write(publish_packet(topic, payload, qos=1 if "/event" in topic else 0, packet_id=1))
+        out: dict[str, Any] = {}
+        if "end_to_end" not in skip:
+            log("(c) end to end")
+            out["end_to_end"] = bench_end_to_end(
+                url, tmp / "var", blob_path, port, len(data), points, args.ingest_procs, args.partitions
+            )
+            log(json.dumps(out["end_to_end"]))
+        if "broker" not in skip:
+            log("(d) broker pass-through")
+            out["broker"] = bench_broker(blob_path, port, len(data), points)
+            log(json.dumps(out["broker"]))
+        if "decode" not in skip:
+            out["decode"] = bench_decode(data, points)
+            log(f"(a) {json.dumps(out['decode'])}")
+        if "detect" not in skip:
+            out["detect"] = bench_detect(data, points, rated)
+            log(f"(b) {json.dumps(out['detect'])}")
+        ordered = {k: out[k] for k in ("decode", "detect", "end_to_end", "broker") if k in out}
+        if "decode" in out and "detect" in out:
+            log(f"detect / decode = {out['detect']['msgs_per_s'] / out['decode']['msgs_per_s']:.3f}")
+        if "end_to_end" in out and "broker" in out:
+            log(f"end_to_end / broker = {out['end_to_end']['msgs_per_s'] / out['broker']['msgs_per_s']:.3f}")
+        print(json.dumps(ordered))
+        return 0
+    finally:
+        if broker is not None:
+            broker.terminate()
+            broker.wait(10)
+        if os.environ.get("BENCH_KEEP"):
+            log(f"kept {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
