@@ -179,6 +179,11 @@ def test_mqtt_to_jetstream_to_stores_with_a_worker_restart(
     table = ds.dataset(archive_dir(settings), format="parquet", partitioning="hive").to_table()
     assert table.num_rows == 405
     assert len(set(table.column("msg_id").to_pylist())) == 405
+    rows = table.to_pylist()
+    events = sorted(r["event_code"] for r in rows if r["type"] == "event")
+    assert events == sorted(["09", "08", "64", "alarm"])
+    status = next(r for r in rows if r["type"] == "status")
+    assert status["mode"] == 1 and status["door_closed"] is True and status["trips"] == int(status["seq"])
 
 
 async def _drop_stream(namespace: str) -> None:

@@ -13,13 +13,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import msgspec
 import pyarrow as pa
+import pyarrow.json as pj
 import pyarrow.parquet as pq
 
 from liftwatch.core.bus import Bus, BusMessage, Consumer
 from liftwatch.telemetry import records
-from liftwatch.telemetry.protocol import Event, Heartbeat, Status
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +50,16 @@ SCHEMA = pa.schema(
         ("event_active", pa.bool_()),
     ]
 )
-_STATUS_FIELDS = [f.name for f in SCHEMA][6:22]
-_decoders = (msgspec.json.Decoder(Status), msgspec.json.Decoder(Event), msgspec.json.Decoder(Heartbeat))
+# How the payload JSON is read (by Arrow's C++ reader, not per row in Python): the message's own fields.
+_PAYLOAD_FIELDS = [f for f in SCHEMA if f.name not in ("registration_code", "received_at", "type")]
+_RENAMES = {"event_code": "code", "event_active": "active"}
+_PAYLOAD_SCHEMA = pa.schema(
+    [
+        pa.field(_RENAMES.get(f.name, f.name), pa.int64() if f.name == "ts" else f.type)
+        for f in _PAYLOAD_FIELDS
+    ]
+)
+_PARSE = pj.ParseOptions(explicit_schema=_PAYLOAD_SCHEMA, unexpected_field_behavior="ignore")
 _KIND_NAMES = [k.value for k in records.KINDS]
 
 
@@ -77,7 +84,7 @@ class ArchiveWriter:
         self.max_rows = max_rows
         self.max_age_s = max_age_s
         self._consumer: Consumer | None = None
-        self._rows: dict[str, dict[str, list[Any]]] = defaultdict(lambda: {f.name: [] for f in SCHEMA})
+        self._rows: dict[str, _DayBuffer] = defaultdict(_DayBuffer)
         self._count = 0
         self._first: BusMessage | None = None
         self._last: BusMessage | None = None
@@ -107,32 +114,20 @@ class ArchiveWriter:
         return n
 
     def _add(self, code: str, received_ms: int, kind: int, raw: bytes) -> None:
-        msg = _decoders[kind].decode(raw)
-        cols = self._rows[_day(received_ms)]
-        cols["registration_code"].append(code)
-        cols["received_at"].append(received_ms)
-        cols["type"].append(_KIND_NAMES[kind])
-        cols["msg_id"].append(msg.msg_id)
-        cols["seq"].append(msg.seq)
-        cols["ts"].append(msg.ts)
-        status = msg if type(msg) is Status else None
-        for name in _STATUS_FIELDS:
-            value = getattr(status, name, None) if status is not None else None
-            cols[name].append(
-                int(value) if name in ("mode", "direction", "door_command") and value is not None else value
-            )
-        if type(msg) is Event:
-            cols["event_code"].append(msg.code.value)
-            cols["event_active"].append(msg.active)
-        else:
-            cols["event_code"].append(None)
-            cols["event_active"].append(None)
+        buf = self._rows[_day(received_ms)]
+        buf.codes.append(code)
+        buf.received.append(received_ms)
+        buf.kinds.append(_KIND_NAMES[kind])
+        # JSON allows line breaks only as white space: make each message one line for the reader
+        buf.payloads.append(
+            raw.replace(b"\n", b" ").replace(b"\r", b" ") if b"\n" in raw or b"\r" in raw else raw
+        )
 
     async def flush(self) -> None:
         """Write what is buffered (one file per day touched), then acknowledge the stream."""
         if not self._count or self._first is None or self._last is None:
             return
-        rows, self._rows = self._rows, defaultdict(lambda: {f.name: [] for f in SCHEMA})
+        rows, self._rows = self._rows, defaultdict(_DayBuffer)
         first, last = self._first.seq, self._last.seq
         await asyncio.to_thread(self._write, rows, first, last)
         assert self._consumer is not None
@@ -142,11 +137,11 @@ class ArchiveWriter:
         self._first = None
         self._since = time.monotonic()
 
-    def _write(self, rows: dict[str, dict[str, list[Any]]], first: int, last: int) -> None:
-        for day, cols in rows.items():
+    def _write(self, rows: dict[str, _DayBuffer], first: int, last: int) -> None:
+        for day, buf in rows.items():
             folder = self.root / f"date={day}"
             folder.mkdir(parents=True, exist_ok=True)
-            table = pa.Table.from_pydict(cols, schema=SCHEMA)
+            table = buf.table()
             tmp = folder / f".part-{first:012d}-{last:012d}.parquet.tmp"
             pq.write_table(table, tmp, compression="zstd")
             tmp.replace(folder / f"part-{first:012d}-{last:012d}.parquet")  # atomic: never half a file
@@ -162,3 +157,25 @@ class ArchiveWriter:
                 log.exception("archive: step failed")
                 await asyncio.sleep(1.0)
         await self.flush()
+
+
+class _DayBuffer:
+    __slots__ = ("codes", "kinds", "payloads", "received")
+
+    def __init__(self) -> None:
+        self.codes: list[str] = []
+        self.received: list[int] = []
+        self.kinds: list[str] = []
+        self.payloads: list[bytes] = []
+
+    def table(self) -> pa.Table:
+        parsed = pj.read_json(pa.BufferReader(b"\n".join(self.payloads)), parse_options=_PARSE)
+        columns: dict[str, Any] = {
+            "registration_code": pa.array(self.codes, pa.string()),
+            "received_at": pa.array(self.received, pa.int64()).cast(pa.timestamp("ms", tz="UTC")),
+            "type": pa.array(self.kinds, pa.string()),
+        }
+        for f in _PAYLOAD_FIELDS:
+            col = parsed.column(_RENAMES.get(f.name, f.name))
+            columns[f.name] = col.cast(f.type) if f.name == "ts" else col
+        return pa.table(columns, schema=SCHEMA)

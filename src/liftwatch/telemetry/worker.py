@@ -42,66 +42,76 @@ FAULT_SUBJECT = "liftwatch.faults"
 
 
 class LiveBoard:
-    """The latest state of every elevator seen, in memory; dirty rows are written out at checkpoints."""
+    """The latest state of every elevator seen, in memory; dirty rows are written out at checkpoints.
+
+    The hot path keeps a reference to the newest status message (no copying); rows are built only for the
+    elevators written out."""
 
     def __init__(self) -> None:
-        self.rows: dict[str, dict[str, Any]] = {}
+        self.last_seen: dict[str, int] = {}
+        self.status: dict[str, Status] = {}
+        self.counters: dict[str, tuple[int | None, int | None, float | None, int | None]] = {}
+        self.open: dict[str, list[str]] = {}
+        self.offline: set[str] = set()
         self.dirty: set[str] = set()
 
     def update(self, code: str, msg: Message, received_ms: int) -> None:
-        row = self.rows.get(code)
-        if row is None:
-            row = self.rows[code] = {"registration_code": code, "online": True, "open_faults": []}
-        row["last_seen_ms"] = received_ms
+        self.last_seen[code] = received_ms
         if type(msg) is Status:
-            row["mode"] = int(msg.mode)
-            row["running"] = msg.running
-            row["direction"] = int(msg.direction)
-            row["door_zone"] = msg.door_zone
-            row["door_closed"] = msg.door_closed
-            row["passenger"] = msg.passenger
-            row["floor"] = msg.floor
-            row["power"] = msg.power
-            row["speed"] = msg.speed
-            if msg.trips is not None:
-                row["trips"] = msg.trips
-            if msg.door_cycles is not None:
-                row["door_cycles"] = msg.door_cycles
-            if msg.run_hours is not None:
-                row["run_hours"] = msg.run_hours
-            if msg.rope_bends is not None:
-                row["rope_bends"] = msg.rope_bends
+            self.status[code] = msg
         self.dirty.add(code)
 
     def apply(self, changes: list[FaultChange]) -> None:
         for ch in changes:
-            row = self.rows.get(ch.registration_code)
-            if row is None:
-                continue
-            open_ = [f for f in row["open_faults"] if f != ch.fault_type.value]
+            code = ch.registration_code
+            open_ = [f for f in self.open.get(code, ()) if f != ch.fault_type.value]
             if ch.raised:
                 open_.append(ch.fault_type.value)
-            row["open_faults"] = sorted(open_)
+            self.open[code] = sorted(open_)
             if ch.fault_type is FaultType.TERMINAL_OFFLINE:
-                row["online"] = not ch.raised
-            self.dirty.add(ch.registration_code)
+                if ch.raised:
+                    self.offline.add(code)
+                else:
+                    self.offline.discard(code)
+            if code in self.last_seen:
+                self.dirty.add(code)
+
+    def row(self, code: str, now_ms: int) -> dict[str, Any]:
+        st = self.status.get(code)
+        # counters are optional per message: keep the last value each one had
+        old = self.counters.get(code, (None, None, None, None))
+        counters = (
+            st.trips if st is not None and st.trips is not None else old[0],
+            st.door_cycles if st is not None and st.door_cycles is not None else old[1],
+            st.run_hours if st is not None and st.run_hours is not None else old[2],
+            st.rope_bends if st is not None and st.rope_bends is not None else old[3],
+        )
+        self.counters[code] = counters
+        return {
+            "registration_code": code,
+            "last_seen_at": service.ms_to_dt(self.last_seen[code]),
+            "online": code not in self.offline,
+            "open_faults": self.open.get(code, []),
+            "updated_at": service.ms_to_dt(now_ms),
+            "mode": int(st.mode) if st is not None else None,
+            "running": st.running if st is not None else None,
+            "direction": int(st.direction) if st is not None else None,
+            "door_zone": st.door_zone if st is not None else None,
+            "door_closed": st.door_closed if st is not None else None,
+            "passenger": st.passenger if st is not None else None,
+            "floor": st.floor if st is not None else None,
+            "power": st.power if st is not None else None,
+            "speed": st.speed if st is not None else None,
+            "trips": counters[0],
+            "door_cycles": counters[1],
+            "run_hours": counters[2],
+            "rope_bends": counters[3],
+        }
 
     def take_dirty(self, now_ms: int) -> list[dict[str, Any]]:
-        out = []
-        for code in self.dirty:
-            row = self.rows[code]
-            out.append(
-                {
-                    "registration_code": code,
-                    "last_seen_at": service.ms_to_dt(row["last_seen_ms"]),
-                    "online": row["online"],
-                    "open_faults": row["open_faults"],
-                    "updated_at": service.ms_to_dt(now_ms),
-                    **{f: row.get(f) for f in service.LIVE_FIELDS},
-                }
-            )
+        rows = [self.row(code, now_ms) for code in self.dirty]
         self.dirty = set()
-        return out
+        return rows
 
 
 @dataclass
