@@ -112,6 +112,23 @@ class DetectorSettings(BaseSettings):
     offline_intervals: int = Field(default=4, ge=1, description="offline after this many silent intervals")
     clock_skew_ms: int = Field(default=300_000, gt=0, description="terminal clock further off is not trusted")
     reorder_window: int = Field(default=64, ge=1, description="recent msg_ids remembered per elevator")
+    # Added with the detector (docs/PROTOCOL.md, "Fault rules").
+    clear_confirm_ms: int = Field(
+        default=5_000, ge=0, description="a held condition must stay false this long before it clears"
+    )
+    overspeed_confirm_ms: int = Field(default=1_000, ge=0, description="speed above a ratio this long")
+    unintended_movement_speed: float = Field(
+        default=0.1, ge=0.0, description="m/s: faster than this counts as moving (unintended movement)"
+    )
+    safety_circuit_after_run_ms: int = Field(
+        default=3_000, ge=0, description="a safety circuit opening this soon after running counts"
+    )
+    restart_seq_max: int = Field(
+        default=10, ge=1, description="a seq below this, after larger ones, with a newer ts: terminal restart"
+    )
+    tick_grace_ms: int = Field(
+        default=500, ge=0, description="tick() confirms timers this late, so in-flight messages land first"
+    )
 
     @property
     def offline_after_ms(self) -> int:

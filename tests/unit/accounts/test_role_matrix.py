@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from liftwatch.accounts.models import Role
-from liftwatch.core.config import Settings
 from liftwatch.core.clock import FixedClock
+from liftwatch.core.config import Settings
 from tests.factories import PASSWORD, USERS, auth, seed
 
 A, R, O, M, U, I, G, P = (  # noqa: E741 - one letter per role keeps the matrix readable

@@ -1,0 +1,639 @@
+"""The fault detector: one pure state machine per elevator (DOMAIN.md §2-3, docs/PROTOCOL.md "Fault rules").
+
+Message in, ``FaultChange`` list out; the clock is the caller's ``now_ms`` (platform receive time), so the
+same input always gives the same output and tests run to the millisecond without sleeping.
+
+How it works, in short:
+
+* **Event time.** A message is timed by its own ``ts`` when that is within ``clock_skew_ms`` of ``now_ms``,
+  else by ``now_ms``, and the elevator gets a CLOCK_SKEW fault until its clock is back.
+* **Held conditions** (门区外停梯, 困人, 冲顶 ...) are bits of one integer computed from each status
+  message. A bit that turns on starts a timer; the fault is raised when the condition has held for the rule's
+  threshold, at ``started + threshold`` (not at the time anybody noticed). A bit that turns off before that
+  raises nothing (anti-chatter). An open fault clears once its condition has stayed false for
+  ``clear_confirm_ms``; the clear is dated when the condition *ended* (so fault durations are true), and a
+  condition that returns inside that window continues the same fault.
+* Terminals send status on change, so silence means "unchanged": timers are confirmed by the next message
+  of any kind or by ``tick()``, whichever comes first.
+* **Controller events** raise or clear at once (the controller already confirmed them).
+* **Duplicates and reordering.** A message whose ``seq`` was already seen among the newest
+  ``reorder_window`` seqs of the terminal is a duplicate (``(terminal, seq)`` is unique between reboots, as
+  ``msg_id`` is) and is ignored. A status older than the newest applied status is stale: it changes no held
+  condition. Events are facts and count even when late, unless a newer event of the same code is known.
+
+The hot path (a status that changes nothing) is one dict lookup, attribute compares and a few stores.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+
+from liftwatch.telemetry.faults import (
+    EVENT_FAULT,
+    SEVERITY,
+    DetectorSettings,
+    FaultChange,
+    FaultType,
+    Severity,
+)
+from liftwatch.telemetry.protocol import DoorCommand, Event, EventCode, Message, ServiceMode, Status
+
+__all__ = ["Detector", "DetectorStats"]
+
+_NEVER = 1 << 62  # "no timer"
+_LONG_AGO = -(1 << 62)
+_NO_FLOOR = -1000
+
+# Phases of a held-condition slot.
+_IDLE, _PENDING, _ACTIVE, _CLEARING = 0, 1, 2, 3
+
+# The newest controller event of a code: a raise, a clear that closed a fault, a clear of nothing open.
+_EV_RAISE, _EV_CLEARED, _EV_ORPHAN = 1, 0, 2
+
+# Who raised an open fault, and so who may clear it.
+_RULE, _CONTROLLER, _PLATFORM = 0, 1, 2
+
+# Held-condition slots (bit i of the mask is slot i), plus the alarm auto-clear timer.
+_SOZ, _UM, _TOP, _BOTTOM, _OS, _OSS, _POWER, _SC, _DCF, _DOF, _ENT, _FLOOR, _ALARM = range(13)
+_NSLOTS = 13
+B_SOZ, B_UM, B_TOP, B_BOTTOM = 1 << _SOZ, 1 << _UM, 1 << _TOP, 1 << _BOTTOM
+B_OS, B_OSS, B_POWER, B_SC = 1 << _OS, 1 << _OSS, 1 << _POWER, 1 << _SC
+B_DCF, B_DOF, B_ENT, B_FLOOR = 1 << _DCF, 1 << _DOF, 1 << _ENT, 1 << _FLOOR
+_KENT = 4 * _ENT  # the entrapment slot in _State.slots
+
+_SLOT_FAULT: tuple[FaultType, ...] = (
+    FaultType.STOPPED_OUTSIDE_DOOR_ZONE,
+    FaultType.UNINTENDED_MOVEMENT,
+    FaultType.OVERRUN_TOP,
+    FaultType.OVERRUN_BOTTOM,
+    FaultType.OVERSPEED,
+    FaultType.OVERSPEED,  # the severe level: raises the open overspeed fault to critical
+    FaultType.POWER_CUT,
+    FaultType.SAFETY_CIRCUIT,
+    FaultType.DOOR_CLOSE_FAILURE,
+    FaultType.DOOR_OPEN_FAILURE,
+    FaultType.ENTRAPMENT,
+    FaultType.FLOOR_POSITION_LOST,
+    FaultType.ALARM_BUTTON,
+)
+_FAULT_SLOT: dict[str, int] = {ft.value: i for i, ft in enumerate(_SLOT_FAULT) if i != _OSS}
+
+_NORMAL = ServiceMode.NORMAL
+_INSPECTION = ServiceMode.INSPECTION
+_CLOSE = DoorCommand.CLOSE
+_OPEN = DoorCommand.OPEN
+_MODE_CHANGE = EventCode.MODE_CHANGE
+_ALARM_CODE = EventCode.ALARM_BUTTON
+
+
+class _Open(msgspec.Struct, array_like=True, gc=False):
+    """An open fault: the raise-change as last emitted, and who raised it."""
+
+    change: FaultChange
+    source: int
+
+
+class _State(msgspec.Struct, array_like=True, gc=False):
+    """Everything the detector knows about one elevator; msgpack-serialisable for dump()/load()."""
+
+    # The fields every status touches come first: they share two cache lines.
+    seq: int = -1  # newest seq applied (all message types)
+    miss: int = 0  # bit k (k >= 1): seq (seq - k) has not been seen yet (a gap in the duplicate window)
+    sseq: int = -1  # newest status seq applied
+    t: int = 0  # event time of the newest message
+    last_seen: int = 0  # platform time of the last accepted message (offline rule)
+    last_id: str = ""  # its msg_id
+    skewed: bool = False
+    offline: bool = False
+    next_due: int = _NEVER  # no timer is due before this (event time; a lower bound)
+    mask: int = 0  # held conditions true in the newest status
+    last_run: int = _LONG_AGO  # event time of the last status with running=True
+    stop_floor: int = _NO_FLOOR  # floor of the newest status, if the car was stopped
+    stop_id: str = ""  # msg_id of the newest status that reported stop_floor
+    warn: float = math.inf  # overspeed thresholds, m/s (derived from rated and the settings)
+    severe: float = math.inf
+    rated: float = 0.0  # m/s, 0 = unknown
+    ent_zone: bool = False  # the held entrapment started inside the door zone
+    # Per held-condition slot i, at 4i .. 4i+3: phase, since (event time), due (event time), first msg_id.
+    slots: list[Any] = msgspec.field(default_factory=lambda: [_IDLE, 0, _NEVER, ""] * _NSLOTS)
+    # per event code: (seq, kind, event time, msg_id) of the newest controller event; kind: _EV_*
+    events: dict[str, tuple[int, int, int, str]] = msgspec.field(default_factory=dict)
+    open: dict[str, _Open] = msgspec.field(default_factory=dict)  # fault type value -> open fault
+
+
+@dataclass(slots=True)
+class DetectorStats:
+    """Counters since the detector was built (not persisted by dump())."""
+
+    messages: int = 0
+    duplicates: int = 0
+    stale: int = 0
+    restarts: int = 0
+    raised: dict[FaultType, int] = field(default_factory=dict)
+    cleared: dict[FaultType, int] = field(default_factory=dict)
+
+
+_encode = msgspec.msgpack.Encoder().encode
+_decode = msgspec.msgpack.Decoder(_State).decode
+_OFFLINE_SCAN_MS = 1_000  # tick() looks for silent terminals at most this often (raise times stay exact)
+
+
+def _at_code(ch: FaultChange) -> tuple[int, str]:
+    return ch.at_ms, ch.registration_code
+
+
+class Detector:
+    """Fault detection for many elevators, keyed by registration code. Not thread-safe: one per shard."""
+
+    def __init__(
+        self, settings: DetectorSettings | None = None, rated_speed: Mapping[str, float] | None = None
+    ) -> None:
+        s = settings if settings is not None else DetectorSettings()
+        self.settings = s
+        self._rated = dict(rated_speed or {})
+        self._states: dict[str, _State] = {}
+        self._pending: set[str] = set()  # codes that may have a timer running
+        self._next_scan = _LONG_AGO
+        self._skew = s.clock_skew_ms
+        self._window = min(s.reorder_window, 64)
+        self._wmask = (1 << self._window) - 1
+        self._restart_max = s.restart_seq_max
+        self._move = s.unintended_movement_speed
+        self._sc_after = s.safety_circuit_after_run_ms
+        self._grace = s.tick_grace_ms
+        self._offline_after = s.offline_after_ms
+        self._alarm_ms = s.alarm_auto_clear_ms
+        self._ent_in = s.entrapment_in_zone_ms
+        self._ent_out = s.entrapment_outside_zone_ms
+        self._warn_ratio = s.overspeed_warning_ratio
+        c = s.confirm_ms
+        o = s.overspeed_confirm_ms
+        # threshold per slot (entrapment: chosen by door zone when the condition starts)
+        self._hold: tuple[int, ...] = (c, s.unintended_movement_confirm_ms, c, c, o, o, c, c)
+        self._hold += (s.door_close_timeout_ms, s.door_open_timeout_ms, s.entrapment_outside_zone_ms, 0, 0)
+        cc = s.clear_confirm_ms
+        self._clear_hold: tuple[int, ...] = (cc,) * _FLOOR + (0, 0)  # a lost position clears on the next run
+        self._messages = 0
+        self._duplicates = 0
+        self._stale = 0
+        self._restarts = 0
+        self._raised: dict[FaultType, int] = {}
+        self._cleared: dict[FaultType, int] = {}
+
+    # ------------------------------------------------------------------ public API
+
+    @property
+    def stats(self) -> DetectorStats:
+        return DetectorStats(
+            self._messages,
+            self._duplicates,
+            self._stale,
+            self._restarts,
+            dict(self._raised),
+            dict(self._cleared),
+        )
+
+    def feed(self, code: str, msg: Message, now_ms: int) -> list[FaultChange]:
+        """Apply one message of elevator ``code`` received at ``now_ms``: the faults it raised or cleared."""
+        self._messages += 1
+        out: list[FaultChange] = []
+        st = self._states.get(code)
+        if st is None:
+            st = self._new_state(code)
+        ts = msg.ts
+        skew = self._skew
+        if -skew <= ts - now_ms <= skew:
+            t = ts
+            trusted = True
+        else:
+            t = now_ms
+            trusted = False
+
+        # Duplicates and ordering, on seq.
+        seq = msg.seq
+        top = st.seq
+        if seq > top:
+            contiguous = seq == top + 1
+            if not contiguous or st.miss:
+                self._advance(st, seq - top)
+            st.seq = seq
+            fresh = True
+        elif (
+            seq < self._restart_max
+            and seq < top
+            and t > st.t
+            and (trusted or top - seq >= self._window)  # an untrusted clock: only a far drop
+        ):
+            # A small seq with a newer time: the terminal rebooted and counts from 0 again.
+            self._restarts += 1
+            st.seq = seq
+            st.miss = 0
+            st.sseq = -1
+            st.events.clear()
+            st.stop_floor = _NO_FLOOR
+            contiguous = False
+            fresh = True
+        else:
+            back = top - seq
+            if back < self._window:
+                if not (st.miss >> back) & 1:
+                    self._duplicates += 1
+                    return out
+                st.miss &= ~(1 << back)  # a late arrival filling a gap
+            contiguous = False
+            fresh = False
+
+        st.last_seen = now_ms
+        if st.offline:
+            self._back_online(st, msg.msg_id, now_ms, out)
+        if fresh:
+            if st.skewed is trusted:
+                self._skew_change(code, st, msg.msg_id, ts, now_ms, out)
+            st.t = t
+        if t >= st.next_due:
+            self._expire(code, st, t, out)  # the condition held until this message at least
+        st.last_id = msg.msg_id
+
+        if type(msg) is Status:
+            if not fresh and seq <= st.sseq:
+                self._stale += 1
+                return out
+            st.sseq = seq
+            running = msg.running
+            dc = msg.door_closed
+            m = 0
+            if running:
+                st.last_run = t
+                st.stop_floor = _NO_FLOOR
+                if not dc:
+                    m = B_UM
+            else:
+                if msg.mode is _NORMAL:
+                    if not msg.door_zone:
+                        m = B_SOZ
+                    if dc and msg.passenger:
+                        m |= B_ENT
+                elif dc and msg.passenger and msg.mode is not _INSPECTION:
+                    m = B_ENT
+                f = msg.floor
+                if f is not None:
+                    if f != st.stop_floor:
+                        if contiguous and st.stop_floor != _NO_FLOOR:
+                            m |= B_FLOOR  # stopped at one floor, then at another, no run reported between
+                            st.slots[4 * _FLOOR + 3] = st.stop_id
+                        st.stop_floor = f
+                    st.stop_id = msg.msg_id
+                if st.mask & B_FLOOR:
+                    m |= B_FLOOR  # latched until the car runs again
+            sp = msg.speed
+            if sp is not None:
+                rs = msg.rated_speed
+                if rs is not None:
+                    if sp > rs * self._warn_ratio:
+                        if rs != st.rated:
+                            self._set_rated(st, rs)
+                        m |= B_OS | B_OSS if sp > st.severe else B_OS
+                elif sp > st.warn:
+                    m |= B_OS | B_OSS if sp > st.severe else B_OS
+                if sp > self._move and not dc:
+                    m |= B_UM
+            if msg.up_limit:
+                m |= B_TOP
+            if msg.down_limit:
+                m |= B_BOTTOM
+            if not msg.power:
+                m |= B_POWER
+            if not msg.safety_circuit and (running or t - st.last_run <= self._sc_after or st.mask & B_SC):
+                m |= B_SC
+            cmd = msg.door_command
+            if cmd is not None:
+                if cmd is _CLOSE:
+                    if not dc:
+                        m |= B_DCF
+                elif cmd is _OPEN and dc and msg.door_zone and not running:
+                    m |= B_DOF
+            if m != st.mask:
+                if m ^ st.mask == B_ENT:
+                    # Doors shut with someone inside, or the car moves off: every ride does this twice,
+                    # so the entrapment timer's start and cancel are done here, without _apply.
+                    sl = st.slots
+                    ph = sl[_KENT]
+                    if m & B_ENT:
+                        if ph == _IDLE:
+                            st.mask = m
+                            sl[_KENT] = _PENDING
+                            sl[_KENT + 1] = t
+                            sl[_KENT + 3] = msg.msg_id
+                            st.ent_zone = dz = msg.door_zone
+                            d = t + (self._ent_in if dz else self._ent_out)
+                            sl[_KENT + 2] = d
+                            if d < st.next_due:
+                                st.next_due = d
+                            self._pending.add(code)
+                            if d <= t:
+                                self._expire(code, st, t, out)
+                            return out
+                    elif ph == _PENDING:
+                        st.mask = m
+                        sl[_KENT] = _IDLE
+                        sl[_KENT + 2] = _NEVER
+                        return out
+                self._apply(code, st, m, t, msg, out)
+            return out
+
+        if type(msg) is Event:
+            self._event(code, st, msg, t, out)
+        return out
+
+    def tick(self, now_ms: int) -> list[FaultChange]:
+        """Confirm timers that are due (held conditions, alarm auto-clear) and find silent terminals.
+
+        Call it about once a second with the platform time; it may be late, the changes are dated when
+        their thresholds were crossed. Timers are checked on the terminal's clock less ``tick_grace_ms``,
+        so a message already on its way can still cancel a condition."""
+        out: list[FaultChange] = []
+        states = self._states
+        grace = self._grace
+        done: list[str] = []
+        for code in self._pending:
+            st = states[code]
+            if st.next_due < _NEVER:
+                until = now_ms + (st.t - st.last_seen) - grace  # the terminal's clock, less the grace
+                if st.next_due <= until:
+                    self._expire(code, st, until, out)
+            if st.next_due >= _NEVER:
+                done.append(code)
+        self._pending.difference_update(done)
+
+        if now_ms >= self._next_scan:
+            self._next_scan = now_ms + _OFFLINE_SCAN_MS
+            after = self._offline_after
+            limit = now_ms - after
+            ft = FaultType.TERMINAL_OFFLINE
+            for code, st in states.items():
+                if st.last_seen <= limit and not st.offline:
+                    st.offline = True
+                    evidence = (st.last_id,) if st.last_id else ()
+                    at = st.last_seen + after
+                    ch = FaultChange(
+                        code, ft, True, at, st.last_seen, SEVERITY[ft], evidence, {"silent_ms": after}
+                    )
+                    self._raise(st, ch, _PLATFORM, out)
+        if len(out) > 1:
+            out.sort(key=_at_code)
+        return out
+
+    def open_faults(self, code: str) -> list[FaultChange]:
+        """The raise-changes of the faults open now on ``code`` (for overspeed, the latest severity)."""
+        st = self._states.get(code)
+        if st is None:
+            return []
+        return sorted((o.change for o in st.open.values()), key=lambda c: (c.started_ms, c.fault_type))
+
+    def dump(self, codes: Iterable[str] | None = None) -> dict[str, bytes]:
+        """Per-elevator state as msgpack, to be stored and given back to load() after a restart."""
+        states = self._states
+        keys = states.keys() if codes is None else codes
+        return {c: _encode(states[c]) for c in keys if c in states}
+
+    def load(self, states: Mapping[str, bytes]) -> None:
+        """Restore dumped states (replacing those of the same codes); timers and silence watch resume."""
+        for code, blob in states.items():
+            st = _decode(blob)
+            self._set_rated(st, st.rated)
+            self._states[code] = st
+            if st.next_due < _NEVER:
+                self._pending.add(code)
+
+    # ------------------------------------------------------------------ internals
+
+    def _new_state(self, code: str) -> _State:
+        st = _State()
+        rated = self._rated.get(code)
+        if rated:
+            self._set_rated(st, rated)
+        self._states[code] = st
+        return st
+
+    def _advance(self, st: _State, gap: int) -> None:
+        """The newest seq moves ``gap`` ahead: the seqs skipped over are gaps a late message may fill."""
+        if gap >= self._window:
+            st.miss = self._wmask ^ 1
+        else:
+            st.miss = ((st.miss << gap) | ((1 << gap) - 2)) & self._wmask
+
+    def _set_rated(self, st: _State, rated: float) -> None:
+        st.rated = rated
+        if rated > 0:
+            st.warn = rated * self.settings.overspeed_warning_ratio
+            st.severe = rated * self.settings.overspeed_severe_ratio
+        else:
+            st.warn = st.severe = math.inf
+
+    def _raise(self, st: _State, ch: FaultChange, source: int, out: list[FaultChange]) -> None:
+        st.open[ch.fault_type.value] = _Open(ch, source)
+        self._raised[ch.fault_type] = self._raised.get(ch.fault_type, 0) + 1
+        out.append(ch)
+
+    def _clear(
+        self,
+        st: _State,
+        o: _Open,
+        at_ms: int,
+        evidence: tuple[str, ...],
+        out: list[FaultChange],
+        **detail: object,
+    ) -> None:
+        r = o.change
+        del st.open[r.fault_type.value]
+        self._cleared[r.fault_type] = self._cleared.get(r.fault_type, 0) + 1
+        out.append(
+            FaultChange(
+                r.registration_code, r.fault_type, False, at_ms, r.started_ms, r.severity, evidence, detail
+            )
+        )
+
+    def _back_online(self, st: _State, msg_id: str, now_ms: int, out: list[FaultChange]) -> None:
+        st.offline = False
+        o = st.open.get(FaultType.TERMINAL_OFFLINE.value)
+        if o is not None:
+            self._clear(st, o, now_ms, (msg_id,), out)
+
+    def _skew_change(
+        self, code: str, st: _State, msg_id: str, ts: int, now_ms: int, out: list[FaultChange]
+    ) -> None:
+        if st.skewed:  # the clock is back within limits
+            st.skewed = False
+            o = st.open.get(FaultType.CLOCK_SKEW.value)
+            if o is not None:
+                self._clear(st, o, now_ms, (msg_id,), out)
+            return
+        st.skewed = True
+        ft = FaultType.CLOCK_SKEW
+        ch = FaultChange(code, ft, True, now_ms, now_ms, SEVERITY[ft], (msg_id,), {"offset_ms": ts - now_ms})
+        self._raise(st, ch, _PLATFORM, out)
+
+    def _apply(self, code: str, st: _State, m: int, t: int, msg: Status, out: list[FaultChange]) -> None:
+        """Held conditions changed: start, cancel or continue their timers."""
+        changed = m ^ st.mask
+        st.mask = m
+        sl = st.slots
+        timers = False
+        while changed:
+            low = changed & -changed
+            changed ^= low
+            i = low.bit_length() - 1
+            k = 4 * i
+            ph = sl[k]
+            if m & low:  # became true
+                if ph == _IDLE:
+                    sl[k] = _PENDING
+                    sl[k + 1] = t
+                    if i == _ENT:
+                        sl[k + 3] = msg.msg_id
+                        st.ent_zone = dz = msg.door_zone
+                        d = t + (self._ent_in if dz else self._hold[i])
+                    else:
+                        if i != _FLOOR:  # (the floor rule's first evidence is the earlier stop, set by feed)
+                            sl[k + 3] = msg.msg_id
+                        d = t + self._hold[i]
+                    sl[k + 2] = d
+                    if d < st.next_due:
+                        st.next_due = d
+                    timers = True
+                elif ph == _CLEARING:  # back inside the clear window: the same fault goes on
+                    sl[k] = _ACTIVE
+                    sl[k + 2] = _NEVER
+            elif ph == _PENDING:  # became false before it held long enough: chatter, nothing raised
+                sl[k] = _IDLE
+                sl[k + 2] = _NEVER  # (next_due may now be early: it is a lower bound, _expire refreshes it)
+            elif ph == _ACTIVE:  # became false
+                o = st.open.get(_SLOT_FAULT[i].value)
+                if i != _OSS and o is not None and o.source == _RULE:
+                    sl[k] = _CLEARING
+                    sl[k + 1] = t
+                    sl[k + 3] = msg.msg_id
+                    d = t + self._clear_hold[i]
+                    sl[k + 2] = d
+                    if d < st.next_due:
+                        st.next_due = d
+                    timers = True
+                else:
+                    sl[k] = _IDLE
+        if timers:
+            self._pending.add(code)
+            if st.next_due <= t:
+                self._expire(code, st, t, out)
+
+    def _expire(self, code: str, st: _State, until: int, out: list[FaultChange]) -> None:
+        """Fire every timer due at or before ``until`` (event time), earliest first."""
+        sl = st.slots
+        while True:
+            dues = sl[2::4]
+            d = min(dues)
+            if d > until:
+                st.next_due = d
+                return
+            i = dues.index(d)
+            k = 4 * i
+            sl[k + 2] = _NEVER
+            ph = sl[k]
+            ft = _SLOT_FAULT[i]
+            o = st.open.get(ft.value)
+            if i == _ALARM:  # auto-clear of an alarm nobody cleared
+                if o is not None:
+                    self._clear(st, o, d, (), out, auto_cleared=True)
+                continue
+            if ph == _PENDING:
+                sl[k] = _ACTIVE
+                ev0 = sl[k + 3]
+                lid = st.last_id  # the newest message while the condition held: it confirmed it
+                evidence = (ev0,) if ev0 == lid or not lid else (ev0, lid)
+                if i == _OSS:  # severe overspeed confirmed: the open overspeed fault becomes critical
+                    if o is not None and o.change.severity is not Severity.CRITICAL:
+                        r = o.change
+                        ch = FaultChange(
+                            code, ft, True, d, r.started_ms, Severity.CRITICAL, evidence, r.detail
+                        )
+                        o.change = ch
+                        out.append(ch)
+                    continue
+                if o is not None:
+                    continue  # already open (a controller event said so first)
+                severity = SEVERITY[ft]
+                detail: dict[str, object] = {}
+                if i == _OS:
+                    detail = {"rated_speed": st.rated}
+                    ks = 4 * _OSS
+                    if sl[ks] == _ACTIVE or (sl[ks] == _PENDING and sl[ks + 2] <= d):
+                        severity = Severity.CRITICAL
+                        sl[ks] = _ACTIVE
+                        sl[ks + 2] = _NEVER
+                elif i == _ENT:
+                    detail = {"in_door_zone": st.ent_zone}
+                ch = FaultChange(code, ft, True, d, sl[k + 1], severity, evidence, detail)
+                self._raise(st, ch, _RULE, out)
+            elif ph == _CLEARING:
+                sl[k] = _IDLE
+                if o is not None and o.source == _RULE:
+                    self._clear(st, o, sl[k + 1], (sl[k + 3],), out)
+
+    def _event(self, code: str, st: _State, msg: Event, t: int, out: list[FaultChange]) -> None:
+        """A controller event raises or clears at once; a late one counts unless its code has a newer one."""
+        ec = msg.code
+        if ec is _MODE_CHANGE:
+            return
+        key = ec.value
+        ft = EVENT_FAULT[ec]
+        o = st.open.get(ft.value)
+        last = st.events.get(key)
+        if last is not None and msg.seq <= last[0]:
+            if msg.seq == last[0]:
+                self._duplicates += 1
+                return
+            self._stale += 1
+            # Older than what we know: only the missing raise of a clear that found nothing open matters.
+            if msg.active and last[1] == _EV_ORPHAN and o is None:
+                ch = FaultChange(code, ft, True, t, t, SEVERITY[ft], (msg.msg_id,), self._event_detail(msg))
+                self._raise(st, ch, _CONTROLLER, out)
+                self._clear(st, st.open[ft.value], max(t, last[2]), (last[3],), out)
+                st.events[key] = (last[0], _EV_CLEARED, last[2], last[3])
+            return
+        kind = _EV_RAISE if msg.active else _EV_CLEARED if o is not None else _EV_ORPHAN
+        st.events[key] = (msg.seq, kind, t, msg.msg_id)
+        slot = _FAULT_SLOT.get(ft.value)
+        if msg.active:
+            if ec is _ALARM_CODE:  # auto-clear timer, pushed back by every press
+                ka = 4 * _ALARM + 2
+                d = t + self._alarm_ms
+                if o is not None and d < st.slots[ka] < _NEVER:
+                    d = st.slots[ka]
+                st.slots[ka] = d
+                if d < st.next_due:
+                    st.next_due = d
+                self._pending.add(code)
+            if o is None:
+                ch = FaultChange(code, ft, True, t, t, SEVERITY[ft], (msg.msg_id,), self._event_detail(msg))
+                self._raise(st, ch, _CONTROLLER, out)
+            return
+        if o is not None:
+            self._clear(st, o, t, (msg.msg_id,), out)
+        if slot is not None:
+            k = 4 * slot
+            if slot == _ALARM:
+                st.slots[k + 2] = _NEVER
+            elif st.slots[k] == _CLEARING:  # the controller has cleared it: nothing left to clear
+                st.slots[k] = _IDLE
+                st.slots[k + 2] = _NEVER
+
+    @staticmethod
+    def _event_detail(msg: Event) -> dict[str, object]:
+        d: dict[str, object] = {"event_code": msg.code.value}
+        if msg.detail:
+            d["detail"] = msg.detail
+        return d

@@ -1,0 +1,749 @@
+"""The fault detector, rule by rule: crafted message sequences and the exact FaultChanges they must give."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from liftwatch.telemetry.detector import Detector
+from liftwatch.telemetry.faults import DetectorSettings, FaultChange, FaultType, Severity
+from liftwatch.telemetry.protocol import (
+    DoorCommand,
+    Event,
+    EventCode,
+    Heartbeat,
+    Message,
+    ServiceMode,
+    Status,
+)
+
+T0 = 1_795_424_400_000  # 2026-11-23 09:00 UTC
+CODE = "31101234567890"
+F = FaultType
+S = Severity
+
+# The documented defaults, spelled out so LIFTWATCH_DETECTOR_* in the environment cannot change a test.
+DEFAULTS: dict[str, Any] = {
+    "confirm_ms": 5_000,
+    "clear_confirm_ms": 5_000,
+    "entrapment_outside_zone_ms": 30_000,
+    "entrapment_in_zone_ms": 120_000,
+    "door_close_timeout_ms": 15_000,
+    "door_open_timeout_ms": 15_000,
+    "unintended_movement_confirm_ms": 1_000,
+    "unintended_movement_speed": 0.1,
+    "overspeed_confirm_ms": 1_000,
+    "overspeed_warning_ratio": 1.2,
+    "overspeed_severe_ratio": 1.4,
+    "safety_circuit_after_run_ms": 3_000,
+    "alarm_auto_clear_ms": 300_000,
+    "heartbeat_interval_ms": 30_000,
+    "offline_intervals": 4,
+    "clock_skew_ms": 300_000,
+    "reorder_window": 64,
+    "restart_seq_max": 10,
+    "tick_grace_ms": 0,
+}
+
+
+QUIET = 1_000  # offline_intervals for tests that let hours pass in silence
+
+
+def make(rated: dict[str, float] | None = None, **over: Any) -> Detector:
+    return Detector(DetectorSettings(**{**DEFAULTS, **over}), rated_speed=rated)
+
+
+def fc(
+    ft: FaultType,
+    raised: bool,
+    at: int,
+    started: int,
+    sev: Severity,
+    evidence: tuple[str, ...],
+    detail: dict[str, object] | None = None,
+    code: str = CODE,
+) -> FaultChange:
+    return FaultChange(code, ft, raised, at, started, sev, evidence, detail or {})
+
+
+def status_msg(seq: int, ts: int, **kw: Any) -> Status:
+    """A status, by default: normal mode, stopped in the door zone, door closed."""
+    fields: dict[str, Any] = {
+        "mode": ServiceMode.NORMAL,
+        "running": False,
+        "door_zone": True,
+        "door_closed": True,
+    }
+    fields.update(kw)
+    return Status(msg_id=f"s{seq}", seq=seq, ts=ts, **fields)
+
+
+class Terminal:
+    """One simulated terminal: numbers its messages (msg_id "<kind><seq>") and feeds them."""
+
+    def __init__(self, det: Detector, code: str = CODE, latency_ms: int = 0, clock_off_ms: int = 0) -> None:
+        self.det = det
+        self.code = code
+        self.seq = 0
+        self.latency = latency_ms
+        self.clock_off = clock_off_ms  # terminal clock minus true time
+        self.sent: list[tuple[Message, int]] = []
+
+    def _feed(self, msg: Message, at: int) -> list[FaultChange]:
+        now = at + self.latency
+        self.sent.append((msg, now))
+        return self.det.feed(self.code, msg, now)
+
+    def _next(self) -> int:
+        self.seq += 1
+        return self.seq
+
+    def status(self, at: int, **kw: Any) -> list[FaultChange]:
+        return self._feed(status_msg(self._next(), at + self.clock_off, **kw), at)
+
+    def event(self, at: int, code: EventCode, active: bool = True, detail: str = "") -> list[FaultChange]:
+        seq = self._next()
+        msg = Event(
+            msg_id=f"e{seq}", seq=seq, ts=at + self.clock_off, code=code, active=active, detail=detail
+        )
+        return self._feed(msg, at)
+
+    def heartbeat(self, at: int) -> list[FaultChange]:
+        seq = self._next()
+        return self._feed(Heartbeat(msg_id=f"h{seq}", seq=seq, ts=at + self.clock_off), at)
+
+
+def _no(changes: list[FaultChange]) -> None:
+    assert changes == []
+
+
+# --------------------------------------------------------------------------- held conditions
+
+
+def test_stopped_outside_door_zone_raises_after_confirm_and_clears_when_back_in_zone() -> None:
+    det = make()
+    term = Terminal(det)
+    _no(term.status(T0, door_zone=False))  # s1: stopped between floors
+    _no(term.status(T0 + 3_000, door_zone=False))  # s2: periodic, unchanged
+    _no(det.tick(T0 + 4_999))
+    raised = fc(F.STOPPED_OUTSIDE_DOOR_ZONE, True, T0 + 5_000, T0, S.MAJOR, ("s1", "s2"))
+    assert det.tick(T0 + 5_000) == [raised]
+    assert det.open_faults(CODE) == [raised]
+    _no(det.tick(T0 + 9_000))  # never twice
+    _no(term.status(T0 + 20_000))  # s3: back in the zone; the clear needs 5 s of it
+    _no(det.tick(T0 + 24_999))
+    assert det.tick(T0 + 25_000) == [
+        fc(F.STOPPED_OUTSIDE_DOOR_ZONE, False, T0 + 20_000, T0, S.MAJOR, ("s3",))
+    ]
+    assert det.open_faults(CODE) == []
+    assert det.stats.raised == {F.STOPPED_OUTSIDE_DOOR_ZONE: 1}
+    assert det.stats.cleared == {F.STOPPED_OUTSIDE_DOOR_ZONE: 1}
+
+
+def test_a_late_tick_dates_the_raise_when_the_threshold_was_crossed() -> None:
+    det = make()
+    term = Terminal(det)
+    term.status(T0, door_zone=False)
+    assert det.tick(T0 + 60_000) == [fc(F.STOPPED_OUTSIDE_DOOR_ZONE, True, T0 + 5_000, T0, S.MAJOR, ("s1",))]
+
+
+def test_the_next_message_confirms_a_held_condition_without_tick() -> None:
+    det = make()
+    term = Terminal(det)
+    term.status(T0, door_zone=False)  # s1
+    # The next status (back in zone, 8 s later) proves the condition held past 5 s: raised, then clearing.
+    assert term.status(T0 + 8_000) == [
+        fc(F.STOPPED_OUTSIDE_DOOR_ZONE, True, T0 + 5_000, T0, S.MAJOR, ("s1",))
+    ]
+    assert term.heartbeat(T0 + 13_000) == [
+        fc(F.STOPPED_OUTSIDE_DOOR_ZONE, False, T0 + 8_000, T0, S.MAJOR, ("s2",))
+    ]
+
+
+def test_chatter_inside_the_confirmation_window_raises_nothing() -> None:
+    det = make(offline_intervals=QUIET)
+    term = Terminal(det)
+    for k in range(20):  # out of zone 4.9 s, in zone 0.1 s, twenty times over
+        _no(term.status(T0 + k * 5_000, door_zone=False))
+        _no(term.status(T0 + k * 5_000 + 4_900))
+    _no(det.tick(T0 + 200_000))
+    assert det.open_faults(CODE) == []
+    assert det.stats.raised == {}
+
+
+def test_a_condition_returning_inside_the_clear_window_continues_the_same_fault() -> None:
+    det = make()
+    term = Terminal(det)
+    term.status(T0, door_zone=False)  # s1
+    assert det.tick(T0 + 5_000) == [fc(F.STOPPED_OUTSIDE_DOOR_ZONE, True, T0 + 5_000, T0, S.MAJOR, ("s1",))]
+    _no(term.status(T0 + 10_000))  # s2: in zone for 3 s only
+    _no(term.status(T0 + 13_000, door_zone=False))  # s3
+    _no(det.tick(T0 + 30_000))
+    _no(term.status(T0 + 40_000))  # s4: in zone for good
+    assert det.tick(T0 + 45_000) == [
+        fc(F.STOPPED_OUTSIDE_DOOR_ZONE, False, T0 + 40_000, T0, S.MAJOR, ("s4",))
+    ]
+    assert det.stats.raised == {F.STOPPED_OUTSIDE_DOOR_ZONE: 1}
+
+
+def test_stopped_outside_the_zone_only_counts_in_normal_mode() -> None:
+    det = make(offline_intervals=QUIET)
+    for i, mode in enumerate((ServiceMode.INSPECTION, ServiceMode.OUT_OF_SERVICE, ServiceMode.FIRE_RETURN)):
+        Terminal(det, code=f"E{i}").status(T0, door_zone=False, mode=mode)
+    _no(det.tick(T0 + 60_000))
+
+
+def test_unintended_movement_running_with_the_door_open() -> None:
+    det = make()
+    term = Terminal(det)
+    _no(term.status(T0, running=True, door_closed=False, door_zone=False))  # s1
+    _no(det.tick(T0 + 999))
+    assert det.tick(T0 + 1_000) == [fc(F.UNINTENDED_MOVEMENT, True, T0 + 1_000, T0, S.CRITICAL, ("s1",))]
+    _no(term.status(T0 + 3_000))  # s2: stopped, closed
+    assert det.tick(T0 + 8_000) == [fc(F.UNINTENDED_MOVEMENT, False, T0 + 3_000, T0, S.CRITICAL, ("s2",))]
+
+
+def test_unintended_movement_speed_while_stopped_with_the_door_open() -> None:
+    det = make()
+    term = Terminal(det)
+    _no(term.status(T0, door_closed=False, speed=0.1))  # not faster than 0.1 m/s: levelling creep
+    _no(term.status(T0 + 500, door_closed=False, speed=0.15))  # s2: the car drifts, door open
+    assert det.tick(T0 + 1_500) == [
+        fc(F.UNINTENDED_MOVEMENT, True, T0 + 1_500, T0 + 500, S.CRITICAL, ("s2",))
+    ]
+
+
+def test_a_brief_door_open_run_is_filtered() -> None:
+    det = make(offline_intervals=QUIET)
+    term = Terminal(det)
+    term.status(T0, running=True, door_closed=False)  # advance opening while levelling, 0.8 s
+    term.status(T0 + 800, door_closed=False)
+    _no(det.tick(T0 + 10_000))
+
+
+@pytest.mark.parametrize(("field", "fault"), [("up_limit", F.OVERRUN_TOP), ("down_limit", F.OVERRUN_BOTTOM)])
+def test_overrun_limit_switches(field: str, fault: FaultType) -> None:
+    det = make(offline_intervals=QUIET)
+    term = Terminal(det)
+    _no(term.status(T0, door_zone=True, **{field: True}))  # s1
+    _no(term.status(T0 + 2_000, **{field: True}))  # s2
+    assert det.tick(T0 + 5_000) == [fc(fault, True, T0 + 5_000, T0, S.CRITICAL, ("s1", "s2"))]
+    term.status(T0 + 600_000)  # s3: switch reset after the rescue
+    assert det.tick(T0 + 605_000) == [fc(fault, False, T0 + 600_000, T0, S.CRITICAL, ("s3",))]
+
+
+def test_power_cut() -> None:
+    det = make()
+    term = Terminal(det)
+    term.status(T0, power=False)
+    assert det.tick(T0 + 5_000) == [fc(F.POWER_CUT, True, T0 + 5_000, T0, S.MAJOR, ("s1",))]
+    term.status(T0 + 60_000, power=True)
+    assert det.tick(T0 + 65_000) == [fc(F.POWER_CUT, False, T0 + 60_000, T0, S.MAJOR, ("s2",))]
+
+
+def test_safety_circuit_open_while_running_and_just_after() -> None:
+    det = make()
+    a = Terminal(det, code="A")
+    a.status(T0, running=True, door_zone=False, safety_circuit=False)  # opens during the run
+    a.status(T0 + 1_000, safety_circuit=False)  # emergency stop (in a zone), still open
+    b = Terminal(det, code="B")
+    b.status(T0, running=True, door_zone=False)
+    b.status(T0 + 1_000, safety_circuit=False)  # open 1 s after the run ended: counts
+    c = Terminal(det, code="C")
+    c.status(T0 - 60_000, running=True)
+    c.status(T0 - 50_000)
+    c.status(T0, safety_circuit=False)  # opened while parked (e.g. a landing door forced): not this rule
+    assert det.tick(T0 + 6_000) == [
+        fc(F.SAFETY_CIRCUIT, True, T0 + 5_000, T0, S.CRITICAL, ("s1", "s2"), code="A"),
+        fc(F.SAFETY_CIRCUIT, True, T0 + 6_000, T0 + 1_000, S.CRITICAL, ("s2",), code="B"),
+    ]
+    a.status(T0 + 30_000)  # s3: closed again
+    assert det.tick(T0 + 35_000) == [
+        fc(F.SAFETY_CIRCUIT, False, T0 + 30_000, T0, S.CRITICAL, ("s3",), code="A")
+    ]
+
+
+def test_door_close_failure() -> None:
+    det = make()
+    term = Terminal(det)
+    _no(term.status(T0, door_closed=False, door_command=DoorCommand.CLOSE))  # s1
+    _no(term.status(T0 + 10_000, door_closed=False, door_command=DoorCommand.CLOSE))  # s2
+    _no(det.tick(T0 + 14_999))
+    assert det.tick(T0 + 15_000) == [fc(F.DOOR_CLOSE_FAILURE, True, T0 + 15_000, T0, S.MINOR, ("s1", "s2"))]
+    term.status(T0 + 20_000, door_closed=True, door_command=DoorCommand.NONE)  # s3
+    assert det.tick(T0 + 25_000) == [fc(F.DOOR_CLOSE_FAILURE, False, T0 + 20_000, T0, S.MINOR, ("s3",))]
+
+
+def test_door_close_in_time_raises_nothing() -> None:
+    det = make(offline_intervals=QUIET)
+    term = Terminal(det)
+    term.status(T0, door_closed=False, door_command=DoorCommand.CLOSE)
+    term.status(T0 + 4_000, door_closed=True, door_command=DoorCommand.CLOSE)
+    _no(det.tick(T0 + 60_000))
+
+
+def test_door_open_failure_at_a_landing() -> None:
+    det = make()
+    term = Terminal(det)
+    _no(term.status(T0, door_command=DoorCommand.OPEN))  # s1: stopped in the zone, door stays shut
+    assert det.tick(T0 + 15_000) == [fc(F.DOOR_OPEN_FAILURE, True, T0 + 15_000, T0, S.MAJOR, ("s1",))]
+    term.status(T0 + 16_000, door_closed=False, door_command=DoorCommand.OPEN)  # s2: opens at last
+    assert det.tick(T0 + 21_000) == [fc(F.DOOR_OPEN_FAILURE, False, T0 + 16_000, T0, S.MAJOR, ("s2",))]
+
+
+def test_door_open_command_outside_the_zone_is_not_an_open_failure() -> None:
+    det = make(offline_intervals=QUIET)
+    term = Terminal(det)
+    term.status(T0, door_zone=False, mode=ServiceMode.FIREFIGHTER, door_command=DoorCommand.OPEN)
+    _no(det.tick(T0 + 60_000))
+
+
+# --------------------------------------------------------------------------- overspeed
+
+
+def test_overspeed_major_then_critical_same_fault() -> None:
+    det = make(rated={CODE: 2.0})
+    term = Terminal(det)
+    _no(term.status(T0, running=True, door_zone=False, speed=2.5))  # s1: 1.25x rated
+    major = fc(F.OVERSPEED, True, T0 + 1_000, T0, S.MAJOR, ("s1",), {"rated_speed": 2.0})
+    assert det.tick(T0 + 1_000) == [major]
+    _no(term.status(T0 + 2_000, running=True, door_zone=False, speed=2.9))  # s2: 1.45x
+    critical = fc(F.OVERSPEED, True, T0 + 3_000, T0, S.CRITICAL, ("s2",), {"rated_speed": 2.0})
+    assert det.tick(T0 + 3_000) == [critical]
+    assert critical.fault_id == major.fault_id
+    assert det.open_faults(CODE) == [critical]
+    _no(term.status(T0 + 4_000, running=True, door_zone=False, speed=2.5))  # s3: back to 1.25x, still open
+    _no(term.status(T0 + 6_000, running=True, door_zone=False, speed=2.0))  # s4: rated
+    _no(det.tick(T0 + 10_999))
+    assert det.tick(T0 + 11_000) == [
+        fc(F.OVERSPEED, False, T0 + 6_000, T0, S.CRITICAL, ("s4",))  # severity never drops
+    ]
+    assert det.stats.raised == {F.OVERSPEED: 1}
+
+
+def test_overspeed_straight_to_severe_raises_once_as_critical() -> None:
+    det = make()
+    term = Terminal(det)
+    term.status(T0, running=True, door_zone=False, speed=1.5, rated_speed=1.0)  # s1: rated from the message
+    assert det.tick(T0 + 1_500) == [
+        fc(F.OVERSPEED, True, T0 + 1_000, T0, S.CRITICAL, ("s1",), {"rated_speed": 1.0})
+    ]
+    _no(det.tick(T0 + 5_000))
+
+
+def test_overspeed_needs_a_rated_speed_and_the_confirmation() -> None:
+    det = make(offline_intervals=QUIET)
+    Terminal(det, code="NORATED").status(T0, running=True, speed=9.0)
+    t = Terminal(det, code="BLIP", latency_ms=0)
+    t.status(T0, running=True, speed=1.3, rated_speed=1.0)
+    t.status(T0 + 900, running=True, speed=1.0, rated_speed=1.0)  # 0.9 s above: a sensor blip
+    _no(det.tick(T0 + 60_000))
+
+
+# --------------------------------------------------------------------------- entrapment
+
+
+def test_entrapment_outside_the_door_zone_after_30_s() -> None:
+    det = make()
+    term = Terminal(det)
+    _no(term.status(T0, door_zone=False, passenger=True))  # s1: stuck between floors, someone inside
+    assert det.tick(T0 + 5_000) == [fc(F.STOPPED_OUTSIDE_DOOR_ZONE, True, T0 + 5_000, T0, S.MAJOR, ("s1",))]
+    _no(det.tick(T0 + 29_999))
+    trapped = fc(F.ENTRAPMENT, True, T0 + 30_000, T0, S.CRITICAL, ("s1",), {"in_door_zone": False})
+    assert det.tick(T0 + 30_000) == [trapped]
+    # Released: the doors are opened (car levelled by hand first, so it is back in the zone).
+    _no(term.status(T0 + 900_000, door_zone=True, door_closed=False, passenger=True))  # s2
+    assert det.tick(T0 + 905_000) == [
+        fc(F.STOPPED_OUTSIDE_DOOR_ZONE, False, T0 + 900_000, T0, S.MAJOR, ("s2",)),
+        fc(F.ENTRAPMENT, False, T0 + 900_000, T0, S.CRITICAL, ("s2",)),
+    ]
+
+
+def test_entrapment_in_the_door_zone_after_120_s() -> None:
+    det = make()
+    term = Terminal(det)
+    _no(term.status(T0, passenger=True))  # s1: at a landing, doors shut, someone inside
+    _no(term.heartbeat(T0 + 30_000))  # h2
+    _no(det.tick(T0 + 119_999))
+    assert det.tick(T0 + 120_000) == [
+        fc(F.ENTRAPMENT, True, T0 + 120_000, T0, S.CRITICAL, ("s1", "h2"), {"in_door_zone": True})
+    ]
+    _no(term.status(T0 + 200_000, passenger=False))  # s3: the passenger is gone
+    assert det.tick(T0 + 205_000) == [fc(F.ENTRAPMENT, False, T0 + 200_000, T0, S.CRITICAL, ("s3",))]
+
+
+def test_normal_rides_do_not_raise_entrapment() -> None:
+    det = make(offline_intervals=QUIET)
+    term = Terminal(det)
+    t = T0
+    for _ in range(50):
+        term.status(t, door_closed=False, passenger=True)  # boarding
+        term.status(t + 3_000, passenger=True)  # doors closed
+        term.status(t + 4_000, running=True, door_zone=False, passenger=True)
+        term.status(t + 20_000, passenger=True)  # arrived, doors still shut for a moment
+        term.status(t + 22_000, door_closed=False, passenger=True)
+        term.status(t + 25_000, door_closed=False, passenger=False)
+        t += 40_000
+    _no(det.tick(t + 600_000))
+    assert det.stats.raised == {}
+
+
+def test_inspection_mode_suppresses_entrapment_and_stopped_outside_zone() -> None:
+    det = make(offline_intervals=QUIET)
+    term = Terminal(det)
+    _no(term.status(T0, door_zone=False, passenger=True, mode=ServiceMode.INSPECTION))
+    _no(det.tick(T0 + 600_000))
+
+
+def test_switching_to_inspection_ends_an_entrapment() -> None:
+    det = make(offline_intervals=QUIET)
+    term = Terminal(det)
+    term.status(T0, passenger=True)
+    assert det.tick(T0 + 120_000) == [
+        fc(F.ENTRAPMENT, True, T0 + 120_000, T0, S.CRITICAL, ("s1",), {"in_door_zone": True})
+    ]
+    term.status(T0 + 300_000, passenger=True, mode=ServiceMode.INSPECTION)  # s2: the technician is on it
+    assert det.tick(T0 + 305_000) == [fc(F.ENTRAPMENT, False, T0 + 300_000, T0, S.CRITICAL, ("s2",))]
+
+
+def test_no_passenger_sensor_no_entrapment_rule() -> None:
+    det = make(offline_intervals=QUIET)
+    Terminal(det).status(T0, door_zone=True, passenger=None)
+    _no(det.tick(T0 + 600_000))
+
+
+# --------------------------------------------------------------------------- floor position
+
+
+def test_floor_changed_between_two_stops_is_position_lost() -> None:
+    det = make()
+    term = Terminal(det)
+    _no(term.status(T0, floor=3))  # s1
+    _no(term.status(T0 + 30_000, floor=3))  # s2
+    lost = fc(F.FLOOR_POSITION_LOST, True, T0 + 40_000, T0 + 40_000, S.MINOR, ("s2", "s3"))
+    assert term.status(T0 + 40_000, floor=5) == [lost]  # s3: no run in between
+    _no(term.status(T0 + 50_000, floor=7))  # still stopped: the same fault, not a new one
+    assert term.status(T0 + 60_000, running=True, door_zone=False, floor=7) == [
+        fc(F.FLOOR_POSITION_LOST, False, T0 + 60_000, T0 + 40_000, S.MINOR, ("s5",))
+    ]
+
+
+def test_floor_change_across_a_missing_message_is_not_position_lost() -> None:
+    det = make()
+    term = Terminal(det)
+    term.status(T0, floor=3)
+    term.seq += 1  # a status lost in transit (QoS 0): the car may have run
+    _no(term.status(T0 + 30_000, floor=5))
+    term.status(T0 + 40_000, running=True, floor=5)
+    _no(term.status(T0 + 50_000, floor=8))  # a run in between
+    assert det.stats.raised == {}
+
+
+# --------------------------------------------------------------------------- controller events
+
+
+def test_controller_event_raises_and_clears_at_once() -> None:
+    det = make()
+    term = Terminal(det)
+    assert term.event(T0, EventCode.SAFETY_CIRCUIT, detail="SC open at car door") == [
+        fc(
+            F.SAFETY_CIRCUIT,
+            True,
+            T0,
+            T0,
+            S.CRITICAL,
+            ("e1",),
+            {"event_code": "01", "detail": "SC open at car door"},
+        )
+    ]
+    _no(term.event(T0 + 1_000, EventCode.SAFETY_CIRCUIT))  # already open
+    assert term.event(T0 + 9_000, EventCode.SAFETY_CIRCUIT, active=False) == [
+        fc(F.SAFETY_CIRCUIT, False, T0 + 9_000, T0, S.CRITICAL, ("e3",))
+    ]
+    _no(term.event(T0 + 9_500, EventCode.SAFETY_CIRCUIT, active=False))  # nothing open
+
+
+@pytest.mark.parametrize(
+    ("code", "fault", "sev"),
+    [
+        (EventCode.MOTOR_RUNTIME_LIMITER, F.MOTOR_RUNTIME_LIMITER, S.MAJOR),
+        (EventCode.RESTART_PREVENTED, F.RESTART_PREVENTED, S.MAJOR),
+        (EventCode.ENTRAPMENT, F.ENTRAPMENT, S.CRITICAL),
+        (EventCode.ESC_MISSING_STEP, F.ESC_MISSING_STEP, S.CRITICAL),
+        (EventCode.ESC_RESTART_PREVENTED, F.ESC_RESTART_PREVENTED, S.MAJOR),
+    ],
+)
+def test_controller_event_codes(code: EventCode, fault: FaultType, sev: Severity) -> None:
+    det = make()
+    term = Terminal(det)
+    assert term.event(T0, code) == [fc(fault, True, T0, T0, sev, ("e1",), {"event_code": code.value})]
+    assert term.event(T0 + 100, code, active=False) == [fc(fault, False, T0 + 100, T0, sev, ("e2",))]
+
+
+def test_mode_change_event_raises_nothing() -> None:
+    det = make()
+    _no(Terminal(det).event(T0, EventCode.MODE_CHANGE))
+    assert det.stats.messages == 1
+
+
+def test_alarm_button_clears_on_release_or_by_itself() -> None:
+    det = make(offline_intervals=QUIET)
+    a = Terminal(det, code="A")
+    assert a.event(T0, EventCode.ALARM_BUTTON) == [
+        fc(F.ALARM_BUTTON, True, T0, T0, S.CRITICAL, ("e1",), {"event_code": "alarm"}, code="A")
+    ]
+    assert a.event(T0 + 20_000, EventCode.ALARM_BUTTON, active=False) == [
+        fc(F.ALARM_BUTTON, False, T0 + 20_000, T0, S.CRITICAL, ("e2",), code="A")
+    ]
+    b = Terminal(det, code="B")
+    b.event(T0, EventCode.ALARM_BUTTON)
+    _no(b.event(T0 + 100_000, EventCode.ALARM_BUTTON))  # pressed again: the auto-clear starts over
+    _no(det.tick(T0 + 399_999))
+    assert det.tick(T0 + 400_000) == [
+        fc(F.ALARM_BUTTON, False, T0 + 400_000, T0, S.CRITICAL, (), {"auto_cleared": True}, code="B")
+    ]
+
+
+def test_controller_fault_is_not_raised_again_by_the_rule_and_only_the_controller_clears_it() -> None:
+    det = make()
+    term = Terminal(det)
+    term.event(T0, EventCode.STOPPED_OUTSIDE_DOOR_ZONE)  # e1
+    term.status(T0 + 100, door_zone=False)  # s2: the status agrees
+    _no(det.tick(T0 + 10_000))
+    _no(term.status(T0 + 20_000))  # s3: in the zone again; the controller has not cleared yet
+    _no(det.tick(T0 + 30_000))
+    assert term.event(T0 + 40_000, EventCode.STOPPED_OUTSIDE_DOOR_ZONE, active=False) == [
+        fc(F.STOPPED_OUTSIDE_DOOR_ZONE, False, T0 + 40_000, T0, S.MAJOR, ("e4",))
+    ]
+
+
+def test_controller_clear_also_ends_a_fault_the_rule_raised() -> None:
+    det = make()
+    term = Terminal(det)
+    term.status(T0, door_zone=False)  # s1
+    assert det.tick(T0 + 5_000) == [fc(F.STOPPED_OUTSIDE_DOOR_ZONE, True, T0 + 5_000, T0, S.MAJOR, ("s1",))]
+    assert term.event(T0 + 6_000, EventCode.STOPPED_OUTSIDE_DOOR_ZONE, active=False) == [
+        fc(F.STOPPED_OUTSIDE_DOOR_ZONE, False, T0 + 6_000, T0, S.MAJOR, ("e2",))
+    ]
+    _no(term.status(T0 + 7_000))  # s3: the condition ends; nothing left to clear
+    _no(det.tick(T0 + 20_000))
+    assert det.stats.cleared == {F.STOPPED_OUTSIDE_DOOR_ZONE: 1}
+
+
+def test_an_event_redelivered_beyond_the_seq_window_is_still_a_duplicate() -> None:
+    det = make(reorder_window=2)
+    term = Terminal(det)
+    term.event(T0, EventCode.ALARM_BUTTON)  # e1
+    term.event(T0 + 1_000, EventCode.ALARM_BUTTON, active=False)  # e2
+    for k in range(5):
+        term.heartbeat(T0 + 2_000 + k)
+    _no(det.feed(CODE, term.sent[0][0], T0 + 10_000))  # e1 again, far behind the window
+    assert det.open_faults(CODE) == []
+    assert det.stats.stale == 1
+    assert det.stats.raised == {F.ALARM_BUTTON: 1}
+
+
+# --------------------------------------------------------------------------- offline
+
+
+def test_terminal_offline_and_back() -> None:
+    det = make()
+    term = Terminal(det)
+    term.status(T0)  # s1
+    term.heartbeat(T0 + 30_000)  # h2
+    _no(det.tick(T0 + 149_999))
+    offline = fc(
+        F.TERMINAL_OFFLINE, True, T0 + 150_000, T0 + 30_000, S.MINOR, ("h2",), {"silent_ms": 120_000}
+    )
+    assert det.tick(T0 + 151_000) == [offline]
+    _no(det.tick(T0 + 500_000))
+    assert det.open_faults(CODE) == [offline]
+    assert term.heartbeat(T0 + 600_000) == [
+        fc(F.TERMINAL_OFFLINE, False, T0 + 600_000, T0 + 30_000, S.MINOR, ("h3",))
+    ]
+    _no(det.tick(T0 + 601_000))
+
+
+def test_a_held_condition_is_confirmed_even_when_the_terminal_goes_silent() -> None:
+    det = make()
+    term = Terminal(det)
+    term.status(T0, passenger=True, door_zone=False)
+    changes = det.tick(T0 + 200_000)
+    assert [(c.fault_type, c.at_ms) for c in changes] == [
+        (F.STOPPED_OUTSIDE_DOOR_ZONE, T0 + 5_000),
+        (F.ENTRAPMENT, T0 + 30_000),
+        (F.TERMINAL_OFFLINE, T0 + 120_000),
+    ]
+
+
+# --------------------------------------------------------------------------- duplicates, order, restarts
+
+
+def test_duplicates_are_ignored_and_counted() -> None:
+    det = make()
+    term = Terminal(det)
+    term.event(T0, EventCode.ALARM_BUTTON)  # e1
+    term.event(T0 + 1_000, EventCode.ALARM_BUTTON, active=False)  # e2
+    for msg, now in list(term.sent):  # QoS 1 redelivery of both
+        _no(det.feed(CODE, msg, now + 5_000))
+    assert det.open_faults(CODE) == []
+    assert det.stats.duplicates == 2
+    assert det.stats.messages == 4
+    assert det.stats.raised == {F.ALARM_BUTTON: 1}
+
+
+def test_a_late_status_does_not_change_held_conditions() -> None:
+    det = make(offline_intervals=QUIET)
+    term = Terminal(det)
+    term.status(T0)  # s1
+    late = status_msg(2, T0 + 1_000, door_zone=False, passenger=True)
+    term.seq = 2
+    term.status(T0 + 2_000)  # s3 arrives first
+    _no(det.feed(CODE, late, T0 + 3_000))  # the older s2 arrives late: stale
+    _no(det.tick(T0 + 600_000 - 1))
+    assert det.stats.stale == 1
+    assert det.stats.duplicates == 0
+    assert det.stats.raised == {}
+
+
+def test_a_late_event_still_counts() -> None:
+    det = make()
+    term = Terminal(det)
+    term.status(T0)  # s1
+    late = Event(msg_id="e2", seq=2, ts=T0 + 1_000, code=EventCode.ALARM_BUTTON)
+    term.seq = 2
+    term.status(T0 + 2_000)  # s3
+    assert det.feed(CODE, late, T0 + 3_000) == [
+        fc(F.ALARM_BUTTON, True, T0 + 1_000, T0 + 1_000, S.CRITICAL, ("e2",), {"event_code": "alarm"})
+    ]
+
+
+def test_a_raise_arriving_after_its_clear_gives_both() -> None:
+    det = make()
+    raise_ = Event(msg_id="e1", seq=1, ts=T0, code=EventCode.DOOR_OPEN_FAILURE)
+    clear = Event(msg_id="e2", seq=2, ts=T0 + 4_000, code=EventCode.DOOR_OPEN_FAILURE, active=False)
+    _no(det.feed(CODE, clear, T0 + 4_000))
+    assert det.feed(CODE, raise_, T0 + 4_100) == [
+        fc(F.DOOR_OPEN_FAILURE, True, T0, T0, S.MAJOR, ("e1",), {"event_code": "03"}),
+        fc(F.DOOR_OPEN_FAILURE, False, T0 + 4_000, T0, S.MAJOR, ("e2",)),
+    ]
+    assert det.open_faults(CODE) == []
+
+
+def test_terminal_restart_rebases_seq() -> None:
+    det = make()
+    term = Terminal(det)
+    term.seq = 5_000
+    term.status(T0)  # s5001
+    term.seq = -1  # reboot: counts from 0 again
+    _no(term.status(T0 + 60_000, door_zone=False))  # s0, newer ts: accepted
+    assert det.stats.restarts == 1
+    assert det.tick(T0 + 65_000) == [
+        fc(F.STOPPED_OUTSIDE_DOOR_ZONE, True, T0 + 65_000, T0 + 60_000, S.MAJOR, ("s0",))
+    ]
+    # ... and a duplicate of the old seq 0 would be a duplicate of the new one
+    _no(det.feed(CODE, term.sent[-1][0], T0 + 70_000))
+    assert det.stats.duplicates == 1
+
+
+# --------------------------------------------------------------------------- clock skew
+
+
+def test_clock_skew_flagged_and_timed_by_the_platform() -> None:
+    det = make()
+    term = Terminal(det, clock_off_ms=-3_600_000)  # the terminal's clock is an hour behind
+    assert term.status(T0, door_zone=False) == [
+        fc(F.CLOCK_SKEW, True, T0, T0, S.INFO, ("s1",), {"offset_ms": -3_600_000})
+    ]
+    _no(term.status(T0 + 1_000, door_zone=False))  # flagged once
+    # timings are right on platform time: raised 5 s after the first message was received
+    assert det.tick(T0 + 5_000) == [
+        fc(F.STOPPED_OUTSIDE_DOOR_ZONE, True, T0 + 5_000, T0, S.MAJOR, ("s1", "s2"))
+    ]
+    term.clock_off = 0  # NTP fixed it
+    assert term.status(T0 + 10_000, door_zone=False) == [
+        fc(F.CLOCK_SKEW, False, T0 + 10_000, T0, S.INFO, ("s3",))
+    ]
+    assert [c.fault_type for c in det.open_faults(CODE)] == [F.STOPPED_OUTSIDE_DOOR_ZONE]
+
+
+def test_a_small_clock_offset_is_trusted_and_timers_follow_the_terminal_clock() -> None:
+    det = make(tick_grace_ms=500)
+    term = Terminal(det, latency_ms=200, clock_off_ms=60_000)  # a minute ahead, 200 ms on the wire
+    term.status(T0, door_zone=False)  # ts = T0 + 60 s
+    start = T0 + 60_000
+    # Due at terminal time start + 5 s = platform T0 + 5.2 s (offset), plus the 0.5 s grace.
+    _no(det.tick(T0 + 5_699))
+    assert det.tick(T0 + 5_700) == [
+        fc(F.STOPPED_OUTSIDE_DOOR_ZONE, True, start + 5_000, start, S.MAJOR, ("s1",))
+    ]
+
+
+def test_tick_grace_lets_an_in_flight_message_cancel_a_condition() -> None:
+    det = make(tick_grace_ms=500, offline_intervals=QUIET)
+    term = Terminal(det)
+    term.status(T0, door_zone=False)
+    _no(det.tick(T0 + 5_100))  # the clearing message, sent at T0 + 4.9 s, is still on its way
+    msg = status_msg(2, T0 + 4_900)
+    _no(det.feed(CODE, msg, T0 + 5_300))
+    _no(det.tick(T0 + 60_000))
+
+
+# --------------------------------------------------------------------------- dump / load
+
+
+def test_dump_load_then_redelivery_raises_nothing_twice() -> None:
+    det = make()
+    term = Terminal(det)
+    term.status(T0, passenger=True, door_zone=False)  # s1
+    term.event(T0 + 1_000, EventCode.ALARM_BUTTON)  # e2
+    first = det.tick(T0 + 31_000)
+    assert [c.fault_type for c in first] == [F.STOPPED_OUTSIDE_DOOR_ZONE, F.ENTRAPMENT]
+    open_before = det.open_faults(CODE)
+    blob = det.dump()
+    assert set(blob) == {CODE}
+
+    again = make()
+    again.load(blob)
+    assert again.open_faults(CODE) == open_before
+    for msg, now in term.sent:  # the broker redelivers everything after the restart
+        _no(again.feed(CODE, msg, now + 40_000))
+    _no(again.tick(T0 + 60_000))
+    assert again.stats.raised == {}
+    # and it carries on: the doors open, everything clears once
+    term.det = again
+    term.status(T0 + 100_000, door_closed=False, passenger=True)  # s3
+    assert again.tick(T0 + 105_000) == [
+        fc(F.STOPPED_OUTSIDE_DOOR_ZONE, False, T0 + 100_000, T0, S.MAJOR, ("s3",)),
+        fc(F.ENTRAPMENT, False, T0 + 100_000, T0, S.CRITICAL, ("s3",)),
+    ]
+
+
+def test_a_pending_timer_survives_dump_and_load() -> None:
+    det = make(offline_intervals=QUIET)
+    term = Terminal(det)
+    term.status(T0, passenger=True)  # in the zone: 120 s
+    again = make(offline_intervals=QUIET)
+    again.load(det.dump([CODE, "UNKNOWN"]))
+    assert again.tick(T0 + 120_000) == [
+        fc(F.ENTRAPMENT, True, T0 + 120_000, T0, S.CRITICAL, ("s1",), {"in_door_zone": True})
+    ]
+
+
+def test_offline_watch_resumes_after_load() -> None:
+    det = make()
+    Terminal(det).heartbeat(T0)
+    again = make()
+    again.load(det.dump())
+    assert again.tick(T0 + 120_000) == [
+        fc(F.TERMINAL_OFFLINE, True, T0 + 120_000, T0, S.MINOR, ("h1",), {"silent_ms": 120_000})
+    ]
+
+
+def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LIFTWATCH_DETECTOR_CONFIRM_MS", "2000")
+    det = Detector()
+    Terminal(det).status(T0, door_zone=False)
+    _no(det.tick(T0 + 2_000))  # the default grace: 0.5 s
+    assert [c.at_ms for c in det.tick(T0 + 2_500)] == [T0 + 2_000]
