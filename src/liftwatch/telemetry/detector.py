@@ -124,6 +124,7 @@ class _State(msgspec.Struct, array_like=True, gc=False):
     # per event code: (seq, kind, event time, msg_id) of the newest controller event; kind: _EV_*
     events: dict[str, tuple[int, int, int, str]] = msgspec.field(default_factory=dict)
     open: dict[str, _Open] = msgspec.field(default_factory=dict)  # fault type value -> open fault
+    ran: bool = False  # the newest applied status said running (its successor may be a late stop)
 
 
 @dataclass(slots=True)
@@ -265,6 +266,8 @@ class Detector:
                 return out
             st.sseq = seq
             running = msg.running
+            was_running = st.ran
+            st.ran = running
             dc = msg.door_closed
             m = 0
             if running:
@@ -308,7 +311,12 @@ class Detector:
                 m |= B_BOTTOM
             if not msg.power:
                 m |= B_POWER
-            if not msg.safety_circuit and (running or t - st.last_run <= self._sc_after or st.mask & B_SC):
+            # Open while running, or right after: within the window, or the status before this one said
+            # running (the car may run for seconds between reports, and the report that caught the opening
+            # may have been overtaken by this one and dropped as stale).
+            if not msg.safety_circuit and (
+                running or was_running or t - st.last_run <= self._sc_after or st.mask & B_SC
+            ):
                 m |= B_SC
             cmd = msg.door_command
             if cmd is not None:

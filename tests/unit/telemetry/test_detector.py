@@ -264,6 +264,22 @@ def test_safety_circuit_open_while_running_and_just_after() -> None:
     ]
 
 
+def test_safety_circuit_found_when_the_report_of_the_opening_was_overtaken() -> None:
+    """The car runs 5 s between reports; the "open while running" status arrives after the "stopped,
+    open" one and is dropped as stale: the stop right after a running report still counts."""
+    det = make()
+    a = Terminal(det, code="A")
+    a.status(T0, running=True, door_zone=False)  # s1
+    late = status_msg(2, T0 + 4_500, running=True, door_zone=False, safety_circuit=False)
+    a.seq = 2
+    a.status(T0 + 5_000, door_zone=False, safety_circuit=False)  # s3, stopped 5 s after s1
+    _no(det.feed("A", late, T0 + 5_100))  # stale
+    raised = det.tick(T0 + 11_000)
+    assert [(c.fault_type, c.raised, c.started_ms) for c in raised if c.fault_type is F.SAFETY_CIRCUIT] == [
+        (F.SAFETY_CIRCUIT, True, T0 + 5_000)
+    ]
+
+
 def test_door_close_failure() -> None:
     det = make()
     term = Terminal(det)
