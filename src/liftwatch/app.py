@@ -49,6 +49,17 @@ def create_app(
             pipeline.use_mqtt = False
         if pipeline is not None:
             await pipeline.start()
+            if settings.simulate and pipeline.ingestor is not None:
+                from liftwatch.sim.live import run_live_city
+
+                pipeline.spawn(
+                    run_live_city(
+                        pipeline.ingestor,
+                        settings.resolved_database_url,
+                        pipeline.stopping,
+                        fault_scale=settings.simulate_fault_scale,
+                    )
+                )
         app.state.pipeline = pipeline
         try:
             yield

@@ -241,10 +241,15 @@ def demo(
     elevators: Annotated[int, typer.Option(help="size of the demo city")] = 2000,
 ) -> None:
     """First run: create the database, a simulated city and demo users; then serve the UI."""
+    import os
+
     from liftwatch.demo import prepare, print_logins
 
     prepare(elevators=elevators)
     print_logins(host, port)
+    # the demo city is alive: its terminals report through the embedded pipeline
+    os.environ.setdefault("LIFTWATCH_SIMULATE", "true")
+    get_settings.cache_clear()
     serve(host=host, port=port)
 
 

@@ -55,7 +55,16 @@ class Settings(BaseSettings):
         "`liftwatch ingest` workers instead and set this false.",
     )
     checkpoint_seconds: float = Field(default=2.0, gt=0, description="Detector checkpoint interval.")
+    simulate: bool = Field(
+        default=False, description="Run the simulated city's terminals inside the web process (the demo)."
+    )
+    simulate_fault_scale: float = Field(default=50.0, ge=0, description="Simulated fault rates x this.")
     archive: bool = Field(default=True, description="Archive raw telemetry to Parquet under var/archive.")
+    map_tile_url: str = Field(
+        default="",
+        description="Tile URL template for the monitoring map, e.g. https://tile.example/{z}/{x}/{y}.png; "
+        "empty = no tiles (offline): the map draws its own light grid and district centres.",
+    )
 
     @property
     def resolved_database_url(self) -> str:

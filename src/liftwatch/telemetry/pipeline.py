@@ -119,6 +119,14 @@ class Pipeline:
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         self._tasks.append(asyncio.get_running_loop().create_task(coro))
 
+    def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        """Run ``coro`` alongside the pipeline; it should end when ``stopping`` is set."""
+        self._spawn(coro)
+
+    @property
+    def stopping(self) -> asyncio.Event:
+        return self._stop
+
     async def stop(self) -> None:
         """Flush, checkpoint and close: what was accepted is on the stream, what was detected is stored."""
         self._stop.set()
