@@ -191,3 +191,47 @@ async def _drop_stream(namespace: str) -> None:
     await bus.connect()
     await bus.delete_stream(Topology(namespace).stream)
     await bus.close()
+
+
+def test_nats_raw_subjects_are_ingested_durably(
+    session: Session, session_factory: sessionmaker[Session], clock: Any, tmp_path: Path
+) -> None:
+    """A terminal speaking NATS: its raw messages are captured by JetStream and ingested like MQTT ones."""
+    from liftwatch.sim.telemetry import NatsSink
+    from liftwatch.telemetry.natsraw import raw_stream_name
+    from liftwatch.telemetry.service import dead_letter_counts
+
+    seed(session, clock)
+    namespace = f"t{uuid.uuid4().hex[:8]}"
+    settings = _settings(tmp_path, namespace).model_copy(update={"mqtt_url": ""})
+    now = time.time_ns() // 1_000_000
+
+    async def main() -> None:
+        pipeline = Pipeline(settings, session_factory, SystemClock())
+        await pipeline.start()  # creates the RAW stream
+        try:
+            sink = await asyncio.to_thread(NatsSink, NATS_URL, 10, namespace)
+            event = encode(Event(msg_id="n-1", seq=1, ts=now, code=EventCode.OVERRUN_BOTTOM))
+            await asyncio.to_thread(sink.send, CODES[2], "event", event)
+            await asyncio.to_thread(sink.send, CODES[2], "weird", event)
+            await asyncio.to_thread(sink.close)
+            await _until(lambda: len(_faults(session_factory)) == 1)
+            await _until(lambda: pipeline.nats_raw is not None and pipeline.nats_raw.received == 2)
+        finally:
+            await pipeline.stop()
+
+    try:
+        asyncio.run(main())
+    finally:
+        asyncio.run(_drop_stream(namespace))
+        asyncio.run(_drop_named(raw_stream_name(namespace)))
+    assert _faults(session_factory) == [(CODES[2], "overrun_bottom")]
+    with session_factory() as s:
+        assert dead_letter_counts(s) == {"bad_topic": 1}
+
+
+async def _drop_named(stream: str) -> None:
+    bus = JetStreamBus(NATS_URL)
+    await bus.connect()
+    await bus.delete_stream(stream)
+    await bus.close()

@@ -389,7 +389,7 @@ class HttpSink:
 class NatsSink:
     """Publishes each payload to ``liftwatch.raw.{code}.{kind}`` (core NATS; JetStream captures it)."""
 
-    def __init__(self, url: str, batch: int = 1000) -> None:
+    def __init__(self, url: str, batch: int = 1000, namespace: str = "") -> None:
         import nats
 
         self._loop = asyncio.new_event_loop()
@@ -403,10 +403,11 @@ class NatsSink:
             nats.connect(url, max_reconnect_attempts=3, connect_timeout=5, error_cb=on_error)
         )
         self._batch = batch
+        self._prefix = f"{namespace.lower()}.liftwatch.raw." if namespace else "liftwatch.raw."
         self._items: list[tuple[str, bytes]] = []
 
     def send(self, registration_code: str, kind: str, payload: bytes) -> None:
-        self._items.append((f"liftwatch.raw.{registration_code}.{kind}", payload))
+        self._items.append((f"{self._prefix}{registration_code}.{kind}", payload))
         if len(self._items) >= self._batch:
             self.flush()
 

@@ -32,6 +32,7 @@ from liftwatch.telemetry.archive import ArchiveWriter
 from liftwatch.telemetry.faults import DetectorSettings, FaultChange
 from liftwatch.telemetry.ingest import Ingestor, KnownElevators
 from liftwatch.telemetry.mqtt import MqttIngest
+from liftwatch.telemetry.natsraw import NatsRawIngest
 from liftwatch.telemetry.worker import FAULT_SUBJECT, LiveBoard, PartitionWorker
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,7 @@ class Pipeline:
     workers: list[PartitionWorker] = field(default_factory=list)
     archive: ArchiveWriter | None = None
     mqtt: MqttIngest | None = None
+    nats_raw: NatsRawIngest | None = None
     live: LiveBoard = field(default_factory=LiveBoard)
     use_mqtt: bool = True
     fault_listeners: list[Callable[[list[FaultChange]], Coroutine[Any, Any, None]]] = field(
@@ -83,6 +85,11 @@ class Pipeline:
             )
             self._spawn(self.ingestor.run(stop=self._stop))
             self._spawn(self._refresh_known())
+            if self.settings.bus_url and self.use_mqtt:
+                # terminals that speak NATS: their raw stream is consumed here (durable on JetStream)
+                self.nats_raw = NatsRawIngest(self.ingestor, self.bus, self.settings.stream_namespace)
+                await self.nats_raw.start()
+                self._spawn(self.nats_raw.run(self._stop))
             if self.settings.mqtt_url and self.use_mqtt:
                 self.mqtt = MqttIngest(
                     self.ingestor,
