@@ -805,3 +805,37 @@ def scoped_codes(session: Session, actor: Actor) -> set[str] | None:
     if actor.role in READ_ALL:
         return None
     return set(session.scalars(_scoped(select(Elevator.registration_code), actor)))
+
+
+@dataclass(frozen=True)
+class Place:
+    district: str
+    street: str
+    address: str
+    latitude: float | None
+    longitude: float | None
+    maintenance_unit: str  # its name, "" when none
+
+
+def places_of(session: Session, codes: Sequence[str]) -> dict[str, Place]:
+    """Place and maintenance unit of many elevators in one query (for lists and maps of other domains;
+    the caller has already limited ``codes`` to the actor's scope)."""
+    if not codes:
+        return {}
+    rows = session.execute(
+        select(
+            Elevator.registration_code,
+            Elevator.district,
+            Elevator.street,
+            Elevator.address,
+            Elevator.latitude,
+            Elevator.longitude,
+            Unit.name,
+        )
+        .outerjoin(Unit, Unit.id == Elevator.maintenance_unit_id)
+        .where(Elevator.registration_code.in_(list(codes)))
+    )
+    return {
+        code: Place(district, street, address, lat, lon, unit_name or "")
+        for code, district, street, address, lat, lon, unit_name in rows
+    }

@@ -19,7 +19,7 @@ from liftwatch.accounts.service import actor_for, authenticate, issue_token
 from liftwatch.core.config import LANGUAGES
 from liftwatch.core.migrate import ROOT
 from liftwatch.deps import COOKIE_NAME, ClockDep, SessionDep, SettingsDep
-from liftwatch.web import registry
+from liftwatch.web import monitor, registry
 from liftwatch.web.templating import (
     DEFAULT_NEXT,
     LANG_COOKIE,
@@ -134,6 +134,7 @@ def install(app: FastAPI) -> None:
         log.warning("htmx not found at %s; pages refresh without it (run `make setup`)", HTMX_PATH)
     app.include_router(router)
     app.include_router(registry.router)
+    app.include_router(monitor.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     async def html_http_error(request: Request, exc: Exception) -> Response:

@@ -19,7 +19,8 @@ from starlette.datastructures import QueryParams
 from liftwatch.deps import ClockDep, SessionDep
 from liftwatch.registry import service
 from liftwatch.registry.models import Elevator, ElevatorKind, ElevatorStatus, PlaceType, UnitType
-from liftwatch.web.templating import PageActorDep, PageRoute, render
+from liftwatch.web import monitor
+from liftwatch.web.templating import PageActorDep, PageRoute, render, request_language
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -179,6 +180,8 @@ def elevator_file(
         "age": service.age_years(elevator, clock.today()),
         "timeline": service.timeline(session, elevator),
         "three_no_flags": _three_no_flags(elevator),
+        # Remote monitoring: the live-status panel and the fault history.
+        **monitor.file_context(session, actor, registration_code, clock, request_language(request)),
     }
     return render(request, "elevators/file.html", context, actor=actor)
 

@@ -13,6 +13,8 @@ from liftwatch.accounts.models import Role
 from liftwatch.core.config import LANGUAGES
 from liftwatch.core.i18n import CATALOGUE, ENUM_PREFIXES, label, normalise_language, translate
 from liftwatch.registry.models import ElevatorKind, ElevatorStatus, EventKind, PlaceType, UnitType
+from liftwatch.telemetry.faults import FaultType, Severity
+from liftwatch.telemetry.protocol import ServiceMode
 from liftwatch.web.templating import TEMPLATES_DIR, WEB_DIR
 
 T_CALL = re.compile(r"\bt\(\s*(?P<arg>[^,)]+)")
@@ -89,7 +91,9 @@ def test_keys_named_in_page_code_exist() -> None:
             assert CATALOGUE.get(key, {}).get(lang), f"{key} [{lang}]"
 
 
-@pytest.mark.parametrize("enum", [ElevatorKind, PlaceType, ElevatorStatus, EventKind, UnitType, Role])
+@pytest.mark.parametrize(
+    "enum", [ElevatorKind, PlaceType, ElevatorStatus, EventKind, UnitType, Role, FaultType, Severity]
+)
 def test_every_enum_value_has_both_labels(enum: type[StrEnum]) -> None:
     prefix = next(p for p, e in ENUM_PREFIXES.items() if e is enum)
     zh = {label(prefix, m.value, "zh-CN") for m in enum}
@@ -131,3 +135,13 @@ def test_every_elevator_field_has_a_label() -> None:
     for field in ElevatorCreate.model_fields:
         for lang in LANGUAGES:
             assert CATALOGUE.get(f"elevator.{field}", {}).get(lang), f"elevator.{field} [{lang}]"
+
+
+def test_every_service_mode_has_both_labels() -> None:
+    """The live panel labels the GB/T 24476 service mode (0-7) by 'mode.<number>'."""
+    zh = set()
+    for mode in ServiceMode:
+        entry = CATALOGUE.get(f"mode.{int(mode)}")
+        assert entry is not None and entry.get("zh-CN") and entry.get("en"), f"mode.{int(mode)}"
+        zh.add(entry["zh-CN"])
+    assert len(zh) == len(ServiceMode) == 8
