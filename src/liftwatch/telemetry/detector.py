@@ -26,6 +26,7 @@ The hot path (a status that changes nothing) is one dict lookup, attribute compa
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -141,7 +142,7 @@ class DetectorStats:
 
 _encode = msgspec.msgpack.Encoder().encode
 _decode = msgspec.msgpack.Decoder(_State).decode
-_OFFLINE_SCAN_MS = 1_000  # tick() looks for silent terminals at most this often (raise times stay exact)
+_OFFLINE_SCAN_MS = 10_000  # tick() looks for silent terminals at most this often (raise times stay exact)
 
 
 def _at_code(ch: FaultChange) -> tuple[int, str]:
@@ -158,7 +159,10 @@ class Detector:
         self.settings = s
         self._rated = dict(rated_speed or {})
         self._states: dict[str, _State] = {}
-        self._pending: set[str] = set()  # codes that may have a timer running
+        # Timers: a heap of (platform time due, code); _sched holds each code's live entry (older ones
+        # are skipped when popped), so tick() costs what is due, not what is pending.
+        self._heap: list[tuple[int, str]] = []
+        self._sched: dict[str, int] = {}
         self._next_scan = _LONG_AGO
         self._skew = s.clock_skew_ms
         self._window = min(s.reorder_window, 64)
@@ -342,7 +346,7 @@ class Detector:
                             sl[_KENT + 2] = d
                             if d < st.next_due:
                                 st.next_due = d
-                            self._pending.add(code)
+                            self._schedule(code, st)
                             if d <= t:
                                 self._expire(code, st, t, out)
                             return out
@@ -367,16 +371,20 @@ class Detector:
         out: list[FaultChange] = []
         states = self._states
         grace = self._grace
-        done: list[str] = []
-        for code in self._pending:
+        heap = self._heap
+        sched = self._sched
+        while heap and heap[0][0] <= now_ms:
+            due, code = heapq.heappop(heap)
+            if sched.get(code) != due:
+                continue  # superseded by an earlier entry for this code
+            del sched[code]
             st = states[code]
             if st.next_due < _NEVER:
                 until = now_ms + (st.t - st.last_seen) - grace  # the terminal's clock, less the grace
                 if st.next_due <= until:
                     self._expire(code, st, until, out)
-            if st.next_due >= _NEVER:
-                done.append(code)
-        self._pending.difference_update(done)
+                if st.next_due < _NEVER:
+                    self._schedule(code, st)
 
         if now_ms >= self._next_scan:
             self._next_scan = now_ms + _OFFLINE_SCAN_MS
@@ -416,7 +424,7 @@ class Detector:
             self._set_rated(st, st.rated)
             self._states[code] = st
             if st.next_due < _NEVER:
-                self._pending.add(code)
+                self._schedule(code, st)
 
     # ------------------------------------------------------------------ internals
 
@@ -427,6 +435,14 @@ class Detector:
             self._set_rated(st, rated)
         self._states[code] = st
         return st
+
+    def _schedule(self, code: str, st: _State) -> None:
+        """Make sure tick() looks at ``code`` when its next timer is due (in platform time)."""
+        due = st.next_due - (st.t - st.last_seen) + self._grace
+        cur = self._sched.get(code)
+        if cur is None or due < cur:
+            self._sched[code] = due
+            heapq.heappush(self._heap, (due, code))
 
     def _advance(self, st: _State, gap: int) -> None:
         """The newest seq moves ``gap`` ahead: the seqs skipped over are gaps a late message may fill."""
@@ -534,7 +550,7 @@ class Detector:
                 else:
                     sl[k] = _IDLE
         if timers:
-            self._pending.add(code)
+            self._schedule(code, st)
             if st.next_due <= t:
                 self._expire(code, st, t, out)
 
@@ -624,7 +640,7 @@ class Detector:
                 st.slots[ka] = d
                 if d < st.next_due:
                     st.next_due = d
-                self._pending.add(code)
+                self._schedule(code, st)
             if o is None:
                 ch = FaultChange(code, ft, True, t, t, SEVERITY[ft], (msg.msg_id,), self._event_detail(msg))
                 self._raise(st, ch, _CONTROLLER, out)

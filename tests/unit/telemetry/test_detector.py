@@ -572,7 +572,7 @@ def test_terminal_offline_and_back() -> None:
     offline = fc(
         F.TERMINAL_OFFLINE, True, T0 + 150_000, T0 + 30_000, S.MINOR, ("h2",), {"silent_ms": 120_000}
     )
-    assert det.tick(T0 + 151_000) == [offline]
+    assert det.tick(T0 + 160_000) == [offline]  # found within the 10 s scan, dated at the deadline
     _no(det.tick(T0 + 500_000))
     assert det.open_faults(CODE) == [offline]
     assert term.heartbeat(T0 + 600_000) == [
