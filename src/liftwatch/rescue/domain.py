@@ -1,0 +1,115 @@
+"""Plain data the rescue algorithms work on (no SQL, no HTTP): incidents as the KPI formulas see them,
+crews and incidents as the dispatcher and the surge planner see them, and the travel-time estimator."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+
+class Source(StrEnum):
+    PHONE = "phone"  # 96333 call
+    IOT = "iot"  # entrapment detected by the terminal
+    ALARM_BUTTON = "alarm_button"
+    PUBLIC = "public"  # public report (app, WeChat)
+    TRANSFER = "transfer"  # from 110 / 119 / 12345
+
+
+class Level(StrEnum):
+    """Three-level response (三级响应)."""
+
+    L1 = "L1"  # the contracted maintenance unit
+    L2 = "L2"  # a public rescue station / property / another unit
+    L3 = "L3"  # fire service / police
+
+
+class Cause(StrEnum):
+    MISUSE = "misuse"
+    ELECTRO_MECHANICAL = "electro_mechanical"
+    POWER_CUT = "power_cut"
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class IncidentRecord:
+    """One incident as the KPI formulas see it (docs/KPIS.md). Times are timezone-aware UTC."""
+
+    id: int
+    registration_code: str
+    district: str
+    street: str
+    maintenance_unit: str  # code of the contracted maintenance unit
+    place_type: str
+    source: Source
+    level: Level  # the highest level it reached
+    alarm_at: datetime
+    dispatched_at: datetime | None
+    acknowledged_at: datetime | None
+    arrived_at: datetime | None
+    released_at: datetime | None
+    completed_at: datetime | None
+    false_alarm: bool
+    all_released: bool  # everyone trapped was released (rescue success)
+    arrival_limit_min: int  # 30 in city districts, 60 elsewhere (TSG T5002)
+    cause: Cause | None = None
+
+
+@dataclass(frozen=True)
+class GeoPoint:
+    lat: float
+    lon: float
+
+
+def haversine_km(a: GeoPoint, b: GeoPoint) -> float:
+    r = 6371.0
+    p1, p2 = math.radians(a.lat), math.radians(b.lat)
+    dp = p2 - p1
+    dl = math.radians(b.lon - a.lon)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * r * math.asin(math.sqrt(h))
+
+
+class TravelEstimator(Protocol):
+    def seconds(self, origin: GeoPoint, destination: GeoPoint) -> float: ...
+
+
+@dataclass(frozen=True)
+class RoadFactorEstimator:
+    """Default estimator: straight-line distance x a road factor, at an average urban speed."""
+
+    road_factor: float = 1.4
+    speed_kmh: float = 25.0
+
+    def seconds(self, origin: GeoPoint, destination: GeoPoint) -> float:
+        return haversine_km(origin, destination) * self.road_factor / self.speed_kmh * 3600
+
+
+@dataclass(frozen=True)
+class CrewState:
+    """A crew for planning: where it is and from when it is free (seconds on the plan's clock)."""
+
+    id: str
+    unit: str
+    position: GeoPoint
+    free_at_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class OpenIncident:
+    """An incident waiting for a crew: where, and when the alarm came (seconds on the plan's clock)."""
+
+    id: str
+    position: GeoPoint
+    alarm_s: float
+    maintenance_unit: str = ""
+
+
+@dataclass(frozen=True)
+class Assignment:
+    incident_id: str
+    crew_id: str
+    start_s: float  # when the crew leaves for it
+    arrival_s: float  # when it arrives
