@@ -3,10 +3,16 @@
 from liftwatch.accounts.models import User
 from liftwatch.core.db import Base
 from liftwatch.registry.models import Elevator, ElevatorEvent, Unit
+from liftwatch.rescue.models import Crew, Incident, IncidentEvent, OpenIncidentLock, RescueTimer
 from liftwatch.telemetry.models import DeadLetter, DetectorCheckpoint, Fault, LiveStatus
 
 __all__ = [
     "Base",
+    "Crew",
+    "Incident",
+    "IncidentEvent",
+    "OpenIncidentLock",
+    "RescueTimer",
     "DeadLetter",
     "DetectorCheckpoint",
     "Elevator",

@@ -25,6 +25,11 @@ TABLES = {
     "live_status",
     "dead_letters",
     "detector_checkpoints",
+    "incidents",
+    "incident_events",
+    "open_incidents",
+    "crews",
+    "rescue_timers",
     "alembic_version",
 }
 

@@ -1,0 +1,126 @@
+"""Rescue tables: incidents and their audit trail, the one-open-incident-per-elevator lock, crews, and
+durable escalation timers (they survive a restart: the scheduler reads them from the database)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from liftwatch.core.db import Base, UTCDateTime
+
+
+class IncidentStatus(StrEnum):
+    RAISED = "raised"  # alarm received, no crew yet
+    DISPATCHED = "dispatched"  # sent to a unit / crew
+    ACKNOWLEDGED = "acknowledged"  # the crew answered
+    ARRIVED = "arrived"
+    RELEASED = "released"  # the trapped persons are out
+    COMPLETED = "completed"  # cause reported, case closed
+    FALSE_ALARM = "false_alarm"
+
+
+OPEN_STATUSES = frozenset(
+    {IncidentStatus.RAISED, IncidentStatus.DISPATCHED, IncidentStatus.ACKNOWLEDGED, IncidentStatus.ARRIVED}
+)
+
+
+class TimerKind(StrEnum):
+    ACK = "ack"  # no acknowledgement by the deadline -> L2
+    ARRIVAL = "arrival"  # not arrived by the deadline -> L2 (if still L1)
+    L3 = "l3"  # not arrived by the deadline + grace -> L3
+
+
+class Incident(Base):
+    __tablename__ = "incidents"
+    __table_args__ = (
+        Index("ix_incidents_code_alarm", "registration_code", "alarm_at"),
+        Index("ix_incidents_status", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    registration_code: Mapped[str] = mapped_column(String(40))
+    source: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    level: Mapped[str] = mapped_column(String(4))
+    persons_trapped: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    caller_name: Mapped[str] = mapped_column(String(64), default="")
+    callback_phone: Mapped[str] = mapped_column(String(32), default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    fault_id: Mapped[str | None] = mapped_column(String(120), nullable=True, unique=True)
+    maintenance_unit: Mapped[str] = mapped_column(String(32), default="")  # contracted unit (L1)
+    responder_unit: Mapped[str] = mapped_column(String(32), default="")
+    crew_id: Mapped[str | None] = mapped_column(ForeignKey("crews.id"), nullable=True)
+    arrival_limit_min: Mapped[int] = mapped_column(Integer)
+    alarm_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    arrived_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    closed_false_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    escalated_l2_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    escalated_l3_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    all_released: Mapped[bool] = mapped_column(Boolean, default=False)
+    cause: Mapped[str | None] = mapped_column(String(24), nullable=True)
+    cause_detail: Mapped[str] = mapped_column(Text, default="")
+    callback_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class OpenIncidentLock(Base):
+    """At most one open incident per elevator: the primary key makes a second one fail, whatever races."""
+
+    __tablename__ = "open_incidents"
+
+    registration_code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"))
+
+
+class IncidentEvent(Base):
+    """Every change to an incident: who, when, what."""
+
+    __tablename__ = "incident_events"
+    __table_args__ = (Index("ix_incident_events_incident", "incident_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(32))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class Crew(Base):
+    """A rescue crew of a maintenance unit or a public rescue station."""
+
+    __tablename__ = "crews"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    unit: Mapped[str] = mapped_column(String(32), index=True)  # unit code
+    name: Mapped[str] = mapped_column(String(64))
+    phone: Mapped[str] = mapped_column(String(32), default="")
+    username: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)  # its login
+    latitude: Mapped[float] = mapped_column(Float)
+    longitude: Mapped[float] = mapped_column(Float)
+    position_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    on_shift: Mapped[bool] = mapped_column(Boolean, default=True)
+    busy_incident_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class RescueTimer(Base):
+    """A deadline of an incident; the scheduler fires due ones, also after a restart."""
+
+    __tablename__ = "rescue_timers"
+    __table_args__ = (Index("ix_rescue_timers_due", "fired_at", "due_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    fired_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
