@@ -1,0 +1,520 @@
+"""The rescue domain's only writer: incidents from report to completion, dispatch, three-level escalation
+on durable timers. Every change is recorded (who, when, what) and lands on the elevator file.
+
+Lifecycle: raised -> dispatched -> acknowledged -> arrived -> released -> completed, or false_alarm.
+One entrapment gives one incident: a report about an elevator with an open incident joins it (the
+``open_incidents`` primary key settles races), and an IoT fault is idempotent on its fault_id.
+Escalation (三级响应): L1 is the contracted maintenance unit's nearest crew; no acknowledgement within
+``ack_limit_s`` of dispatch, or a predicted or actual arrival past the area's limit, sends it to L2 (the
+nearest public rescue station or another unit's crew); not arrived by the limit + ``l3_grace_min`` -> L3
+(fire service). Deadlines are rows in ``rescue_timers``: a restarted process fires them on time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from liftwatch.accounts.models import Actor, Role
+from liftwatch.core.clock import Clock
+from liftwatch.core.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
+from liftwatch.registry import service as registry
+from liftwatch.rescue.domain import Cause, GeoPoint, Level, RoadFactorEstimator, Source, TravelEstimator
+from liftwatch.rescue.models import (
+    Crew,
+    Incident,
+    IncidentEvent,
+    IncidentStatus,
+    OpenIncidentLock,
+    RescueTimer,
+    TimerKind,
+)
+
+OPERATORS = frozenset({Role.ADMIN, Role.RESCUE_OPERATOR})
+
+
+class RescueSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LIFTWATCH_RESCUE_", extra="ignore")
+
+    ack_limit_s: int = Field(default=300, gt=0, description="acknowledge within this after dispatch")
+    arrival_limit_min: int = Field(default=30, gt=0, description="municipalities and cities with districts")
+    arrival_limit_other_min: int = Field(default=60, gt=0, description="elsewhere (TSG T5002)")
+    other_districts: list[str] = Field(default_factory=list, description="districts with the 60-min limit")
+    l3_grace_min: int = Field(default=10, ge=0, description="after the arrival limit, escalate to L3")
+
+
+@dataclass
+class Notice:
+    """Something to tell someone after the commit (log, webhook, the console)."""
+
+    incident_id: int
+    kind: str
+    level: str
+    registration_code: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Outcome:
+    incident: Incident
+    created: bool
+    notices: list[Notice] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _record(session: Session, inc: Incident, actor: str, kind: str, at: datetime, **details: Any) -> None:
+    event = IncidentEvent(incident_id=inc.id, at=at, actor=actor, kind=kind, details=details)
+    session.add(event)
+    session.flush()
+    registry.append_system_entries(
+        session,
+        [
+            registry.SystemEntry(
+                registration_code=inc.registration_code,
+                kind=f"incident_{kind}",
+                occurred_at=at,
+                summary=kind,
+                details={"incident_id": inc.id, "level": inc.level, **details},
+                dedupe_key=f"incident-event:{event.id}",
+            )
+        ],
+        recorded_by=actor,
+    )
+
+
+def _timer(session: Session, inc: Incident, kind: TimerKind, due: datetime) -> None:
+    session.add(RescueTimer(incident_id=inc.id, kind=kind.value, due_at=due, fired_at=None, cancelled=False))
+
+
+def _cancel_timers(session: Session, inc: Incident, *kinds: TimerKind) -> None:
+    session.execute(
+        update(RescueTimer)
+        .where(
+            RescueTimer.incident_id == inc.id,
+            RescueTimer.kind.in_([k.value for k in kinds]),
+            RescueTimer.fired_at.is_(None),
+        )
+        .values(cancelled=True)
+    )
+
+
+def _limit_min(settings: RescueSettings, district: str) -> int:
+    return (
+        settings.arrival_limit_other_min
+        if district in settings.other_districts
+        else settings.arrival_limit_min
+    )
+
+
+def get_incident(session: Session, actor: Actor, incident_id: int) -> Incident:
+    inc = session.get(Incident, incident_id)
+    if inc is None:
+        raise NotFound(f"no incident {incident_id}")
+    if actor.role in OPERATORS or actor.role is Role.REGULATOR:
+        return inc
+    crew = _crew_of(session, actor)
+    if crew is not None and inc.crew_id == crew.id:
+        return inc
+    raise NotFound(f"no incident {incident_id}")  # outside the actor's scope looks the same
+
+
+def _crew_of(session: Session, actor: Actor) -> Crew | None:
+    crew: Crew | None = session.scalar(select(Crew).where(Crew.username == actor.username))
+    return crew
+
+
+# ---------------------------------------------------------------- report and join
+
+
+def report(
+    session: Session,
+    actor: Actor,
+    registration_code: str,
+    source: Source,
+    clock: Clock,
+    *,
+    persons_trapped: int | None = None,
+    caller_name: str = "",
+    callback_phone: str = "",
+    notes: str = "",
+    fault_id: str | None = None,
+    settings: RescueSettings | None = None,
+    estimator: TravelEstimator | None = None,
+) -> Outcome:
+    """Open an incident, or join the open one of this elevator. Idempotent on ``fault_id``."""
+    if actor.role not in OPERATORS and actor.username != "detector":
+        raise Forbidden(f"role '{actor.role.value}' may not open rescue incidents")
+    settings = settings or RescueSettings()
+    now = clock.now()
+    if fault_id is not None:
+        existing = session.scalar(select(Incident).where(Incident.fault_id == fault_id))
+        if existing is not None:
+            return Outcome(existing, created=False)
+    elevator = registry.get_public_elevator(session, registration_code)
+    joined = _open_incident(session, elevator.registration_code)
+    if joined is not None:
+        _record(
+            session, joined, actor.username, "joined", now, source=source.value, caller=caller_name,
+            phone=callback_phone, fault_id=fault_id,
+        )  # fmt: skip
+        if fault_id is not None and joined.fault_id is None:
+            joined.fault_id = fault_id
+        if persons_trapped is not None and not joined.persons_trapped:
+            joined.persons_trapped = persons_trapped
+        joined.updated_at = now
+        session.flush()
+        return Outcome(joined, created=False)
+    inc = Incident(
+        registration_code=elevator.registration_code,
+        source=source.value,
+        status=IncidentStatus.RAISED.value,
+        level=Level.L1.value,
+        persons_trapped=persons_trapped,
+        caller_name=caller_name,
+        callback_phone=callback_phone,
+        notes=notes,
+        fault_id=fault_id,
+        maintenance_unit=elevator.maintenance_unit.code if elevator.maintenance_unit else "",
+        arrival_limit_min=_limit_min(settings, elevator.district),
+        alarm_at=now,
+        all_released=False,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(inc)
+    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(OpenIncidentLock(registration_code=inc.registration_code, incident_id=inc.id))
+    except IntegrityError:
+        # Another report opened one at the same moment: this one joins it instead.
+        session.delete(inc)
+        session.flush()
+        other = _open_incident(session, elevator.registration_code)
+        if other is None:
+            raise
+        _record(session, other, actor.username, "joined", now, source=source.value, caller=caller_name)
+        return Outcome(other, created=False)
+    _record(session, inc, actor.username, "raised", now, source=source.value, caller=caller_name)
+    notices = [Notice(inc.id, "raised", inc.level, inc.registration_code, {"source": source.value})]
+    notices += _dispatch(session, inc, Level.L1, "system", now, settings, estimator or RoadFactorEstimator())
+    _timer(
+        session,
+        inc,
+        TimerKind.L3,
+        inc.alarm_at + timedelta(minutes=inc.arrival_limit_min + settings.l3_grace_min),
+    )
+    session.flush()
+    return Outcome(inc, created=True, notices=notices)
+
+
+def _open_incident(session: Session, registration_code: str) -> Incident | None:
+    lock = session.get(OpenIncidentLock, registration_code)
+    return session.get(Incident, lock.incident_id) if lock is not None else None
+
+
+# ---------------------------------------------------------------- dispatch and escalation
+
+
+def _candidates(session: Session, level: Level, inc: Incident) -> Sequence[Crew]:
+    stmt = select(Crew).where(Crew.on_shift.is_(True), Crew.busy_incident_id.is_(None))
+    if level is Level.L1:
+        stmt = stmt.where(Crew.unit == inc.maintenance_unit)
+    else:
+        stmt = stmt.where(Crew.unit != inc.maintenance_unit)
+    return session.scalars(stmt.order_by(Crew.id)).all()
+
+
+def _dispatch(
+    session: Session,
+    inc: Incident,
+    level: Level,
+    actor: str,
+    now: datetime,
+    settings: RescueSettings,
+    estimator: TravelEstimator,
+) -> list[Notice]:
+    """Send the incident to the nearest free crew for ``level``; set the deadlines that watch it."""
+    place = registry.places_of(session, [inc.registration_code]).get(inc.registration_code)
+    target = GeoPoint(place.latitude or 0.0, place.longitude or 0.0) if place else GeoPoint(0.0, 0.0)
+    best: tuple[float, Crew] | None = None
+    for crew in _candidates(session, level, inc):
+        eta = estimator.seconds(GeoPoint(crew.latitude, crew.longitude), target)
+        if best is None or (eta, crew.id) < (best[0], best[1].id):
+            best = (eta, crew)
+    if inc.crew_id is not None:
+        previous = session.get(Crew, inc.crew_id)
+        if previous is not None and previous.busy_incident_id == inc.id:
+            previous.busy_incident_id = None
+    inc.level = level.value
+    inc.status = IncidentStatus.DISPATCHED.value
+    inc.dispatched_at = now
+    inc.acknowledged_at = None
+    inc.updated_at = now
+    notices: list[Notice] = []
+    if best is None:
+        inc.crew_id = None
+        inc.responder_unit = inc.maintenance_unit if level is Level.L1 else ""
+        _record(session, inc, actor, "dispatched", now, level=level.value, crew=None, eta_s=None)
+        notices.append(Notice(inc.id, "no_crew", level.value, inc.registration_code))
+    else:
+        eta, crew = best
+        crew.busy_incident_id = inc.id
+        inc.crew_id = crew.id
+        inc.responder_unit = crew.unit
+        _record(session, inc, actor, "dispatched", now, level=level.value, crew=crew.id, eta_s=round(eta))
+        notices.append(
+            Notice(
+                inc.id,
+                "dispatched",
+                level.value,
+                inc.registration_code,
+                {"crew": crew.id, "eta_s": round(eta)},
+            )
+        )
+    _cancel_timers(session, inc, TimerKind.ACK, TimerKind.ARRIVAL)
+    _timer(session, inc, TimerKind.ACK, now + timedelta(seconds=settings.ack_limit_s))
+    deadline = inc.alarm_at + timedelta(minutes=inc.arrival_limit_min)
+    if level is Level.L1:
+        predicted = now + timedelta(seconds=best[0]) if best is not None else None
+        if predicted is not None and predicted > deadline:
+            # The contracted unit cannot make it in time: send the nearest other crew now (DOMAIN.md §5).
+            session.flush()
+            return notices + escalate(
+                session, inc, Level.L2, "predicted_late", actor, now, settings, estimator
+            )
+        _timer(session, inc, TimerKind.ARRIVAL, deadline)
+    return notices
+
+
+def escalate(
+    session: Session,
+    inc: Incident,
+    level: Level,
+    reason: str,
+    actor: str,
+    now: datetime,
+    settings: RescueSettings | None = None,
+    estimator: TravelEstimator | None = None,
+) -> list[Notice]:
+    settings = settings or RescueSettings()
+    if level is Level.L2:
+        inc.escalated_l2_at = now
+        _record(session, inc, actor, "escalated", now, to=level.value, reason=reason)
+        notices = [Notice(inc.id, "escalated", level.value, inc.registration_code, {"reason": reason})]
+        return notices + _dispatch(
+            session, inc, Level.L2, actor, now, settings, estimator or RoadFactorEstimator()
+        )
+    inc.level = Level.L3.value
+    inc.escalated_l3_at = now
+    inc.updated_at = now
+    _record(session, inc, actor, "escalated", now, to=Level.L3.value, reason=reason)
+    return [
+        Notice(inc.id, "escalated", Level.L3.value, inc.registration_code, {"reason": reason, "call": "119"})
+    ]
+
+
+def fire_due_timers(
+    session: Session,
+    clock: Clock,
+    settings: RescueSettings | None = None,
+    estimator: TravelEstimator | None = None,
+) -> list[Notice]:
+    """Fire every deadline that is due; the scheduler calls this every few seconds, in any process,
+    after any restart (PostgreSQL: rows locked with SKIP LOCKED so two schedulers never fire one twice)."""
+    now = clock.now()
+    stmt = (
+        select(RescueTimer)
+        .where(RescueTimer.fired_at.is_(None), RescueTimer.cancelled.is_(False), RescueTimer.due_at <= now)
+        .order_by(RescueTimer.due_at, RescueTimer.id)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    notices: list[Notice] = []
+    for timer in session.scalars(stmt).all():
+        timer.fired_at = now
+        inc = session.get(Incident, timer.incident_id)
+        if inc is None or inc.status not in _WATCHED:
+            continue
+        kind = TimerKind(timer.kind)
+        if kind is TimerKind.ACK and inc.acknowledged_at is None and inc.level == Level.L1.value:
+            notices += escalate(
+                session, inc, Level.L2, "no_acknowledgement", "scheduler", timer.due_at, settings, estimator
+            )
+        elif kind is TimerKind.ARRIVAL and inc.arrived_at is None and inc.level == Level.L1.value:
+            notices += escalate(
+                session, inc, Level.L2, "late_arrival", "scheduler", timer.due_at, settings, estimator
+            )
+        elif kind is TimerKind.L3 and inc.arrived_at is None and inc.level != Level.L3.value:
+            notices += escalate(
+                session, inc, Level.L3, "not_arrived", "scheduler", timer.due_at, settings, estimator
+            )
+    session.flush()
+    return notices
+
+
+_WATCHED = frozenset(
+    {IncidentStatus.RAISED.value, IncidentStatus.DISPATCHED.value, IncidentStatus.ACKNOWLEDGED.value}
+)
+
+
+# ---------------------------------------------------------------- crew actions
+
+
+def _crew_incident(session: Session, actor: Actor, incident_id: int) -> tuple[Incident, Crew | None]:
+    inc = get_incident(session, actor, incident_id)
+    crew = _crew_of(session, actor)
+    if actor.role not in OPERATORS and (crew is None or inc.crew_id != crew.id):
+        raise NotFound(f"no incident {incident_id}")
+    return inc, crew
+
+
+def acknowledge(session: Session, actor: Actor, incident_id: int, clock: Clock) -> Incident:
+    inc, _ = _crew_incident(session, actor, incident_id)
+    if inc.status != IncidentStatus.DISPATCHED.value:
+        raise Conflict(f"incident {incident_id} is {inc.status}, not dispatched")
+    now = clock.now()
+    inc.status = IncidentStatus.ACKNOWLEDGED.value
+    inc.acknowledged_at = now
+    inc.updated_at = now
+    _cancel_timers(session, inc, TimerKind.ACK)
+    _record(session, inc, actor.username, "acknowledged", now)
+    session.flush()
+    return inc
+
+
+def arrive(session: Session, actor: Actor, incident_id: int, clock: Clock) -> Incident:
+    inc, _ = _crew_incident(session, actor, incident_id)
+    if inc.status not in (IncidentStatus.DISPATCHED.value, IncidentStatus.ACKNOWLEDGED.value):
+        raise Conflict(f"incident {incident_id} is {inc.status}")
+    now = clock.now()
+    if inc.acknowledged_at is None:
+        inc.acknowledged_at = now
+    inc.status = IncidentStatus.ARRIVED.value
+    inc.arrived_at = now
+    inc.updated_at = now
+    _cancel_timers(session, inc, TimerKind.ACK, TimerKind.ARRIVAL, TimerKind.L3)
+    _record(session, inc, actor.username, "arrived", now)
+    session.flush()
+    return inc
+
+
+def release(
+    session: Session, actor: Actor, incident_id: int, clock: Clock, all_released: bool = True
+) -> Incident:
+    inc, _ = _crew_incident(session, actor, incident_id)
+    if inc.status != IncidentStatus.ARRIVED.value:
+        raise Conflict(f"incident {incident_id} is {inc.status}, not arrived")
+    now = clock.now()
+    inc.status = IncidentStatus.RELEASED.value
+    inc.released_at = now
+    inc.all_released = all_released
+    inc.updated_at = now
+    _unlock(session, inc)
+    _record(session, inc, actor.username, "released", now, all_released=all_released)
+    session.flush()
+    return inc
+
+
+def complete(
+    session: Session, actor: Actor, incident_id: int, clock: Clock, cause: Cause, detail: str = ""
+) -> Incident:
+    inc, _ = _crew_incident(session, actor, incident_id)
+    if inc.status != IncidentStatus.RELEASED.value:
+        raise Conflict(f"incident {incident_id} is {inc.status}, not released")
+    now = clock.now()
+    inc.status = IncidentStatus.COMPLETED.value
+    inc.completed_at = now
+    inc.cause = cause.value
+    inc.cause_detail = detail
+    inc.updated_at = now
+    _free_crew(session, inc)
+    _record(session, inc, actor.username, "completed", now, cause=cause.value)
+    session.flush()
+    return inc
+
+
+def false_alarm(session: Session, actor: Actor, incident_id: int, clock: Clock, note: str = "") -> Incident:
+    if actor.role not in OPERATORS:
+        raise Forbidden(f"role '{actor.role.value}' may not close incidents as false alarms")
+    inc = get_incident(session, actor, incident_id)
+    if inc.status not in _WATCHED and inc.status != IncidentStatus.ARRIVED.value:
+        raise Conflict(f"incident {incident_id} is {inc.status}")
+    now = clock.now()
+    inc.status = IncidentStatus.FALSE_ALARM.value
+    inc.closed_false_at = now
+    inc.updated_at = now
+    _cancel_timers(session, inc, TimerKind.ACK, TimerKind.ARRIVAL, TimerKind.L3)
+    _unlock(session, inc)
+    _free_crew(session, inc)
+    _record(session, inc, actor.username, "false_alarm", now, note=note)
+    session.flush()
+    return inc
+
+
+def _unlock(session: Session, inc: Incident) -> None:
+    lock = session.get(OpenIncidentLock, inc.registration_code)
+    if lock is not None and lock.incident_id == inc.id:
+        session.delete(lock)
+
+
+def _free_crew(session: Session, inc: Incident) -> None:
+    if inc.crew_id is not None:
+        crew = session.get(Crew, inc.crew_id)
+        if crew is not None and crew.busy_incident_id == inc.id:
+            crew.busy_incident_id = None
+
+
+def report_position(session: Session, actor: Actor, lat: float, lon: float, clock: Clock) -> Crew:
+    crew = _crew_of(session, actor)
+    if crew is None:
+        raise Forbidden(f"user '{actor.username}' is not a crew")
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise InvalidInput([FieldError("latitude", "out of range"), FieldError("longitude", "out of range")])
+    crew.latitude, crew.longitude, crew.position_at = lat, lon, clock.now()
+    session.flush()
+    return crew
+
+
+def add_crew(
+    session: Session,
+    actor: Actor,
+    crew_id: str,
+    unit: str,
+    name: str,
+    position: GeoPoint,
+    clock: Clock,
+    phone: str = "",
+    username: str | None = None,
+) -> Crew:
+    """Register a crew of a maintenance unit or rescue station (admin, regulator, or the unit's own staff)."""
+    unit_row = registry.get_unit(session, actor, unit)  # NotFound outside scope
+    if actor.role not in (Role.ADMIN, Role.REGULATOR) and actor.unit_id != unit_row.id:
+        raise Forbidden(f"role '{actor.role.value}' may not add crews to unit '{unit}'")
+    if session.get(Crew, crew_id) is not None:
+        raise Conflict(f"id: crew '{crew_id}' exists", [FieldError("id", "already exists")])
+    crew = Crew(
+        id=crew_id,
+        unit=unit,
+        name=name,
+        phone=phone,
+        username=username,
+        latitude=position.lat,
+        longitude=position.lon,
+        position_at=clock.now(),
+        on_shift=True,
+        busy_incident_id=None,
+    )
+    session.add(crew)
+    session.flush()
+    return crew

@@ -1,0 +1,230 @@
+"""Incident lifecycle and three-level escalation with a controlled clock, on SQLite and PostgreSQL:
+every path asserts each timestamp and level. Deadlines are database rows, so a "restarted" process (a new
+session and nothing in memory) fires them at the right time."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from liftwatch.accounts.models import SYSTEM_ACTOR, Actor, Role
+from liftwatch.accounts.schemas import UserCreate
+from liftwatch.accounts.service import create_user
+from liftwatch.core.clock import FixedClock
+from liftwatch.core.errors import Conflict, Forbidden, NotFound
+from liftwatch.registry import service as registry
+from liftwatch.registry.models import ElevatorEvent, UnitType
+from liftwatch.registry.schemas import ElevatorUpdate, UnitCreate
+from liftwatch.rescue import service as rescue
+from liftwatch.rescue.domain import Cause, GeoPoint, Level, Source
+from liftwatch.rescue.models import Incident, IncidentEvent, RescueTimer
+from tests.factories import seed
+
+OPERATOR = Actor("operator", Role.RESCUE_OPERATOR)
+CODE = "11SHA000001"  # maintained by MU-A
+SITE = GeoPoint(31.2300, 121.4700)
+
+
+def km_north(km: float) -> GeoPoint:
+    return GeoPoint(SITE.lat + km / 111.0, SITE.lon)
+
+
+@pytest.fixture
+def city(session: Session, clock: FixedClock) -> None:
+    """Seeded registry; the elevator at SITE; crews: two of MU-A (2 km and 8 km away), one rescue station."""
+    seed(session, clock)
+    registry.update_elevator(
+        session, SYSTEM_ACTOR, CODE, ElevatorUpdate(latitude=SITE.lat, longitude=SITE.lon), clock
+    )
+    registry.create_unit(
+        session,
+        SYSTEM_ACTOR,
+        UnitCreate(code="RS-1", name="黄浦救援站", unit_type=UnitType.RESCUE_STATION),
+        clock,
+    )
+    for username in ("crew_a1", "crew_a2", "crew_rs"):
+        unit = "MU-A" if username.startswith("crew_a") else None
+        create_user(
+            session,
+            SYSTEM_ACTOR,
+            UserCreate(
+                username=username,
+                password="long-password",
+                role=Role.MAINTENANCE if unit else Role.INSPECTOR,
+                unit=unit,
+            ),
+            clock,
+        )
+    rescue.add_crew(session, SYSTEM_ACTOR, "A1", "MU-A", "一组", km_north(2), clock, username="crew_a1")
+    rescue.add_crew(session, SYSTEM_ACTOR, "A2", "MU-A", "二组", km_north(8), clock, username="crew_a2")
+    rescue.add_crew(session, SYSTEM_ACTOR, "RS1", "RS-1", "救援站", km_north(3), clock, username="crew_rs")
+    session.commit()
+
+
+def crew(username: str) -> Actor:
+    return Actor(username, Role.MAINTENANCE)
+
+
+def _phone(session: Session, clock: FixedClock, **kw: object) -> rescue.Outcome:
+    out = rescue.report(session, OPERATOR, CODE, Source.PHONE, clock, caller_name="张先生", **kw)  # type: ignore[arg-type]
+    session.commit()
+    return out
+
+
+def test_l1_in_time(session: Session, clock: FixedClock, city: None) -> None:
+    t0 = clock.now()
+    out = _phone(session, clock, persons_trapped=2)
+    inc = out.incident
+    assert out.created and inc.level == "L1" and inc.status == "dispatched"
+    assert inc.crew_id == "A1" and inc.responder_unit == "MU-A"  # the nearest crew of the contracted unit
+    assert inc.alarm_at == t0 and inc.dispatched_at == t0 and inc.arrival_limit_min == 30
+    clock.advance(timedelta(minutes=1))
+    rescue.acknowledge(session, crew("crew_a1"), inc.id, clock)
+    clock.advance(timedelta(minutes=11))
+    rescue.arrive(session, crew("crew_a1"), inc.id, clock)
+    clock.advance(timedelta(minutes=3))
+    rescue.release(session, crew("crew_a1"), inc.id, clock)
+    clock.advance(timedelta(minutes=20))
+    rescue.complete(session, crew("crew_a1"), inc.id, clock, Cause.MISUSE, "乘客扒门")
+    session.commit()
+    clock.advance(timedelta(hours=2))
+    assert rescue.fire_due_timers(session, clock) == []  # every deadline was cancelled
+    session.commit()
+    inc = session.get(Incident, inc.id)
+    assert inc is not None
+    assert (inc.acknowledged_at, inc.arrived_at, inc.released_at, inc.completed_at) == (
+        t0 + timedelta(minutes=1),
+        t0 + timedelta(minutes=12),
+        t0 + timedelta(minutes=15),
+        t0 + timedelta(minutes=35),
+    )
+    assert inc.level == "L1" and inc.status == "completed" and inc.cause == "misuse" and inc.all_released
+    kinds = [e.kind for e in session.scalars(select(IncidentEvent).order_by(IncidentEvent.id))]
+    assert kinds == ["raised", "dispatched", "acknowledged", "arrived", "released", "completed"]
+    on_file = session.scalar(
+        select(func.count()).select_from(ElevatorEvent).where(ElevatorEvent.kind.like("incident_%"))
+    )
+    assert on_file == 6
+
+
+def test_no_acknowledgement_goes_to_l2(session: Session, clock: FixedClock, city: None) -> None:
+    t0 = clock.now()
+    inc = _phone(session, clock).incident
+    clock.advance(timedelta(minutes=4, seconds=59))
+    assert rescue.fire_due_timers(session, clock) == []
+    clock.advance(timedelta(seconds=30))
+    notices = rescue.fire_due_timers(session, clock)
+    session.commit()
+    assert [(n.kind, n.level) for n in notices] == [("escalated", "L2"), ("dispatched", "L2")]
+    inc = session.get(Incident, inc.id)
+    assert inc is not None
+    assert inc.level == "L2" and inc.crew_id == "RS1" and inc.responder_unit == "RS-1"
+    assert inc.escalated_l2_at == t0 + timedelta(minutes=5)  # dated at the deadline, not when noticed
+    assert inc.dispatched_at == t0 + timedelta(minutes=5)
+    with pytest.raises(NotFound):  # the L1 crew no longer has it
+        rescue.acknowledge(session, crew("crew_a1"), inc.id, clock)
+    rescue.acknowledge(session, crew("crew_rs"), inc.id, clock)
+
+
+def test_late_arrival_goes_to_l2_then_l3(session: Session, clock: FixedClock, city: None) -> None:
+    t0 = clock.now()
+    inc = _phone(session, clock).incident
+    clock.advance(timedelta(minutes=2))
+    rescue.acknowledge(session, crew("crew_a1"), inc.id, clock)
+    session.commit()
+    clock.advance(timedelta(minutes=29))  # 31 min after the alarm, not arrived
+    notices = rescue.fire_due_timers(session, clock)
+    assert notices[0].kind == "escalated" and notices[0].details == {"reason": "late_arrival"}
+    session.commit()
+    inc = session.get(Incident, inc.id)
+    assert inc is not None and inc.level == "L2" and inc.escalated_l2_at == t0 + timedelta(minutes=30)
+    clock.advance(timedelta(minutes=10))  # 41 min: limit + 10 min grace passed
+    notices = rescue.fire_due_timers(session, clock)
+    session.commit()
+    assert [(n.kind, n.level, n.details.get("call")) for n in notices] == [("escalated", "L3", "119")]
+    inc = session.get(Incident, inc.id)
+    assert inc is not None and inc.level == "L3" and inc.escalated_l3_at == t0 + timedelta(minutes=40)
+
+
+def test_predicted_late_arrival_escalates_at_once(session: Session, clock: FixedClock, city: None) -> None:
+    for crew_id in ("A1", "A2"):  # the contracted unit's crews are 80 km away
+        c = session.get(rescue.Crew, crew_id)
+        assert c is not None
+        c.latitude = km_north(80).lat
+    session.commit()
+    out = _phone(session, clock)
+    assert [(n.kind, n.level) for n in out.notices][:3] == [
+        ("raised", "L1"),
+        ("dispatched", "L1"),
+        ("escalated", "L2"),
+    ]
+    assert out.incident.level == "L2" and out.incident.crew_id == "RS1"
+
+
+def test_false_alarm_closes_and_cancels(session: Session, clock: FixedClock, city: None) -> None:
+    inc = _phone(session, clock).incident
+    clock.advance(timedelta(minutes=2))
+    rescue.false_alarm(session, OPERATOR, inc.id, clock, "乘客已自行离开")
+    session.commit()
+    clock.advance(timedelta(hours=1))
+    assert rescue.fire_due_timers(session, clock) == []
+    inc = session.get(Incident, inc.id)
+    assert inc is not None and inc.status == "false_alarm" and inc.level == "L1"
+    crew_a1 = session.get(rescue.Crew, "A1")
+    assert crew_a1 is not None and crew_a1.busy_incident_id is None
+    again = _phone(session, clock)  # the elevator has no open incident any more: a new one
+    assert again.created and again.incident.id != inc.id
+    with pytest.raises(Forbidden):
+        rescue.false_alarm(session, crew("crew_a1"), again.incident.id, clock)
+
+
+def test_calls_join_the_iot_incident(session: Session, clock: FixedClock, city: None) -> None:
+    iot = rescue.report(session, OPERATOR, CODE, Source.IOT, clock, fault_id="11SHA000001:entrapment:1")
+    session.commit()
+    clock.advance(timedelta(seconds=40))
+    call = _phone(session, clock, persons_trapped=1)
+    again = rescue.report(session, OPERATOR, CODE, Source.IOT, clock, fault_id="11SHA000001:entrapment:1")
+    by_rescue_code = rescue.report(session, OPERATOR, "100001", Source.PUBLIC, clock)
+    session.commit()
+    assert iot.created and not call.created and not again.created and not by_rescue_code.created
+    assert call.incident.id == again.incident.id == by_rescue_code.incident.id == iot.incident.id
+    assert session.scalar(select(func.count()).select_from(Incident)) == 1
+    kinds = [e.kind for e in session.scalars(select(IncidentEvent).order_by(IncidentEvent.id))]
+    assert kinds.count("joined") == 2  # the phone call and the public report; the redelivery adds nothing
+    assert call.incident.persons_trapped == 1
+
+
+def test_state_rules(session: Session, clock: FixedClock, city: None) -> None:
+    inc = _phone(session, clock).incident
+    with pytest.raises(Conflict):
+        rescue.release(session, crew("crew_a1"), inc.id, clock)
+    with pytest.raises(NotFound):
+        rescue.acknowledge(session, crew("crew_a2"), inc.id, clock)  # not its incident
+    with pytest.raises(Forbidden):
+        rescue.report(session, Actor("m", Role.MAINTENANCE), CODE, Source.PHONE, clock)
+
+
+def test_a_pending_escalation_fires_on_time_after_a_restart(
+    session_factory: sessionmaker[Session], session: Session, clock: FixedClock, city: None
+) -> None:
+    """The process that opened the incident is gone; a new one (fresh sessions, no state) fires the
+    acknowledgement deadline at the right time from the database."""
+    t0 = clock.now()
+    inc_id = _phone(session, clock).incident.id
+    session.close()
+    restarted = FixedClock(t0 + timedelta(minutes=7))  # the new process starts late
+    with session_factory() as fresh:
+        pending = fresh.scalars(select(RescueTimer).where(RescueTimer.fired_at.is_(None))).all()
+        assert sorted(t.kind for t in pending) == ["ack", "arrival", "l3"]
+        notices = rescue.fire_due_timers(fresh, restarted)
+        fresh.commit()
+    assert [n.kind for n in notices][:1] == ["escalated"]
+    with session_factory() as check:
+        inc = check.get(Incident, inc_id)
+        assert inc is not None
+        assert inc.level == "L2" and inc.escalated_l2_at == t0 + timedelta(minutes=5)
+        # fired once: a second scheduler run finds nothing
+        assert rescue.fire_due_timers(check, restarted) == []
