@@ -19,7 +19,7 @@ from liftwatch.registry import service as registry
 from liftwatch.registry.models import ElevatorEvent, UnitType
 from liftwatch.registry.schemas import ElevatorUpdate, UnitCreate
 from liftwatch.rescue import service as rescue
-from liftwatch.rescue.domain import Cause, GeoPoint, Level, Source
+from liftwatch.rescue.domain import Cause, GeoPoint, Source
 from liftwatch.rescue.models import Incident, IncidentEvent, RescueTimer
 from tests.factories import seed
 
