@@ -164,7 +164,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
 @app.command()
 def ingest(
     role: Annotated[
-        list[str] | None, typer.Option("--role", help="ingest, detect, archive (repeat; default all three)")
+        list[str] | None, typer.Option("--role", help="ingest, detect, archive, rescue (repeat; default all)")
     ] = None,
     partitions: Annotated[
         str | None, typer.Option(help="partitions this process detects, e.g. 0,1 (default all)")

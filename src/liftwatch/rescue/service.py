@@ -45,6 +45,7 @@ class RescueSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LIFTWATCH_RESCUE_", extra="ignore")
 
     ack_limit_s: int = Field(default=300, gt=0, description="acknowledge within this after dispatch")
+    webhook_url: str = Field(default="", description="POST rescue notices (JSON) here as well as to the log")
     arrival_limit_min: int = Field(default=30, gt=0, description="municipalities and cities with districts")
     arrival_limit_other_min: int = Field(default=60, gt=0, description="elsewhere (TSG T5002)")
     other_districts: list[str] = Field(default_factory=list, description="districts with the 60-min limit")
@@ -152,7 +153,7 @@ def report(
     estimator: TravelEstimator | None = None,
 ) -> Outcome:
     """Open an incident, or join the open one of this elevator. Idempotent on ``fault_id``."""
-    if actor.role not in OPERATORS and actor.username != "detector":
+    if actor.role not in OPERATORS:
         raise Forbidden(f"role '{actor.role.value}' may not open rescue incidents")
     settings = settings or RescueSettings()
     now = clock.now()
@@ -163,17 +164,9 @@ def report(
     elevator = registry.get_public_elevator(session, registration_code)
     joined = _open_incident(session, elevator.registration_code)
     if joined is not None:
-        _record(
-            session, joined, actor.username, "joined", now, source=source.value, caller=caller_name,
-            phone=callback_phone, fault_id=fault_id,
-        )  # fmt: skip
-        if fault_id is not None and joined.fault_id is None:
-            joined.fault_id = fault_id
-        if persons_trapped is not None and not joined.persons_trapped:
-            joined.persons_trapped = persons_trapped
-        joined.updated_at = now
-        session.flush()
-        return Outcome(joined, created=False)
+        return _join(
+            session, joined, actor, source, now, caller_name, callback_phone, persons_trapped, fault_id
+        )
     inc = Incident(
         registration_code=elevator.registration_code,
         source=source.value,
@@ -203,8 +196,9 @@ def report(
         other = _open_incident(session, elevator.registration_code)
         if other is None:
             raise
-        _record(session, other, actor.username, "joined", now, source=source.value, caller=caller_name)
-        return Outcome(other, created=False)
+        return _join(
+            session, other, actor, source, now, caller_name, callback_phone, persons_trapped, fault_id
+        )
     _record(session, inc, actor.username, "raised", now, source=source.value, caller=caller_name)
     notices = [Notice(inc.id, "raised", inc.level, inc.registration_code, {"source": source.value})]
     notices += _dispatch(session, inc, Level.L1, "system", now, settings, estimator or RoadFactorEstimator())
@@ -216,6 +210,32 @@ def report(
     )
     session.flush()
     return Outcome(inc, created=True, notices=notices)
+
+
+def _join(
+    session: Session,
+    inc: Incident,
+    actor: Actor,
+    source: Source,
+    now: datetime,
+    caller_name: str,
+    callback_phone: str,
+    persons_trapped: int | None,
+    fault_id: str | None,
+) -> Outcome:
+    """A further report of an open incident: recorded on it, and its fault linked (so a redelivered
+    fault is recognised)."""
+    _record(
+        session, inc, actor.username, "joined", now, source=source.value, caller=caller_name,
+        phone=callback_phone, fault_id=fault_id,
+    )  # fmt: skip
+    if fault_id is not None and inc.fault_id is None:
+        inc.fault_id = fault_id
+    if persons_trapped is not None and not inc.persons_trapped:
+        inc.persons_trapped = persons_trapped
+    inc.updated_at = now
+    session.flush()
+    return Outcome(inc, created=False)
 
 
 def _open_incident(session: Session, registration_code: str) -> Incident | None:

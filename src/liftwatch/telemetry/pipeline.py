@@ -33,11 +33,11 @@ from liftwatch.telemetry.faults import DetectorSettings, FaultChange
 from liftwatch.telemetry.ingest import Ingestor, KnownElevators
 from liftwatch.telemetry.mqtt import MqttIngest
 from liftwatch.telemetry.natsraw import NatsRawIngest
-from liftwatch.telemetry.worker import FAULT_SUBJECT, LiveBoard, PartitionWorker
+from liftwatch.telemetry.worker import LiveBoard, PartitionWorker
 
 log = logging.getLogger(__name__)
 
-ROLES = frozenset({"ingest", "detect", "archive"})
+ROLES = frozenset({"ingest", "detect", "archive", "rescue"})
 
 
 @dataclass
@@ -55,6 +55,7 @@ class Pipeline:
     archive: ArchiveWriter | None = None
     mqtt: MqttIngest | None = None
     nats_raw: NatsRawIngest | None = None
+    rescue: Any = None  # liftwatch.rescue.intake.RescueWorker (imported lazily: rescue builds on telemetry)
     live: LiveBoard = field(default_factory=LiveBoard)
     use_mqtt: bool = True
     fault_listeners: list[Callable[[list[FaultChange]], Coroutine[Any, Any, None]]] = field(
@@ -72,6 +73,7 @@ class Pipeline:
             await self.bus.connect()
         topo = records.Topology(self.settings.stream_namespace)
         await self.bus.ensure_stream(topo.stream, [topo.all_subjects])
+        await self.bus.ensure_stream(topo.faults_stream, [topo.faults_subjects], max_age_s=7 * 86_400)
         nparts = self.settings.partitions
         if "ingest" in self.roles:
             codes = await asyncio.to_thread(self._codes)
@@ -118,6 +120,20 @@ class Pipeline:
                 await worker.start()
                 self.workers.append(worker)
                 self._spawn(worker.run(self._stop))
+        if "rescue" in self.roles:
+            from liftwatch.rescue.intake import RescueWorker
+            from liftwatch.rescue.notify import FanOut, LogNotifier, WebhookNotifier
+            from liftwatch.rescue.service import RescueSettings
+
+            rescue_settings = RescueSettings()
+            sinks: list[Any] = [LogNotifier()]
+            if rescue_settings.webhook_url:
+                sinks.append(WebhookNotifier(rescue_settings.webhook_url))
+            self.rescue = RescueWorker(
+                self.bus, self.session_factory, self.clock, FanOut(*sinks), topo, rescue_settings
+            )
+            await self.rescue.start()
+            self._spawn(self.rescue.run(self._stop))
         if "archive" in self.roles and self.settings.archive:
             self.archive = ArchiveWriter(self.bus, archive_dir(self.settings), topology=topo)
             await self.archive.start()
@@ -186,30 +202,37 @@ class Pipeline:
             service.store_dead_letters(session, letters)
             session.commit()
 
-    async def _announce(self, changes: list[FaultChange]) -> None:
-        """After the faults are committed: tell listeners in this process and on the bus."""
+    async def _announce(self, changes: list[FaultChange], fresh: list[FaultChange]) -> None:
+        """After the faults are committed: every change onto the durable FAULTS stream (deduplicated by
+        fault_id and transition), the new ones to listeners in this process (live pages)."""
         assert self.bus is not None
+        topo = records.Topology(self.settings.stream_namespace)
+        for c in changes:
+            payload = msgspec.json.encode(fault_payload(c))
+            transition = "raised" if c.raised else "cleared"
+            await self.bus.publish(
+                topo.faults_subject(c.fault_type.value),
+                payload,
+                msg_id=f"{c.fault_id}:{transition}:{c.severity.value}",
+            )
         for listener in self.fault_listeners:
             try:
-                await listener(changes)
+                await listener(fresh)
             except Exception:
                 log.exception("fault listener failed")
-        payload = msgspec.json.encode(
-            [
-                {
-                    "fault_id": c.fault_id,
-                    "registration_code": c.registration_code,
-                    "fault_type": c.fault_type.value,
-                    "raised": c.raised,
-                    "severity": c.severity.value,
-                    "at_ms": c.at_ms,
-                    "started_ms": c.started_ms,
-                }
-                for c in changes
-            ]
-        )
-        with contextlib.suppress(Exception):
-            await self.bus.notify(FAULT_SUBJECT, payload)
 
     async def lag(self) -> dict[str, int]:
         return {w.durable: await w.pending() for w in self.workers}
+
+
+def fault_payload(c: FaultChange) -> dict[str, Any]:
+    return {
+        "fault_id": c.fault_id,
+        "registration_code": c.registration_code,
+        "fault_type": c.fault_type.value,
+        "raised": c.raised,
+        "severity": c.severity.value,
+        "at_ms": c.at_ms,
+        "started_ms": c.started_ms,
+        "evidence": list(c.evidence),
+    }

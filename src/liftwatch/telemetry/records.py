@@ -42,6 +42,18 @@ class Topology:
     def subject_of(self, partition: int) -> str:
         return f"{self.prefix}.p{partition}"
 
+    @property
+    def faults_stream(self) -> str:
+        """Fault changes, durable: the rescue intake turns entrapments into incidents from here."""
+        return f"{self.namespace.upper()}FAULTS"
+
+    @property
+    def faults_subjects(self) -> str:
+        return f"{self.namespace.lower()}faults.>"
+
+    def faults_subject(self, fault_type: str) -> str:
+        return f"{self.namespace.lower()}faults.{fault_type}"
+
 
 DEFAULT_TOPOLOGY = Topology()
 

@@ -38,7 +38,6 @@ _DECODERS = (
 )
 _state_codec = msgspec.msgpack.Encoder()
 _state_decoder = msgspec.msgpack.Decoder(dict[str, bytes])
-FAULT_SUBJECT = "liftwatch.faults"
 
 
 class LiveBoard:
@@ -138,7 +137,7 @@ class PartitionWorker:
         live: LiveBoard | None = None,
         checkpoint_s: float = 2.0,
         fetch_max: int = 64,
-        on_faults: Callable[[list[FaultChange]], Any] | None = None,
+        on_faults: Callable[[list[FaultChange], list[FaultChange]], Any] | None = None,
         topology: records.Topology = records.DEFAULT_TOPOLOGY,
     ) -> None:
         self.partition = partition
@@ -218,8 +217,10 @@ class PartitionWorker:
             self.live.apply(changes)
             fresh = await asyncio.to_thread(self._store, changes)
             self.stats.faults_stored += len(fresh)
-            if fresh and self.on_faults is not None:
-                await _maybe_await(self.on_faults(fresh))
+            if self.on_faults is not None:
+                # all changes (a replay re-announces what a crash may have kept from being announced;
+                # receivers are idempotent on fault_id), and which of them are new
+                await _maybe_await(self.on_faults(changes, fresh))
         self.stats.messages += n
         if self.metrics is not None:
             self.metrics.detected.inc(n)

@@ -1,0 +1,106 @@
+"""The rescue worker: turns entrapment and alarm-button faults from the durable FAULTS stream into
+incidents (idempotent on fault_id, so a redelivered fault changes nothing), and fires due deadlines."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+import msgspec
+from sqlalchemy.orm import Session, sessionmaker
+
+from liftwatch.accounts.models import Actor, Role
+from liftwatch.core.bus import Bus, Consumer
+from liftwatch.core.clock import Clock
+from liftwatch.rescue import service
+from liftwatch.rescue.domain import Source
+from liftwatch.rescue.notify import Notifier
+from liftwatch.telemetry.faults import FaultType
+from liftwatch.telemetry.records import Topology
+
+log = logging.getLogger(__name__)
+
+DETECTOR = Actor("detector", Role.ADMIN)
+SOURCES = {FaultType.ENTRAPMENT.value: Source.IOT, FaultType.ALARM_BUTTON.value: Source.ALARM_BUTTON}
+
+
+class RescueWorker:
+    def __init__(
+        self,
+        bus: Bus,
+        session_factory: sessionmaker[Session],
+        clock: Clock,
+        notifier: Notifier,
+        topology: Topology,
+        settings: service.RescueSettings | None = None,
+        timer_every_s: float = 2.0,
+    ) -> None:
+        self.bus = bus
+        self.session_factory = session_factory
+        self.clock = clock
+        self.notifier = notifier
+        self.topology = topology
+        self.settings = settings or service.RescueSettings()
+        self.timer_every_s = timer_every_s
+        self._consumer: Consumer | None = None
+        self._next_timers = 0.0
+        self.incidents_opened = 0
+
+    async def start(self) -> None:
+        topo = self.topology
+        await self.bus.ensure_stream(topo.faults_stream, [topo.faults_subjects], max_age_s=7 * 86_400)
+        self._consumer = await self.bus.consumer(topo.faults_stream, "rescue-intake", topo.faults_subjects)
+
+    async def step(self, timeout: float = 0.5) -> int:
+        assert self._consumer is not None, "start() first"
+        batch = await self._consumer.fetch(100, timeout=timeout)
+        reports = []
+        for m in batch:
+            change: dict[str, Any] = msgspec.json.decode(m.data)
+            source = SOURCES.get(change.get("fault_type", ""))
+            if source is not None and change.get("raised"):
+                reports.append((change["registration_code"], source, change["fault_id"]))
+        if reports:
+            await asyncio.to_thread(self._open, reports)
+        if batch:
+            await self._consumer.ack_upto(batch[-1])  # after the incidents are committed
+        if time.monotonic() >= self._next_timers:
+            self._next_timers = time.monotonic() + self.timer_every_s
+            await asyncio.to_thread(self._fire)
+        return len(batch)
+
+    def _open(self, reports: list[tuple[str, Source, str]]) -> None:
+        notices: list[service.Notice] = []
+        for code, source, fault_id in reports:
+            with self.session_factory() as session:
+                try:
+                    out = service.report(
+                        session, DETECTOR, code, source, self.clock, fault_id=fault_id, settings=self.settings
+                    )
+                    session.commit()
+                except Exception:
+                    session.rollback()
+                    log.exception("rescue intake: could not open an incident for %s (%s)", code, fault_id)
+                    continue
+                if out.created:
+                    self.incidents_opened += 1
+                notices += out.notices
+        self.notifier.send(notices)
+
+    def _fire(self) -> None:
+        with self.session_factory() as session:
+            notices = service.fire_due_timers(session, self.clock, self.settings)
+            session.commit()
+        self.notifier.send(notices)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await self.step()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("rescue worker: step failed")
+                await asyncio.sleep(1.0)
