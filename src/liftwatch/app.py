@@ -18,6 +18,7 @@ from liftwatch.core.config import Settings, get_settings
 from liftwatch.core.db import make_engine, make_session_factory
 from liftwatch.core.errors import DomainError, Unauthorized
 from liftwatch.registry.api import router as registry_router
+from liftwatch.rescue.api import router as rescue_router
 from liftwatch.telemetry.api import metrics_router
 from liftwatch.telemetry.api import router as telemetry_router
 
@@ -113,6 +114,7 @@ def create_app(
     app.include_router(accounts_router)
     app.include_router(registry_router)
     app.include_router(telemetry_router)
+    app.include_router(rescue_router)
     app.include_router(metrics_router)
 
     from liftwatch.web import pages

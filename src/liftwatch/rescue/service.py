@@ -12,6 +12,7 @@ nearest public rescue station or another unit's crew); not arrived by the limit 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -123,13 +124,13 @@ def get_incident(session: Session, actor: Actor, incident_id: int) -> Incident:
         raise NotFound(f"no incident {incident_id}")
     if actor.role in OPERATORS or actor.role is Role.REGULATOR:
         return inc
-    crew = _crew_of(session, actor)
+    crew = crew_of(session, actor)
     if crew is not None and inc.crew_id == crew.id:
         return inc
     raise NotFound(f"no incident {incident_id}")  # outside the actor's scope looks the same
 
 
-def _crew_of(session: Session, actor: Actor) -> Crew | None:
+def crew_of(session: Session, actor: Actor) -> Crew | None:
     crew: Crew | None = session.scalar(select(Crew).where(Crew.username == actor.username))
     return crew
 
@@ -266,10 +267,17 @@ def _dispatch(
 ) -> list[Notice]:
     """Send the incident to the nearest free crew for ``level``; set the deadlines that watch it."""
     place = registry.places_of(session, [inc.registration_code]).get(inc.registration_code)
-    target = GeoPoint(place.latitude or 0.0, place.longitude or 0.0) if place else GeoPoint(0.0, 0.0)
+    located = place is not None and place.latitude is not None and place.longitude is not None
     best: tuple[float, Crew] | None = None
     for crew in _candidates(session, level, inc):
-        eta = estimator.seconds(GeoPoint(crew.latitude, crew.longitude), target)
+        if not located:
+            # No coordinates on file: no travel estimate; the unit's first free crew, no prediction.
+            best = best or (math.nan, crew)
+            continue
+        assert place is not None and place.latitude is not None and place.longitude is not None
+        eta = estimator.seconds(
+            GeoPoint(crew.latitude, crew.longitude), GeoPoint(place.latitude, place.longitude)
+        )
         if best is None or (eta, crew.id) < (best[0], best[1].id):
             best = (eta, crew)
     if inc.crew_id is not None:
@@ -292,21 +300,22 @@ def _dispatch(
         crew.busy_incident_id = inc.id
         inc.crew_id = crew.id
         inc.responder_unit = crew.unit
-        _record(session, inc, actor, "dispatched", now, level=level.value, crew=crew.id, eta_s=round(eta))
+        eta_s = None if math.isnan(eta) else round(eta)
+        _record(session, inc, actor, "dispatched", now, level=level.value, crew=crew.id, eta_s=eta_s)
         notices.append(
             Notice(
                 inc.id,
                 "dispatched",
                 level.value,
                 inc.registration_code,
-                {"crew": crew.id, "eta_s": round(eta)},
+                {"crew": crew.id, "eta_s": eta_s},
             )
         )
     _cancel_timers(session, inc, TimerKind.ACK, TimerKind.ARRIVAL)
     _timer(session, inc, TimerKind.ACK, now + timedelta(seconds=settings.ack_limit_s))
     deadline = inc.alarm_at + timedelta(minutes=inc.arrival_limit_min)
     if level is Level.L1:
-        predicted = now + timedelta(seconds=best[0]) if best is not None else None
+        predicted = now + timedelta(seconds=best[0]) if best is not None and not math.isnan(best[0]) else None
         if predicted is not None and predicted > deadline:
             # The contracted unit cannot make it in time: send the nearest other crew now (DOMAIN.md §5).
             session.flush()
@@ -393,7 +402,7 @@ _WATCHED = frozenset(
 
 def _crew_incident(session: Session, actor: Actor, incident_id: int) -> tuple[Incident, Crew | None]:
     inc = get_incident(session, actor, incident_id)
-    crew = _crew_of(session, actor)
+    crew = crew_of(session, actor)
     if actor.role not in OPERATORS and (crew is None or inc.crew_id != crew.id):
         raise NotFound(f"no incident {incident_id}")
     return inc, crew
@@ -496,7 +505,7 @@ def _free_crew(session: Session, inc: Incident) -> None:
 
 
 def report_position(session: Session, actor: Actor, lat: float, lon: float, clock: Clock) -> Crew:
-    crew = _crew_of(session, actor)
+    crew = crew_of(session, actor)
     if crew is None:
         raise Forbidden(f"user '{actor.username}' is not a crew")
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):

@@ -11,9 +11,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from liftwatch.accounts.models import Role
+from liftwatch.accounts.models import SYSTEM_ACTOR, Role
 from liftwatch.core.clock import FixedClock
 from liftwatch.core.config import Settings
+from liftwatch.rescue import service as rescue
+from liftwatch.rescue.domain import GeoPoint, Source
 from tests.factories import PASSWORD, USERS, auth, seed
 
 A, R, O, M, U, I, G, P = (  # noqa: E741 - one letter per role keeps the matrix readable
@@ -159,6 +161,39 @@ CASES: list[Case] = [
     Case("GET", "/api/v1/elevators/11SHA000001/live", _expect(200, U=404, G=403)),
     Case("GET", "/api/v1/elevators/11SHB000004/faults", _expect(200, M=404, G=403)),
     Case("GET", "/api/v1/faults", _expect(200, G=403)),
+    # rescue: incident 1 (11SHA000001, MU-A) was opened by the operator and dispatched to crew A1, whose
+    # login is maint_a (M); a new call opens incident 2 for A and O.
+    Case("POST", "/api/v1/rescue/incidents", _expect(403, A=201, O=201), body={"code": "100003"}),
+    Case("GET", "/api/v1/rescue/incidents", _expect(403, A=200, R=200, O=200, M=200)),
+    Case("GET", "/api/v1/rescue/incidents/1", _expect(404, A=200, R=200, O=200, M=200)),
+    Case("POST", "/api/v1/rescue/incidents/1/acknowledge", _expect(404, A=200, O=200, M=200)),
+    Case("POST", "/api/v1/rescue/incidents/1/arrive", _expect(404, A=200, O=200, M=200)),
+    Case("POST", "/api/v1/rescue/incidents/1/release", _expect(404, A=200, O=200, M=200), body={}),
+    Case(
+        "POST",
+        "/api/v1/rescue/incidents/1/complete",
+        _expect(404, A=200, O=200, M=200),
+        body={"cause": "misuse"},
+    ),
+    Case("POST", "/api/v1/rescue/incidents/2/false-alarm", _expect(403, A=200, O=200), body={}),
+    Case(
+        "POST",
+        "/api/v1/rescue/crews/me/position",
+        _expect(403, M=200),
+        body={"latitude": 31.2, "longitude": 121.45},
+    ),
+    Case(
+        "POST",
+        "/api/v1/rescue/crews",
+        _expect(403, A=201, R=201, M=201, U=404),
+        body_for=lambda role: {
+            "id": f"X-{role.value}",
+            "unit": "MU-A",
+            "name": "新班组",
+            "latitude": 31.2,
+            "longitude": 121.4,
+        },
+    ),
 ]
 
 
@@ -187,6 +222,11 @@ def settings(tmp_path: Path) -> Settings:
 @pytest.mark.parametrize("role", list(Role), ids=lambda r: r.value)
 def test_role_matrix(role: Role, client: TestClient, session: Session, clock: FixedClock) -> None:
     seed(session, clock)
+    rescue.add_crew(
+        session, SYSTEM_ACTOR, "A1", "MU-A", "一组", GeoPoint(31.22, 121.46), clock, username="maint_a"
+    )
+    rescue.report(session, SYSTEM_ACTOR, "11SHA000001", Source.PHONE, clock)
+    session.commit()
     headers = auth(client, role)
     wrong: list[str] = []
     for case in CASES:
@@ -224,4 +264,6 @@ def _template(path: str) -> str:
         parts[4] = "{code}"
     if path.startswith("/api/v1/public/elevators/"):
         parts[5] = "{code}"
+    if path.startswith("/api/v1/rescue/incidents/"):
+        parts[5] = "{incident_id}"
     return "/".join(parts)

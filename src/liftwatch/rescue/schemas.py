@@ -1,0 +1,122 @@
+"""API shapes for rescue."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from liftwatch.rescue.domain import Cause, Source
+
+
+class IncidentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    code: str = Field(min_length=3, max_length=40, description="rescue code or registration code")
+    source: Source = Source.PHONE
+    persons_trapped: int | None = Field(default=None, ge=0, le=100)
+    caller_name: str = Field(default="", max_length=64)
+    callback_phone: str = Field(default="", max_length=32)
+    notes: str = Field(default="", max_length=2000)
+
+
+class ReleaseIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    all_released: bool = True
+
+
+class CompleteIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    cause: Cause
+    detail: str = Field(default="", max_length=2000)
+
+
+class FalseAlarmIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    note: str = Field(default="", max_length=2000)
+
+
+class PositionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    latitude: float = Field(ge=-90, le=90)
+    longitude: float = Field(ge=-180, le=180)
+
+
+class CrewIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    id: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.\-]+$")
+    unit: str
+    name: str = Field(min_length=1, max_length=64)
+    phone: str = Field(default="", max_length=32)
+    username: str | None = None
+    latitude: float = Field(ge=-90, le=90)
+    longitude: float = Field(ge=-180, le=180)
+
+
+class CrewOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    unit: str
+    name: str
+    phone: str
+    username: str | None
+    latitude: float
+    longitude: float
+    position_at: datetime
+    on_shift: bool
+    busy_incident_id: int | None
+
+
+class IncidentEventOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    at: datetime
+    actor: str
+    kind: str
+    details: dict[str, Any]
+
+
+class IncidentOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    registration_code: str
+    source: str
+    status: str
+    level: str
+    persons_trapped: int | None
+    caller_name: str
+    callback_phone: str
+    notes: str
+    fault_id: str | None
+    maintenance_unit: str
+    responder_unit: str
+    crew_id: str | None
+    arrival_limit_min: int
+    alarm_at: datetime
+    dispatched_at: datetime | None
+    acknowledged_at: datetime | None
+    arrived_at: datetime | None
+    released_at: datetime | None
+    completed_at: datetime | None
+    closed_false_at: datetime | None
+    escalated_l2_at: datetime | None
+    escalated_l3_at: datetime | None
+    all_released: bool
+    cause: str | None
+
+
+class IncidentDetail(IncidentOut):
+    events: list[IncidentEventOut]
+
+
+class ReportResult(BaseModel):
+    created: bool
+    incident: IncidentOut
