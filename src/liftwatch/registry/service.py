@@ -172,7 +172,9 @@ def list_elevators(
     return list(rows), int(total)
 
 
-def _apply_filter(session: Session, stmt: Select[Any], flt: ElevatorFilter, clock: Clock) -> Select[Any]:
+def _apply_filter(
+    session: Session, stmt: Select[Any], flt: ElevatorFilter, clock: Clock | None
+) -> Select[Any]:
     if flt.district:
         stmt = stmt.where(Elevator.district == flt.district)
     if flt.street:
@@ -189,7 +191,9 @@ def _apply_filter(session: Session, stmt: Select[Any], flt: ElevatorFilter, cloc
             return stmt.where(false())
         stmt = stmt.where(or_(Elevator.use_unit_id == unit_id, Elevator.maintenance_unit_id == unit_id))
     start = func.coalesce(Elevator.commissioning_date, Elevator.installation_date)
-    today = clock.today()
+    if (flt.age_min is not None or flt.age_max is not None) and clock is None:
+        raise ValueError("age filters need a clock")
+    today = clock.today() if clock is not None else date.min
     if flt.age_min is not None:
         stmt = stmt.where(start <= _years_before(today, flt.age_min))
     if flt.age_max is not None:
@@ -815,6 +819,7 @@ class Place:
     latitude: float | None
     longitude: float | None
     maintenance_unit: str  # its name, "" when none
+    place_type: str = ""
 
 
 def places_of(session: Session, codes: Sequence[str]) -> dict[str, Place]:
@@ -831,11 +836,19 @@ def places_of(session: Session, codes: Sequence[str]) -> dict[str, Place]:
             Elevator.latitude,
             Elevator.longitude,
             Unit.name,
+            Elevator.place_type,
         )
         .outerjoin(Unit, Unit.id == Elevator.maintenance_unit_id)
         .where(Elevator.registration_code.in_(list(codes)))
     )
     return {
-        code: Place(district, street, address, lat, lon, unit_name or "")
-        for code, district, street, address, lat, lon, unit_name in rows
+        code: Place(district, street, address, lat, lon, unit_name or "", place_type)
+        for code, district, street, address, lat, lon, unit_name, place_type in rows
     }
+
+
+def count_in_service(session: Session, district: str | None = None, unit: str | None = None) -> int:
+    """Elevators in use (the denominator of the entrapment rate), by district and/or unit code."""
+    flt = ElevatorFilter(district=district, unit=unit, status=ElevatorStatus.IN_USE.value)
+    stmt = _apply_filter(session, select(func.count()).select_from(Elevator), flt, None)
+    return int(session.scalar(stmt) or 0)

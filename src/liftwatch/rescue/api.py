@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from liftwatch.accounts.models import Actor, Role
-from liftwatch.core.errors import Forbidden
+from liftwatch.core.errors import FieldError, Forbidden, InvalidInput
 from liftwatch.deps import ActorDep, ClockDep, SessionDep
+from liftwatch.registry import service as registry
 from liftwatch.rescue import service
 from liftwatch.rescue.domain import GeoPoint
+from liftwatch.rescue.kpis import Kpis, MeanDuration, Ratio, compute_kpis
 from liftwatch.rescue.models import OPEN_STATUSES, Incident, IncidentEvent
 from liftwatch.rescue.notify import LogNotifier
 from liftwatch.rescue.schemas import (
@@ -159,3 +163,76 @@ def add_crew(data: CrewIn, actor: ActorDep, session: SessionDep, clock: ClockDep
     )
     session.commit()
     return CrewOut.model_validate(crew)
+
+
+def _ratio(r: Ratio) -> dict[str, Any]:
+    return {
+        "numerator": r.numerator,
+        "denominator": r.denominator,
+        "value": r.value,
+        "target": str(r.target) if r.target else None,
+        "met": r.met,
+    }
+
+
+def _mean(m: MeanDuration) -> dict[str, Any]:
+    return {
+        "minutes": m.minutes,
+        "count": m.count,
+        "target": str(m.target) if m.target else None,
+        "met": m.met,
+    }
+
+
+def kpis_json(k: Kpis) -> dict[str, Any]:
+    e = k.entrapment_rate
+    return {
+        "period": {"from": k.period_start.isoformat(), "to": k.period_end.isoformat()},
+        "elevators_in_service": k.elevators_in_service,
+        "incidents": k.incidents,
+        "false_alarms": k.false_alarms,
+        "rescues": k.rescues,
+        "response_rate": _ratio(k.response_rate),
+        "average_arrival": _mean(k.average_arrival),
+        "on_time_arrival": _ratio(k.on_time_arrival),
+        "average_on_site": _mean(k.average_on_site),
+        "entrapment_rate": {
+            "entrapments": e.entrapments,
+            "elevators": e.elevators,
+            "value": e.value,
+            "per_year": e.per_year,
+            "per_month": e.per_month,
+            "target": str(e.target) if e.target else None,
+            "met": e.met,
+        },
+        "rescue_success": _ratio(k.rescue_success),
+        "dispatch_rate": _ratio(k.dispatch_rate),
+        "by_level": {str(level): _ratio(r) for level, r in k.by_level.items()},
+        "cause_mix": {str(cause): _ratio(r) for cause, r in k.cause_mix.items()},
+        "cause_unreported": k.cause_unreported,
+        "by_source": {str(src): n for src, n in k.by_source.items()},
+    }
+
+
+@router.get("/kpis")
+def rescue_kpis(
+    actor: ActorDep,
+    session: SessionDep,
+    clock: ClockDep,
+    from_: Annotated[datetime | None, Query(alias="from", description="default: 30 days before 'to'")] = None,
+    to: Annotated[datetime | None, Query(description="default: now")] = None,
+    district: str | None = None,
+    unit: Annotated[str | None, Query(description="contracted maintenance unit code")] = None,
+) -> dict[str, Any]:
+    """Rescue KPIs (docs/KPIS.md) for a period, city-wide or for one district or maintenance unit."""
+    end = _aware(to) if to else clock.now()
+    start = _aware(from_) if from_ else end - timedelta(days=30)
+    if end <= start:
+        raise InvalidInput(FieldError("to", "must be after 'from'"))
+    records = service.incident_records(session, actor, start, end, district, unit)
+    elevators = registry.count_in_service(session, district, unit)
+    return kpis_json(compute_kpis(records, elevators, start, end))
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)

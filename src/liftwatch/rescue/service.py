@@ -28,7 +28,15 @@ from liftwatch.accounts.models import Actor, Role
 from liftwatch.core.clock import Clock
 from liftwatch.core.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from liftwatch.registry import service as registry
-from liftwatch.rescue.domain import Cause, GeoPoint, Level, RoadFactorEstimator, Source, TravelEstimator
+from liftwatch.rescue.domain import (
+    Cause,
+    GeoPoint,
+    IncidentRecord,
+    Level,
+    RoadFactorEstimator,
+    Source,
+    TravelEstimator,
+)
 from liftwatch.rescue.models import (
     Crew,
     Incident,
@@ -547,3 +555,50 @@ def add_crew(
     session.add(crew)
     session.flush()
     return crew
+
+
+def incident_records(
+    session: Session,
+    actor: Actor,
+    start: datetime,
+    end: datetime,
+    district: str | None = None,
+    unit: str | None = None,
+) -> list[IncidentRecord]:
+    """Incidents with their alarm in [start, end) as the KPI formulas take them, optionally for one
+    district and/or one contracted maintenance unit."""
+    if actor.role not in (Role.ADMIN, Role.REGULATOR, Role.RESCUE_OPERATOR):
+        raise Forbidden(f"role '{actor.role.value}' may not read rescue statistics")
+    stmt = select(Incident).where(Incident.alarm_at >= start, Incident.alarm_at < end)
+    if unit:
+        stmt = stmt.where(Incident.maintenance_unit == unit)
+    incidents = session.scalars(stmt).all()
+    places = registry.places_of(session, sorted({i.registration_code for i in incidents}))
+    out: list[IncidentRecord] = []
+    for i in incidents:
+        place = places.get(i.registration_code)
+        if district and (place is None or place.district != district):
+            continue
+        out.append(
+            IncidentRecord(
+                id=i.id,
+                registration_code=i.registration_code,
+                district=place.district if place else "",
+                street=place.street if place else "",
+                maintenance_unit=i.maintenance_unit,
+                place_type=place.place_type if place else "",
+                source=Source(i.source),
+                level=Level(i.level),
+                alarm_at=i.alarm_at,
+                dispatched_at=i.dispatched_at,
+                acknowledged_at=i.acknowledged_at,
+                arrived_at=i.arrived_at,
+                released_at=i.released_at,
+                completed_at=i.completed_at,
+                false_alarm=i.status == IncidentStatus.FALSE_ALARM.value,
+                all_released=i.all_released,
+                arrival_limit_min=i.arrival_limit_min,
+                cause=Cause(i.cause) if i.cause else None,
+            )
+        )
+    return out

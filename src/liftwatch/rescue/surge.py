@@ -30,6 +30,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
+import random
 import time
 from collections import deque
 from collections.abc import Sequence
@@ -42,6 +43,7 @@ __all__ = ["mean_arrival_s", "plan_greedy", "plan_surge"]
 _EPS = 1e-6
 _NEAR_INCIDENTS = 10  # neighbour incidents tried as insertion points / swap partners
 _NEAR_CREWS = 10  # crews whose sequence head is tried
+_RUIN = 12  # incidents taken out together by one ruin-and-recreate step
 _EXACT_PLANS = 20_000  # enumerate when there are at most this many ordered plans
 
 
@@ -400,18 +402,89 @@ class _Surge:
         queued = [True] * n
         work = deque(sorted(range(n), key=lambda i: (-self.arr[i], i)))  # latest arrivals first
         clock = time.perf_counter
-        while work:
-            if clock() > deadline:
-                return
-            i = work.popleft()
-            queued[i] = False
-            touched = self._improve_one(i, near_inc[i], near_crew[i])
-            for c in touched:
-                for k in self.routes[c]:
+
+        def descend() -> bool:
+            while work:
+                if clock() > deadline:
+                    return False
+                i = work.popleft()
+                queued[i] = False
+                for c in self._improve_one(i, near_inc[i], near_crew[i]):
+                    for k in self.routes[c]:
+                        for j in (k, *near_of[k]):
+                            if not queued[j]:
+                                queued[j] = True
+                                work.append(j)
+            return True
+
+        if not descend():
+            return
+        # Local optimum: ruin and recreate (large neighbourhood search) while time remains. Take a seed
+        # incident and its neighbours out, put them back one by one at their cheapest insertion point, keep
+        # the result if the plan got better, then descend again from there.
+        rng = random.Random(n * 7919 + self.c)
+        while clock() < deadline:
+            seed = rng.randrange(n)
+            removed = [seed, *near_inc[seed][: _RUIN - 1]]
+            if self._ruin_recreate(removed, near_inc, near_crew, rng):
+                for k in removed:
                     for j in (k, *near_of[k]):
                         if not queued[j]:
                             queued[j] = True
                             work.append(j)
+                if not descend():
+                    return
+
+    def _ruin_recreate(
+        self, removed: list[int], near_inc: list[list[int]], near_crew: list[list[int]], rng: random.Random
+    ) -> bool:
+        """Remove incidents, reinsert each at its cheapest place; keep it if better, else restore."""
+        n, s, tt, avail, alarm = self.n, self.s, self.tt, self.avail, self.alarm
+        routes, route_of, pos_in, arr = self.routes, self.route_of, self.pos_in, self.arr
+        saved: dict[int, list[int]] = {}
+        out = set(removed)
+        for c in {route_of[i] for i in removed}:
+            saved[c] = routes[c]
+            routes[c] = [k for k in routes[c] if k not in out]
+            self.retime(c)
+        for i in removed:
+            route_of[i] = -1
+        rng.shuffle(removed)
+        for i in removed:
+            best, slot = math.inf, (near_crew[i][0], 0)
+            cands = [(route_of[j], pos_in[j] + d) for j in near_inc[i] if route_of[j] >= 0 for d in (0, 1)]
+            cands += [(b, 0) for b in near_crew[i]]
+            for b, q in cands:
+                rb = routes[b]
+                if self.linear:
+                    if q:
+                        u2 = rb[q - 1]
+                        st = arr[u2] + s
+                    else:
+                        u2 = n + b
+                        st = avail[b]
+                    t_u2i = tt(u2, i)
+                    delta = (st if st >= alarm[i] else alarm[i]) + t_u2i
+                    if q < len(rb):
+                        v2 = rb[q]
+                        delta += (len(rb) - q) * (t_u2i + s + tt(i, v2) - tt(u2, v2))
+                else:
+                    delta = self.route_cost(b, [*rb[:q], i, *rb[q:]]) - self.route_cost(b, rb)
+                if delta < best:
+                    best, slot = delta, (b, q)
+            b, q = slot
+            if b not in saved:
+                saved[b] = routes[b][:]
+            routes[b].insert(q, i)
+            self.retime(b)
+        before = sum(self.route_cost(c, r) for c, r in saved.items())
+        after = sum(self.route_cost(c, routes[c]) for c in saved)
+        if after < before - _EPS:
+            return True
+        for c, r in saved.items():
+            routes[c] = r
+            self.retime(c)
+        return False
 
     def _improve_one(self, i: int, near_inc: list[int], near_crew: list[int]) -> tuple[int, ...]:
         """The best improving move around incident i, applied; returns the crews whose sequences changed."""

@@ -175,6 +175,7 @@ CASES: list[Case] = [
         _expect(404, A=200, O=200, M=200),
         body={"cause": "misuse"},
     ),
+    Case("GET", "/api/v1/rescue/kpis", _expect(403, A=200, R=200, O=200)),
     Case("POST", "/api/v1/rescue/incidents/2/false-alarm", _expect(403, A=200, O=200), body={}),
     Case(
         "POST",

@@ -1,0 +1,82 @@
+"""The rescue API end to end on both databases: an operator takes a call by rescue code, the crew works
+it through the crew API, and the KPIs endpoint reports the result."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from liftwatch.accounts.models import SYSTEM_ACTOR, Role
+from liftwatch.core.clock import FixedClock
+from liftwatch.rescue import service as rescue
+from liftwatch.rescue.domain import GeoPoint
+from tests.factories import auth, seed
+
+
+def test_call_crew_and_kpis(client: TestClient, session: Session, clock: FixedClock) -> None:
+    seed(session, clock)
+    rescue.add_crew(
+        session, SYSTEM_ACTOR, "A1", "MU-A", "一组", GeoPoint(31.22, 121.46), clock, username="maint_a"
+    )
+    session.commit()
+    op, crew = auth(client, Role.RESCUE_OPERATOR), auth(client, Role.MAINTENANCE)
+    t0 = clock.now()
+    r = client.post(
+        "/api/v1/rescue/incidents",
+        headers=op,
+        json={
+            "code": "100001",
+            "persons_trapped": 2,
+            "caller_name": "李女士",
+            "callback_phone": "13800000000",
+        },
+    )
+    assert r.status_code == 201, r.text
+    inc = r.json()["incident"]
+    assert (inc["registration_code"], inc["status"], inc["level"], inc["crew_id"]) == (
+        "11SHA000001",
+        "dispatched",
+        "L1",
+        "A1",
+    )
+    again = client.post("/api/v1/rescue/incidents", headers=op, json={"code": "11SHA000001"})
+    assert again.status_code == 200 and again.json() == {
+        "created": False,
+        "incident": again.json()["incident"],
+    }
+    assert again.json()["incident"]["id"] == inc["id"]
+    assert [i["id"] for i in client.get("/api/v1/rescue/incidents", headers=crew).json()] == [inc["id"]]
+    path = f"/api/v1/rescue/incidents/{inc['id']}"
+    for step, minutes, body in (
+        ("acknowledge", 1, None),
+        ("arrive", 12, None),
+        ("release", 3, {"all_released": True}),
+        ("complete", 10, {"cause": "power_cut", "detail": "市电中断"}),
+    ):
+        clock.advance(timedelta(minutes=minutes))
+        r = client.post(f"{path}/{step}", headers=crew, json=body)
+        assert r.status_code == 200, (step, r.text)
+    detail = client.get(path, headers=op).json()
+    assert [e["kind"] for e in detail["events"]] == [
+        "raised", "dispatched", "joined", "acknowledged", "arrived", "released", "completed",
+    ]  # fmt: skip
+    assert detail["arrived_at"].startswith((t0 + timedelta(minutes=13)).isoformat()[:19])
+    r = client.post(f"{path}/complete", headers=crew, json={"cause": "misuse"})
+    assert r.status_code == 409
+    r = client.post(f"{path}/complete", headers=crew, json={"cause": "aliens"})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "cause"
+
+    k = client.get("/api/v1/rescue/kpis", headers=auth(client, Role.REGULATOR)).json()
+    assert k["incidents"] == 1 and k["rescues"] == 1
+    assert (k["response_rate"]["numerator"], k["response_rate"]["denominator"]) == (1, 1)
+    assert k["average_arrival"]["minutes"] == 13.0 and k["average_arrival"]["met"] is True
+    assert (k["on_time_arrival"]["numerator"], k["on_time_arrival"]["denominator"]) == (1, 1)
+    assert k["average_on_site"]["minutes"] == 3.0
+    assert k["entrapment_rate"]["entrapments"] == 1 and k["entrapment_rate"]["elevators"] == 4
+    assert k["by_level"]["L1"]["numerator"] == 1 and k["cause_mix"]["power_cut"]["numerator"] == 1
+    only_b = client.get("/api/v1/rescue/kpis?unit=MU-B", headers=auth(client, Role.REGULATOR)).json()
+    assert only_b["incidents"] == 0 and only_b["entrapment_rate"]["elevators"] == 2
+    bad = client.get("/api/v1/rescue/kpis?from=2026-12-01T00:00:00Z&to=2026-11-01T00:00:00Z", headers=op)
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "to"
