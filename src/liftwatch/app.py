@@ -61,6 +61,12 @@ def create_app(
                         fault_scale=settings.simulate_fault_scale,
                     )
                 )
+                if pipeline.rescue is not None:
+                    from liftwatch.sim.crews import run_demo_crews
+
+                    pipeline.spawn(
+                        run_demo_crews(app.state.session_factory, app.state.clock, pipeline.stopping)
+                    )
         app.state.pipeline = pipeline
         try:
             yield

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from liftwatch.accounts.models import SYSTEM_ACTOR, Role, User
 from liftwatch.accounts.schemas import UserCreate
@@ -49,12 +49,26 @@ def prepare(elevators: int = 2000, seed: int = 1) -> None:
         console.print(stats.summary())
     with session_scope(factory) as session:
         if session.scalar(select(func.count()).select_from(User)):
+            _crews(factory)
             return
         maint = _biggest(session, UnitType.MAINTENANCE)
         owner = _biggest(session, UnitType.USE_UNIT)
         for username, role, unit in demo_users(maint, owner):
             data = UserCreate(username=username, password=DEMO_PASSWORD, role=role, unit=unit)
             create_user(session, SYSTEM_ACTOR, data, SystemClock())
+    _crews(factory)
+
+
+def _crews(factory: sessionmaker[Session]) -> None:
+    """Rescue crews for every maintenance unit and rescue station, once; the 'maint' login is a crew."""
+    from liftwatch.rescue.models import Crew
+    from liftwatch.sim.crews import seed_demo_crews
+
+    with session_scope(factory) as session:
+        if session.scalar(select(func.count()).select_from(Crew)):
+            return
+        n = seed_demo_crews(session, SystemClock(), crew_username="maint")
+    console.print(f"{n} rescue crews on duty")
 
 
 def _biggest(session: Session, unit_type: UnitType) -> str | None:

@@ -99,3 +99,11 @@ def me(session: Session, actor: Actor) -> UserOut:
 def issue_token(user: User, secret: str, now: datetime, minutes: int) -> str:
     """The bearer token for ``user``: the API returns it, the web keeps it in the session cookie."""
     return create_token(user.username, secret, now, minutes, uid=user.id, role=user.role)
+
+
+def unit_of_user(session: Session, username: str) -> str | None:
+    """The unit code of a unit-scoped user, or None."""
+    row = session.execute(
+        select(Unit.code).join(User, User.unit_id == Unit.id).where(User.username == username)
+    ).first()
+    return row[0] if row else None

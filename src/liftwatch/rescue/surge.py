@@ -44,6 +44,7 @@ _EPS = 1e-6
 _NEAR_INCIDENTS = 10  # neighbour incidents tried as insertion points / swap partners
 _NEAR_CREWS = 10  # crews whose sequence head is tried
 _RUIN = 12  # incidents taken out together by one ruin-and-recreate step
+_RUIN_ROUNDS = 3  # ruin-and-recreate rounds per incident at most (then the search ends)
 _EXACT_PLANS = 20_000  # enumerate when there are at most this many ordered plans
 
 
@@ -423,7 +424,9 @@ class _Surge:
         # incident and its neighbours out, put them back one by one at their cheapest insertion point, keep
         # the result if the plan got better, then descend again from there.
         rng = random.Random(n * 7919 + self.c)
-        while clock() < deadline:
+        for _ in range(_RUIN_ROUNDS * n):
+            if clock() > deadline:
+                return
             seed = rng.randrange(n)
             removed = [seed, *near_inc[seed][: _RUIN - 1]]
             if self._ruin_recreate(removed, near_inc, near_crew, rng):

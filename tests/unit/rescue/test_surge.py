@@ -1,0 +1,240 @@
+"""Surge planning: plans are complete and consistent, tiny instances reach their known optimum, greedy is the
+genuine one-by-one baseline, and degenerate inputs behave."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import random
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pytest
+
+from liftwatch.core.errors import InvalidInput
+from liftwatch.rescue.domain import Assignment, CrewState, GeoPoint, OpenIncident, RoadFactorEstimator
+from liftwatch.rescue.surge import mean_arrival_s, plan_greedy, plan_surge
+
+ORIGIN = GeoPoint(30.0, 120.0)
+
+
+@dataclass(frozen=True)
+class LineEstimator:
+    """Travel along a line: positions are (0, x) and a unit of x takes one second, so optimal plans can be
+    worked out by hand."""
+
+    def seconds(self, origin: GeoPoint, destination: GeoPoint) -> float:
+        return abs(origin.lon - destination.lon)
+
+
+def at(x: float) -> GeoPoint:
+    return GeoPoint(0.0, x)
+
+
+def crew(cid: str, x: float, free_at_s: float = 0.0) -> CrewState:
+    return CrewState(id=cid, unit="MU1", position=at(x), free_at_s=free_at_s)
+
+
+def incident(iid: str, x: float, alarm_s: float = 0.0) -> OpenIncident:
+    return OpenIncident(id=iid, position=at(x), alarm_s=alarm_s)
+
+
+def check_plan(
+    plan: Sequence[Assignment],
+    incidents: Sequence[OpenIncident],
+    crews: Sequence[CrewState],
+    estimator: object,
+    on_site_s: float,
+    now_s: float = 0.0,
+) -> None:
+    assert sorted(a.incident_id for a in plan) == sorted(i.id for i in incidents)
+    assert len({a.incident_id for a in plan}) == len(plan)
+    inc = {i.id: i for i in incidents}
+    crew_by_id = {c.id: c for c in crews}
+    jobs: dict[str, list[Assignment]] = defaultdict(list)
+    for a in plan:
+        jobs[a.crew_id].append(a)
+    seconds = estimator.seconds  # type: ignore[attr-defined]
+    for cid, seq in jobs.items():
+        seq.sort(key=lambda a: a.start_s)
+        c = crew_by_id[cid]
+        t, where = max(now_s, c.free_at_s), c.position
+        for a in seq:
+            i = inc[a.incident_id]
+            # leaves as soon as it may: free, previous job done, alarm in
+            assert a.start_s == pytest.approx(max(t, i.alarm_s))
+            assert a.arrival_s == pytest.approx(a.start_s + seconds(where, i.position))
+            t, where = a.arrival_s + on_site_s, i.position
+
+
+def brute_force_mean(
+    incidents: Sequence[OpenIncident], crews: Sequence[CrewState], est: LineEstimator, on_site_s: float
+) -> float:
+    """The optimum by trying every crew for every incident and every order within each crew."""
+    best = math.inf
+    for owner in itertools.product(range(len(crews)), repeat=len(incidents)):
+        total = 0.0
+        for k, c in enumerate(crews):
+            mine = [i for i, o in zip(incidents, owner, strict=True) if o == k]
+            cost = math.inf
+            for order in itertools.permutations(mine):
+                t, where, s = c.free_at_s, c.position, 0.0
+                for i in order:
+                    arrival = max(t, i.alarm_s) + est.seconds(where, i.position)
+                    s += arrival - i.alarm_s
+                    t, where = arrival + on_site_s, i.position
+                cost = min(cost, s)
+            total += cost if mine else 0.0
+        best = min(best, total)
+    return best / len(incidents)
+
+
+def random_city(n_incidents: int, n_crews: int, seed: int) -> tuple[list[OpenIncident], list[CrewState]]:
+    rng = random.Random(seed)
+
+    def point(spread_km: float, cx: float = 0.0, cy: float = 0.0) -> GeoPoint:
+        return GeoPoint(
+            ORIGIN.lat + (cy + rng.gauss(0, spread_km)) / 111.0,
+            ORIGIN.lon + (cx + rng.gauss(0, spread_km)) / 96.0,
+        )
+
+    centres = [(rng.uniform(-10, 10), rng.uniform(-10, 10)) for _ in range(3)]
+    incidents = [
+        OpenIncident(f"I{k}", point(1.5, *rng.choice(centres)), -rng.uniform(0, 300))
+        for k in range(n_incidents)
+    ]
+    crews = [
+        CrewState(f"C{k}", "MU1", point(8.0), rng.uniform(0, 1200) if rng.random() < 0.25 else 0.0)
+        for k in range(n_crews)
+    ]
+    return incidents, crews
+
+
+class TestKnownOptimum:
+    def test_greedy_in_alarm_order_is_worse_and_surge_finds_the_optimum(self) -> None:
+        # Crew A at 0, crew B at 100, 10 s on site. The first alarm (x=60) is nearer B, so greedy sends B;
+        # B then arrives late at x=95 (50 + 35 = 85) and A takes x=5 (5). Total 40 + 85 + 5 = 130.
+        # Optimum: B takes x=95 (5) then x=60 (5 + 10 + 35 = 50); A takes x=5 (5). Total 60.
+        est = LineEstimator()
+        crews = [crew("A", 0), crew("B", 100)]
+        incidents = [incident("I1", 60, 0.0), incident("I2", 95, 0.0), incident("I3", 5, 0.0)]
+        greedy = plan_greedy(incidents, crews, est, on_site_s=10)
+        surge = plan_surge(incidents, crews, est, on_site_s=10)
+        check_plan(greedy, incidents, crews, est, 10)
+        check_plan(surge, incidents, crews, est, 10)
+        assert mean_arrival_s(greedy, incidents) == pytest.approx(130 / 3)
+        assert mean_arrival_s(surge, incidents) == pytest.approx(60 / 3)
+        assert mean_arrival_s(surge, incidents) == pytest.approx(brute_force_mean(incidents, crews, est, 10))
+        by_incident = {a.incident_id: a.crew_id for a in surge}
+        assert by_incident == {"I1": "B", "I2": "B", "I3": "A"}
+
+    def test_one_crew_serves_nearest_first_not_alarm_order(self) -> None:
+        # One crew at 0; alarms came for x=50 first, then x=1 and x=2. Serving 1, 2, 50 costs
+        # 1 + (1+5+1) + (7+5+48) = 68 against greedy's 50 + (55+49) + (109+1) = 264.
+        est = LineEstimator()
+        crews = [crew("A", 0)]
+        incidents = [incident("far", 50, 0), incident("one", 1, 0), incident("two", 2, 0)]
+        surge = plan_surge(incidents, crews, est, on_site_s=5)
+        greedy = plan_greedy(incidents, crews, est, on_site_s=5)
+        assert [a.incident_id for a in sorted(surge, key=lambda a: a.start_s)] == ["one", "two", "far"]
+        assert mean_arrival_s(surge, incidents) == pytest.approx(68 / 3)
+        assert mean_arrival_s(greedy, incidents) == pytest.approx(264 / 3)
+
+    @pytest.mark.parametrize("seed", range(12))
+    def test_small_random_instances_reach_the_brute_force_optimum(self, seed: int) -> None:
+        rng = random.Random(seed)
+        est = LineEstimator()
+        crews = [crew(f"C{k}", rng.uniform(0, 100), rng.choice((0.0, 0.0, 30.0))) for k in range(2)]
+        incidents = [incident(f"I{k}", rng.uniform(0, 100), -rng.uniform(0, 20)) for k in range(5)]
+        surge = plan_surge(incidents, crews, est, on_site_s=15)
+        check_plan(surge, incidents, crews, est, 15)
+        assert mean_arrival_s(surge, incidents) == pytest.approx(brute_force_mean(incidents, crews, est, 15))
+
+
+class TestLargeInstances:
+    def test_plan_is_complete_consistent_and_beats_greedy(self) -> None:
+        incidents, crews = random_city(400, 250, seed=3)
+        est = RoadFactorEstimator()
+        surge = plan_surge(incidents, crews, est, time_budget_s=0.3)
+        greedy = plan_greedy(incidents, crews, est)
+        check_plan(surge, incidents, crews, est, 300.0)
+        check_plan(greedy, incidents, crews, est, 300.0)
+        assert mean_arrival_s(surge, incidents) < 0.95 * mean_arrival_s(greedy, incidents)
+
+    def test_returns_within_a_tiny_budget_with_a_complete_plan(self) -> None:
+        incidents, crews = random_city(2000, 1500, seed=4)
+        est = RoadFactorEstimator()
+        plan = plan_surge(incidents, crews, est, time_budget_s=0.01)
+        check_plan(plan, incidents, crews, est, 300.0)
+
+    def test_future_alarms_make_the_crew_wait(self) -> None:
+        # alarms after the crews are free: jobs start at the alarm, never before
+        incidents, crews = random_city(120, 40, seed=5)
+        late = [OpenIncident(i.id, i.position, 600.0 + k) for k, i in enumerate(incidents)]
+        est = RoadFactorEstimator()
+        plan = plan_surge(late, crews, est, time_budget_s=0.2)
+        check_plan(plan, late, crews, est, 300.0)
+        assert min(a.start_s for a in plan) >= 600.0
+
+    def test_same_input_same_plan(self) -> None:
+        incidents, crews = random_city(300, 200, seed=6)
+        est = RoadFactorEstimator()
+        # the search ends (no improving move, ruin-and-recreate rounds used up) long before this budget,
+        # so the result does not depend on the machine's speed
+        first = plan_surge(incidents, crews, est, time_budget_s=30)
+        second = plan_surge(incidents, crews, est, time_budget_s=30)
+        assert first == second
+
+
+class TestDegenerate:
+    def test_no_crews_is_a_clear_error(self) -> None:
+        with pytest.raises(InvalidInput) as err:
+            plan_surge([incident("I1", 1)], [], LineEstimator())
+        assert err.value.errors[0].field == "crews"
+        with pytest.raises(InvalidInput):
+            plan_greedy([incident("I1", 1)], [], LineEstimator())
+
+    def test_no_incidents_is_an_empty_plan(self) -> None:
+        assert plan_surge([], [crew("A", 0)], LineEstimator()) == []
+        assert plan_surge([], [], LineEstimator()) == []
+
+    def test_duplicate_ids_are_rejected(self) -> None:
+        with pytest.raises(InvalidInput):
+            plan_surge([incident("I1", 1), incident("I1", 2)], [crew("A", 0)], LineEstimator())
+        with pytest.raises(InvalidInput):
+            plan_surge([incident("I1", 1)], [crew("A", 0), crew("A", 3)], LineEstimator())
+
+    def test_more_crews_than_incidents_each_goes_to_its_nearest(self) -> None:
+        est = LineEstimator()
+        crews = [crew(f"C{k}", 10 * k) for k in range(10)]
+        incidents = [incident("I1", 31), incident("I2", 72)]
+        plan = {a.incident_id: a for a in plan_surge(incidents, crews, est)}
+        assert plan["I1"].crew_id == "C3" and plan["I1"].arrival_s == pytest.approx(1)
+        assert plan["I2"].crew_id == "C7" and plan["I2"].arrival_s == pytest.approx(2)
+
+    def test_more_crews_than_incidents_large(self) -> None:
+        incidents, crews = random_city(50, 400, seed=7)
+        est = RoadFactorEstimator()
+        plan = plan_surge(incidents, crews, est, time_budget_s=0.2)
+        check_plan(plan, incidents, crews, est, 300.0)
+        assert mean_arrival_s(plan, incidents) <= mean_arrival_s(
+            plan_greedy(incidents, crews, est), incidents
+        )
+
+    def test_incidents_all_at_one_spot(self) -> None:
+        spot = GeoPoint(30.0, 120.0)
+        incidents = [OpenIncident(f"I{k}", spot, 0.0) for k in range(60)]
+        crews = [CrewState(f"C{k}", "MU1", GeoPoint(30.0 + k / 1000, 120.0), 0.0) for k in range(20)]
+        est = RoadFactorEstimator()
+        plan = plan_surge(incidents, crews, est, time_budget_s=0.2)
+        check_plan(plan, incidents, crews, est, 300.0)
+        assert mean_arrival_s(plan, incidents) <= mean_arrival_s(
+            plan_greedy(incidents, crews, est), incidents
+        )
+
+    def test_mean_arrival_needs_every_incident(self) -> None:
+        incidents = [incident("I1", 1), incident("I2", 2)]
+        plan = plan_surge(incidents, [crew("A", 0)], LineEstimator())
+        with pytest.raises(InvalidInput):
+            mean_arrival_s(plan[:1], incidents)
