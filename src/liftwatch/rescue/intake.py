@@ -64,6 +64,7 @@ class RescueWorker:
                 reports.append((change["registration_code"], source, change["fault_id"]))
         if reports:
             await asyncio.to_thread(self._open, reports)
+            await asyncio.to_thread(self._surge)
         if batch:
             await self._consumer.ack_upto(batch[-1])  # after the incidents are committed
         if time.monotonic() >= self._next_timers:
@@ -87,6 +88,13 @@ class RescueWorker:
                 if out.created:
                     self.incidents_opened += 1
                 notices += out.notices
+        self.notifier.send(notices)
+
+    def _surge(self) -> None:
+        """Many open incidents at once (a power cut): plan them all together."""
+        with self.session_factory() as session:
+            notices = service.replan_surge(session, self.clock, self.settings)
+            session.commit()
         self.notifier.send(notices)
 
     def _fire(self) -> None:

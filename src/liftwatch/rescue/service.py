@@ -20,7 +20,7 @@ from typing import Any
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -38,6 +38,7 @@ from liftwatch.rescue.domain import (
     TravelEstimator,
 )
 from liftwatch.rescue.models import (
+    OPEN_STATUSES,
     Crew,
     Incident,
     IncidentEvent,
@@ -59,6 +60,7 @@ class RescueSettings(BaseSettings):
     arrival_limit_other_min: int = Field(default=60, gt=0, description="elsewhere (TSG T5002)")
     other_districts: list[str] = Field(default_factory=list, description="districts with the 60-min limit")
     l3_grace_min: int = Field(default=10, ge=0, description="after the arrival limit, escalate to L3")
+    surge_threshold: int = Field(default=20, gt=0, description="open incidents that turn on surge mode")
 
 
 @dataclass
@@ -506,10 +508,20 @@ def _unlock(session: Session, inc: Incident) -> None:
 
 
 def _free_crew(session: Session, inc: Incident) -> None:
+    """The crew is done with ``inc``: it takes the next incident queued for it by a surge plan, if any."""
     if inc.crew_id is not None:
         crew = session.get(Crew, inc.crew_id)
         if crew is not None and crew.busy_incident_id == inc.id:
-            crew.busy_incident_id = None
+            queued = session.scalar(
+                select(Incident.id)
+                .where(
+                    Incident.crew_id == crew.id,
+                    Incident.id != inc.id,
+                    Incident.status == IncidentStatus.DISPATCHED.value,
+                )
+                .order_by(Incident.dispatched_at, Incident.id)
+            )
+            crew.busy_incident_id = queued
 
 
 def report_position(session: Session, actor: Actor, lat: float, lon: float, clock: Clock) -> Crew:
@@ -602,3 +614,109 @@ def incident_records(
             )
         )
     return out
+
+
+# ---------------------------------------------------------------- surge mode
+
+
+def open_count(session: Session) -> int:
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(Incident)
+            .where(Incident.status.in_([s.value for s in OPEN_STATUSES]))
+        )
+        or 0
+    )
+
+
+def replan_surge(
+    session: Session,
+    clock: Clock,
+    settings: RescueSettings | None = None,
+    estimator: TravelEstimator | None = None,
+    on_site_s: float = 300.0,
+    busy_for_s: float = 1200.0,
+) -> list[Notice]:
+    """Surge mode (a power cut, a storm): when ``surge_threshold`` or more incidents are open, every one
+    not yet answered is planned together (rescue.surge.plan_surge) instead of one by one. A crew may get a
+    queue: the first is its current job, the others wait for it (their acknowledgement deadlines count from
+    the planned start). Crews busy with answered incidents are counted free after ``busy_for_s``."""
+    from liftwatch.rescue.domain import CrewState, OpenIncident
+    from liftwatch.rescue.surge import plan_surge
+
+    settings = settings or RescueSettings()
+    estimator = estimator or RoadFactorEstimator()
+    if open_count(session) < settings.surge_threshold:
+        return []
+    pending = session.scalars(
+        select(Incident)
+        .where(
+            Incident.status.in_([IncidentStatus.RAISED.value, IncidentStatus.DISPATCHED.value]),
+            Incident.acknowledged_at.is_(None),
+        )
+        .order_by(Incident.alarm_at, Incident.id)
+    ).all()
+    places = registry.places_of(session, sorted({i.registration_code for i in pending}))
+    located = {
+        i.id: GeoPoint(p.latitude, p.longitude)
+        for i in pending
+        if (p := places.get(i.registration_code)) is not None
+        and p.latitude is not None
+        and p.longitude is not None
+    }
+    plannable = [i for i in pending if i.id in located]
+    crews = session.scalars(select(Crew).where(Crew.on_shift.is_(True)).order_by(Crew.id)).all()
+    if not plannable or not crews:
+        return []
+    now = clock.now()
+    ids = {i.id for i in plannable}
+    states = [
+        CrewState(
+            c.id,
+            c.unit,
+            GeoPoint(c.latitude, c.longitude),
+            0.0 if c.busy_incident_id is None or c.busy_incident_id in ids else busy_for_s,
+        )
+        for c in crews
+    ]
+    opens = [
+        OpenIncident(str(i.id), located[i.id], (i.alarm_at - now).total_seconds(), i.maintenance_unit)
+        for i in plannable
+    ]
+    plan = plan_surge(opens, states, estimator, on_site_s=on_site_s, now_s=0.0)
+    by_id = {i.id: i for i in plannable}
+    crew_by_id = {c.id: c for c in crews}
+    for c in crews:
+        if c.busy_incident_id in ids:
+            c.busy_incident_id = None
+    notices: list[Notice] = []
+    for a in sorted(plan, key=lambda a: (a.crew_id, a.start_s)):
+        inc = by_id[int(a.incident_id)]
+        crew = crew_by_id[a.crew_id]
+        if crew.busy_incident_id is None:
+            crew.busy_incident_id = inc.id
+        changed = inc.crew_id != crew.id
+        inc.crew_id = crew.id
+        inc.responder_unit = crew.unit
+        inc.status = IncidentStatus.DISPATCHED.value
+        inc.level = (Level.L1 if crew.unit == inc.maintenance_unit else Level.L2).value
+        if inc.dispatched_at is None or changed:
+            inc.dispatched_at = now
+        inc.updated_at = now
+        start = now + timedelta(seconds=a.start_s)
+        arrival = now + timedelta(seconds=a.arrival_s)
+        _cancel_timers(session, inc, TimerKind.ACK)
+        _timer(session, inc, TimerKind.ACK, start + timedelta(seconds=settings.ack_limit_s))
+        if changed:
+            _record(
+                session, inc, "surge", "dispatched", now, level=inc.level, crew=crew.id, surge=True,
+                planned_start=start.isoformat(), planned_arrival=arrival.isoformat(),
+            )  # fmt: skip
+            notices.append(
+                Notice(
+                    inc.id, "dispatched", inc.level, inc.registration_code, {"crew": crew.id, "surge": True}
+                )
+            )
+    session.flush()
+    return notices

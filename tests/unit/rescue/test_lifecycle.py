@@ -228,3 +228,57 @@ def test_a_pending_escalation_fires_on_time_after_a_restart(
         assert inc.level == "L2" and inc.escalated_l2_at == t0 + timedelta(minutes=5)
         # fired once: a second scheduler run finds nothing
         assert rescue.fire_due_timers(check, restarted) == []
+
+
+def test_surge_mode_plans_all_open_incidents_together(
+    session: Session, clock: FixedClock, city: None
+) -> None:
+    """Four elevators trapped at once (threshold 3): every unanswered incident gets a crew from one plan,
+    a crew may get a queue, and a crew that finishes takes the next one."""
+    settings = rescue.RescueSettings(surge_threshold=3)
+    for i, code in enumerate(("11SHA000002", "11SHB000003", "11SHB000004")):
+        registry.update_elevator(
+            session,
+            SYSTEM_ACTOR,
+            code,
+            ElevatorUpdate(latitude=SITE.lat + 0.001 * (i + 1), longitude=SITE.lon),
+            clock,
+        )
+    outs = [
+        rescue.report(session, OPERATOR, code, Source.PHONE, clock, settings=settings)
+        for code in ("11SHA000001", "11SHA000002", "11SHB000003", "11SHB000004")
+    ]
+    session.commit()
+    assert rescue.open_count(session) == 4
+    notices = rescue.replan_surge(session, clock, settings)
+    session.commit()
+    incidents = [session.get(Incident, o.incident.id) for o in outs]
+    assert all(i is not None and i.crew_id in {"A1", "A2", "RS1"} for i in incidents)
+    assert {n.details.get("surge") for n in notices} <= {True}
+    crews = {c.id: c for c in session.scalars(select(rescue.Crew))}
+    busy = {c.busy_incident_id for c in crews.values()} - {None}
+    used = {i.crew_id for i in incidents if i is not None}
+    assert len(busy) == len(used)  # one current job per crew in use ...
+    queued = [i for i in incidents if i is not None and i.id not in busy]
+    assert len(queued) == 4 - len(used) >= 1  # ... the near crews take two each rather than the far one
+    waiting_for = crews[queued[0].crew_id or ""]
+    ack = session.scalars(
+        select(RescueTimer).where(
+            RescueTimer.incident_id == queued[0].id,
+            RescueTimer.kind == "ack",
+            RescueTimer.cancelled.is_(False),
+        )
+    ).one()
+    assert ack.due_at > clock.now() + timedelta(seconds=settings.ack_limit_s)  # counts from the planned start
+    # the crew finishes its current job and takes the queued one
+    current = session.get(Incident, waiting_for.busy_incident_id)
+    assert current is not None
+    worker = Actor(waiting_for.username or "", Role.MAINTENANCE)
+    for step in (rescue.acknowledge, rescue.arrive, rescue.release):
+        step(session, worker, current.id, clock)
+    rescue.complete(session, worker, current.id, clock, Cause.OTHER)
+    session.commit()
+    session.refresh(waiting_for)
+    assert waiting_for.busy_incident_id == queued[0].id
+    below = rescue.RescueSettings(surge_threshold=10)
+    assert rescue.replan_surge(session, clock, below) == []  # under the threshold: nothing re-planned
