@@ -12,6 +12,8 @@ from enum import StrEnum
 from liftwatch.accounts.models import Role
 from liftwatch.core.config import LANGUAGES
 from liftwatch.registry.models import ElevatorKind, ElevatorStatus, EventKind, PlaceType, UnitType
+from liftwatch.rescue.domain import Cause, Level, Source
+from liftwatch.rescue.models import IncidentStatus
 from liftwatch.telemetry.faults import FaultType, Severity
 
 DEFAULT_LANGUAGE = "zh-CN"
@@ -26,6 +28,10 @@ ENUM_PREFIXES: dict[str, type[StrEnum]] = {
     "role": Role,
     "fault_type": FaultType,
     "severity": Severity,
+    "incident_status": IncidentStatus,
+    "level": Level,
+    "source": Source,
+    "cause": Cause,
 }
 
 CATALOGUE: dict[str, dict[str, str]] = {
@@ -378,6 +384,157 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "severity.major": {"zh-CN": "严重", "en": "Major"},
     "severity.minor": {"zh-CN": "一般", "en": "Minor"},
     "severity.info": {"zh-CN": "提示", "en": "Info"},
+    # ---- 96333 rescue console (接警台)
+    "nav.console": {"zh-CN": "96333接警台", "en": "Rescue console"},
+    "console.title": {"zh-CN": "96333 接警台", "en": "96333 rescue console"},
+    "console.read_only": {
+        "zh-CN": "只读视图：监管角色可查看，不能接警或操作事件。",
+        "en": "Read-only view: regulators can watch but cannot take calls or act on incidents.",
+    },
+    "console.intake": {"zh-CN": "接警", "en": "Take a call"},
+    "console.code": {
+        "zh-CN": "识别码 / 登记证编号 / 地址",
+        "en": "Rescue code / registration code / address",
+    },
+    "console.code_placeholder": {
+        "zh-CN": "输入96333识别码，如 100001",
+        "en": "Type the rescue code, e.g. 100001",
+    },
+    "console.lookup": {"zh-CN": "查找", "en": "Look up"},
+    "console.lookup_hint": {
+        "zh-CN": "输入识别码或登记证编号；查不到时按地址搜索。",
+        "en": "Type the rescue code or registration code; otherwise the address is searched.",
+    },
+    "console.unknown_code": {
+        "zh-CN": "未找到识别码或登记证编号为「{code}」的电梯，也没有地址匹配。",
+        "en": "No elevator has the code '{code}', and no address matches.",
+    },
+    "console.candidates": {
+        "zh-CN": "没有该编码的电梯，按地址找到 {n} 台：",
+        "en": "No elevator has this code; {n} found by address:",
+    },
+    "console.candidates_more": {
+        "zh-CN": "仅显示前 {n} 台，请输入更多地址信息。",
+        "en": "Only the first {n} are shown; type more of the address.",
+    },
+    "console.open_incident": {
+        "zh-CN": "该电梯已有未结案的救援事件 #{id}（{status}），本次来电将并入该事件。",
+        "en": "This elevator already has open incident #{id} ({status}); this call joins it.",
+    },
+    "console.no_open_incident": {
+        "zh-CN": "该电梯当前无未结案救援事件。",
+        "en": "No open incident on this elevator.",
+    },
+    "console.contact": {"zh-CN": "联系人", "en": "Contact"},
+    "console.phone": {"zh-CN": "电话", "en": "Phone"},
+    "console.report": {"zh-CN": "登记来电", "en": "Record the call"},
+    "console.persons_trapped": {"zh-CN": "被困人数", "en": "Persons trapped"},
+    "console.caller_name": {"zh-CN": "来电人", "en": "Caller"},
+    "console.callback_phone": {"zh-CN": "回拨电话", "en": "Call-back number"},
+    "console.notes": {"zh-CN": "备注", "en": "Notes"},
+    "console.submit": {"zh-CN": "接警派单", "en": "Open and dispatch"},
+    "console.submit_join": {"zh-CN": "并入该事件", "en": "Join the incident"},
+    "console.created": {
+        "zh-CN": "已接警：事件 #{id} 已创建并派单。",
+        "en": "Call taken: incident #{id} opened and dispatched.",
+    },
+    "console.joined": {
+        "zh-CN": "该电梯已有未结案事件 #{id}，本次来电已并入。",
+        "en": "The elevator already had open incident #{id}; this call joined it.",
+    },
+    "console.invalid_persons": {
+        "zh-CN": "请输入 0 至 99 之间的整数",
+        "en": "Enter a whole number from 0 to 99",
+    },
+    "console.too_long": {"zh-CN": "内容过长", "en": "Too long"},
+    "console.board": {"zh-CN": "未结案事件（报警最早在前）", "en": "Open incidents (oldest alarm first)"},
+    "console.board_empty": {"zh-CN": "当前没有未结案的救援事件。", "en": "No open incidents."},
+    "console.open_count": {"zh-CN": "未结案 {n} 起", "en": "{n} open"},
+    "console.auto_refresh": {"zh-CN": "每 3 秒自动刷新", "en": "Refreshes every 3 s"},
+    "console.updated": {"zh-CN": "更新于 {time}", "en": "Updated {time}"},
+    "console.incident": {"zh-CN": "事件", "en": "Incident"},
+    "console.elevator": {"zh-CN": "电梯", "en": "Elevator"},
+    "console.level": {"zh-CN": "响应级别", "en": "Level"},
+    "console.stages": {"zh-CN": "处置进度", "en": "Stages"},
+    "console.responder": {"zh-CN": "救援单位 / 人员", "en": "Responder / crew"},
+    "console.actions": {"zh-CN": "操作", "en": "Actions"},
+    "console.no_crew": {"zh-CN": "暂无可派人员", "en": "No crew available"},
+    "console.stage.alarm": {"zh-CN": "报警", "en": "Alarm"},
+    "console.stage.dispatched": {"zh-CN": "派单", "en": "Dispatched"},
+    "console.stage.acknowledged": {"zh-CN": "响应", "en": "Acknowledged"},
+    "console.stage.arrived": {"zh-CN": "到场", "en": "Arrived"},
+    "console.stage.released": {"zh-CN": "解救", "en": "Released"},
+    "console.stage.completed": {"zh-CN": "结案", "en": "Completed"},
+    "console.elapsed": {"zh-CN": "已 {m} 分钟", "en": "{m} min ago"},
+    "console.after_alarm": {"zh-CN": "报警后 {m} 分钟", "en": "+{m} min"},
+    "console.waiting": {"zh-CN": "已等 {m} / 限 {limit} 分钟", "en": "{m} of {limit} min"},
+    "console.late": {"zh-CN": "已超时", "en": "Overdue"},
+    "console.near": {"zh-CN": "即将超时", "en": "Deadline near"},
+    "console.false_alarm": {"zh-CN": "误报", "en": "False alarm"},
+    "console.false_alarm_confirm": {
+        "zh-CN": "确认将该事件标记为误报并结案？",
+        "en": "Close this incident as a false alarm?",
+    },
+    "console.details": {"zh-CN": "详情", "en": "Details"},
+    "console.kpis": {"zh-CN": "救援指标", "en": "Rescue KPIs"},
+    "console.kpi": {"zh-CN": "指标", "en": "KPI"},
+    "console.today": {"zh-CN": "今日", "en": "Today"},
+    "console.last_30_days": {"zh-CN": "近 30 天", "en": "Last 30 days"},
+    "console.target": {"zh-CN": "目标", "en": "Target"},
+    "console.kpi.response_rate": {"zh-CN": "应急响应率", "en": "Response rate"},
+    "console.kpi.average_arrival": {"zh-CN": "平均到场时间", "en": "Average arrival"},
+    "console.kpi.on_time_arrival": {"zh-CN": "按时到达率", "en": "On-time arrival"},
+    "console.kpi.rescue_success": {"zh-CN": "救援成功率", "en": "Rescue success"},
+    "console.kpi_incidents": {
+        "zh-CN": "报警 {incidents} 起，误报 {false_alarms} 起",
+        "en": "{incidents} alarms, {false_alarms} false",
+    },
+    "console.minutes": {"zh-CN": "{m} 分钟", "en": "{m} min"},
+    "console.no_data": {"zh-CN": "暂无数据", "en": "No data"},
+    "console.met": {"zh-CN": "达标", "en": "Met"},
+    "console.missed": {"zh-CN": "未达标", "en": "Missed"},
+    "console.surge": {
+        "zh-CN": "大面积困人：当前未结案事件 {n} 起（阈值 {threshold}），已启用批量调度（应急预案）。",
+        "en": "Surge mode: {n} open incidents (threshold {threshold}); surge planning is on.",
+    },
+    "console.back": {"zh-CN": "返回接警台", "en": "Back to the console"},
+    "console.detail_title": {"zh-CN": "救援事件 #{id}", "en": "Incident #{id}"},
+    "console.source": {"zh-CN": "来源", "en": "Source"},
+    "console.status": {"zh-CN": "状态", "en": "Status"},
+    "console.maintenance_unit": {"zh-CN": "维保单位（一级响应）", "en": "Contracted maintenance unit (L1)"},
+    "console.arrival_limit": {"zh-CN": "到场时限", "en": "Arrival limit"},
+    "console.cause": {"zh-CN": "困人原因", "en": "Cause"},
+    "console.callback": {"zh-CN": "回访", "en": "Call-back"},
+    "console.callback_at": {"zh-CN": "回访时间", "en": "Called back at"},
+    "console.callback_pending": {"zh-CN": "尚未回访", "en": "Not called back yet"},
+    "console.trail": {"zh-CN": "处置记录", "en": "Audit trail"},
+    "console.when": {"zh-CN": "时间", "en": "When"},
+    "console.who": {"zh-CN": "操作人", "en": "By"},
+    "console.what": {"zh-CN": "事项", "en": "What"},
+    "console.open_file": {"zh-CN": "电梯档案", "en": "Elevator file"},
+    # incident status
+    "incident_status.raised": {"zh-CN": "已报警", "en": "Raised"},
+    "incident_status.dispatched": {"zh-CN": "已派单", "en": "Dispatched"},
+    "incident_status.acknowledged": {"zh-CN": "已响应", "en": "Acknowledged"},
+    "incident_status.arrived": {"zh-CN": "已到场", "en": "Arrived"},
+    "incident_status.released": {"zh-CN": "已解救", "en": "Released"},
+    "incident_status.completed": {"zh-CN": "已结案", "en": "Completed"},
+    "incident_status.false_alarm": {"zh-CN": "误报", "en": "False alarm"},
+    # three-level response (三级响应)
+    "level.L1": {"zh-CN": "一级：维保单位", "en": "L1: maintenance unit"},
+    "level.L2": {"zh-CN": "二级：救援站", "en": "L2: rescue station"},
+    "level.L3": {"zh-CN": "三级：消防/公安", "en": "L3: fire / police"},
+    # incident source
+    "source.phone": {"zh-CN": "96333来电", "en": "96333 call"},
+    "source.iot": {"zh-CN": "物联网监测", "en": "IoT terminal"},
+    "source.alarm_button": {"zh-CN": "轿厢报警按钮", "en": "Alarm button"},
+    "source.public": {"zh-CN": "公众报告", "en": "Public report"},
+    "source.transfer": {"zh-CN": "110/119/12345转来", "en": "Transferred (110/119/12345)"},
+    # entrapment cause
+    "cause.misuse": {"zh-CN": "使用不当", "en": "Misuse"},
+    "cause.electro_mechanical": {"zh-CN": "机电故障", "en": "Electro-mechanical"},
+    "cause.power_cut": {"zh-CN": "停电", "en": "Power cut"},
+    "cause.other": {"zh-CN": "其他", "en": "Other"},
 }
 
 

@@ -852,3 +852,14 @@ def count_in_service(session: Session, district: str | None = None, unit: str | 
     flt = ElevatorFilter(district=district, unit=unit, status=ElevatorStatus.IN_USE.value)
     stmt = _apply_filter(session, select(func.count()).select_from(Elevator), flt, None)
     return int(session.scalar(stmt) or 0)
+
+
+def unit_names(session: Session, codes: Iterable[str]) -> dict[str, str]:
+    """Names of units by code (for labels in other domains' lists)."""
+    wanted = sorted(set(codes))
+    if not wanted:
+        return {}
+    return {
+        code: name
+        for code, name in session.execute(select(Unit.code, Unit.name).where(Unit.code.in_(wanted)))
+    }

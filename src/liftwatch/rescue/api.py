@@ -7,17 +7,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from liftwatch.accounts.models import Actor, Role
-from liftwatch.core.errors import FieldError, Forbidden, InvalidInput
+from liftwatch.core.errors import FieldError, InvalidInput
 from liftwatch.deps import ActorDep, ClockDep, SessionDep
 from liftwatch.registry import service as registry
 from liftwatch.rescue import service
 from liftwatch.rescue.domain import GeoPoint
 from liftwatch.rescue.kpis import Kpis, MeanDuration, Ratio, compute_kpis
-from liftwatch.rescue.models import OPEN_STATUSES, Incident, IncidentEvent
 from liftwatch.rescue.notify import LogNotifier
 from liftwatch.rescue.schemas import (
     CompleteIn,
@@ -71,29 +67,15 @@ def open_incident(
     return ReportResult(created=out.created, incident=IncidentOut.model_validate(out.incident))
 
 
-def _visible(session: Session, actor: Actor, open_only: bool) -> list[Incident]:
-    stmt = select(Incident)
-    if open_only:
-        stmt = stmt.where(Incident.status.in_([s.value for s in OPEN_STATUSES]))
-    if actor.role not in (Role.ADMIN, Role.RESCUE_OPERATOR, Role.REGULATOR):
-        crew = service.crew_of(session, actor)
-        if crew is None:
-            raise Forbidden(f"role '{actor.role.value}' sees rescue incidents only as a crew")
-        stmt = stmt.where(Incident.crew_id == crew.id)
-    return list(session.scalars(stmt.order_by(Incident.alarm_at.desc()).limit(500)))
-
-
 @router.get("/incidents", response_model=list[IncidentOut])
 def list_incidents(actor: ActorDep, session: SessionDep, open: bool = True) -> list[IncidentOut]:
-    return [IncidentOut.model_validate(i) for i in _visible(session, actor, open)]
+    return [IncidentOut.model_validate(i) for i in service.visible_incidents(session, actor, open)]
 
 
 @router.get("/incidents/{incident_id}", response_model=IncidentDetail)
 def incident_detail(incident_id: int, actor: ActorDep, session: SessionDep) -> IncidentDetail:
     inc = service.get_incident(session, actor, incident_id)
-    events = session.scalars(
-        select(IncidentEvent).where(IncidentEvent.incident_id == inc.id).order_by(IncidentEvent.id)
-    )
+    events = service.incident_events(session, inc)
     return IncidentDetail(
         **IncidentOut.model_validate(inc).model_dump(),
         events=[IncidentEventOut.model_validate(e) for e in events],

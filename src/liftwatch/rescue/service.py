@@ -720,3 +720,50 @@ def replan_surge(
             )
     session.flush()
     return notices
+
+
+# ---------------------------------------------------------------- reads for pages and the API
+
+
+def open_incidents(session: Session, limit: int = 500) -> list[Incident]:
+    """Every open incident (raised, dispatched, acknowledged, arrived), oldest alarm first."""
+    stmt = (
+        select(Incident)
+        .where(Incident.status.in_([s.value for s in OPEN_STATUSES]))
+        .order_by(Incident.alarm_at, Incident.id)
+        .limit(limit)
+    )
+    return list(session.scalars(stmt))
+
+
+def incident_events(session: Session, incident: Incident) -> list[IncidentEvent]:
+    """The incident's audit trail, oldest first."""
+    return list(
+        session.scalars(
+            select(IncidentEvent).where(IncidentEvent.incident_id == incident.id).order_by(IncidentEvent.id)
+        )
+    )
+
+
+def crews_by_id(session: Session, ids: Sequence[str]) -> dict[str, Crew]:
+    if not ids:
+        return {}
+    return {c.id: c for c in session.scalars(select(Crew).where(Crew.id.in_(list(ids))))}
+
+
+def visible_incidents(session: Session, actor: Actor, open_only: bool, limit: int = 500) -> list[Incident]:
+    """Operators and regulators see every incident; a crew its own; anyone else none (403)."""
+    stmt = select(Incident)
+    if open_only:
+        stmt = stmt.where(Incident.status.in_([s.value for s in OPEN_STATUSES]))
+    if actor.role not in (Role.ADMIN, Role.RESCUE_OPERATOR, Role.REGULATOR):
+        crew = crew_of(session, actor)
+        if crew is None:
+            raise Forbidden(f"role '{actor.role.value}' sees rescue incidents only as a crew")
+        stmt = stmt.where(Incident.crew_id == crew.id)
+    return list(session.scalars(stmt.order_by(Incident.alarm_at.desc()).limit(limit)))
+
+
+def open_incident_of(session: Session, registration_code: str) -> Incident | None:
+    """The elevator's open incident, if it has one."""
+    return _open_incident(session, registration_code)

@@ -19,7 +19,7 @@ from liftwatch.accounts.service import actor_for, authenticate, issue_token
 from liftwatch.core.config import LANGUAGES
 from liftwatch.core.migrate import ROOT
 from liftwatch.deps import COOKIE_NAME, ClockDep, SessionDep, SettingsDep
-from liftwatch.web import monitor, registry
+from liftwatch.web import console, monitor, registry
 from liftwatch.web.templating import (
     DEFAULT_NEXT,
     LANG_COOKIE,
@@ -135,6 +135,7 @@ def install(app: FastAPI) -> None:
     app.include_router(router)
     app.include_router(registry.router)
     app.include_router(monitor.router)
+    app.include_router(console.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     async def html_http_error(request: Request, exc: Exception) -> Response:
