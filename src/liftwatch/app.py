@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.engine import Engine
 
@@ -81,6 +82,8 @@ def create_app(
         openapi_url="/openapi.json",
         lifespan=lifespan,
     )
+    # the live pages poll every few seconds; their fragments (hundreds of rows) compress ~10x
+    app.add_middleware(GZipMiddleware, minimum_size=4096)
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)

@@ -434,3 +434,13 @@ def test_search_offers_the_districts_and_streets_in_scope(
     assert '<option value="徐汇区">' in html
     assert '<option value="静安区">' not in html  # outside the use unit's scope
     assert '<option value="天平路街道">' in html
+
+
+def test_large_pages_are_compressed(
+    client: TestClient, session: Session, clock: FixedClock, seeded: None
+) -> None:
+    login(client, "regulator")
+    r = client.get("/elevators", headers={"Accept-Encoding": "gzip"})
+    assert r.status_code == 200
+    assert r.headers.get("content-encoding") == "gzip"
+    assert "11SHA000001" in r.text  # decoded transparently
