@@ -233,6 +233,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "event.incident_released": {"zh-CN": "解救完成", "en": "Persons released"},
     "event.incident_completed": {"zh-CN": "救援结案", "en": "Rescue completed"},
     "event.incident_false_alarm": {"zh-CN": "误报", "en": "False alarm"},
+    "event.incident_called_back": {"zh-CN": "回访", "en": "Called back"},
     "event.fault_cleared": {"zh-CN": "故障解除", "en": "Fault cleared"},
     # unit type
     "unit_type.use_unit": {"zh-CN": "使用单位", "en": "Use unit"},
@@ -392,6 +393,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "Read-only view: regulators can watch but cannot take calls or act on incidents.",
     },
     "console.intake": {"zh-CN": "接警", "en": "Take a call"},
+    "console.callback_note": {"zh-CN": "回访记录", "en": "What the caller said"},
+    "console.callback_done": {"zh-CN": "已回访", "en": "Called back"},
     "console.code": {
         "zh-CN": "识别码 / 登记证编号 / 地址",
         "en": "Rescue code / registration code / address",

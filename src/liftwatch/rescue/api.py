@@ -123,6 +123,16 @@ def false_alarm(
     return IncidentOut.model_validate(inc)
 
 
+@router.post("/incidents/{incident_id}/call-back", response_model=IncidentOut)
+def call_back(
+    incident_id: int, data: FalseAlarmIn, actor: ActorDep, session: SessionDep, clock: ClockDep
+) -> IncidentOut:
+    """The operator called the caller back after the rescue (回访); ``note`` is what they said."""
+    inc = service.call_back(session, actor, incident_id, clock, data.note)
+    session.commit()
+    return IncidentOut.model_validate(inc)
+
+
 @router.post("/crews/me/position", response_model=CrewOut)
 def report_position(data: PositionIn, actor: ActorDep, session: SessionDep, clock: ClockDep) -> CrewOut:
     crew = service.report_position(session, actor, data.latitude, data.longitude, clock)

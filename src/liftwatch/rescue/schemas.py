@@ -111,6 +111,7 @@ class IncidentOut(BaseModel):
     escalated_l3_at: datetime | None
     all_released: bool
     cause: str | None
+    callback_at: datetime | None = None
 
 
 class IncidentDetail(IncidentOut):

@@ -501,6 +501,23 @@ def false_alarm(session: Session, actor: Actor, incident_id: int, clock: Clock, 
     return inc
 
 
+def call_back(session: Session, actor: Actor, incident_id: int, clock: Clock, note: str = "") -> Incident:
+    """The operator's call-back (回访) after the rescue: recorded once with what the caller said."""
+    if actor.role not in OPERATORS:
+        raise Forbidden(f"role '{actor.role.value}' may not record call-backs")
+    inc = get_incident(session, actor, incident_id)
+    if inc.status not in (IncidentStatus.RELEASED.value, IncidentStatus.COMPLETED.value):
+        raise Conflict(f"incident {incident_id} is {inc.status}: call back after the release")
+    if inc.callback_at is not None:
+        raise Conflict(f"incident {incident_id} was called back at {inc.callback_at.isoformat()}")
+    now = clock.now()
+    inc.callback_at = now
+    inc.updated_at = now
+    _record(session, inc, actor.username, "called_back", now, note=note)
+    session.flush()
+    return inc
+
+
 def _unlock(session: Session, inc: Incident) -> None:
     lock = session.get(OpenIncidentLock, inc.registration_code)
     if lock is not None and lock.incident_id == inc.id:

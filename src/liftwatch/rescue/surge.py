@@ -35,8 +35,17 @@ import time
 from collections import deque
 from collections.abc import Sequence
 
+import numpy as np
+
 from liftwatch.core.errors import FieldError, InvalidInput
-from liftwatch.rescue.domain import Assignment, CrewState, OpenIncident, TravelEstimator
+from liftwatch.rescue.domain import (
+    Assignment,
+    CrewState,
+    GeoPoint,
+    OpenIncident,
+    RoadFactorEstimator,
+    TravelEstimator,
+)
 
 __all__ = ["mean_arrival_s", "plan_greedy", "plan_surge"]
 
@@ -174,6 +183,46 @@ class _KDTree:
             self.count[n] -= 1
             n = self.parent[n]
 
+    def nearest1(self, x: float, y: float) -> int:
+        """The nearest alive point (ties by point id), -1 if none: `nearest(x, y, 1)` without the heap, for
+        the construction's many single queries."""
+        if not self.pts or self.count[0] == 0:
+            return -1
+        xs, ys, pts, alive, box = self.xs, self.ys, self.pts, self.alive, self.box
+        left, right, count, lo, hi = self.left, self.right, self.count, self.lo, self.hi
+        best_d, best_p = math.inf, -1
+        stack = [(0.0, 0)]
+        while stack:
+            d, n = stack.pop()
+            if d > best_d or count[n] == 0:
+                continue
+            ln = left[n]
+            if ln < 0:
+                for p in pts[lo[n] : hi[n]]:
+                    if alive[p]:
+                        dx = xs[p] - x
+                        dy = ys[p] - y
+                        d2 = dx * dx + dy * dy
+                        if d2 < best_d or (d2 == best_d and p < best_p):
+                            best_d, best_p = d2, p
+                continue
+            rn = right[n]
+            x0, x1, y0, y1 = box[ln]
+            dx = x0 - x if x < x0 else (x - x1 if x > x1 else 0.0)
+            dy = y0 - y if y < y0 else (y - y1 if y > y1 else 0.0)
+            dl = dx * dx + dy * dy
+            x0, x1, y0, y1 = box[rn]
+            dx = x0 - x if x < x0 else (x - x1 if x > x1 else 0.0)
+            dy = y0 - y if y < y0 else (y - y1 if y > y1 else 0.0)
+            dr = dx * dx + dy * dy
+            if dl <= dr:  # nearer child popped first
+                stack.append((dr, rn))
+                stack.append((dl, ln))
+            else:
+                stack.append((dl, ln))
+                stack.append((dr, rn))
+        return best_p
+
     def nearest(self, x: float, y: float, k: int = 1) -> list[int]:
         """The k nearest alive points, nearest first (ties by point id)."""
         if not self.pts or self.count[0] == 0:
@@ -234,7 +283,7 @@ def plan_surge(
     if _ordered_plans(len(incidents), len(crews)) <= _EXACT_PLANS:
         planner.solve_exact()
     else:
-        planner.construct()
+        planner.construct_greedy()
         planner.improve(deadline)
     return planner.assignments()
 
@@ -244,6 +293,41 @@ def _ordered_plans(n: int, c: int) -> int:
     if n > 12:
         return _EXACT_PLANS + 1
     return math.factorial(n) * math.comb(n + c - 1, c - 1)
+
+
+class _TravelCache(dict[int, float]):
+    """Travel times by key a * m + b, filled on first use: a plain dict lookup in the hot loops instead of a
+    method call (about half the search time was the call)."""
+
+    def __init__(self, m: int, points: Sequence[GeoPoint], estimator: TravelEstimator) -> None:
+        super().__init__()
+        self.m, self.points, self.seconds = m, points, estimator.seconds
+
+    def __missing__(self, key: int) -> float:
+        a, b = divmod(key, self.m)
+        v = self[key] = self.seconds(self.points[a], self.points[b])
+        return v
+
+
+class _RoadFactorCache(_TravelCache):
+    """The same for the default estimator, with its formula (domain.RoadFactorEstimator: haversine x road
+    factor / speed) inlined on precomputed radians: the search asks for ~150,000 pairs, and the call with
+    its conversions was a third of the search time. Equal to the estimator's figure to ~1e-12 s."""
+
+    def __init__(self, m: int, points: Sequence[GeoPoint], estimator: RoadFactorEstimator) -> None:
+        super().__init__(m, points, estimator)
+        self.lat = [math.radians(p.lat) for p in points]
+        self.lon = [math.radians(p.lon) for p in points]
+        self.cos_lat = [math.cos(x) for x in self.lat]
+        self.k = 2 * 6371.0 * estimator.road_factor / estimator.speed_kmh * 3600
+
+    def __missing__(self, key: int) -> float:
+        a, b = divmod(key, self.m)
+        sp = math.sin((self.lat[b] - self.lat[a]) / 2)
+        sl = math.sin((self.lon[b] - self.lon[a]) / 2)
+        h = sp * sp + self.cos_lat[a] * self.cos_lat[b] * sl * sl
+        v = self[key] = self.k * math.asin(math.sqrt(h))
+        return v
 
 
 class _Surge:
@@ -272,34 +356,36 @@ class _Surge:
         self.xs = [p.lon * kx for p in self.points]
         self.ys = [p.lat * 110.574 for p in self.points]
         self.m = self.n + self.c
-        self.cache: dict[int, float] = {}
+        self.cache = (
+            _RoadFactorCache(self.m, self.points, estimator)
+            if type(estimator) is RoadFactorEstimator
+            else _TravelCache(self.m, self.points, estimator)
+        )
         self.routes: list[list[int]] = [[] for _ in crews]
         self.route_of = [-1] * self.n
         self.pos_in = [0] * self.n
         self.arr = [0.0] * self.n
 
     def tt(self, a: int, b: int) -> float:
-        key = a * self.m + b
-        v = self.cache.get(key)
-        if v is None:
-            v = self.cache[key] = self.seconds(self.points[a], self.points[b])
-        return v
+        return self.cache[a * self.m + b]
 
     # -- timing -------------------------------------------------------------------------------------------
     def route_cost(self, c: int, seq: Sequence[int]) -> float:
         """Sum of arrival times of a crew's sequence (the alarms are a constant of the instance)."""
-        t, prev, total, s, alarm, tt = self.avail[c], self.n + c, 0.0, self.s, self.alarm, self.tt
+        tc, mm = self.cache, self.m
+        t, prev, total, s, alarm = self.avail[c], self.n + c, 0.0, self.s, self.alarm
         for i in seq:
-            a = (t if t >= alarm[i] else alarm[i]) + tt(prev, i)
+            a = (t if t >= alarm[i] else alarm[i]) + tc[prev * mm + i]
             total += a
             t = a + s
             prev = i
         return total
 
     def retime(self, c: int) -> None:
-        t, prev, alarm, tt = self.avail[c], self.n + c, self.alarm, self.tt
+        tc, mm = self.cache, self.m
+        t, prev, alarm = self.avail[c], self.n + c, self.alarm
         for p, i in enumerate(self.routes[c]):
-            a = (t if t >= alarm[i] else alarm[i]) + tt(prev, i)
+            a = (t if t >= alarm[i] else alarm[i]) + tc[prev * mm + i]
             self.arr[i] = a
             self.route_of[i] = c
             self.pos_in[i] = p
@@ -339,32 +425,69 @@ class _Surge:
         assert best_routes is not None
         self.routes = best_routes
 
+    # -- construction ---------------------------------------------------------------------------------------
+    def construct_greedy(self) -> None:
+        """The baseline's rule (alarm order, the crew that can arrive soonest), with the crews compared on a
+        straight-line estimate of the travel time in one vectorised step per incident. Local search ends in
+        a better plan from this start than from "earliest arrival first" (seed 1 of the bench, same budget:
+        0.908 against 0.914 of greedy): alarm order leaves short hops between jobs and spreads the work,
+        where nearest-neighbour chains end with long hops that the search cannot undo."""
+        n, alarm, s, tt = self.n, self.alarm, self.s, self.tt
+        rate = self._seconds_per_km()  # positions scaled to seconds, so the distance is the travel guess
+        xs = [x * rate for x in self.xs]
+        ys = [y * rate for y in self.ys]
+        px, py = np.array(xs[n:]), np.array(ys[n:])  # each crew's current position
+        free = np.array(self.avail)
+        free_at = list(self.avail)
+        at = [n + c for c in range(self.c)]
+        dx, dy, guess = np.empty(self.c), np.empty(self.c), np.empty(self.c)
+        for i in sorted(range(n), key=lambda i: (alarm[i], i)):
+            al = alarm[i]
+            np.subtract(px, xs[i], out=dx)
+            np.subtract(py, ys[i], out=dy)
+            np.hypot(dx, dy, out=guess)
+            guess += np.maximum(free, al)
+            c = int(guess.argmin())
+            f = free_at[c]
+            free[c] = free_at[c] = (f if f >= al else al) + tt(at[c], i) + s
+            px[c], py[c] = xs[i], ys[i]
+            at[c] = i
+            self.routes[c].append(i)
+        for c in range(self.c):
+            self.retime(c)
+
+    def _seconds_per_km(self) -> float:
+        """The estimator's travel seconds per straight-line km, from a sample of incident-crew pairs."""
+        n, c, xs, ys = self.n, self.c, self.xs, self.ys
+        ratios = []
+        for k in range(64):
+            i, j = k * n // 64, n + k * c // 64
+            d = math.hypot(xs[i] - xs[j], ys[i] - ys[j])
+            if d > 1e-9:
+                ratios.append(self.tt(j, i) / d)
+        return sorted(ratios)[len(ratios) // 2] if ratios else 1.0
+
     # -- construction: earliest arrival first -------------------------------------------------------------
     def construct(self) -> None:
         n, xs, ys, alarm, tt = self.n, self.xs, self.ys, self.alarm, self.tt
         tree = _KDTree(xs, ys, range(n))
+        nearest1 = tree.nearest1
         end = list(self.avail)
         at = [n + c for c in range(self.c)]
         taken = [False] * n
         heap: list[tuple[float, int, int]] = []
-
-        def propose(c: int) -> None:
-            near = tree.nearest(xs[at[c]], ys[at[c]], 1)
-            if near:
-                j = near[0]
+        for c in range(self.c):
+            j = nearest1(xs[at[c]], ys[at[c]])
+            if j >= 0:
                 e = end[c]
                 heap.append(((e if e >= alarm[j] else alarm[j]) + tt(at[c], j), c, j))
-
-        for c in range(self.c):
-            propose(c)
         heapq.heapify(heap)
         left = n
         while left and heap:
             a, c, j = heapq.heappop(heap)
             if taken[j]:
-                near = tree.nearest(xs[at[c]], ys[at[c]], 1)
-                if near:
-                    j = near[0]
+                j = nearest1(xs[at[c]], ys[at[c]])
+                if j >= 0:
                     e = end[c]
                     heapq.heappush(heap, ((e if e >= alarm[j] else alarm[j]) + tt(at[c], j), c, j))
                 continue
@@ -374,9 +497,8 @@ class _Surge:
             self.routes[c].append(j)
             end[c] = a + self.s
             at[c] = j
-            near = tree.nearest(xs[j], ys[j], 1)
-            if near:
-                k = near[0]
+            k = nearest1(xs[j], ys[j])
+            if k >= 0:
                 e = end[c]
                 heapq.heappush(heap, ((e if e >= alarm[k] else alarm[k]) + tt(j, k), c, k))
         for c in range(self.c):
@@ -442,7 +564,8 @@ class _Surge:
         self, removed: list[int], near_inc: list[list[int]], near_crew: list[list[int]], rng: random.Random
     ) -> bool:
         """Remove incidents, reinsert each at its cheapest place; keep it if better, else restore."""
-        n, s, tt, avail, alarm = self.n, self.s, self.tt, self.avail, self.alarm
+        tc, mm = self.cache, self.m
+        n, s, avail, alarm = self.n, self.s, self.avail, self.alarm
         routes, route_of, pos_in, arr = self.routes, self.route_of, self.pos_in, self.arr
         saved: dict[int, list[int]] = {}
         out = set(removed)
@@ -466,11 +589,11 @@ class _Surge:
                     else:
                         u2 = n + b
                         st = avail[b]
-                    t_u2i = tt(u2, i)
+                    t_u2i = tc[u2 * mm + i]
                     delta = (st if st >= alarm[i] else alarm[i]) + t_u2i
                     if q < len(rb):
                         v2 = rb[q]
-                        delta += (len(rb) - q) * (t_u2i + s + tt(i, v2) - tt(u2, v2))
+                        delta += (len(rb) - q) * (t_u2i + s + tc[i * mm + v2] - tc[u2 * mm + v2])
                 else:
                     delta = self.route_cost(b, [*rb[:q], i, *rb[q:]]) - self.route_cost(b, rb)
                 if delta < best:
@@ -491,7 +614,8 @@ class _Surge:
 
     def _improve_one(self, i: int, near_inc: list[int], near_crew: list[int]) -> tuple[int, ...]:
         """The best improving move around incident i, applied; returns the crews whose sequences changed."""
-        n, s, tt, arr, avail, alarm = self.n, self.s, self.tt, self.arr, self.avail, self.alarm
+        tc, mm = self.cache, self.m
+        n, s, arr, avail, alarm = self.n, self.s, self.arr, self.avail, self.alarm
         routes, route_of, pos_in = self.routes, self.route_of, self.pos_in
         a_c = route_of[i]
         ra = routes[a_c]
@@ -499,10 +623,10 @@ class _Surge:
         ma = len(ra)
         u = ra[p - 1] if p else n + a_c
         v = ra[p + 1] if p + 1 < ma else -1
-        t_ui = tt(u, i)
+        t_ui = tc[u * mm + i]
         if v >= 0:
-            t_iv = tt(i, v)
-            remove_delta = -arr[i] - (ma - p - 1) * (t_ui + s + t_iv - tt(u, v))
+            t_iv = tc[i * mm + v]
+            remove_delta = -arr[i] - (ma - p - 1) * (t_ui + s + t_iv - tc[u * mm + v])
         else:
             t_iv = 0.0
             remove_delta = -arr[i]
@@ -533,11 +657,11 @@ class _Surge:
             else:
                 u2 = n + b
                 st = avail[b]
-            t_u2i = tt(u2, i)
+            t_u2i = tc[u2 * mm + i]
             delta = remove_delta + (st if st >= alarm[i] else alarm[i]) + t_u2i
             if q < mb:
                 v2 = rb[q]
-                delta += (mb - q) * (t_u2i + s + tt(i, v2) - tt(u2, v2))
+                delta += (mb - q) * (t_u2i + s + tc[i * mm + v2] - tc[u2 * mm + v2])
             if not self.linear:
                 delta = self._exact_relocate(i, b, q)
             if delta < best:
@@ -553,11 +677,11 @@ class _Surge:
             mb = len(rb)
             u2 = rb[q - 1] if q else n + b
             v2 = rb[q + 1] if q + 1 < mb else -1
-            delta = (ma - p) * (tt(u, j) - t_ui) + (mb - q) * (tt(u2, i) - tt(u2, j))
+            delta = (ma - p) * (tc[u * mm + j] - t_ui) + (mb - q) * (tc[u2 * mm + i] - tc[u2 * mm + j])
             if v >= 0:
-                delta += (ma - p - 1) * (tt(j, v) - t_iv)
+                delta += (ma - p - 1) * (tc[j * mm + v] - t_iv)
             if v2 >= 0:
-                delta += (mb - q - 1) * (tt(i, v2) - tt(j, v2))
+                delta += (mb - q - 1) * (tc[i * mm + v2] - tc[j * mm + v2])
             if not self.linear:
                 delta = self._exact_swap(i, j)
             if delta < best:
@@ -592,10 +716,10 @@ class _Surge:
             delta = 0.0
             if qc < len(rb):
                 h = rb[qc]
-                delta += (len(rb) - qc) * (ea + tt(na, h) - eb - tt(nb, h))
+                delta += (len(rb) - qc) * (ea + tc[na * mm + h] - eb - tc[nb * mm + h])
             if pc < ma:
                 h = ra[pc]
-                delta += (ma - pc) * (eb + tt(nb, h) - ea - tt(na, h))
+                delta += (ma - pc) * (eb + tc[nb * mm + h] - ea - tc[na * mm + h])
             if not self.linear:
                 delta = self._exact_tails(a_c, pc, b, qc)
             if delta < best:

@@ -447,6 +447,21 @@ def mark_false_alarm(
     return RedirectResponse(safe_next(next, "/console"), status_code=303)
 
 
+@router.post("/console/incidents/{incident_id}/call-back", response_class=HTMLResponse)
+def record_call_back(
+    incident_id: int,
+    actor: PageActorDep,
+    session: SessionDep,
+    clock: ClockDep,
+    note: Annotated[str, Form()] = "",
+) -> Response:
+    """The operator called the caller back (回访); back to the incident page."""
+    _require_console(actor)
+    rescue.call_back(session, actor, incident_id, clock, note.strip()[:2000])
+    session.commit()
+    return RedirectResponse(f"/console/incidents/{incident_id}", status_code=303)
+
+
 @router.get("/console/incidents/{incident_id}", response_class=HTMLResponse)
 def incident_page(
     request: Request,

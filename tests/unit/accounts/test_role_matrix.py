@@ -176,6 +176,7 @@ CASES: list[Case] = [
         body={"cause": "misuse"},
     ),
     Case("GET", "/api/v1/rescue/kpis", _expect(403, A=200, R=200, O=200)),
+    Case("POST", "/api/v1/rescue/incidents/1/call-back", _expect(403, A=200, O=200), body={"note": "已回访"}),
     Case("POST", "/api/v1/rescue/incidents/2/false-alarm", _expect(403, A=200, O=200), body={}),
     Case(
         "POST",

@@ -62,7 +62,13 @@ def test_call_crew_and_kpis(client: TestClient, session: Session, clock: FixedCl
     assert [e["kind"] for e in detail["events"]] == [
         "raised", "dispatched", "joined", "acknowledged", "arrived", "released", "completed",
     ]  # fmt: skip
+    assert detail["callback_at"] is None
     assert detail["arrived_at"].startswith((t0 + timedelta(minutes=13)).isoformat()[:19])
+    r = client.post(f"{path}/call-back", headers=crew, json={"note": "x"})
+    assert r.status_code == 403
+    r = client.post(f"{path}/call-back", headers=op, json={"note": "乘客已平安"})
+    assert r.status_code == 200 and r.json()["callback_at"] is not None
+    assert client.post(f"{path}/call-back", headers=op, json={}).status_code == 409  # once
     r = client.post(f"{path}/complete", headers=crew, json={"cause": "misuse"})
     assert r.status_code == 409
     r = client.post(f"{path}/complete", headers=crew, json={"cause": "aliens"})

@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from liftwatch.accounts.models import SYSTEM_ACTOR
+from liftwatch.accounts.models import SYSTEM_ACTOR, Actor, Role
 from liftwatch.core.clock import FixedClock
 from liftwatch.core.i18n import CATALOGUE, ENUM_PREFIXES
 from liftwatch.rescue import service as rescue
@@ -419,3 +419,27 @@ def test_rescue_enum_labels(prefix: str, enum: Any) -> None:
     for lang in ("zh-CN", "en"):
         labels = [CATALOGUE[f"{prefix}.{m.value}"][lang] for m in enum]
         assert all(labels) and len(set(labels)) == len(labels), (prefix, lang)
+
+
+def test_call_back_from_the_incident_page(
+    client: TestClient, session: Session, clock: FixedClock, city: None
+) -> None:
+    inc = report(session, clock, "100001")
+    crew = Actor("maint_a", Role.MAINTENANCE)
+    for step in (rescue.acknowledge, rescue.arrive, rescue.release):
+        step(session, crew, inc.id, clock)
+    session.commit()
+    login(client, "operator")
+    page = client.get(f"/console/incidents/{inc.id}").text
+    assert 'id="callback-form"' in page
+    r = client.post(
+        f"/console/incidents/{inc.id}/call-back", data={"note": "乘客已平安"}, follow_redirects=False
+    )
+    assert r.status_code == 303
+    page = client.get(f"/console/incidents/{inc.id}").text
+    assert 'id="callback-form"' not in page
+    session.expire_all()
+    done = session.get(Incident, inc.id)
+    assert done is not None and done.callback_at == clock.now()
+    again = client.post(f"/console/incidents/{inc.id}/call-back", data={"note": "x"})
+    assert again.status_code == 409
