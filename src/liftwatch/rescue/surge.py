@@ -11,17 +11,22 @@ Timing model, shared by both planners so their figures compare: a crew leaves fo
 start = max(now, crew free, previous job end, alarm); arrival = start + travel (the estimator);
 the job ends at arrival + on_site_s, at the incident's position.
 
-How `plan_surge` works (pure Python; about 0.3 s construction + local search for 2,000 incidents and
-1,500 crews):
-1. Construction, "earliest arrival first": every crew proposes its nearest unassigned incident (a k-d tree
-   with deletions); the proposal with the earliest arrival over all crews is taken, the crew moves there and
-   proposes again. Unlike alarm order, this serves first what can be reached first (the shortest-job-first
-   rule that minimises a sum of completion times) and gives each crew a short nearest-neighbour chain.
+How `plan_surge` works (numpy for the construction, pure Python for the search; 0.8 s budget for 2,000
+incidents and 1,500 crews, docs/PERFORMANCE.md):
+1. Construction, the baseline's own rule: in alarm order each incident takes the crew that can arrive
+   soonest, all crews compared at once (numpy) on a straight-line guess of the travel time. Local search
+   ends better from this start than from "earliest arrival first" (each crew chaining to its nearest
+   unassigned incident: 0.914 of greedy against 0.907 on the bench, seed 1): nearest-neighbour chains end
+   in long hops that single moves cannot undo, while alarm order leaves short hops and spreads the work.
 2. Local search until `time_budget_s`: move an incident next to one of its nearest incidents (in another
    crew's sequence, before or after it) or to the head of a nearby crew's sequence, swap two nearby incidents
-   between sequences, or move an incident within its own sequence. Moves between sequences are priced in O(1)
-   (an insertion delays the jobs after it by the detour plus the time on site); the travel estimator is
-   called lazily and cached.
+   between sequences, exchange sequence tails (2-opt*), or move an incident within its own sequence; then
+   ruin and recreate. Moves between sequences are priced in O(1) (an insertion delays the jobs after it by
+   the detour plus the time on site); travel times are asked of the estimator once per pair and kept in a
+   dict read inline by the hot loops (the default estimator's formula is inlined).
+It stalls near 0.905 of greedy on the bench (seed 1) whatever the budget; moving segments of 2-3
+incidents (Or-opt), nearest idle crews as extra heads, cheapest-insertion or min-cost-assignment starts did
+not do better.
 Tiny instances (at most a few thousand possible plans) are solved exactly by enumeration.
 """
 
@@ -183,46 +188,6 @@ class _KDTree:
             self.count[n] -= 1
             n = self.parent[n]
 
-    def nearest1(self, x: float, y: float) -> int:
-        """The nearest alive point (ties by point id), -1 if none: `nearest(x, y, 1)` without the heap, for
-        the construction's many single queries."""
-        if not self.pts or self.count[0] == 0:
-            return -1
-        xs, ys, pts, alive, box = self.xs, self.ys, self.pts, self.alive, self.box
-        left, right, count, lo, hi = self.left, self.right, self.count, self.lo, self.hi
-        best_d, best_p = math.inf, -1
-        stack = [(0.0, 0)]
-        while stack:
-            d, n = stack.pop()
-            if d > best_d or count[n] == 0:
-                continue
-            ln = left[n]
-            if ln < 0:
-                for p in pts[lo[n] : hi[n]]:
-                    if alive[p]:
-                        dx = xs[p] - x
-                        dy = ys[p] - y
-                        d2 = dx * dx + dy * dy
-                        if d2 < best_d or (d2 == best_d and p < best_p):
-                            best_d, best_p = d2, p
-                continue
-            rn = right[n]
-            x0, x1, y0, y1 = box[ln]
-            dx = x0 - x if x < x0 else (x - x1 if x > x1 else 0.0)
-            dy = y0 - y if y < y0 else (y - y1 if y > y1 else 0.0)
-            dl = dx * dx + dy * dy
-            x0, x1, y0, y1 = box[rn]
-            dx = x0 - x if x < x0 else (x - x1 if x > x1 else 0.0)
-            dy = y0 - y if y < y0 else (y - y1 if y > y1 else 0.0)
-            dr = dx * dx + dy * dy
-            if dl <= dr:  # nearer child popped first
-                stack.append((dr, rn))
-                stack.append((dl, ln))
-            else:
-                stack.append((dl, ln))
-                stack.append((dr, rn))
-        return best_p
-
     def nearest(self, x: float, y: float, k: int = 1) -> list[int]:
         """The k nearest alive points, nearest first (ties by point id)."""
         if not self.pts or self.count[0] == 0:
@@ -312,7 +277,8 @@ class _TravelCache(dict[int, float]):
 class _RoadFactorCache(_TravelCache):
     """The same for the default estimator, with its formula (domain.RoadFactorEstimator: haversine x road
     factor / speed) inlined on precomputed radians: the search asks for ~150,000 pairs, and the call with
-    its conversions was a third of the search time. Equal to the estimator's figure to ~1e-12 s."""
+    its conversions was a third of the search time. Equal to the estimator's figure to ~1e-12 s; the plan
+    returned is timed with the estimator itself."""
 
     def __init__(self, m: int, points: Sequence[GeoPoint], estimator: RoadFactorEstimator) -> None:
         super().__init__(m, points, estimator)
@@ -393,12 +359,15 @@ class _Surge:
             prev = i
 
     def assignments(self) -> list[Assignment]:
+        """The plan, timed with the estimator's own figures (not the inlined formula's)."""
         out: list[Assignment | None] = [None] * self.n
+        points, seconds = self.points, self.seconds
+        exact = type(self.cache) is _TravelCache
         for c, seq in enumerate(self.routes):
             t, prev = self.avail[c], self.n + c
             for i in seq:
                 start = t if t >= self.alarm[i] else self.alarm[i]
-                a = start + self.tt(prev, i)
+                a = start + (self.tt(prev, i) if exact else seconds(points[prev], points[i]))
                 out[i] = Assignment(self.incidents[i].id, self.crews[c].id, start, a)
                 t, prev = a + self.s, i
         assert all(a is not None for a in out)
@@ -427,11 +396,9 @@ class _Surge:
 
     # -- construction ---------------------------------------------------------------------------------------
     def construct_greedy(self) -> None:
-        """The baseline's rule (alarm order, the crew that can arrive soonest), with the crews compared on a
-        straight-line estimate of the travel time in one vectorised step per incident. Local search ends in
-        a better plan from this start than from "earliest arrival first" (seed 1 of the bench, same budget:
-        0.908 against 0.914 of greedy): alarm order leaves short hops between jobs and spreads the work,
-        where nearest-neighbour chains end with long hops that the search cannot undo."""
+        """The baseline's rule (alarm order, the crew that can arrive soonest; see the module docstring for
+        why this start), the crews compared on a straight-line guess of the travel time in one vectorised
+        step per incident; the chosen crew's arrival uses the estimator."""
         n, alarm, s, tt = self.n, self.alarm, self.s, self.tt
         rate = self._seconds_per_km()  # positions scaled to seconds, so the distance is the travel guess
         xs = [x * rate for x in self.xs]
@@ -466,43 +433,6 @@ class _Surge:
             if d > 1e-9:
                 ratios.append(self.tt(j, i) / d)
         return sorted(ratios)[len(ratios) // 2] if ratios else 1.0
-
-    # -- construction: earliest arrival first -------------------------------------------------------------
-    def construct(self) -> None:
-        n, xs, ys, alarm, tt = self.n, self.xs, self.ys, self.alarm, self.tt
-        tree = _KDTree(xs, ys, range(n))
-        nearest1 = tree.nearest1
-        end = list(self.avail)
-        at = [n + c for c in range(self.c)]
-        taken = [False] * n
-        heap: list[tuple[float, int, int]] = []
-        for c in range(self.c):
-            j = nearest1(xs[at[c]], ys[at[c]])
-            if j >= 0:
-                e = end[c]
-                heap.append(((e if e >= alarm[j] else alarm[j]) + tt(at[c], j), c, j))
-        heapq.heapify(heap)
-        left = n
-        while left and heap:
-            a, c, j = heapq.heappop(heap)
-            if taken[j]:
-                j = nearest1(xs[at[c]], ys[at[c]])
-                if j >= 0:
-                    e = end[c]
-                    heapq.heappush(heap, ((e if e >= alarm[j] else alarm[j]) + tt(at[c], j), c, j))
-                continue
-            taken[j] = True
-            tree.remove(j)
-            left -= 1
-            self.routes[c].append(j)
-            end[c] = a + self.s
-            at[c] = j
-            k = nearest1(xs[j], ys[j])
-            if k >= 0:
-                e = end[c]
-                heapq.heappush(heap, ((e if e >= alarm[k] else alarm[k]) + tt(j, k), c, k))
-        for c in range(self.c):
-            self.retime(c)
 
     # -- local search -------------------------------------------------------------------------------------
     def improve(self, deadline: float) -> None:
