@@ -202,6 +202,7 @@ def kpis_json(k: Kpis) -> dict[str, Any]:
         "by_level": {str(level): _ratio(r) for level, r in k.by_level.items()},
         "cause_mix": {str(cause): _ratio(r) for cause, r in k.cause_mix.items()},
         "cause_unreported": k.cause_unreported,
+        "pending": k.pending,
         "by_source": {str(src): n for src, n in k.by_source.items()},
     }
 
@@ -223,7 +224,7 @@ def rescue_kpis(
         raise InvalidInput(FieldError("to", "must be after 'from'"))
     records = service.incident_records(session, actor, start, end, district, unit)
     elevators = registry.count_in_service(session, district, unit)
-    return kpis_json(compute_kpis(records, elevators, start, end))
+    return kpis_json(compute_kpis(records, elevators, start, end, as_of=min(end, clock.now())))
 
 
 def _aware(value: datetime) -> datetime:

@@ -210,6 +210,7 @@ class Kpis:
     cause_unreported: int = 0  # rescues without a reported cause
     by_source: Mapping[Source, int] = field(default_factory=dict)  # all incidents, false alarms included
     timestamp_anomalies: tuple[int, ...] = ()  # ids of rescues with a used interval going backwards
+    pending: int = 0  # rescues still undecided at ``as_of`` on some rate (live figures only)
 
 
 def _float(f: Fraction | None) -> float | None:
@@ -242,6 +243,11 @@ def _in_period(
     return selected
 
 
+def _window_open(start: datetime | None, length: timedelta, as_of: datetime) -> bool:
+    """A deadline counted from ``start`` has not passed at ``as_of`` (no start: nothing to wait for)."""
+    return start is not None and as_of < start + length
+
+
 def _interval(start: datetime | None, end: datetime | None) -> timedelta | None:
     """end - start, or None when either is missing or the interval goes backwards (a data error)."""
     if start is None or end is None or end < start:
@@ -259,14 +265,21 @@ def compute_kpis(
     period_start: datetime,
     period_end: datetime,
     settings: KpiSettings = KpiSettings(),
+    as_of: datetime | None = None,
 ) -> Kpis:
-    """All rescue KPIs for the incidents whose alarm falls in [period_start, period_end) (docs/KPIS.md)."""
+    """All rescue KPIs for the incidents whose alarm falls in [period_start, period_end) (docs/KPIS.md).
+
+    ``as_of`` (live figures, e.g. "today so far"): an incident whose deadline has not passed yet at that
+    moment and that has not met it either is still undecided. It is left out of the response rate, the
+    on-time rate and rescue success (and counted in ``pending``) instead of counting as a miss."""
     _check_period(period_start, period_end)
     if elevators_in_service < 0:
         raise ValueError(f"elevators_in_service must be >= 0, got {elevators_in_service}")
     in_period = _in_period(incidents, period_start, period_end)
     rescues = [i for i in in_period if not i.false_alarm]
     limit = timedelta(seconds=settings.response_limit_s)
+    undecided_response = undecided_arrival = undecided_outcome = 0
+    undecided: set[int] = set()
 
     responded = 0
     arrival_total, arrival_count = timedelta(0), 0
@@ -285,6 +298,13 @@ def compute_kpis(
         ack = _interval(inc.dispatched_at, inc.acknowledged_at)
         if ack is not None and ack <= limit:
             responded += 1
+        elif (
+            as_of is not None
+            and inc.acknowledged_at is None
+            and _window_open(inc.dispatched_at, limit, as_of)
+        ):
+            undecided_response += 1
+            undecided.add(inc.id)
         arrival = _interval(inc.alarm_at, inc.arrived_at)
         if arrival is not None:
             arrival_total += arrival
@@ -293,6 +313,13 @@ def compute_kpis(
             sent += 1
             if arrival is not None and arrival <= timedelta(minutes=inc.arrival_limit_min):
                 on_time += 1
+            elif (
+                as_of is not None
+                and inc.arrived_at is None
+                and _window_open(inc.alarm_at, timedelta(minutes=inc.arrival_limit_min), as_of)
+            ):
+                undecided_arrival += 1
+                undecided.add(inc.id)
         if inc.dispatched_at is not None:
             dispatched += 1
             if inc.arrived_at is not None:
@@ -303,6 +330,9 @@ def compute_kpis(
             on_site_count += 1
         if inc.completed_at is not None and inc.all_released:
             succeeded += 1
+        elif as_of is not None and inc.completed_at is None:
+            undecided_outcome += 1  # the rescue is still going on
+            undecided.add(inc.id)
 
     n = len(rescues)
     with_cause = [i for i in rescues if i.cause is not None]
@@ -313,9 +343,9 @@ def compute_kpis(
         incidents=len(in_period),
         false_alarms=len(in_period) - n,
         rescues=n,
-        response_rate=Ratio(responded, n, settings.response_rate_target),
+        response_rate=Ratio(responded, n - undecided_response, settings.response_rate_target),
         average_arrival=MeanDuration(arrival_total, arrival_count, settings.average_arrival_target),
-        on_time_arrival=Ratio(on_time, sent, settings.on_time_arrival_target),
+        on_time_arrival=Ratio(on_time, sent - undecided_arrival, settings.on_time_arrival_target),
         average_on_site=MeanDuration(on_site_total, on_site_count),
         entrapment_rate=EntrapmentRate(
             n,
@@ -324,13 +354,14 @@ def compute_kpis(
             settings.entrapment_rate_target,
             settings.entrapment_target_basis,
         ),
-        rescue_success=Ratio(succeeded, n, settings.rescue_success_target),
+        rescue_success=Ratio(succeeded, n - undecided_outcome, settings.rescue_success_target),
         dispatch_rate=Ratio(arrived_after_dispatch, dispatched),
         by_level={lv: Ratio(sum(1 for i in rescues if i.level == lv), n) for lv in Level},
         cause_mix={c: Ratio(sum(1 for i in with_cause if i.cause == c), len(with_cause)) for c in Cause},
         cause_unreported=n - len(with_cause),
         by_source={s: sum(1 for i in in_period if i.source == s) for s in Source},
         timestamp_anomalies=tuple(anomalies),
+        pending=len(undecided),
     )
 
 

@@ -229,7 +229,7 @@ def kpi_periods(session: Session, actor: Actor, clock: Clock) -> list[KpiPeriod]
     out = []
     for key, start in (("console.today", local_midnight), ("console.last_30_days", now - timedelta(days=30))):
         records = rescue.incident_records(session, actor, start, now)
-        out.append(KpiPeriod(key, compute_kpis(records, elevators, start, now)))
+        out.append(KpiPeriod(key, compute_kpis(records, elevators, start, now, as_of=now)))
     return out
 
 

@@ -436,3 +436,25 @@ def test_period_in_another_offset_is_the_same_instant() -> None:
     assert by["2026-01"].period_start == utc("2026-01-14T16:00")
     # 15 Jan - 9 Feb local: 3 (15 Jan 18:00), 4, 15 in January; 5, 6, 7 in February
     assert (by["2026-01"].incidents, by["2026-02"].incidents) == (3, 3)
+
+
+def test_live_figures_leave_undecided_incidents_out() -> None:
+    """At 10:03, a call dispatched at 10:01 and not yet acknowledged has 3 minutes left: it is pending,
+    not a miss. An older one whose window closed unanswered is a miss."""
+    as_of = utc("2026-01-10T10:03")
+    fresh = incident(1, "2026-01-10T10:00", ack=None, arrive=None, release=None, complete=None, cause=None)
+    missed = incident(2, "2026-01-10T09:00", ack=None, arrive=40 * M)  # arrived late, never acknowledged
+    done = incident(3, "2026-01-10T08:00")
+    live = compute_kpis([fresh, missed, done], ELEVATORS, START, END, as_of=as_of)
+    # response: 3 ok (ack 1 min after dispatch); 2 missed; 1 pending -> 1 / 2
+    assert pair(live.response_rate) == (1, 2)
+    # on time: 3 ok (10 min), 2 late (40 min), 1 pending (alarm 10:00, limit 30 min) -> 1 / 2
+    assert pair(live.on_time_arrival) == (1, 2)
+    # success: 2 and 3 completed with all released; 1 still going on -> 2 / 2
+    assert pair(live.rescue_success) == (2, 2)
+    assert live.pending == 1
+    settled = compute_kpis([fresh, missed, done], ELEVATORS, START, END)  # no as_of: history, all decided
+    assert pair(settled.response_rate) == (1, 3) and settled.pending == 0
+    later = compute_kpis([fresh, missed, done], ELEVATORS, START, END, as_of=utc("2026-01-10T10:40"))
+    assert pair(later.response_rate) == (1, 3)  # the window closed: now it is a miss
+    assert pair(later.on_time_arrival) == (1, 3)
