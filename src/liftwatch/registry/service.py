@@ -863,3 +863,24 @@ def unit_names(session: Session, codes: Iterable[str]) -> dict[str, str]:
         code: name
         for code, name in session.execute(select(Unit.code, Unit.name).where(Unit.code.in_(wanted)))
     }
+
+
+def count_in_service_by(
+    session: Session, key: str, district: str | None = None, unit: str | None = None
+) -> dict[str, int]:
+    """Elevators in use per district, street, place type or maintenance unit code (KPI denominators)."""
+    if key == "maintenance_unit":
+        column: Any = Unit.code
+        stmt = (
+            select(column, func.count())
+            .select_from(Elevator)
+            .join(Unit, Unit.id == Elevator.maintenance_unit_id)
+        )
+    elif key in ("district", "street", "place_type"):
+        column = getattr(Elevator, key)
+        stmt = select(column, func.count()).select_from(Elevator)
+    else:
+        raise InvalidInput(FieldError("group_by", f"cannot count elevators by '{key}'"))
+    flt = ElevatorFilter(district=district, unit=unit, status=ElevatorStatus.IN_USE.value)
+    stmt = _apply_filter(session, stmt, flt, None).group_by(column)
+    return {str(k): int(n) for k, n in session.execute(stmt)}

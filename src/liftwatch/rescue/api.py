@@ -13,7 +13,7 @@ from liftwatch.deps import ActorDep, ClockDep, SessionDep
 from liftwatch.registry import service as registry
 from liftwatch.rescue import service
 from liftwatch.rescue.domain import GeoPoint
-from liftwatch.rescue.kpis import Kpis, MeanDuration, Ratio, compute_kpis
+from liftwatch.rescue.kpis import GroupKey, Kpis, MeanDuration, Ratio, compute_kpis, kpis_by, month_keys
 from liftwatch.rescue.notify import LogNotifier
 from liftwatch.rescue.schemas import (
     CompleteIn,
@@ -216,15 +216,28 @@ def rescue_kpis(
     to: Annotated[datetime | None, Query(description="default: now")] = None,
     district: str | None = None,
     unit: Annotated[str | None, Query(description="contracted maintenance unit code")] = None,
+    group_by: Annotated[
+        GroupKey | None, Query(description="also per district, street, maintenance_unit, place_type or month")
+    ] = None,
 ) -> dict[str, Any]:
-    """Rescue KPIs (docs/KPIS.md) for a period, city-wide or for one district or maintenance unit."""
+    """Rescue KPIs (docs/KPIS.md) for a period, city-wide or for one district or maintenance unit, and
+    optionally broken down by a key (months on the Asia/Shanghai calendar)."""
     end = _aware(to) if to else clock.now()
     start = _aware(from_) if from_ else end - timedelta(days=30)
     if end <= start:
         raise InvalidInput(FieldError("to", "must be after 'from'"))
     records = service.incident_records(session, actor, start, end, district, unit)
     elevators = registry.count_in_service(session, district, unit)
-    return kpis_json(compute_kpis(records, elevators, start, end, as_of=min(end, clock.now())))
+    as_of = min(end, clock.now())
+    out = kpis_json(compute_kpis(records, elevators, start, end, as_of=as_of))
+    if group_by is not None:
+        if group_by == "month":
+            counts = dict.fromkeys(month_keys(start, end), elevators)
+        else:
+            counts = registry.count_in_service_by(session, group_by, district, unit)
+        groups = kpis_by(records, group_by, counts, start, end, as_of=as_of)
+        out["groups"] = {k: kpis_json(v) for k, v in sorted(groups.items())}
+    return out
 
 
 def _aware(value: datetime) -> datetime:

@@ -397,6 +397,7 @@ def kpis_by(
     period_start: datetime,
     period_end: datetime,
     settings: KpiSettings = KpiSettings(),
+    as_of: datetime | None = None,
 ) -> dict[str, Kpis]:
     """KPIs per district, street, maintenance unit, place type or local calendar month.
 
@@ -430,5 +431,13 @@ def kpis_by(
     result = {}
     for k in sorted(groups):
         start, end = bounds.get(k, (period_start, period_end))
-        result[k] = compute_kpis(groups[k], elevators_by_key.get(k, 0), start, end, settings)
+        result[k] = compute_kpis(groups[k], elevators_by_key.get(k, 0), start, end, settings, as_of)
     return result
+
+
+def month_keys(
+    period_start: datetime, period_end: datetime, settings: KpiSettings = KpiSettings()
+) -> list[str]:
+    """The local calendar months ("YYYY-MM") a period touches, as kpis_by(..., "month") names them."""
+    _check_period(period_start, period_end)
+    return list(_months(period_start, period_end, ZoneInfo(settings.timezone)))

@@ -84,5 +84,24 @@ def test_call_crew_and_kpis(client: TestClient, session: Session, clock: FixedCl
     assert k["by_level"]["L1"]["numerator"] == 1 and k["cause_mix"]["power_cut"]["numerator"] == 1
     only_b = client.get("/api/v1/rescue/kpis?unit=MU-B", headers=auth(client, Role.REGULATOR)).json()
     assert only_b["incidents"] == 0 and only_b["entrapment_rate"]["elevators"] == 2
+    reg = auth(client, Role.REGULATOR)
+    by_district = client.get("/api/v1/rescue/kpis?group_by=district", headers=reg).json()["groups"]
+    assert sorted(by_district) == [
+        "徐汇区",
+        "静安区",
+    ]  # every district with elevators, with or without incidents
+    assert (
+        by_district["静安区"]["incidents"] == 1 and by_district["静安区"]["entrapment_rate"]["elevators"] == 2
+    )
+    assert by_district["徐汇区"]["incidents"] == 0 and by_district["徐汇区"]["response_rate"]["value"] is None
+    by_unit = client.get("/api/v1/rescue/kpis?group_by=maintenance_unit", headers=reg).json()["groups"]
+    assert {k: v["incidents"] for k, v in by_unit.items()} == {"MU-A": 1, "MU-B": 0}
+    by_month = client.get(
+        "/api/v1/rescue/kpis?group_by=month&from=2026-10-15T00:00:00Z&to=2026-11-30T16:00:00Z", headers=reg
+    ).json()["groups"]
+    assert sorted(by_month) == ["2026-10", "2026-11"]  # Asia/Shanghai months: the end is 12-01 00:00 there
+    assert by_month["2026-11"]["incidents"] == 1
+    assert by_month["2026-10"]["entrapment_rate"]["elevators"] == 4
+    assert client.get("/api/v1/rescue/kpis?group_by=planet", headers=reg).status_code == 422
     bad = client.get("/api/v1/rescue/kpis?from=2026-12-01T00:00:00Z&to=2026-11-01T00:00:00Z", headers=op)
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "to"
