@@ -152,6 +152,7 @@ def add_crew(data: CrewIn, actor: ActorDep, session: SessionDep, clock: ClockDep
         clock,
         phone=data.phone,
         username=data.username,
+        shift=(data.shift_start, data.shift_end) if data.shift_start and data.shift_end else None,
     )
     session.commit()
     return CrewOut.model_validate(crew)

@@ -3,11 +3,11 @@ durable escalation timers (they survive a restart: the scheduler reads them from
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, Time
 from sqlalchemy.orm import Mapped, mapped_column
 
 from liftwatch.core.db import Base, UTCDateTime
@@ -108,7 +108,11 @@ class Crew(Base):
     latitude: Mapped[float] = mapped_column(Float)
     longitude: Mapped[float] = mapped_column(Float)
     position_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    on_shift: Mapped[bool] = mapped_column(Boolean, default=True)
+    on_shift: Mapped[bool] = mapped_column(Boolean, default=True)  # off: on leave, vehicle out of service
+    # Daily shift in Beijing time (e.g. 08:00-20:00; an end before the start runs past midnight);
+    # none: round the clock.
+    shift_start: Mapped[time | None] = mapped_column(Time, nullable=True)
+    shift_end: Mapped[time | None] = mapped_column(Time, nullable=True)
     busy_incident_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
@@ -124,3 +128,19 @@ class RescueTimer(Base):
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     fired_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+SHIFT_TZ = "Asia/Shanghai"
+
+
+def on_duty(crew: Crew, at: datetime) -> bool:
+    """The crew is on shift at ``at`` (its daily window in Beijing time, and not stood down)."""
+    from zoneinfo import ZoneInfo
+
+    if not crew.on_shift:
+        return False
+    if crew.shift_start is None or crew.shift_end is None:
+        return True
+    local = at.astimezone(ZoneInfo(SHIFT_TZ)).time()
+    start, end = crew.shift_start, crew.shift_end
+    return start <= local < end if start <= end else (local >= start or local < end)

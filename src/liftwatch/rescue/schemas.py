@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -57,6 +57,8 @@ class CrewIn(BaseModel):
     username: str | None = None
     latitude: float = Field(ge=-90, le=90)
     longitude: float = Field(ge=-180, le=180)
+    shift_start: time | None = Field(default=None, description="daily shift start, Beijing time")
+    shift_end: time | None = Field(default=None, description="daily shift end; before the start: overnight")
 
 
 class CrewOut(BaseModel):
@@ -71,6 +73,8 @@ class CrewOut(BaseModel):
     longitude: float
     position_at: datetime
     on_shift: bool
+    shift_start: time | None = None
+    shift_end: time | None = None
     busy_incident_id: int | None
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from pydantic import Field
@@ -46,6 +46,7 @@ from liftwatch.rescue.models import (
     OpenIncidentLock,
     RescueTimer,
     TimerKind,
+    on_duty,
 )
 
 OPERATORS = frozenset({Role.ADMIN, Role.RESCUE_OPERATOR})
@@ -257,13 +258,14 @@ def _open_incident(session: Session, registration_code: str) -> Incident | None:
 # ---------------------------------------------------------------- dispatch and escalation
 
 
-def _candidates(session: Session, level: Level, inc: Incident) -> Sequence[Crew]:
+def _candidates(session: Session, level: Level, inc: Incident, now: datetime) -> Sequence[Crew]:
+    """Free crews on duty now: the contracted unit's for L1, everyone else's for L2."""
     stmt = select(Crew).where(Crew.on_shift.is_(True), Crew.busy_incident_id.is_(None))
     if level is Level.L1:
         stmt = stmt.where(Crew.unit == inc.maintenance_unit)
     else:
         stmt = stmt.where(Crew.unit != inc.maintenance_unit)
-    return session.scalars(stmt.order_by(Crew.id)).all()
+    return [c for c in session.scalars(stmt.order_by(Crew.id)) if on_duty(c, now)]
 
 
 def _dispatch(
@@ -279,7 +281,7 @@ def _dispatch(
     place = registry.places_of(session, [inc.registration_code]).get(inc.registration_code)
     located = place is not None and place.latitude is not None and place.longitude is not None
     best: tuple[float, Crew] | None = None
-    for crew in _candidates(session, level, inc):
+    for crew in _candidates(session, level, inc, now):
         if not located:
             # No coordinates on file: no travel estimate; the unit's first free crew, no prediction.
             best = best or (math.nan, crew)
@@ -562,6 +564,7 @@ def add_crew(
     clock: Clock,
     phone: str = "",
     username: str | None = None,
+    shift: tuple[time, time] | None = None,
 ) -> Crew:
     """Register a crew of a maintenance unit or rescue station (admin, regulator, or the unit's own staff)."""
     unit_row = registry.get_unit(session, actor, unit)  # NotFound outside scope
@@ -579,6 +582,8 @@ def add_crew(
         longitude=position.lon,
         position_at=clock.now(),
         on_shift=True,
+        shift_start=shift[0] if shift else None,
+        shift_end=shift[1] if shift else None,
         busy_incident_id=None,
     )
     session.add(crew)
@@ -683,7 +688,11 @@ def replan_surge(
         and p.longitude is not None
     }
     plannable = [i for i in pending if i.id in located]
-    crews = session.scalars(select(Crew).where(Crew.on_shift.is_(True)).order_by(Crew.id)).all()
+    crews = [
+        c
+        for c in session.scalars(select(Crew).where(Crew.on_shift.is_(True)).order_by(Crew.id))
+        if on_duty(c, clock.now())
+    ]
     if not plannable or not crews:
         return []
     now = clock.now()

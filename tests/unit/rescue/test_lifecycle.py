@@ -282,3 +282,24 @@ def test_surge_mode_plans_all_open_incidents_together(
     assert waiting_for.busy_incident_id == queued[0].id
     below = rescue.RescueSettings(surge_threshold=10)
     assert rescue.replan_surge(session, clock, below) == []  # under the threshold: nothing re-planned
+
+
+def test_a_crew_off_shift_is_not_dispatched(session: Session, clock: FixedClock, city: None) -> None:
+    """A1 (the nearest) works 08:00-17:30 Beijing time; the test clock is 17:00 there, then 18:00."""
+    from datetime import time
+
+    crew_a1 = session.get(rescue.Crew, "A1")
+    assert crew_a1 is not None
+    crew_a1.shift_start, crew_a1.shift_end = time(8, 0), time(17, 30)
+    session.commit()
+    first = _phone(session, clock).incident  # 17:00 Beijing: on duty
+    assert first.crew_id == "A1"
+    rescue.false_alarm(session, OPERATOR, first.id, clock)
+    session.commit()
+    clock.advance(timedelta(hours=1))  # 18:00 Beijing: A1 has gone home
+    second = _phone(session, clock).incident
+    assert second.crew_id == "A2"
+    night = rescue.add_crew(
+        session, SYSTEM_ACTOR, "N1", "MU-A", "夜班", km_north(1), clock, shift=(time(17, 0), time(8, 0))
+    )
+    assert rescue.on_duty(night, clock.now()) and not rescue.on_duty(night, clock.now() + timedelta(hours=15))
