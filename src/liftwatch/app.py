@@ -46,9 +46,12 @@ def create_app(
             pipeline = Pipeline(settings, app.state.session_factory, app.state.clock)
         elif settings.bus_url:
             pipeline = Pipeline(
-                settings, app.state.session_factory, app.state.clock, roles=frozenset({"ingest"})
+                settings,
+                app.state.session_factory,
+                app.state.clock,
+                roles=frozenset({"ingest"}),
+                adapters=False,
             )
-            pipeline.use_mqtt = False
         if pipeline is not None:
             await pipeline.start()
             if settings.simulate and pipeline.ingestor is not None:

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from liftwatch.accounts.models import PUBLIC_ACTOR, Actor, User
+from liftwatch.accounts.models import PUBLIC_ACTOR, Actor, Role, User
 from liftwatch.accounts.service import actor_for
 from liftwatch.core.clock import Clock
 from liftwatch.core.config import Settings
@@ -65,7 +65,7 @@ def optional_actor(request: Request, session: SessionDep, settings: SettingsDep)
 
 
 def current_actor(actor: Annotated[Actor, Depends(optional_actor)]) -> Actor:
-    if actor.username == PUBLIC_ACTOR.username and actor.role is PUBLIC_ACTOR.role:
+    if actor.role is Role.PUBLIC:
         raise Unauthorized("sign in first: send 'Authorization: Bearer <token>' from POST /api/v1/auth/token")
     return actor
 

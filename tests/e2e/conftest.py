@@ -8,11 +8,16 @@ import shutil
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from liftwatch.core.clock import Clock
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 CHROMIUM_ARGS = [
@@ -77,18 +82,17 @@ class ServerThread:
         self.thread.join(timeout=10)
 
 
-@pytest.fixture
-def live_server(tmp_path: Path) -> Iterator[str]:
-    """The whole app over a fresh SQLite database seeded with tests/factories.py, served by uvicorn."""
-    from liftwatch.accounts.models import SYSTEM_ACTOR
+@contextmanager
+def serve_seeded(
+    tmp_path: Path, prepare: Callable[[Session, Clock], None] | None = None
+) -> Iterator[tuple[str, Engine]]:
+    """The whole app over a fresh SQLite database seeded with tests/factories.py (plus what ``prepare``
+    adds), served by uvicorn; yields its URL and the engine. The telemetry pipeline is off."""
     from liftwatch.app import create_app
     from liftwatch.core.clock import SystemClock
     from liftwatch.core.config import Settings
     from liftwatch.core.db import make_engine, make_session_factory
     from liftwatch.core.migrate import upgrade
-    from liftwatch.registry import service
-    from liftwatch.registry.models import EventKind
-    from liftwatch.registry.schemas import EventIn
     from tests.factories import seed
 
     url = f"sqlite:///{tmp_path / 'liftwatch.db'}"
@@ -97,20 +101,30 @@ def live_server(tmp_path: Path) -> Iterator[str]:
     clock = SystemClock()
     with make_session_factory(engine)() as session:
         seed(session, clock)
-        # A second entry on one file, so the timeline has an order to check.
-        service.record_event(
-            session,
-            SYSTEM_ACTOR,
-            "11SHB000003",
-            EventIn(kind=EventKind.MAJOR_REPAIR, summary="更换梯级链"),
-            clock,
-        )
+        if prepare is not None:
+            prepare(session, clock)
         session.commit()
-    settings = Settings(var_dir=tmp_path / "var", secret_key="e2e-secret-" + "x" * 40)
+    settings = Settings(var_dir=tmp_path / "var", secret_key="e2e-secret-" + "x" * 40, pipeline=False)
     server = ServerThread(create_app(settings=settings, engine=engine, clock=clock), free_port())
     server.start()
     try:
-        yield server.url
+        yield server.url, engine
     finally:
         server.stop()
         engine.dispose()
+
+
+@pytest.fixture
+def live_server(tmp_path: Path) -> Iterator[str]:
+    """The seeded registry with a second entry on one file, so the timeline has an order to check."""
+    from liftwatch.accounts.models import SYSTEM_ACTOR
+    from liftwatch.registry import service
+    from liftwatch.registry.models import EventKind
+    from liftwatch.registry.schemas import EventIn
+
+    def prepare(session: Session, clock: Clock) -> None:
+        event = EventIn(kind=EventKind.MAJOR_REPAIR, summary="更换梯级链")
+        service.record_event(session, SYSTEM_ACTOR, "11SHB000003", event, clock)
+
+    with serve_seeded(tmp_path, prepare) as (url, _engine):
+        yield url

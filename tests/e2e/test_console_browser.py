@@ -9,8 +9,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy.orm import Session
 
-from tests.e2e.conftest import CHROMIUM_ARGS, ServerThread, chromium_path, free_port
+from liftwatch.core.clock import Clock
+from tests.e2e.conftest import CHROMIUM_ARGS, chromium_path, serve_seeded
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.e2e
@@ -22,34 +24,17 @@ A1 = "11SHA000001"
 def rescue_city(tmp_path: Path) -> Iterator[str]:
     """The seeded registry and one crew of MU-A that signs in as maint_a, served by uvicorn."""
     from liftwatch.accounts.models import SYSTEM_ACTOR
-    from liftwatch.app import create_app
-    from liftwatch.core.clock import SystemClock
-    from liftwatch.core.config import Settings
-    from liftwatch.core.db import make_engine, make_session_factory
-    from liftwatch.core.migrate import upgrade
     from liftwatch.rescue import service as rescue
     from liftwatch.rescue.domain import GeoPoint
-    from tests.factories import seed
 
-    url = f"sqlite:///{tmp_path / 'liftwatch.db'}"
-    upgrade(url)
-    engine = make_engine(url)
-    clock = SystemClock()
-    with make_session_factory(engine)() as session:
-        seed(session, clock)
+    def prepare(session: Session, clock: Clock) -> None:
         rescue.add_crew(
             session, SYSTEM_ACTOR, "CA1", "MU-A", "浦江一组", GeoPoint(31.22, 121.46), clock,
             phone="13900000001", username="maint_a",
         )  # fmt: skip
-        session.commit()
-    settings = Settings(var_dir=tmp_path / "var", secret_key="e2e-secret-" + "x" * 40, pipeline=False)
-    server = ServerThread(create_app(settings=settings, engine=engine, clock=clock), free_port())
-    server.start()
-    try:
-        yield server.url
-    finally:
-        server.stop()
-        engine.dispose()
+
+    with serve_seeded(tmp_path, prepare) as (url, _engine):
+        yield url
 
 
 def _crew_step(base: str, token: str, incident_id: str, step: str) -> None:

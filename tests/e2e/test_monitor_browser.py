@@ -13,9 +13,11 @@ from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
+from liftwatch.core.clock import Clock
 from liftwatch.telemetry.faults import SEVERITY, FaultChange, FaultType
-from tests.e2e.conftest import CHROMIUM_ARGS, ServerThread, chromium_path, free_port
+from tests.e2e.conftest import CHROMIUM_ARGS, chromium_path, serve_seeded
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.e2e
@@ -56,23 +58,12 @@ def _status(code: str, online: bool, seen: datetime, **fields: Any) -> dict[str,
 def monitored_city(tmp_path: Path) -> Iterator[Monitored]:
     """The seeded registry with coordinates, live status on three elevators and two open faults."""
     from liftwatch.accounts.models import SYSTEM_ACTOR
-    from liftwatch.app import create_app
-    from liftwatch.core.clock import SystemClock
-    from liftwatch.core.config import Settings
-    from liftwatch.core.db import make_engine, make_session_factory
-    from liftwatch.core.migrate import upgrade
     from liftwatch.registry import service as registry
     from liftwatch.registry.schemas import ElevatorUpdate
     from liftwatch.telemetry import service as telemetry
-    from tests.factories import seed
 
-    url = f"sqlite:///{tmp_path / 'liftwatch.db'}"
-    upgrade(url)
-    engine = make_engine(url)
-    clock = SystemClock()
-    now = clock.now()
-    with make_session_factory(engine)() as session:
-        seed(session, clock)
+    def prepare(session: Session, clock: Clock) -> None:
+        now = clock.now()
         for code, (lat, lon) in COORDS.items():
             registry.update_elevator(
                 session, SYSTEM_ACTOR, code, ElevatorUpdate(latitude=lat, longitude=lon), clock
@@ -109,15 +100,9 @@ def monitored_city(tmp_path: Path) -> Iterator[Monitored]:
                 _raise(B3, FaultType.TERMINAL_OFFLINE, now - timedelta(minutes=18)),
             ],
         )
-        session.commit()
-    settings = Settings(var_dir=tmp_path / "var", secret_key="e2e-secret-" + "x" * 40, pipeline=False)
-    server = ServerThread(create_app(settings=settings, engine=engine, clock=clock), free_port())
-    server.start()
-    try:
-        yield Monitored(server.url, engine)
-    finally:
-        server.stop()
-        engine.dispose()
+
+    with serve_seeded(tmp_path, prepare) as (url, engine):
+        yield Monitored(url, engine)
 
 
 def _write_fault(engine: Engine, code: str, fault_type: FaultType) -> None:

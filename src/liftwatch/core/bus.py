@@ -209,9 +209,10 @@ class _InProcessConsumer:
         self._bus._trim(s)
 
     async def pending(self) -> int:
+        """Messages of this consumer's subjects after its acknowledgement (as JetStream counts them)."""
         s = self._stream
-        last = s.first_seq + len(s.messages) - 1
-        return max(0, last - s.acked[self._durable])
+        start = max(s.acked[self._durable] + 1, s.first_seq) - s.first_seq
+        return sum(1 for m in s.messages[start:] if subject_matches(self._filter, m.subject))
 
 
 # ---------------------------------------------------------------- NATS JetStream

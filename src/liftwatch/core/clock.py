@@ -6,6 +6,12 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
 
 
+def as_utc(value: datetime) -> datetime:
+    """An instant as timezone-aware UTC; a naive value is taken to be UTC already (how SQLite and most
+    API clients hand them over)."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 class Clock(Protocol):
     def now(self) -> datetime: ...
 
@@ -24,9 +30,7 @@ class FixedClock:
     """A clock that only moves when told to (tests, simulations)."""
 
     def __init__(self, start: datetime) -> None:
-        if start.tzinfo is None:
-            start = start.replace(tzinfo=UTC)
-        self._now = start
+        self._now = as_utc(start)
 
     def now(self) -> datetime:
         return self._now

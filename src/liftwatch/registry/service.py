@@ -12,7 +12,7 @@ from sqlalchemy import Select, false, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from liftwatch.accounts.models import Actor, Role
-from liftwatch.core.clock import Clock
+from liftwatch.core.clock import Clock, as_utc
 from liftwatch.core.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from liftwatch.registry.models import (
     Elevator,
@@ -420,9 +420,7 @@ def record_event(
         details["status"] = {"from": elevator.status, "to": new_status.value}
         elevator.status = new_status.value
         elevator.updated_at = clock.now()
-    occurred = data.occurred_at or clock.now()
-    if occurred.tzinfo is None:
-        occurred = occurred.replace(tzinfo=UTC)
+    occurred = as_utc(data.occurred_at or clock.now())
     if occurred > clock.now():
         raise InvalidInput(FieldError("occurred_at", "lies in the future"))
     return _append(

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
+from liftwatch.core.clock import as_utc
 from liftwatch.core.errors import FieldError, InvalidInput
 from liftwatch.deps import ActorDep, ClockDep, SessionDep
 from liftwatch.registry import service as registry
@@ -223,8 +224,8 @@ def rescue_kpis(
 ) -> dict[str, Any]:
     """Rescue KPIs (docs/KPIS.md) for a period, city-wide or for one district or maintenance unit, and
     optionally broken down by a key (months on the Asia/Shanghai calendar)."""
-    end = _aware(to) if to else clock.now()
-    start = _aware(from_) if from_ else end - timedelta(days=30)
+    end = as_utc(to) if to else clock.now()
+    start = as_utc(from_) if from_ else end - timedelta(days=30)
     if end <= start:
         raise InvalidInput(FieldError("to", "must be after 'from'"))
     records = service.incident_records(session, actor, start, end, district, unit)
@@ -239,7 +240,3 @@ def rescue_kpis(
         groups = kpis_by(records, group_by, counts, start, end, as_of=as_of)
         out["groups"] = {k: kpis_json(v) for k, v in sorted(groups.items())}
     return out
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)

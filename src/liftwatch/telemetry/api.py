@@ -80,6 +80,7 @@ def telemetry_stats(request: Request, actor: ActorDep, session: SessionDep) -> d
         "messages": sum(w.stats.messages for w in workers),
         "faults_stored": sum(w.stats.faults_stored for w in workers),
         "checkpoints": sum(w.stats.checkpoints for w in workers),
+        "stream_pending": sum(w.stats.pending for w in workers),
     }
     return out
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, String, any_, bindparam, case, exists, func, select, true
@@ -15,6 +15,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from liftwatch.accounts.models import Actor
+from liftwatch.core.clock import as_utc
 from liftwatch.registry import service as registry
 from liftwatch.telemetry.faults import FaultType, Severity
 from liftwatch.telemetry.models import Fault, LiveStatus
@@ -72,10 +73,6 @@ def _rank_expr() -> Any:
 
 def _open_fault() -> ColumnElement[bool]:
     return Fault.cleared_at.is_(None)
-
-
-def as_utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 @dataclass(frozen=True)

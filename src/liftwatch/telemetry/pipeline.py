@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,10 +57,7 @@ class Pipeline:
     nats_raw: NatsRawIngest | None = None
     rescue: Any = None  # liftwatch.rescue.intake.RescueWorker (imported lazily: rescue builds on telemetry)
     live: LiveBoard = field(default_factory=LiveBoard)
-    use_mqtt: bool = True
-    fault_listeners: list[Callable[[list[FaultChange]], Coroutine[Any, Any, None]]] = field(
-        default_factory=list
-    )
+    adapters: bool = True  # the MQTT and NATS ingestion adapters; a web process ingests HTTP only
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -87,12 +84,12 @@ class Pipeline:
             )
             self._spawn(self.ingestor.run(stop=self._stop))
             self._spawn(self._refresh_known())
-            if self.settings.bus_url and self.use_mqtt:
+            if self.settings.bus_url and self.adapters:
                 # terminals that speak NATS: their raw stream is consumed here (durable on JetStream)
                 self.nats_raw = NatsRawIngest(self.ingestor, self.bus, self.settings.stream_namespace)
                 await self.nats_raw.start()
                 self._spawn(self.nats_raw.run(self._stop))
-            if self.settings.mqtt_url and self.use_mqtt:
+            if self.settings.mqtt_url and self.adapters:
                 self.mqtt = MqttIngest(
                     self.ingestor,
                     self.settings.mqtt_url,
@@ -202,9 +199,9 @@ class Pipeline:
             service.store_dead_letters(session, letters)
             session.commit()
 
-    async def _announce(self, changes: list[FaultChange], fresh: list[FaultChange]) -> None:
-        """After the faults are committed: every change onto the durable FAULTS stream (deduplicated by
-        fault_id and transition), the new ones to listeners in this process (live pages)."""
+    async def _announce(self, changes: list[FaultChange], _fresh: list[FaultChange]) -> None:
+        """After the faults are committed: every change onto the durable FAULTS stream, deduplicated by
+        fault_id and transition (a replay re-sends what a crash may have kept from being sent)."""
         assert self.bus is not None
         topo = records.Topology(self.settings.stream_namespace)
         for c in changes:
@@ -215,14 +212,6 @@ class Pipeline:
                 payload,
                 msg_id=f"{c.fault_id}:{transition}:{c.severity.value}",
             )
-        for listener in self.fault_listeners:
-            try:
-                await listener(fresh)
-            except Exception:
-                log.exception("fault listener failed")
-
-    async def lag(self) -> dict[str, int]:
-        return {w.durable: await w.pending() for w in self.workers}
 
 
 def fault_payload(c: FaultChange) -> dict[str, Any]:

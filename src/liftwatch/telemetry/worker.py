@@ -120,6 +120,7 @@ class WorkerStats:
     faults_stored: int = 0
     checkpoints: int = 0
     last_seq: int = 0
+    pending: int = 0  # stream messages of this partition not yet acknowledged (at the last checkpoint)
 
 
 class PartitionWorker:
@@ -260,8 +261,10 @@ class PartitionWorker:
         await self._consumer.ack_upto(last)
         self._acked_seq = last.seq
         self.stats.checkpoints += 1
+        self.stats.pending = await self._consumer.pending()
         if self.metrics is not None:
             self.metrics.checkpoints.inc()
+            self.metrics.pending.labels(self.durable).set(self.stats.pending)
 
     def _save(self, ckpt: tuple[int, bytes] | None, rows: list[dict[str, Any]]) -> None:
         with self.session_factory() as session:
@@ -281,9 +284,6 @@ class PartitionWorker:
                 log.exception("detector partition %d: step failed", self.partition)
                 await asyncio.sleep(1.0)
         await self.checkpoint()
-
-    async def pending(self) -> int:
-        return await self._consumer.pending() if self._consumer is not None else 0
 
 
 async def _maybe_await(value: Any) -> None:

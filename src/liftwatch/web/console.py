@@ -23,7 +23,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from liftwatch.accounts.models import Actor, Role
-from liftwatch.core.clock import Clock
+from liftwatch.core.clock import Clock, as_utc
 from liftwatch.core.errors import Forbidden, NotFound
 from liftwatch.deps import ClockDep, SessionDep
 from liftwatch.registry import service as registry
@@ -34,9 +34,8 @@ from liftwatch.rescue.domain import Source
 from liftwatch.rescue.kpis import Kpis, compute_kpis
 from liftwatch.rescue.models import OPEN_STATUSES, Crew, Incident
 from liftwatch.rescue.notify import LogNotifier
-from liftwatch.telemetry.monitoring import as_utc
 from liftwatch.web.monitor import live_context
-from liftwatch.web.templating import DISPLAY_TZ, PageActorDep, PageRoute, render, safe_next
+from liftwatch.web.templating import DISPLAY_TZ, PageActorDep, PageRoute, is_partial, render, safe_next
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -63,13 +62,6 @@ def _require_console(actor: Actor) -> None:
 
 def can_act(actor: Actor) -> bool:
     return actor.role in rescue.OPERATORS
-
-
-def _is_htmx(request: Request) -> bool:
-    return (
-        request.headers.get("hx-request") == "true"
-        and request.headers.get("hx-history-restore-request") != "true"
-    )
 
 
 def _local(value: datetime | None, fmt: str = "%H:%M:%S") -> str:
@@ -441,7 +433,7 @@ def mark_false_alarm(
     _require_console(actor)
     rescue.false_alarm(session, actor, incident_id, clock, note.strip()[:500])
     session.commit()
-    if _is_htmx(request):
+    if is_partial(request):
         context = {**_board_context(session, actor, clock, settings), "partial": True}
         return render(request, "console/_board.html", context, actor=actor)
     return RedirectResponse(safe_next(next, "/console"), status_code=303)

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import QueryParams
 
 from liftwatch.accounts.models import Actor
+from liftwatch.core.clock import as_utc
 from liftwatch.core.i18n import label, translate
 from liftwatch.core.migrate import ROOT
 from liftwatch.deps import ClockDep, SessionDep, SettingsDep
@@ -37,11 +38,10 @@ from liftwatch.telemetry.monitoring import (
     SEVERITY_ORDER,
     MonitorRow,
     Scope,
-    as_utc,
     monitor_counts,
     monitor_rows,
 )
-from liftwatch.web.templating import DISPLAY_TZ, PageActorDep, PageRoute, render, request_language
+from liftwatch.web.templating import DISPLAY_TZ, PageActorDep, PageRoute, is_partial, render, request_language
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -118,13 +118,6 @@ def _place(row: MonitorRow) -> str:
 # ---------------------------------------------------------------- pages
 
 
-def _is_partial(request: Request) -> bool:
-    return (
-        request.headers.get("hx-request") == "true"
-        and request.headers.get("hx-history-restore-request") != "true"
-    )
-
-
 @router.get("/monitor", response_class=HTMLResponse)
 def monitor_page(
     request: Request, actor: PageActorDep, session: SessionDep, clock: ClockDep, settings: SettingsDep
@@ -145,7 +138,7 @@ def monitor_page(
         "age": lambda since: format_duration((now - since).total_seconds(), lang),
         "fault_types": [f.value for f in FaultType],
         "severities": list(SEVERITY_ORDER),
-        "partial": _is_partial(request),
+        "partial": is_partial(request),
         "levels": severity_levels(),
     }
     headers = {"Vary": "HX-Request"}

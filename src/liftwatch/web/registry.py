@@ -20,7 +20,7 @@ from liftwatch.deps import ClockDep, SessionDep
 from liftwatch.registry import service
 from liftwatch.registry.models import Elevator, ElevatorKind, ElevatorStatus, PlaceType, UnitType
 from liftwatch.web import monitor
-from liftwatch.web.templating import PageActorDep, PageRoute, render, request_language
+from liftwatch.web.templating import PageActorDep, PageRoute, is_partial, render, request_language
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -131,14 +131,6 @@ class Pager:
         return cls(page=page, pages=max(1, math.ceil(total / size)), total=total)
 
 
-def _is_partial(request: Request) -> bool:
-    """An htmx request for the results only; a history restore after a cache miss wants the whole page."""
-    return (
-        request.headers.get("hx-request") == "true"
-        and request.headers.get("hx-history-restore-request") != "true"
-    )
-
-
 @router.get("/elevators", response_class=HTMLResponse)
 def elevator_search(
     request: Request, actor: PageActorDep, session: SessionDep, clock: ClockDep
@@ -158,11 +150,11 @@ def elevator_search(
         "statuses": [s.value for s in ElevatorStatus],
     }
     headers = {"Vary": "HX-Request"}
-    if not _is_partial(request):
+    if not is_partial(request):
         places = service.places(session, actor)
         context["districts"] = list(places)
         context["streets"] = places.get(form.district) or sorted({s for v in places.values() for s in v})
-    if _is_partial(request):
+    if is_partial(request):
         # Push the tidy URL of this search (no empty fields) rather than the raw form submission.
         query = form.query(form.page)
         headers["HX-Push-Url"] = "/elevators" + (f"?{query}" if query else "")

@@ -4,7 +4,7 @@ error page, and a route class that turns domain errors into HTML pages (not the 
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
@@ -15,6 +15,7 @@ from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 
 from liftwatch.accounts.models import Actor, Role
+from liftwatch.core.clock import as_utc
 from liftwatch.core.errors import DomainError, Unauthorized
 from liftwatch.core.i18n import label, normalise_language, translate
 from liftwatch.core.security import decode_token
@@ -54,9 +55,7 @@ def format_datetime(value: datetime | None) -> str:
     """A stored instant in the city's local time (UTC+8); SQLite hands back naive UTC values."""
     if value is None:
         return ""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(DISPLAY_TZ).strftime("%Y-%m-%d %H:%M")
+    return as_utc(value).astimezone(DISPLAY_TZ).strftime("%Y-%m-%d %H:%M")
 
 
 def format_date(value: date | None) -> str:
@@ -187,3 +186,11 @@ class PageRoute(APIRoute):
                 return render_error(request, exc)
 
         return page_handler
+
+
+def is_partial(request: Request) -> bool:
+    """An htmx request for a fragment; a history restore after a cache miss wants the whole page."""
+    return (
+        request.headers.get("hx-request") == "true"
+        and request.headers.get("hx-history-restore-request") != "true"
+    )

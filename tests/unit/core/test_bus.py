@@ -48,7 +48,7 @@ def test_order_filter_and_ack_resume(kind: str) -> None:
         assert [m.data for m in got] == [b"0", b"2", b"4"]
         assert [m.seq for m in got] == [1, 3, 5]
         await even.ack_upto(got[1])  # "4" is delivered, not acknowledged
-        assert await even.pending() >= 3
+        assert await even.pending() == 3  # "4", "6", "8": the odd subject is not this consumer's
         # restart: a new consumer with the same durable name gets what was not acknowledged
         again = await bus.consumer(stream, "even", f"{subj}.p0", start_seq=got[1].seq + 1)
         rest = await again.fetch(10, timeout=2)

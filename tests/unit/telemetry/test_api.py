@@ -98,6 +98,7 @@ def _gateway_batch(client: TestClient, session: Session) -> None:
     stats = client.get("/api/v1/telemetry/stats", headers=reg).json()
     assert stats["dead_letters"] == {"invalid": 2, "unknown_elevator": 1}
     assert stats["ingest"]["accepted"] == 3
+    assert stats["detector"]["checkpoints"] >= 1 and stats["detector"]["stream_pending"] == 0
     metrics = client.get("/metrics").text
     assert 'liftwatch_telemetry_rejects_total{reason="unknown_elevator",source="http"} 1.0' in metrics
 
