@@ -29,7 +29,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from liftwatch.rescue.domain import Assignment, CrewState, GeoPoint, OpenIncident, RoadFactorEstimator
-from liftwatch.rescue.surge import mean_arrival_s, plan_greedy, plan_surge
+from liftwatch.rescue.surge import mean_arrival_s, plan_greedy, plan_surge, warm_up
 
 CENTRE = GeoPoint(30.2741, 120.1551)
 RADIUS_KM = 20.0
@@ -125,6 +125,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--budget", type=float, default=0.8, help="plan_surge time budget, seconds")
     args = parser.parse_args(argv)
 
+    started = time.perf_counter()
+    warm_up()  # the rescue worker does this at start: load (or first compile) the search kernel
+    print(f"warm-up (load the compiled search) {time.perf_counter() - started:.2f} s", file=sys.stderr)
     incidents, crews = make_instance(args.incidents, args.crews, args.seed)
     estimator = RoadFactorEstimator()
 

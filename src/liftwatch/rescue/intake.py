@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from liftwatch.accounts.models import Actor, Role
 from liftwatch.core.bus import Bus, Consumer
 from liftwatch.core.clock import Clock
-from liftwatch.rescue import service
+from liftwatch.rescue import service, surge
 from liftwatch.rescue.domain import Source
 from liftwatch.rescue.notify import Notifier
 from liftwatch.telemetry.faults import FaultType
@@ -47,8 +47,12 @@ class RescueWorker:
         self._consumer: Consumer | None = None
         self._next_timers = 0.0
         self.incidents_opened = 0
+        self._warm_up: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
+        # Load the compiled surge search now, in the background, so the first surge plan (a power cut)
+        # does not wait for it; the worker takes faults meanwhile.
+        self._warm_up = asyncio.create_task(asyncio.to_thread(self._load_surge))
         topo = self.topology
         await self.bus.ensure_stream(topo.faults_stream, [topo.faults_subjects], max_age_s=7 * 86_400)
         self._consumer = await self.bus.consumer(topo.faults_stream, "rescue-intake", topo.faults_subjects)
@@ -89,6 +93,16 @@ class RescueWorker:
                     self.incidents_opened += 1
                 notices += out.notices
         self.notifier.send(notices)
+
+    @staticmethod
+    def _load_surge() -> None:
+        started = time.monotonic()
+        try:
+            surge.warm_up()
+        except Exception:  # a surge plan will try again (and say why) when it is needed
+            log.exception("rescue worker: could not load the surge planner")
+            return
+        log.info("rescue worker: surge planner loaded in %.1f s", time.monotonic() - started)
 
     def _surge(self) -> None:
         """Many open incidents at once (a power cut): plan them all together."""

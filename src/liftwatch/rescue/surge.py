@@ -39,10 +39,13 @@ import random
 import time
 from collections import deque
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+import numpy.typing as npt
 
 from liftwatch.core.errors import FieldError, InvalidInput
+from liftwatch.rescue import _surge_kernel as _kernel
 from liftwatch.rescue.domain import (
     Assignment,
     CrewState,
@@ -52,14 +55,24 @@ from liftwatch.rescue.domain import (
     TravelEstimator,
 )
 
-__all__ = ["mean_arrival_s", "plan_greedy", "plan_surge"]
+__all__ = ["mean_arrival_s", "plan_greedy", "plan_surge", "warm_up"]
 
 _EPS = 1e-6
 _NEAR_INCIDENTS = 10  # neighbour incidents tried as insertion points / swap partners
-_NEAR_CREWS = 10  # crews whose sequence head is tried
+_NEAR_CREWS = 20  # crews whose sequence head is tried
 _RUIN = 12  # incidents taken out together by one ruin-and-recreate step
 _RUIN_ROUNDS = 3  # ruin-and-recreate rounds per incident at most (then the search ends)
 _EXACT_PLANS = 20_000  # enumerate when there are at most this many ordered plans
+# the compiled search (default estimator)
+_RECREATE_INCIDENTS = 30  # nearby incidents whose sequences are tried when an incident is put back
+_RECREATE_CREWS = 20  # soon-free crews tried likewise
+_MEAN_REMOVED = 8.0  # incidents taken out per ruin, on average
+_MAX_STRING = 6.0  # longest string of consecutive jobs taken out of one sequence
+_ROUNDS_PER_INCIDENT = 20  # ruin-and-recreate rounds at most, per incident (then the search ends)
+_CHUNK = 256  # rounds between two splits of the city
+_SPLIT_FROM = 200  # incidents from which two threads search two halves
+_CREW_INCIDENTS = 10  # each crew's nearest incidents: it is tried for them
+_MAX_LEN = 32  # longest sequence a crew may get, unless the start already has longer ones
 
 
 def _validate(incidents: Sequence[OpenIncident], crews: Sequence[CrewState], on_site_s: float) -> None:
@@ -236,6 +249,7 @@ def plan_surge(
     on_site_s: float = 300.0,
     now_s: float = 0.0,
     time_budget_s: float = 0.8,
+    threads: int = 2,
 ) -> list[Assignment]:
     """All open incidents planned together to minimise the mean arrival time; every incident is served
     exactly once. Deterministic for the same input except where the time budget cuts the local search short.
@@ -244,13 +258,199 @@ def plan_surge(
     if not incidents:
         return []
     deadline = time.perf_counter() + time_budget_s
+    exact = _ordered_plans(len(incidents), len(crews)) <= _EXACT_PLANS
+    if type(estimator) is RoadFactorEstimator and not exact:
+        return _plan_compiled(incidents, crews, estimator, on_site_s, now_s, deadline, threads)
     planner = _Surge(incidents, crews, estimator, on_site_s, now_s)
-    if _ordered_plans(len(incidents), len(crews)) <= _EXACT_PLANS:
+    if exact:
         planner.solve_exact()
     else:
         planner.construct_greedy()
         planner.improve(deadline)
     return planner.assignments()
+
+
+def _plan_compiled(
+    incidents: Sequence[OpenIncident],
+    crews: Sequence[CrewState],
+    estimator: RoadFactorEstimator,
+    on_site_s: float,
+    now_s: float,
+    deadline: float,
+    threads: int,
+    rounds: int | None = None,
+) -> list[Assignment]:
+    """The default estimator's plan, searched by the compiled kernel (see `_surge_kernel`): greedy's rule
+    as the start, a full descent, then iterated ruin-and-recreate in rounds until the deadline or
+    `_ROUNDS_PER_INCIDENT` x n rounds. With two threads each round splits the city in two halves (west and
+    east, then south and north, alternately) whose crews are searched at once; a crew's whole sequence
+    belongs to one half, so the halves never touch the same crew."""
+    n, c = len(incidents), len(crews)
+    points = [i.position for i in incidents] + [c.position for c in crews]
+    lat = np.radians(np.array([p.lat for p in points]))
+    lon = np.radians(np.array([p.lon for p in points]))
+    xyz = np.ascontiguousarray(
+        np.column_stack((np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)))
+    )
+    k = 6371.0 * estimator.road_factor / estimator.speed_kmh * 3600
+    avail = np.array([max(now_s, c.free_at_s) for c in crews])
+    alarm = np.array([i.alarm_s for i in incidents])
+    s = float(on_site_s)
+    order = np.argsort(alarm, kind="stable").astype(np.int64)
+    ins = (xyz, k, avail, alarm, s, n)
+    crew_of = np.zeros(n, np.int64)
+    _kernel.construct_greedy(ins, order, crew_of)
+    longest = int(np.bincount(crew_of, minlength=c).max())
+    max_len = min(n, max(_MAX_LEN, 2 * longest))
+    R = np.zeros((c, max_len), np.int64)
+    rlen = np.zeros(c, np.int64)
+    _kernel.fill(order, crew_of, R, rlen)
+    pl = (R, rlen, np.zeros(n), np.full(n, -1, np.int64), np.zeros(n, np.int64), np.zeros(c))
+    _kernel.retime_all(ins, pl)
+    near_inc = np.zeros((n, min(_RECREATE_INCIDENTS, n - 1)), np.int64)
+    soon_crew = np.zeros((n, min(_RECREATE_CREWS, c)), np.int64)
+    crew_inc = np.zeros((c, min(_CREW_INCIDENTS, n)), np.int64)
+    _kernel.nearest(ins, near_inc, soon_crew, crew_inc)
+    near_inc_ls = np.ascontiguousarray(near_inc[:, :_NEAR_INCIDENTS])
+    near_of = _reverse(near_inc_ls, n)
+    nb = (near_inc_ls, *_crews_to_try(soon_crew[:, :_NEAR_CREWS], crew_inc, n), *near_of)
+    wide = (near_inc, *_crews_to_try(soon_crew, crew_inc, n), *near_of)
+    first = soon_crew[:, 0]  # each incident's soonest possible arrival: recreate orders by it
+    chord = np.linalg.norm(xyz[n + first] - xyz[:n], axis=1)
+    soonest = avail[first] + k * 2 * np.arcsin(np.minimum(chord / 2, 1.0))
+    one_group = np.zeros(c, np.int64)
+    _kernel.descend(ins, pl, nb, one_group)
+    saved_R, saved_len = R.copy(), rlen.copy()
+    halves = threads >= 2 and n >= _SPLIT_FROM
+    x_east = lon * np.cos(lat.mean())
+    rounds_left = _ROUNDS_PER_INCIDENT * n if rounds is None else rounds
+    chunk, phase = _CHUNK, 0
+    while rounds_left > 0 and time.perf_counter() < deadline:
+        started = time.perf_counter()
+        size = min(chunk, rounds_left)
+        if halves:
+            group = _halves(x_east if phase % 2 == 0 else lat, pl[3], rlen, n)
+            members = [np.flatnonzero(group[pl[3]] == g).astype(np.int64) for g in (0, 1)]
+        else:
+            group, members = one_group, [np.arange(n, dtype=np.int64)]
+        jobs = [
+            (
+                ins,
+                pl,
+                nb,
+                wide,
+                soonest,
+                saved_R,
+                saved_len,
+                group,
+                g,
+                m,
+                size,
+                7919 * phase + g,
+                _MEAN_REMOVED,
+                _MAX_STRING,
+            )
+            for g, m in enumerate(members)
+            if len(m) > 0
+        ]
+        if len(jobs) > 1:
+            list(_pool().map(lambda job: _kernel.iterate(*job), jobs))
+        else:
+            for job in jobs:
+                _kernel.iterate(*job)
+        rounds_left -= size
+        phase += 1
+        took = time.perf_counter() - started
+        left = deadline - time.perf_counter()
+        if took > 0 and left < 2 * took:  # the last rounds fit in the time left
+            chunk = max(1, min(chunk, int(size * left / took)))
+    return _assignments_of(incidents, crews, estimator, on_site_s, now_s, R, rlen)
+
+
+def _halves(
+    key: npt.NDArray[np.float64], route_of: npt.NDArray[np.int64], rlen: npt.NDArray[np.int64], n: int
+) -> npt.NDArray[np.int64]:
+    """Each crew's half (0 or 1) for one round: split at the median incident along `key`; a crew goes
+    with the mean position of its sequence, an idle crew with its own position."""
+    c = rlen.shape[0]
+    split = float(np.median(key[:n]))
+    sums = np.bincount(route_of, weights=key[:n], minlength=c)
+    where = np.where(rlen > 0, sums / np.maximum(rlen, 1), key[n:])
+    return (where >= split).astype(np.int64)
+
+
+def _crews_to_try(
+    soon_crew: npt.NDArray[np.int64], crew_inc: npt.NDArray[np.int64], n: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """The crews tried for each incident, compressed (crews[ptr[i]:ptr[i + 1]]): those that could be there
+    soonest, and those that have it among their nearest incidents. The second kind matters in a dense
+    cluster, where the soonest crews are all taken and an idle crew a little further out is the help."""
+    c = crew_inc.shape[0]
+    inc = np.concatenate((np.repeat(np.arange(n, dtype=np.int64), soon_crew.shape[1]), crew_inc.ravel()))
+    crew = np.concatenate((soon_crew.ravel(), np.repeat(np.arange(c, dtype=np.int64), crew_inc.shape[1])))
+    pairs = np.unique(inc * c + crew)
+    ptr = np.zeros(n + 1, np.int64)
+    np.cumsum(np.bincount(pairs // c, minlength=n), out=ptr[1:])
+    return ptr, (pairs % c).astype(np.int64)
+
+
+def _reverse(near: npt.NDArray[np.int64], n: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Reverse neighbour lists in compressed form: the incidents that have j as a neighbour are
+    near_of[ptr[j]:ptr[j + 1]]."""
+    src = near.ravel()
+    owner = np.repeat(np.arange(n, dtype=np.int64), near.shape[1])
+    order = np.argsort(src, kind="stable")
+    ptr = np.zeros(n + 1, np.int64)
+    np.cumsum(np.bincount(src, minlength=n), out=ptr[1:])
+    return ptr, np.ascontiguousarray(owner[order])
+
+
+def _assignments_of(
+    incidents: Sequence[OpenIncident],
+    crews: Sequence[CrewState],
+    estimator: TravelEstimator,
+    on_site_s: float,
+    now_s: float,
+    R: npt.NDArray[np.int64],
+    rlen: npt.NDArray[np.int64],
+) -> list[Assignment]:
+    """The plan, timed with the estimator's own figures; in `incidents` order."""
+    out: list[Assignment | None] = [None] * len(incidents)
+    seconds = estimator.seconds
+    for c, crew in enumerate(crews):
+        t, where = max(now_s, crew.free_at_s), crew.position
+        for i in R[c, : rlen[c]].tolist():
+            inc = incidents[i]
+            start = t if t >= inc.alarm_s else inc.alarm_s
+            arrival = start + seconds(where, inc.position)
+            out[i] = Assignment(inc.id, crew.id, start, arrival)
+            t, where = arrival + on_site_s, inc.position
+    assert all(a is not None for a in out)
+    return [a for a in out if a is not None]
+
+
+_POOL: ThreadPoolExecutor | None = None
+
+
+def _pool() -> ThreadPoolExecutor:
+    global _POOL
+    if _POOL is None:
+        _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="surge")
+    return _POOL
+
+
+def warm_up() -> None:
+    """Load (or, the first time on a machine, compile) the search kernel and start its threads, so that the
+    first surge plan does not pay for it: a fraction of a second from the on-disk cache, tens of seconds to
+    compile. The rescue worker calls it when it starts."""
+    rng = random.Random(0)
+
+    def near(spread: float) -> GeoPoint:
+        return GeoPoint(31.23 + rng.uniform(-spread, spread), 121.47 + rng.uniform(-spread, spread))
+
+    incidents = [OpenIncident(f"I{k}", near(0.02), -float(k)) for k in range(_SPLIT_FROM)]
+    crews = [CrewState(f"C{k}", "MU", near(0.04)) for k in range(_SPLIT_FROM // 2)]
+    _plan_compiled(incidents, crews, RoadFactorEstimator(), 300.0, 0.0, math.inf, 2, rounds=64)
 
 
 def _ordered_plans(n: int, c: int) -> int:

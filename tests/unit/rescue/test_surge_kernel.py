@@ -1,0 +1,258 @@
+"""The compiled surge search: its travel time is the estimator's, every priced move is priced exactly (alarm
+waits and busy crews included), its bookkeeping stays true through the search, and small instances reach
+the optimum found by enumeration."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import numpy as np
+import pytest
+
+from liftwatch.rescue import _surge_kernel as kernel
+from liftwatch.rescue.domain import CrewState, GeoPoint, OpenIncident, RoadFactorEstimator
+from liftwatch.rescue.surge import (
+    _crews_to_try,
+    _plan_compiled,
+    _reverse,
+    _Surge,
+    mean_arrival_s,
+    plan_greedy,
+)
+from tests.unit.rescue.test_surge import check_plan
+
+EST = RoadFactorEstimator()
+CENTRE = GeoPoint(31.23, 121.47)
+
+
+def city(
+    n: int, c: int, seed: int, future_alarms: bool = False
+) -> tuple[list[OpenIncident], list[CrewState]]:
+    rng = random.Random(seed)
+
+    def near(spread: float) -> GeoPoint:
+        return GeoPoint(CENTRE.lat + rng.gauss(0, spread), CENTRE.lon + rng.gauss(0, spread))
+
+    incidents = [
+        OpenIncident(f"I{k}", near(0.02), rng.uniform(-300, 600 if future_alarms else 0)) for k in range(n)
+    ]
+    crews = [
+        CrewState(f"C{k}", "MU", near(0.05), rng.uniform(0, 900) if rng.random() < 0.3 else 0.0)
+        for k in range(c)
+    ]
+    return incidents, crews
+
+
+def arrays(
+    incidents: list[OpenIncident], crews: list[CrewState], s: float = 300.0
+) -> tuple[kernel.Instance, list[GeoPoint]]:
+    points = [i.position for i in incidents] + [c.position for c in crews]
+    lat = np.radians([p.lat for p in points])
+    lon = np.radians([p.lon for p in points])
+    xyz = np.ascontiguousarray(
+        np.column_stack((np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)))
+    )
+    k = 6371.0 * EST.road_factor / EST.speed_kmh * 3600
+    avail = np.array([c.free_at_s for c in crews])
+    alarm = np.array([i.alarm_s for i in incidents])
+    return (xyz, k, avail, alarm, s, len(incidents)), points
+
+
+def cost_of(ins: kernel.Instance, c: int, seq: list[int]) -> float:
+    """Sum of arrivals of a crew's sequence, from scratch, with the estimator (the reference)."""
+    xyz, k, avail, alarm, s, n = ins
+    t, prev, total = avail[c], n + c, 0.0
+    for i in seq:
+        a = max(t, alarm[i]) + kernel.travel(prev, i, xyz, k)
+        total += a
+        t, prev = a + s, i
+    return total
+
+
+def random_plan(ins: kernel.Instance, c_count: int, rng: random.Random) -> kernel.Plan:
+    n = ins[5]
+    R = np.zeros((c_count, n), np.int64)
+    rlen = np.zeros(c_count, np.int64)
+    for i in rng.sample(range(n), n):
+        c = rng.randrange(c_count)
+        R[c, rlen[c]] = i
+        rlen[c] += 1
+    pl = (R, rlen, np.zeros(n), np.full(n, -1, np.int64), np.zeros(n, np.int64), np.zeros(c_count))
+    kernel.retime_all(ins, pl)
+    return pl
+
+
+def routes(pl: kernel.Plan) -> list[list[int]]:
+    R, rlen = pl[0], pl[1]
+    return [R[c, : rlen[c]].tolist() for c in range(R.shape[0])]
+
+
+class TestTravel:
+    def test_equals_the_estimator_in_a_city_and_far_away(self) -> None:
+        rng = random.Random(1)
+        points = [
+            GeoPoint(CENTRE.lat + rng.uniform(-0.3, 0.3), CENTRE.lon + rng.uniform(-0.3, 0.3))
+            for _ in range(40)
+        ]
+        points += [
+            GeoPoint(rng.uniform(-60, 60), rng.uniform(-180, 180)) for _ in range(10)
+        ]  # arcsine branch
+        incidents = [OpenIncident(f"I{k}", p, 0.0) for k, p in enumerate(points)]
+        ins, pts = arrays(incidents, [])
+        for a in range(len(pts)):
+            for b in range(len(pts)):
+                expected = EST.seconds(pts[a], pts[b])
+                assert kernel.travel(a, b, ins[0], ins[1]) == pytest.approx(expected, rel=1e-9, abs=1e-9)
+
+
+class TestPricing:
+    """Each delta the search relies on equals the cost change found by re-timing the changed sequence."""
+
+    @pytest.mark.parametrize("seed", range(5))
+    def test_deltas_match_retiming_from_scratch(self, seed: int) -> None:
+        rng = random.Random(seed)
+        incidents, crews = city(30, 5, seed, future_alarms=True)  # alarms still to come: jobs wait
+        ins, _ = arrays(incidents, crews)
+        pl = random_plan(ins, len(crews), rng)
+        seqs = routes(pl)
+        checked = 0
+        for _ in range(300):
+            a = rng.randrange(len(crews))
+            b = rng.choice([c for c in range(len(crews)) if c != a])
+            ra, rb = seqs[a], seqs[b]
+            if not ra:
+                continue
+            p = rng.randrange(len(ra))
+            i = ra[p]
+            without = ra[:p] + ra[p + 1 :]
+            assert kernel.remove_delta(ins, pl, a, p) == pytest.approx(
+                cost_of(ins, a, without) - cost_of(ins, a, ra)
+            )
+            q = rng.randrange(len(rb) + 1)
+            changed = [*rb[:q], i, *rb[q:]]
+            assert kernel.insert_delta(ins, pl, b, q, i) == pytest.approx(
+                cost_of(ins, b, changed) - cost_of(ins, b, rb)
+            )
+            if rb:
+                q = rng.randrange(len(rb))
+                swapped = [*rb[:q], i, *rb[q + 1 :]]
+                assert kernel.replace_delta(ins, pl, b, q, i) == pytest.approx(
+                    cost_of(ins, b, swapped) - cost_of(ins, b, rb)
+                )
+            qc = rng.randrange(len(rb) + 1)
+            tails = ra[:p] + rb[qc:]
+            assert kernel.tail_delta(ins, pl, a, p, b, qc) == pytest.approx(
+                cost_of(ins, a, tails) - cost_of(ins, a, ra)
+            )
+            q = rng.randrange(len(ra))
+            moved = [*without[:q], i, *without[q:]]
+            assert kernel.within_delta(ins, pl, a, p, q) == pytest.approx(
+                cost_of(ins, a, moved) - cost_of(ins, a, ra)
+            )
+            checked += 1
+        assert checked > 200
+
+
+def search(ins: kernel.Instance, c_count: int, seed: int, group: np.ndarray | None = None) -> kernel.Plan:
+    n = ins[5]
+    pl = random_plan(ins, c_count, random.Random(seed))
+    near_inc = np.zeros((n, min(30, n - 1)), np.int64)
+    soon = np.zeros((n, min(20, c_count)), np.int64)
+    crew_inc = np.zeros((c_count, min(10, n)), np.int64)
+    kernel.nearest(ins, near_inc, soon, crew_inc)
+    near_ls = np.ascontiguousarray(near_inc[:, :10])
+    rev = _reverse(near_ls, n)
+    nb = (near_ls, *_crews_to_try(soon, crew_inc, n), *rev)
+    wide = (near_inc, *_crews_to_try(soon, crew_inc, n), *rev)
+    groups = np.zeros(c_count, np.int64) if group is None else group
+    before = sum(pl[5])
+    d = kernel.descend(ins, pl, nb, np.zeros(c_count, np.int64))
+    assert d <= 0
+    assert sum(pl[5]) == pytest.approx(before + d)
+    saved = pl[0].copy(), pl[1].copy()
+    soonest = np.zeros(n)
+    for g in np.unique(groups):
+        members = np.flatnonzero(groups[pl[3]] == g).astype(np.int64)
+        if len(members) == 0:
+            continue
+        before = sum(pl[5])
+        d = kernel.iterate(ins, pl, nb, wide, soonest, *saved, groups, int(g), members, 300, seed, 8.0, 6.0)
+        assert d <= 0
+        assert sum(pl[5]) == pytest.approx(before + d)
+    return pl
+
+
+class TestBookkeeping:
+    @pytest.mark.parametrize("seed", range(3))
+    def test_the_plan_after_the_search_is_what_its_arrays_say(self, seed: int) -> None:
+        incidents, crews = city(120, 30, seed, future_alarms=seed == 1)
+        ins, _ = arrays(incidents, crews)
+        pl = search(ins, len(crews), seed)
+        seqs = routes(pl)
+        assert sorted(i for seq in seqs for i in seq) == list(range(len(incidents)))  # each incident once
+        for c, seq in enumerate(seqs):
+            assert pl[5][c] == pytest.approx(cost_of(ins, c, seq))
+            for p, i in enumerate(seq):
+                assert (pl[3][i], pl[4][i]) == (c, p)
+
+    def test_a_group_search_leaves_the_other_groups_crews_alone(self) -> None:
+        incidents, crews = city(120, 30, 7)
+        ins, _ = arrays(incidents, crews)
+        group = np.array([c % 2 for c in range(len(crews))], np.int64)
+        pl = random_plan(ins, len(crews), random.Random(7))
+        other = {c: seq for c, seq in enumerate(routes(pl)) if group[c] == 1}
+        n = ins[5]
+        near_inc = np.zeros((n, 29), np.int64)
+        soon = np.zeros((n, 20), np.int64)
+        crew_inc = np.zeros((len(crews), 10), np.int64)
+        kernel.nearest(ins, near_inc, soon, crew_inc)
+        rev = _reverse(near_inc[:, :10].copy(), n)
+        nb = (near_inc[:, :10].copy(), *_crews_to_try(soon, crew_inc, n), *rev)
+        wide = (near_inc, *_crews_to_try(soon, crew_inc, n), *rev)
+        members = np.flatnonzero(group[pl[3]] == 0).astype(np.int64)
+        d = kernel.iterate(
+            ins, pl, nb, wide, np.zeros(n), pl[0].copy(), pl[1].copy(), group, 0, members, 500, 1, 8.0, 6.0
+        )
+        assert d < 0  # the random plan of group 0 got better
+        assert {c: seq for c, seq in enumerate(routes(pl)) if group[c] == 1} == other
+
+
+class TestCandidates:
+    def test_an_idle_crew_is_tried_for_its_nearest_incidents_even_when_others_are_sooner(self) -> None:
+        # incident 0 sits among 25 crews; crew 25 is further out but incident 0 is its nearest
+        incidents = [
+            OpenIncident("I0", CENTRE, 0.0),
+            OpenIncident("I1", GeoPoint(CENTRE.lat + 0.3, CENTRE.lon), 0.0),
+        ]
+        crews = [CrewState(f"C{k}", "MU", GeoPoint(CENTRE.lat + 0.0001 * k, CENTRE.lon)) for k in range(25)]
+        crews.append(CrewState("C25", "MU", GeoPoint(CENTRE.lat - 0.05, CENTRE.lon)))
+        ins, _ = arrays(incidents, crews)
+        soon = np.zeros((2, 20), np.int64)
+        crew_inc = np.zeros((26, 1), np.int64)
+        kernel.nearest(ins, np.zeros((2, 1), np.int64), soon, crew_inc)
+        assert 25 not in soon[0]
+        ptr, tried = _crews_to_try(soon, crew_inc, 2)
+        assert 25 in tried[ptr[0] : ptr[1]]
+        assert len(set(tried[ptr[0] : ptr[1]].tolist())) == ptr[1] - ptr[0]  # no crew twice
+
+
+class TestOptimum:
+    @pytest.mark.parametrize("seed", range(12))
+    def test_small_instances_reach_the_enumerated_optimum(self, seed: int) -> None:
+        rng = random.Random(seed)
+        incidents, crews = city(5, 3, seed, future_alarms=rng.random() < 0.5)
+        exact = _Surge(incidents, crews, EST, 300.0, 0.0)
+        exact.solve_exact()
+        optimum = mean_arrival_s(exact.assignments(), incidents)
+        plan = _plan_compiled(incidents, crews, EST, 300.0, 0.0, math.inf, 1)
+        assert mean_arrival_s(plan, incidents) == pytest.approx(optimum, abs=1e-6)
+
+
+class TestHalves:
+    def test_two_threads_plan_everything_consistently_and_beat_greedy(self) -> None:
+        incidents, crews = city(600, 300, 3)
+        plan = _plan_compiled(incidents, crews, EST, 300.0, 0.0, math.inf, 2, rounds=2000)
+        check_plan(plan, incidents, crews, EST, 300.0)
+        greedy = plan_greedy(incidents, crews, EST)
+        assert mean_arrival_s(plan, incidents) < 0.95 * mean_arrival_s(greedy, incidents)
