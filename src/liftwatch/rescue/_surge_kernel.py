@@ -101,7 +101,7 @@ def fill(order: Ints, crew_of: Ints, R: Ints, rlen: Ints) -> None:
         rlen[c] += 1
 
 
-@_jit
+@_jit_inline
 def _keep_smallest(row: Ints, dist: Floats, m: int, j: int, d: float) -> int:
     """Insert (j, d) into the sorted first m entries of row/dist (capacity row.shape[0]); returns new m."""
     cap = row.shape[0]
@@ -127,21 +127,29 @@ def nearest(ins: Instance, near_inc: Ints, soon_crew: Ints, crew_inc: Ints) -> N
     the crews that could be there soonest (free time + travel); each crew's nearest incidents."""
     xyz, k, avail, _, _, n = ins
     c_count = avail.shape[0]
-    bd = np.empty(max(near_inc.shape[1], 1))
-    bc = np.empty(max(soon_crew.shape[1], 1))
+    kn, kc, ki = near_inc.shape[1], soon_crew.shape[1], crew_inc.shape[1]
+    bd = np.full(max(kn, 1), np.inf)
+    bc = np.full(max(kc, 1), np.inf)
+    bi = np.full((c_count, max(ki, 1)), np.inf)
+    mi = np.zeros(c_count, np.int64)
     for i in range(n):
+        row = near_inc[i]
         m = 0
+        bd[:] = np.inf
         for j in range(n):
             if j != i:
-                m = _keep_smallest(near_inc[i], bd, m, j, travel(i, j, xyz, k))
+                d = travel(i, j, xyz, k)
+                if m < kn or d < bd[kn - 1]:
+                    m = _keep_smallest(row, bd, m, j, d)
+        row = soon_crew[i]
         m = 0
+        bc[:] = np.inf
         for c in range(c_count):
-            m = _keep_smallest(soon_crew[i], bc, m, c, avail[c] + travel(n + c, i, xyz, k))
-    bd = np.empty(max(crew_inc.shape[1], 1))
-    for c in range(c_count):
-        m = 0
-        for i in range(n):
-            m = _keep_smallest(crew_inc[c], bd, m, i, travel(n + c, i, xyz, k))
+            d = travel(n + c, i, xyz, k)
+            if m < kc or avail[c] + d < bc[kc - 1]:
+                m = _keep_smallest(row, bc, m, c, avail[c] + d)
+            if mi[c] < ki or d < bi[c, ki - 1]:  # the crew's own nearest incidents, in the same pass
+                mi[c] = _keep_smallest(crew_inc[c], bi[c], mi[c], i, d)
 
 
 @_jit
