@@ -11,7 +11,9 @@ RoadFactorEstimator (straight line x 1.4 at 25 km/h); 5 minutes on site per inci
 
 Both planners get the same instance in the same run: `plan_greedy` (each incident, in alarm order, takes the
 crew that can arrive soonest over all 1,500 crews) and `plan_surge` (timed, `--budget` seconds of search).
-Both plans are checked (every incident served once, each crew's sequence consistent). Prints as its last
+Before timing, `warm_up()` loads the compiled search (numba's disk cache; the first run on a machine compiles
+it, about 13 s), as the rescue worker does when it starts. Both plans are checked (every incident served
+once, each crew's sequence consistent). Prints as its last
 line one JSON object: {"incidents", "crews", "seconds", "mean_arrival_s", "greedy_mean_arrival_s", "ratio"}
 where seconds is plan_surge's wall time and ratio = mean_arrival_s / greedy_mean_arrival_s.
 """

@@ -11,23 +11,28 @@ Timing model, shared by both planners so their figures compare: a crew leaves fo
 start = max(now, crew free, previous job end, alarm); arrival = start + travel (the estimator);
 the job ends at arrival + on_site_s, at the incident's position.
 
-How `plan_surge` works (numpy for the construction, pure Python for the search; 0.8 s budget for 2,000
-incidents and 1,500 crews, docs/PERFORMANCE.md):
-1. Construction, the baseline's own rule: in alarm order each incident takes the crew that can arrive
-   soonest, all crews compared at once (numpy) on a straight-line guess of the travel time. Local search
-   ends better from this start than from "earliest arrival first" (each crew chaining to its nearest
-   unassigned incident: 0.914 of greedy against 0.907 on the bench, seed 1): nearest-neighbour chains end
-   in long hops that single moves cannot undo, while alarm order leaves short hops and spreads the work.
-2. Local search until `time_budget_s`: move an incident next to one of its nearest incidents (in another
-   crew's sequence, before or after it) or to the head of a nearby crew's sequence, swap two nearby incidents
-   between sequences, exchange sequence tails (2-opt*), or move an incident within its own sequence; then
-   ruin and recreate. Moves between sequences are priced in O(1) (an insertion delays the jobs after it by
-   the detour plus the time on site); travel times are asked of the estimator once per pair and kept in a
-   dict read inline by the hot loops (the default estimator's formula is inlined).
-It stalls near 0.905 of greedy on the bench (seed 1) whatever the budget; moving segments of 2-3
-incidents (Or-opt), nearest idle crews as extra heads, cheapest-insertion or min-cost-assignment starts did
-not do better.
-Tiny instances (at most a few thousand possible plans) are solved exactly by enumeration.
+How `plan_surge` works. Three paths:
+- Tiny instances (at most a few thousand possible plans) are solved exactly by enumeration.
+- The default estimator (RoadFactorEstimator, what the rescue service uses): the compiled search of
+  `_surge_kernel` (numba; 0.8 s budget for 2,000 incidents and 1,500 crews, 0.898 of greedy on the bench,
+  docs/PERFORMANCE.md):
+  1. Start from greedy's own rule (alarm order, the crew that can arrive soonest, all crews compared).
+  2. A full descent: move an incident next to one of its nearest incidents or to the head of a crew worth
+     trying, swap two nearby incidents, exchange sequence tails (2-opt*), move an incident within its own
+     sequence. The crews worth trying for an incident are the ones that could be there soonest and the ones
+     that have it among their nearest incidents: in a dense cluster the soonest crews are all taken, and
+     the help is an idle crew a little further out (that second kind was worth 1.5 s of mean arrival).
+  3. Until the budget is spent: ruin (take strings of consecutive jobs out of sequences near a random
+     incident, as in SISR, Christiaens & Vanden Berghe 2020), recreate (each back at its cheapest place,
+     skipping one now and then), descend around the change, keep it only if the plan got better. Two threads
+     search two halves of the city at once (split west/east, then south/north, in turns); a crew belongs to
+     one half, so the halves never touch the same sequence.
+  Every move is priced exactly (jobs waiting for alarms still to come included) by re-timing the short part
+  of a sequence after it. The kernel is compiled on first use and cached on disk; `warm_up` loads it (the
+  rescue worker does at start), so a plan does not pay for it.
+- Any other estimator (a road network, say): the same ideas in pure Python (`_Surge`), asking the estimator
+  once per pair and keeping the answers; it stalls near 0.905 of greedy on the bench with the default
+  estimator, which is why the compiled path exists.
 """
 
 from __future__ import annotations
@@ -252,8 +257,9 @@ def plan_surge(
     threads: int = 2,
 ) -> list[Assignment]:
     """All open incidents planned together to minimise the mean arrival time; every incident is served
-    exactly once. Deterministic for the same input except where the time budget cuts the local search short.
-    Returned in `incidents` order."""
+    exactly once. Deterministic for the same input except where the time budget cuts the search short (the
+    two halves of a split search never share a crew, so threads do not change the result). `threads`: 2
+    lets the compiled search use two cores; 1 keeps it on one. Returned in `incidents` order."""
     _validate(incidents, crews, on_site_s)
     if not incidents:
         return []
@@ -286,14 +292,14 @@ def _plan_compiled(
     east, then south and north, alternately) whose crews are searched at once; a crew's whole sequence
     belongs to one half, so the halves never touch the same crew."""
     n, c = len(incidents), len(crews)
-    points = [i.position for i in incidents] + [c.position for c in crews]
+    points = [i.position for i in incidents] + [crew.position for crew in crews]
     lat = np.radians(np.array([p.lat for p in points]))
     lon = np.radians(np.array([p.lon for p in points]))
     xyz = np.ascontiguousarray(
         np.column_stack((np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)))
     )
     k = 6371.0 * estimator.road_factor / estimator.speed_kmh * 3600
-    avail = np.array([max(now_s, c.free_at_s) for c in crews])
+    avail = np.array([max(now_s, crew.free_at_s) for crew in crews])
     alarm = np.array([i.alarm_s for i in incidents])
     s = float(on_site_s)
     order = np.argsort(alarm, kind="stable").astype(np.int64)
