@@ -15,7 +15,9 @@ from liftwatch.accounts.service import create_user
 from liftwatch.core.clock import Clock
 from liftwatch.registry import service
 from liftwatch.registry.models import ElevatorKind, PlaceType, UnitType
-from liftwatch.registry.schemas import ElevatorCreate, UnitCreate
+from liftwatch.registry.schemas import ElevatorCreate, ElevatorUpdate, UnitCreate
+from liftwatch.rescue import service as rescue_service
+from liftwatch.rescue.domain import GeoPoint
 
 PASSWORD = "correct-horse-battery"
 
@@ -141,3 +143,47 @@ def auth(client: TestClient, role: Role) -> dict[str, str]:
     if role is Role.PUBLIC:
         return {}
     return {"Authorization": f"Bearer {token(client, USERS[role][0])}"}
+
+
+RESCUE_SITE = GeoPoint(31.2300, 121.4700)  # where rescue_city puts its elevator
+
+
+def km_north(km: float) -> GeoPoint:
+    return GeoPoint(RESCUE_SITE.lat + km / 111.0, RESCUE_SITE.lon)
+
+
+def rescue_city(session: Session, clock: Clock, code: str = "11SHA000001") -> None:
+    """The seeded registry (seed() first) with elevator `code` at RESCUE_SITE, a rescue station RS-1 and
+    crews with their users: two of MU-A (2 km and 8 km north), one of RS-1 (3 km north)."""
+    service.update_elevator(
+        session,
+        SYSTEM_ACTOR,
+        code,
+        ElevatorUpdate(latitude=RESCUE_SITE.lat, longitude=RESCUE_SITE.lon),
+        clock,
+    )
+    service.create_unit(
+        session,
+        SYSTEM_ACTOR,
+        UnitCreate(code="RS-1", name="黄浦救援站", unit_type=UnitType.RESCUE_STATION),
+        clock,
+    )
+    for username in ("crew_a1", "crew_a2", "crew_rs"):
+        unit = "MU-A" if username.startswith("crew_a") else None
+        create_user(
+            session,
+            SYSTEM_ACTOR,
+            UserCreate(
+                username=username,
+                password="long-password",
+                role=Role.MAINTENANCE if unit else Role.INSPECTOR,
+                unit=unit,
+            ),
+            clock,
+        )
+    for cid, unit, name, km, user in (
+        ("A1", "MU-A", "一组", 2, "crew_a1"),
+        ("A2", "MU-A", "二组", 8, "crew_a2"),
+        ("RS1", "RS-1", "救援站", 3, "crew_rs"),
+    ):
+        rescue_service.add_crew(session, SYSTEM_ACTOR, cid, unit, name, km_north(km), clock, username=user)

@@ -18,28 +18,15 @@ import pytest
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
-from liftwatch.accounts.models import SYSTEM_ACTOR
 from liftwatch.core.clock import SystemClock, as_utc
 from liftwatch.core.migrate import upgrade
-from liftwatch.registry import service as registry
-from liftwatch.registry.models import UnitType
-from liftwatch.registry.schemas import ElevatorUpdate, UnitCreate
-from liftwatch.rescue import service as rescue
-from liftwatch.rescue.domain import GeoPoint
 from liftwatch.rescue.models import Incident, IncidentEvent, RescueTimer
 from tests.conftest import NATS_URL, fresh_pg_database, require_service
-from tests.factories import seed
+from tests.factories import rescue_city, seed
 
 pytestmark = [pytest.mark.nats, pytest.mark.postgres]
 CODE = "11SHA000001"
 ACK_LIMIT_S = 4
-SITE = GeoPoint(31.2304, 121.4737)
-
-
-def north(km: float) -> GeoPoint:
-    return GeoPoint(SITE.lat + km / 111.0, SITE.lon)
-
-
 OPEN_AND_HANG = textwrap.dedent(
     f"""
     import sys, time
@@ -70,17 +57,7 @@ def test_a_deadline_set_by_a_killed_process_fires_in_a_new_one(tmp_path: Path) -
         with Session(engine) as session:
             clock = SystemClock()
             seed(session, clock)
-            registry.update_elevator(
-                session, SYSTEM_ACTOR, CODE, ElevatorUpdate(latitude=SITE.lat, longitude=SITE.lon), clock
-            )
-            registry.create_unit(
-                session,
-                SYSTEM_ACTOR,
-                UnitCreate(code="RS-1", name="黄浦救援站", unit_type=UnitType.RESCUE_STATION),
-                clock,
-            )
-            rescue.add_crew(session, SYSTEM_ACTOR, "A1", "MU-A", "一组", north(2), clock)
-            rescue.add_crew(session, SYSTEM_ACTOR, "RS1", "RS-1", "救援站", north(3), clock)
+            rescue_city(session, clock, CODE)
             session.commit()
         env = {
             **os.environ,

@@ -11,56 +11,26 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from liftwatch.accounts.models import SYSTEM_ACTOR, Actor, Role
-from liftwatch.accounts.schemas import UserCreate
-from liftwatch.accounts.service import create_user
 from liftwatch.core.clock import FixedClock
 from liftwatch.core.errors import Conflict, Forbidden, NotFound
 from liftwatch.registry import service as registry
-from liftwatch.registry.models import ElevatorEvent, UnitType
-from liftwatch.registry.schemas import ElevatorUpdate, UnitCreate
+from liftwatch.registry.models import ElevatorEvent
+from liftwatch.registry.schemas import ElevatorUpdate
 from liftwatch.rescue import service as rescue
-from liftwatch.rescue.domain import Cause, GeoPoint, Source
+from liftwatch.rescue.domain import Cause, Source
 from liftwatch.rescue.models import Incident, IncidentEvent, RescueTimer
-from tests.factories import seed
+from tests.factories import RESCUE_SITE, km_north, rescue_city, seed
 
 OPERATOR = Actor("operator", Role.RESCUE_OPERATOR)
 CODE = "11SHA000001"  # maintained by MU-A
-SITE = GeoPoint(31.2300, 121.4700)
-
-
-def km_north(km: float) -> GeoPoint:
-    return GeoPoint(SITE.lat + km / 111.0, SITE.lon)
+SITE = RESCUE_SITE
 
 
 @pytest.fixture
 def city(session: Session, clock: FixedClock) -> None:
     """Seeded registry; the elevator at SITE; crews: two of MU-A (2 km and 8 km away), one rescue station."""
     seed(session, clock)
-    registry.update_elevator(
-        session, SYSTEM_ACTOR, CODE, ElevatorUpdate(latitude=SITE.lat, longitude=SITE.lon), clock
-    )
-    registry.create_unit(
-        session,
-        SYSTEM_ACTOR,
-        UnitCreate(code="RS-1", name="黄浦救援站", unit_type=UnitType.RESCUE_STATION),
-        clock,
-    )
-    for username in ("crew_a1", "crew_a2", "crew_rs"):
-        unit = "MU-A" if username.startswith("crew_a") else None
-        create_user(
-            session,
-            SYSTEM_ACTOR,
-            UserCreate(
-                username=username,
-                password="long-password",
-                role=Role.MAINTENANCE if unit else Role.INSPECTOR,
-                unit=unit,
-            ),
-            clock,
-        )
-    rescue.add_crew(session, SYSTEM_ACTOR, "A1", "MU-A", "一组", km_north(2), clock, username="crew_a1")
-    rescue.add_crew(session, SYSTEM_ACTOR, "A2", "MU-A", "二组", km_north(8), clock, username="crew_a2")
-    rescue.add_crew(session, SYSTEM_ACTOR, "RS1", "RS-1", "救援站", km_north(3), clock, username="crew_rs")
+    rescue_city(session, clock, CODE)
     session.commit()
 
 
