@@ -64,13 +64,13 @@ __all__ = ["mean_arrival_s", "plan_greedy", "plan_surge", "warm_up"]
 
 _EPS = 1e-6
 _NEAR_INCIDENTS = 10  # neighbour incidents tried as insertion points / swap partners
-_NEAR_CREWS = 20  # crews whose sequence head is tried
+_NEAR_CREWS = 10  # crews whose sequence head is tried
 _RUIN = 12  # incidents taken out together by one ruin-and-recreate step
 _RUIN_ROUNDS = 3  # ruin-and-recreate rounds per incident at most (then the search ends)
 _EXACT_PLANS = 20_000  # enumerate when there are at most this many ordered plans
 # the compiled search (default estimator)
 _RECREATE_INCIDENTS = 30  # nearby incidents whose sequences are tried when an incident is put back
-_RECREATE_CREWS = 20  # soon-free crews tried likewise
+_SOON_CREWS = 20  # the crews that could be at an incident soonest: tried for it (moves and put-backs)
 _MEAN_REMOVED = 8.0  # incidents taken out per ruin, on average
 _MAX_STRING = 6.0  # longest string of consecutive jobs taken out of one sequence
 _ROUNDS_PER_INCIDENT = 20  # ruin-and-recreate rounds at most, per incident (then the search ends)
@@ -314,13 +314,14 @@ def _plan_compiled(
     pl = (R, rlen, np.zeros(n), np.full(n, -1, np.int64), np.zeros(n, np.int64), np.zeros(c))
     _kernel.retime_all(ins, pl)
     near_inc = np.zeros((n, min(_RECREATE_INCIDENTS, n - 1)), np.int64)
-    soon_crew = np.zeros((n, min(_RECREATE_CREWS, c)), np.int64)
+    soon_crew = np.zeros((n, min(_SOON_CREWS, c)), np.int64)
     crew_inc = np.zeros((c, min(_CREW_INCIDENTS, n)), np.int64)
     _kernel.nearest(ins, near_inc, soon_crew, crew_inc)
     near_inc_ls = np.ascontiguousarray(near_inc[:, :_NEAR_INCIDENTS])
     near_of = _reverse(near_inc_ls, n)
-    nb = (near_inc_ls, *_crews_to_try(soon_crew[:, :_NEAR_CREWS], crew_inc, n), *near_of)
-    wide = (near_inc, *_crews_to_try(soon_crew, crew_inc, n), *near_of)
+    crews_to_try = _crews_to_try(soon_crew, crew_inc, n)
+    nb = (near_inc_ls, *crews_to_try, *near_of)  # local search
+    wide = (near_inc, *crews_to_try, *near_of)  # put-backs (recreate)
     first = soon_crew[:, 0]  # each incident's soonest possible arrival: recreate orders by it
     chord = np.linalg.norm(xyz[n + first] - xyz[:n], axis=1)
     soonest = avail[first] + k * 2 * np.arcsin(np.minimum(chord / 2, 1.0))
