@@ -136,13 +136,16 @@ def registry_import(
 def registry_export(
     file: Annotated[Path, typer.Argument(help=".csv or .xlsx")],
     database_url: DbOption = None,
+    headers: Annotated[
+        str, typer.Option(help="en: field names; zh: Chinese headers, labels and 是/否 (both import back)")
+    ] = "en",
 ) -> None:
     """Export every elevator to CSV or Excel, in the columns the import reads."""
     from liftwatch.registry.io import export_file
 
     factory = make_session_factory(make_engine(_url(database_url)))
     with _user_errors(), session_scope(factory) as session:
-        n = export_file(session, SYSTEM_ACTOR, file)
+        n = export_file(session, SYSTEM_ACTOR, file, headers=headers)
     console.print(f"[green]exported {n} elevators to {file}[/green]")
 
 

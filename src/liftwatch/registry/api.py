@@ -218,12 +218,14 @@ def export_registry(
     session: SessionDep,
     clock: ClockDep,
     file_format: Annotated[Literal["xlsx", "csv"], Query(alias="format")] = "xlsx",
+    headers: Annotated[Literal["en", "zh"], Query()] = "en",
 ) -> Response:
     """Download the elevators in the caller's scope, in the columns the import reads. The .xlsx file has
-    a second sheet "units"; the CSV holds the elevators only."""
+    a second sheet "units"; the CSV holds the elevators only. ``headers=zh`` writes Chinese headers,
+    labels and 是/否 for reading in Excel; it imports back as well."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"liftwatch-registry-{clock.today().isoformat()}.{file_format}"
-        registry_io.export_file(session, actor, path)
+        registry_io.export_file(session, actor, path, headers=headers)
         content = path.read_bytes()
     return Response(
         content,

@@ -752,25 +752,57 @@ def _write_rejects(path: Path, elevators: _Sheet, units: _Sheet | None, rejected
         _write_csv(_units_csv_beside(path), sheets[1][1], unit_rows)
 
 
-def _export_values(row: Mapping[str, Any], columns: Sequence[str]) -> list[Any]:
-    return [row.get(c) for c in columns]
+def _export_values(row: Mapping[str, Any], columns: Sequence[str], chinese: bool = False) -> list[Any]:
+    if not chinese:
+        return [row.get(c) for c in columns]
+    out: list[Any] = []
+    for c in columns:
+        v = row.get(c)
+        if isinstance(v, bool):
+            v = "是" if v else "否"
+        elif c in ENUM_LABELS and isinstance(v, str):
+            v = CHINESE_LABEL[c].get(v, v)
+        out.append(v)
+    return out
 
 
-def export_file(session: Session, actor: Actor, path: Path) -> int:
+#: Export headers: ``en`` writes the field names, ``zh`` the Chinese labels agencies use (the first alias),
+#: Chinese enum labels, 是/否 and the sheets 电梯/单位. Both import back unchanged.
+EXPORT_HEADERS = ("en", "zh")
+#: The Chinese label an export writes for each enum value: the first label the import maps to it.
+CHINESE_LABEL: dict[str, dict[str, str]] = {
+    name: {value: label for label, value in reversed(labels.items())} for name, labels in ENUM_LABELS.items()
+}
+
+
+def export_file(session: Session, actor: Actor, path: Path, headers: str = "en") -> int:
     """Write the elevators the actor may see (and their units) to ``path`` (.xlsx or .csv); returns the
-    number of elevators. English field names on the header row: the file imports back unchanged."""
+    number of elevators. ``headers`` (EXPORT_HEADERS): English field names, or Chinese labels and values
+    for people who read the file in Excel; either imports back unchanged."""
     suffix = path.suffix.lower()
     if suffix not in (".xlsx", ".csv"):
         raise InvalidInput(FieldError("file", f"'{path.name}': expected a .csv or .xlsx file"))
+    if headers not in EXPORT_HEADERS:
+        raise InvalidInput(FieldError("headers", f"'{headers}': expected one of {', '.join(EXPORT_HEADERS)}"))
+    chinese = headers == "zh"
     elevators = service.export_elevator_rows(session, actor)
     codes = {r[k] for r in elevators for k in ("use_unit", "maintenance_unit") if r.get(k)}
     units = service.export_unit_rows(session, actor, codes)
-    elev_rows = (_export_values(r, ELEVATOR_COLUMNS) for r in elevators)
-    unit_rows = (_export_values(u, UNIT_COLUMNS) for u in units)
+    elev_rows = (_export_values(r, ELEVATOR_COLUMNS, chinese) for r in elevators)
+    unit_rows = (_export_values(u, UNIT_COLUMNS, chinese) for u in units)
+    elev_header = (
+        [ELEVATOR_ALIASES.get(c, (c,))[0] for c in ELEVATOR_COLUMNS] if chinese else ELEVATOR_COLUMNS
+    )
+    unit_header = [UNIT_ALIASES.get(c, (c,))[0] for c in UNIT_COLUMNS] if chinese else UNIT_COLUMNS
     if suffix == ".xlsx":
-        sheets = [(ELEVATORS_SHEET, ELEVATOR_COLUMNS, elev_rows), (UNITS_SHEET, UNIT_COLUMNS, unit_rows)]
-        _write_xlsx(path, sheets)
+        _write_xlsx(
+            path,
+            [
+                ("电梯" if chinese else ELEVATORS_SHEET, elev_header, elev_rows),
+                ("单位" if chinese else UNITS_SHEET, unit_header, unit_rows),
+            ],
+        )
     else:
-        _write_csv(path, ELEVATOR_COLUMNS, elev_rows)
-        _write_csv(_units_csv_beside(path), UNIT_COLUMNS, unit_rows)
+        _write_csv(path, elev_header, elev_rows)
+        _write_csv(_units_csv_beside(path), unit_header, unit_rows)
     return len(elevators)

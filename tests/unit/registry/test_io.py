@@ -517,20 +517,42 @@ def empty_db(tmp_path: Path, sqlite_template: Path) -> Iterator[Engine]:
     eng.dispose()
 
 
+@pytest.mark.parametrize("headers", ["en", "zh"])
 @pytest.mark.parametrize("suffix", [".xlsx", ".csv"])
 def test_round_trip_into_an_empty_database_loses_nothing(
-    engine: Engine, empty_db: Engine, session: Session, clock: FixedClock, tmp_path: Path, suffix: str
+    engine: Engine,
+    empty_db: Engine,
+    session: Session,
+    clock: FixedClock,
+    tmp_path: Path,
+    suffix: str,
+    headers: str,
 ) -> None:
     seed(session, clock)
     _enrich(session, clock)
     path = tmp_path / f"registry{suffix}"
-    assert export_file(session, SYSTEM_ACTOR, path) == 5
+    assert export_file(session, SYSTEM_ACTOR, path, headers=headers) == 5
+    zh = headers == "zh"
     if suffix == ".csv":
         assert path.read_bytes().startswith(b"\xef\xbb\xbf")
-        assert _read_csv(path)[0] == list(ELEVATOR_COLUMNS)
+        table = _read_csv(path)
+        assert table[0] == (
+            [ELEVATOR_ALIASES[c][0] for c in ELEVATOR_COLUMNS] if zh else list(ELEVATOR_COLUMNS)
+        )
+        row = dict(zip(table[0], next(r for r in table[1:] if r[0] == "11SHB000003"), strict=True))
+        if zh:  # what a person reads in Excel
+            assert (row["设备类别"], row["场所类型"], row["状态"], row["无物业"]) == (
+                "自动扶梯",
+                "商场",
+                "停用",
+                "否",
+            )
+        else:
+            assert (row["kind"], row["place_type"], row["status"]) == ("escalator", "mall", "suspended")
         assert (tmp_path / "registry.units.csv").exists()
     else:
-        assert load_workbook(path, read_only=True).sheetnames == ["elevators", "units"]
+        sheets = ["电梯", "单位"] if zh else ["elevators", "units"]
+        assert load_workbook(path, read_only=True).sheetnames == sheets
 
     assert _count(empty_db) == (0, 0, 0)
     with make_session_factory(empty_db)() as target:
@@ -616,6 +638,11 @@ def test_cli_import_and_export(sqlite_engine: Engine, clock: FixedClock, tmp_pat
     wb = load_workbook(out_path, read_only=True)
     assert len(list(wb["elevators"].iter_rows(values_only=True))) == 6
     wb.close()
+    code, out = _cli("registry", "export", str(out_path), "--headers", "zh", "--database-url", url)
+    assert code == 0, out
+    assert load_workbook(out_path, read_only=True).sheetnames == ["电梯", "单位"]
+    code, out = _cli("registry", "export", str(out_path), "--headers", "fr", "--database-url", url)
+    assert code != 0 and "headers" in out and "Traceback" not in out
 
 
 # ---------------------------------------------------------------- HTTP
@@ -684,10 +711,15 @@ def test_http_export(client: TestClient, session: Session, clock: FixedClock) ->
     assert sorted(str(row[0]) for row in rows[1:]) == ["11SHA000001", "11SHA000002"]  # scoped to MU-A
     wb.close()
 
-    assert (
-        client.get(
-            "/api/v1/registry/export", params={"format": "pdf"}, headers=auth(client, Role.ADMIN)
-        ).status_code
-        == 422
-    )
+    r = client.get("/api/v1/registry/export", params={"headers": "zh"}, headers=auth(client, Role.REGULATOR))
+    assert r.status_code == 200
+    wb = load_workbook(io.BytesIO(r.content), read_only=True)
+    assert wb.sheetnames == ["电梯", "单位"]
+    assert next(wb["电梯"].iter_rows(values_only=True))[:3] == ("使用登记证编号", "设备代码", "救援识别码")
+    wb.close()
+
+    for params in ({"format": "pdf"}, {"headers": "fr"}):
+        r = client.get("/api/v1/registry/export", params=params, headers=auth(client, Role.ADMIN))
+        assert r.status_code == 422
+        assert next(iter(params)) in r.text  # the message names the parameter
     assert client.get("/api/v1/registry/export").status_code == 401
