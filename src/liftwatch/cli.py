@@ -96,7 +96,9 @@ def city_generate(
 def users_create(
     username: Annotated[str, typer.Option()],
     role: Annotated[Role, typer.Option()],
-    unit: Annotated[str | None, typer.Option(help="unit code, for maintenance and use_unit staff")] = None,
+    unit: Annotated[
+        str | None, typer.Option(help="unit code: maintenance and use_unit staff; optional for a gateway")
+    ] = None,
     password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)] = "",
     full_name: str = "",
     database_url: DbOption = None,

@@ -14,7 +14,13 @@ from liftwatch.core.errors import Conflict, FieldError, Forbidden, InvalidInput
 from liftwatch.core.security import create_token, hash_password, verify_password
 from liftwatch.registry.models import Unit, UnitType
 
-_UNIT_TYPE_FOR_ROLE = {Role.MAINTENANCE: UnitType.MAINTENANCE, Role.USE_UNIT: UnitType.USE_UNIT}
+_UNIT_TYPES_FOR_ROLE = {
+    Role.MAINTENANCE: (UnitType.MAINTENANCE,),
+    Role.USE_UNIT: (UnitType.USE_UNIT,),
+    # a gateway of a maintenance company or an owner reports for that unit's elevators only; a gateway with
+    # no unit (the city's IoT platform) reports for any registered elevator
+    Role.GATEWAY: (UnitType.MAINTENANCE, UnitType.USE_UNIT),
+}
 
 # A constant hash so a login for an unknown user costs as much as one with a wrong password.
 _DUMMY_HASH = hash_password("liftwatch-timing-guard")
@@ -28,16 +34,17 @@ def create_user(session: Session, actor: Actor, data: UserCreate, clock: Clock) 
     if session.scalar(select(User.id).where(User.username == data.username)):
         raise Conflict(f"username: '{data.username}' is taken", [FieldError("username", "is taken")])
     unit_id: int | None = None
-    if data.role in UNIT_SCOPED_ROLES:
+    if data.role in UNIT_SCOPED_ROLES or (data.role is Role.GATEWAY and data.unit):
         if not data.unit:
             raise InvalidInput(FieldError("unit", f"a {data.role.value} user needs the code of its unit"))
         unit = session.scalar(select(Unit).where(Unit.code == data.unit))
-        expected = _UNIT_TYPE_FOR_ROLE[data.role]
+        expected = _UNIT_TYPES_FOR_ROLE[data.role]
         if unit is None:
             raise InvalidInput(FieldError("unit", f"unknown unit code '{data.unit}'"))
-        if unit.unit_type != expected.value:
+        if unit.unit_type not in {t.value for t in expected}:
+            wanted = " or ".join(t.value for t in expected)
             raise InvalidInput(
-                FieldError("unit", f"unit '{data.unit}' is a {unit.unit_type}, expected {expected.value}")
+                FieldError("unit", f"unit '{data.unit}' is a {unit.unit_type}, expected {wanted}")
             )
         unit_id = unit.id
     elif data.unit:

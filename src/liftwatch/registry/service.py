@@ -809,6 +809,15 @@ def scoped_codes(session: Session, actor: Actor) -> set[str] | None:
     return set(session.scalars(_scoped(select(Elevator.registration_code), actor)))
 
 
+def codes_of_unit(session: Session, unit_id: int) -> set[str]:
+    """The registration codes of the elevators a unit maintains or uses (what its IoT gateway may report
+    for)."""
+    stmt = select(Elevator.registration_code).where(
+        or_(Elevator.maintenance_unit_id == unit_id, Elevator.use_unit_id == unit_id)
+    )
+    return set(session.scalars(stmt))
+
+
 @dataclass(frozen=True)
 class Place:
     district: str

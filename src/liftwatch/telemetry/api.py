@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any
 
 import msgspec
@@ -37,6 +38,11 @@ def _ingestor(request: Request) -> Ingestor:
     return ingestor  # type: ignore[no-any-return]
 
 
+def _codes_of_unit(request: Request, unit_id: int) -> set[str]:
+    with request.app.state.session_factory() as session:
+        return registry.codes_of_unit(session, unit_id)
+
+
 @router.post("/telemetry", response_model=IngestResult)
 async def ingest_batch(request: Request, actor: ActorDep, clock: ClockDep) -> IngestResult:
     """Gateways post a JSON array of terminal messages, each with ``type`` and ``registration_code``.
@@ -58,9 +64,12 @@ async def ingest_batch(request: Request, actor: ActorDep, clock: ClockDep) -> In
         raise InvalidInput(FieldError("body", f"expected a JSON array of messages: {exc}")) from None
     if len(items) > MAX_BATCH:
         raise InvalidInput(FieldError("body", f"{len(items)} messages; at most {MAX_BATCH} per request"))
+    allowed = None  # a gateway of a unit reports for that unit's elevators only
+    if actor.role is Role.GATEWAY and actor.unit_id is not None:
+        allowed = await asyncio.to_thread(_codes_of_unit, request, actor.unit_id)
     rejected: list[RejectedItem] = []
     for i, raw in enumerate(items):
-        rej = ingestor.accept_gateway_item(bytes(raw), received_ms)
+        rej = ingestor.accept_gateway_item(bytes(raw), received_ms, allowed=allowed)
         if rej is not None:
             rejected.append(RejectedItem(index=i, reason=rej.reason, detail=rej.detail))
     await ingestor.flush()

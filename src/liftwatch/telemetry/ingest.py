@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Container, Iterable
 from dataclasses import dataclass, field
 
 from liftwatch.core.bus import Bus
@@ -102,13 +102,21 @@ class Ingestor:
         self._buffer(code, received_ms, kind, payload)
         return True
 
-    def accept_gateway_item(self, item: bytes, received_ms: int, source: str = "http") -> Rejected | None:
-        """One message of a gateway batch (JSON object with ``type`` and ``registration_code``)."""
+    def accept_gateway_item(
+        self, item: bytes, received_ms: int, source: str = "http", allowed: Container[str] | None = None
+    ) -> Rejected | None:
+        """One message of a gateway batch (JSON object with ``type`` and ``registration_code``). ``allowed``:
+        the codes this gateway may report for (None: any registered elevator)."""
         try:
             env = decode_any(item)
             if env.registration_code not in self.known:
                 raise Rejected(
                     "unknown_elevator", f"no elevator registered as '{env.registration_code[:40]}'"
+                )
+            if allowed is not None and env.registration_code not in allowed:
+                code = env.registration_code[:40]
+                raise Rejected(
+                    "not_this_gateway", f"'{code}': this gateway's unit neither maintains nor uses it"
                 )
         except Rejected as rej:
             self.reject(source, "", rej, item, received_ms)

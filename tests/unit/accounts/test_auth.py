@@ -93,6 +93,7 @@ def test_create_user_checks_unit_and_role(client: TestClient, session: Session, 
         ({"username": "m 2", "password": "long-password", "role": "regulator"}, "username"),
         ({"username": "m2", "password": "long-password", "role": "public"}, "role"),
         ({"username": "m2", "password": "long-password", "role": "king"}, "role"),
+        ({"username": "m2", "password": "long-password", "role": "gateway", "unit": "IB-1"}, "unit"),
     ]
     for body, field in cases:
         r = client.post("/api/v1/users", headers=h, json=body)
@@ -104,6 +105,10 @@ def test_create_user_checks_unit_and_role(client: TestClient, session: Session, 
         json={"username": "m2", "password": "long-password", "role": "maintenance", "unit": "MU-B"},
     )
     assert r.status_code == 201 and r.json()["unit"] == "MU-B"
+    for username, unit in (("gw-mu", "MU-A"), ("gw-uu", "UU-B"), ("gw-city", None)):  # a unit is optional
+        body = {"username": username, "password": "long-password", "role": "gateway", "unit": unit}
+        r = client.post("/api/v1/users", headers=h, json=body)
+        assert r.status_code == 201 and r.json()["unit"] == unit, r.text
     r = client.post(
         "/api/v1/users", headers=h, json={"username": "m2", "password": "long-password", "role": "inspector"}
     )

@@ -11,11 +11,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from liftwatch.accounts.models import Role
+from liftwatch.accounts.models import SYSTEM_ACTOR, Role
+from liftwatch.accounts.schemas import UserCreate
+from liftwatch.accounts.service import create_user
 from liftwatch.core.clock import FixedClock
 from liftwatch.core.config import Settings
 from liftwatch.telemetry import service
-from tests.factories import auth, seed
+from tests.factories import PASSWORD, auth, seed, token
 
 TS = 1_795_424_400_000  # 2026-11-23 09:00 UTC, the test clock
 
@@ -101,6 +103,36 @@ def _gateway_batch(client: TestClient, session: Session) -> None:
     assert stats["detector"]["checkpoints"] >= 1 and stats["detector"]["stream_pending"] == 0
     metrics = client.get("/metrics").text
     assert 'liftwatch_telemetry_rejects_total{reason="unknown_elevator",source="http"} 1.0' in metrics
+
+
+def test_a_units_gateway_reports_only_for_that_units_elevators(
+    app: Any, session: Session, clock: FixedClock
+) -> None:
+    seed(session, clock)
+    create_user(
+        session,
+        SYSTEM_ACTOR,
+        UserCreate(username="gw-mu-a", password=PASSWORD, role=Role.GATEWAY, unit="MU-A"),
+        clock,
+    )
+    session.commit()
+    theirs, other = "11SHA000002", "11SHB000004"  # maintained by MU-A / by MU-B
+    batch = [_item(1, registration_code=theirs), _item(2, registration_code=other)]
+    with TestClient(app) as client:
+        unit_gateway = {"Authorization": f"Bearer {token(client, 'gw-mu-a')}"}
+        r = client.post("/api/v1/telemetry", headers=unit_gateway, json=batch)
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["accepted"] == 1
+        assert [(x["index"], x["reason"]) for x in body["rejected"]] == [(1, "not_this_gateway")]
+        assert other in body["rejected"][0]["detail"]
+        # the city's gateway (no unit) may report for both
+        r = client.post(
+            "/api/v1/telemetry", headers=auth(client, Role.GATEWAY), json=[_item(3, registration_code=other)]
+        )
+        assert r.json() == {"accepted": 1, "rejected": []}
+    session.expire_all()
+    assert service.dead_letter_counts(session) == {"not_this_gateway": 1}  # kept, with its reason
 
 
 def test_body_must_be_an_array_of_bounded_size(
