@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from liftwatch.accounts.models import Actor, Role
 from liftwatch.core.bus import Bus, Consumer
 from liftwatch.core.clock import Clock
-from liftwatch.rescue import service, surge
+from liftwatch.rescue import service
 from liftwatch.rescue.domain import Source
 from liftwatch.rescue.notify import Notifier
 from liftwatch.telemetry.faults import FaultType
@@ -98,6 +98,8 @@ class RescueWorker:
     def _load_surge() -> None:
         started = time.monotonic()
         try:
+            from liftwatch.rescue import surge
+
             surge.warm_up()
         except Exception:  # a surge plan will try again (and say why) when it is needed
             log.exception("rescue worker: could not load the surge planner")
@@ -105,10 +107,15 @@ class RescueWorker:
         log.info("rescue worker: surge planner loaded in %.1f s", time.monotonic() - started)
 
     def _surge(self) -> None:
-        """Many open incidents at once (a power cut): plan them all together."""
-        with self.session_factory() as session:
-            notices = service.replan_surge(session, self.clock, self.settings)
-            session.commit()
+        """Many open incidents at once (a power cut): plan them all together. A failure here must not stop
+        the worker: the incidents keep their one-by-one dispatch and deadlines still fire."""
+        try:
+            with self.session_factory() as session:
+                notices = service.replan_surge(session, self.clock, self.settings)
+                session.commit()
+        except Exception:
+            log.exception("rescue worker: surge planning failed; incidents keep their one-by-one dispatch")
+            return
         self.notifier.send(notices)
 
     def _fire(self) -> None:

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import logging
 import math
 import random
 import time
@@ -50,7 +51,6 @@ import numpy as np
 import numpy.typing as npt
 
 from liftwatch.core.errors import FieldError, InvalidInput
-from liftwatch.rescue import _surge_kernel as _kernel
 from liftwatch.rescue.domain import (
     Assignment,
     CrewState,
@@ -61,6 +61,14 @@ from liftwatch.rescue.domain import (
 )
 
 __all__ = ["mean_arrival_s", "plan_greedy", "plan_surge", "warm_up"]
+
+log = logging.getLogger(__name__)
+
+try:  # the compiled search; without it (numba missing or broken here) every plan uses the Python search
+    from liftwatch.rescue import _surge_kernel as _kernel
+except Exception:  # pragma: no cover - depends on the platform
+    log.exception("surge planner: the compiled search is unavailable, using the pure-Python search")
+    _kernel = None  # type: ignore[assignment]
 
 _EPS = 1e-6
 _NEAR_INCIDENTS = 10  # neighbour incidents tried as insertion points / swap partners
@@ -265,8 +273,12 @@ def plan_surge(
         return []
     deadline = time.perf_counter() + time_budget_s
     exact = _ordered_plans(len(incidents), len(crews)) <= _EXACT_PLANS
-    if type(estimator) is RoadFactorEstimator and not exact:
-        return _plan_compiled(incidents, crews, estimator, on_site_s, now_s, deadline, threads)
+    if _kernel is not None and type(estimator) is RoadFactorEstimator and not exact:
+        try:
+            return _plan_compiled(incidents, crews, estimator, on_site_s, now_s, deadline, threads)
+        except Exception:  # a fault in the compiled search must not leave a surge unplanned
+            log.exception("surge planner: the compiled search failed; planning with the Python search")
+            deadline = max(deadline, time.perf_counter() + 0.2)
     planner = _Surge(incidents, crews, estimator, on_site_s, now_s)
     if exact:
         planner.solve_exact()
@@ -450,6 +462,8 @@ def warm_up() -> None:
     """Load (or, the first time on a machine, compile) the search kernel and start its threads, so that the
     first surge plan does not pay for it: a fraction of a second from the on-disk cache, tens of seconds to
     compile. The rescue worker calls it when it starts."""
+    if _kernel is None:
+        return
     rng = random.Random(0)
 
     def near(spread: float) -> GeoPoint:

@@ -273,3 +273,50 @@ def test_a_crew_off_shift_is_not_dispatched(session: Session, clock: FixedClock,
         session, SYSTEM_ACTOR, "N1", "MU-A", "夜班", km_north(1), clock, shift=(time(17, 0), time(8, 0))
     )
     assert rescue.on_duty(night, clock.now()) and not rescue.on_duty(night, clock.now() + timedelta(hours=15))
+
+
+def test_the_rescue_worker_survives_a_failing_surge_plan(
+    session_factory: sessionmaker[Session],
+    session: Session,
+    clock: FixedClock,
+    city: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Surge planning that raises must not stop the worker: the fault still becomes an incident, the
+    stream is acknowledged (no endless redelivery) and deadlines still fire."""
+    import asyncio
+
+    import msgspec
+
+    from liftwatch.core.bus import InProcessBus
+    from liftwatch.rescue.intake import RescueWorker
+    from liftwatch.rescue.notify import LogNotifier
+    from liftwatch.telemetry.records import Topology
+
+    def broken(*args: object, **kwargs: object) -> list[rescue.Notice]:
+        raise RuntimeError("planner broken")
+
+    monkeypatch.setattr(rescue, "replan_surge", broken)
+    session.close()
+    topo = Topology("t")
+    change = {"fault_id": "F1", "registration_code": CODE, "fault_type": "entrapment", "raised": True}
+
+    async def main() -> int:
+        bus = InProcessBus()
+        worker = RescueWorker(
+            bus, session_factory, clock, LogNotifier(), topo, rescue.RescueSettings(surge_threshold=1), 0.0
+        )
+        await worker.start()
+        await bus.publish(topo.faults_subject("entrapment"), msgspec.json.encode(change), msg_id="F1")
+        assert await worker.step(timeout=0.5) == 1  # no exception out of the step
+        clock.advance(timedelta(minutes=6))  # past the acknowledgement deadline
+        await worker.step(timeout=0.1)  # nothing new on the stream: the step fires the deadline
+        assert worker._warm_up is not None
+        await worker._warm_up
+        assert worker._consumer is not None
+        return await worker._consumer.pending()
+
+    assert asyncio.run(main()) == 0  # acknowledged
+    with session_factory() as check:
+        (inc,) = check.scalars(select(Incident)).all()
+        assert inc.fault_id == "F1" and inc.level == "L2"

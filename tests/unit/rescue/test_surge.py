@@ -194,6 +194,24 @@ class TestLargeInstances:
         assert first == second
 
 
+class TestFallback:
+    def test_a_failing_compiled_search_falls_back_to_the_python_search(
+        self, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        from liftwatch.rescue import surge
+
+        def broken(*args: object, **kwargs: object) -> list[Assignment]:
+            raise RuntimeError("kernel broken")
+
+        monkeypatch.setattr(surge, "_plan_compiled", broken)
+        incidents, crews = random_city(200, 120, seed=12)
+        est = RoadFactorEstimator()
+        plan = plan_surge(incidents, crews, est, time_budget_s=0.3)
+        check_plan(plan, incidents, crews, est, 300.0)
+        assert mean_arrival_s(plan, incidents) < mean_arrival_s(plan_greedy(incidents, crews, est), incidents)
+        assert "compiled search failed" in caplog.text
+
+
 class CountingEstimator:
     """RoadFactorEstimator that records every question it is asked."""
 
