@@ -230,7 +230,7 @@ def bench_end_to_end(
             subprocess.Popen(
                 [cli, "ingest", "--role", "detect", "--role", "archive", "--metrics-port", str(detect_port)],
                 env=env,
-                stderr=subprocess.DEVNULL,
+                stderr=open(var.parent / "detect.log", "wb"),  # noqa: SIM115
             )
         )
         deadline = time.time() + 60

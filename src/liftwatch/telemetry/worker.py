@@ -158,6 +158,10 @@ class PartitionWorker:
         self._acked_seq = 0
         self._stream_ms = 0
         self._next_checkpoint = 0.0
+        # Fault changes the detector has produced but that are not yet stored and announced (the store
+        # failed: the database was locked or down). Until they are, nothing is fetched and no checkpoint
+        # is taken, so they are neither skipped nor acknowledged away.
+        self._unsettled: list[FaultChange] | None = None
 
     @property
     def durable(self) -> str:
@@ -188,6 +192,8 @@ class PartitionWorker:
     async def step(self, timeout: float = 0.2) -> int:
         """Process what the stream has (up to fetch_max batches); returns how many messages."""
         assert self._consumer is not None, "start() first"
+        if self._unsettled is not None:  # the last step could not store its faults: that comes first
+            await self._settle(self._unsettled)
         batch = await self._consumer.fetch(self.fetch_max, timeout=timeout)
         started = time.perf_counter()
         changes: list[FaultChange] = []
@@ -216,12 +222,8 @@ class PartitionWorker:
             changes.extend(self.detector.tick(now_ms))
         if changes:
             self.live.apply(changes)
-            fresh = await asyncio.to_thread(self._store, changes)
-            self.stats.faults_stored += len(fresh)
-            if self.on_faults is not None:
-                # all changes (a replay re-announces what a crash may have kept from being announced;
-                # receivers are idempotent on fault_id), and which of them are new
-                await _maybe_await(self.on_faults(changes, fresh))
+            self._unsettled = changes
+            await self._settle(changes)
         self.stats.messages += n
         if self.metrics is not None:
             self.metrics.detected.inc(n)
@@ -239,6 +241,17 @@ class PartitionWorker:
     def clock_ms(self) -> int:
         return int(self.clock.now().timestamp() * 1000)
 
+    async def _settle(self, changes: list[FaultChange]) -> None:
+        """Store and announce fault changes; on failure they stay unsettled and the next step retries
+        (storing is idempotent on fault_id, receivers of the announcement too)."""
+        fresh = await asyncio.to_thread(self._store, changes)
+        self.stats.faults_stored += len(fresh)
+        if self.on_faults is not None:
+            # all changes (a replay re-announces what a crash may have kept from being announced;
+            # receivers are idempotent on fault_id), and which of them are new
+            await _maybe_await(self.on_faults(changes, fresh))
+        self._unsettled = None
+
     def _store(self, changes: list[FaultChange]) -> list[FaultChange]:
         with self.session_factory() as session:
             fresh = service.apply_fault_changes(session, changes)
@@ -248,6 +261,8 @@ class PartitionWorker:
     async def checkpoint(self) -> None:
         """Save detector state + live status at the last processed sequence, then acknowledge up to it."""
         self._next_checkpoint = time.monotonic() + self.checkpoint_s
+        if self._unsettled is not None:
+            return  # the detector's state holds faults not yet stored: saving it now would lose them
         last = self._last
         if last is None or last.seq <= self._acked_seq:
             rows = self.live.take_dirty(self.clock_ms())

@@ -7,7 +7,9 @@ import asyncio
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from liftwatch.core.bus import InProcessBus
@@ -199,3 +201,52 @@ def test_crash_between_checkpoints_loses_nothing_and_doubles_nothing(
     ]
     assert _count(session, ElevatorEvent, ElevatorEvent.kind == "fault") == 3
     assert _count(session, Fault) == 3
+
+
+def test_a_failed_fault_store_is_retried_and_nothing_is_acknowledged_past_it(
+    session: Session, session_factory: sessionmaker[Session], clock: FixedClock
+) -> None:
+    """The database refuses the fault store twice (locked, as SQLite under load does). The fault is not
+    skipped: nothing new is fetched and no checkpoint acknowledges the batch until it is stored and
+    announced, once."""
+    seed(session, clock)
+    bus = InProcessBus()
+    announced: list[str] = []
+
+    async def main() -> None:
+        ingestor, worker = _pipeline(session_factory, clock, bus)
+        worker.on_faults = lambda changes, fresh: announced.extend(
+            f"{c.fault_type.value}:{'raised' if c.raised else 'cleared'}" for c in changes
+        )
+        await worker.start()
+        store = worker._store
+        refusals = 2
+
+        def locked_twice(changes: list[Any]) -> list[Any]:
+            nonlocal refusals
+            if refusals:
+                refusals -= 1
+                raise OperationalError("UPDATE faults ...", {}, Exception("database is locked"))
+            return store(changes)
+
+        worker._store = locked_twice  # type: ignore[method-assign]
+        b = Terminal(OTHER, clock)
+        _send(ingestor, clock, b.event(EventCode.ALARM_BUTTON))
+        await ingestor.flush()
+        with pytest.raises(OperationalError):
+            await worker.step(timeout=0.1)
+        await worker.checkpoint()
+        assert worker.stats.checkpoints == 0  # the batch is not acknowledged while its fault is unstored
+        _send(ingestor, clock, b.event(EventCode.OVERRUN_TOP))
+        await ingestor.flush()
+        with pytest.raises(OperationalError):
+            await worker.step(timeout=0.1)  # the store is retried first, fails again, nothing is fetched
+        assert worker.stats.batches == 1
+        await worker.step(timeout=0.1)  # stored and announced, then the next batch
+        await worker.checkpoint()
+        assert worker.stats.checkpoints == 1 and worker.stats.batches == 2
+
+    asyncio.run(main())
+    session.expire_all()
+    assert sorted(f.fault_type for f in session.scalars(select(Fault))) == ["alarm_button", "overrun_top"]
+    assert announced.count("alarm_button:raised") == 1
