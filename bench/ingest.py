@@ -331,6 +331,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--skip", default="", help="comma list of stages to skip: decode,detect,end_to_end,broker"
     )
+    parser.add_argument(
+        "--database-url",
+        default="",
+        help="an empty database for the registry and the stores (default: SQLite in a temporary folder)",
+    )
     args = parser.parse_args(argv)
     skip = set(filter(None, args.skip.split(",")))
 
@@ -344,7 +349,7 @@ def main(argv: list[str] | None = None) -> int:
                 return 2
             port = 18883
             broker = start_broker(tmp, port)
-        url = f"sqlite:///{tmp / 'city.db'}"
+        url = args.database_url or f"sqlite:///{tmp / 'city.db'}"
         upgrade(url)
         log(f"generating a registry of {args.elevators} elevators")
         generate_city(make_engine(url), args.elevators, seed=1, progress=False)

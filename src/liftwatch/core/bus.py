@@ -18,6 +18,9 @@ from typing import Any, Protocol
 log = logging.getLogger(__name__)
 
 
+ACK_TIMEOUT_S = 10.0  # JetStream acknowledgement confirmation
+
+
 @dataclass(frozen=True, slots=True)
 class BusMessage:
     subject: str
@@ -340,7 +343,9 @@ class _JetStreamConsumer:
         return [BusMessage(m.subject, m.data, int(m.metadata.sequence.stream), m) for m in msgs]
 
     async def ack_upto(self, message: BusMessage) -> None:
-        await message.raw.ack_sync()
+        # the server confirms; under load (2 cores shared with the broker and the workers) that can take
+        # more than nats-py's default second, and a timed-out ack costs a retry and a redelivery
+        await message.raw.ack_sync(timeout=ACK_TIMEOUT_S)
 
     async def pending(self) -> int:
         info = await self._js.consumer_info(self._stream, self._durable)

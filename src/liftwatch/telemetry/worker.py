@@ -12,9 +12,12 @@ the records) while catching up, by the wall clock once caught up, so replay is d
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import threading
 import time
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
@@ -108,9 +111,15 @@ class LiveBoard:
         }
 
     def take_dirty(self, now_ms: int) -> list[dict[str, Any]]:
-        rows = [self.row(code, now_ms) for code in self.dirty]
+        """The changed rows, in code order: the partitions share the board and save concurrently, and
+        upserting in one order means waiting for each other, never a deadlock (PostgreSQL found one)."""
+        rows = [self.row(code, now_ms) for code in sorted(self.dirty)]
         self.dirty = set()
         return rows
+
+    def put_back(self, rows: list[dict[str, Any]]) -> None:
+        """Rows whose save failed: saved with the next checkpoint."""
+        self.dirty.update(r["registration_code"] for r in rows)
 
 
 @dataclass
@@ -137,7 +146,7 @@ class PartitionWorker:
         metrics: Metrics | None = None,
         live: LiveBoard | None = None,
         checkpoint_s: float = 2.0,
-        fetch_max: int = 64,
+        fetch_max: int = 4,
         on_faults: Callable[[list[FaultChange], list[FaultChange]], Any] | None = None,
         topology: records.Topology = records.DEFAULT_TOPOLOGY,
     ) -> None:
@@ -211,6 +220,7 @@ class PartitionWorker:
                 if received_ms > stream_ms:
                     stream_ms = received_ms
                 n += 1
+            await asyncio.sleep(0)  # between bus batches: let the other partitions' I/O (acks) through
         self._stream_ms = stream_ms
         if batch:
             self._last = batch[-1]
@@ -253,7 +263,7 @@ class PartitionWorker:
         self._unsettled = None
 
     def _store(self, changes: list[FaultChange]) -> list[FaultChange]:
-        with self.session_factory() as session:
+        with _writer(self.session_factory), self.session_factory() as session:
             fresh = service.apply_fault_changes(session, changes)
             session.commit()
         return fresh
@@ -267,11 +277,11 @@ class PartitionWorker:
         if last is None or last.seq <= self._acked_seq:
             rows = self.live.take_dirty(self.clock_ms())
             if rows:
-                await asyncio.to_thread(self._save, None, rows)
+                await self._save_or_put_back(None, rows)
             return
         state = _state_codec.encode(self.detector.dump())
         rows = self.live.take_dirty(self.clock_ms())
-        await asyncio.to_thread(self._save, (last.seq, state), rows)
+        await self._save_or_put_back((last.seq, state), rows)
         assert self._consumer is not None
         await self._consumer.ack_upto(last)
         self._acked_seq = last.seq
@@ -281,8 +291,15 @@ class PartitionWorker:
             self.metrics.checkpoints.inc()
             self.metrics.pending.labels(self.durable).set(self.stats.pending)
 
+    async def _save_or_put_back(self, ckpt: tuple[int, bytes] | None, rows: list[dict[str, Any]]) -> None:
+        try:
+            await asyncio.to_thread(self._save, ckpt, rows)
+        except BaseException:
+            self.live.put_back(rows)
+            raise
+
     def _save(self, ckpt: tuple[int, bytes] | None, rows: list[dict[str, Any]]) -> None:
-        with self.session_factory() as session:
+        with _writer(self.session_factory), self.session_factory() as session:
             if ckpt is not None:
                 service.save_checkpoint(session, self.partition, ckpt[0], ckpt[1], self.clock.now())
             service.upsert_live_status(session, rows)
@@ -299,6 +316,19 @@ class PartitionWorker:
                 log.exception("detector partition %d: step failed", self.partition)
                 await asyncio.sleep(1.0)
         await self.checkpoint()
+
+
+_SQLITE_WRITES = threading.Lock()
+
+
+def _writer(session_factory: sessionmaker[Session]) -> AbstractContextManager[Any]:
+    """SQLite takes one writer at a time and makes the others poll until its busy timeout, which under
+    load (four partitions checkpointing at once) runs out: 'database is locked'. Queue this process's
+    writers instead. PostgreSQL needs no such thing."""
+    bind = session_factory.kw.get("bind")
+    if bind is not None and bind.dialect.name == "sqlite":
+        return _SQLITE_WRITES
+    return contextlib.nullcontext()
 
 
 async def _maybe_await(value: Any) -> None:

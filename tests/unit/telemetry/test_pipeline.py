@@ -250,3 +250,39 @@ def test_a_failed_fault_store_is_retried_and_nothing_is_acknowledged_past_it(
     session.expire_all()
     assert sorted(f.fault_type for f in session.scalars(select(Fault))) == ["alarm_button", "overrun_top"]
     assert announced.count("alarm_button:raised") == 1
+
+
+def test_live_rows_of_a_failed_save_are_saved_with_the_next_checkpoint(
+    session: Session, session_factory: sessionmaker[Session], clock: FixedClock
+) -> None:
+    """Rows leave the live board sorted by code (concurrent partition saves wait, never deadlock) and a
+    save that fails puts them back; the checkpoint is not taken (nothing acknowledged)."""
+    seed(session, clock)
+    bus = InProcessBus()
+
+    async def main() -> None:
+        ingestor, worker = _pipeline(session_factory, clock, bus)
+        await worker.start()
+        a, b = Terminal(CODE, clock), Terminal(OTHER, clock)
+        _send(ingestor, clock, b.status())
+        _send(ingestor, clock, a.status())
+        await ingestor.flush()
+        await worker.step(timeout=0.1)
+        assert [r["registration_code"] for r in worker.live.take_dirty(0)] == sorted([CODE, OTHER])
+        worker.live.put_back([{"registration_code": CODE}, {"registration_code": OTHER}])
+        save = worker._save
+
+        def refused(*args: Any) -> None:
+            raise OperationalError("INSERT INTO live_status ...", {}, Exception("deadlock detected"))
+
+        worker._save = refused  # type: ignore[method-assign]
+        with pytest.raises(OperationalError):
+            await worker.checkpoint()
+        assert worker.stats.checkpoints == 0 and worker.live.dirty == {CODE, OTHER}
+        worker._save = save  # type: ignore[method-assign]
+        await worker.checkpoint()
+        assert worker.stats.checkpoints == 1 and not worker.live.dirty
+
+    asyncio.run(main())
+    session.expire_all()
+    assert _count(session, LiveStatus) == 2
