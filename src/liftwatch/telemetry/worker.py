@@ -230,19 +230,18 @@ class PartitionWorker:
         now_ms = max(self.clock_ms(), stream_ms) if caught_up else stream_ms
         if now_ms:
             changes.extend(self.detector.tick(now_ms))
-        if changes:
-            self.live.apply(changes)
-            self._unsettled = changes
-            await self._settle(changes)
-        self.stats.messages += n
+        self.stats.messages += n  # through the detector, whether or not its faults are stored yet
         if self.metrics is not None:
             self.metrics.detected.inc(n)
             if stream_ms:
                 self.metrics.lag_seconds.labels(str(self.partition)).set(
                     max(0.0, (self.clock_ms() - stream_ms) / 1000)
                 )
-            for ch in changes:
-                self.metrics.faults.labels(ch.fault_type.value, "raised" if ch.raised else "cleared").inc()
+        if changes:
+            self.live.apply(changes)
+            self._unsettled = changes
+            await self._settle(changes)
+        if self.metrics is not None:
             self.metrics.batch_seconds.observe(time.perf_counter() - started)
         if time.monotonic() >= self._next_checkpoint:
             await self.checkpoint()
@@ -261,6 +260,9 @@ class PartitionWorker:
             # receivers are idempotent on fault_id), and which of them are new
             await _maybe_await(self.on_faults(changes, fresh))
         self._unsettled = None
+        if self.metrics is not None:
+            for ch in changes:
+                self.metrics.faults.labels(ch.fault_type.value, "raised" if ch.raised else "cleared").inc()
 
     def _store(self, changes: list[FaultChange]) -> list[FaultChange]:
         with _writer(self.session_factory), self.session_factory() as session:
