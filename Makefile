@@ -42,6 +42,7 @@ lint: setup
 
 bench: setup
 	$(BIN)/python bench/city.py
+	$(BIN)/python bench/surge.py
 
 clean:
 	rm -rf $(VENV) node_modules var .pytest_cache .mypy_cache .ruff_cache
