@@ -79,6 +79,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
     # ---- elevator search
     "search.title": {"zh-CN": "电梯查询", "en": "Elevator search"},
     "search.filters": {"zh-CN": "筛选条件", "en": "Filters"},
+    "search.export": {"zh-CN": "导出台账 (Excel)", "en": "Export the ledger (Excel)"},
     "search.q": {"zh-CN": "关键字", "en": "Text"},
     "search.q_placeholder": {
         "zh-CN": "登记证编号、识别码、设备代码、地址",

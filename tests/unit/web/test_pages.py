@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import re
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 from fastapi.testclient import TestClient
+from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
 from liftwatch.accounts.models import SYSTEM_ACTOR
@@ -444,3 +446,23 @@ def test_large_pages_are_compressed(
     assert r.status_code == 200
     assert r.headers.get("content-encoding") == "gzip"
     assert "11SHA000001" in r.text  # decoded transparently
+
+
+def test_the_search_page_exports_the_ledger_in_the_page_language(client: TestClient, seeded: None) -> None:
+    login(client, "maint_a")
+    page = client.get("/elevators")
+    link = re.search(r'id="registry-export"[^>]*href="([^"]+)"', page.text, re.S)
+    assert link is not None and "导出台账" in page.text
+    href = link[1].replace("&amp;", "&")
+    assert href.endswith("headers=zh")
+    r = client.get(href)  # the session cookie opens the API
+    assert r.status_code == 200
+    wb = load_workbook(io.BytesIO(r.content), read_only=True)
+    rows = list(wb["电梯"].iter_rows(values_only=True))
+    assert rows[0][0] == "使用登记证编号"
+    assert sorted(str(row[0]) for row in rows[1:]) == ["11SHA000001", "11SHA000002"]  # MU-A's own
+    client.get("/lang/en", params={"next": "/elevators"})
+    english = client.get("/elevators").text
+    assert (
+        re.search(r'id="registry-export"[^>]*headers=en"', english, re.S) and "Export the ledger" in english
+    )
