@@ -265,9 +265,10 @@ def plan_surge(
     threads: int = 2,
 ) -> list[Assignment]:
     """All open incidents planned together to minimise the mean arrival time; every incident is served
-    exactly once. Deterministic for the same input except where the time budget cuts the search short (the
-    two halves of a split search never share a crew, so threads do not change the result). `threads`: 2
-    lets the compiled search use two cores; 1 keeps it on one. Returned in `incidents` order."""
+    exactly once. Deterministic for the same input and `threads` except where the time budget cuts the
+    search short (the two halves of a split search never share a crew, so how the threads are scheduled
+    does not matter). `threads`: 2 lets the compiled search use two cores; 1 keeps it on one. Returned in
+    `incidents` order."""
     _validate(incidents, crews, on_site_s)
     if not incidents:
         return []
