@@ -21,6 +21,19 @@ log = logging.getLogger(__name__)
 ACK_TIMEOUT_S = 10.0  # JetStream acknowledgement confirmation
 
 
+async def run_steps(step: Callable[[], Awaitable[object]], stop: asyncio.Event, name: str) -> None:
+    """A consumer's loop: ``step()`` until ``stop`` is set. A step that fails is logged and tried again a
+    second later; what it had not acknowledged stays on the stream, so the loop never dies on one error."""
+    while not stop.is_set():
+        try:
+            await step()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("%s: step failed", name)
+            await asyncio.sleep(1.0)
+
+
 @dataclass(frozen=True, slots=True)
 class BusMessage:
     subject: str

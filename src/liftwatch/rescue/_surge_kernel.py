@@ -122,9 +122,10 @@ def _keep_smallest(row: Ints, dist: Floats, m: int, j: int, d: float) -> int:
 
 
 @_jit
-def nearest(ins: Instance, near_inc: Ints, soon_crew: Ints, crew_inc: Ints) -> None:
+def nearest(ins: Instance, near_inc: Ints, soon_crew: Ints, crew_inc: Ints, soonest: Floats) -> None:
     """Candidate lists, brute force in O(n x (n + crews)): each incident's nearest incidents (by travel) and
-    the crews that could be there soonest (free time + travel); each crew's nearest incidents."""
+    the crews that could be there soonest (free time + travel), with that soonest arrival; each crew's
+    nearest incidents."""
     xyz, k, avail, _, _, n = ins
     c_count = avail.shape[0]
     kn, kc, ki = near_inc.shape[1], soon_crew.shape[1], crew_inc.shape[1]
@@ -150,6 +151,7 @@ def nearest(ins: Instance, near_inc: Ints, soon_crew: Ints, crew_inc: Ints) -> N
                 m = _keep_smallest(row, bc, m, c, avail[c] + d)
             if mi[c] < ki or d < bi[c, ki - 1]:  # the crew's own nearest incidents, in the same pass
                 mi[c] = _keep_smallest(crew_inc[c], bi[c], mi[c], i, d)
+        soonest[i] = bc[0]
 
 
 @_jit

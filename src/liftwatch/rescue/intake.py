@@ -12,7 +12,7 @@ import msgspec
 from sqlalchemy.orm import Session, sessionmaker
 
 from liftwatch.accounts.models import Actor, Role
-from liftwatch.core.bus import Bus, Consumer
+from liftwatch.core.bus import Bus, Consumer, run_steps
 from liftwatch.core.clock import Clock
 from liftwatch.rescue import service
 from liftwatch.rescue.domain import Source
@@ -125,11 +125,4 @@ class RescueWorker:
         self.notifier.send(notices)
 
     async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                await self.step()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("rescue worker: step failed")
-                await asyncio.sleep(1.0)
+        await run_steps(self.step, stop, "rescue worker")

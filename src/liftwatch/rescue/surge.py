@@ -305,18 +305,9 @@ def _plan_compiled(
     east, then south and north, alternately) whose crews are searched at once; a crew's whole sequence
     belongs to one half, so the halves never touch the same crew."""
     n, c = len(incidents), len(crews)
-    points = [i.position for i in incidents] + [crew.position for crew in crews]
-    lat = np.radians(np.array([p.lat for p in points]))
-    lon = np.radians(np.array([p.lon for p in points]))
-    xyz = np.ascontiguousarray(
-        np.column_stack((np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)))
-    )
-    k = 6371.0 * estimator.road_factor / estimator.speed_kmh * 3600
-    avail = np.array([max(now_s, crew.free_at_s) for crew in crews])
-    alarm = np.array([i.alarm_s for i in incidents])
-    s = float(on_site_s)
+    ins = _instance(incidents, crews, estimator, on_site_s, now_s)
+    xyz, _, _, alarm, _, _ = ins
     order = np.argsort(alarm, kind="stable").astype(np.int64)
-    ins = (xyz, k, avail, alarm, s, n)
     crew_of = np.zeros(n, np.int64)
     _kernel.construct_greedy(ins, order, crew_of)
     longest = int(np.bincount(crew_of, minlength=c).max())
@@ -329,27 +320,25 @@ def _plan_compiled(
     near_inc = np.zeros((n, min(_RECREATE_INCIDENTS, n - 1)), np.int64)
     soon_crew = np.zeros((n, min(_SOON_CREWS, c)), np.int64)
     crew_inc = np.zeros((c, min(_CREW_INCIDENTS, n)), np.int64)
-    _kernel.nearest(ins, near_inc, soon_crew, crew_inc)
+    soonest = np.zeros(n)  # each incident's soonest possible arrival: recreate orders by it
+    _kernel.nearest(ins, near_inc, soon_crew, crew_inc, soonest)
     near_inc_ls = np.ascontiguousarray(near_inc[:, :_NEAR_INCIDENTS])
     near_of = _reverse(near_inc_ls, n)
     crews_to_try = _crews_to_try(soon_crew, crew_inc, n)
     nb = (near_inc_ls, *crews_to_try, *near_of)  # local search
     wide = (near_inc, *crews_to_try, *near_of)  # put-backs (recreate)
-    first = soon_crew[:, 0]  # each incident's soonest possible arrival: recreate orders by it
-    chord = np.linalg.norm(xyz[n + first] - xyz[:n], axis=1)
-    soonest = avail[first] + k * 2 * np.arcsin(np.minimum(chord / 2, 1.0))
     one_group = np.zeros(c, np.int64)
     _kernel.descend(ins, pl, nb, one_group)
     saved_R, saved_len = R.copy(), rlen.copy()
     halves = threads >= 2 and n >= _SPLIT_FROM
-    x_east = lon * np.cos(lat.mean())
+    east, north = np.arctan2(xyz[:, 1], xyz[:, 0]), xyz[:, 2]  # longitude, and a key that grows with latitude
     rounds_left = _ROUNDS_PER_INCIDENT * n if rounds is None else rounds
     chunk, phase = _CHUNK, 0
     while rounds_left > 0 and time.perf_counter() < deadline:
         started = time.perf_counter()
         size = min(chunk, rounds_left)
         if halves:
-            group = _halves(x_east if phase % 2 == 0 else lat, pl[3], rlen, n)
+            group = _halves(east if phase % 2 == 0 else north, pl[3], rlen, n)
             members = [np.flatnonzero(group[pl[3]] == g).astype(np.int64) for g in (0, 1)]
         else:
             group, members = one_group, [np.arange(n, dtype=np.int64)]
@@ -385,6 +374,27 @@ def _plan_compiled(
         if took > 0 and left < 2 * took:  # the last rounds fit in the time left
             chunk = max(1, min(chunk, int(size * left / took)))
     return _assignments_of(incidents, crews, estimator, on_site_s, now_s, R, rlen)
+
+
+def _instance(
+    incidents: Sequence[OpenIncident],
+    crews: Sequence[CrewState],
+    estimator: RoadFactorEstimator,
+    on_site_s: float,
+    now_s: float,
+) -> _kernel.Instance:
+    """The kernel's view of a plan's input: unit vectors of incidents then crews, the estimator's seconds
+    per radian of great circle, free times, alarms, time on site, incident count."""
+    points = [i.position for i in incidents] + [crew.position for crew in crews]
+    lat = np.radians(np.array([p.lat for p in points]))
+    lon = np.radians(np.array([p.lon for p in points]))
+    xyz = np.ascontiguousarray(
+        np.column_stack((np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)))
+    )
+    k = 6371.0 * estimator.road_factor / estimator.speed_kmh * 3600
+    avail = np.array([max(now_s, crew.free_at_s) for crew in crews])
+    alarm = np.array([i.alarm_s for i in incidents])
+    return xyz, k, avail, alarm, float(on_site_s), len(incidents)
 
 
 def _halves(
@@ -716,9 +726,7 @@ class _Surge:
         self, removed: list[int], near_inc: list[list[int]], near_crew: list[list[int]], rng: random.Random
     ) -> bool:
         """Remove incidents, reinsert each at its cheapest place; keep it if better, else restore."""
-        tc, mm = self.cache, self.m
-        n, s, avail, alarm = self.n, self.s, self.avail, self.alarm
-        routes, route_of, pos_in, arr = self.routes, self.route_of, self.pos_in, self.arr
+        routes, route_of, pos_in = self.routes, self.route_of, self.pos_in
         saved: dict[int, list[int]] = {}
         out = set(removed)
         for c in {route_of[i] for i in removed}:
@@ -733,21 +741,7 @@ class _Surge:
             cands = [(route_of[j], pos_in[j] + d) for j in near_inc[i] if route_of[j] >= 0 for d in (0, 1)]
             cands += [(b, 0) for b in near_crew[i]]
             for b, q in cands:
-                rb = routes[b]
-                if self.linear:
-                    if q:
-                        u2 = rb[q - 1]
-                        st = arr[u2] + s
-                    else:
-                        u2 = n + b
-                        st = avail[b]
-                    t_u2i = tc[u2 * mm + i]
-                    delta = (st if st >= alarm[i] else alarm[i]) + t_u2i
-                    if q < len(rb):
-                        v2 = rb[q]
-                        delta += (len(rb) - q) * (t_u2i + s + tc[i * mm + v2] - tc[u2 * mm + v2])
-                else:
-                    delta = self.route_cost(b, [*rb[:q], i, *rb[q:]]) - self.route_cost(b, rb)
+                delta = self._insertion_delta(i, b, q)
                 if delta < best:
                     best, slot = delta, (b, q)
             b, q = slot
@@ -764,10 +758,31 @@ class _Surge:
             self.retime(c)
         return False
 
+    def _insertion_delta(self, i: int, b: int, q: int) -> float:
+        """Cost change of putting incident i (in no sequence, or its removal priced apart) at position q of
+        crew b's sequence: in O(1) when no job waits for its alarm (the jobs after it are delayed by the
+        detour plus the time on site), by re-timing the sequence otherwise."""
+        rb = self.routes[b]
+        if not self.linear:
+            return self.route_cost(b, [*rb[:q], i, *rb[q:]]) - self.route_cost(b, rb)
+        tc, mm, s, alarm = self.cache, self.m, self.s, self.alarm
+        if q:
+            u2 = rb[q - 1]
+            st = self.arr[u2] + s
+        else:
+            u2 = self.n + b
+            st = self.avail[b]
+        t_u2i = tc[u2 * mm + i]
+        delta = (st if st >= alarm[i] else alarm[i]) + t_u2i
+        if q < len(rb):
+            v2 = rb[q]
+            delta += (len(rb) - q) * (t_u2i + s + tc[i * mm + v2] - tc[u2 * mm + v2])
+        return delta
+
     def _improve_one(self, i: int, near_inc: list[int], near_crew: list[int]) -> tuple[int, ...]:
         """The best improving move around incident i, applied; returns the crews whose sequences changed."""
         tc, mm = self.cache, self.m
-        n, s, arr, avail, alarm = self.n, self.s, self.arr, self.avail, self.alarm
+        n, s, arr, avail = self.n, self.s, self.arr, self.avail
         routes, route_of, pos_in = self.routes, self.route_of, self.pos_in
         a_c = route_of[i]
         ra = routes[a_c]
@@ -801,20 +816,9 @@ class _Surge:
             if (b, q) in seen:
                 continue
             seen.add((b, q))
-            rb = routes[b]
-            mb = len(rb)
-            if q:
-                u2 = rb[q - 1]
-                st = arr[u2] + s
+            if self.linear:
+                delta = remove_delta + self._insertion_delta(i, b, q)
             else:
-                u2 = n + b
-                st = avail[b]
-            t_u2i = tc[u2 * mm + i]
-            delta = remove_delta + (st if st >= alarm[i] else alarm[i]) + t_u2i
-            if q < mb:
-                v2 = rb[q]
-                delta += (mb - q) * (t_u2i + s + tc[i * mm + v2] - tc[u2 * mm + v2])
-            if not self.linear:
                 delta = self._exact_relocate(i, b, q)
             if delta < best:
                 best, move = delta, ("relocate", b, q)

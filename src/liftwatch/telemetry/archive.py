@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.json as pj
 import pyarrow.parquet as pq
 
-from liftwatch.core.bus import Bus, BusMessage, Consumer
+from liftwatch.core.bus import Bus, BusMessage, Consumer, run_steps
 from liftwatch.telemetry import records
 
 log = logging.getLogger(__name__)
@@ -148,14 +148,7 @@ class ArchiveWriter:
             self.files_written += 1
 
     async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                await self.step()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("archive: step failed")
-                await asyncio.sleep(1.0)
+        await run_steps(self.step, stop, "archive")
         await self.flush()
 
 

@@ -24,7 +24,7 @@ from typing import Any
 import msgspec
 from sqlalchemy.orm import Session, sessionmaker
 
-from liftwatch.core.bus import Bus, BusMessage, Consumer
+from liftwatch.core.bus import Bus, BusMessage, Consumer, run_steps
 from liftwatch.core.clock import Clock
 from liftwatch.core.metrics import Metrics
 from liftwatch.telemetry import records, service
@@ -308,15 +308,7 @@ class PartitionWorker:
             session.commit()
 
     async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                await self.step()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                # The batch stays unacknowledged and comes back after a restart; keep the loop alive.
-                log.exception("detector partition %d: step failed", self.partition)
-                await asyncio.sleep(1.0)
+        await run_steps(self.step, stop, f"detector partition {self.partition}")
         await self.checkpoint()
 
 

@@ -14,6 +14,7 @@ from liftwatch.rescue import _surge_kernel as kernel
 from liftwatch.rescue.domain import CrewState, GeoPoint, OpenIncident, RoadFactorEstimator
 from liftwatch.rescue.surge import (
     _crews_to_try,
+    _instance,
     _plan_compiled,
     _reverse,
     _Surge,
@@ -44,19 +45,10 @@ def city(
     return incidents, crews
 
 
-def arrays(
-    incidents: list[OpenIncident], crews: list[CrewState], s: float = 300.0
-) -> tuple[kernel.Instance, list[GeoPoint]]:
+def arrays(incidents: list[OpenIncident], crews: list[CrewState]) -> tuple[kernel.Instance, list[GeoPoint]]:
+    """The kernel's input as the planner builds it, and the points in node order."""
     points = [i.position for i in incidents] + [c.position for c in crews]
-    lat = np.radians([p.lat for p in points])
-    lon = np.radians([p.lon for p in points])
-    xyz = np.ascontiguousarray(
-        np.column_stack((np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)))
-    )
-    k = 6371.0 * EST.road_factor / EST.speed_kmh * 3600
-    avail = np.array([c.free_at_s for c in crews])
-    alarm = np.array([i.alarm_s for i in incidents])
-    return (xyz, k, avail, alarm, s, len(incidents)), points
+    return _instance(incidents, crews, EST, 300.0, 0.0), points
 
 
 def cost_of(ins: kernel.Instance, c: int, seq: list[int]) -> float:
@@ -154,24 +146,29 @@ class TestPricing:
         assert checked > 200
 
 
-def search(ins: kernel.Instance, c_count: int, seed: int, group: np.ndarray | None = None) -> kernel.Plan:
+def candidates(ins: kernel.Instance, c_count: int) -> tuple[kernel.Near, kernel.Near, np.ndarray]:
+    """Candidate lists as the planner builds them: for the descent, for put-backs, soonest arrivals."""
     n = ins[5]
-    pl = random_plan(ins, c_count, random.Random(seed))
     near_inc = np.zeros((n, min(30, n - 1)), np.int64)
     soon = np.zeros((n, min(20, c_count)), np.int64)
     crew_inc = np.zeros((c_count, min(10, n)), np.int64)
-    kernel.nearest(ins, near_inc, soon, crew_inc)
+    soonest = np.zeros(n)
+    kernel.nearest(ins, near_inc, soon, crew_inc, soonest)
     near_ls = np.ascontiguousarray(near_inc[:, :10])
     rev = _reverse(near_ls, n)
-    nb = (near_ls, *_crews_to_try(soon, crew_inc, n), *rev)
-    wide = (near_inc, *_crews_to_try(soon, crew_inc, n), *rev)
+    crews_to_try = _crews_to_try(soon, crew_inc, n)
+    return (near_ls, *crews_to_try, *rev), (near_inc, *crews_to_try, *rev), soonest
+
+
+def search(ins: kernel.Instance, c_count: int, seed: int, group: np.ndarray | None = None) -> kernel.Plan:
+    pl = random_plan(ins, c_count, random.Random(seed))
+    nb, wide, soonest = candidates(ins, c_count)
     groups = np.zeros(c_count, np.int64) if group is None else group
     before = sum(pl[5])
     d = kernel.descend(ins, pl, nb, np.zeros(c_count, np.int64))
     assert d <= 0
     assert sum(pl[5]) == pytest.approx(before + d)
     saved = pl[0].copy(), pl[1].copy()
-    soonest = np.zeros(n)
     for g in np.unique(groups):
         members = np.flatnonzero(groups[pl[3]] == g).astype(np.int64)
         if len(members) == 0:
@@ -202,17 +199,10 @@ class TestBookkeeping:
         group = np.array([c % 2 for c in range(len(crews))], np.int64)
         pl = random_plan(ins, len(crews), random.Random(7))
         other = {c: seq for c, seq in enumerate(routes(pl)) if group[c] == 1}
-        n = ins[5]
-        near_inc = np.zeros((n, 29), np.int64)
-        soon = np.zeros((n, 20), np.int64)
-        crew_inc = np.zeros((len(crews), 10), np.int64)
-        kernel.nearest(ins, near_inc, soon, crew_inc)
-        rev = _reverse(near_inc[:, :10].copy(), n)
-        nb = (near_inc[:, :10].copy(), *_crews_to_try(soon, crew_inc, n), *rev)
-        wide = (near_inc, *_crews_to_try(soon, crew_inc, n), *rev)
+        nb, wide, soonest = candidates(ins, len(crews))
         members = np.flatnonzero(group[pl[3]] == 0).astype(np.int64)
         d = kernel.iterate(
-            ins, pl, nb, wide, np.zeros(n), pl[0].copy(), pl[1].copy(), group, 0, members, 500, 1, 8.0, 6.0
+            ins, pl, nb, wide, soonest, pl[0].copy(), pl[1].copy(), group, 0, members, 500, 1, 8.0, 6.0
         )
         assert d < 0  # the random plan of group 0 got better
         assert {c: seq for c, seq in enumerate(routes(pl)) if group[c] == 1} == other
@@ -230,8 +220,13 @@ class TestCandidates:
         ins, _ = arrays(incidents, crews)
         soon = np.zeros((2, 20), np.int64)
         crew_inc = np.zeros((26, 1), np.int64)
-        kernel.nearest(ins, np.zeros((2, 1), np.int64), soon, crew_inc)
+        soonest = np.zeros(2)
+        kernel.nearest(ins, np.zeros((2, 1), np.int64), soon, crew_inc, soonest)
         assert 25 not in soon[0]
+        xyz, k, avail = ins[0], ins[1], ins[2]
+        for i in range(2):  # the soonest arrival is that of the first crew listed, and no crew beats it
+            arrivals = [avail[c] + kernel.travel(2 + c, i, xyz, k) for c in range(26)]
+            assert soonest[i] == pytest.approx(min(arrivals)) == pytest.approx(arrivals[soon[i, 0]])
         ptr, tried = _crews_to_try(soon, crew_inc, 2)
         assert 25 in tried[ptr[0] : ptr[1]]
         assert len(set(tried[ptr[0] : ptr[1]].tolist())) == ptr[1] - ptr[0]  # no crew twice
