@@ -167,12 +167,17 @@ def decode(payload: bytes, kind: MessageType) -> Message:
         raise Rejected("too_large", f"{len(payload)} bytes > {MAX_PAYLOAD_BYTES}")
     try:
         return _decoders[kind].decode(payload)
-    except msgspec.ValidationError as exc:
-        raise Rejected("invalid", str(exc)) from None
-    except msgspec.DecodeError as exc:
-        raise Rejected("bad_json", str(exc)) from None
-    except UnicodeDecodeError as exc:
-        raise Rejected("bad_json", f"not UTF-8: {exc}") from None
+    except (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError) as exc:
+        raise _rejection(exc) from None
+
+
+def _rejection(exc: Exception) -> Rejected:
+    """The dead-letter reason for a payload msgspec could not take (ValidationError is a DecodeError)."""
+    if isinstance(exc, msgspec.ValidationError):
+        return Rejected("invalid", str(exc))
+    if isinstance(exc, UnicodeDecodeError):
+        return Rejected("bad_json", f"not UTF-8: {exc}")
+    return Rejected("bad_json", str(exc))
 
 
 class _Tagged(msgspec.Struct, frozen=True):
@@ -186,12 +191,8 @@ def decode_any(item: bytes) -> Envelope:
     try:
         code = msgspec.json.decode(item, type=_Tagged).registration_code
         return Envelope(code, _any_decoder.decode(item))
-    except msgspec.ValidationError as exc:
-        raise Rejected("invalid", str(exc)) from None
-    except msgspec.DecodeError as exc:
-        raise Rejected("bad_json", str(exc)) from None
-    except UnicodeDecodeError as exc:
-        raise Rejected("bad_json", f"not UTF-8: {exc}") from None
+    except (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError) as exc:
+        raise _rejection(exc) from None
 
 
 _encoder = msgspec.json.Encoder()
