@@ -27,6 +27,10 @@ from liftwatch.core.migrate import upgrade
 from liftwatch.models import Base
 
 security.use_fast_hashing()
+# JetStream reserves a stream's size limit against the server's store when the stream is created; tests
+# create many namespaced streams on the machine's NATS, so they ask for small ones.
+os.environ.setdefault("LIFTWATCH_STREAM_MAX_MB", "64")
+os.environ.setdefault("LIFTWATCH_FAULTS_STREAM_MAX_MB", "16")
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 PG_ADMIN_URL = os.environ.get(

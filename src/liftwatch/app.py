@@ -129,9 +129,11 @@ def create_app(
     app.include_router(rescue_router)
     app.include_router(metrics_router)
 
+    from liftwatch.web import accounts as accounts_pages
     from liftwatch.web import pages
 
     pages.install(app)
+    app.include_router(accounts_pages.router)
     return app
 
 

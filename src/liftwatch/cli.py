@@ -114,6 +114,35 @@ def users_create(
     console.print(f"[green]created {role.value} '{username}'[/green]")
 
 
+@users_app.command("api-key")
+def users_api_key(
+    username: Annotated[str, typer.Option(help="the gateway account the key acts as")],
+    name: Annotated[str, typer.Option(help="what the key is for, e.g. the gateway's site")],
+    days: Annotated[
+        int | None, typer.Option(min=1, help="valid for this many days; default: until revoked")
+    ] = None,
+    database_url: DbOption = None,
+) -> None:
+    """Create an API key for a gateway account and print it once: only its hash is stored."""
+    from datetime import timedelta
+
+    from liftwatch.accounts.schemas import ApiKeyCreate
+    from liftwatch.accounts.service import create_api_key
+
+    clock = SystemClock()
+    expires_at = clock.now() + timedelta(days=days) if days else None
+    factory = make_session_factory(make_engine(_url(database_url)))
+    with _user_errors(), session_scope(factory) as session:
+        data = ApiKeyCreate(username=username, name=name, expires_at=expires_at)
+        new = create_api_key(session, SYSTEM_ACTOR, data, clock)
+    until = f"until {expires_at:%Y-%m-%d %H:%M} UTC" if expires_at else "until revoked"
+    console.print(
+        f"[green]API key {new.record.prefix} for '{username}', valid {until}; "
+        "it is shown only now: store it in the gateway[/green]"
+    )
+    typer.echo(new.key)  # stdout alone carries the key, so it can be piped into the gateway's config
+
+
 @registry_app.command("import")
 def registry_import(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help=".csv or .xlsx")],
@@ -174,15 +203,15 @@ def ingest(
     partitions: Annotated[
         str | None, typer.Option(help="partitions this process detects, e.g. 0,1 (default all)")
     ] = None,
-    metrics_port: Annotated[int, typer.Option(help="serve Prometheus /metrics on this port (0: off)")] = 9108,
+    metrics_port: Annotated[
+        int, typer.Option(help="serve /metrics, /healthz and /readyz on this port (0: off)")
+    ] = 9108,
     client_id: Annotated[str | None, typer.Option(help="stable MQTT client id (default: per host)")] = None,
 ) -> None:
     """Run the telemetry pipeline as a worker: MQTT -> NATS JetStream -> fault detector -> stores."""
     import asyncio
     import signal
     import socket
-
-    from prometheus_client import start_http_server
 
     from liftwatch.core.migrate import pending
     from liftwatch.telemetry.pipeline import ROLES, Pipeline
@@ -218,25 +247,90 @@ def ingest(
     elif not settings.mqtt_client_id:
         settings = settings.model_copy(update={"mqtt_client_id": f"liftwatch-ingest-{socket.gethostname()}"})
 
-    async def main() -> None:
+    async def main() -> int:
+        from liftwatch.core.probes import serve_probes
+
         engine = make_engine(settings.resolved_database_url)
         pipeline = Pipeline(
             settings, make_session_factory(engine), SystemClock(), roles=roles, partitions=parts
         )
+        probes = None
         if metrics_port:
-            start_http_server(metrics_port, registry=pipeline.metrics.registry)
+            probes = await serve_probes("0.0.0.0", metrics_port, pipeline.metrics.registry, pipeline.health)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await pipeline.start()
+        try:
+            await pipeline.start()
+        except (ConnectionError, OSError, TimeoutError) as exc:  # MqttRefused is a ConnectionError
+            console.print(f"[red]cannot start: {exc}[/red]")
+            await pipeline.kill()
+            if probes is not None:
+                probes.close()
+            engine.dispose()
+            return 1
         console.print(f"[green]pipeline running: {', '.join(sorted(roles))}[/green]")
-        await stop.wait()
-        console.print("stopping: flushing and checkpointing")
+        stopping = asyncio.create_task(stop.wait())
+        failing = asyncio.create_task(pipeline.failed.wait())
+        await asyncio.wait({stopping, failing}, return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        failing.cancel()
+        code = 0
+        if pipeline.failed.is_set():
+            # unrecoverable: stop what still runs (draining what can be), exit non-zero, be restarted
+            console.print(f"[red]pipeline failed: {pipeline.failure}[/red]")
+            code = 1
+        else:
+            console.print("stopping: draining, flushing and checkpointing")
         await pipeline.stop()
+        if probes is not None:
+            probes.close()
         engine.dispose()
+        return code
 
-    asyncio.run(main())
+    raise typer.Exit(code=asyncio.run(main()))
+
+
+@app.command("replay-dead-letters")
+def replay_dead_letters(
+    code: Annotated[
+        list[str] | None, typer.Option("--code", help="only these elevators (repeat); default: all")
+    ] = None,
+) -> None:
+    """Feed the unknown_elevator dead letters of elevators registered since through ingestion again.
+
+    A running ingest process does this by itself when an elevator is registered; this command is for
+    letters it missed (it needs LIFTWATCH_BUS_URL: the in-process bus of the embedded server is not
+    reachable from here, and the embedded server replays within a minute on its own)."""
+    import asyncio
+
+    from liftwatch.telemetry.pipeline import Pipeline
+
+    settings = get_settings()
+    if not settings.bus_url:
+        console.print(
+            "[red]LIFTWATCH_BUS_URL is not set: the embedded server replays these letters itself "
+            "within a minute[/red]"
+        )
+        raise typer.Exit(code=1)
+
+    async def main() -> int:
+        engine = make_engine(settings.resolved_database_url)
+        pipeline = Pipeline(
+            settings, make_session_factory(engine), SystemClock(), roles=frozenset({"ingest"})
+        )
+        pipeline.adapters = False
+        await pipeline.start()
+        try:
+            n = await pipeline.replay_unknown(code or None)
+        finally:
+            await pipeline.stop()  # drains: what was accepted is on the stream
+            engine.dispose()
+        console.print(f"[green]{n} dead letters accepted on replay[/green]")
+        return 0
+
+    raise typer.Exit(code=asyncio.run(main()))
 
 
 @app.command()
@@ -334,6 +428,148 @@ def simulate(
     if truth is not None:
         n = write_truth(truth, sim.truth)
         console.print(f"ground truth: {n} records in {truth}")
+
+
+# ------------------------------------------------------------------ broker accounts
+
+broker_app = typer.Typer(
+    help="Broker accounts: per-terminal credentials and the Mosquitto and NATS files", no_args_is_help=True
+)
+app.add_typer(broker_app, name="broker")
+
+
+@broker_app.command("issue")
+def broker_issue(
+    all_terminals: Annotated[
+        bool, typer.Option("--all", help="every elevator with a terminal that has no credential yet")
+    ] = False,
+    code: Annotated[list[str] | None, typer.Option("--code", help="this elevator (repeat)")] = None,
+    rotate: Annotated[bool, typer.Option(help="replace a live credential of a --code")] = False,
+    out: Annotated[
+        Path | None, typer.Option(help="write the provisioning CSV here (a new file); default: print it")
+    ] = None,
+    database_url: DbOption = None,
+) -> None:
+    """Issue broker passwords. They are shown ONCE (CSV: registration_code, username, password, ...);
+    only their hashes are kept. Then run `liftwatch broker config` and reload the brokers."""
+    import os
+
+    from liftwatch.telemetry.brokerauth import issue_credentials, issued_csv
+
+    if all_terminals == bool(code):
+        console.print("[red]choose --all or --code[/red]")
+        raise typer.Exit(code=1)
+    if out is not None and out.exists():
+        console.print(f"[red]--out: {out} exists (it may hold passwords not yet provisioned)[/red]")
+        raise typer.Exit(code=1)
+    factory = make_session_factory(make_engine(_url(database_url)))
+    with _user_errors(), factory() as session:
+        issued = issue_credentials(session, SystemClock(), None if all_terminals else code, rotate=rotate)
+        sheet = issued_csv(issued)
+        if out is not None:
+            # the file exists before the commit, so no password is ever stored without being handed out
+            fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(sheet)
+        try:
+            session.commit()
+        except Exception:
+            if out is not None:
+                out.unlink(missing_ok=True)
+            raise
+    if out is None:
+        typer.echo(sheet, nl=False)
+    console.print(
+        f"[green]issued {len(issued)} credentials{f' into {out}' if out else ''}; "
+        "now `liftwatch broker config` and reload the brokers[/green]"
+    )
+
+
+@broker_app.command("revoke")
+def broker_revoke(
+    code: Annotated[str, typer.Option("--code", help="the elevator's registration code")],
+    database_url: DbOption = None,
+) -> None:
+    """Revoke a terminal's credential (left out of the next `liftwatch broker config`)."""
+    from liftwatch.telemetry.brokerauth import revoke_credential
+
+    factory = make_session_factory(make_engine(_url(database_url)))
+    with _user_errors(), session_scope(factory) as session:
+        revoke_credential(session, code, SystemClock())
+    console.print(f"[green]revoked '{code}'; regenerate the broker files and reload the brokers[/green]")
+
+
+@broker_app.command("config")
+def broker_config(
+    out: Annotated[Path, typer.Option(help="directory for the four files")],
+    ingest_user: Annotated[
+        str | None, typer.Option(help="MQTT service account of the ingest (default LIFTWATCH_MQTT_USERNAME)")
+    ] = None,
+    nats_user: Annotated[
+        str | None, typer.Option(help="NATS service account (default: the user in LIFTWATCH_BUS_URL)")
+    ] = None,
+    listener_port: Annotated[int, typer.Option(help="Mosquitto listener port")] = 8883,
+    listener_address: Annotated[str, typer.Option(help="bind address (default all)")] = "",
+    tls_cert: Annotated[str, typer.Option(help="broker certificate (PEM) on the broker host")] = "",
+    tls_key: Annotated[str, typer.Option(help="its private key")] = "",
+    tls_ca: Annotated[str, typer.Option(help="CA certificate (PEM), optional")] = "",
+    conf_dir: Annotated[
+        str, typer.Option(help="where mosquitto.passwd/.acl will be on the broker host")
+    ] = "/etc/mosquitto",
+    database_url: DbOption = None,
+) -> None:
+    """Write mosquitto.passwd, mosquitto.acl, mosquitto.conf and nats-auth.conf from the live terminal
+    credentials and the service accounts. Service passwords come from the environment:
+    LIFTWATCH_MQTT_PASSWORD (ingest) and the password in LIFTWATCH_BUS_URL (nats://user:pass@host)."""
+    from urllib.parse import urlsplit
+
+    from liftwatch.telemetry.brokerauth import BrokerLayout, ServiceAccount, write_broker_config
+    from liftwatch.telemetry.mqtt import parse_broker_url
+
+    settings = get_settings()
+    if bool(tls_cert) != bool(tls_key):
+        console.print("[red]--tls-cert and --tls-key go together[/red]")
+        raise typer.Exit(code=1)
+    mqtt_addr = parse_broker_url(settings.mqtt_url) if settings.mqtt_url else None
+    ingest_name = ingest_user or settings.mqtt_username or (mqtt_addr.username if mqtt_addr else None)
+    ingest_pw = settings.mqtt_password or (mqtt_addr.password if mqtt_addr else None)
+    ingest = None
+    if ingest_name:
+        if not ingest_pw:
+            console.print("[red]the ingest account needs LIFTWATCH_MQTT_PASSWORD[/red]")
+            raise typer.Exit(code=1)
+        ingest = ServiceAccount(ingest_name, ingest_pw)
+    else:
+        console.print("[yellow]no ingest account (LIFTWATCH_MQTT_USERNAME): nothing may subscribe[/yellow]")
+    # as nats-py sends them: it does not percent-decode the URL's user and password
+    bus = urlsplit(settings.bus_url) if settings.bus_url else None
+    nats_name = nats_user or (bus.username if bus else None)
+    nats_pw = bus.password if bus else None
+    nats = None
+    if nats_name:
+        if not nats_pw:
+            console.print("[red]the NATS service account needs its password in LIFTWATCH_BUS_URL[/red]")
+            raise typer.Exit(code=1)
+        nats = ServiceAccount(nats_name, nats_pw)
+    else:
+        console.print("[yellow]no NATS service account (nats://user:pass@host in LIFTWATCH_BUS_URL)[/yellow]")
+    layout = BrokerLayout(
+        mqtt_ingest=ingest,
+        nats_service=nats,
+        group=settings.mqtt_group,
+        namespace=settings.stream_namespace,
+        listener_port=listener_port,
+        listener_address=listener_address,
+        tls_cert=tls_cert,
+        tls_key=tls_key,
+        tls_ca=tls_ca,
+        conf_dir=conf_dir,
+    )
+    factory = make_session_factory(make_engine(_url(database_url)))
+    with _user_errors(), factory() as session:
+        paths = write_broker_config(session, out, layout)
+    for path in paths:
+        console.print(f"wrote {path}")
 
 
 if __name__ == "__main__":

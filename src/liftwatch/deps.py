@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from liftwatch.accounts.models import PUBLIC_ACTOR, Actor, Role, User
-from liftwatch.accounts.service import actor_for
+from liftwatch.accounts.service import actor_for, authenticate_api_key, is_api_key, note_api_key_use
 from liftwatch.core.clock import Clock
 from liftwatch.core.config import Settings
 from liftwatch.core.errors import Unauthorized
 from liftwatch.core.security import decode_token
 
 COOKIE_NAME = "liftwatch_token"
+API_KEY_HEADER = "x-api-key"
+
+log = logging.getLogger(__name__)
 
 
 def get_settings_dep(request: Request) -> Settings:
@@ -50,8 +55,24 @@ def _token_from(request: Request) -> str | None:
     return request.cookies.get(COOKIE_NAME)
 
 
+def _api_key_from(request: Request) -> str | None:
+    """A gateway API key from ``X-API-Key`` or ``Authorization: Bearer lwk_...``, else None."""
+    header = request.headers.get(API_KEY_HEADER, "").strip()
+    if header:
+        return header
+    auth = request.headers.get("authorization", "")
+    scheme, _, value = auth.partition(" ")
+    value = value.strip()
+    return value if scheme.lower() == "bearer" and is_api_key(value) else None
+
+
 def optional_actor(request: Request, session: SessionDep, settings: SettingsDep) -> Actor:
-    """The signed-in actor, the public actor when no credentials came, 401 when they are bad."""
+    """The signed-in actor, the public actor when no credentials came, 401 when they are bad.
+
+    An API key is refused here: it opens the gateway endpoint only (:func:`gateway_actor`), so a leaked
+    key cannot read anything."""
+    if _api_key_from(request) is not None:
+        raise Unauthorized("an API key is accepted only by POST /api/v1/telemetry; sign in for a token")
     token = _token_from(request)
     if token is None:
         return PUBLIC_ACTOR
@@ -72,3 +93,25 @@ def current_actor(actor: Annotated[Actor, Depends(optional_actor)]) -> Actor:
 
 ActorDep = Annotated[Actor, Depends(current_actor)]
 OptionalActorDep = Annotated[Actor, Depends(optional_actor)]
+
+
+def gateway_actor(request: Request, session: SessionDep, settings: SettingsDep) -> Actor:
+    """The sender of the gateway endpoint: a gateway API key (acting as its account), else the usual
+    bearer token. The key's last use is committed here, as the endpoint itself writes nothing to the
+    database; a locked database only delays that stamp, never the telemetry."""
+    key = _api_key_from(request)
+    if key is None:
+        return current_actor(optional_actor(request, session, settings))
+    now = request.app.state.clock.now()
+    user, record = authenticate_api_key(session, key, now)
+    actor = actor_for(user)
+    try:
+        note_api_key_use(session, record, now)
+        session.commit()
+    except OperationalError as exc:
+        session.rollback()
+        log.warning("API key %s: last use not recorded: %s", record.prefix, exc)
+    return actor
+
+
+GatewayActorDep = Annotated[Actor, Depends(gateway_actor)]

@@ -29,6 +29,8 @@ TABLES = {
     "incident_events",
     "open_incidents",
     "crews",
+    "gateway_api_keys",
+    "terminal_credentials",
     "rescue_timers",
     "alembic_version",
 }

@@ -28,13 +28,13 @@ async def _bus() -> InProcessBus:
     return bus
 
 
-async def _until(check: object, timeout: float = 10.0) -> None:
+async def _until(check: object, timeout: float = 10.0, show: object = None) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if check():  # type: ignore[operator]
             return
         await asyncio.sleep(0.05)
-    raise AssertionError("not reached in time")
+    raise AssertionError(f"not reached in time ({show() if show else ''})")  # type: ignore[operator]
 
 
 def test_unacknowledged_events_come_back_after_an_ingest_crash() -> None:
@@ -74,3 +74,91 @@ def test_unacknowledged_events_come_back_after_an_ingest_crash() -> None:
         assert ids == ["e1", "e2", "e3", "e4", "e5"]
 
     asyncio.run(main())
+
+
+def _publish_events(codes_seqs: list[tuple[str, int]], now: int, port: int = 1883) -> None:
+    """Publish QoS 1 events and wait until the broker has each (PUBACK)."""
+    pub = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+    pub.connect("127.0.0.1", port)
+    pub.loop_start()
+    try:
+        infos = [
+            pub.publish(
+                f"liftwatch/v1/{code}/event",
+                json.dumps({"msg_id": f"e{seq}", "seq": seq, "ts": now, "code": "alarm"}),
+                qos=1,
+            )
+            for code, seq in codes_seqs
+        ]
+        for info in infos:
+            info.wait_for_publish(5)
+    finally:
+        pub.loop_stop()
+        pub.disconnect()
+
+
+def _forget_session(client_id: str) -> None:
+    """Connect with a clean start and no session expiry: the broker drops whatever the test left."""
+    from paho.mqtt.packettypes import PacketTypes
+    from paho.mqtt.properties import Properties
+
+    props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+    props.SessionExpiryInterval = 0
+    c = mqtt.Client(
+        client_id=client_id, callback_api_version=CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5
+    )
+    c.connect("127.0.0.1", 1883, clean_start=True, properties=props)
+    c.loop_start()
+    time.sleep(0.2)
+    c.loop_stop()
+    c.disconnect()
+
+
+def test_events_redelivered_on_reconnect_are_acknowledged_and_later_ones_still_flow() -> None:
+    """Issue 8.1: redelivered QoS 1 messages arrive before SUBACK; they must be acknowledged on the
+    connection that received them, else the broker's in-flight window (20) stays full for good."""
+    require_service("Mosquitto", MQTT_URL)
+    group, client_id = f"t-{uuid.uuid4().hex[:8]}", f"t-ingest-{uuid.uuid4().hex[:8]}"
+    now = int(time.time() * 1000)
+
+    async def main() -> None:
+        crashed = MqttIngest(
+            Ingestor(await _bus(), 1, KnownElevators([CODE])),
+            MQTT_URL,
+            group=group,
+            client_id=client_id,
+            session_expiry_s=60,
+        )
+        await crashed.start()
+        crashed.abort()  # the process dies; its session (and subscription) stays on the broker
+        await asyncio.to_thread(_publish_events, [(CODE, s) for s in range(1, 31)], now)
+
+        bus = await _bus()
+        second = Ingestor(bus, 1, KnownElevators([CODE]))
+        restarted = MqttIngest(second, MQTT_URL, group=group, client_id=client_id, session_expiry_s=60)
+        stop = asyncio.Event()
+        flusher = asyncio.create_task(second.run(stop=stop))
+        await restarted.start()
+        await _until(lambda: second.stats.accepted >= 30, show=lambda: f"{second.stats.accepted} of 30")
+        await asyncio.to_thread(_publish_events, [(CODE, s) for s in range(31, 33)], now)
+        await _until(lambda: second.stats.accepted >= 32)
+        await asyncio.sleep(0.3)  # the last acknowledgements go out after the flush
+        restarted.abort()  # no graceful stop: only acknowledgements keep the broker from resending
+        stop.set()
+        await flusher
+        consumer = await bus.consumer(records.STREAM, "check", f"{records.SUBJECT_PREFIX}.>")
+        got = [r for m in await consumer.fetch(100, timeout=1) for r in records.decode_batch(m.data)]
+        assert sorted(json.loads(raw)["seq"] for _, _, _, raw in got) == list(range(1, 33))
+
+        third = Ingestor(await _bus(), 1, KnownElevators([CODE]))
+        again = MqttIngest(third, MQTT_URL, group=group, client_id=client_id, session_expiry_s=60)
+        await again.start()
+        await asyncio.sleep(1.0)
+        redelivered = again.received
+        again.abort()
+        assert redelivered == 0, f"{redelivered} messages were never acknowledged"
+
+    try:
+        asyncio.run(main())
+    finally:
+        _forget_session(client_id)

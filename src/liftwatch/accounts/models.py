@@ -40,6 +40,28 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class ApiKey(Base):
+    """A long-lived, revocable credential of a gateway account (物联网网关密钥).
+
+    Only the SHA-256 of the whole key is stored: the key is 256 random bits, so a fast hash is enough (no
+    dictionary to guess from) and the lookup by ``prefix`` stays one indexed read per request. The key acts
+    as its account: role gateway and the account's unit scope."""
+
+    __tablename__ = "gateway_api_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)  # lwk_ + 8: public, for lookup and display
+    secret_hash: Mapped[str] = mapped_column(String(64))  # hex SHA-256 of the whole key
+    name: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(String(64))
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    revoked_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
 @dataclass(frozen=True)
 class Actor:
     """Who is acting. Services take an Actor and enforce scope themselves, never the templates."""

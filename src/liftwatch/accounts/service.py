@@ -1,16 +1,21 @@
-"""Creating users and checking credentials."""
+"""Creating users, gateway API keys, and checking credentials."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import hashlib
+import hmac
+import secrets
+import string
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from liftwatch.accounts.models import UNIT_SCOPED_ROLES, Actor, Role, User
-from liftwatch.accounts.schemas import UserCreate, UserOut
-from liftwatch.core.clock import Clock
-from liftwatch.core.errors import Conflict, FieldError, Forbidden, InvalidInput
+from liftwatch.accounts.models import UNIT_SCOPED_ROLES, Actor, ApiKey, Role, User
+from liftwatch.accounts.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut, UserCreate, UserOut
+from liftwatch.core.clock import Clock, as_utc
+from liftwatch.core.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound, Unauthorized
 from liftwatch.core.security import create_token, hash_password, verify_password
 from liftwatch.registry.models import Unit, UnitType
 
@@ -114,3 +119,180 @@ def unit_of_user(session: Session, username: str) -> str | None:
         select(Unit.code).join(User, User.unit_id == Unit.id).where(User.username == username)
     ).first()
     return row[0] if row else None
+
+
+# ---------------------------------------------------------------- gateway API keys
+
+KEY_PREFIX = "lwk_"
+_PREFIX_CHARS = 8
+PREFIX_LENGTH = len(KEY_PREFIX) + _PREFIX_CHARS
+_PREFIX_ALPHABET = string.ascii_lowercase + string.digits
+# A key's last use is written at most this often, so a gateway posting every second costs no write each time.
+LAST_USED_EVERY = timedelta(minutes=1)
+_DUMMY_KEY_HASH = hashlib.sha256(b"liftwatch-timing-guard").hexdigest()
+
+
+@dataclass(frozen=True)
+class NewApiKey:
+    """A key just made: ``key`` is the whole secret, which exists nowhere else once this is dropped."""
+
+    record: ApiKey
+    key: str
+
+
+def is_api_key(credential: str) -> bool:
+    """Whether a bearer credential is one of our API keys rather than a JWT (JWTs start with 'ey')."""
+    return credential.startswith(KEY_PREFIX)
+
+
+def hash_api_key(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def _require_admin(actor: Actor, what: str) -> None:
+    if actor.role is not Role.ADMIN:
+        raise Forbidden(f"only an admin may {what}")
+
+
+def _new_prefix(session: Session) -> str:
+    """A fresh public prefix: 36^8 values, so a clash is rare, but the column is unique, so check."""
+    while True:
+        prefix = KEY_PREFIX + "".join(secrets.choice(_PREFIX_ALPHABET) for _ in range(_PREFIX_CHARS))
+        if session.scalar(select(ApiKey.id).where(ApiKey.prefix == prefix)) is None:
+            return prefix
+
+
+def create_api_key(session: Session, actor: Actor, data: ApiKeyCreate, clock: Clock) -> NewApiKey:
+    """Make a key for a gateway account (admins only). The key is ``<prefix>_<43 url-safe characters>``
+    (256 random bits); only its SHA-256 is kept, so the caller must show ``key`` now or never."""
+    _require_admin(actor, "create API keys")
+    now = clock.now()
+    user = session.scalar(select(User).where(User.username == data.username))
+    if user is None:
+        raise InvalidInput(FieldError("username", f"no account '{data.username}'"))
+    if user.role != Role.GATEWAY.value:
+        raise InvalidInput(
+            FieldError(
+                "username",
+                f"'{user.username}' is a {user.role} account; API keys are only for gateway accounts",
+            )
+        )
+    if not user.active:
+        raise InvalidInput(FieldError("username", f"the account '{user.username}' is disabled"))
+    if data.expires_at is not None and data.expires_at <= now:
+        raise InvalidInput(FieldError("expires_at", "must be in the future"))
+    prefix = _new_prefix(session)
+    key = f"{prefix}_{secrets.token_urlsafe(32)}"
+    record = ApiKey(
+        user_id=user.id,
+        prefix=prefix,
+        secret_hash=hash_api_key(key),
+        name=data.name,
+        created_at=now,
+        created_by=actor.username,
+        expires_at=data.expires_at,
+    )
+    session.add(record)
+    session.flush()
+    return NewApiKey(record=record, key=key)
+
+
+def api_key_created(session: Session, new: NewApiKey) -> ApiKeyCreated:
+    """The creation's answer: the listing's fields plus, this once, the whole key."""
+    out = _key_rows(session, select_prefix=new.record.prefix)[0]
+    return ApiKeyCreated(**out.model_dump(), key=new.key)
+
+
+def _key_rows(
+    session: Session, *, select_prefix: str | None = None, username: str | None = None
+) -> list[ApiKeyOut]:
+    query = (
+        select(ApiKey, User.username, Unit.code)
+        .join(User, User.id == ApiKey.user_id)
+        .outerjoin(Unit, Unit.id == User.unit_id)
+        .order_by(User.username, ApiKey.created_at.desc(), ApiKey.id.desc())
+    )
+    if select_prefix is not None:
+        query = query.where(ApiKey.prefix == select_prefix)
+    if username is not None:
+        query = query.where(User.username == username)
+    return [
+        ApiKeyOut(
+            prefix=k.prefix,
+            name=k.name,
+            username=name,
+            unit=code,
+            created_at=k.created_at,
+            created_by=k.created_by,
+            last_used_at=k.last_used_at,
+            expires_at=k.expires_at,
+            revoked_at=k.revoked_at,
+            revoked_by=k.revoked_by,
+        )
+        for k, name, code in session.execute(query)
+    ]
+
+
+def list_api_keys(session: Session, actor: Actor, username: str | None = None) -> list[ApiKeyOut]:
+    """Every key (revoked ones too, for the record), by account then newest first; admins only."""
+    _require_admin(actor, "list API keys")
+    return _key_rows(session, username=username)
+
+
+def revoke_api_key(session: Session, actor: Actor, prefix: str, clock: Clock) -> ApiKeyOut:
+    """Revoke a key at once (admins only). Revoking a revoked key changes nothing, so a retry is safe."""
+    _require_admin(actor, "revoke API keys")
+    record = session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
+    if record is None:
+        raise NotFound(f"no API key with prefix '{prefix}'")
+    if record.revoked_at is None:
+        record.revoked_at = clock.now()
+        record.revoked_by = actor.username
+        session.flush()
+    return _key_rows(session, select_prefix=prefix)[0]
+
+
+def gateway_accounts(session: Session, actor: Actor) -> list[UserOut]:
+    """The active gateway accounts an admin may make keys for."""
+    _require_admin(actor, "list gateway accounts")
+    return [u for u in list_users(session, actor) if u.role == Role.GATEWAY.value and u.active]
+
+
+def authenticate_api_key(session: Session, key: str, now: datetime) -> tuple[User, ApiKey]:
+    """The gateway account behind ``key`` and the key's record, or 401. An unknown prefix and a wrong
+    secret get the same answer (no hint that the prefix exists); only the holder of the real key learns
+    that it was revoked or has expired. The hashes are compared in constant time. Writes nothing: the
+    caller stamps the use with :func:`note_api_key_use`."""
+    key = key.strip()
+    prefix = key[:PREFIX_LENGTH]
+    record = (
+        session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
+        if is_api_key(key) and key[PREFIX_LENGTH : PREFIX_LENGTH + 1] == "_"
+        else None
+    )
+    stored = record.secret_hash if record is not None else _DUMMY_KEY_HASH
+    if not hmac.compare_digest(stored, hash_api_key(key)) or record is None:
+        raise Unauthorized("unknown API key: check the whole key, as it was shown when it was created")
+    if record.revoked_at is not None:
+        raise Unauthorized(f"API key {record.prefix} was revoked at {as_utc(record.revoked_at).isoformat()}")
+    if record.expires_at is not None and as_utc(record.expires_at) <= now:
+        raise Unauthorized(f"API key {record.prefix} expired at {as_utc(record.expires_at).isoformat()}")
+    user = session.get(User, record.user_id)
+    if user is None or not user.active or user.role != Role.GATEWAY.value:
+        raise Unauthorized(f"the gateway account behind API key {record.prefix} is disabled")
+    return user, record
+
+
+def note_api_key_use(session: Session, record: ApiKey, now: datetime) -> None:
+    """Stamp ``last_used_at``, at most once per :data:`LAST_USED_EVERY`; the condition is in the UPDATE
+    too, so simultaneous requests write it once. The caller commits."""
+    last = record.last_used_at
+    if last is not None and now - as_utc(last) < LAST_USED_EVERY:
+        return
+    session.execute(
+        update(ApiKey)
+        .where(ApiKey.id == record.id)
+        .where(or_(ApiKey.last_used_at.is_(None), ApiKey.last_used_at <= now - LAST_USED_EVERY))
+        .values(last_used_at=now)
+        .execution_options(synchronize_session=False)
+    )

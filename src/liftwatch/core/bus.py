@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -21,17 +23,82 @@ log = logging.getLogger(__name__)
 ACK_TIMEOUT_S = 10.0  # JetStream acknowledgement confirmation
 
 
-async def run_steps(step: Callable[[], Awaitable[object]], stop: asyncio.Event, name: str) -> None:
-    """A consumer's loop: ``step()`` until ``stop`` is set. A step that fails is logged and tried again a
-    second later; what it had not acknowledged stays on the stream, so the loop never dies on one error."""
+class Health:
+    """What a supervised loop reports about itself: readiness turns false while it cannot make progress,
+    and a loop that has failed for longer than ``give_up_s`` is unrecoverable (its process exits
+    non-zero so that its supervisor restarts it, rather than staying up and doing nothing)."""
+
+    def __init__(self, name: str, give_up_s: float = 300.0) -> None:
+        self.name = name
+        self.give_up_s = give_up_s
+        self.failures = 0  # consecutive
+        self.failing_since: float | None = None  # monotonic
+        self.last_error = ""
+        self.last_ok: float | None = None
+        self.steps = 0
+
+    def ok(self) -> None:
+        self.failures = 0
+        self.failing_since = None
+        self.last_ok = time.monotonic()
+        self.steps += 1
+
+    def failed(self, exc: BaseException) -> None:
+        self.failures += 1
+        if self.failing_since is None:
+            self.failing_since = time.monotonic()
+        self.last_error = f"{type(exc).__name__}: {exc}"[:500]
+
+    @property
+    def ready(self) -> bool:
+        return self.failing_since is None
+
+    @property
+    def gave_up(self) -> bool:
+        return self.failing_since is not None and time.monotonic() - self.failing_since >= self.give_up_s
+
+    def backoff_s(self, first: float = 0.5, most: float = 15.0) -> float:
+        return float(min(most, first * 2 ** max(0, self.failures - 1)))
+
+    def report(self) -> dict[str, Any]:
+        since = self.failing_since
+        return {
+            "ready": self.ready,
+            "failures": self.failures,
+            "failing_for_s": round(time.monotonic() - since, 1) if since is not None else 0.0,
+            "last_error": self.last_error,
+            "steps": self.steps,
+        }
+
+
+class Unrecoverable(RuntimeError):
+    """A supervised loop failed for longer than its ``give_up_s``."""
+
+
+async def run_steps(
+    step: Callable[[], Awaitable[object]], stop: asyncio.Event, name: str, health: Health | None = None
+) -> None:
+    """A consumer's loop: ``step()`` until ``stop`` is set. A step that fails is logged and tried again
+    with exponential backoff (0.5 s doubling up to 15 s); what it had not acknowledged stays on the stream,
+    so the loop never dies on one error. After ``health.give_up_s`` of nothing but failures it raises
+    ``Unrecoverable``: the process should exit and be restarted."""
+    health = health or Health(name)
     while not stop.is_set():
         try:
             await step()
         except asyncio.CancelledError:
             raise
-        except Exception:
-            log.exception("%s: step failed", name)
-            await asyncio.sleep(1.0)
+        except Exception as exc:
+            health.failed(exc)
+            if health.gave_up:
+                log.error("%s: failing for %.0f s, giving up: %s", name, health.give_up_s, health.last_error)
+                raise Unrecoverable(f"{name}: {health.last_error}") from exc
+            delay = health.backoff_s()
+            log.exception("%s: step failed (%d in a row), retrying in %.1f s", name, health.failures, delay)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=delay)
+        else:
+            health.ok()
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +128,20 @@ class Bus(Protocol):
 
     async def close(self) -> None: ...
 
-    async def ensure_stream(self, name: str, subjects: list[str], max_age_s: float = 86_400) -> None: ...
+    async def ensure_stream(
+        self, name: str, subjects: list[str], max_age_s: float = 86_400, max_bytes: int = -1
+    ) -> None:
+        """Create or update a stream. ``max_bytes`` (-1: no limit) bounds it on disk; a full stream
+        refuses new messages (``StreamFull`` from publish) rather than discarding unconsumed old ones."""
+        ...
+
+    async def stream_epoch(self, name: str) -> str:
+        """Which incarnation of the stream this is: sequences count from 1 again in a new one."""
+        ...
+
+    async def backlog(self, name: str) -> int:
+        """Messages the stream's slowest consumer has not acknowledged (0 without consumers)."""
+        ...
 
     async def publish(self, subject: str, data: bytes, msg_id: str | None = None) -> int:
         """Store ``data`` durably on the stream that holds ``subject``; returns its stream sequence.
@@ -82,6 +162,10 @@ class Bus(Protocol):
         ...
 
     def on_notify(self, subject: str, handler: Callable[[str, bytes], Awaitable[None]]) -> None: ...
+
+
+class StreamFull(RuntimeError):
+    """The stream reached its size limit; the publisher should hold back (backpressure)."""
 
 
 def subject_matches(pattern: str, subject: str) -> bool:
@@ -107,6 +191,9 @@ class _Stream:
     acked: dict[str, int] = field(default_factory=dict)  # durable -> highest acknowledged seq
     cond: asyncio.Condition | None = None
     dedupe: dict[str, int] = field(default_factory=dict)
+    epoch: str = field(default_factory=lambda: uuid.uuid4().hex)
+    max_bytes: int = -1
+    size: int = 0  # bytes held (messages not trimmed)
 
 
 class InProcessBus:
@@ -124,9 +211,22 @@ class InProcessBus:
     async def close(self) -> None:
         return None
 
-    async def ensure_stream(self, name: str, subjects: list[str], max_age_s: float = 86_400) -> None:
+    async def ensure_stream(
+        self, name: str, subjects: list[str], max_age_s: float = 86_400, max_bytes: int = -1
+    ) -> None:
         if name not in self._streams:
             self._streams[name] = _Stream(name, list(subjects), cond=asyncio.Condition())
+        self._streams[name].max_bytes = max_bytes
+
+    async def stream_epoch(self, name: str) -> str:
+        return self._streams[name].epoch
+
+    async def backlog(self, name: str) -> int:
+        s = self._streams.get(name)
+        if s is None or not s.acked:
+            return 0
+        last = s.first_seq + len(s.messages) - 1
+        return max(0, last - min(s.acked.values()))
 
     def _stream_for(self, subject: str) -> _Stream:
         for stream in self._streams.values():
@@ -138,8 +238,11 @@ class InProcessBus:
         stream = self._stream_for(subject)
         if msg_id is not None and msg_id in stream.dedupe:
             return stream.dedupe[msg_id]
+        if 0 <= stream.max_bytes < stream.size + len(data):
+            raise StreamFull(f"stream {stream.name} holds {stream.size} of {stream.max_bytes} bytes")
         seq = stream.first_seq + len(stream.messages)
         stream.messages.append(BusMessage(subject, data, seq))
+        stream.size += len(data)
         if msg_id is not None:
             stream.dedupe[msg_id] = seq
             if len(stream.dedupe) > 100_000:
@@ -166,7 +269,8 @@ class InProcessBus:
             return
         floor = min(stream.acked.values())
         drop = floor - stream.first_seq + 1
-        if drop > 4096:
+        if drop > 4096 or (stream.max_bytes >= 0 and drop > 0):
+            stream.size -= sum(len(m.data) for m in stream.messages[:drop])
             del stream.messages[:drop]
             stream.first_seq += drop
 
@@ -273,14 +377,19 @@ class JetStreamBus:
             await self._nc.drain()
             self._nc = None
 
-    async def ensure_stream(self, name: str, subjects: list[str], max_age_s: float = 86_400) -> None:
-        from nats.js.api import StorageType, StreamConfig
+    async def ensure_stream(
+        self, name: str, subjects: list[str], max_age_s: float = 86_400, max_bytes: int = -1
+    ) -> None:
+        from nats.js.api import DiscardPolicy, StorageType, StreamConfig
         from nats.js.errors import NotFoundError
 
         config = StreamConfig(
             name=name,
             subjects=subjects,
             max_age=max_age_s,
+            max_bytes=max_bytes,
+            # a full stream refuses what is new instead of deleting what a consumer has not read yet
+            discard=DiscardPolicy.NEW,
             storage=StorageType.FILE,
             duplicate_window=120,
         )
@@ -290,9 +399,26 @@ class JetStreamBus:
         except NotFoundError:
             await self._js.add_stream(config)
 
+    async def stream_epoch(self, name: str) -> str:
+        info = await self._js.stream_info(name)
+        return str(info.created or "")
+
+    async def backlog(self, name: str) -> int:
+        most = 0
+        for c in await self._js.consumers_info(name):
+            most = max(most, int(c.num_pending) + int(c.num_ack_pending))
+        return most
+
     async def publish(self, subject: str, data: bytes, msg_id: str | None = None) -> int:
+        from nats.js.errors import APIError
+
         headers = {"Nats-Msg-Id": msg_id} if msg_id else None
-        ack = await self._js.publish(subject, data, headers=headers)
+        try:
+            ack = await self._js.publish(subject, data, headers=headers)
+        except APIError as exc:
+            if "maximum bytes" in str(exc).lower() or getattr(exc, "err_code", 0) == 10077:
+                raise StreamFull(str(exc)) from exc
+            raise
         return int(ack.seq)
 
     async def consumer(
@@ -301,6 +427,13 @@ class JetStreamBus:
         from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
         from nats.js.errors import NotFoundError
 
+        if start_seq is None:
+            # Resume right after the last acknowledgement. Subscribing to the existing durable instead
+            # would lose messages: what it had delivered to a process that died is redelivered only after
+            # ack_wait, and an AckAll acknowledgement of anything newer meanwhile acknowledges it unseen.
+            with contextlib.suppress(NotFoundError):
+                info = await self._js.consumer_info(stream, durable)
+                start_seq = int(info.ack_floor.stream_seq) + 1
         if start_seq is not None:
             # Redelivery of unacknowledged messages would wait for ack_wait; a worker that knows where its
             # checkpoint ends recreates its consumer to start right there.

@@ -44,9 +44,20 @@ class Settings(BaseSettings):
         default="", description="Stable MQTT client id, so QoS 1 messages queued during a restart arrive."
     )
     mqtt_session_expiry_s: int = Field(
-        default=3600,
+        default=300,
         ge=0,
-        description="How long the broker keeps QoS 1 messages for a stopped ingest process.",
+        description="How long the broker keeps the session (and routes a share of the traffic to it) of an "
+        "ingest process that crashed; a restart with the same client id within it loses nothing. A graceful "
+        "stop ends the session at once.",
+    )
+    mqtt_username: str = Field(
+        default="", description="MQTT user of the ingest processes (empty: anonymous); `liftwatch broker`."
+    )
+    mqtt_password: str = Field(default="", description="Password of LIFTWATCH_MQTT_USERNAME.")
+    mqtt_ca_file: str = Field(
+        default="",
+        description="CA certificate (PEM) that signed the broker's certificate, for mqtts:// URLs; "
+        "empty: the system's CAs.",
     )
     partitions: int = Field(default=4, ge=1, le=256, description="Telemetry stream partitions.")
     pipeline: bool = Field(
@@ -55,6 +66,24 @@ class Settings(BaseSettings):
         "`liftwatch ingest` workers instead and set this false.",
     )
     checkpoint_seconds: float = Field(default=2.0, gt=0, description="Detector checkpoint interval.")
+    stream_max_mb: int = Field(
+        default=10_240,
+        ge=1,
+        description="Size limit of the TELEMETRY stream on disk; when full it refuses new messages "
+        "(ingestion holds them and sheds QoS 0 status) instead of discarding unread ones.",
+    )
+    faults_stream_max_mb: int = Field(default=1024, ge=1, description="Size limit of the FAULTS stream.")
+    ingest_max_buffered: int = Field(
+        default=200_000,
+        ge=1000,
+        description="Messages an ingest process holds for the stream before shedding QoS 0 status.",
+    )
+    ingest_shed_backlog: int = Field(
+        default=50_000,
+        ge=0,
+        description="Shed QoS 0 status while the stream's slowest consumer is this many stream "
+        "messages (batches) behind; 0 = never on lag.",
+    )
     simulate: bool = Field(
         default=False, description="Run the simulated city's terminals inside the web process (the demo)."
     )

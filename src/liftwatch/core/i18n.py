@@ -516,6 +516,78 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "console.who": {"zh-CN": "操作人", "en": "By"},
     "console.what": {"zh-CN": "事项", "en": "What"},
     "console.open_file": {"zh-CN": "电梯档案", "en": "Elevator file"},
+    # ---- gateway API keys (admin page)
+    "nav.api_keys": {"zh-CN": "网关密钥", "en": "Gateway keys"},
+    "apikeys.title": {"zh-CN": "物联网网关 API 密钥", "en": "IoT gateway API keys"},
+    "apikeys.intro": {
+        "zh-CN": "物联网网关凭 API 密钥上报监测数据（POST /api/v1/telemetry）。密钥代表所属网关账号，"
+        "只能上报该账号所属单位的电梯，不能用于其他接口，可随时吊销。",
+        "en": "IoT gateways send telemetry (POST /api/v1/telemetry) with an API key. A key acts as its "
+        "gateway account, reports only for that account's elevators, opens no other endpoint, and can be "
+        "revoked at any time.",
+    },
+    "apikeys.created": {
+        "zh-CN": "已为网关账号 {account} 生成密钥「{name}」",
+        "en": "Key “{name}” created for the gateway account {account}",
+    },
+    "apikeys.the_key": {"zh-CN": "密钥", "en": "The key"},
+    "apikeys.shown_once": {
+        "zh-CN": "密钥仅显示这一次：平台只保存其摘要，不保存明文。"
+        "请立即复制并配置到网关，离开本页后将无法再次查看。",
+        "en": "The key is shown only this once: the platform keeps only its hash. Copy it into the gateway "
+        "now; it cannot be shown again once you leave this page.",
+    },
+    "apikeys.usage": {"zh-CN": "网关在请求头中发送", "en": "The gateway sends it as"},
+    "apikeys.usage_or": {"zh-CN": "或", "en": "or"},
+    "apikeys.create": {"zh-CN": "生成新密钥", "en": "New key"},
+    "apikeys.account": {"zh-CN": "网关账号", "en": "Gateway account"},
+    "apikeys.choose_account": {"zh-CN": "请选择网关账号", "en": "Choose a gateway account"},
+    "apikeys.city_wide": {"zh-CN": "全市（不限单位）", "en": "City-wide (no unit)"},
+    "apikeys.name": {"zh-CN": "名称", "en": "Name"},
+    "apikeys.name_placeholder": {"zh-CN": "如：某小区 3 号楼网关", "en": "e.g. the gateway of building 3"},
+    "apikeys.validity": {"zh-CN": "有效期", "en": "Valid for"},
+    "apikeys.no_expiry": {"zh-CN": "长期有效（直至吊销）", "en": "Until revoked"},
+    "apikeys.days": {"zh-CN": "{n} 天", "en": "{n} days"},
+    "apikeys.submit": {"zh-CN": "生成密钥", "en": "Create key"},
+    "apikeys.create_hint": {
+        "zh-CN": "只能为物联网网关账号生成密钥；网关账号用 liftwatch users create --role gateway 创建。",
+        "en": "Keys are for IoT gateway accounts only; create one with "
+        "liftwatch users create --role gateway.",
+    },
+    "apikeys.no_accounts": {
+        "zh-CN": "暂无启用的网关账号，请先用 liftwatch users create --role gateway 创建。",
+        "en": "No active gateway account yet; create one with liftwatch users create --role gateway.",
+    },
+    "apikeys.list": {"zh-CN": "已发放的密钥", "en": "Keys issued"},
+    "apikeys.last_used_hint": {
+        "zh-CN": "最近使用时间每分钟最多更新一次。",
+        "en": "The last use is recorded at most once a minute.",
+    },
+    "apikeys.prefix": {"zh-CN": "密钥前缀", "en": "Prefix"},
+    "apikeys.created_at": {"zh-CN": "生成时间", "en": "Created"},
+    "apikeys.by": {"zh-CN": "操作人 {who}", "en": "by {who}"},
+    "apikeys.last_used": {"zh-CN": "最近使用", "en": "Last used"},
+    "apikeys.never_used": {"zh-CN": "从未使用", "en": "Never used"},
+    "apikeys.expires_at": {"zh-CN": "到期时间", "en": "Expires"},
+    "apikeys.state": {"zh-CN": "状态", "en": "State"},
+    "apikeys.state_active": {"zh-CN": "有效", "en": "Active"},
+    "apikeys.state_expired": {"zh-CN": "已过期", "en": "Expired"},
+    "apikeys.state_revoked": {"zh-CN": "已吊销", "en": "Revoked"},
+    "apikeys.actions": {"zh-CN": "操作", "en": "Actions"},
+    "apikeys.revoke": {"zh-CN": "吊销", "en": "Revoke"},
+    "apikeys.revoke_confirm": {
+        "zh-CN": "确认吊销密钥 {prefix}？使用该密钥的网关将立即无法上报。",
+        "en": "Revoke key {prefix}? Gateways using it are refused at once.",
+    },
+    "apikeys.empty": {"zh-CN": "尚未发放任何密钥。", "en": "No keys issued yet."},
+    "apikeys.invalid_account": {
+        "zh-CN": "请选择一个启用的网关账号",
+        "en": "Choose an active gateway account",
+    },
+    "apikeys.name_required": {"zh-CN": "请填写名称", "en": "Enter a name"},
+    "apikeys.name_too_long": {"zh-CN": "名称不能超过 120 个字符", "en": "At most 120 characters"},
+    "apikeys.invalid_validity": {"zh-CN": "无效的有效期", "en": "Not a valid period"},
+    "apikeys.invalid": {"zh-CN": "输入有误", "en": "Invalid input"},
     # incident status
     "incident_status.raised": {"zh-CN": "已报警", "en": "Raised"},
     "incident_status.dispatched": {"zh-CN": "已派单", "en": "Dispatched"},

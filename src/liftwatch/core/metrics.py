@@ -21,6 +21,17 @@ class Metrics:
         self.faults = Counter(
             "liftwatch_faults", "Fault changes stored", ["fault_type", "change"], registry=r
         )
+        self.shed = Counter(
+            "liftwatch_telemetry_shed",
+            "QoS 0 messages not taken while ingestion was saturated",
+            ["type"],
+            registry=r,
+        )
+        self.backlog = Gauge(
+            "liftwatch_stream_backlog",
+            "Telemetry stream messages its slowest consumer has not acknowledged",
+            registry=r,
+        )
         self.detected = Counter("liftwatch_detector_messages", "Messages through the detector", registry=r)
         self.duplicates = Counter("liftwatch_detector_duplicates", "Duplicate messages ignored", registry=r)
         self.lag_seconds = Gauge(

@@ -891,3 +891,45 @@ def count_in_service_by(
     flt = ElevatorFilter(district=district, unit=unit, status=ElevatorStatus.IN_USE.value)
     stmt = _apply_filter(session, stmt, flt, None).group_by(column)
     return {str(k): int(n) for k, n in session.execute(stmt)}
+
+
+# ---------------------------------------------------------------- change feed
+
+WATCHED_KINDS = (
+    EventKind.REGISTRATION.value,
+    EventKind.RECORD_UPDATE.value,
+    EventKind.SUSPENSION.value,
+    EventKind.RESTART.value,
+    EventKind.SCRAPPING.value,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ElevatorChange:
+    """An elevator whose registration, rated speed or status may have changed (its current values)."""
+
+    event_id: int
+    registration_code: str
+    rated_speed_mps: float | None
+    status: str
+
+
+def last_event_id(session: Session) -> int:
+    """Where a change feed starts: everything before is in the full load that goes with it."""
+    return int(session.scalar(select(func.max(ElevatorEvent.id))) or 0)
+
+
+def elevator_changes(session: Session, after_id: int, lookback: int = 1000) -> list[ElevatorChange]:
+    """Elevators with a registration, record update or status event after ``after_id - lookback``.
+
+    The elevator file is the registry's change log, so other processes (telemetry ingestion, the fault
+    detector) follow it instead of reloading the whole registry. Ids are given out before commit, so a
+    transaction may commit an id below one already read: the ``lookback`` reads such late ones (callers
+    skip ids they have handled). The values are read now, so applying a change twice changes nothing."""
+    rows = session.execute(
+        select(ElevatorEvent.id, Elevator.registration_code, Elevator.rated_speed_mps, Elevator.status)
+        .join(Elevator, Elevator.id == ElevatorEvent.elevator_id)
+        .where(ElevatorEvent.id > after_id - lookback, ElevatorEvent.kind.in_(WATCHED_KINDS))
+        .order_by(ElevatorEvent.id)
+    )
+    return [ElevatorChange(int(i), c, float(r) if r is not None else None, s) for i, c, r, s in rows]

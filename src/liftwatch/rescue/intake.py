@@ -1,5 +1,9 @@
 """The rescue worker: turns entrapment and alarm-button faults from the durable FAULTS stream into
-incidents (idempotent on fault_id, so a redelivered fault changes nothing), and fires due deadlines."""
+incidents (idempotent on fault_id, so a redelivered fault changes nothing), and fires due deadlines.
+
+A fault is acknowledged only after its incident is committed. When the database fails, the fetched batch
+is kept and tried again (with backoff) before anything newer is fetched; only a fault that can never
+become an incident (the elevator is not in the registry: a domain error) is logged and passed over."""
 
 from __future__ import annotations
 
@@ -12,8 +16,9 @@ import msgspec
 from sqlalchemy.orm import Session, sessionmaker
 
 from liftwatch.accounts.models import Actor, Role
-from liftwatch.core.bus import Bus, Consumer, run_steps
+from liftwatch.core.bus import Bus, BusMessage, Consumer, Health, run_steps
 from liftwatch.core.clock import Clock
+from liftwatch.core.errors import DomainError
 from liftwatch.rescue import service
 from liftwatch.rescue.domain import Source
 from liftwatch.rescue.notify import Notifier
@@ -47,7 +52,10 @@ class RescueWorker:
         self._consumer: Consumer | None = None
         self._next_timers = 0.0
         self.incidents_opened = 0
+        self.passed_over = 0  # faults that can never become incidents (logged)
         self._warm_up: asyncio.Task[None] | None = None
+        self._held: list[BusMessage] = []  # fetched, not yet settled: tried again before fetching more
+        self.health = Health("rescue worker")
 
     async def start(self) -> None:
         # Load the compiled surge search now, in the background, so the first surge plan (a power cut)
@@ -59,40 +67,65 @@ class RescueWorker:
 
     async def step(self, timeout: float = 0.5) -> int:
         assert self._consumer is not None, "start() first"
-        batch = await self._consumer.fetch(100, timeout=timeout)
+        if self._held:  # the last step could not open its incidents: those come first
+            batch = self._held
+        else:
+            batch = await self._consumer.fetch(100, timeout=timeout)
+            self._held = batch
         reports = []
         for m in batch:
-            change: dict[str, Any] = msgspec.json.decode(m.data)
+            try:
+                change: dict[str, Any] = msgspec.json.decode(m.data)
+            except msgspec.DecodeError:
+                self.passed_over += 1
+                log.error("rescue intake: undecodable fault change at seq %d: %r", m.seq, m.data[:200])
+                continue
             source = SOURCES.get(change.get("fault_type", ""))
             if source is not None and change.get("raised"):
                 reports.append((change["registration_code"], source, change["fault_id"]))
         if reports:
-            await asyncio.to_thread(self._open, reports)
+            await asyncio.to_thread(self._open, reports)  # raises on a database error: nothing acked
             await asyncio.to_thread(self._surge)
         if batch:
             await self._consumer.ack_upto(batch[-1])  # after the incidents are committed
+        self._held = []
         if time.monotonic() >= self._next_timers:
-            self._next_timers = time.monotonic() + self.timer_every_s
             await asyncio.to_thread(self._fire)
+            self._next_timers = time.monotonic() + self.timer_every_s
         return len(batch)
 
     def _open(self, reports: list[tuple[str, Source, str]]) -> None:
+        """Open or join an incident for each report, committing each. Idempotent on fault_id, so after a
+        failure the whole list is tried again and what was committed changes nothing."""
         notices: list[service.Notice] = []
-        for code, source, fault_id in reports:
-            with self.session_factory() as session:
-                try:
-                    out = service.report(
-                        session, DETECTOR, code, source, self.clock, fault_id=fault_id, settings=self.settings
-                    )
-                    session.commit()
-                except Exception:
-                    session.rollback()
-                    log.exception("rescue intake: could not open an incident for %s (%s)", code, fault_id)
-                    continue
+        try:
+            for code, source, fault_id in reports:
+                with self.session_factory() as session:
+                    try:
+                        out = service.report(
+                            session,
+                            DETECTOR,
+                            code,
+                            source,
+                            self.clock,
+                            fault_id=fault_id,
+                            settings=self.settings,
+                        )
+                        session.commit()
+                    except DomainError as exc:  # never an incident (e.g. not in the registry)
+                        session.rollback()
+                        self.passed_over += 1
+                        log.error("rescue intake: no incident for %s (%s): %s", code, fault_id, exc)
+                        continue
+                    except Exception:
+                        session.rollback()
+                        log.error("rescue intake: could not open an incident for %s (%s)", code, fault_id)
+                        raise
                 if out.created:
                     self.incidents_opened += 1
                 notices += out.notices
-        self.notifier.send(notices)
+        finally:
+            self.notifier.send(notices)
 
     @staticmethod
     def _load_surge() -> None:
@@ -125,4 +158,4 @@ class RescueWorker:
         self.notifier.send(notices)
 
     async def run(self, stop: asyncio.Event) -> None:
-        await run_steps(self.step, stop, "rescue worker")
+        await run_steps(self.step, stop, "rescue worker", self.health)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Annotated, Any
 
 import msgspec
@@ -11,7 +12,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from liftwatch.accounts.models import Role
 from liftwatch.core.errors import DomainError, FieldError, Forbidden, InvalidInput
-from liftwatch.deps import ActorDep, ClockDep, SessionDep
+from liftwatch.deps import ActorDep, ClockDep, GatewayActorDep, SessionDep
 from liftwatch.registry import service as registry
 from liftwatch.telemetry import service
 from liftwatch.telemetry.ingest import Ingestor
@@ -44,12 +45,15 @@ def _codes_of_unit(request: Request, unit_id: int) -> set[str]:
 
 
 @router.post("/telemetry", response_model=IngestResult)
-async def ingest_batch(request: Request, actor: ActorDep, clock: ClockDep) -> IngestResult:
+async def ingest_batch(request: Request, actor: GatewayActorDep, clock: ClockDep) -> IngestResult:
     """Gateways post a JSON array of terminal messages, each with ``type`` and ``registration_code``.
-    The answer comes after the accepted ones are stored on the stream; the rejected are dead-lettered."""
+    The answer comes after the accepted ones are stored on the stream; the rejected are dead-lettered.
+    A gateway authenticates with its API key or a token (:func:`liftwatch.deps.gateway_actor`)."""
     if actor.role not in SENDERS:
         raise Forbidden(f"role '{actor.role.value}' may not send telemetry")
     ingestor = _ingestor(request)
+    if ingestor.saturated:  # backpressure: the gateway keeps its messages and retries
+        raise ServiceUnavailable("telemetry ingestion is saturated; retry the whole batch later")
     body = await request.body()
     if len(body) > MAX_BODY:
         raise InvalidInput(FieldError("body", f"{len(body)} bytes; at most {MAX_BODY} per request"))
@@ -60,7 +64,8 @@ async def ingest_batch(request: Request, actor: ActorDep, clock: ClockDep) -> In
         ingestor.reject(
             "http", "", Rejected("bad_json", f"body is not a JSON array: {exc}"), body, received_ms
         )
-        await ingestor.flush()
+        with contextlib.suppress(Exception):  # a failed store is kept and retried by the ingest loop
+            await ingestor.flush()
         raise InvalidInput(FieldError("body", f"expected a JSON array of messages: {exc}")) from None
     if len(items) > MAX_BATCH:
         raise InvalidInput(FieldError("body", f"{len(items)} messages; at most {MAX_BATCH} per request"))
@@ -72,7 +77,12 @@ async def ingest_batch(request: Request, actor: ActorDep, clock: ClockDep) -> In
         rej = ingestor.accept_gateway_item(bytes(raw), received_ms, allowed=allowed)
         if rej is not None:
             rejected.append(RejectedItem(index=i, reason=rej.reason, detail=rej.detail))
-    await ingestor.flush()
+    try:
+        await ingestor.flush()
+    except Exception as exc:  # held by the ingestor and published by its loop; a retry is a duplicate
+        raise ServiceUnavailable(
+            f"the stream did not confirm the batch ({type(exc).__name__}); retrying it is safe"
+        ) from None
     return IngestResult(accepted=len(items) - len(rejected), rejected=rejected)
 
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import heapq
 import math
+from bisect import bisect_left
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -49,6 +50,7 @@ __all__ = ["Detector", "DetectorStats"]
 _NEVER = 1 << 62  # "no timer"
 _LONG_AGO = -(1 << 62)
 _NO_FLOOR = -1000
+_RENUMBER_AFTER = 3  # implausibly numbered messages in a row that make a new count
 
 # Phases of a held-condition slot.
 _IDLE, _PENDING, _ACTIVE, _CLEARING = 0, 1, 2, 3
@@ -126,6 +128,14 @@ class _State(msgspec.Struct, array_like=True, gc=False):
     events: dict[str, tuple[int, int, int, str]] = msgspec.field(default_factory=dict)
     open: dict[str, _Open] = msgspec.field(default_factory=dict)  # fault type value -> open fault
     ran: bool = False  # the newest applied status said running (its successor may be a late stop)
+    # Added with issue 8 (a dump from before lacks them: msgspec fills in these defaults).
+    lead: int = (
+        0  # the terminal's clock when it sent the newest message less its event time (a backlog's age)
+    )
+    # messages received after a gap in seq, waiting for it to fill: (seq, platform receive time, message)
+    held: list[tuple[int, int, Message]] | None = None
+    alt: int = -1  # the newest seq that was implausibly far from the count
+    alt_n: int = 0  # how many such messages in a row
 
 
 @dataclass(slots=True)
@@ -138,6 +148,7 @@ class DetectorStats:
     restarts: int = 0
     raised: dict[FaultType, int] = field(default_factory=dict)
     cleared: dict[FaultType, int] = field(default_factory=dict)
+    implausible: int = 0  # messages dropped for a seq too far from the count
 
 
 _encode = msgspec.msgpack.Encoder().encode
@@ -147,6 +158,10 @@ _OFFLINE_SCAN_MS = 10_000  # tick() looks for silent terminals at most this ofte
 
 def _at_code(ch: FaultChange) -> tuple[int, str]:
     return ch.at_ms, ch.registration_code
+
+
+def _first(held: tuple[int, int, Message]) -> int:
+    return held[0]
 
 
 class Detector:
@@ -168,6 +183,9 @@ class Detector:
         self._window = min(s.reorder_window, 64)
         self._wmask = (1 << self._window) - 1
         self._restart_max = s.restart_seq_max
+        self._gap_wait = s.gap_wait_ms
+        self._jump_max = s.seq_jump_max
+        self._rate = s.seq_rate_max
         self._move = s.unintended_movement_speed
         self._sc_after = s.safety_circuit_after_run_ms
         self._grace = s.tick_grace_ms
@@ -187,6 +205,7 @@ class Detector:
         self._duplicates = 0
         self._stale = 0
         self._restarts = 0
+        self._implausible = 0
         self._raised: dict[FaultType, int] = {}
         self._cleared: dict[FaultType, int] = {}
 
@@ -201,74 +220,231 @@ class Detector:
             self._restarts,
             dict(self._raised),
             dict(self._cleared),
+            self._implausible,
         )
 
     def feed(self, code: str, msg: Message, now_ms: int) -> list[FaultChange]:
-        """Apply one message of elevator ``code`` received at ``now_ms``: the faults it raised or cleared."""
+        """Apply one message of elevator ``code`` received at ``now_ms``: the faults it raised or cleared
+        (a message that fills a gap in ``seq`` also applies the messages held behind it)."""
         self._messages += 1
         out: list[FaultChange] = []
         st = self._states.get(code)
         if st is None:
             st = self._new_state(code)
+        seq = msg.seq
+        if seq == st.seq + 1 and st.held is None:  # in order, nothing waiting: the hot path
+            if st.miss:
+                self._advance(st, 1)
+            st.seq = seq
+            self._take(code, st, msg, now_ms, True, True, out)
+        else:
+            self._order(code, st, msg, now_ms, out)
+        return out
+
+    def _order(self, code: str, st: _State, msg: Message, now_ms: int, out: list[FaultChange]) -> None:
+        """A message out of the plain order: the first of a terminal, one after a gap (held until the gap
+        fills or ``gap_wait_ms`` passes), the one that fills a gap, a late one, a duplicate, a restart, or a
+        seq too far from the count to be trusted."""
+        seq = msg.seq
+        if st.held is not None and now_ms >= self._gap_due(st.held):
+            self._release(code, st, now_ms, out)  # waited long enough for the missing ones
+        top = st.seq
+        if top < 0 and not st.last_seen:  # the first message of this terminal sets the count
+            self._advance(st, seq - top)
+            st.seq = seq
+            self._take(code, st, msg, now_ms, True, seq == 0, out)
+            return
+        if seq > top:
+            jump = seq - top
+            if jump == 1:  # fills the gap in front of the held messages
+                if st.miss:
+                    self._advance(st, 1)
+                st.seq = seq
+                self._take(code, st, msg, now_ms, True, True, out)
+                self._drain(code, st, out, False)
+                return
+            if jump > self._window and (
+                jump > self._jump_max
+                or jump > self._window + self._rate * max(0, now_ms - st.last_seen) // 1000
+            ):
+                self._renumber(code, st, msg, now_ms, out)
+                return
+            if self._gap_wait:
+                self._hold_back(code, st, msg, now_ms, out)
+                return
+            self._advance(st, jump)
+            st.seq = seq
+            self._take(code, st, msg, now_ms, True, False, out)
+            return
+        if top - seq > self._jump_max:
+            self._renumber(code, st, msg, now_ms, out)
+            return
+        if seq < self._restart_max and seq < top:
+            t, judge, _, _ = self._time(st, msg, now_ms)
+            trusted = judge is not False and t == msg.ts
+            if t > st.t and (trusted or top - seq >= self._window):  # an untrusted clock: only a far drop
+                # A small seq with a newer time: the terminal rebooted and counts from 0 again.
+                self._restart(code, st, now_ms, out)
+                self._order(code, st, msg, now_ms, out)
+                return
+        back = top - seq
+        if back < self._window:
+            if not (st.miss >> back) & 1:
+                self._duplicates += 1
+                return
+            st.miss &= ~(1 << back)  # a late arrival filling a gap
+        self._take(code, st, msg, now_ms, False, False, out)
+
+    def _hold_back(self, code: str, st: _State, msg: Message, now_ms: int, out: list[FaultChange]) -> None:
+        """Keep a message that came after a gap in seq until the gap fills or gap_wait_ms passes: a message
+        that overtook another must not let the detector confirm a condition the other one ended."""
+        held = st.held
+        if held is None:
+            held = st.held = []
+        seq = msg.seq
+        i = bisect_left(held, seq, key=_first)
+        if i < len(held) and held[i][0] == seq:
+            self._duplicates += 1
+            return
+        held.insert(i, (seq, now_ms, msg))
+        if now_ms >= st.last_seen:
+            st.last_seen = now_ms  # alive, whatever its order
+        if st.offline:
+            self._back_online(st, msg.msg_id, now_ms, out)
+        if len(held) > self._window:  # bounded: the oldest gap is given up
+            self._drain(code, st, out, True)
+        self._schedule(code, st)
+
+    def _drain(self, code: str, st: _State, out: list[FaultChange], give_up: bool) -> None:
+        """Apply the held messages that now follow the count (with ``give_up``, first the lowest one, the
+        seqs before it being lost), in seq order, each timed as when it was received."""
+        held = st.held
+        if held is None:
+            return
+        seen = st.last_seen
+        while held and (give_up or held[0][0] == st.seq + 1):
+            seq, at, msg = held.pop(0)
+            contiguous = seq == st.seq + 1
+            if not contiguous or st.miss:
+                self._advance(st, seq - st.seq)
+            st.seq = seq
+            self._take(code, st, msg, at, True, contiguous, out)
+            give_up = False
+            if at < seen:  # later messages came while it waited: the terminal's clock when the latest came
+                st.last_seen = seen
+                st.lead += seen - at
+        if not held:
+            st.held = None
+        if st.held is not None or st.next_due < _NEVER:
+            self._schedule(code, st)
+
+    def _release(
+        self, code: str, st: _State, now_ms: int, out: list[FaultChange], every: bool = False
+    ) -> None:
+        """Stop waiting for the missing messages whose gap_wait_ms passed by ``now_ms`` (``every``: all)."""
+        while st.held is not None and (every or now_ms >= self._gap_due(st.held)):
+            self._drain(code, st, out, True)
+
+    def _gap_due(self, held: list[tuple[int, int, Message]]) -> int:
+        """Platform time when waiting for the gap in front of the held messages ends: gap_wait_ms after it
+        became known, i.e. after the first of them arrived."""
+        return min((h[1] for h in held), default=_NEVER) + self._gap_wait
+
+    def _restart(self, code: str, st: _State, now_ms: int, out: list[FaultChange]) -> None:
+        """The terminal counts from a new base: what was held of the old count is applied, then the count
+        starts again (the next message is the first of it)."""
+        self._release(code, st, now_ms, out, every=True)
+        self._restarts += 1
+        st.seq = -1
+        st.miss = 0
+        st.sseq = -1
+        st.events.clear()
+        st.stop_floor = _NO_FLOOR
+
+    def _renumber(self, code: str, st: _State, msg: Message, now_ms: int, out: list[FaultChange]) -> None:
+        """A seq implausibly far from the count (more than seq_jump_max, or further ahead than the terminal
+        could have published since it was last heard): not trusted, so one forged or corrupt message cannot
+        make the terminal's real messages stale. Three such messages numbered in a row are a terminal that
+        really counts from elsewhere now (replaced, or a new base): the third starts the new count."""
+        seq = msg.seq
+        if st.alt_n and 0 < seq - st.alt <= self._window:
+            st.alt_n += 1
+        else:
+            st.alt_n = 1
+        st.alt = seq
+        if st.alt_n < _RENUMBER_AFTER:
+            self._implausible += 1
+            return
+        st.alt_n = 0
+        st.alt = -1
+        self._restart(code, st, now_ms, out)
+        self._advance(st, self._window)  # the seqs before it, if they come, are late, not duplicates
+        st.seq = seq
+        self._take(code, st, msg, now_ms, True, False, out)
+
+    def _time(self, st: _State, msg: Message, now_ms: int) -> tuple[int, bool | None, int, int]:
+        """The event time of a message, the judgement of the terminal's clock it allows (True sound, False
+        wrong, None cannot tell), its lead (the terminal's clock when it sent the message less the event
+        time: a backlog's age) and the clock offset a clock_skew fault reports."""
         ts = msg.ts
         skew = self._skew
-        if -skew <= ts - now_ms <= skew:
+        sent = msg.sent_ts
+        if sent is not None:  # the clock error is measured on sent_ts; ts - sent_ts is the message's age
+            err = sent - now_ms
+            if -skew <= err <= skew:
+                if ts - sent <= skew:
+                    return ts, True, sent - ts, err
+                return now_ms, False, 0, ts - now_ms  # observed after it was sent: the stamps are wrong
+            return now_ms, False, 0, err
+        off = ts - now_ms
+        if -skew <= off <= skew:
+            return ts, True, 0, off
+        if msg.backlog and off < 0:  # old because it waited in the terminal's backlog: age, not clock error
+            if st.skewed:
+                return now_ms, None, 0, off  # the clock is known wrong: timed by arrival, as before
+            clk = now_ms + (st.t + st.lead - st.last_seen if st.last_seen else 0)  # its clock, as last known
+            return ts, None, clk - ts, off
+        return now_ms, False, 0, off
+
+    def _take(
+        self,
+        code: str,
+        st: _State,
+        msg: Message,
+        now_ms: int,
+        fresh: bool,
+        contiguous: bool,
+        out: list[FaultChange],
+    ) -> None:
+        """Apply one message in seq order. ``fresh``: newer than every message applied (else late: a status
+        is stale, an event still counts); ``contiguous``: right after the newest, no seq missing between."""
+        ts = msg.ts
+        off = ts - now_ms
+        skew = self._skew
+        if -skew <= off <= skew and msg.sent_ts is None:
             t = ts
-            trusted = True
-        else:
-            t = now_ms
-            trusted = False
-
-        # Duplicates and ordering, on seq.
-        seq = msg.seq
-        top = st.seq
-        if seq > top:
-            contiguous = seq == top + 1
-            if not contiguous or st.miss:
-                self._advance(st, seq - top)
-            st.seq = seq
-            fresh = True
-        elif (
-            seq < self._restart_max
-            and seq < top
-            and t > st.t
-            and (trusted or top - seq >= self._window)  # an untrusted clock: only a far drop
-        ):
-            # A small seq with a newer time: the terminal rebooted and counts from 0 again.
-            self._restarts += 1
-            st.seq = seq
-            st.miss = 0
-            st.sseq = -1
-            st.events.clear()
-            st.stop_floor = _NO_FLOOR
-            contiguous = False
-            fresh = True
-        else:
-            back = top - seq
-            if back < self._window:
-                if not (st.miss >> back) & 1:
-                    self._duplicates += 1
-                    return out
-                st.miss &= ~(1 << back)  # a late arrival filling a gap
-            contiguous = False
-            fresh = False
-
+            judge: bool | None = True
+            lead = 0
+        else:  # a wrong clock, a backlog, or a terminal that says when it sent the message
+            t, judge, lead, off = self._time(st, msg, now_ms)
         st.last_seen = now_ms
         if st.offline:
             self._back_online(st, msg.msg_id, now_ms, out)
         if fresh:
-            if st.skewed is trusted:
-                self._skew_change(code, st, msg.msg_id, ts, now_ms, out)
+            if st.skewed is judge:
+                self._skew_change(code, st, msg.msg_id, off, now_ms, out)
             st.t = t
+            if lead or st.lead:
+                st.lead = lead
         if t >= st.next_due:
             self._expire(code, st, t, out)  # the condition held until this message at least
         st.last_id = msg.msg_id
 
         if type(msg) is Status:
-            if not fresh and seq <= st.sseq:
+            if not fresh and msg.seq <= st.sseq:
                 self._stale += 1
-                return out
-            st.sseq = seq
+                return
+            st.sseq = msg.seq
             running = msg.running
             was_running = st.ran
             st.ran = running
@@ -349,18 +525,17 @@ class Detector:
                             self._schedule(code, st)
                             if d <= t:
                                 self._expire(code, st, t, out)
-                            return out
+                            return
                     elif ph == _PENDING:
                         st.mask = m
                         sl[_KENT] = _IDLE
                         sl[_KENT + 2] = _NEVER
-                        return out
+                        return
                 self._apply(code, st, m, t, msg, out)
-            return out
+            return
 
         if type(msg) is Event:
             self._event(code, st, msg, t, out)
-        return out
 
     def tick(self, now_ms: int) -> list[FaultChange]:
         """Confirm timers that are due (held conditions, alarm auto-clear) and find silent terminals.
@@ -379,8 +554,22 @@ class Detector:
                 continue  # superseded by an earlier entry for this code
             del sched[code]
             st = states[code]
+            if (
+                st.held is not None
+            ):  # a gap in seq: nothing is confirmed across it until it fills or is given up
+                if now_ms >= self._gap_due(st.held):
+                    self._release(code, st, now_ms, out)
+                if st.held is not None:
+                    self._schedule(code, st)
+                    continue
             if st.next_due < _NEVER:
-                until = now_ms + (st.t - st.last_seen) - grace  # the terminal's clock, less the grace
+                # The terminal's clock, less the grace: its time when the newest message came, plus the time
+                # since. After a backlog that is when the terminal sent it (its lead), once the grace has
+                # passed without the next backlog message.
+                e = now_ms - st.last_seen
+                until = st.t + e - grace
+                if st.lead and (e >= grace or st.lead < 0):
+                    until += st.lead
                 if st.next_due <= until:
                     self._expire(code, st, until, out)
                 if st.next_due < _NEVER:
@@ -417,13 +606,24 @@ class Detector:
         keys = states.keys() if codes is None else codes
         return {c: _encode(states[c]) for c in keys if c in states}
 
+    def set_rated_speed(self, code: str, rated: float | None) -> None:
+        """The registry's rated speed of ``code`` was set or changed (None: removed); the overspeed rule
+        uses it from the next message on. A rated speed the terminal reports still takes precedence."""
+        if rated:
+            self._rated[code] = rated
+        else:
+            self._rated.pop(code, None)
+        st = self._states.get(code)
+        if st is not None:
+            self._set_rated(st, rated or 0.0)
+
     def load(self, states: Mapping[str, bytes]) -> None:
         """Restore dumped states (replacing those of the same codes); timers and silence watch resume."""
         for code, blob in states.items():
             st = _decode(blob)
             self._set_rated(st, st.rated)
             self._states[code] = st
-            if st.next_due < _NEVER:
+            if st.next_due < _NEVER or st.held is not None:
                 self._schedule(code, st)
 
     # ------------------------------------------------------------------ internals
@@ -437,8 +637,15 @@ class Detector:
         return st
 
     def _schedule(self, code: str, st: _State) -> None:
-        """Make sure tick() looks at ``code`` when its next timer is due (in platform time)."""
-        due = st.next_due - (st.t - st.last_seen) + self._grace
+        """Make sure tick() looks at ``code`` when its next timer is due, or its wait for a gap in seq ends
+        (in platform time)."""
+        grace = self._grace
+        if st.held is not None:
+            due = self._gap_due(st.held)
+        else:
+            due = st.next_due - (st.t + st.lead - st.last_seen) + grace
+            if st.lead and due < st.last_seen + grace:
+                due = st.last_seen + grace
         cur = self._sched.get(code)
         if cur is None or due < cur:
             self._sched[code] = due
@@ -489,7 +696,7 @@ class Detector:
             self._clear(st, o, now_ms, (msg_id,), out)
 
     def _skew_change(
-        self, code: str, st: _State, msg_id: str, ts: int, now_ms: int, out: list[FaultChange]
+        self, code: str, st: _State, msg_id: str, offset_ms: int, now_ms: int, out: list[FaultChange]
     ) -> None:
         if st.skewed:  # the clock is back within limits
             st.skewed = False
@@ -499,7 +706,7 @@ class Detector:
             return
         st.skewed = True
         ft = FaultType.CLOCK_SKEW
-        ch = FaultChange(code, ft, True, now_ms, now_ms, SEVERITY[ft], (msg_id,), {"offset_ms": ts - now_ms})
+        ch = FaultChange(code, ft, True, now_ms, now_ms, SEVERITY[ft], (msg_id,), {"offset_ms": offset_ms})
         self._raise(st, ch, _PLATFORM, out)
 
     def _apply(self, code: str, st: _State, m: int, t: int, msg: Status, out: list[FaultChange]) -> None:

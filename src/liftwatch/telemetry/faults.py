@@ -129,6 +129,20 @@ class DetectorSettings(BaseSettings):
     tick_grace_ms: int = Field(
         default=500, ge=0, description="tick() confirms timers this late, so in-flight messages land first"
     )
+    # Added with issue 8, "never lose an alarm" (docs/PROTOCOL.md section 3).
+    gap_wait_ms: int = Field(
+        default=3_000,
+        ge=0,
+        description="after a gap in seq, wait this long (platform time) for the missing message; 0: never",
+    )
+    seq_jump_max: int = Field(
+        default=1_000_000, ge=1, description="a seq further than this from the newest one is not trusted"
+    )
+    seq_rate_max: int = Field(
+        default=100,
+        ge=1,
+        description="messages per second a terminal can publish: a faster seq jump is not trusted",
+    )
 
     @property
     def offline_after_ms(self) -> int:

@@ -10,10 +10,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
+import uuid
 from collections.abc import Callable, Container, Iterable
 from dataclasses import dataclass, field
 
-from liftwatch.core.bus import Bus
+from liftwatch.core.bus import Bus, Health
 from liftwatch.core.metrics import Metrics
 from liftwatch.telemetry import records
 from liftwatch.telemetry.protocol import (
@@ -23,7 +25,7 @@ from liftwatch.telemetry.protocol import (
     decode_any,
     parse_topic,
 )
-from liftwatch.telemetry.service import DeadLetterRecord
+from liftwatch.telemetry.service import DeadLetterRecord, Replay
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +42,8 @@ class IngestStats:
     rejected: dict[str, int] = field(default_factory=dict)
     batches: int = 0
     by_kind: list[int] = field(default_factory=lambda: [0, 0, 0])  # per records.KINDS, for metrics
+    shed: int = 0  # QoS 0 status and heartbeats not taken while saturated (never events)
+    flush_failures: int = 0
 
 
 class KnownElevators:
@@ -70,6 +74,7 @@ class Ingestor:
         batch_max: int = 2000,
         dead_letter_sink: Callable[[list[DeadLetterRecord]], None] | None = None,
         topology: records.Topology = records.DEFAULT_TOPOLOGY,
+        max_buffered: int = 200_000,
     ) -> None:
         self.bus = bus
         self.topology = topology
@@ -78,11 +83,26 @@ class Ingestor:
         self.metrics = metrics
         self.batch_max = batch_max
         self._buffers: list[list[records.Record]] = [[] for _ in range(partitions)]
+        # Batches cut from the buffers, each with a message id, waiting to be confirmed by the stream.
+        # A publish that timed out may still have been stored; its retry carries the same id, so the
+        # stream's duplicate window drops it (nothing doubled), and the order stays as it was.
+        self._sealed: list[list[tuple[str, bytes, int]]] = [[] for _ in range(partitions)]
+        self._ingest_id = uuid.uuid4().hex[:12]
+        self._batch_no = 0
         self._after: list[Callable[[], object]] = []
         self._dead: list[DeadLetterRecord] = []
         self._dead_sink = dead_letter_sink
         self.stats = IngestStats()
         self._lock = asyncio.Lock()
+        # Backpressure: above ``max_buffered`` messages waiting for the stream, or while the stream's
+        # slowest consumer lags (``lagging``, set by the pipeline's probe), QoS 0 status and heartbeats
+        # are shed (counted, logged); events are always taken (QoS 1: the broker's in-flight window
+        # bounds them, and they are acknowledged only once on the stream).
+        self.max_buffered = max_buffered
+        self.lagging = False
+        self._n_buffered = 0
+        self._shed_logged = 0.0
+        self.health = Health("ingest")
 
     # -------------------------------------------------------- hot path
 
@@ -93,14 +113,14 @@ class Ingestor:
             if code not in self.known:
                 raise Rejected("unknown_elevator", f"no elevator registered as '{code[:40]}'")
         except Rejected as rej:
-            self.reject(source, topic, rej, payload, received_ms)
+            named = _code_in_topic(topic) if rej.reason == "unknown_elevator" else None
+            self.reject(source, topic, rej, payload, received_ms, named)
             return False
         except Exception as exc:  # never crash on input; keep it with the reason
             log.exception("unexpected error validating a message on %s", topic[:200])
             self.reject(source, topic, Rejected("internal", repr(exc)[:500]), payload, received_ms)
             return False
-        self._buffer(code, received_ms, kind, payload)
-        return True
+        return self._buffer(code, received_ms, kind, payload)
 
     def accept_gateway_item(
         self, item: bytes, received_ms: int, source: str = "http", allowed: Container[str] | None = None
@@ -119,7 +139,8 @@ class Ingestor:
                     "not_this_gateway", f"'{code}': this gateway's unit neither maintains nor uses it"
                 )
         except Rejected as rej:
-            self.reject(source, "", rej, item, received_ms)
+            named = env.registration_code if rej.reason == "unknown_elevator" else None
+            self.reject(source, "", rej, item, received_ms, named)
             return rej
         except Exception as exc:  # never crash on input; keep it with the reason
             log.exception("unexpected error validating a gateway message")
@@ -130,49 +151,116 @@ class Ingestor:
         self._buffer(env.registration_code, received_ms, kind, item)
         return None
 
-    def _buffer(self, code: str, received_ms: int, kind: MessageType, payload: bytes) -> None:
+    @property
+    def saturated(self) -> bool:
+        """Shedding QoS 0 traffic: too much waits for the stream, or the stream's consumers lag."""
+        return self.lagging or self._n_buffered >= self.max_buffered
+
+    def _buffer(self, code: str, received_ms: int, kind: MessageType, payload: bytes) -> bool:
+        if kind is not MessageType.EVENT and (self.lagging or self._n_buffered >= self.max_buffered):
+            self._shed(kind)
+            return False
         buf = self._buffers[records.partition_of(code, self.partitions)]
         k = records.KIND_INDEX[kind]
         buf.append((code, received_ms, k, payload))
+        self._n_buffered += 1
         stats = self.stats
         stats.accepted += 1
         stats.by_kind[k] += 1  # exported to Prometheus at flush: a labelled inc() per message costs µs
+        return True
 
-    def reject(self, source: str, topic: str, rej: Rejected, payload: bytes, received_ms: int) -> None:
-        self._dead.append(DeadLetterRecord(received_ms, source, topic, rej.reason, rej.detail, payload))
+    def _shed(self, kind: MessageType) -> None:
+        self.stats.shed += 1
+        if self.metrics is not None:
+            self.metrics.shed.labels(kind.value).inc()
+        now = time.monotonic()
+        if now - self._shed_logged >= 10:
+            self._shed_logged = now
+            log.warning(
+                "ingest saturated (%d waiting for the stream, consumers lagging: %s): shedding QoS 0 "
+                "status and heartbeats, %d so far; events are still taken",
+                self._n_buffered,
+                self.lagging,
+                self.stats.shed,
+            )
+
+    def reject(
+        self,
+        source: str,
+        topic: str,
+        rej: Rejected,
+        payload: bytes,
+        received_ms: int,
+        registration_code: str | None = None,
+    ) -> None:
+        self._dead.append(
+            DeadLetterRecord(received_ms, source, topic, rej.reason, rej.detail, payload, registration_code)
+        )
         self.stats.rejected[rej.reason] = self.stats.rejected.get(rej.reason, 0) + 1
         if self.metrics is not None:
             self.metrics.rejects.labels(source, rej.reason).inc()
+
+    def replay(self, letters: Iterable[Replay]) -> int:
+        """Feed dead letters through validation again, as they first arrived (an elevator registered
+        after its terminal started reporting). Returns how many were accepted."""
+        n = 0
+        for d in letters:
+            if d.topic:
+                n += self.accept_mqtt(d.topic, d.payload, d.received_ms, d.source)
+            else:
+                n += self.accept_gateway_item(d.payload, d.received_ms, d.source) is None
+        return n
 
     def after_publish(self, callback: Callable[[], object]) -> None:
         """Run ``callback`` once what is buffered now has been published (e.g. an MQTT PUBACK)."""
         self._after.append(callback)
 
     def buffered(self) -> int:
-        return sum(len(b) for b in self._buffers)
+        return self._n_buffered
 
     # -------------------------------------------------------- publishing
 
     async def flush(self) -> int:
-        """Publish every buffer (in slices of ``batch_max``), store dead letters, run callbacks."""
+        """Publish every buffer (in slices of ``batch_max``), store dead letters, run callbacks.
+
+        On a failure (NATS down or slow, the stream full, the database down) what was not published or
+        stored is kept in order and tried first next time, the callbacks wait for a later flush (no PUBACK
+        for a message that is not on the stream) and the error is raised; nothing is lost or doubled."""
         async with self._lock:
             buffers, self._buffers = self._buffers, [[] for _ in range(self.partitions)]
             after, self._after = self._after, []
             dead, self._dead = self._dead, []
-            n = 0
             for p, buf in enumerate(buffers):
                 for i in range(0, len(buf), self.batch_max):
                     chunk = buf[i : i + self.batch_max]
-                    await self.bus.publish(self.topology.subject_of(p), records.encode_batch(chunk))
-                    self.stats.batches += 1
-                    n += len(chunk)
-            if self.metrics is not None:
-                for k, count in enumerate(self.stats.by_kind):
-                    if count:
-                        self.metrics.messages.labels("ingest", records.KINDS[k].value).inc(count)
-                self.stats.by_kind = [0, 0, 0]
-            if dead and self._dead_sink is not None:
-                await asyncio.to_thread(self._dead_sink, dead)
+                    self._batch_no += 1
+                    batch_id = f"{self._ingest_id}-{self._batch_no}"
+                    self._sealed[p].append((batch_id, records.encode_batch(chunk), len(chunk)))
+            n = 0
+            try:
+                for p, sealed in enumerate(self._sealed):
+                    subject = self.topology.subject_of(p)
+                    while sealed:
+                        batch_id, data, count = sealed[0]
+                        await self.bus.publish(subject, data, msg_id=batch_id)
+                        del sealed[0]
+                        self._n_buffered -= count
+                        self.stats.batches += 1
+                        n += count
+                if dead and self._dead_sink is not None:
+                    await asyncio.to_thread(self._dead_sink, dead)
+                    dead = []
+            except BaseException:
+                self.stats.flush_failures += 1
+                self._dead[:0] = dead
+                self._after[:0] = after
+                raise
+            finally:
+                if self.metrics is not None:
+                    for k, count in enumerate(self.stats.by_kind):
+                        if count:
+                            self.metrics.messages.labels("ingest", records.KINDS[k].value).inc(count)
+                    self.stats.by_kind = [0, 0, 0]
             for cb in after:
                 try:
                     cb()
@@ -180,12 +268,51 @@ class Ingestor:
                     log.exception("after-publish callback failed")
             return n
 
-    async def run(self, linger_s: float = 0.02, stop: asyncio.Event | None = None) -> None:
-        """Flush every ``linger_s`` until ``stop`` is set (then flush once more)."""
+    def _pending(self) -> bool:
+        return bool(self._n_buffered or self._dead or self._after)
+
+    async def run(
+        self, linger_s: float = 0.02, stop: asyncio.Event | None = None, drain_s: float = 10.0
+    ) -> None:
+        """Flush every ``linger_s`` until ``stop`` is set, then drain (flush until empty, for at most
+        ``drain_s``). A failing flush is retried with backoff (``health`` says so meanwhile); the loop
+        never ends on an error."""
         stop = stop or asyncio.Event()
+        health = self.health
         while not stop.is_set():
+            delay = health.backoff_s() if health.failures else linger_s
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=linger_s)
-            if self.buffered() or self._dead or self._after:
-                await self.flush()
-        await self.flush()
+                await asyncio.wait_for(stop.wait(), timeout=delay)
+            if self._pending():
+                await self._try_flush()
+        deadline = time.monotonic() + drain_s
+        while self._pending() and time.monotonic() < deadline:
+            if not await self._try_flush():
+                await asyncio.sleep(min(health.backoff_s(0.2, 2.0), max(0.0, deadline - time.monotonic())))
+        if self._pending():
+            log.error(
+                "ingest stopped with %d messages and %d dead letters not stored (QoS 1 events among them "
+                "were not acknowledged: the broker delivers them again)",
+                self._n_buffered,
+                len(self._dead),
+            )
+
+    async def _try_flush(self) -> bool:
+        try:
+            await self.flush()
+        except Exception as exc:
+            self.health.failed(exc)
+            log.exception(
+                "ingest: flush failed (%d in a row); %d messages held, retrying in %.1f s",
+                self.health.failures,
+                self._n_buffered,
+                self.health.backoff_s(),
+            )
+            return False
+        self.health.ok()
+        return True
+
+
+def _code_in_topic(topic: str) -> str | None:
+    parts = topic.split("/")
+    return parts[2][:40] if len(parts) == 4 and parts[2] else None

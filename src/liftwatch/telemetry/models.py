@@ -63,7 +63,10 @@ class DeadLetter(Base):
     """A message that was not accepted, kept whole with the reason, so nothing is silently dropped."""
 
     __tablename__ = "dead_letters"
-    __table_args__ = (Index("ix_dead_letters_reason_received", "reason", "received_at"),)
+    __table_args__ = (
+        Index("ix_dead_letters_reason_received", "reason", "received_at"),
+        Index("ix_dead_letters_code_reason", "registration_code", "reason"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -72,6 +75,10 @@ class DeadLetter(Base):
     reason: Mapped[str] = mapped_column(String(32))
     detail: Mapped[str] = mapped_column(Text)
     payload: Mapped[bytes] = mapped_column(LargeBinary)
+    # the elevator the message names, when it could be read: an unknown_elevator letter is replayed
+    # when that elevator is registered
+    registration_code: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    replayed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class DetectorCheckpoint(Base):
@@ -85,3 +92,22 @@ class DetectorCheckpoint(Base):
     stream_seq: Mapped[int] = mapped_column(BigInteger)
     state: Mapped[bytes] = mapped_column(LargeBinary)
     saved_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # which incarnation of the stream ``stream_seq`` counts in: an in-process stream starts again at 1
+    # in every process, a JetStream stream when it is recreated; a position in another epoch is void
+    stream_epoch: Mapped[str] = mapped_column(String(64), default="", server_default="")
+
+
+class TerminalCredential(Base):
+    """A terminal's broker account: the user name (its elevator's registration code, so the broker's ACL
+    can confine it to its own topics with ``%u``) and only hashes of its password (the plaintext is
+    shown once at issue). ``password_hash`` is Mosquitto's PBKDF2-SHA512 ``$7$`` form; ``nats_password_hash``
+    bcrypt for nats-server. A revoked row keeps the history and is left out of the broker files."""
+
+    __tablename__ = "terminal_credentials"
+
+    registration_code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    nats_password_hash: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -22,7 +22,7 @@ from typing import Any
 import msgspec
 from sqlalchemy.orm import Session, sessionmaker
 
-from liftwatch.core.bus import Bus, make_bus
+from liftwatch.core.bus import Bus, Health, make_bus
 from liftwatch.core.clock import Clock
 from liftwatch.core.config import Settings, archive_dir
 from liftwatch.core.metrics import Metrics
@@ -58,8 +58,17 @@ class Pipeline:
     rescue: Any = None  # liftwatch.rescue.intake.RescueWorker (imported lazily: rescue builds on telemetry)
     live: LiveBoard = field(default_factory=LiveBoard)
     adapters: bool = True  # the MQTT and NATS ingestion adapters; a web process ingests HTTP only
+    registry_poll_s: float = 0.5  # how soon a registry change reaches ingestion and the detector
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
+    # set when a task of the pipeline ended with an error (an unrecoverable worker): the process should
+    # exit non-zero so that its supervisor restarts it
+    failed: asyncio.Event = field(default_factory=asyncio.Event)
+    failure: str = ""
+    started: bool = False
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    _registry_last_id: int = 0
+    _registry_seen: set[int] = field(default_factory=set)
+    _registry_health: Health = field(default_factory=lambda: Health("registry feed"))
 
     async def start(self) -> None:
         unknown = set(self.roles) - ROLES
@@ -69,9 +78,18 @@ class Pipeline:
             self.bus = make_bus(self.settings.bus_url)
             await self.bus.connect()
         topo = records.Topology(self.settings.stream_namespace)
-        await self.bus.ensure_stream(topo.stream, [topo.all_subjects])
-        await self.bus.ensure_stream(topo.faults_stream, [topo.faults_subjects], max_age_s=7 * 86_400)
+        mb = 1024 * 1024
+        await self.bus.ensure_stream(
+            topo.stream, [topo.all_subjects], max_bytes=self.settings.stream_max_mb * mb
+        )
+        await self.bus.ensure_stream(
+            topo.faults_stream,
+            [topo.faults_subjects],
+            max_age_s=7 * 86_400,
+            max_bytes=self.settings.faults_stream_max_mb * mb,
+        )
         nparts = self.settings.partitions
+        self._registry_last_id = await asyncio.to_thread(self._last_event_id)  # before the full loads
         if "ingest" in self.roles:
             codes = await asyncio.to_thread(self._codes)
             self.ingestor = Ingestor(
@@ -81,9 +99,12 @@ class Pipeline:
                 self.metrics,
                 dead_letter_sink=self._store_dead,
                 topology=topo,
+                max_buffered=self.settings.ingest_max_buffered,
             )
             self._spawn(self.ingestor.run(stop=self._stop))
             self._spawn(self._refresh_known())
+            if self.settings.ingest_shed_backlog > 0:
+                self._spawn(self._probe_lag(topo.stream))
             if self.settings.bus_url and self.adapters:
                 # terminals that speak NATS: their raw stream is consumed here (durable on JetStream)
                 self.nats_raw = NatsRawIngest(self.ingestor, self.bus, self.settings.stream_namespace)
@@ -96,6 +117,9 @@ class Pipeline:
                     group=self.settings.mqtt_group,
                     client_id=self.settings.mqtt_client_id or None,
                     session_expiry_s=self.settings.mqtt_session_expiry_s,
+                    username=self.settings.mqtt_username or None,
+                    password=self.settings.mqtt_password or None,
+                    ca_file=self.settings.mqtt_ca_file or None,
                 )
                 await self.mqtt.start()
         if "detect" in self.roles:
@@ -135,9 +159,44 @@ class Pipeline:
             self.archive = ArchiveWriter(self.bus, archive_dir(self.settings), topology=topo)
             await self.archive.start()
             self._spawn(self.archive.run(self._stop))
+        if "ingest" in self.roles or "detect" in self.roles:
+            self._spawn(self._follow_registry())
+        self.started = True
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
-        self._tasks.append(asyncio.get_running_loop().create_task(coro))
+        task = asyncio.get_running_loop().create_task(coro)
+        task.add_done_callback(self._task_done)
+        self._tasks.append(task)
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        if task.cancelled() or self._stop.is_set():
+            return
+        exc = task.exception()
+        why = f"{type(exc).__name__}: {exc}" if exc is not None else f"{task.get_coro()!r} ended"
+        log.error("pipeline: a task ended while running: %s", why, exc_info=exc)
+        self.failure = self.failure or why
+        self.failed.set()
+
+    def health(self) -> dict[str, Any]:
+        """Readiness of each part: false while it cannot make progress (the database or NATS down)."""
+        parts: dict[str, Any] = {}
+        if self.ingestor is not None:
+            parts["ingest"] = self.ingestor.health.report() | {
+                "buffered": self.ingestor.buffered(),
+                "saturated": self.ingestor.saturated,
+                "shed": self.ingestor.stats.shed,
+            }
+        for w in self.workers:
+            parts[w.health.name] = w.health.report()
+        if self.rescue is not None:
+            parts["rescue worker"] = self.rescue.health.report()
+        if self.archive is not None and hasattr(self.archive, "health"):
+            parts["archive"] = self.archive.health.report()
+        parts["registry feed"] = self._registry_health.report()
+        if self.mqtt is not None:
+            parts["mqtt"] = {"ready": self.mqtt.connected.is_set()}
+        ready = self.started and not self.failed.is_set() and all(p["ready"] for p in parts.values())
+        return {"ready": ready, "failure": self.failure, "parts": parts}
 
     def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         """Run ``coro`` alongside the pipeline; it should end when ``stopping`` is set."""
@@ -153,8 +212,9 @@ class Pipeline:
         if self.mqtt is not None:
             await self.mqtt.stop()
         for task in self._tasks:
-            with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
-                await asyncio.wait_for(task, timeout=10)
+            # a task that failed has said why already (_task_done)
+            with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError, Exception):
+                await asyncio.wait_for(task, timeout=15)
         if self.bus is not None:
             await self.bus.close()
 
@@ -169,6 +229,105 @@ class Pipeline:
             self.mqtt.abort()
 
     # ------------------------------------------------------------------ helpers
+
+    def _last_event_id(self) -> int:
+        with self.session_factory() as session:
+            return registry.last_event_id(session)
+
+    def _changes(self) -> list[registry.ElevatorChange]:
+        with self.session_factory() as session:
+            return registry.elevator_changes(session, self._registry_last_id)
+
+    async def _follow_registry(self) -> None:
+        """Registry changes as they are committed (every ``registry_poll_s``): a new elevator is known
+        to ingestion at once and the dead letters its terminal sent before are replayed; a rated speed
+        set or changed reaches the detector's overspeed rule. The elevator file is the change log."""
+        health = self._registry_health
+        while not self._stop.is_set():
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), timeout=self.registry_poll_s)
+            if self._stop.is_set():
+                return
+            try:
+                await self._apply_registry_changes(await asyncio.to_thread(self._changes))
+            except Exception as exc:
+                health.failed(exc)
+                log.exception("registry feed failed (%d in a row)", health.failures)
+                await asyncio.sleep(health.backoff_s())
+            else:
+                health.ok()
+
+    async def _apply_registry_changes(self, changes: list[registry.ElevatorChange]) -> None:
+        seen = self._registry_seen
+        new_codes: list[str] = []
+        for ch in changes:
+            if ch.event_id in seen:
+                continue
+            seen.add(ch.event_id)
+            self._registry_last_id = max(self._registry_last_id, ch.event_id)
+            if self.ingestor is not None and ch.registration_code not in self.ingestor.known.codes:
+                self.ingestor.known.codes.add(ch.registration_code)
+                new_codes.append(ch.registration_code)
+            for w in self.workers:
+                if records.partition_of(ch.registration_code, self.settings.partitions) == w.partition:
+                    w.set_rated_speed(ch.registration_code, ch.rated_speed_mps)
+        if len(seen) > 4096:  # only the lookback window can come again
+            floor = self._registry_last_id - 2000
+            self._registry_seen = {i for i in seen if i > floor}
+        if new_codes:
+            await self.replay_unknown(new_codes)
+
+    async def replay_unknown(self, codes: list[str] | None = None) -> int:
+        """Feed the unknown_elevator dead letters of ``codes`` (default: every registered elevator that
+        has some) through ingestion again. Returns how many were accepted."""
+        ingestor = self.ingestor
+        if ingestor is None:
+            return 0
+        known = ingestor.known.codes
+
+        def claim() -> list[service.Replay]:
+            with self.session_factory() as session:
+                wanted = codes if codes is not None else service.codes_awaiting_replay(session) & known
+                taken = service.claim_replays(session, [c for c in wanted if c in known], self.clock.now())
+                session.commit()
+                return taken
+
+        letters = await asyncio.to_thread(claim)
+        if not letters:
+            return 0
+        n = ingestor.replay(letters)
+        log.info(
+            "replayed %d dead letters of %d newly known elevators: %d accepted",
+            len(letters),
+            len(codes or []),
+            n,
+        )
+        return n
+
+    async def _probe_lag(self, stream: str) -> None:
+        """Backpressure: while the stream's slowest consumer is more than ``ingest_shed_backlog``
+        messages behind, ingestion sheds QoS 0 traffic (a stalled detector must not grow the stream, the
+        ingest process and the broker without bound)."""
+        assert self.bus is not None and self.ingestor is not None
+        limit = self.settings.ingest_shed_backlog
+        while not self._stop.is_set():
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), timeout=2)
+            try:
+                backlog = await self.bus.backlog(stream)
+            except Exception:  # NATS down: the flushes fail and say so; keep the last verdict
+                continue
+            lagging = backlog > limit
+            if lagging != self.ingestor.lagging:
+                log.warning(
+                    "stream %s: slowest consumer %d messages behind (limit %d): %s",
+                    stream,
+                    backlog,
+                    limit,
+                    "shedding QoS 0 status" if lagging else "taking everything again",
+                )
+            self.ingestor.lagging = lagging
+            self.metrics.backlog.set(backlog)
 
     def _codes(self) -> set[str]:
         with self.session_factory() as session:
@@ -190,7 +349,13 @@ class Pipeline:
             known = self.ingestor.known
             now = asyncio.get_running_loop().time()
             if now - last >= 60 or (known.missed and now - last >= 5):
-                known.codes = await asyncio.to_thread(self._codes)
+                try:
+                    known.codes = await asyncio.to_thread(self._codes)
+                    if now - last >= 60:  # the safety net of the registry feed: replay what it missed
+                        await self.replay_unknown()
+                except Exception:
+                    log.exception("reloading the registry's codes failed; retrying")
+                    continue
                 known.missed = False
                 last = now
 

@@ -78,10 +78,15 @@ class EventCode(StrEnum):
     MODE_CHANGE = "mode"  # service mode changed (the status carries the new mode)
 
 
-class _Base(msgspec.Struct, kw_only=True, frozen=True):
+class _Base(msgspec.Struct, kw_only=True, frozen=True, omit_defaults=True):
     msg_id: _ID
     seq: _SEQ
-    ts: _TS
+    ts: _TS  # when the terminal observed the state (its clock)
+    # Store and forward (docs/PROTOCOL.md section 3): when the terminal sent the message (its clock), so the
+    # platform can tell the terminal's clock error (receive time - sent_ts) from the message's age
+    # (sent_ts - ts); and a mark on messages forwarded from the terminal's backlog after an outage.
+    sent_ts: _TS | None = None
+    backlog: bool = False
 
 
 class Status(_Base, frozen=True, tag="status", tag_field="type", omit_defaults=True):

@@ -193,6 +193,7 @@ class DeadLetterRecord:
     reason: str
     detail: str
     payload: bytes
+    registration_code: str | None = None  # when the message names one (replayed once it is registered)
 
 
 def store_dead_letters(session: Session, letters: Sequence[DeadLetterRecord]) -> int:
@@ -208,11 +209,71 @@ def store_dead_letters(session: Session, letters: Sequence[DeadLetterRecord]) ->
                 "reason": d.reason,
                 "detail": d.detail[:2000],
                 "payload": d.payload[:1_048_576],
+                "registration_code": d.registration_code[:40] if d.registration_code else None,
             }
             for d in letters
         ],
     )
     return len(letters)
+
+
+@dataclass(frozen=True, slots=True)
+class Replay:
+    """A dead letter to feed through ingestion again (as it first arrived)."""
+
+    id: int
+    received_ms: int
+    source: str
+    topic: str
+    payload: bytes
+
+
+def codes_awaiting_replay(session: Session) -> set[str]:
+    """Elevators named by unknown_elevator dead letters not replayed yet."""
+    return set(
+        session.scalars(
+            select(DeadLetter.registration_code)
+            .where(
+                DeadLetter.reason == "unknown_elevator",
+                DeadLetter.replayed_at.is_(None),
+                DeadLetter.registration_code.is_not(None),
+            )
+            .distinct()
+        )
+    )
+
+
+def claim_replays(session: Session, codes: Iterable[str], now: datetime, limit: int = 10_000) -> list[Replay]:
+    """Take the unknown_elevator letters of ``codes`` for replay, marking them replayed (so two ingest
+    processes do not both replay one; a replay is a duplicate downstream anyway, which is dropped)."""
+    codes = list(codes)
+    if not codes:
+        return []
+    out: list[Replay] = []
+    for i in range(0, len(codes), 500):
+        rows = session.execute(
+            select(
+                DeadLetter.id, DeadLetter.received_at, DeadLetter.source, DeadLetter.topic, DeadLetter.payload
+            )
+            .where(
+                DeadLetter.reason == "unknown_elevator",
+                DeadLetter.replayed_at.is_(None),
+                DeadLetter.registration_code.in_(codes[i : i + 500]),
+            )
+            .order_by(DeadLetter.id)
+            .limit(limit - len(out))
+        ).all()
+        for id_, at, source, topic, payload in rows:
+            claimed = session.execute(
+                update(DeadLetter)
+                .where(DeadLetter.id == id_, DeadLetter.replayed_at.is_(None))
+                .values(replayed_at=now)
+            )
+            if claimed.rowcount:  # type: ignore[attr-defined]
+                out.append(Replay(id_, int(at.timestamp() * 1000), source, topic, bytes(payload)))
+        if len(out) >= limit:
+            break
+    return out
 
 
 def dead_letter_counts(session: Session) -> dict[str, int]:
@@ -223,15 +284,22 @@ def dead_letter_counts(session: Session) -> dict[str, int]:
 # ---------------------------------------------------------------- checkpoints
 
 
-def save_checkpoint(session: Session, partition: int, stream_seq: int, state: bytes, now: datetime) -> None:
+def save_checkpoint(
+    session: Session, partition: int, stream_seq: int, state: bytes, now: datetime, stream_epoch: str = ""
+) -> None:
     table = _table(DetectorCheckpoint)
     stmt = _insert(session, table).values(
-        partition=partition, stream_seq=stream_seq, state=state, saved_at=now
+        partition=partition, stream_seq=stream_seq, state=state, saved_at=now, stream_epoch=stream_epoch
     )
     session.execute(
         stmt.on_conflict_do_update(
             index_elements=["partition"],
-            set_={"stream_seq": stmt.excluded.stream_seq, "state": stmt.excluded.state, "saved_at": now},
+            set_={
+                "stream_seq": stmt.excluded.stream_seq,
+                "state": stmt.excluded.state,
+                "saved_at": now,
+                "stream_epoch": stmt.excluded.stream_epoch,
+            },
         )
     )
 

@@ -24,7 +24,7 @@ from typing import Any
 import msgspec
 from sqlalchemy.orm import Session, sessionmaker
 
-from liftwatch.core.bus import Bus, BusMessage, Consumer, run_steps
+from liftwatch.core.bus import Bus, BusMessage, Consumer, Health, run_steps
 from liftwatch.core.clock import Clock
 from liftwatch.core.metrics import Metrics
 from liftwatch.telemetry import records, service
@@ -171,6 +171,11 @@ class PartitionWorker:
         # failed: the database was locked or down). Until they are, nothing is fetched and no checkpoint
         # is taken, so they are neither skipped nor acknowledged away.
         self._unsettled: list[FaultChange] | None = None
+        # records of this step that could not be decoded or detected: dead-lettered with the step's
+        # faults, before anything past them is acknowledged
+        self._bad: list[service.DeadLetterRecord] = []
+        self._epoch = ""
+        self.health = Health(f"detector partition {partition}")
 
     @property
     def durable(self) -> str:
@@ -178,25 +183,42 @@ class PartitionWorker:
 
     async def start(self) -> None:
         """Load the checkpoint and (re)open the consumer right after it."""
+        topo = self.topology
+        await self.bus.ensure_stream(topo.stream, [topo.all_subjects])
+        self._epoch = await self.bus.stream_epoch(topo.stream)
         ckpt = await asyncio.to_thread(self._load_checkpoint)
         start_seq = None
         if ckpt is not None:
-            seq, blob = ckpt
+            seq, blob, epoch = ckpt
             self.detector.load(_state_decoder.decode(blob))
-            self._acked_seq = seq
-            self.stats.last_seq = seq
-            start_seq = seq + 1
-        topo = self.topology
-        await self.bus.ensure_stream(topo.stream, [topo.all_subjects])
+            if epoch in (self._epoch, ""):  # "": saved before epochs were kept
+                self._acked_seq = seq
+                self.stats.last_seq = seq
+                start_seq = seq + 1
+            else:
+                # The checkpoint counts in another incarnation of the stream (the embedded bus lives and
+                # dies with its process; a JetStream stream may have been recreated): its position means
+                # nothing here. Keep the detector's state and read this stream from its start.
+                log.warning(
+                    "detector partition %d: checkpoint at seq %d belongs to another stream epoch; "
+                    "reading the current stream from its start",
+                    self.partition,
+                    seq,
+                )
+                start_seq = 1
         self._consumer = await self.bus.consumer(
             topo.stream, self.durable, topo.subject_of(self.partition), start_seq=start_seq
         )
         self._next_checkpoint = time.monotonic() + self.checkpoint_s
 
-    def _load_checkpoint(self) -> tuple[int, bytes] | None:
+    def _load_checkpoint(self) -> tuple[int, bytes, str] | None:
         with self.session_factory() as session:
             ckpt = service.load_checkpoint(session, self.partition)
-            return (ckpt.stream_seq, ckpt.state) if ckpt else None
+            return (ckpt.stream_seq, ckpt.state, ckpt.stream_epoch) if ckpt else None
+
+    def set_rated_speed(self, code: str, speed: float | None) -> None:
+        """A rated speed set or changed in the registry: the overspeed rule uses it from now on."""
+        self.detector.set_rated_speed(code, speed)
 
     async def step(self, timeout: float = 0.2) -> int:
         """Process what the stream has (up to fetch_max batches); returns how many messages."""
@@ -211,9 +233,18 @@ class PartitionWorker:
         update = self.live.update
         stream_ms = self._stream_ms
         for bm in batch:
-            for code, received_ms, kind, raw in records.decode_batch(bm.data):
-                msg = _DECODERS[kind](raw)
-                got = feed(code, msg, received_ms)
+            try:
+                recs = records.decode_batch(bm.data)
+            except Exception as exc:  # a record that is not a batch: keep it whole, go on with the rest
+                self._reject(bm.subject, "bad_record", f"stream seq {bm.seq}: {exc!r}", bm.data)
+                continue
+            for code, received_ms, kind, raw in recs:
+                try:
+                    msg = _DECODERS[kind](raw)
+                    got = feed(code, msg, received_ms)
+                except Exception as exc:  # one bad message must not lose its neighbours
+                    self._reject(bm.subject, "bad_record", f"{code[:40]}: {exc!r}", bytes(raw), received_ms)
+                    continue
                 if got:
                     changes.extend(got)
                 update(code, msg, received_ms)
@@ -237,7 +268,7 @@ class PartitionWorker:
                 self.metrics.lag_seconds.labels(str(self.partition)).set(
                     max(0.0, (self.clock_ms() - stream_ms) / 1000)
                 )
-        if changes:
+        if changes or self._bad:
             self.live.apply(changes)
             self._unsettled = changes
             await self._settle(changes)
@@ -247,13 +278,25 @@ class PartitionWorker:
             await self.checkpoint()
         return n
 
+    def _reject(self, subject: str, reason: str, detail: str, payload: bytes, received_ms: int = 0) -> None:
+        log.error("detector partition %d: %s (%s)", self.partition, reason, detail[:300])
+        self._bad.append(
+            service.DeadLetterRecord(
+                received_ms or self.clock_ms(), "stream", subject, reason, detail, payload
+            )
+        )
+        if self.metrics is not None:
+            self.metrics.rejects.labels("stream", reason).inc()
+
     def clock_ms(self) -> int:
         return int(self.clock.now().timestamp() * 1000)
 
     async def _settle(self, changes: list[FaultChange]) -> None:
         """Store and announce fault changes; on failure they stay unsettled and the next step retries
         (storing is idempotent on fault_id, receivers of the announcement too)."""
-        fresh = await asyncio.to_thread(self._store, changes)
+        bad = self._bad
+        fresh = await asyncio.to_thread(self._store, changes, bad)
+        self._bad = []
         self.stats.faults_stored += len(fresh)
         if self.on_faults is not None:
             # all changes (a replay re-announces what a crash may have kept from being announced;
@@ -264,9 +307,13 @@ class PartitionWorker:
             for ch in changes:
                 self.metrics.faults.labels(ch.fault_type.value, "raised" if ch.raised else "cleared").inc()
 
-    def _store(self, changes: list[FaultChange]) -> list[FaultChange]:
+    def _store(
+        self, changes: list[FaultChange], bad: list[service.DeadLetterRecord] | None = None
+    ) -> list[FaultChange]:
         with _writer(self.session_factory), self.session_factory() as session:
-            fresh = service.apply_fault_changes(session, changes)
+            fresh = service.apply_fault_changes(session, changes) if changes else []
+            if bad:
+                service.store_dead_letters(session, bad)
             session.commit()
         return fresh
 
@@ -303,12 +350,14 @@ class PartitionWorker:
     def _save(self, ckpt: tuple[int, bytes] | None, rows: list[dict[str, Any]]) -> None:
         with _writer(self.session_factory), self.session_factory() as session:
             if ckpt is not None:
-                service.save_checkpoint(session, self.partition, ckpt[0], ckpt[1], self.clock.now())
+                service.save_checkpoint(
+                    session, self.partition, ckpt[0], ckpt[1], self.clock.now(), self._epoch
+                )
             service.upsert_live_status(session, rows)
             session.commit()
 
     async def run(self, stop: asyncio.Event) -> None:
-        await run_steps(self.step, stop, f"detector partition {self.partition}")
+        await run_steps(self.step, stop, f"detector partition {self.partition}", self.health)
         await self.checkpoint()
 
 

@@ -12,6 +12,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from liftwatch.accounts.models import SYSTEM_ACTOR, Role
+from liftwatch.accounts.schemas import ApiKeyCreate
+from liftwatch.accounts.service import create_api_key
 from liftwatch.core.clock import FixedClock
 from liftwatch.core.config import Settings
 from liftwatch.rescue import service as rescue
@@ -28,6 +30,9 @@ A, R, O, M, U, I, G, P = (  # noqa: E741 - one letter per role keeps the matrix 
     Role.GATEWAY,  # an IoT gateway: telemetry only
     Role.PUBLIC,
 )
+
+
+MATRIX_KEY = "lwk_matrix00"  # the prefix of a key seeded for the gateway account
 
 
 def _expect(default: int, public: int = 401, **by_role: int) -> dict[Role, int]:
@@ -132,6 +137,16 @@ CASES: list[Case] = [
         _expect(403, A=201),
         body={"username": "newbie", "password": "long-enough-pw", "role": "inspector"},
     ),
+    # gateway API keys: admins only; the seeded key (MATRIX_KEY) of the gateway account is revoked once per
+    # role's fresh database, and revoking again changes nothing
+    Case(
+        "POST",
+        "/api/v1/api-keys",
+        _expect(403, A=201),
+        body={"username": "gateway", "name": "网关 1 号"},
+    ),
+    Case("GET", "/api/v1/api-keys", _expect(403, A=200)),
+    Case("POST", f"/api/v1/api-keys/{MATRIX_KEY}/revoke", _expect(403, A=200)),
     Case("GET", "/api/v1/public/elevators/100001", _expect(200, public=200)),
     Case("GET", "/api/v1/public/elevators/11SHB000003", _expect(200, public=200)),
     Case("GET", "/api/v1/public/elevators/999999", _expect(404, public=404)),
@@ -228,6 +243,8 @@ def test_role_matrix(role: Role, client: TestClient, session: Session, clock: Fi
         session, SYSTEM_ACTOR, "A1", "MU-A", "一组", GeoPoint(31.22, 121.46), clock, username="maint_a"
     )
     rescue.report(session, SYSTEM_ACTOR, "11SHA000001", Source.PHONE, clock)
+    new = create_api_key(session, SYSTEM_ACTOR, ApiKeyCreate(username="gateway", name="matrix"), clock)
+    new.record.prefix = MATRIX_KEY
     session.commit()
     headers = auth(client, role)
     wrong: list[str] = []
@@ -268,4 +285,6 @@ def _template(path: str) -> str:
         parts[5] = "{code}"
     if path.startswith("/api/v1/rescue/incidents/"):
         parts[5] = "{incident_id}"
+    if path.startswith("/api/v1/api-keys/"):
+        parts[4] = "{prefix}"
     return "/".join(parts)

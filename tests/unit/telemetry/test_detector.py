@@ -44,6 +44,9 @@ DEFAULTS: dict[str, Any] = {
     "reorder_window": 64,
     "restart_seq_max": 10,
     "tick_grace_ms": 0,
+    "gap_wait_ms": 3_000,
+    "seq_jump_max": 1_000_000,
+    "seq_rate_max": 100,
 }
 
 
@@ -264,19 +267,23 @@ def test_safety_circuit_open_while_running_and_just_after() -> None:
     ]
 
 
-def test_safety_circuit_found_when_the_report_of_the_opening_was_overtaken() -> None:
-    """The car runs 5 s between reports; the "open while running" status arrives after the "stopped,
-    open" one and is dropped as stale: the stop right after a running report still counts."""
+@pytest.mark.parametrize(("late_by", "started"), [(100, T0 + 4_500), (3_500, T0 + 5_000)])
+def test_safety_circuit_found_when_the_report_of_the_opening_was_overtaken(
+    late_by: int, started: int
+) -> None:
+    """The car runs 5 s between reports; the "open while running" status s2 arrives after the "stopped,
+    open" one. Within gap_wait_ms it is applied in its place (the fault starts when it says); later it is
+    stale, and the stop right after a running report still counts."""
     det = make()
     a = Terminal(det, code="A")
     a.status(T0, running=True, door_zone=False)  # s1
     late = status_msg(2, T0 + 4_500, running=True, door_zone=False, safety_circuit=False)
     a.seq = 2
     a.status(T0 + 5_000, door_zone=False, safety_circuit=False)  # s3, stopped 5 s after s1
-    _no(det.feed("A", late, T0 + 5_100))  # stale
-    raised = det.tick(T0 + 11_000)
+    det.feed("A", late, T0 + 5_000 + late_by)
+    raised = det.tick(T0 + 15_000)
     assert [(c.fault_type, c.raised, c.started_ms) for c in raised if c.fault_type is F.SAFETY_CIRCUIT] == [
-        (F.SAFETY_CIRCUIT, True, T0 + 5_000)
+        (F.SAFETY_CIRCUIT, True, started)
     ]
 
 
@@ -609,16 +616,19 @@ def test_duplicates_are_ignored_and_counted() -> None:
     assert det.stats.raised == {F.ALARM_BUTTON: 1}
 
 
-def test_a_late_status_does_not_change_held_conditions() -> None:
+@pytest.mark.parametrize(("late_by", "stale"), [(1_000, 0), (3_500, 1)])
+def test_a_late_status_does_not_change_held_conditions(late_by: int, stale: int) -> None:
+    """s2 arrives after s3: within gap_wait_ms it is applied in its place (and ended by s3 a second
+    later), after that it is stale. Either way it raises nothing."""
     det = make(offline_intervals=QUIET)
     term = Terminal(det)
     term.status(T0)  # s1
     late = status_msg(2, T0 + 1_000, door_zone=False, passenger=True)
     term.seq = 2
     term.status(T0 + 2_000)  # s3 arrives first
-    _no(det.feed(CODE, late, T0 + 3_000))  # the older s2 arrives late: stale
+    _no(det.feed(CODE, late, T0 + 2_000 + late_by))
     _no(det.tick(T0 + 600_000 - 1))
-    assert det.stats.stale == 1
+    assert det.stats.stale == stale
     assert det.stats.duplicates == 0
     assert det.stats.raised == {}
 
@@ -763,3 +773,271 @@ def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
     Terminal(det).status(T0, door_zone=False)
     _no(det.tick(T0 + 2_000))  # the default grace: 0.5 s
     assert [c.at_ms for c in det.tick(T0 + 2_500)] == [T0 + 2_000]
+
+
+# ------------------------------------------------------------------- store and forward (issue 8, defect 8)
+
+BACK = T0 + 600_000  # the network comes back 10 minutes after the backlog began (> clock_skew_ms)
+
+
+def forward(
+    det: Detector,
+    observed: list[tuple[int, dict[str, Any]]],
+    *,
+    first_seq: int = 2,
+    sent_ts: bool = True,
+    backlog: bool = True,
+    clock_off: int = 0,
+    at: int = BACK,
+) -> list[FaultChange]:
+    """A terminal observed ``observed`` (time after T0, status fields) while its network was down and
+    forwards them at ``at``, 10 ms apart, marked ``backlog`` and/or stamped ``sent_ts`` (its clock)."""
+    out: list[FaultChange] = []
+    for k, (dt, fields) in enumerate(observed):
+        seq = first_seq + k
+        now = at + 10 * k
+        extra: dict[str, Any] = {"backlog": backlog}
+        if sent_ts:
+            extra["sent_ts"] = now + clock_off
+        out += det.feed(CODE, status_msg(seq, T0 + dt + clock_off, **fields, **extra), now)
+    return out
+
+
+MARKS = [
+    pytest.param({"sent_ts": True, "backlog": True}, id="backlog+sent_ts"),
+    pytest.param({"sent_ts": True, "backlog": False}, id="sent_ts"),
+    pytest.param({"sent_ts": False, "backlog": True}, id="backlog"),
+]
+
+
+@pytest.mark.parametrize("marks", MARKS)
+def test_a_backlog_forwarded_ten_minutes_late_still_raises_its_entrapment(marks: dict[str, bool]) -> None:
+    det = make()
+    Terminal(det).status(T0 - 60_000)  # s1, live: the clock is sound
+    trapped = dict(door_zone=False, passenger=True)  # s2: stuck between floors, someone inside
+    released = dict(door_zone=True, door_closed=False, passenger=True)  # s3, 40 s later: doors open
+    changes = forward(det, [(0, trapped), (40_000, released)], **marks)
+    changes += det.tick(BACK + 10_000)
+    assert changes == [
+        fc(F.STOPPED_OUTSIDE_DOOR_ZONE, True, T0 + 5_000, T0, S.MAJOR, ("s2",)),
+        fc(F.ENTRAPMENT, True, T0 + 30_000, T0, S.CRITICAL, ("s2",), {"in_door_zone": False}),
+        fc(F.STOPPED_OUTSIDE_DOOR_ZONE, False, T0 + 40_000, T0, S.MAJOR, ("s3",)),
+        fc(F.ENTRAPMENT, False, T0 + 40_000, T0, S.CRITICAL, ("s3",)),
+    ]
+    assert det.stats.raised == {F.STOPPED_OUTSIDE_DOOR_ZONE: 1, F.ENTRAPMENT: 1}  # and no clock_skew
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "fault", "sev"),
+    [
+        ("power", False, F.POWER_CUT, S.MAJOR),
+        ("up_limit", True, F.OVERRUN_TOP, S.CRITICAL),
+        ("down_limit", True, F.OVERRUN_BOTTOM, S.CRITICAL),
+    ],
+)
+def test_a_backlog_keeps_power_cuts_and_overruns(
+    field: str, value: bool, fault: FaultType, sev: Severity
+) -> None:
+    det = make()
+    Terminal(det).status(T0 - 60_000)  # s1
+    changes = forward(det, [(0, {field: value}), (60_000, {})])
+    changes += det.tick(BACK + 10_000)
+    assert changes == [
+        fc(fault, True, T0 + 5_000, T0, sev, ("s2",)),
+        fc(fault, False, T0 + 60_000, T0, sev, ("s3",)),
+    ]
+
+
+def test_a_condition_still_held_at_the_end_of_the_backlog_is_confirmed_by_terminal_time() -> None:
+    det = make(tick_grace_ms=500)
+    Terminal(det).status(T0 - 60_000)  # s1
+    _no(forward(det, [(0, dict(door_zone=False, passenger=True))]))  # s2, and nothing after it
+    _no(det.tick(BACK + 400))  # the next backlog message may still be on its way
+    assert det.tick(BACK + 600) == [
+        fc(F.STOPPED_OUTSIDE_DOOR_ZONE, True, T0 + 5_000, T0, S.MAJOR, ("s2",)),
+        fc(F.ENTRAPMENT, True, T0 + 30_000, T0, S.CRITICAL, ("s2",), {"in_door_zone": False}),
+    ]
+
+
+def test_a_wrong_clock_is_still_a_clock_skew_with_sent_ts() -> None:
+    det = make()
+    # The terminal's clock is an hour behind: sent_ts says so, whatever the message's age.
+    off = -3_600_000
+    changes = forward(
+        det, [(0, dict(door_zone=False)), (1_000, dict(door_zone=False))], first_seq=1, clock_off=off
+    )
+    assert changes == [fc(F.CLOCK_SKEW, True, BACK, BACK, S.INFO, ("s1",), {"offset_ms": off})]
+    # timed by arrival, as before: raised 5 s after the first message was received
+    assert det.tick(BACK + 5_000) == [
+        fc(F.STOPPED_OUTSIDE_DOOR_ZONE, True, BACK + 5_000, BACK, S.MAJOR, ("s1", "s2"))
+    ]
+
+
+def test_a_backlog_without_sent_ts_from_a_skewed_clock_is_timed_by_arrival() -> None:
+    det = make()
+    term = Terminal(det, clock_off_ms=-3_600_000)
+    assert [c.fault_type for c in term.status(T0 - 60_000)] == [F.CLOCK_SKEW]  # s1
+    # The backlog's age cannot be told from the clock error: arrival time, and the skew stays open.
+    _no(forward(det, [(0, dict(door_zone=False)), (40_000, {})], sent_ts=False))
+    assert [c.fault_type for c in det.open_faults(CODE)] == [F.CLOCK_SKEW]
+    _no(det.tick(BACK + 60_000))
+    assert det.stats.raised == {F.CLOCK_SKEW: 1}
+
+
+def test_sent_ts_with_a_sound_clock_clears_a_clock_skew() -> None:
+    det = make()
+    term = Terminal(det, clock_off_ms=-3_600_000)
+    term.status(T0 - 60_000)  # s1: skewed
+    assert forward(det, [(0, {})]) == [fc(F.CLOCK_SKEW, False, BACK, T0 - 60_000, S.INFO, ("s2",))]
+
+
+def test_the_new_fields_are_optional_on_the_wire() -> None:
+    from liftwatch.telemetry.protocol import MessageType, decode, encode
+
+    hb = Heartbeat(msg_id="h1", seq=1, ts=T0)
+    assert encode(hb) == b'{"type":"heartbeat","msg_id":"h1","seq":1,"ts":%d}' % T0
+    msg = decode(
+        b'{"msg_id":"h1","seq":1,"ts":%d,"sent_ts":%d,"backlog":true}' % (T0, BACK), MessageType.HEARTBEAT
+    )
+    assert (msg.sent_ts, msg.backlog) == (BACK, True)
+
+
+# --------------------------------------------------------------------------- gaps in seq (issue 8, defect 9)
+
+
+def test_a_message_overtaken_across_a_gap_still_ends_its_condition() -> None:
+    """s2 (back in the zone) is overtaken by s3; the detector knows s2 is missing and waits for it
+    instead of confirming the condition up to s3's time."""
+    det = make(offline_intervals=QUIET)
+    s1 = status_msg(1, T0, door_zone=False)  # stopped between floors (a door-zone flicker)
+    s2 = status_msg(2, T0 + 4_800)  # back in the zone after 4.8 s
+    s3 = status_msg(3, T0 + 5_100)  # periodic
+    _no(det.feed(CODE, s1, T0 + 50))
+    _no(det.feed(CODE, s3, T0 + 5_150))  # s2 is missing: nothing is confirmed past s1
+    _no(det.feed(CODE, s2, T0 + 5_500))  # s2 lands within gap_wait_ms: applied before s3
+    _no(det.tick(T0 + 600_000))
+    assert det.stats.raised == {}
+    assert det.stats.stale == 0
+
+
+def test_a_message_that_never_arrives_holds_the_terminal_no_longer_than_gap_wait() -> None:
+    det = make(offline_intervals=QUIET)
+    _no(det.feed(CODE, status_msg(1, T0, door_zone=False), T0))
+    _no(det.feed(CODE, status_msg(3, T0 + 5_100, door_zone=False), T0 + 5_100))  # s2 lost
+    _no(det.tick(T0 + 8_099))
+    assert det.tick(T0 + 8_100) == [fc(F.STOPPED_OUTSIDE_DOOR_ZONE, True, T0 + 5_000, T0, S.MAJOR, ("s1",))]
+    # s2 after all, too late: a stale status, as before
+    _no(det.feed(CODE, status_msg(2, T0 + 4_800), T0 + 9_000))
+    assert det.stats.stale == 1
+
+
+def test_a_message_after_the_gap_wait_confirms_what_was_held() -> None:
+    det = make(offline_intervals=QUIET)
+    det.feed(CODE, status_msg(1, T0, door_zone=False), T0)
+    _no(det.feed(CODE, status_msg(3, T0 + 5_100, door_zone=False), T0 + 5_100))  # s2 lost
+    # no tick; the next message comes after the wait: the held one is applied first
+    assert det.feed(CODE, status_msg(4, T0 + 9_000), T0 + 9_000) == [
+        fc(F.STOPPED_OUTSIDE_DOOR_ZONE, True, T0 + 5_000, T0, S.MAJOR, ("s1",))
+    ]
+
+
+def test_gap_wait_zero_applies_at_once_as_before() -> None:
+    det = make(offline_intervals=QUIET, gap_wait_ms=0)
+    det.feed(CODE, status_msg(1, T0, door_zone=False), T0)
+    assert det.feed(CODE, status_msg(3, T0 + 5_100), T0 + 5_100) == [
+        fc(F.STOPPED_OUTSIDE_DOOR_ZONE, True, T0 + 5_000, T0, S.MAJOR, ("s1",))
+    ]
+
+
+def test_a_held_message_shows_the_terminal_is_alive() -> None:
+    det = make()
+    det.feed(CODE, status_msg(1, T0), T0)
+    assert [c.fault_type for c in det.tick(T0 + 130_000)] == [F.TERMINAL_OFFLINE]
+    assert det.feed(CODE, status_msg(3, T0 + 200_000), T0 + 200_000) == [
+        fc(F.TERMINAL_OFFLINE, False, T0 + 200_000, T0, S.MINOR, ("s3",))
+    ]
+    _no(det.tick(T0 + 310_000))  # s3, though held for a while, counted as a sign of life
+
+
+def test_held_messages_survive_dump_and_load() -> None:
+    det = make(offline_intervals=QUIET)
+    det.feed(CODE, status_msg(1, T0, door_zone=False), T0 + 50)
+    det.feed(CODE, status_msg(3, T0 + 5_100), T0 + 5_150)  # held: s2 is missing
+    again = make(offline_intervals=QUIET)
+    again.load(det.dump())
+    _no(again.feed(CODE, status_msg(2, T0 + 4_800), T0 + 5_500))
+    _no(again.tick(T0 + 600_000))
+    assert again.stats.raised == {}
+    # a message that never came: the loaded detector still lets the held one go at the deadline
+    third = make(offline_intervals=QUIET)
+    third.load(det.dump())
+    assert third.tick(T0 + 8_150) == [fc(F.STOPPED_OUTSIDE_DOOR_ZONE, True, T0 + 5_000, T0, S.MAJOR, ("s1",))]
+
+
+def test_a_dump_from_before_the_new_fields_still_loads() -> None:
+    import msgspec
+
+    det = make(offline_intervals=QUIET)
+    Terminal(det).status(T0, passenger=True)  # entrapment in the zone pending (120 s)
+    fields = msgspec.msgpack.decode(det.dump()[CODE])
+    old = {CODE: msgspec.msgpack.encode(fields[:24])}  # the 24 fields the state had before issue 8
+    again = make(offline_intervals=QUIET)
+    again.load(old)
+    assert again.tick(T0 + 120_000) == [
+        fc(F.ENTRAPMENT, True, T0 + 120_000, T0, S.CRITICAL, ("s1",), {"in_door_zone": True})
+    ]
+
+
+def test_gap_wait_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LIFTWATCH_DETECTOR_GAP_WAIT_MS", "1000")
+    assert DetectorSettings().gap_wait_ms == 1_000
+
+
+# --------------------------------------------------------------------------- implausible seq (issue 8)
+
+
+@pytest.mark.parametrize("forged", [2**62, 2**63 - 1, 500_000])
+def test_an_absurd_seq_jump_does_not_make_the_real_messages_stale(forged: int) -> None:
+    det = make()
+    term = Terminal(det)
+    term.seq = 1_000  # (far from 0, so the restart rule cannot rescue it)
+    term.status(T0)  # s1001
+    term.status(T0 + 1_000)  # s1002
+    # Anyone who can publish: one status far ahead of the terminal's counter (500 000 in 1 s is as absurd).
+    _no(det.feed(CODE, status_msg(forged, T0 + 1_500), T0 + 1_500))
+    _no(term.status(T0 + 2_000, door_zone=False, passenger=True))  # s1003: the real entrapment
+    changes = det.tick(T0 + 40_000)
+    assert [(c.fault_type, c.started_ms) for c in changes] == [
+        (F.STOPPED_OUTSIDE_DOOR_ZONE, T0 + 2_000),
+        (F.ENTRAPMENT, T0 + 2_000),
+    ]
+    assert det.stats.implausible == 1
+
+
+def test_a_terminal_that_really_renumbers_is_followed_after_three_messages() -> None:
+    det = make()
+    term = Terminal(det)
+    term.status(T0)  # s1
+    term.seq = 5_000_000  # a replaced terminal, counting from elsewhere
+    for k in range(3):
+        term.status(T0 + 1_000 * (k + 1), door_zone=False)
+    assert det.stats.implausible == 2  # the first two are dropped, the third rebases
+    assert det.stats.restarts == 1
+    assert det.tick(T0 + 8_000) == [
+        fc(F.STOPPED_OUTSIDE_DOOR_ZONE, True, T0 + 8_000, T0 + 3_000, S.MAJOR, ("s5000003",))
+    ]
+
+
+def test_a_reboot_whose_first_messages_are_reordered_applies_them_in_order() -> None:
+    det = make(offline_intervals=QUIET)
+    term = Terminal(det)
+    term.seq = 5_000
+    term.status(T0)  # s5001
+    s0 = status_msg(0, T0 + 60_000, door_zone=False)  # reboot: stopped between floors
+    s1 = status_msg(1, T0 + 61_000)  # levelled a second later
+    _no(det.feed(CODE, s1, T0 + 61_050))  # overtook s0
+    _no(det.feed(CODE, s0, T0 + 61_100))  # not a duplicate of s1's restart: applied, then s1
+    _no(det.tick(T0 + 600_000 - 1))
+    assert det.stats.restarts == 1
+    assert det.stats.duplicates == 0
+    assert det.stats.raised == {}

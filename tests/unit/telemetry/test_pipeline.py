@@ -222,12 +222,12 @@ def test_a_failed_fault_store_is_retried_and_nothing_is_acknowledged_past_it(
         store = worker._store
         refusals = 2
 
-        def locked_twice(changes: list[Any]) -> list[Any]:
+        def locked_twice(changes: list[Any], bad: list[Any] | None = None) -> list[Any]:
             nonlocal refusals
             if refusals:
                 refusals -= 1
                 raise OperationalError("UPDATE faults ...", {}, Exception("database is locked"))
-            return store(changes)
+            return store(changes, bad)
 
         worker._store = locked_twice  # type: ignore[method-assign]
         b = Terminal(OTHER, clock)

@@ -1,0 +1,180 @@
+"""The shared subscription through the real Mosquitto: a gracefully stopped ingest process leaves the
+group at once (no traffic routed to its dead session), and topics outside the protocol are dead-lettered
+instead of never being seen."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+import uuid
+
+import paho.mqtt.client as mqtt
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+
+from liftwatch.core.bus import InProcessBus
+from liftwatch.telemetry import records
+from liftwatch.telemetry.ingest import Ingestor, KnownElevators
+from liftwatch.telemetry.mqtt import MqttIngest
+from liftwatch.telemetry.service import DeadLetterRecord
+from tests.conftest import MQTT_URL, require_service
+
+pytestmark = pytest.mark.mqtt
+CODE = "11SHA000002"
+
+
+async def _bus() -> InProcessBus:
+    bus = InProcessBus()
+    await bus.ensure_stream(records.STREAM, [f"{records.SUBJECT_PREFIX}.>"])
+    return bus
+
+
+async def _until(check: object, timeout: float = 10.0, show: object = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():  # type: ignore[operator]
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"not reached in time ({show() if show else ''})")  # type: ignore[operator]
+
+
+async def _seqs(bus: InProcessBus) -> list[int]:
+    consumer = await bus.consumer(records.STREAM, "check", f"{records.SUBJECT_PREFIX}.>")
+    got = [r for m in await consumer.fetch(10_000, timeout=0.5) for r in records.decode_batch(m.data)]
+    return [json.loads(raw)["seq"] for _, _, _, raw in got]
+
+
+def _publisher() -> mqtt.Client:
+    pub = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+    pub.connect("127.0.0.1", 1883)
+    pub.loop_start()
+    return pub
+
+
+def _publish(pub: mqtt.Client, seqs: range, now: int, pause_s: float = 0.0) -> None:
+    infos = []
+    for seq in seqs:
+        body = {"msg_id": f"e{seq}", "seq": seq, "ts": now, "code": "alarm"}
+        infos.append(pub.publish(f"liftwatch/v1/{CODE}/event", json.dumps(body), qos=1))
+        if pause_s:
+            time.sleep(pause_s)
+    for info in infos:
+        info.wait_for_publish(5)
+
+
+def _forget_session(client_id: str) -> None:
+    from paho.mqtt.packettypes import PacketTypes
+    from paho.mqtt.properties import Properties
+
+    props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+    props.SessionExpiryInterval = 0
+    c = mqtt.Client(
+        client_id=client_id, callback_api_version=CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5
+    )
+    c.connect("127.0.0.1", 1883, clean_start=True, properties=props)
+    c.loop_start()
+    time.sleep(0.2)
+    c.loop_stop()
+    c.disconnect()
+
+
+class _Member:
+    """One ingest process of the group: its own bus, ingestor, flusher and MQTT client."""
+
+    def __init__(self, group: str, client_id: str) -> None:
+        self.group, self.client_id = group, client_id
+
+    async def start(self) -> None:
+        self.bus = await _bus()
+        self.ingestor = Ingestor(self.bus, 1, KnownElevators([CODE]))
+        self.stop_flush = asyncio.Event()
+        self.flusher = asyncio.create_task(self.ingestor.run(stop=self.stop_flush))
+        self.mqtt = MqttIngest(self.ingestor, MQTT_URL, group=self.group, client_id=self.client_id)
+        await self.mqtt.start()
+
+    async def stop(self) -> None:
+        """The SIGTERM path of `liftwatch ingest` (Pipeline.stop): flush stop set, then MqttIngest.stop."""
+        self.stop_flush.set()
+        await self.mqtt.stop()
+        await self.flusher
+
+
+def test_a_gracefully_stopped_ingest_leaves_the_group_and_loses_nothing() -> None:
+    """Issue 8.6: after one member stops, everything published reaches the other member; what was in
+    flight at the stop is on the stopped member's stream (acknowledged) or comes to the other."""
+    require_service("Mosquitto", MQTT_URL)
+    group = f"t-{uuid.uuid4().hex[:8]}"
+    a = _Member(group, f"t-a-{uuid.uuid4().hex[:8]}")
+    b = _Member(group, f"t-b-{uuid.uuid4().hex[:8]}")
+    now = int(time.time() * 1000)
+
+    async def main() -> None:
+        await a.start()
+        await b.start()
+        pub = await asyncio.to_thread(_publisher)
+        try:
+            # traffic while A stops: some of it is in flight to A at that moment
+            during = threading.Thread(target=_publish, args=(pub, range(1, 201), now, 0.002))
+            during.start()
+            await asyncio.sleep(0.15)
+            await a.stop()
+            await asyncio.to_thread(during.join)
+            await asyncio.to_thread(_publish, pub, range(201, 261), now)
+        finally:
+            pub.loop_stop()
+            pub.disconnect()
+        await _until(
+            lambda: a.ingestor.stats.accepted + b.ingestor.stats.accepted >= 260,
+            show=lambda: f"A {a.ingestor.stats.accepted} + B {b.ingestor.stats.accepted} of 260",
+        )
+        await b.stop()
+        seen_a, seen_b = await _seqs(a.bus), await _seqs(b.bus)
+        assert set(range(201, 261)) <= set(seen_b), "published after A stopped: all must reach B"
+        assert set(seen_a) | set(seen_b) == set(range(1, 261))
+        assert seen_a, "A took part before it stopped"
+
+    try:
+        asyncio.run(main())
+    finally:
+        _forget_session(a.client_id)
+        _forget_session(b.client_id)
+
+
+def test_topics_outside_the_protocol_are_dead_lettered_as_bad_topic() -> None:
+    """PROTOCOL.md section 4: a topic that is not liftwatch/v1/<code>/<type> becomes a bad_topic letter."""
+    require_service("Mosquitto", MQTT_URL)
+    letters: list[DeadLetterRecord] = []
+    client_id = f"t-bad-{uuid.uuid4().hex[:8]}"
+
+    async def main() -> None:
+        ingestor = Ingestor(await _bus(), 1, KnownElevators([CODE]), dead_letter_sink=letters.extend)
+        stop = asyncio.Event()
+        flusher = asyncio.create_task(ingestor.run(stop=stop))
+        ingest = MqttIngest(ingestor, MQTT_URL, group=f"t-{uuid.uuid4().hex[:8]}", client_id=client_id)
+        await ingest.start()
+        pub = await asyncio.to_thread(_publisher)
+        body = json.dumps({"msg_id": "h1", "seq": 1, "ts": int(time.time() * 1000)})
+        for topic in (
+            f"liftwatch/v1/{CODE}/status/extra",
+            f"liftwatch/v1/{CODE}",
+            f"liftwatch/v1/{CODE}/heartbeat",
+        ):
+            pub.publish(topic, body, qos=1).wait_for_publish(5)
+        pub.loop_stop()
+        pub.disconnect()
+        await _until(lambda: ingestor.stats.accepted + len(letters) >= 3, show=lambda: f"{letters}")
+        stop.set()
+        await flusher
+        await ingest.stop()
+        assert ingestor.stats.accepted == 1
+        assert sorted((d.topic, d.reason) for d in letters) == [
+            (f"liftwatch/v1/{CODE}", "bad_topic"),
+            (f"liftwatch/v1/{CODE}/status/extra", "bad_topic"),
+        ]
+
+    try:
+        asyncio.run(main())
+    finally:
+        _forget_session(client_id)
