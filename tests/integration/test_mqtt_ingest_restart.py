@@ -12,29 +12,14 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from liftwatch.core.bus import InProcessBus
 from liftwatch.telemetry import records
 from liftwatch.telemetry.ingest import Ingestor, KnownElevators
 from liftwatch.telemetry.mqtt import MqttIngest
 from tests.conftest import MQTT_URL, require_service
+from tests.integration.mqtt_helpers import forget_session, telemetry_bus, until
 
 pytestmark = pytest.mark.mqtt
 CODE = "11SHA000001"
-
-
-async def _bus() -> InProcessBus:
-    bus = InProcessBus()
-    await bus.ensure_stream(records.STREAM, [f"{records.SUBJECT_PREFIX}.>"])
-    return bus
-
-
-async def _until(check: object, timeout: float = 10.0, show: object = None) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():  # type: ignore[operator]
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"not reached in time ({show() if show else ''})")  # type: ignore[operator]
 
 
 def test_unacknowledged_events_come_back_after_an_ingest_crash() -> None:
@@ -43,7 +28,7 @@ def test_unacknowledged_events_come_back_after_an_ingest_crash() -> None:
     now = int(time.time() * 1000)
 
     async def main() -> None:
-        first = Ingestor(await _bus(), 1, KnownElevators([CODE]))  # never flushed: dies holding them
+        first = Ingestor(await telemetry_bus(), 1, KnownElevators([CODE]))  # never flushed: dies holding them
         crashed = MqttIngest(first, MQTT_URL, group=group, client_id=client_id, session_expiry_s=60)
         await crashed.start()
         pub = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
@@ -54,17 +39,17 @@ def test_unacknowledged_events_come_back_after_an_ingest_crash() -> None:
             pub.publish(f"liftwatch/v1/{CODE}/event", json.dumps(body), qos=1).wait_for_publish(5)
         pub.loop_stop()
         pub.disconnect()
-        await _until(lambda: crashed.received == 5)
+        await until(lambda: crashed.received == 5)
         assert first.buffered() == 5  # accepted, not on any stream, not acknowledged to the broker
         crashed.abort()  # the process dies
 
-        bus = await _bus()
+        bus = await telemetry_bus()
         second = Ingestor(bus, 1, KnownElevators([CODE]))
         restarted = MqttIngest(second, MQTT_URL, group=group, client_id=client_id, session_expiry_s=1)
         stop = asyncio.Event()
         flusher = asyncio.create_task(second.run(stop=stop))
         await restarted.start()
-        await _until(lambda: second.stats.accepted >= 5)
+        await until(lambda: second.stats.accepted >= 5)
         stop.set()
         await flusher
         await restarted.stop()
@@ -97,23 +82,6 @@ def _publish_events(codes_seqs: list[tuple[str, int]], now: int, port: int = 188
         pub.disconnect()
 
 
-def _forget_session(client_id: str) -> None:
-    """Connect with a clean start and no session expiry: the broker drops whatever the test left."""
-    from paho.mqtt.packettypes import PacketTypes
-    from paho.mqtt.properties import Properties
-
-    props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
-    props.SessionExpiryInterval = 0
-    c = mqtt.Client(
-        client_id=client_id, callback_api_version=CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5
-    )
-    c.connect("127.0.0.1", 1883, clean_start=True, properties=props)
-    c.loop_start()
-    time.sleep(0.2)
-    c.loop_stop()
-    c.disconnect()
-
-
 def test_events_redelivered_on_reconnect_are_acknowledged_and_later_ones_still_flow() -> None:
     """Issue 8.1: redelivered QoS 1 messages arrive before SUBACK; they must be acknowledged on the
     connection that received them, else the broker's in-flight window (20) stays full for good."""
@@ -123,7 +91,7 @@ def test_events_redelivered_on_reconnect_are_acknowledged_and_later_ones_still_f
 
     async def main() -> None:
         crashed = MqttIngest(
-            Ingestor(await _bus(), 1, KnownElevators([CODE])),
+            Ingestor(await telemetry_bus(), 1, KnownElevators([CODE])),
             MQTT_URL,
             group=group,
             client_id=client_id,
@@ -133,15 +101,15 @@ def test_events_redelivered_on_reconnect_are_acknowledged_and_later_ones_still_f
         crashed.abort()  # the process dies; its session (and subscription) stays on the broker
         await asyncio.to_thread(_publish_events, [(CODE, s) for s in range(1, 31)], now)
 
-        bus = await _bus()
+        bus = await telemetry_bus()
         second = Ingestor(bus, 1, KnownElevators([CODE]))
         restarted = MqttIngest(second, MQTT_URL, group=group, client_id=client_id, session_expiry_s=60)
         stop = asyncio.Event()
         flusher = asyncio.create_task(second.run(stop=stop))
         await restarted.start()
-        await _until(lambda: second.stats.accepted >= 30, show=lambda: f"{second.stats.accepted} of 30")
+        await until(lambda: second.stats.accepted >= 30, show=lambda: f"{second.stats.accepted} of 30")
         await asyncio.to_thread(_publish_events, [(CODE, s) for s in range(31, 33)], now)
-        await _until(lambda: second.stats.accepted >= 32)
+        await until(lambda: second.stats.accepted >= 32)
         await asyncio.sleep(0.3)  # the last acknowledgements go out after the flush
         restarted.abort()  # no graceful stop: only acknowledgements keep the broker from resending
         stop.set()
@@ -150,7 +118,7 @@ def test_events_redelivered_on_reconnect_are_acknowledged_and_later_ones_still_f
         got = [r for m in await consumer.fetch(100, timeout=1) for r in records.decode_batch(m.data)]
         assert sorted(json.loads(raw)["seq"] for _, _, _, raw in got) == list(range(1, 33))
 
-        third = Ingestor(await _bus(), 1, KnownElevators([CODE]))
+        third = Ingestor(await telemetry_bus(), 1, KnownElevators([CODE]))
         again = MqttIngest(third, MQTT_URL, group=group, client_id=client_id, session_expiry_s=60)
         await again.start()
         await asyncio.sleep(1.0)
@@ -161,4 +129,4 @@ def test_events_redelivered_on_reconnect_are_acknowledged_and_later_ones_still_f
     try:
         asyncio.run(main())
     finally:
-        _forget_session(client_id)
+        forget_session(client_id)

@@ -20,24 +20,10 @@ from liftwatch.telemetry.ingest import Ingestor, KnownElevators
 from liftwatch.telemetry.mqtt import MqttIngest
 from liftwatch.telemetry.service import DeadLetterRecord
 from tests.conftest import MQTT_URL, require_service
+from tests.integration.mqtt_helpers import forget_session, telemetry_bus, until
 
 pytestmark = pytest.mark.mqtt
 CODE = "11SHA000002"
-
-
-async def _bus() -> InProcessBus:
-    bus = InProcessBus()
-    await bus.ensure_stream(records.STREAM, [f"{records.SUBJECT_PREFIX}.>"])
-    return bus
-
-
-async def _until(check: object, timeout: float = 10.0, show: object = None) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():  # type: ignore[operator]
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"not reached in time ({show() if show else ''})")  # type: ignore[operator]
 
 
 async def _seqs(bus: InProcessBus) -> list[int]:
@@ -64,22 +50,6 @@ def _publish(pub: mqtt.Client, seqs: range, now: int, pause_s: float = 0.0) -> N
         info.wait_for_publish(5)
 
 
-def _forget_session(client_id: str) -> None:
-    from paho.mqtt.packettypes import PacketTypes
-    from paho.mqtt.properties import Properties
-
-    props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
-    props.SessionExpiryInterval = 0
-    c = mqtt.Client(
-        client_id=client_id, callback_api_version=CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5
-    )
-    c.connect("127.0.0.1", 1883, clean_start=True, properties=props)
-    c.loop_start()
-    time.sleep(0.2)
-    c.loop_stop()
-    c.disconnect()
-
-
 class _Member:
     """One ingest process of the group: its own bus, ingestor, flusher and MQTT client."""
 
@@ -87,7 +57,7 @@ class _Member:
         self.group, self.client_id = group, client_id
 
     async def start(self) -> None:
-        self.bus = await _bus()
+        self.bus = await telemetry_bus()
         self.ingestor = Ingestor(self.bus, 1, KnownElevators([CODE]))
         self.stop_flush = asyncio.Event()
         self.flusher = asyncio.create_task(self.ingestor.run(stop=self.stop_flush))
@@ -125,7 +95,7 @@ def test_a_gracefully_stopped_ingest_leaves_the_group_and_loses_nothing() -> Non
         finally:
             pub.loop_stop()
             pub.disconnect()
-        await _until(
+        await until(
             lambda: a.ingestor.stats.accepted + b.ingestor.stats.accepted >= 260,
             show=lambda: f"A {a.ingestor.stats.accepted} + B {b.ingestor.stats.accepted} of 260",
         )
@@ -138,8 +108,8 @@ def test_a_gracefully_stopped_ingest_leaves_the_group_and_loses_nothing() -> Non
     try:
         asyncio.run(main())
     finally:
-        _forget_session(a.client_id)
-        _forget_session(b.client_id)
+        forget_session(a.client_id)
+        forget_session(b.client_id)
 
 
 def test_topics_outside_the_protocol_are_dead_lettered_as_bad_topic() -> None:
@@ -149,7 +119,7 @@ def test_topics_outside_the_protocol_are_dead_lettered_as_bad_topic() -> None:
     client_id = f"t-bad-{uuid.uuid4().hex[:8]}"
 
     async def main() -> None:
-        ingestor = Ingestor(await _bus(), 1, KnownElevators([CODE]), dead_letter_sink=letters.extend)
+        ingestor = Ingestor(await telemetry_bus(), 1, KnownElevators([CODE]), dead_letter_sink=letters.extend)
         stop = asyncio.Event()
         flusher = asyncio.create_task(ingestor.run(stop=stop))
         ingest = MqttIngest(ingestor, MQTT_URL, group=f"t-{uuid.uuid4().hex[:8]}", client_id=client_id)
@@ -164,7 +134,7 @@ def test_topics_outside_the_protocol_are_dead_lettered_as_bad_topic() -> None:
             pub.publish(topic, body, qos=1).wait_for_publish(5)
         pub.loop_stop()
         pub.disconnect()
-        await _until(lambda: ingestor.stats.accepted + len(letters) >= 3, show=lambda: f"{letters}")
+        await until(lambda: ingestor.stats.accepted + len(letters) >= 3, show=lambda: f"{letters}")
         stop.set()
         await flusher
         await ingest.stop()
@@ -177,4 +147,4 @@ def test_topics_outside_the_protocol_are_dead_lettered_as_bad_topic() -> None:
     try:
         asyncio.run(main())
     finally:
-        _forget_session(client_id)
+        forget_session(client_id)

@@ -66,6 +66,12 @@ class Settings(BaseSettings):
         "`liftwatch ingest` workers instead and set this false.",
     )
     checkpoint_seconds: float = Field(default=2.0, gt=0, description="Detector checkpoint interval.")
+    worker_give_up_s: float = Field(
+        default=300.0,
+        gt=0,
+        description="A worker loop (detector, rescue, archive) failing this long without a break makes "
+        "its process exit with status 1, to be restarted by its supervisor.",
+    )
     stream_max_mb: int = Field(
         default=10_240,
         ge=1,

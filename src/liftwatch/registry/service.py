@@ -914,6 +914,14 @@ class ElevatorChange:
     status: str
 
 
+IN_SERVICE = ElevatorStatus.IN_USE.value
+
+
+def out_of_service_codes(session: Session) -> set[str]:
+    """Elevators suspended or scrapped: a silent terminal there is no fault."""
+    return set(session.scalars(select(Elevator.registration_code).where(Elevator.status != IN_SERVICE)))
+
+
 def last_event_id(session: Session) -> int:
     """Where a change feed starts: everything before is in the full load that goes with it."""
     return int(session.scalar(select(func.max(ElevatorEvent.id))) or 0)

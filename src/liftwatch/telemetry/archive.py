@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.json as pj
 import pyarrow.parquet as pq
 
-from liftwatch.core.bus import Bus, BusMessage, Consumer, run_steps
+from liftwatch.core.bus import Bus, BusMessage, Consumer, Health, run_steps
 from liftwatch.telemetry import records
 
 log = logging.getLogger(__name__)
@@ -48,14 +48,17 @@ SCHEMA = pa.schema(
         ("run_hours", pa.float64()),
         ("event_code", pa.string()),
         ("event_active", pa.bool_()),
+        ("sent_ts", pa.timestamp("ms", tz="UTC")),  # store-and-forward (PROTOCOL.md section 3)
+        ("backlog", pa.bool_()),
     ]
 )
 # How the payload JSON is read (by Arrow's C++ reader, not per row in Python): the message's own fields.
 _PAYLOAD_FIELDS = [f for f in SCHEMA if f.name not in ("registration_code", "received_at", "type")]
 _RENAMES = {"event_code": "code", "event_active": "active"}
+_MS_FIELDS = ("ts", "sent_ts")  # ms since the epoch in the JSON
 _PAYLOAD_SCHEMA = pa.schema(
     [
-        pa.field(_RENAMES.get(f.name, f.name), pa.int64() if f.name == "ts" else f.type)
+        pa.field(_RENAMES.get(f.name, f.name), pa.int64() if f.name in _MS_FIELDS else f.type)
         for f in _PAYLOAD_FIELDS
     ]
 )
@@ -91,6 +94,8 @@ class ArchiveWriter:
         self._since = time.monotonic()
         self.files_written = 0
         self.rows_written = 0
+        self.health = Health("archive")
+        self.skipped = 0
 
     async def start(self) -> None:
         topo = self.topology
@@ -105,7 +110,13 @@ class ArchiveWriter:
             if self._first is None:
                 self._first = bm
             self._last = bm
-            for code, received_ms, kind, raw in records.decode_batch(bm.data):
+            try:
+                recs = records.decode_batch(bm.data)
+            except Exception:  # the detector dead-letters it (bad_record); the archive goes on
+                self.skipped += 1
+                log.error("archive: stream seq %d is not a batch of records; skipped", bm.seq)
+                continue
+            for code, received_ms, kind, raw in recs:
                 self._add(code, received_ms, kind, raw)
                 n += 1
         self._count += n
@@ -148,7 +159,7 @@ class ArchiveWriter:
             self.files_written += 1
 
     async def run(self, stop: asyncio.Event) -> None:
-        await run_steps(self.step, stop, "archive")
+        await run_steps(self.step, stop, "archive", self.health)
         await self.flush()
 
 
@@ -170,5 +181,5 @@ class _DayBuffer:
         }
         for f in _PAYLOAD_FIELDS:
             col = parsed.column(_RENAMES.get(f.name, f.name))
-            columns[f.name] = col.cast(f.type) if f.name == "ts" else col
+            columns[f.name] = col.cast(f.type) if f.name in _MS_FIELDS else col
         return pa.table(columns, schema=SCHEMA)

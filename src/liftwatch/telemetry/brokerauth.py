@@ -18,7 +18,6 @@ import io
 import json
 import os
 import secrets
-import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,25 +71,11 @@ def verify_mosquitto_hash(password: str, encoded: str) -> bool:
 
 
 def nats_hash(password: str, cost: int = BCRYPT_COST) -> str:
-    """A bcrypt hash (``$2b$``) as nats-server reads it in a user's ``password``.
+    """A bcrypt hash (``$2b$``) as nats-server reads it in a user's ``password``."""
+    import bcrypt
 
-    Uses the ``bcrypt`` package when installed, else the C library's crypt(3) (libxcrypt on Debian 12,
-    through Python 3.11's ``crypt`` module)."""
-    try:
-        import bcrypt  # type: ignore[import-not-found]
-    except ImportError:
-        pass
-    else:
-        hashed: bytes = bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=cost))
-        return hashed.decode()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        import crypt  # deprecated since 3.11, removed in 3.13: install bcrypt there
-
-    value = crypt.crypt(password, crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=2**cost))
-    if not value or not value.startswith("$2"):
-        raise RuntimeError("no bcrypt available for NATS user hashes: pip install bcrypt")
-    return value
+    hashed: bytes = bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=cost))
+    return hashed.decode()
 
 
 # ------------------------------------------------------------------ issuing

@@ -6,7 +6,11 @@ same input always gives the same output and tests run to the millisecond without
 How it works, in short:
 
 * **Event time.** A message is timed by its own ``ts`` when that is within ``clock_skew_ms`` of ``now_ms``,
-  else by ``now_ms``, and the elevator gets a CLOCK_SKEW fault until its clock is back.
+  else by ``now_ms``, and the elevator gets a CLOCK_SKEW fault until its clock is back. The clock error is
+  told from the message's age: with ``sent_ts`` (the terminal's clock when it sent the message) the clock is
+  judged on ``now_ms - sent_ts`` and an old ``ts`` is a backlog, timed by ``ts``; a message marked
+  ``backlog`` without ``sent_ts`` is timed by ``ts`` unless the clock is already known wrong, and judges
+  nothing. After a backlog, timers follow the terminal's clock when it sent it (``lead``), not the backlog's.
 * **Held conditions** (门区外停梯, 困人, 冲顶 ...) are bits of one integer computed from each status
   message. A bit that turns on starts a timer; the fault is raised when the condition has held for the rule's
   threshold, at ``started + threshold`` (not at the time anybody noticed). A bit that turns off before that
@@ -18,10 +22,18 @@ How it works, in short:
 * **Controller events** raise or clear at once (the controller already confirmed them).
 * **Duplicates and reordering.** A message whose ``seq`` was already seen among the newest
   ``reorder_window`` seqs of the terminal is a duplicate (``(terminal, seq)`` is unique between reboots, as
-  ``msg_id`` is) and is ignored. A status older than the newest applied status is stale: it changes no held
-  condition. Events are facts and count even when late, unless a newer event of the same code is known.
+  ``msg_id`` is) and is ignored. Messages are applied in ``seq`` order: one that comes after a gap is held
+  (nothing is confirmed across the gap) until the missing one arrives or ``gap_wait_ms`` of platform time
+  passes, then the held ones are applied in order, each timed as when it was received. A message that comes
+  after its gap was given up is late: a status older than the newest applied status is stale (it changes no
+  held condition); events are facts and count even when late, unless a newer event of the same code is known.
+* **Restarts and implausible seqs.** A small ``seq`` with a newer time is a reboot: the count starts again. A
+  ``seq`` further than ``seq_jump_max`` from the count, or further ahead than ``seq_rate_max`` messages a
+  second since the terminal was last heard, is dropped, so one forged message cannot make the real ones
+  stale; three such messages in a row are a terminal that really renumbered, and the count follows them.
 
-The hot path (a status that changes nothing) is one dict lookup, attribute compares and a few stores.
+The hot path (a status in order, nothing held, that changes nothing) is one dict lookup, one call, attribute
+compares and a few stores.
 """
 
 from __future__ import annotations
@@ -129,9 +141,7 @@ class _State(msgspec.Struct, array_like=True, gc=False):
     open: dict[str, _Open] = msgspec.field(default_factory=dict)  # fault type value -> open fault
     ran: bool = False  # the newest applied status said running (its successor may be a late stop)
     # Added with issue 8 (a dump from before lacks them: msgspec fills in these defaults).
-    lead: int = (
-        0  # the terminal's clock when it sent the newest message less its event time (a backlog's age)
-    )
+    lead: int = 0  # the terminal's clock when it sent the newest message, less its event time t
     # messages received after a gap in seq, waiting for it to fill: (seq, platform receive time, message)
     held: list[tuple[int, int, Message]] | None = None
     alt: int = -1  # the newest seq that was implausibly far from the count
@@ -179,6 +189,9 @@ class Detector:
         self._heap: list[tuple[int, str]] = []
         self._sched: dict[str, int] = {}
         self._next_scan = _LONG_AGO
+        # elevators out of service in the registry (suspended, scrapped): their terminals may fall
+        # silent with the lift switched off, which is no terminal_offline fault
+        self._out_of_service: set[str] = set()
         self._skew = s.clock_skew_ms
         self._window = min(s.reorder_window, 64)
         self._wmask = (1 << self._window) - 1
@@ -223,22 +236,166 @@ class Detector:
             self._implausible,
         )
 
-    def feed(self, code: str, msg: Message, now_ms: int) -> list[FaultChange]:
+    def feed(
+        self,
+        code: str,
+        msg: Message,
+        now_ms: int,
+        _st: _State | None = None,
+        _fresh: bool = True,
+        _contiguous: bool = True,
+        _out: list[FaultChange] | None = None,
+    ) -> list[FaultChange]:
         """Apply one message of elevator ``code`` received at ``now_ms``: the faults it raised or cleared
-        (a message that fills a gap in ``seq`` also applies the messages held behind it)."""
-        self._messages += 1
-        out: list[FaultChange] = []
-        st = self._states.get(code)
-        if st is None:
-            st = self._new_state(code)
-        seq = msg.seq
-        if seq == st.seq + 1 and st.held is None:  # in order, nothing waiting: the hot path
+        (a message that fills a gap in ``seq`` also applies the messages held behind it).
+
+        The underscored parameters are the detector's own (``_take``): the ordering code applies a held or
+        late message through this same body, so the rules exist once and the hot path makes no extra call.
+        ``_fresh``: newer than every message applied (else late: a status is stale, an event still counts);
+        ``_contiguous``: right after the newest, no seq missing between."""
+        if _out is None:
+            self._messages += 1
+            out: list[FaultChange] = []
+            st = self._states.get(code)
+            if st is None:
+                st = self._new_state(code)
+            seq = msg.seq
+            if seq != st.seq + 1 or st.held is not None:
+                self._order(code, st, msg, now_ms, out)
+                return out
+            # in order, nothing waiting: the hot path
             if st.miss:
                 self._advance(st, 1)
             st.seq = seq
-            self._take(code, st, msg, now_ms, True, True, out)
+            fresh = contiguous = True
         else:
-            self._order(code, st, msg, now_ms, out)
+            assert _st is not None
+            st = _st
+            out = _out
+            fresh = _fresh
+            contiguous = _contiguous
+        ts = msg.ts
+        off = ts - now_ms
+        skew = self._skew
+        if msg.sent_ts is None and (-skew <= off <= skew or not msg.backlog):
+            if -skew <= off <= skew:
+                t = ts
+                judge: bool | None = True
+            else:
+                t = now_ms
+                judge = False
+            lead = 0
+        else:  # a backlog, or a terminal that says when it sent the message
+            t, judge, lead, off = self._time(st, msg, now_ms)
+        st.last_seen = now_ms
+        if st.offline:
+            self._back_online(st, msg.msg_id, now_ms, out)
+        if fresh:
+            if st.skewed is judge:
+                self._skew_change(code, st, msg.msg_id, off, now_ms, out)
+            st.t = t
+            if lead or st.lead:
+                st.lead = lead
+        if t >= st.next_due:
+            self._expire(code, st, t, out)  # the condition held until this message at least
+        st.last_id = msg.msg_id
+
+        if type(msg) is Status:
+            if not fresh and msg.seq <= st.sseq:
+                self._stale += 1
+                return out
+            st.sseq = msg.seq
+            running = msg.running
+            was_running = st.ran
+            st.ran = running
+            dc = msg.door_closed
+            m = 0
+            if running:
+                st.last_run = t
+                st.stop_floor = _NO_FLOOR
+                if not dc:
+                    m = B_UM
+            else:
+                if msg.mode is _NORMAL:
+                    if not msg.door_zone:
+                        m = B_SOZ
+                    if dc and msg.passenger:
+                        m |= B_ENT
+                elif dc and msg.passenger and msg.mode is not _INSPECTION:
+                    m = B_ENT
+                f = msg.floor
+                if f is not None:
+                    if f != st.stop_floor:
+                        if contiguous and st.stop_floor != _NO_FLOOR:
+                            m |= B_FLOOR  # stopped at one floor, then at another, no run reported between
+                            st.slots[4 * _FLOOR + 3] = st.stop_id
+                        st.stop_floor = f
+                    st.stop_id = msg.msg_id
+                if st.mask & B_FLOOR:
+                    m |= B_FLOOR  # latched until the car runs again
+            sp = msg.speed
+            if sp is not None:
+                rs = msg.rated_speed
+                if rs is not None:
+                    if sp > rs * self._warn_ratio:
+                        if rs != st.rated:
+                            self._set_rated(st, rs)
+                        m |= B_OS | B_OSS if sp > st.severe else B_OS
+                elif sp > st.warn:
+                    m |= B_OS | B_OSS if sp > st.severe else B_OS
+                if sp > self._move and not dc:
+                    m |= B_UM
+            if msg.up_limit:
+                m |= B_TOP
+            if msg.down_limit:
+                m |= B_BOTTOM
+            if not msg.power:
+                m |= B_POWER
+            # Open while running, or right after: within the window, or the status before this one said
+            # running (the car may run for seconds between reports, and the report that caught the opening
+            # may have been overtaken by this one and dropped as stale).
+            if not msg.safety_circuit and (
+                running or was_running or t - st.last_run <= self._sc_after or st.mask & B_SC
+            ):
+                m |= B_SC
+            cmd = msg.door_command
+            if cmd is not None:
+                if cmd is _CLOSE:
+                    if not dc:
+                        m |= B_DCF
+                elif cmd is _OPEN and dc and msg.door_zone and not running:
+                    m |= B_DOF
+            if m != st.mask:
+                if m ^ st.mask == B_ENT:
+                    # Doors shut with someone inside, or the car moves off: every ride does this twice,
+                    # so the entrapment timer's start and cancel are done here, without _apply.
+                    sl = st.slots
+                    ph = sl[_KENT]
+                    if m & B_ENT:
+                        if ph == _IDLE:
+                            st.mask = m
+                            sl[_KENT] = _PENDING
+                            sl[_KENT + 1] = t
+                            sl[_KENT + 3] = msg.msg_id
+                            st.ent_zone = dz = msg.door_zone
+                            d = t + (self._ent_in if dz else self._ent_out)
+                            sl[_KENT + 2] = d
+                            if d < st.next_due:
+                                st.next_due = d
+                            self._schedule(code, st)
+                            if d <= t:
+                                self._expire(code, st, t, out)
+                            return out
+                    elif ph == _PENDING:
+                        st.mask = m
+                        sl[_KENT] = _IDLE
+                        sl[_KENT + 2] = _NEVER
+                        return out
+                self._apply(code, st, m, t, msg, out)
+            return out
+
+        if type(msg) is Event:
+            self._event(code, st, msg, t, out)
         return out
 
     def _order(self, code: str, st: _State, msg: Message, now_ms: int, out: list[FaultChange]) -> None:
@@ -416,126 +573,8 @@ class Detector:
         contiguous: bool,
         out: list[FaultChange],
     ) -> None:
-        """Apply one message in seq order. ``fresh``: newer than every message applied (else late: a status
-        is stale, an event still counts); ``contiguous``: right after the newest, no seq missing between."""
-        ts = msg.ts
-        off = ts - now_ms
-        skew = self._skew
-        if -skew <= off <= skew and msg.sent_ts is None:
-            t = ts
-            judge: bool | None = True
-            lead = 0
-        else:  # a wrong clock, a backlog, or a terminal that says when it sent the message
-            t, judge, lead, off = self._time(st, msg, now_ms)
-        st.last_seen = now_ms
-        if st.offline:
-            self._back_online(st, msg.msg_id, now_ms, out)
-        if fresh:
-            if st.skewed is judge:
-                self._skew_change(code, st, msg.msg_id, off, now_ms, out)
-            st.t = t
-            if lead or st.lead:
-                st.lead = lead
-        if t >= st.next_due:
-            self._expire(code, st, t, out)  # the condition held until this message at least
-        st.last_id = msg.msg_id
-
-        if type(msg) is Status:
-            if not fresh and msg.seq <= st.sseq:
-                self._stale += 1
-                return
-            st.sseq = msg.seq
-            running = msg.running
-            was_running = st.ran
-            st.ran = running
-            dc = msg.door_closed
-            m = 0
-            if running:
-                st.last_run = t
-                st.stop_floor = _NO_FLOOR
-                if not dc:
-                    m = B_UM
-            else:
-                if msg.mode is _NORMAL:
-                    if not msg.door_zone:
-                        m = B_SOZ
-                    if dc and msg.passenger:
-                        m |= B_ENT
-                elif dc and msg.passenger and msg.mode is not _INSPECTION:
-                    m = B_ENT
-                f = msg.floor
-                if f is not None:
-                    if f != st.stop_floor:
-                        if contiguous and st.stop_floor != _NO_FLOOR:
-                            m |= B_FLOOR  # stopped at one floor, then at another, no run reported between
-                            st.slots[4 * _FLOOR + 3] = st.stop_id
-                        st.stop_floor = f
-                    st.stop_id = msg.msg_id
-                if st.mask & B_FLOOR:
-                    m |= B_FLOOR  # latched until the car runs again
-            sp = msg.speed
-            if sp is not None:
-                rs = msg.rated_speed
-                if rs is not None:
-                    if sp > rs * self._warn_ratio:
-                        if rs != st.rated:
-                            self._set_rated(st, rs)
-                        m |= B_OS | B_OSS if sp > st.severe else B_OS
-                elif sp > st.warn:
-                    m |= B_OS | B_OSS if sp > st.severe else B_OS
-                if sp > self._move and not dc:
-                    m |= B_UM
-            if msg.up_limit:
-                m |= B_TOP
-            if msg.down_limit:
-                m |= B_BOTTOM
-            if not msg.power:
-                m |= B_POWER
-            # Open while running, or right after: within the window, or the status before this one said
-            # running (the car may run for seconds between reports, and the report that caught the opening
-            # may have been overtaken by this one and dropped as stale).
-            if not msg.safety_circuit and (
-                running or was_running or t - st.last_run <= self._sc_after or st.mask & B_SC
-            ):
-                m |= B_SC
-            cmd = msg.door_command
-            if cmd is not None:
-                if cmd is _CLOSE:
-                    if not dc:
-                        m |= B_DCF
-                elif cmd is _OPEN and dc and msg.door_zone and not running:
-                    m |= B_DOF
-            if m != st.mask:
-                if m ^ st.mask == B_ENT:
-                    # Doors shut with someone inside, or the car moves off: every ride does this twice,
-                    # so the entrapment timer's start and cancel are done here, without _apply.
-                    sl = st.slots
-                    ph = sl[_KENT]
-                    if m & B_ENT:
-                        if ph == _IDLE:
-                            st.mask = m
-                            sl[_KENT] = _PENDING
-                            sl[_KENT + 1] = t
-                            sl[_KENT + 3] = msg.msg_id
-                            st.ent_zone = dz = msg.door_zone
-                            d = t + (self._ent_in if dz else self._ent_out)
-                            sl[_KENT + 2] = d
-                            if d < st.next_due:
-                                st.next_due = d
-                            self._schedule(code, st)
-                            if d <= t:
-                                self._expire(code, st, t, out)
-                            return
-                    elif ph == _PENDING:
-                        st.mask = m
-                        sl[_KENT] = _IDLE
-                        sl[_KENT + 2] = _NEVER
-                        return
-                self._apply(code, st, m, t, msg, out)
-            return
-
-        if type(msg) is Event:
-            self._event(code, st, msg, t, out)
+        """Apply one message in seq order (the body of feed(), see there)."""
+        self.feed(code, msg, now_ms, st, fresh, contiguous, out)
 
     def tick(self, now_ms: int) -> list[FaultChange]:
         """Confirm timers that are due (held conditions, alarm auto-clear) and find silent terminals.
@@ -580,8 +619,9 @@ class Detector:
             after = self._offline_after
             limit = now_ms - after
             ft = FaultType.TERMINAL_OFFLINE
+            quiet = self._out_of_service
             for code, st in states.items():
-                if st.last_seen <= limit and not st.offline:
+                if st.last_seen <= limit and not st.offline and code not in quiet:
                     st.offline = True
                     evidence = (st.last_id,) if st.last_id else ()
                     at = st.last_seen + after
@@ -616,6 +656,14 @@ class Detector:
         st = self._states.get(code)
         if st is not None:
             self._set_rated(st, rated or 0.0)
+
+    def set_in_service(self, code: str, in_service: bool) -> None:
+        """The registry's status of ``code``: out of service (suspended, scrapped), its terminal's silence
+        raises no ``terminal_offline``; back in use, the silence watch resumes."""
+        if in_service:
+            self._out_of_service.discard(code)
+        else:
+            self._out_of_service.add(code)
 
     def load(self, states: Mapping[str, bytes]) -> None:
         """Restore dumped states (replacing those of the same codes); timers and silence watch resume."""

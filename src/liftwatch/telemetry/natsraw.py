@@ -54,6 +54,9 @@ class NatsRawIngest:
     async def run(self, stop: asyncio.Event) -> None:
         assert self._consumer is not None, "start() first"
         while not stop.is_set():
+            if self.ingestor.saturated:  # the raw stream holds them: take more once ingestion has room
+                await asyncio.sleep(0.2)
+                continue
             try:
                 batch = await self._consumer.fetch(2000, timeout=0.5)
                 if not batch:

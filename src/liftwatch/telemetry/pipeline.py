@@ -124,6 +124,7 @@ class Pipeline:
                 await self.mqtt.start()
         if "detect" in self.roles:
             rated = await asyncio.to_thread(self._rated)
+            resting = await asyncio.to_thread(self._out_of_service)
             for p in self.partitions if self.partitions is not None else range(nparts):
                 worker = PartitionWorker(
                     p,
@@ -138,6 +139,8 @@ class Pipeline:
                     on_faults=self._announce,
                     topology=topo,
                 )
+                for code in resting:
+                    worker.set_in_service(code, False)
                 await worker.start()
                 self.workers.append(worker)
                 self._spawn(worker.run(self._stop))
@@ -161,6 +164,9 @@ class Pipeline:
             self._spawn(self.archive.run(self._stop))
         if "ingest" in self.roles or "detect" in self.roles:
             self._spawn(self._follow_registry())
+        for part in [*self.workers, self.rescue, self.archive]:
+            if part is not None:
+                part.health.give_up_s = self.settings.worker_give_up_s
         self.started = True
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
@@ -190,7 +196,7 @@ class Pipeline:
             parts[w.health.name] = w.health.report()
         if self.rescue is not None:
             parts["rescue worker"] = self.rescue.health.report()
-        if self.archive is not None and hasattr(self.archive, "health"):
+        if self.archive is not None:
             parts["archive"] = self.archive.health.report()
         parts["registry feed"] = self._registry_health.report()
         if self.mqtt is not None:
@@ -241,7 +247,8 @@ class Pipeline:
     async def _follow_registry(self) -> None:
         """Registry changes as they are committed (every ``registry_poll_s``): a new elevator is known
         to ingestion at once and the dead letters its terminal sent before are replayed; a rated speed
-        set or changed reaches the detector's overspeed rule. The elevator file is the change log."""
+        set or changed reaches the detector's overspeed rule; a suspended or scrapped elevator's silent
+        terminal raises no terminal_offline. The elevator file is the change log."""
         health = self._registry_health
         while not self._stop.is_set():
             with contextlib.suppress(asyncio.TimeoutError):
@@ -271,6 +278,7 @@ class Pipeline:
             for w in self.workers:
                 if records.partition_of(ch.registration_code, self.settings.partitions) == w.partition:
                     w.set_rated_speed(ch.registration_code, ch.rated_speed_mps)
+                    w.set_in_service(ch.registration_code, ch.status == registry.IN_SERVICE)
         if len(seen) > 4096:  # only the lookback window can come again
             floor = self._registry_last_id - 2000
             self._registry_seen = {i for i in seen if i > floor}
@@ -332,6 +340,10 @@ class Pipeline:
     def _codes(self) -> set[str]:
         with self.session_factory() as session:
             return registry.registration_codes(session)
+
+    def _out_of_service(self) -> set[str]:
+        with self.session_factory() as session:
+            return registry.out_of_service_codes(session)
 
     def _rated(self) -> dict[str, float]:
         with self.session_factory() as session:

@@ -216,6 +216,10 @@ class PartitionWorker:
             ckpt = service.load_checkpoint(session, self.partition)
             return (ckpt.stream_seq, ckpt.state, ckpt.stream_epoch) if ckpt else None
 
+    def set_in_service(self, code: str, in_service: bool) -> None:
+        """The registry's status: a suspended or scrapped elevator's silent terminal is no fault."""
+        self.detector.set_in_service(code, in_service)
+
     def set_rated_speed(self, code: str, speed: float | None) -> None:
         """A rated speed set or changed in the registry: the overspeed rule uses it from now on."""
         self.detector.set_rated_speed(code, speed)

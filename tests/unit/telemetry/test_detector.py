@@ -1041,3 +1041,16 @@ def test_a_reboot_whose_first_messages_are_reordered_applies_them_in_order() -> 
     assert det.stats.restarts == 1
     assert det.stats.duplicates == 0
     assert det.stats.raised == {}
+
+
+def test_a_held_message_redelivered_is_a_duplicate_and_each_applies_once() -> None:
+    det = make(offline_intervals=QUIET)
+    det.feed(CODE, status_msg(1, T0), T0)
+    s3 = status_msg(3, T0 + 2_000, door_zone=False)
+    _no(det.feed(CODE, s3, T0 + 2_000))  # held: s2 is missing
+    _no(det.feed(CODE, s3, T0 + 2_100))  # the gateway retried its batch
+    _no(det.feed(CODE, status_msg(2, T0 + 1_000), T0 + 2_200))
+    assert det.stats.duplicates == 1
+    assert det.tick(T0 + 8_000) == [
+        fc(F.STOPPED_OUTSIDE_DOOR_ZONE, True, T0 + 7_000, T0 + 2_000, S.MAJOR, ("s3",))
+    ]

@@ -215,6 +215,39 @@ def test_a_rated_speed_set_after_the_start_reaches_the_overspeed_rule(
     asyncio.run(main())
 
 
+def test_a_suspended_elevators_silent_terminal_is_no_fault(
+    session: Session, session_factory: sessionmaker[Session], clock: FixedClock, tmp_path: Any
+) -> None:
+    """Suspended in the registry while the pipeline runs: its terminal falls silent with the lift
+    switched off, and no terminal_offline is raised; the other elevator's silence is a fault."""
+    from liftwatch.registry.models import EventKind
+    from liftwatch.registry.schemas import EventIn
+
+    seed(session, clock)
+
+    async def main() -> None:
+        pipeline = Pipeline(_settings(tmp_path), session_factory, clock, bus=await _bus())
+        pipeline.registry_poll_s = 0.1
+        await pipeline.start()
+        try:
+            assert pipeline.ingestor is not None
+            for code in (CODE, OTHER):
+                _send(pipeline.ingestor, clock, Terminal(code, clock).status())
+            with session_factory() as s:
+                registry.record_event(s, SYSTEM_ACTOR, CODE, EventIn(kind=EventKind.SUSPENSION), clock)
+                s.commit()
+            owner = next(w for w in pipeline.workers if w.partition == records.partition_of(CODE, 2))
+            await _until(lambda: CODE in owner.detector._out_of_service, timeout=1.0)
+            clock.advance(timedelta_ms(300_000))
+            await _until(lambda: (OTHER, "terminal_offline") in _faults(session_factory))
+            await asyncio.sleep(0.3)
+        finally:
+            await pipeline.stop()
+
+    asyncio.run(main())
+    assert (CODE, "terminal_offline") not in _faults(session_factory)
+
+
 def timedelta_ms(ms: int) -> Any:
     from datetime import timedelta
 
@@ -321,3 +354,38 @@ def test_a_pipeline_whose_worker_gives_up_says_so(
         await pipeline.stop()
 
     asyncio.run(main())
+
+
+def test_the_archive_skips_a_bad_record_and_keeps_store_and_forward_fields(
+    tmp_path: Any, clock: FixedClock
+) -> None:
+    import pyarrow.dataset as ds
+
+    from liftwatch.telemetry.archive import ArchiveWriter
+
+    async def main() -> ArchiveWriter:
+        bus = await _bus()
+        writer = ArchiveWriter(bus, tmp_path / "archive", max_age_s=3600)
+        await writer.start()
+        ingestor = Ingestor(bus, 1, KnownElevators([CODE]))
+        term = Terminal(CODE, clock)
+        _send(ingestor, clock, term.status())
+        await ingestor.flush()
+        await bus.publish(records.DEFAULT_TOPOLOGY.subject_of(0), b"\x00 not a batch")
+        now = int(clock.now().timestamp() * 1000)
+        late = json.dumps(
+            {"msg_id": "b1", "seq": 9, "ts": now - 600_000, "sent_ts": now, "backlog": True, "code": "alarm"}
+        )
+        ingestor.accept_mqtt(f"liftwatch/v1/{CODE}/event", late.encode(), now)
+        await ingestor.flush()
+        while await writer.step(timeout=0.05):
+            pass
+        await writer.flush()
+        return writer
+
+    writer = asyncio.run(main())
+    assert writer.skipped == 1 and writer.rows_written == 2
+    rows = ds.dataset(tmp_path / "archive", format="parquet", partitioning="hive").to_table().to_pylist()
+    forwarded = next(r for r in rows if r["msg_id"] == "b1")
+    assert forwarded["backlog"] is True and forwarded["event_code"] == "alarm"
+    assert forwarded["sent_ts"] - forwarded["ts"] == timedelta_ms(600_000)
