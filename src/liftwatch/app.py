@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from liftwatch import __version__
@@ -122,6 +123,27 @@ def create_app(
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
+
+    @app.get("/readyz", tags=["ops"])
+    def readyz() -> JSONResponse:
+        """For a load balancer: 503 while the database is unreachable or a part of the embedded pipeline
+        cannot make progress. Which part, not why (the reasons are in the log and on the workers' own
+        /readyz, which is not public)."""
+        database = True
+        try:
+            with app.state.session_factory() as session:
+                session.execute(text("SELECT 1"))
+        except Exception:
+            database = False
+        out: dict[str, object] = {"database": database}
+        ready = database
+        pipeline = app.state.pipeline
+        if pipeline is not None:
+            report = pipeline.health()
+            out["pipeline"] = {name: part["ready"] for name, part in report["parts"].items()}
+            ready = ready and report["ready"]
+        out["ready"] = ready
+        return JSONResponse(out, status_code=200 if ready else 503)
 
     app.include_router(accounts_router)
     app.include_router(registry_router)

@@ -129,18 +129,30 @@ class Bus(Protocol):
     async def close(self) -> None: ...
 
     async def ensure_stream(
-        self, name: str, subjects: list[str], max_age_s: float = 86_400, max_bytes: int = -1
+        self,
+        name: str,
+        subjects: list[str],
+        max_age_s: float = 86_400,
+        max_bytes: int | None = None,
+        discard_new: bool = False,
     ) -> None:
-        """Create or update a stream. ``max_bytes`` (-1: no limit) bounds it on disk; a full stream
-        refuses new messages (``StreamFull`` from publish) rather than discarding unconsumed old ones."""
+        """Create or reconfigure a stream. ``max_bytes`` (-1: no limit) bounds it: when full it drops its
+        oldest messages (a rolling window, read or not), or with ``discard_new`` refuses new ones
+        (``StreamFull`` from publish). ``max_bytes=None``: create the stream if it is missing, else leave
+        it as configured (workers need it to exist; the pipeline, from the settings, says how it is)."""
         ...
 
     async def stream_epoch(self, name: str) -> str:
         """Which incarnation of the stream this is: sequences count from 1 again in a new one."""
         ...
 
-    async def backlog(self, name: str) -> int:
-        """Messages the stream's slowest consumer has not acknowledged (0 without consumers)."""
+    async def first_seq(self, name: str) -> int:
+        """The oldest sequence the stream still holds (older ones aged out or were discarded)."""
+        ...
+
+    async def backlog(self, name: str, consumer_prefix: str = "") -> int:
+        """Messages the slowest of the stream's consumers whose name starts with ``consumer_prefix`` has
+        not acknowledged (0 without such consumers)."""
         ...
 
     async def publish(self, subject: str, data: bytes, msg_id: str | None = None) -> int:
@@ -193,6 +205,7 @@ class _Stream:
     dedupe: dict[str, int] = field(default_factory=dict)
     epoch: str = field(default_factory=lambda: uuid.uuid4().hex)
     max_bytes: int = -1
+    discard_new: bool = False
     size: int = 0  # bytes held (messages not trimmed)
 
 
@@ -212,21 +225,33 @@ class InProcessBus:
         return None
 
     async def ensure_stream(
-        self, name: str, subjects: list[str], max_age_s: float = 86_400, max_bytes: int = -1
+        self,
+        name: str,
+        subjects: list[str],
+        max_age_s: float = 86_400,
+        max_bytes: int | None = None,
+        discard_new: bool = False,
     ) -> None:
         if name not in self._streams:
             self._streams[name] = _Stream(name, list(subjects), cond=asyncio.Condition())
-        self._streams[name].max_bytes = max_bytes
+        elif max_bytes is None:
+            return
+        self._streams[name].max_bytes = -1 if max_bytes is None else max_bytes
+        self._streams[name].discard_new = discard_new
 
     async def stream_epoch(self, name: str) -> str:
         return self._streams[name].epoch
 
-    async def backlog(self, name: str) -> int:
+    async def first_seq(self, name: str) -> int:
+        return self._streams[name].first_seq
+
+    async def backlog(self, name: str, consumer_prefix: str = "") -> int:
         s = self._streams.get(name)
-        if s is None or not s.acked:
+        acked = [seq for d, seq in s.acked.items() if d.startswith(consumer_prefix)] if s else []
+        if s is None or not acked:
             return 0
         last = s.first_seq + len(s.messages) - 1
-        return max(0, last - min(s.acked.values()))
+        return max(0, last - min(acked))
 
     def _stream_for(self, subject: str) -> _Stream:
         for stream in self._streams.values():
@@ -239,7 +264,15 @@ class InProcessBus:
         if msg_id is not None and msg_id in stream.dedupe:
             return stream.dedupe[msg_id]
         if 0 <= stream.max_bytes < stream.size + len(data):
-            raise StreamFull(f"stream {stream.name} holds {stream.size} of {stream.max_bytes} bytes")
+            if stream.discard_new or not stream.messages:
+                raise StreamFull(f"stream {stream.name} holds {stream.size} of {stream.max_bytes} bytes")
+            msgs, drop, freed = stream.messages, 0, 0  # the rolling window: the oldest go
+            while drop < len(msgs) and stream.max_bytes < stream.size - freed + len(data):
+                freed += len(msgs[drop].data)
+                drop += 1
+            del msgs[:drop]
+            stream.size -= freed
+            stream.first_seq += drop
         seq = stream.first_seq + len(stream.messages)
         stream.messages.append(BusMessage(subject, data, seq))
         stream.size += len(data)
@@ -378,7 +411,12 @@ class JetStreamBus:
             self._nc = None
 
     async def ensure_stream(
-        self, name: str, subjects: list[str], max_age_s: float = 86_400, max_bytes: int = -1
+        self,
+        name: str,
+        subjects: list[str],
+        max_age_s: float = 86_400,
+        max_bytes: int | None = None,
+        discard_new: bool = False,
     ) -> None:
         from nats.js.api import DiscardPolicy, StorageType, StreamConfig
         from nats.js.errors import NotFoundError
@@ -387,26 +425,32 @@ class JetStreamBus:
             name=name,
             subjects=subjects,
             max_age=max_age_s,
-            max_bytes=max_bytes,
-            # a full stream refuses what is new instead of deleting what a consumer has not read yet
-            discard=DiscardPolicy.NEW,
+            max_bytes=-1 if max_bytes is None else max_bytes,
+            discard=DiscardPolicy.NEW if discard_new else DiscardPolicy.OLD,
             storage=StorageType.FILE,
             duplicate_window=120,
         )
         try:
             await self._js.stream_info(name)
-            await self._js.update_stream(config)
         except NotFoundError:
             await self._js.add_stream(config)
+            return
+        if max_bytes is not None:
+            await self._js.update_stream(config)
 
     async def stream_epoch(self, name: str) -> str:
         info = await self._js.stream_info(name)
         return str(info.created or "")
 
-    async def backlog(self, name: str) -> int:
+    async def first_seq(self, name: str) -> int:
+        info = await self._js.stream_info(name)
+        return int(info.state.first_seq)
+
+    async def backlog(self, name: str, consumer_prefix: str = "") -> int:
         most = 0
         for c in await self._js.consumers_info(name):
-            most = max(most, int(c.num_pending) + int(c.num_ack_pending))
+            if str(c.name).startswith(consumer_prefix):
+                most = max(most, int(c.num_pending) + int(c.num_ack_pending))
         return most
 
     async def publish(self, subject: str, data: bytes, msg_id: str | None = None) -> int:

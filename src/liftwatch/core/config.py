@@ -75,10 +75,13 @@ class Settings(BaseSettings):
     stream_max_mb: int = Field(
         default=10_240,
         ge=1,
-        description="Size limit of the TELEMETRY stream on disk; when full it refuses new messages "
-        "(ingestion holds them and sheds QoS 0 status) instead of discarding unread ones.",
+        description="Size limit of the TELEMETRY stream on disk, a rolling window: when full its oldest "
+        "messages go (a detector further behind loses them and says so). Size it for the longest "
+        "detector outage to ride out.",
     )
-    faults_stream_max_mb: int = Field(default=1024, ge=1, description="Size limit of the FAULTS stream.")
+    faults_stream_max_mb: int = Field(
+        default=1024, ge=1, description="Size limit of the FAULTS stream; when full it refuses new changes."
+    )
     ingest_max_buffered: int = Field(
         default=200_000,
         ge=1000,

@@ -32,6 +32,12 @@ class Metrics:
             "Telemetry stream messages its slowest consumer has not acknowledged",
             registry=r,
         )
+        self.discarded = Counter(
+            "liftwatch_stream_discarded_unread",
+            "Telemetry stream sequences discarded (stream full) before a detector partition read them",
+            ["partition"],
+            registry=r,
+        )
         self.detected = Counter("liftwatch_detector_messages", "Messages through the detector", registry=r)
         self.duplicates = Counter("liftwatch_detector_duplicates", "Duplicate messages ignored", registry=r)
         self.lag_seconds = Gauge(

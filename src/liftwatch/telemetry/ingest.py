@@ -106,7 +106,11 @@ class Ingestor:
 
     # -------------------------------------------------------- hot path
 
-    def accept_mqtt(self, topic: str, payload: bytes, received_ms: int, source: str = "mqtt") -> bool:
+    def accept_mqtt(
+        self, topic: str, payload: bytes, received_ms: int, source: str = "mqtt", may_shed: bool = True
+    ) -> bool:
+        """One terminal message from its topic. ``may_shed``: a QoS 0 message that may be shed while
+        saturated (a source that keeps what it has not handed over, like a durable stream, says False)."""
         try:
             code, kind = parse_topic(topic)
             decode(payload, kind)
@@ -120,7 +124,7 @@ class Ingestor:
             log.exception("unexpected error validating a message on %s", topic[:200])
             self.reject(source, topic, Rejected("internal", repr(exc)[:500]), payload, received_ms)
             return False
-        return self._buffer(code, received_ms, kind, payload)
+        return self._buffer(code, received_ms, kind, payload, may_shed)
 
     def accept_gateway_item(
         self, item: bytes, received_ms: int, source: str = "http", allowed: Container[str] | None = None
@@ -148,7 +152,8 @@ class Ingestor:
             self.reject(source, "", internal, item, received_ms)
             return internal
         kind = MessageType(type(env.message).__struct_config__.tag)  # type: ignore[arg-type]
-        self._buffer(env.registration_code, received_ms, kind, item)
+        # never shed: the gateway was told to retry while saturated, and is told what was taken
+        self._buffer(env.registration_code, received_ms, kind, item, may_shed=False)
         return None
 
     @property
@@ -156,8 +161,14 @@ class Ingestor:
         """Shedding QoS 0 traffic: too much waits for the stream, or the stream's consumers lag."""
         return self.lagging or self._n_buffered >= self.max_buffered
 
-    def _buffer(self, code: str, received_ms: int, kind: MessageType, payload: bytes) -> bool:
-        if kind is not MessageType.EVENT and (self.lagging or self._n_buffered >= self.max_buffered):
+    def _buffer(
+        self, code: str, received_ms: int, kind: MessageType, payload: bytes, may_shed: bool = True
+    ) -> bool:
+        if (
+            may_shed
+            and kind is not MessageType.EVENT
+            and (self.lagging or self._n_buffered >= self.max_buffered)
+        ):
             self._shed(kind)
             return False
         buf = self._buffers[records.partition_of(code, self.partitions)]
@@ -206,7 +217,7 @@ class Ingestor:
         n = 0
         for d in letters:
             if d.topic:
-                n += self.accept_mqtt(d.topic, d.payload, d.received_ms, d.source)
+                n += self.accept_mqtt(d.topic, d.payload, d.received_ms, d.source, may_shed=False)
             else:
                 n += self.accept_gateway_item(d.payload, d.received_ms, d.source) is None
         return n

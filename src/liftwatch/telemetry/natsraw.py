@@ -69,7 +69,7 @@ class NatsRawIngest:
                     except Rejected as rej:
                         self.ingestor.reject("nats", m.subject, rej, m.data, received_ms)
                         continue
-                    self.ingestor.accept_mqtt(topic, m.data, received_ms, source="nats")
+                    self.ingestor.accept_mqtt(topic, m.data, received_ms, source="nats", may_shed=False)
                 await self.ingestor.flush()  # on the telemetry stream first ...
                 await self._consumer.ack_upto(batch[-1])  # ... then acknowledged
             except asyncio.CancelledError:

@@ -87,6 +87,7 @@ class Pipeline:
             [topo.faults_subjects],
             max_age_s=7 * 86_400,
             max_bytes=self.settings.faults_stream_max_mb * mb,
+            discard_new=True,  # a fault change is never dropped unread; the detector holds it instead
         )
         nparts = self.settings.partitions
         self._registry_last_id = await asyncio.to_thread(self._last_event_id)  # before the full loads
@@ -313,16 +314,17 @@ class Pipeline:
         return n
 
     async def _probe_lag(self, stream: str) -> None:
-        """Backpressure: while the stream's slowest consumer is more than ``ingest_shed_backlog``
-        messages behind, ingestion sheds QoS 0 traffic (a stalled detector must not grow the stream, the
-        ingest process and the broker without bound)."""
+        """Backpressure: while the slowest detector partition is more than ``ingest_shed_backlog`` stream
+        messages behind, ingestion sheds QoS 0 traffic, so that what the rolling stream holds while the
+        detector catches up is mostly what matters (events) and nothing grows without bound. (The archive
+        does not count: a stopped archive must not silence the city's status.)"""
         assert self.bus is not None and self.ingestor is not None
         limit = self.settings.ingest_shed_backlog
         while not self._stop.is_set():
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), timeout=2)
             try:
-                backlog = await self.bus.backlog(stream)
+                backlog = await self.bus.backlog(stream, "detector-")
             except Exception:  # NATS down: the flushes fail and say so; keep the last verdict
                 continue
             lagging = backlog > limit

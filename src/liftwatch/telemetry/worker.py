@@ -130,6 +130,7 @@ class WorkerStats:
     checkpoints: int = 0
     last_seq: int = 0
     pending: int = 0  # stream messages of this partition not yet acknowledged (at the last checkpoint)
+    discarded: int = 0  # stream sequences dropped by the rolling stream before this partition read them
 
 
 class PartitionWorker:
@@ -175,6 +176,7 @@ class PartitionWorker:
         # faults, before anything past them is acknowledged
         self._bad: list[service.DeadLetterRecord] = []
         self._epoch = ""
+        self._discarded_upto = 0
         self.health = Health(f"detector partition {partition}")
 
     @property
@@ -343,6 +345,27 @@ class PartitionWorker:
         if self.metrics is not None:
             self.metrics.checkpoints.inc()
             self.metrics.pending.labels(self.durable).set(self.stats.pending)
+        if self.stats.pending:
+            await self._check_discarded(last.seq)
+
+    async def _check_discarded(self, read_upto: int) -> None:
+        """The telemetry stream is a rolling window (docs/OPERATIONS.md): behind by more than it holds,
+        this partition loses what the stream discarded before it was read. Say so, loudly."""
+        first = await self.bus.first_seq(self.topology.stream)
+        if first <= max(read_upto, self._discarded_upto) + 1:
+            return
+        gone = first - max(read_upto, self._discarded_upto) - 1
+        self._discarded_upto = first - 1
+        self.stats.discarded += gone
+        log.error(
+            "detector partition %d: the telemetry stream discarded seq %d..%d before this partition read "
+            "them (it was behind by more than the stream holds); raise LIFTWATCH_STREAM_MAX_MB",
+            self.partition,
+            first - gone,
+            first - 1,
+        )
+        if self.metrics is not None:
+            self.metrics.discarded.labels(str(self.partition)).inc(gone)
 
     async def _save_or_put_back(self, ckpt: tuple[int, bytes] | None, rows: list[dict[str, Any]]) -> None:
         try:

@@ -70,6 +70,7 @@ class Case:
 
 CASES: list[Case] = [
     Case("GET", "/healthz", _expect(200, public=200)),
+    Case("GET", "/readyz", _expect(200, public=200)),
     Case("GET", "/openapi.json", _expect(200, public=200)),
     Case("POST", "/api/v1/auth/token", _expect(200), form_for=lambda role: _login_form(role)),
     Case("GET", "/api/v1/auth/me", _expect(200)),

@@ -263,7 +263,9 @@ def test_a_failed_flush_keeps_everything_and_acknowledges_nothing(clock: FixedCl
 
     async def main() -> None:
         bus = InProcessBus(retain_acked=True)
-        await bus.ensure_stream(records.STREAM, [f"{records.SUBJECT_PREFIX}.>"], max_bytes=0)
+        await bus.ensure_stream(
+            records.STREAM, [f"{records.SUBJECT_PREFIX}.>"], max_bytes=0, discard_new=True
+        )
         ingestor = Ingestor(bus, 2, KnownElevators([CODE, OTHER]))
         acked: list[int] = []
         term = Terminal(CODE, clock)
@@ -286,15 +288,51 @@ def test_a_failed_flush_keeps_everything_and_acknowledges_nothing(clock: FixedCl
     asyncio.run(main())
 
 
-def test_stream_full_is_refused_not_discarded() -> None:
+def test_a_full_stream_refuses_or_rolls_as_configured() -> None:
     async def main() -> None:
         bus = InProcessBus()
-        await bus.ensure_stream("S", ["s.>"], max_bytes=10)
+        await bus.ensure_stream("S", ["s.>"], max_bytes=10, discard_new=True)  # FAULTS
         await bus.publish("s.a", b"12345")
         with pytest.raises(StreamFull):
             await bus.publish("s.a", b"123456")
+        await bus.ensure_stream("S", ["s.>"])  # a worker's "make sure it exists" changes nothing
+        with pytest.raises(StreamFull):
+            await bus.publish("s.a", b"123456")
+        await bus.ensure_stream("R", ["r.>"], max_bytes=10)  # TELEMETRY: a rolling window
+        for n in range(1, 4):
+            await bus.publish("r.a", f"msg{n}".encode())
+        assert await bus.first_seq("R") == 2
+        consumer = await bus.consumer("R", "d", "r.>")
+        assert [m.data for m in await consumer.fetch(10, timeout=0.1)] == [b"msg2", b"msg3"]
 
     asyncio.run(main())
+
+
+def test_a_detector_behind_a_rolling_stream_says_what_it_lost(
+    session: Session, session_factory: sessionmaker[Session], clock: FixedClock, caplog: Any
+) -> None:
+    seed(session, clock)
+
+    async def main() -> PartitionWorker:
+        bus = InProcessBus()
+        await bus.ensure_stream(records.STREAM, [f"{records.SUBJECT_PREFIX}.>"], max_bytes=2000)
+        ingestor = Ingestor(bus, 1, KnownElevators([CODE]))
+        worker = PartitionWorker(0, bus, session_factory, clock, checkpoint_s=3600, fetch_max=1)
+        await worker.start()
+        term = Terminal(CODE, clock)
+        for _ in range(3):
+            _send(ingestor, clock, term.status())
+            await ingestor.flush()
+        await worker.step(timeout=0.05)  # reads seq 1 of 3
+        for _ in range(20):  # the stream holds about 10 of these: what the detector had not read goes
+            _send(ingestor, clock, term.status())
+            await ingestor.flush()
+        await worker.checkpoint()
+        return worker
+
+    worker = asyncio.run(main())
+    assert worker.stats.discarded > 0
+    assert "discarded seq 2.." in caplog.text
 
 
 def test_saturated_ingestion_sheds_status_never_events(clock: FixedClock) -> None:
@@ -310,6 +348,13 @@ def test_saturated_ingestion_sheds_status_never_events(clock: FixedClock) -> Non
     ingestor.max_buffered = 1000
     _send(ingestor, clock, term.status())
     assert ingestor.stats.shed == 3
+    # a gateway's status is taken (its batch was let in; it is told what was accepted), and so is one
+    # from a durable source
+    _, payload = term.status()
+    item = json.dumps({"type": "status", "registration_code": CODE, **json.loads(payload)}).encode()
+    assert ingestor.accept_gateway_item(item, 1) is None
+    assert ingestor.accept_mqtt(*term.status(), 1, source="nats", may_shed=False)
+    assert ingestor.stats.shed == 3 and ingestor.buffered() == 9
 
 
 # ---------------------------------------------------------------- supervision
@@ -389,3 +434,23 @@ def test_the_archive_skips_a_bad_record_and_keeps_store_and_forward_fields(
     forwarded = next(r for r in rows if r["msg_id"] == "b1")
     assert forwarded["backlog"] is True and forwarded["event_code"] == "alarm"
     assert forwarded["sent_ts"] - forwarded["ts"] == timedelta_ms(600_000)
+
+
+def test_the_web_readiness_follows_the_database_and_the_embedded_pipeline(
+    session: Session, clock: FixedClock, tmp_path: Any, engine: Any
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from liftwatch.app import create_app
+
+    seed(session, clock)
+    settings = Settings(var_dir=tmp_path / "var", secret_key="x" * 40, archive=False)
+    with TestClient(create_app(settings=settings, engine=engine, clock=clock)) as client:
+        ok = client.get("/readyz")
+        assert ok.status_code == 200 and ok.json()["database"] is True
+        assert ok.json()["pipeline"]["ingest"] is True
+        pipeline = client.app.state.pipeline  # type: ignore[attr-defined]
+        pipeline.ingestor.health.failed(ConnectionError("nats: timeout"))
+        down = client.get("/readyz")
+        assert down.status_code == 503 and down.json()["pipeline"]["ingest"] is False
+        assert "timeout" not in down.text  # which part, not why: the endpoint is public
