@@ -143,7 +143,10 @@ class Ingestor:
                     "not_this_gateway", f"'{code}': this gateway's unit neither maintains nor uses it"
                 )
         except Rejected as rej:
-            named = env.registration_code if rej.reason == "unknown_elevator" else None
+            # replayed once the elevator is registered; not for a unit's gateway, whose scope could not
+            # be checked for an elevator nobody knew (the letter stays, with its reason)
+            replayable = rej.reason == "unknown_elevator" and allowed is None
+            named = env.registration_code if replayable else None
             self.reject(source, "", rej, item, received_ms, named)
             return rej
         except Exception as exc:  # never crash on input; keep it with the reason

@@ -357,6 +357,17 @@ def test_saturated_ingestion_sheds_status_never_events(clock: FixedClock) -> Non
     assert ingestor.stats.shed == 3 and ingestor.buffered() == 9
 
 
+def test_only_unscoped_senders_dead_letters_are_replayable(clock: FixedClock) -> None:
+    """A unit's gateway cannot have its unit scope checked for an elevator nobody knew: its
+    unknown_elevator letters are kept but never replayed (they name no elevator)."""
+    ingestor = Ingestor(InProcessBus(), 1, KnownElevators([CODE]))
+    _, payload = Terminal(NEW, clock).status()
+    item = json.dumps({"type": "status", "registration_code": NEW, **json.loads(payload)}).encode()
+    assert ingestor.accept_gateway_item(item, 1) is not None
+    assert ingestor.accept_gateway_item(item, 1, allowed={CODE}) is not None
+    assert [d.registration_code for d in ingestor._dead] == [NEW, None]
+
+
 # ---------------------------------------------------------------- supervision
 
 
