@@ -790,16 +790,6 @@ def registration_codes(session: Session) -> set[str]:
     return set(session.scalars(select(Elevator.registration_code)))
 
 
-def rated_speeds(session: Session) -> dict[str, float]:
-    """Rated speed per elevator (m/s), for the overspeed rule."""
-    rows = session.execute(
-        select(Elevator.registration_code, Elevator.rated_speed_mps).where(
-            Elevator.rated_speed_mps.is_not(None)
-        )
-    )
-    return {code: float(speed) for code, speed in rows if speed is not None}
-
-
 def scoped_codes(session: Session, actor: Actor) -> set[str] | None:
     """The registration codes in the actor's scope; None when it is the whole registry."""
     if actor.role in NO_REGISTRY_ACCESS:
@@ -917,9 +907,10 @@ class ElevatorChange:
 IN_SERVICE = ElevatorStatus.IN_USE.value
 
 
-def out_of_service_codes(session: Session) -> set[str]:
-    """Elevators suspended or scrapped: a silent terminal there is no fault."""
-    return set(session.scalars(select(Elevator.registration_code).where(Elevator.status != IN_SERVICE)))
+def detector_view(session: Session) -> dict[str, tuple[float | None, bool]]:
+    """What the fault detector takes from the registry, per elevator: rated speed and in service."""
+    rows = session.execute(select(Elevator.registration_code, Elevator.rated_speed_mps, Elevator.status))
+    return {c: (float(r) if r is not None else None, s == IN_SERVICE) for c, r, s in rows}
 
 
 def last_event_id(session: Session) -> int:

@@ -68,6 +68,8 @@ class Pipeline:
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _registry_last_id: int = 0
     _registry_seen: set[int] = field(default_factory=set)
+    # what the detector knows from the registry: code -> (rated speed, in service)
+    _registry_view: dict[str, tuple[float | None, bool]] = field(default_factory=dict)
     _registry_health: Health = field(default_factory=lambda: Health("registry feed"))
 
     async def start(self) -> None:
@@ -124,8 +126,9 @@ class Pipeline:
                 )
                 await self.mqtt.start()
         if "detect" in self.roles:
-            rated = await asyncio.to_thread(self._rated)
-            resting = await asyncio.to_thread(self._out_of_service)
+            self._registry_view = view = await asyncio.to_thread(self._view)
+            rated = {code: speed for code, (speed, _) in view.items() if speed}
+            resting = [code for code, (_, in_service) in view.items() if not in_service]
             for p in self.partitions if self.partitions is not None else range(nparts):
                 worker = PartitionWorker(
                     p,
@@ -276,10 +279,20 @@ class Pipeline:
             if self.ingestor is not None and ch.registration_code not in self.ingestor.known.codes:
                 self.ingestor.known.codes.add(ch.registration_code)
                 new_codes.append(ch.registration_code)
-            for w in self.workers:
-                if records.partition_of(ch.registration_code, self.settings.partitions) == w.partition:
-                    w.set_rated_speed(ch.registration_code, ch.rated_speed_mps)
-                    w.set_in_service(ch.registration_code, ch.status == registry.IN_SERVICE)
+            code = ch.registration_code
+            rated, in_service = ch.rated_speed_mps, ch.status == registry.IN_SERVICE
+            if self.workers and self._registry_view.get(code) != (rated, in_service):
+                # only what changed: an unrelated edit must not override a rated speed the terminal
+                # reports itself
+                before = self._registry_view.get(code)
+                self._registry_view[code] = (rated, in_service)
+                for w in self.workers:
+                    if records.partition_of(code, self.settings.partitions) != w.partition:
+                        continue
+                    if before is None or before[0] != rated:
+                        w.set_rated_speed(code, rated)
+                    if before is None or before[1] != in_service:
+                        w.set_in_service(code, in_service)
         if len(seen) > 4096:  # only the lookback window can come again
             floor = self._registry_last_id - 2000
             self._registry_seen = {i for i in seen if i > floor}
@@ -343,13 +356,9 @@ class Pipeline:
         with self.session_factory() as session:
             return registry.registration_codes(session)
 
-    def _out_of_service(self) -> set[str]:
+    def _view(self) -> dict[str, tuple[float | None, bool]]:
         with self.session_factory() as session:
-            return registry.out_of_service_codes(session)
-
-    def _rated(self) -> dict[str, float]:
-        with self.session_factory() as session:
-            return registry.rated_speeds(session)
+            return registry.detector_view(session)
 
     async def _refresh_known(self) -> None:
         """Reload the registry's codes every minute, or within seconds after an unknown code was seen
