@@ -169,16 +169,12 @@ def rescue_city(session: Session, clock: Clock, code: str = "11SHA000001") -> No
         clock,
     )
     for username in ("crew_a1", "crew_a2", "crew_rs"):
-        unit = "MU-A" if username.startswith("crew_a") else None
+        # a crew's login is a user of the crew's own unit (the rescue station's for crew_rs)
+        unit = "MU-A" if username.startswith("crew_a") else "RS-1"
         create_user(
             session,
             SYSTEM_ACTOR,
-            UserCreate(
-                username=username,
-                password="long-password",
-                role=Role.MAINTENANCE if unit else Role.INSPECTOR,
-                unit=unit,
-            ),
+            UserCreate(username=username, password="long-password", role=Role.MAINTENANCE, unit=unit),
             clock,
         )
     for cid, unit, name, km, user in (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -12,6 +13,7 @@ from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DataError
 
 from liftwatch import __version__
 from liftwatch.accounts.api import router as accounts_router
@@ -19,10 +21,19 @@ from liftwatch.core.clock import Clock, SystemClock
 from liftwatch.core.config import Settings, get_settings
 from liftwatch.core.db import make_engine, make_session_factory
 from liftwatch.core.errors import DomainError, Unauthorized
+from liftwatch.core.headers import SecurityHeadersMiddleware
+from liftwatch.core.limits import BodyLimitMiddleware, body_limits
+from liftwatch.core.throttle import LoginThrottle
+from liftwatch.core.types import ERRORS
 from liftwatch.registry.api import router as registry_router
 from liftwatch.rescue.api import router as rescue_router
 from liftwatch.telemetry.api import metrics_router
 from liftwatch.telemetry.api import router as telemetry_router
+
+_log = logging.getLogger(__name__)
+_READY_BODY = {
+    "application/json": {"schema": {"type": "object", "properties": {"ready": {"type": "boolean"}}}}
+}
 
 
 def _field_name(loc: tuple[Any, ...]) -> str:
@@ -85,9 +96,16 @@ def create_app(
         description="Smart-elevator (智慧电梯) and 96333 emergency-rescue platform",
         openapi_url="/openapi.json",
         lifespan=lifespan,
+        responses=ERRORS,  # the real error shape on every route (FastAPI's default 422 is not it)
     )
     # the live pages poll every few seconds; their fragments (hundreds of rows) compress ~10x
     app.add_middleware(GZipMiddleware, minimum_size=4096)
+    # bodies are limited while read, before routing and authentication (issue 9); the last added runs
+    # first, so the security headers are on every answer, the 413 included
+    default_body, body_rules = body_limits(settings)
+    app.add_middleware(BodyLimitMiddleware, default=default_body, limits=body_rules)
+    app.add_middleware(SecurityHeadersMiddleware, settings=settings)
+    app.state.login_throttle = LoginThrottle.from_settings(settings)
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
@@ -120,11 +138,28 @@ def create_app(
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
         return JSONResponse({"detail": detail, "errors": errors}, status_code=422)
 
+    @app.exception_handler(RecursionError)
+    async def _too_deep(_request: Request, _exc: RecursionError) -> JSONResponse:
+        """A body nested too deep for the parser or the validator is the client's error, not ours."""
+        body = {
+            "detail": "body: nested too deeply",
+            "errors": [{"field": "body", "message": "nested too deeply"}],
+        }
+        return JSONResponse(body, status_code=422)
+
+    @app.exception_handler(DataError)
+    async def _data_error(request: Request, exc: DataError) -> JSONResponse:
+        """Last line of defence: a value the database refuses (out of range, NUL in text) is the
+        client's error. The schemas should have refused it first; the log says which one did not."""
+        _log.warning("database refused a value on %s %s: %s", request.method, request.url.path, exc.orig)
+        body = {"detail": "a value is not valid for the database", "errors": []}
+        return JSONResponse(body, status_code=422)
+
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
-    @app.get("/readyz", tags=["ops"])
+    @app.get("/readyz", tags=["ops"], responses={503: {"description": "not ready", "content": _READY_BODY}})
     def readyz() -> JSONResponse:
         """For a load balancer: 503 while the database is unreachable or a part of the embedded pipeline
         cannot make progress. Which part, not why (the reasons are in the log and on the workers' own

@@ -4,6 +4,7 @@ demo logins and serves the Chinese login page and the API."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -62,8 +63,13 @@ def test_demo_serves_login_page_and_city(tmp_path: Path) -> None:
                 assert page.json()["total"] == ELEVATORS
 
                 # The browser path too: the form sign-in lands on the search page over the city.
+                # (with the login form's CSRF token, bound to the nonce cookie the GET above set)
+                csrf_token = re.search(r'name="csrf_token" value="([^"]+)"', login.text)
+                assert csrf_token, "the login form carries no CSRF token"
                 signed_in = client.post(
-                    "/login", data={"username": "regulator", "password": DEMO_PASSWORD}, follow_redirects=True
+                    "/login",
+                    data={"username": "regulator", "password": DEMO_PASSWORD, "csrf_token": csrf_token[1]},
+                    follow_redirects=True,
                 )
                 assert signed_in.status_code == 200
                 assert f'data-total="{ELEVATORS}"' in signed_in.text

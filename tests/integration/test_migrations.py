@@ -31,6 +31,7 @@ TABLES = {
     "crews",
     "gateway_api_keys",
     "terminal_credentials",
+    "revoked_tokens",
     "rescue_timers",
     "alembic_version",
 }

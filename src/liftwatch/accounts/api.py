@@ -4,12 +4,23 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Request, Response
+from fastapi.responses import JSONResponse
 
 from liftwatch.accounts import service
-from liftwatch.accounts.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut, Token, UserCreate, UserOut
+from liftwatch.accounts.schemas import (
+    ApiKeyCreate,
+    ApiKeyCreated,
+    ApiKeyOut,
+    PasswordChange,
+    PasswordReset,
+    Token,
+    UserCreate,
+    UserOut,
+)
 from liftwatch.core.errors import Unauthorized
-from liftwatch.deps import ActorDep, ClockDep, SessionDep, SettingsDep
+from liftwatch.core.throttle import LoginThrottle, Throttled, throttle_message
+from liftwatch.deps import ActorDep, ClockDep, SessionDep, SettingsDep, TokenClaimsDep
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 
@@ -22,13 +33,59 @@ def issue_token(
     settings: SettingsDep,
     username: Annotated[str, Form()],
     password: Annotated[str, Form()],
-) -> Token:
-    """OAuth2 password flow: form fields ``username`` and ``password``."""
-    user = service.authenticate(session, username, password)
+) -> Token | JSONResponse:
+    """OAuth2 password flow: form fields ``username`` and ``password``. Failed attempts are throttled
+    per account and per client address (429 with Retry-After, :mod:`liftwatch.core.throttle`)."""
+    throttle: LoginThrottle = request.app.state.login_throttle
+    address = request.client.host if request.client else "unknown"
+    user = throttle.attempt(
+        username, address, clock.now(), lambda: service.authenticate(session, username, password)
+    )
+    if isinstance(user, Throttled):
+        message = throttle_message(user)
+        return JSONResponse(
+            {"detail": message, "errors": [{"field": "username", "message": message}]},
+            status_code=429,
+            headers={"Retry-After": str(user.retry_after)},
+        )
     if user is None:
         raise Unauthorized("wrong username or password")
     token = service.issue_token(user, request.app.state.secret_key, clock.now(), settings.token_minutes)
     return Token(access_token=token)
+
+
+@router.post("/auth/logout", status_code=204)
+def logout(claims: TokenClaimsDep, session: SessionDep, clock: ClockDep) -> Response:
+    """Revoke the token this request carries: from now on it is refused (401) everywhere, until it would
+    have expired anyway. The caller's other tokens stay valid."""
+    service.revoke_token(session, claims, clock.now())
+    session.commit()
+    return Response(status_code=204)
+
+
+@router.post("/auth/password", response_model=Token)
+def change_password(
+    request: Request,
+    data: PasswordChange,
+    actor: ActorDep,
+    session: SessionDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+) -> Token:
+    """Change one's own password (the current one is required). Every token issued before, this one
+    too, stops working; the answer is a fresh token."""
+    user = service.change_password(session, actor, data)
+    session.commit()
+    token = service.issue_token(user, request.app.state.secret_key, clock.now(), settings.token_minutes)
+    return Token(access_token=token)
+
+
+@router.post("/users/{username}/password", status_code=204)
+def reset_password(username: str, data: PasswordReset, actor: ActorDep, session: SessionDep) -> Response:
+    """Set a user's password (admins); every token the user holds stops working."""
+    service.reset_password(session, actor, username, data)
+    session.commit()
+    return Response(status_code=204)
 
 
 @router.get("/auth/me", response_model=UserOut)

@@ -62,6 +62,22 @@ class ApiKey(Base):
     revoked_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
+class RevokedToken(Base):
+    """A signed-out session token (its ``jti``), refused until it would have expired anyway.
+
+    Why a deny-list and not a per-user token version: signing out on one screen (a shared 96333 console
+    workstation, say) must not end the user's other sessions. A password change ends them all through the
+    token's password stamp (``pwd`` claim), so it needs no row here. Rows past ``expires_at`` are deleted
+    whenever a token is revoked, so the table holds at most one token lifetime of sign-outs."""
+
+    __tablename__ = "revoked_tokens"
+
+    jti: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(Integer)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    revoked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 @dataclass(frozen=True)
 class Actor:
     """Who is acting. Services take an Actor and enforce scope themselves, never the templates."""

@@ -3,10 +3,24 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 
 from liftwatch.accounts.models import Role
+from liftwatch.accounts.passwords import MAX_LENGTH, password_problem
+from liftwatch.core.types import SingleLine
+
+# A password is taken exactly as typed (never stripped), at creation as at sign-in.
+Password = Annotated[str, StringConstraints(strip_whitespace=False, max_length=MAX_LENGTH)]
 
 
 class Token(BaseModel):
@@ -18,10 +32,39 @@ class UserCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     username: str = Field(min_length=2, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")
-    password: str = Field(min_length=8, max_length=256)
+    password: Password = Field(
+        description="at least 10 characters, not a common password nor the username, no edge spaces"
+    )
     role: Role
-    unit: str | None = Field(default=None, description="Unit code; required for maintenance and use_unit")
-    full_name: str = Field(default="", max_length=120)
+    unit: SingleLine | None = Field(
+        default=None, max_length=40, description="Unit code; required for maintenance and use_unit"
+    )
+    full_name: SingleLine = Field(default="", max_length=120)
+
+    @field_validator("password")
+    @classmethod
+    def _policy(cls, value: str, info: ValidationInfo) -> str:
+        problem = password_problem(value, info.data.get("username"))
+        if problem:
+            raise ValueError(problem)
+        return value
+
+
+class PasswordChange(BaseModel):
+    """A user changes their own password; every token they hold (this one too) stops working."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    current_password: Password
+    new_password: Password
+
+
+class PasswordReset(BaseModel):
+    """An admin sets another user's password (the user forgot it); all their tokens stop working."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    new_password: Password
 
 
 class UserOut(BaseModel):
@@ -37,8 +80,10 @@ class ApiKeyCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    username: str = Field(min_length=1, max_length=64, description="the gateway account the key acts as")
-    name: str = Field(
+    username: SingleLine = Field(
+        min_length=1, max_length=64, description="the gateway account the key acts as"
+    )
+    name: SingleLine = Field(
         min_length=1, max_length=120, description="what the key is for, e.g. the gateway's site"
     )
     expires_at: AwareDatetime | None = None

@@ -7,20 +7,31 @@ import hmac
 import secrets
 import string
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
-from liftwatch.accounts.models import UNIT_SCOPED_ROLES, Actor, ApiKey, Role, User
-from liftwatch.accounts.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut, UserCreate, UserOut
+from liftwatch.accounts.models import UNIT_SCOPED_ROLES, Actor, ApiKey, RevokedToken, Role, User
+from liftwatch.accounts.passwords import password_problem
+from liftwatch.accounts.schemas import (
+    ApiKeyCreate,
+    ApiKeyCreated,
+    ApiKeyOut,
+    PasswordChange,
+    PasswordReset,
+    UserCreate,
+    UserOut,
+)
 from liftwatch.core.clock import Clock, as_utc
 from liftwatch.core.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound, Unauthorized
-from liftwatch.core.security import create_token, hash_password, verify_password
+from liftwatch.core.security import create_token, hash_password, keyed_digest, verify_password
 from liftwatch.registry.models import Unit, UnitType
 
 _UNIT_TYPES_FOR_ROLE = {
-    Role.MAINTENANCE: (UnitType.MAINTENANCE,),
+    # a rescue station's staff are its crews' logins: scoped like maintenance staff to their own unit
+    Role.MAINTENANCE: (UnitType.MAINTENANCE, UnitType.RESCUE_STATION),
     Role.USE_UNIT: (UnitType.USE_UNIT,),
     # a gateway of a maintenance company or an owner reports for that unit's elevators only; a gateway with
     # no unit (the city's IoT platform) reports for any registered elevator
@@ -108,9 +119,103 @@ def me(session: Session, actor: Actor) -> UserOut:
     return user_out(session, user)
 
 
+def password_stamp(secret: str, password_hash: str) -> str:
+    """A short keyed digest of the stored password hash, carried in every token (``pwd``): a new password
+    makes a new hash, so every token issued before it stops matching, with no row to write."""
+    return keyed_digest(secret, "password-stamp", password_hash)[:22]
+
+
 def issue_token(user: User, secret: str, now: datetime, minutes: int) -> str:
-    """The bearer token for ``user``: the API returns it, the web keeps it in the session cookie."""
-    return create_token(user.username, secret, now, minutes, uid=user.id, role=user.role)
+    """The bearer token for ``user``: the API returns it, the web keeps it in the session cookie. Its
+    ``jti`` lets sign-out revoke it alone; its ``pwd`` stamp ends it when the password changes."""
+    return create_token(
+        user.username,
+        secret,
+        now,
+        minutes,
+        uid=user.id,
+        role=user.role,
+        pwd=password_stamp(secret, user.password_hash),
+    )
+
+
+def user_for_token(session: Session, claims: dict[str, Any], secret: str) -> User:
+    """The active user a verified token speaks for, or 401 when the account is gone or disabled, the
+    password changed since it was issued, or it was signed out (revoked)."""
+    uid = claims.get("uid")
+    user = session.get(User, uid) if isinstance(uid, int) else None
+    if user is None or not user.active or user.username != claims.get("sub"):
+        raise Unauthorized("the account behind this token no longer exists or is disabled")
+    jti = claims.get("jti")
+    if not isinstance(jti, str) or not jti:
+        raise Unauthorized("the token has no id (issued by an older version): sign in again")
+    stamp = claims.get("pwd")
+    if not isinstance(stamp, str) or not hmac.compare_digest(
+        stamp, password_stamp(secret, user.password_hash)
+    ):
+        raise Unauthorized("the password has changed since this token was issued: sign in again")
+    if session.get(RevokedToken, jti) is not None:
+        raise Unauthorized("this token was revoked (signed out): sign in again")
+    return user
+
+
+def revoke_token(session: Session, claims: dict[str, Any], now: datetime) -> None:
+    """Revoke one token (sign-out) until it expires, and drop revocations of tokens expired by now (they
+    are refused for their ``exp`` anyway). Revoking twice changes nothing. The caller commits."""
+    session.execute(delete(RevokedToken).where(RevokedToken.expires_at <= now))
+    jti = claims.get("jti")
+    exp = claims.get("exp")
+    if not isinstance(jti, str) or not jti or not isinstance(exp, int | float):
+        return
+    if session.get(RevokedToken, jti) is None:
+        uid = claims.get("uid")
+        session.add(
+            RevokedToken(
+                jti=jti,
+                user_id=uid if isinstance(uid, int) else 0,
+                expires_at=datetime.fromtimestamp(exp, UTC),
+                revoked_at=now,
+            )
+        )
+    session.flush()
+
+
+def _set_password(user: User, password: str, field: str) -> None:
+    problem = password_problem(password, user.username)
+    if problem:
+        raise InvalidInput(FieldError(field, problem))
+    user.password_hash = hash_password(password)
+
+
+def change_password(session: Session, actor: Actor, data: PasswordChange) -> User:
+    """A user sets their own password, proving the current one; every token they hold stops working
+    (the caller hands out a fresh one)."""
+    user = session.scalar(select(User).where(User.username == actor.username))
+    if user is None or not user.active:
+        raise Forbidden("no account")
+    if not verify_password(user.password_hash, data.current_password):
+        raise InvalidInput(FieldError("current_password", "is not the current password"))
+    _set_password(user, data.new_password, "new_password")
+    session.flush()
+    return user
+
+
+def reset_password(session: Session, actor: Actor, username: str, data: PasswordReset) -> User:
+    """An admin sets a user's password (forgotten, or the account was shared); the user's tokens stop
+    working, so whoever held them must sign in with the new password."""
+    _require_admin(actor, "reset passwords")
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(f"no account '{username}'")
+    _set_password(user, data.new_password, "new_password")
+    session.flush()
+    return user
+
+
+def account_of(session: Session, username: str) -> UserOut | None:
+    """The account ``username`` as other domains may see it (its role and unit), or None."""
+    user = session.scalar(select(User).where(User.username == username))
+    return user_out(session, user) if user is not None else None
 
 
 def unit_of_user(session: Session, username: str) -> str | None:

@@ -98,6 +98,34 @@ class Settings(BaseSettings):
     )
     simulate_fault_scale: float = Field(default=50.0, ge=0, description="Simulated fault rates x this.")
     archive: bool = Field(default=True, description="Archive raw telemetry to Parquet under var/archive.")
+    max_body_mb: float = Field(
+        default=1.0,
+        gt=0,
+        description="Largest request body (MiB) most routes accept; larger ones are refused with 413 while "
+        "being read, before authentication.",
+    )
+    telemetry_max_body_mb: float = Field(
+        default=8.0, gt=0, description="Largest body (MiB) of the gateway endpoint POST /api/v1/telemetry."
+    )
+    import_max_body_mb: float = Field(
+        default=20.0, gt=0, description="Largest upload (MiB) of POST /api/v1/registry/import."
+    )
+    login_max_failures_account: int = Field(
+        default=10, ge=1, description="Failed sign-ins per username per minute before it answers 429."
+    )
+    login_max_failures_address: int = Field(
+        default=30, ge=1, description="Failed sign-ins per client address per minute before it answers 429."
+    )
+    login_concurrency: int = Field(
+        default=2,
+        ge=1,
+        description="Password checks run at once (each argon2 check takes 64 MB); more callers wait.",
+    )
+    metrics_token: str = Field(
+        default="",
+        description="Bearer secret a Prometheus scraper sends to GET /metrics (besides an admin's token).",
+    )
+    metrics_public: bool = Field(default=False, description="Serve GET /metrics to anyone (opt-in).")
     map_tile_url: str = Field(
         default="",
         description="Tile URL template for the monitoring map, e.g. https://tile.example/{z}/{x}/{y}.png; "

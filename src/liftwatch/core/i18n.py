@@ -58,6 +58,18 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "login.password": {"zh-CN": "密码", "en": "Password"},
     "login.submit": {"zh-CN": "登录", "en": "Sign in"},
     "login.error": {"zh-CN": "用户名或密码错误。", "en": "Wrong username or password."},
+    "login.throttled_account": {
+        "zh-CN": "该账号登录失败次数过多，请在 {seconds} 秒后（{time} 之后）重试。",
+        "en": "Too many failed sign-ins for this account. Try again in {seconds} s (after {time}).",
+    },
+    "login.throttled_address": {
+        "zh-CN": "来自您所在网络地址的登录失败次数过多，请在 {seconds} 秒后（{time} 之后）重试。",
+        "en": "Too many failed sign-ins from your network address. Try again in {seconds} s (after {time}).",
+    },
+    "login.throttled_busy": {
+        "zh-CN": "当前登录请求过多，请在 {seconds} 秒后重试。",
+        "en": "Too many sign-ins at once. Try again in {seconds} s.",
+    },
     "login.required": {"zh-CN": "请先登录。", "en": "Please sign in first."},
     # ---- common
     "common.search": {"zh-CN": "查询", "en": "Search"},
@@ -193,6 +205,21 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "Your role may not do this.",
     },
     "error.home": {"zh-CN": "返回首页", "en": "Back to the start page"},
+    "csrf.origin": {
+        "zh-CN": "请求来自其他网站（来源不符），已拒绝。请在本系统的页面上操作。",
+        "en": "The request came from another site (its origin does not match) and was refused. "
+        "Use this system's own pages.",
+    },
+    "csrf.token": {
+        "zh-CN": "页面已过期或请求不是从本系统页面提交的，已拒绝。请刷新页面后重试。",
+        "en": "The page has expired or the request was not sent from this system's pages, so it was "
+        "refused. Reload the page and try again.",
+    },
+    "csrf.login": {
+        "zh-CN": "登录表单已过期或来自其他网站。请刷新登录页后重新登录。",
+        "en": "The sign-in form has expired or came from another site. Reload the login page and sign in "
+        "again.",
+    },
     # ---- enum values: elevator kind
     "kind.traction": {"zh-CN": "曳引与强制驱动电梯", "en": "Traction elevator"},
     "kind.hydraulic": {"zh-CN": "液压驱动电梯", "en": "Hydraulic elevator"},

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -30,11 +34,25 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
+def new_token_id() -> str:
+    """A fresh ``jti``: 128 random bits, so one token can be revoked (sign-out) without touching others."""
+    return secrets.token_urlsafe(16)
+
+
+def keyed_digest(secret: str, purpose: str, value: str) -> str:
+    """HMAC-SHA256 of ``value`` under ``secret``, separated by ``purpose`` so a digest made for one use
+    (a CSRF token, a password stamp) is never valid for another; URL-safe, without padding."""
+    mac = hmac.new(secret.encode("utf-8"), f"{purpose}\x00{value}".encode(), hashlib.sha256)
+    return base64.urlsafe_b64encode(mac.digest()).rstrip(b"=").decode("ascii")
+
+
 def create_token(subject: str, secret: str, now: datetime, minutes: int, **claims: Any) -> str:
+    """A signed token for ``subject``; every token gets its own ``jti`` unless ``claims`` brings one."""
     payload = {
         "sub": subject,
         "iat": int(now.timestamp()),
         "exp": int((now + timedelta(minutes=minutes)).timestamp()),
+        "jti": new_token_id(),
     }
     payload.update(claims)
     return jwt.encode(payload, secret, algorithm=ALGORITHM)

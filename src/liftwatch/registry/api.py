@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -12,6 +11,7 @@ from fastapi.responses import JSONResponse, Response
 
 from liftwatch.core.clock import Clock
 from liftwatch.core.errors import FieldError, InvalidInput
+from liftwatch.core.types import ErrorOut, PageNo, PageSize, PathCode, QueryStr, error_responses
 from liftwatch.deps import ActorDep, ClockDep, SessionDep, SettingsDep
 from liftwatch.registry import io as registry_io
 from liftwatch.registry import service
@@ -24,6 +24,7 @@ from liftwatch.registry.schemas import (
     ElevatorUpdate,
     EventIn,
     EventOut,
+    ImportReportOut,
     PublicElevator,
     UnitCreate,
     UnitOut,
@@ -46,18 +47,18 @@ def list_elevators(
     session: SessionDep,
     clock: ClockDep,
     settings: SettingsDep,
-    district: str | None = None,
-    street: str | None = None,
-    unit: Annotated[str | None, Query(description="code of a use or maintenance unit")] = None,
+    district: QueryStr | None = None,
+    street: QueryStr | None = None,
+    unit: Annotated[QueryStr | None, Query(description="code of a use or maintenance unit")] = None,
     place_type: PlaceType | None = None,
     kind: ElevatorKind | None = None,
     status: ElevatorStatus | None = None,
     age_min: Annotated[float | None, Query(ge=0, le=200)] = None,
     age_max: Annotated[float | None, Query(ge=0, le=200)] = None,
     three_no: bool | None = None,
-    q: Annotated[str | None, Query(max_length=100, description="text search")] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
-    size: Annotated[int, Query(ge=1)] = 50,
+    q: Annotated[QueryStr | None, Query(max_length=100, description="text search")] = None,
+    page: PageNo = 1,
+    size: PageSize = 50,
 ) -> ElevatorPage:
     size = min(size, settings.page_size_max)
     flt = service.ElevatorFilter(
@@ -87,7 +88,7 @@ def create_elevator(
 
 @router.get("/elevators/{registration_code}", response_model=ElevatorFile)
 def get_elevator_file(
-    registration_code: str, actor: ActorDep, session: SessionDep, clock: ClockDep
+    registration_code: PathCode, actor: ActorDep, session: SessionDep, clock: ClockDep
 ) -> ElevatorFile:
     elevator = service.get_elevator(session, actor, registration_code)
     events = [EventOut.model_validate(e) for e in service.timeline(session, elevator)]
@@ -96,7 +97,7 @@ def get_elevator_file(
 
 @router.patch("/elevators/{registration_code}", response_model=ElevatorOut)
 def update_elevator(
-    registration_code: str, data: ElevatorUpdate, actor: ActorDep, session: SessionDep, clock: ClockDep
+    registration_code: PathCode, data: ElevatorUpdate, actor: ActorDep, session: SessionDep, clock: ClockDep
 ) -> ElevatorOut:
     elevator = service.update_elevator(session, actor, registration_code, data, clock)
     session.commit()
@@ -105,7 +106,7 @@ def update_elevator(
 
 @router.post("/elevators/{registration_code}/events", response_model=EventOut, status_code=201)
 def record_event(
-    registration_code: str, data: EventIn, actor: ActorDep, session: SessionDep, clock: ClockDep
+    registration_code: PathCode, data: EventIn, actor: ActorDep, session: SessionDep, clock: ClockDep
 ) -> EventOut:
     event = service.record_event(session, actor, registration_code, data, clock)
     session.commit()
@@ -113,7 +114,7 @@ def record_event(
 
 
 @router.get("/public/elevators/{code}", response_model=PublicElevator, tags=["public"])
-def public_elevator(code: str, session: SessionDep) -> PublicElevator:
+def public_elevator(code: PathCode, session: SessionDep) -> PublicElevator:
     """For passengers who scan the code in the car: no login, only what the public may know."""
     return service.public_view(session, code)
 
@@ -124,9 +125,9 @@ def list_units(
     session: SessionDep,
     settings: SettingsDep,
     unit_type: UnitType | None = None,
-    q: Annotated[str | None, Query(max_length=100)] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
-    size: Annotated[int, Query(ge=1)] = 50,
+    q: Annotated[QueryStr | None, Query(max_length=100)] = None,
+    page: PageNo = 1,
+    size: PageSize = 50,
 ) -> UnitPage:
     size = min(size, settings.page_size_max)
     units, total = service.list_units(
@@ -152,14 +153,14 @@ def create_unit(data: UnitCreate, actor: ActorDep, session: SessionDep, clock: C
 
 
 @router.get("/units/{code}", response_model=UnitOut)
-def get_unit(code: str, actor: ActorDep, session: SessionDep) -> UnitOut:
+def get_unit(code: PathCode, actor: ActorDep, session: SessionDep) -> UnitOut:
     unit = service.get_unit(session, actor, code)
     return _unit_out(unit, service.elevator_counts(session, [unit]).get(unit.id, 0))
 
 
 @router.patch("/units/{code}", response_model=UnitOut)
 def update_unit(
-    code: str, data: UnitUpdate, actor: ActorDep, session: SessionDep, clock: ClockDep
+    code: PathCode, data: UnitUpdate, actor: ActorDep, session: SessionDep, clock: ClockDep
 ) -> UnitOut:
     unit = service.update_unit(session, actor, code, data, clock)
     session.commit()
@@ -174,7 +175,14 @@ _EXPORT_MEDIA = {
 }
 
 
-@router.post("/registry/import", responses={422: {"description": "rejected: nothing imported"}})
+@router.post(
+    "/registry/import",
+    responses={
+        **error_responses(413),
+        200: {"model": ImportReportOut, "description": "rows were imported"},
+        422: {"model": ImportReportOut | ErrorOut, "description": "rejected: nothing imported"},
+    },
+)
 def import_registry(
     file: Annotated[UploadFile, File(description="an agency's .csv or .xlsx file")],
     actor: ActorDep,
@@ -190,8 +198,10 @@ def import_registry(
         raise InvalidInput(FieldError("file", f"'{name}': expected a .csv or .xlsx file"))
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / name
-        with path.open("wb") as fh:
-            shutil.copyfileobj(file.file, fh)
+        with path.open("wb") as fh:  # at most one byte past the limit: enough to refuse it
+            fh.write(file.file.read(registry_io.MAX_FILE_BYTES + 1))
+        if path.stat().st_size > registry_io.MAX_FILE_BYTES:
+            raise registry_io.FileTooLarge(name, f"is larger than {registry_io.MAX_FILE_BYTES // 2**20} MB")
         report = registry_io.import_file(
             session, actor, path, clock, skip_invalid=skip_invalid, write_rejects=False
         )

@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -29,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from liftwatch.accounts.models import Actor
 from liftwatch.core.clock import Clock
-from liftwatch.core.errors import FieldError, InvalidInput
+from liftwatch.core.errors import DomainError, FieldError, InvalidInput
 from liftwatch.registry import service
 from liftwatch.registry.models import Elevator, Unit, UnitType
 from liftwatch.registry.schemas import UNIT_RECORD_FIELDS, ElevatorCreate, UnitCreate
@@ -326,30 +327,105 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def _sheet_from_rows(name: str, rows: Iterable[Sequence[Any]]) -> _Sheet | None:
+# Limits that keep one upload from taking the server's memory and minutes: an 800 KB .xlsx can unpack to
+# gigabytes (a zip bomb). 300,000 rows is six times the largest city's ledger.
+MAX_UNPACKED_BYTES = 50 * 1024 * 1024
+MAX_FILE_BYTES = 50 * 1024 * 1024
+MAX_ROWS = 300_000
+MAX_COLUMNS = 200
+
+
+class FileTooLarge(DomainError):
+    """The file is beyond the import's limits; nothing was read into the database."""
+
+    status_code = 413
+
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(f"file: '{name}' {message}", [FieldError("file", message)])
+
+
+def _bad_file(name: str, message: str) -> InvalidInput:
+    return InvalidInput(FieldError("file", f"'{name}': {message}"))
+
+
+def _unquote(value: Any) -> Any:
+    """Undo the export's formula guard: ``'=1+2`` reads back as ``=1+2`` (see :func:`_neutral`)."""
+    if isinstance(value, str) and value[:1] == "'" and _FORMULA_START.match(value, 1):
+        return value[1:]
+    return value
+
+
+def _sheet_from_rows(name: str, rows: Iterable[Sequence[Any]], file_name: str = "") -> _Sheet | None:
     it = iter(rows)
     header_row = next(it, None)
     if header_row is None:
         return None
-    header = [_text(h).strip().lstrip("\ufeff") for h in header_row]
-    body = [(n, tuple(cells)) for n, cells in enumerate(it, start=2) if not all(_blank(c) for c in cells)]
+    header = [_text(_unquote(h)).strip().lstrip("\ufeff") for h in header_row]
+    if len(header) > MAX_COLUMNS and any(not _blank(h) for h in header[MAX_COLUMNS:]):
+        raise FileTooLarge(file_name or name, f"has more than {MAX_COLUMNS} columns")
+    body: list[tuple[int, tuple[Any, ...]]] = []
+    for n, cells in enumerate(it, start=2):
+        if n > MAX_ROWS + 1:  # stop reading: the rest is never looked at
+            raise FileTooLarge(file_name or name, f"has more than {MAX_ROWS:,} rows; split it")
+        if not all(_blank(c) for c in cells):
+            body.append((n, tuple(_unquote(c) for c in cells)))
     return _Sheet(name, header, body)
 
 
-def _decode(raw: bytes) -> str:
-    """UTF-8 (with or without the BOM Excel writes); GB18030 as a fallback for Excel's 'ANSI' CSV."""
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return raw.decode("gb18030")
+def _decode(raw: bytes, name: str) -> str:
+    """UTF-8 (with or without the BOM Excel writes); GB18030 (a superset of GBK) for Excel's 'ANSI' CSV.
+    Anything else (UTF-16 without its BOM, Latin-1, binary) is refused rather than read as nonsense."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        text = raw.decode("utf-16")
+    else:
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            try:
+                text = raw.decode("gb18030")
+            except UnicodeDecodeError:
+                text = "\x00"
+    if "\x00" in text:
+        raise _bad_file(name, "not a text file in UTF-8 or GB18030/GBK; save it as 'CSV UTF-8' in Excel")
+    return text
 
 
 def _read_csv(path: Path, name: str) -> _Sheet | None:
-    text = _decode(path.read_bytes())
-    return _sheet_from_rows(name, csv.reader(io.StringIO(text, newline="")))
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise FileTooLarge(path.name, f"is larger than {MAX_FILE_BYTES // 2**20} MB")
+    text = _decode(path.read_bytes(), path.name)
+    try:
+        return _sheet_from_rows(name, csv.reader(io.StringIO(text, newline="")), path.name)
+    except csv.Error as exc:
+        raise _bad_file(path.name, f"not a readable CSV file: {exc}") from None
+
+
+def _check_xlsx(path: Path) -> None:
+    """Refuse what is not a workbook, or would unpack beyond the limit, before openpyxl opens it."""
+    if not zipfile.is_zipfile(path):
+        raise _bad_file(path.name, "not an Excel .xlsx file (not a zip archive)")
+    try:
+        with zipfile.ZipFile(path) as zf:
+            unpacked = sum(i.file_size for i in zf.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise _bad_file(path.name, f"not a readable .xlsx file: {exc}") from None
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise FileTooLarge(
+            path.name, f"unpacks to {unpacked / 2**20:,.0f} MB; at most {MAX_UNPACKED_BYTES // 2**20} MB"
+        )
 
 
 def _read_xlsx(path: Path) -> tuple[_Sheet | None, _Sheet | None]:
+    _check_xlsx(path)
+    try:
+        return _read_workbook(path)
+    except DomainError:
+        raise
+    except Exception as exc:  # openpyxl raises KeyError, ValueError, XML errors... for a broken file
+        raise _bad_file(path.name, f"not a readable .xlsx file ({type(exc).__name__})") from None
+
+
+def _read_workbook(path: Path) -> tuple[_Sheet | None, _Sheet | None]:
     from openpyxl import load_workbook
 
     wb = load_workbook(path, read_only=True, data_only=True)
@@ -360,8 +436,19 @@ def _read_xlsx(path: Path) -> tuple[_Sheet | None, _Sheet | None]:
         elev_ws = next((ws for ws in others if ws.title.strip().lower() in (ELEVATORS_SHEET, "电梯")), None)
         if elev_ws is None and others:
             elev_ws = others[0]
-        elevators = _sheet_from_rows("", elev_ws.iter_rows(values_only=True)) if elev_ws is not None else None
-        units = _sheet_from_rows(UNITS_SHEET, units_ws.iter_rows(values_only=True)) if units_ws else None
+        for ws in (elev_ws, units_ws):
+            if ws is not None and (ws.max_column or 0) > MAX_COLUMNS:
+                ws.reset_dimensions()  # a lying <dimension> would pad every row to it
+        elevators = (
+            _sheet_from_rows("", elev_ws.iter_rows(values_only=True), path.name)
+            if elev_ws is not None
+            else None
+        )
+        units = (
+            _sheet_from_rows(UNITS_SHEET, units_ws.iter_rows(values_only=True), path.name)
+            if units_ws
+            else None
+        )
     finally:
         wb.close()
     return elevators, units
@@ -692,12 +779,30 @@ def _check_units(
 # ---------------------------------------------------------------- writing
 
 
+# A text cell starting with one of these is run as a formula by Excel and LibreOffice (CSV injection,
+# OWASP); an export writes it with a leading ' (which the import removes again), as does a text that
+# already starts with ' before one of them, so the round trip is exact.
+_FORMULA_START = re.compile(r"'*[=+\-@\t\r]")
+# Control characters XML 1.0 cannot hold (openpyxl refuses them) and no ledger text needs.
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _neutral(value: Any) -> Any:
+    """A text cell made safe to open in a spreadsheet: no control characters, no formula."""
+    if not isinstance(value, str):
+        return value
+    value = _ILLEGAL.sub("", value)
+    if _FORMULA_START.match(value):
+        return "'" + value
+    return value
+
+
 def _write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     """UTF-8 with a BOM, so Excel opens Chinese text correctly."""
     with path.open("w", encoding="utf-8-sig", newline="") as fh:
         writer = csv.writer(fh)
-        writer.writerow(header)
-        writer.writerows([_text(v) for v in row] for row in rows)
+        writer.writerow([_neutral(h) for h in header])
+        writer.writerows([_text(_neutral(v)) for v in row] for row in rows)
 
 
 def _xlsx_row(ws: Any, row: Sequence[Any]) -> list[Any]:
@@ -705,6 +810,7 @@ def _xlsx_row(ws: Any, row: Sequence[Any]) -> list[Any]:
 
     out: list[Any] = []
     for v in row:
+        v = _neutral(v)
         if isinstance(v, str) and v.startswith("="):
             cell = WriteOnlyCell(ws, value=v)
             cell.data_type = "s"  # text, not a formula
@@ -727,7 +833,7 @@ def _write_xlsx(path: Path, sheets: Sequence[tuple[str, Sequence[str], Iterable[
         # sheet once more just to size it, which doubles the time to import our own export.
         ref = f"A1:{get_column_letter(max(len(header), 1))}{len(body) + 1}"
         ws.calculate_dimension = lambda ref=ref: ref
-        ws.append(list(header))
+        ws.append(_xlsx_row(ws, header))
         for row in body:
             ws.append(_xlsx_row(ws, row))
     wb.save(path)

@@ -7,8 +7,9 @@ import re
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from liftwatch.core.types import DbInt, SingleLine, Text, check_text
 from liftwatch.registry.models import ElevatorKind, ElevatorStatus, EventKind, PlaceType, UnitType
 
 # Registration codes go into URLs and MQTT topics: no '/', '#', '+', '?', '%' or white space.
@@ -21,6 +22,22 @@ def _check_code(value: str) -> str:
     if not CODE_RE.match(value):
         raise ValueError("must be 3-40 characters without spaces or any of / # + ? %")
     return value
+
+
+def check_json_value(value: Any, depth: int = 0) -> None:
+    """A free-form JSON value must store on PostgreSQL too: no NUL or control characters in its strings
+    (JSONB refuses \\u0000) and no deep nesting."""
+    if depth > 8:
+        raise ValueError("nested more than 8 levels deep")
+    if isinstance(value, str):
+        check_text(value)
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            check_text(str(k))
+            check_json_value(v, depth + 1)
+    elif isinstance(value, list):
+        for v in value:
+            check_json_value(v, depth + 1)
 
 
 class _Strict(BaseModel):
@@ -37,11 +54,11 @@ class UnitRef(BaseModel):
 class ElevatorFields(_Strict):
     """Fields shared by create and update; every one optional here, create makes some required."""
 
-    equipment_code: str | None = Field(default=None, max_length=40)
+    equipment_code: SingleLine | None = Field(default=None, max_length=40)
     kind: ElevatorKind | None = None
-    manufacturer: str | None = Field(default=None, max_length=200)
-    model: str | None = Field(default=None, max_length=100)
-    serial_number: str | None = Field(default=None, max_length=100)
+    manufacturer: SingleLine | None = Field(default=None, max_length=200)
+    model: SingleLine | None = Field(default=None, max_length=100)
+    serial_number: SingleLine | None = Field(default=None, max_length=100)
     rated_load_kg: int | None = Field(default=None, gt=0, le=100_000)
     rated_speed_mps: float | None = Field(default=None, gt=0, le=20)
     stops: int | None = Field(default=None, ge=2, le=250)
@@ -49,17 +66,21 @@ class ElevatorFields(_Strict):
     installation_date: date | None = None
     commissioning_date: date | None = None
     design_life_years: int | None = Field(default=None, gt=0, le=100)
-    design_life_cycles: int | None = Field(default=None, gt=0)
-    district: str | None = Field(default=None, max_length=64)
-    street: str | None = Field(default=None, max_length=64)
-    address: str | None = Field(default=None, max_length=255)
-    building: str | None = Field(default=None, max_length=100)
+    design_life_cycles: DbInt | None = Field(default=None, gt=0)
+    district: SingleLine | None = Field(default=None, max_length=64)
+    street: SingleLine | None = Field(default=None, max_length=64)
+    address: SingleLine | None = Field(default=None, max_length=255)
+    building: SingleLine | None = Field(default=None, max_length=100)
     latitude: float | None = Field(default=None, ge=-90, le=90)
     longitude: float | None = Field(default=None, ge=-180, le=180)
     place_type: PlaceType | None = None
-    use_unit: str | None = Field(default=None, description="Code of the use unit (使用单位)")
-    maintenance_unit: str | None = Field(default=None, description="Code of the maintenance unit (维保单位)")
-    iot_terminal_id: str | None = Field(default=None, max_length=64)
+    use_unit: SingleLine | None = Field(
+        default=None, max_length=40, description="Code of the use unit (使用单位)"
+    )
+    maintenance_unit: SingleLine | None = Field(
+        default=None, max_length=40, description="Code of the maintenance unit (维保单位)"
+    )
+    iot_terminal_id: SingleLine | None = Field(default=None, max_length=64)
     no_property_management: bool | None = None
     no_maintenance_contract: bool | None = None
     no_repair_fund: bool | None = None
@@ -76,11 +97,11 @@ class ElevatorFields(_Strict):
 
 
 class ElevatorCreate(ElevatorFields):
-    registration_code: str
-    rescue_code: str
+    registration_code: SingleLine
+    rescue_code: SingleLine
     kind: ElevatorKind
     place_type: PlaceType
-    district: str = Field(min_length=1, max_length=64)
+    district: SingleLine = Field(min_length=1, max_length=64)
     status: ElevatorStatus = ElevatorStatus.IN_USE
 
     @field_validator("registration_code")
@@ -97,8 +118,35 @@ class ElevatorCreate(ElevatorFields):
         return v
 
 
+# Columns that hold no NULL: a PATCH may leave them out, but not send null for them.
+ELEVATOR_NOT_NULL: tuple[str, ...] = (
+    "equipment_code",
+    "kind",
+    "manufacturer",
+    "model",
+    "serial_number",
+    "district",
+    "street",
+    "address",
+    "building",
+    "place_type",
+    "iot_terminal_id",
+    "no_property_management",
+    "no_maintenance_contract",
+    "no_repair_fund",
+)
+
+
+def _not_null(value: Any, info: ValidationInfo) -> Any:
+    if value is None:
+        raise ValueError(f"{info.field_name} may not be null; leave it out to keep it")
+    return value
+
+
 class ElevatorUpdate(ElevatorFields):
     """PATCH body: only the fields sent are changed. Status changes go through life events."""
+
+    _no_nulls = field_validator(*ELEVATOR_NOT_NULL)(_not_null)
 
 
 class ElevatorOut(BaseModel):
@@ -149,8 +197,14 @@ class ElevatorPage(BaseModel):
 class EventIn(_Strict):
     kind: EventKind
     occurred_at: datetime | None = Field(default=None, description="When it happened; default now")
-    summary: str = Field(default="", max_length=2000)
-    details: dict[str, Any] = Field(default_factory=dict)
+    summary: Text = Field(default="", max_length=2000)
+    details: dict[str, Any] = Field(default_factory=dict, description="JSON object, at most 8 levels deep")
+
+    @field_validator("details")
+    @classmethod
+    def _details(cls, v: dict[str, Any]) -> dict[str, Any]:
+        check_json_value(v)
+        return v
 
 
 class EventOut(BaseModel):
@@ -172,29 +226,32 @@ class ElevatorFile(ElevatorOut):
 
 
 class UnitFields(_Strict):
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    licence_no: str | None = Field(default=None, max_length=64)
-    contact_name: str | None = Field(default=None, max_length=64)
-    contact_phone: str | None = Field(default=None, max_length=32)
-    address: str | None = Field(default=None, max_length=255)
-    district: str | None = Field(default=None, max_length=64)
+    name: SingleLine | None = Field(default=None, min_length=1, max_length=200)
+    licence_no: SingleLine | None = Field(default=None, max_length=64)
+    contact_name: SingleLine | None = Field(default=None, max_length=64)
+    contact_phone: SingleLine | None = Field(default=None, max_length=32)
+    address: SingleLine | None = Field(default=None, max_length=255)
+    district: SingleLine | None = Field(default=None, max_length=64)
     latitude: float | None = Field(default=None, ge=-90, le=90)
     longitude: float | None = Field(default=None, ge=-180, le=180)
 
 
 class UnitCreate(UnitFields):
-    code: str
-    name: str = Field(min_length=1, max_length=200)
+    code: SingleLine
+    name: SingleLine = Field(min_length=1, max_length=200)
     unit_type: UnitType
 
     @field_validator("code")
     @classmethod
     def _code(cls, v: str) -> str:
-        return _check_code(v)
+        v = _check_code(v)
+        if len(v) > 32:  # the column's width
+            raise ValueError("a unit code has at most 32 characters")
+        return v
 
 
 class UnitUpdate(UnitFields):
-    pass
+    _no_nulls = field_validator("name")(_not_null)  # the others: null clears them to ""
 
 
 # A unit's record as exported, imported and compared: the create fields in a stable order.
@@ -233,6 +290,26 @@ class UnitPage(BaseModel):
     total: int
     page: int
     size: int
+
+
+class ImportProblem(BaseModel):
+    sheet: str
+    row: int
+    column: str
+    value: str
+    reason: str
+
+
+class ImportReportOut(BaseModel):
+    """The answer to an import (registry/io.py ImportReport); ``rejected`` only with skip_invalid."""
+
+    rows: int
+    imported: int
+    unit_rows: int
+    units_imported: int
+    errors: list[ImportProblem]
+    warnings: list[ImportProblem]
+    rejected: list[dict[str, Any]] | None = None
 
 
 class PublicElevator(BaseModel):

@@ -3,6 +3,7 @@ is checked against the actor's role and unit scope here, never in templates or r
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
@@ -232,10 +233,21 @@ def places(session: Session, actor: Actor) -> dict[str, list[str]]:
     return out
 
 
+def _findable(code: str, what: str) -> None:
+    """A code that no record can have (control characters, beyond any column) is simply not found; it
+    never reaches the database, which would refuse a NUL with a server error."""
+    if len(code) > 40 or _CONTROL.search(code):
+        raise NotFound(f"no {what} with code {code[:60]!a}")
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def get_elevator(session: Session, actor: Actor, registration_code: str) -> Elevator:
     """The elevator, or NotFound when it does not exist or lies outside the actor's scope."""
     if actor.role in NO_REGISTRY_ACCESS:
         raise _refuse(actor, "sees the public page only")
+    _findable(registration_code, "elevator")
     stmt = _scoped(select(Elevator).where(Elevator.registration_code == registration_code), actor)
     elevator: Elevator | None = session.scalars(stmt).unique().one_or_none()
     if elevator is None:
@@ -245,6 +257,7 @@ def get_elevator(session: Session, actor: Actor, registration_code: str) -> Elev
 
 def get_public_elevator(session: Session, code: str) -> Elevator:
     """What a passenger scanning the code in the car may see: by registration or rescue code."""
+    _findable(code, "elevator")
     stmt = select(Elevator).where(or_(Elevator.registration_code == code, Elevator.rescue_code == code))
     elevator = session.scalars(stmt).unique().first()
     if elevator is None:
@@ -502,6 +515,7 @@ def elevator_counts(session: Session, units: Sequence[Unit]) -> dict[int, int]:
 def get_unit(session: Session, actor: Actor, code: str) -> Unit:
     if actor.role in NO_REGISTRY_ACCESS:
         raise _refuse(actor, "may not read units")
+    _findable(code, "unit")
     unit: Unit | None = session.scalar(_scoped_units(select(Unit).where(Unit.code == code), actor))
     if unit is None:
         raise NotFound(f"no unit with code '{code}'")

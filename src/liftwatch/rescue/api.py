@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from liftwatch.core.clock import as_utc
 from liftwatch.core.errors import FieldError, InvalidInput
+from liftwatch.core.types import DbId, QueryStr
 from liftwatch.deps import ActorDep, ClockDep, SessionDep
 from liftwatch.registry import service as registry
 from liftwatch.rescue import service
@@ -74,7 +75,7 @@ def list_incidents(actor: ActorDep, session: SessionDep, open: bool = True) -> l
 
 
 @router.get("/incidents/{incident_id}", response_model=IncidentDetail)
-def incident_detail(incident_id: int, actor: ActorDep, session: SessionDep) -> IncidentDetail:
+def incident_detail(incident_id: DbId, actor: ActorDep, session: SessionDep) -> IncidentDetail:
     inc = service.get_incident(session, actor, incident_id)
     events = service.incident_events(session, inc)
     return IncidentDetail(
@@ -84,14 +85,14 @@ def incident_detail(incident_id: int, actor: ActorDep, session: SessionDep) -> I
 
 
 @router.post("/incidents/{incident_id}/acknowledge", response_model=IncidentOut)
-def acknowledge(incident_id: int, actor: ActorDep, session: SessionDep, clock: ClockDep) -> IncidentOut:
+def acknowledge(incident_id: DbId, actor: ActorDep, session: SessionDep, clock: ClockDep) -> IncidentOut:
     inc = service.acknowledge(session, actor, incident_id, clock)
     session.commit()
     return IncidentOut.model_validate(inc)
 
 
 @router.post("/incidents/{incident_id}/arrive", response_model=IncidentOut)
-def arrive(incident_id: int, actor: ActorDep, session: SessionDep, clock: ClockDep) -> IncidentOut:
+def arrive(incident_id: DbId, actor: ActorDep, session: SessionDep, clock: ClockDep) -> IncidentOut:
     inc = service.arrive(session, actor, incident_id, clock)
     session.commit()
     return IncidentOut.model_validate(inc)
@@ -99,7 +100,7 @@ def arrive(incident_id: int, actor: ActorDep, session: SessionDep, clock: ClockD
 
 @router.post("/incidents/{incident_id}/release", response_model=IncidentOut)
 def release(
-    incident_id: int, data: ReleaseIn, actor: ActorDep, session: SessionDep, clock: ClockDep
+    incident_id: DbId, data: ReleaseIn, actor: ActorDep, session: SessionDep, clock: ClockDep
 ) -> IncidentOut:
     inc = service.release(session, actor, incident_id, clock, data.all_released)
     session.commit()
@@ -108,7 +109,7 @@ def release(
 
 @router.post("/incidents/{incident_id}/complete", response_model=IncidentOut)
 def complete(
-    incident_id: int, data: CompleteIn, actor: ActorDep, session: SessionDep, clock: ClockDep
+    incident_id: DbId, data: CompleteIn, actor: ActorDep, session: SessionDep, clock: ClockDep
 ) -> IncidentOut:
     inc = service.complete(session, actor, incident_id, clock, data.cause, data.detail)
     session.commit()
@@ -117,7 +118,7 @@ def complete(
 
 @router.post("/incidents/{incident_id}/false-alarm", response_model=IncidentOut)
 def false_alarm(
-    incident_id: int, data: FalseAlarmIn, actor: ActorDep, session: SessionDep, clock: ClockDep
+    incident_id: DbId, data: FalseAlarmIn, actor: ActorDep, session: SessionDep, clock: ClockDep
 ) -> IncidentOut:
     inc = service.false_alarm(session, actor, incident_id, clock, data.note)
     session.commit()
@@ -126,7 +127,7 @@ def false_alarm(
 
 @router.post("/incidents/{incident_id}/call-back", response_model=IncidentOut)
 def call_back(
-    incident_id: int, data: FalseAlarmIn, actor: ActorDep, session: SessionDep, clock: ClockDep
+    incident_id: DbId, data: FalseAlarmIn, actor: ActorDep, session: SessionDep, clock: ClockDep
 ) -> IncidentOut:
     """The operator called the caller back after the rescue (回访); ``note`` is what they said."""
     inc = service.call_back(session, actor, incident_id, clock, data.note)
@@ -216,8 +217,8 @@ def rescue_kpis(
     clock: ClockDep,
     from_: Annotated[datetime | None, Query(alias="from", description="default: 30 days before 'to'")] = None,
     to: Annotated[datetime | None, Query(description="default: now")] = None,
-    district: str | None = None,
-    unit: Annotated[str | None, Query(description="contracted maintenance unit code")] = None,
+    district: QueryStr | None = None,
+    unit: Annotated[QueryStr | None, Query(description="contracted maintenance unit code")] = None,
     group_by: Annotated[
         GroupKey | None, Query(description="also per district, street, maintenance_unit, place_type or month")
     ] = None,

@@ -7,18 +7,19 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from liftwatch.core.types import SingleLine, Text
 from liftwatch.rescue.domain import Cause, Source
 
 
 class IncidentIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    code: str = Field(min_length=3, max_length=40, description="rescue code or registration code")
+    code: SingleLine = Field(min_length=3, max_length=40, description="rescue code or registration code")
     source: Source = Source.PHONE
     persons_trapped: int | None = Field(default=None, ge=0, le=100)
-    caller_name: str = Field(default="", max_length=64)
-    callback_phone: str = Field(default="", max_length=32)
-    notes: str = Field(default="", max_length=2000)
+    caller_name: SingleLine = Field(default="", max_length=64)
+    callback_phone: SingleLine = Field(default="", max_length=32)
+    notes: Text = Field(default="", max_length=2000)
 
 
 class ReleaseIn(BaseModel):
@@ -31,13 +32,13 @@ class CompleteIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     cause: Cause
-    detail: str = Field(default="", max_length=2000)
+    detail: Text = Field(default="", max_length=2000)
 
 
 class FalseAlarmIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    note: str = Field(default="", max_length=2000)
+    note: Text = Field(default="", max_length=2000)
 
 
 class PositionIn(BaseModel):
@@ -51,10 +52,10 @@ class CrewIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     id: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.\-]+$")
-    unit: str
-    name: str = Field(min_length=1, max_length=64)
-    phone: str = Field(default="", max_length=32)
-    username: str | None = None
+    unit: SingleLine = Field(max_length=40)
+    name: SingleLine = Field(min_length=1, max_length=64)
+    phone: SingleLine = Field(default="", max_length=32)
+    username: SingleLine | None = Field(default=None, max_length=64)
     latitude: float = Field(ge=-90, le=90)
     longitude: float = Field(ge=-180, le=180)
     shift_start: time | None = Field(default=None, description="daily shift start, Beijing time")

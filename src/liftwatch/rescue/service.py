@@ -24,6 +24,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from liftwatch.accounts import service as accounts
 from liftwatch.accounts.models import Actor, Role
 from liftwatch.core.clock import Clock
 from liftwatch.core.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
@@ -554,6 +555,24 @@ def report_position(session: Session, actor: Actor, lat: float, lon: float, cloc
     return crew
 
 
+def _check_crew_user(session: Session, unit: str, username: str) -> None:
+    """A crew's login must be a user of the crew's own unit (a rescue station is a unit too): whoever logs
+    in as the crew sees and acts on the crew's incidents, so binding another company's user would hand
+    them to it. No role may bind across units, not even an admin."""
+    account = accounts.account_of(session, username)
+    if account is None:
+        raise InvalidInput(FieldError("username", f"no account '{username}'"))
+    if account.unit != unit:
+        where = f"unit '{account.unit}'" if account.unit else "no unit"
+        raise InvalidInput(
+            FieldError(
+                "username",
+                f"'{username}' belongs to {where}; a crew of '{unit}' may only be bound to a user "
+                f"of '{unit}'",
+            )
+        )
+
+
 def add_crew(
     session: Session,
     actor: Actor,
@@ -572,6 +591,8 @@ def add_crew(
         raise Forbidden(f"role '{actor.role.value}' may not add crews to unit '{unit}'")
     if session.get(Crew, crew_id) is not None:
         raise Conflict(f"id: crew '{crew_id}' exists", [FieldError("id", "already exists")])
+    if username is not None:
+        _check_crew_user(session, unit, username)
     crew = Crew(
         id=crew_id,
         unit=unit,

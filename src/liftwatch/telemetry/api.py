@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 from typing import Annotated, Any
 
 import msgspec
@@ -12,7 +13,16 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from liftwatch.accounts.models import Role
 from liftwatch.core.errors import DomainError, FieldError, Forbidden, InvalidInput
-from liftwatch.deps import ActorDep, ClockDep, GatewayActorDep, SessionDep
+from liftwatch.core.types import PathCode, QueryStr, error_responses
+from liftwatch.deps import (
+    ActorDep,
+    ClockDep,
+    GatewayActorDep,
+    SessionDep,
+    SettingsDep,
+    current_actor,
+    optional_actor,
+)
 from liftwatch.registry import service as registry
 from liftwatch.telemetry import service
 from liftwatch.telemetry.ingest import Ingestor
@@ -44,7 +54,7 @@ def _codes_of_unit(request: Request, unit_id: int) -> set[str]:
         return registry.codes_of_unit(session, unit_id)
 
 
-@router.post("/telemetry", response_model=IngestResult)
+@router.post("/telemetry", response_model=IngestResult, responses=error_responses(503))
 async def ingest_batch(request: Request, actor: GatewayActorDep, clock: ClockDep) -> IngestResult:
     """Gateways post a JSON array of terminal messages, each with ``type`` and ``registration_code``.
     The answer comes after the accepted ones are stored on the stream; the rejected are dead-lettered.
@@ -105,7 +115,7 @@ def telemetry_stats(request: Request, actor: ActorDep, session: SessionDep) -> d
 
 
 @router.get("/elevators/{registration_code}/live", response_model=ElevatorLive)
-def elevator_live(registration_code: str, actor: ActorDep, session: SessionDep) -> ElevatorLive:
+def elevator_live(registration_code: PathCode, actor: ActorDep, session: SessionDep) -> ElevatorLive:
     live = service.live_status(session, actor, registration_code)
     return ElevatorLive(
         registration_code=registration_code,
@@ -116,7 +126,7 @@ def elevator_live(registration_code: str, actor: ActorDep, session: SessionDep) 
 
 @router.get("/elevators/{registration_code}/faults", response_model=list[FaultOut])
 def elevator_faults(
-    registration_code: str,
+    registration_code: PathCode,
     actor: ActorDep,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
@@ -131,7 +141,7 @@ def list_faults(
     actor: ActorDep,
     session: SessionDep,
     open_only: Annotated[bool, Query(alias="open")] = True,
-    fault_type: str | None = None,
+    fault_type: QueryStr | None = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
 ) -> list[FaultOut]:
     """Faults in the caller's scope, newest first (open ones by default)."""
@@ -144,8 +154,23 @@ metrics_router = APIRouter(tags=["ops"])
 
 
 @metrics_router.get("/metrics", include_in_schema=False)
-def metrics(request: Request) -> Response:
+def metrics(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
+    """Prometheus metrics for an admin's token or a scraper's LIFTWATCH_METRICS_TOKEN (they tell an
+    outsider how busy and how far behind the platform is); LIFTWATCH_METRICS_PUBLIC=true opens them."""
+    if not settings.metrics_public and not _is_metrics_scraper(request, settings.metrics_token):
+        actor = current_actor(optional_actor(request, session, settings))
+        if actor.role is not Role.ADMIN:
+            raise Forbidden("only an admin, or a scraper with LIFTWATCH_METRICS_TOKEN, may read /metrics")
     pipeline = getattr(request.app.state, "pipeline", None)
     registry_ = getattr(getattr(pipeline, "metrics", None), "registry", None)
     body = generate_latest(registry_) if registry_ is not None else b""
     return Response(body, media_type=CONTENT_TYPE_LATEST)
+
+
+def _is_metrics_scraper(request: Request, secret: str) -> bool:
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    return (
+        bool(secret)
+        and scheme.lower() == "bearer"
+        and hmac.compare_digest(value.strip().encode(), secret.encode())
+    )

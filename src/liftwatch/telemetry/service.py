@@ -196,7 +196,15 @@ class DeadLetterRecord:
     registration_code: str | None = None  # when the message names one (replayed once it is registered)
 
 
+def _storable(text: str, limit: int) -> str:
+    """Text as PostgreSQL stores it: a NUL (which it refuses, failing the whole batch of letters) is
+    written as the two characters ``\\0``. The payload keeps the bytes exactly as they came."""
+    return text.replace("\x00", "\\0")[:limit]
+
+
 def store_dead_letters(session: Session, letters: Sequence[DeadLetterRecord]) -> int:
+    """Keep every rejected message; a message naming an impossible code (with a NUL) keeps no code, as
+    no elevator can ever be registered under it (so it is never replayed)."""
     if not letters:
         return 0
     session.execute(
@@ -205,11 +213,15 @@ def store_dead_letters(session: Session, letters: Sequence[DeadLetterRecord]) ->
             {
                 "received_at": ms_to_dt(d.received_ms),
                 "source": d.source,
-                "topic": d.topic[:255],
+                "topic": _storable(d.topic, 255),
                 "reason": d.reason,
-                "detail": d.detail[:2000],
+                "detail": _storable(d.detail, 2000),
                 "payload": d.payload[:1_048_576],
-                "registration_code": d.registration_code[:40] if d.registration_code else None,
+                "registration_code": (
+                    d.registration_code[:40]
+                    if d.registration_code and "\x00" not in d.registration_code
+                    else None
+                ),
             }
             for d in letters
         ],

@@ -9,19 +9,26 @@ from __future__ import annotations
 import logging
 from typing import Annotated
 
-from fastapi import APIRouter, FastAPI, Form, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Form, Request, Response
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from liftwatch.accounts.service import actor_for, authenticate, issue_token
+from liftwatch.accounts.models import User
+from liftwatch.accounts.service import actor_for, authenticate, issue_token, revoke_token
+from liftwatch.core import csrf
+from liftwatch.core.clock import as_utc
 from liftwatch.core.config import LANGUAGES
+from liftwatch.core.i18n import translate
 from liftwatch.core.migrate import ROOT
+from liftwatch.core.security import decode_token
+from liftwatch.core.throttle import LoginThrottle, Throttled
 from liftwatch.deps import COOKIE_NAME, ClockDep, SessionDep, SettingsDep
 from liftwatch.web import console, monitor, registry
 from liftwatch.web.templating import (
     DEFAULT_NEXT,
+    DISPLAY_TZ,
     LANG_COOKIE,
     STATIC_DIR,
     LoginRequired,
@@ -30,6 +37,7 @@ from liftwatch.web.templating import (
     page_actor,
     render,
     render_error,
+    request_language,
     safe_next,
 )
 
@@ -62,7 +70,7 @@ def login_form(request: Request, session: SessionDep, settings: SettingsDep, nex
     return render(request, "login.html", {"next": target, "username": "", "error": None})
 
 
-@router.post("/login", response_class=HTMLResponse)
+@router.post("/login", response_class=HTMLResponse, dependencies=[Depends(csrf.require_login_csrf)])
 def login_submit(
     request: Request,
     session: SessionDep,
@@ -74,7 +82,21 @@ def login_submit(
 ) -> Response:
     """Check the password and set the same JWT the API issues, in an HttpOnly, SameSite=Lax cookie."""
     target = safe_next(next)
-    user = authenticate(session, username.strip(), password) if username.strip() and password else None
+    name = username.strip()
+    user: User | Throttled | None = None
+    if name and password:
+        throttle: LoginThrottle = request.app.state.login_throttle
+        address = request.client.host if request.client else "unknown"
+        user = throttle.attempt(name, address, clock.now(), lambda: authenticate(session, name, password))
+    if isinstance(user, Throttled):
+        # the template shows t(error); an already translated text is not a key and passes through as is
+        when = as_utc(user.until).astimezone(DISPLAY_TZ).strftime("%H:%M:%S")
+        text = translate(
+            f"login.throttled_{user.scope}", request_language(request), seconds=user.retry_after, time=when
+        )
+        context = {"next": target, "username": name, "error": text}
+        headers = {"Retry-After": str(user.retry_after)}
+        return render(request, "login.html", context, status_code=429, headers=headers)
     if user is None:
         context = {"next": target, "username": username.strip(), "error": "login.error"}
         return render(request, "login.html", context, status_code=401)
@@ -94,7 +116,24 @@ def login_submit(
 
 
 @router.post("/logout")
-def logout(settings: SettingsDep) -> RedirectResponse:
+def logout(
+    request: Request,
+    session: SessionDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+    csrf_token: csrf.SubmittedTokenDep,
+) -> RedirectResponse:
+    """Sign out: revoke the session's token (refused from now on, wherever a copy of it is) and drop the
+    cookie. A live session must pass the CSRF checks, so another site cannot sign the user out; a stale
+    cookie is just dropped."""
+    cookie = request.cookies.get(COOKIE_NAME)
+    claims = decode_token(cookie, request.app.state.secret_key, clock.now()) if cookie else None
+    if claims is not None:
+        jti = claims.get("jti")
+        csrf.check_session_request(request, jti if isinstance(jti, str) else None, csrf_token)
+        revoke_token(session, claims, clock.now())
+        session.commit()
+        log.info("web sign-out: %s", claims.get("sub"))
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(
         COOKIE_NAME, path="/", httponly=True, samesite="lax", secure=settings.cookie_secure

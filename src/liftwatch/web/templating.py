@@ -15,6 +15,7 @@ from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 
 from liftwatch.accounts.models import Actor, Role
+from liftwatch.core import csrf
 from liftwatch.core.clock import as_utc
 from liftwatch.core.errors import DomainError, Unauthorized
 from liftwatch.core.i18n import label, normalise_language, translate
@@ -75,6 +76,8 @@ def _shell_context(request: Request) -> dict[str, Any]:
     return {
         "lang": lang,
         "t": t,
+        "csrf_token": lambda: csrf_token_for(request),
+        "login_csrf_token": lambda: login_csrf_token_for(request),
         "label": enum_label,
         "here": here,
         "lang_urls": {code: f"/lang/{code}?next={quote(here, safe='')}" for code in ("zh-CN", "en")},
@@ -102,7 +105,45 @@ def render(
     response: HTMLResponse = templates.TemplateResponse(
         request, name, ctx, status_code=status_code, headers=headers
     )
+    _set_new_nonce(request, response)
     return response
+
+
+def csrf_token_for(request: Request) -> str:
+    """The CSRF token for the forms of this page: bound to the signed-in session (its ``jti``), else the
+    login form's (:func:`login_csrf_token_for`)."""
+    secret: str = request.app.state.secret_key
+    session_cookie = request.cookies.get(COOKIE_NAME)
+    if session_cookie:
+        claims = decode_token(session_cookie, secret, request.app.state.clock.now())
+        jti = claims.get("jti") if claims else None
+        if isinstance(jti, str) and jti:
+            return csrf.session_token(secret, jti)
+    return login_csrf_token_for(request)
+
+
+def login_csrf_token_for(request: Request) -> str:
+    """The sign-in form's token, bound to the browser's login nonce; one is made now when the browser
+    has none (:func:`render` then sets its cookie)."""
+    secret: str = request.app.state.secret_key
+    nonce = request.cookies.get(csrf.NONCE_COOKIE) or getattr(request.state, "csrf_new_nonce", None)
+    if not nonce:
+        nonce = request.state.csrf_new_nonce = csrf.new_nonce()
+    return csrf.login_token(secret, nonce)
+
+
+def _set_new_nonce(request: Request, response: Response) -> None:
+    """Give the browser the login nonce a page's form token was just made from."""
+    nonce = getattr(request.state, "csrf_new_nonce", None)
+    if nonce:
+        response.set_cookie(
+            csrf.NONCE_COOKIE,
+            nonce,
+            path="/",
+            httponly=True,
+            samesite="strict",
+            secure=request.app.state.settings.cookie_secure,
+        )
 
 
 def _user_view(actor: Actor | None) -> dict[str, str] | None:
@@ -124,6 +165,8 @@ def _user_from_cookie(request: Request) -> dict[str, str] | None:
 
 def render_error(request: Request, exc: DomainError) -> HTMLResponse:
     """The HTML error page for a domain error (403, 404, ...); the API answers JSON instead."""
+    if isinstance(exc, csrf.CsrfRefused):
+        return error_page(request, exc.status_code, translate(exc.i18n_key, request_language(request)))
     return error_page(request, exc.status_code, exc.message)
 
 
@@ -140,10 +183,16 @@ class LoginRequired(Exception):
     """Raised by :func:`page_actor`; :class:`PageRoute` answers with a redirect to the login page."""
 
 
-def page_actor(request: Request, session: SessionDep, settings: SettingsDep) -> Actor:
-    """The signed-in actor of a page; no cookie, or a stale one, sends the browser to the login page."""
+def page_actor(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    csrf_token: csrf.SubmittedTokenDep = None,
+) -> Actor:
+    """The signed-in actor of a page; no cookie, or a stale (expired, signed-out) one, sends the browser
+    to the login page. A form post must carry the page's CSRF token (403 otherwise)."""
     try:
-        actor = optional_actor(request, session, settings)
+        actor = optional_actor(request, session, settings, csrf_token)
     except Unauthorized as exc:
         raise LoginRequired from exc
     if actor.role is Role.PUBLIC:

@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 from liftwatch.accounts.models import ApiKey
 from liftwatch.accounts.service import authenticate_api_key
 from liftwatch.core.clock import FixedClock
-from tests.factories import PASSWORD, seed
+from tests.factories import seed
+from tests.unit.web.forms import web_login
 
 PAGE = "/admin/api-keys"
 HX = {"HX-Request": "true"}
@@ -27,8 +28,7 @@ def seeded(session: Session, clock: FixedClock) -> None:
 
 
 def login(client: TestClient, username: str) -> None:
-    r = client.post("/login", data={"username": username, "password": PASSWORD}, follow_redirects=False)
-    assert r.status_code == 303, r.text
+    web_login(client, username)
 
 
 def _keys_shown(html: str) -> list[str]:

@@ -72,6 +72,7 @@ CASES: list[Case] = [
     Case("GET", "/healthz", _expect(200, public=200)),
     Case("GET", "/readyz", _expect(200, public=200)),
     Case("GET", "/openapi.json", _expect(200, public=200)),
+    Case("GET", "/metrics", _expect(403, A=200)),  # not public: admins, or LIFTWATCH_METRICS_TOKEN
     Case("POST", "/api/v1/auth/token", _expect(200), form_for=lambda role: _login_form(role)),
     Case("GET", "/api/v1/auth/me", _expect(200)),
     Case("GET", "/api/v1/elevators", _expect(200, G=403)),
@@ -212,6 +213,22 @@ CASES: list[Case] = [
             "longitude": 121.4,
         },
     ),
+    # passwords: an admin resets another user's; anyone signed in may change their own (a wrong current
+    # password here, so the role's token stays valid for the cases after it: 422 means the route let it in)
+    Case(
+        "POST",
+        "/api/v1/users/inspector/password",
+        _expect(403, A=204),
+        body={"new_password": "a-fresh-long-secret"},
+    ),
+    Case(
+        "POST",
+        "/api/v1/auth/password",
+        _expect(422),
+        body={"current_password": "not-the-password", "new_password": "a-fresh-long-secret"},
+    ),
+    # last: sign-out revokes the role's token
+    Case("POST", "/api/v1/auth/logout", _expect(204)),
 ]
 
 
@@ -286,6 +303,8 @@ def _template(path: str) -> str:
         parts[5] = "{code}"
     if path.startswith("/api/v1/rescue/incidents/"):
         parts[5] = "{incident_id}"
+    if path.startswith("/api/v1/users/") and len(parts) >= 5:
+        parts[4] = "{username}"
     if path.startswith("/api/v1/api-keys/"):
         parts[4] = "{prefix}"
     return "/".join(parts)

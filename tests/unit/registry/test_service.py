@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -92,9 +93,14 @@ def test_update_that_changes_nothing_writes_nothing(session: Session, clock: Fix
 
 def test_required_fields_cannot_be_cleared(session: Session, clock: FixedClock) -> None:
     seed(session, clock)
-    with pytest.raises(InvalidInput) as exc:
-        service.update_elevator(session, REG, "11SHA000001", ElevatorUpdate(district=None), clock)
-    assert exc.value.errors[0].field == "district"
+    with pytest.raises(ValidationError) as exc:  # refused by the schema (422 naming it over HTTP)
+        ElevatorUpdate(district=None)
+    assert exc.value.errors()[0]["loc"] == ("district",)
+    with pytest.raises(InvalidInput) as invalid:  # and by the service, for a caller that skips the schema
+        service.update_elevator(
+            session, REG, "11SHA000001", ElevatorUpdate.model_construct(district=None), clock
+        )
+    assert invalid.value.errors[0].field == "district"
 
 
 def test_unit_staff_may_not_touch_reserved_fields(session: Session, clock: FixedClock) -> None:

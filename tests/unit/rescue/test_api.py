@@ -9,10 +9,19 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from liftwatch.accounts.models import SYSTEM_ACTOR, Role
+from liftwatch.accounts.schemas import UserCreate
+from liftwatch.accounts.service import create_user
 from liftwatch.core.clock import FixedClock
+from liftwatch.registry.models import UnitType
+from liftwatch.registry.schemas import UnitCreate
+from liftwatch.registry.service import create_unit
 from liftwatch.rescue import service as rescue
 from liftwatch.rescue.domain import GeoPoint
-from tests.factories import auth, seed
+from tests.factories import PASSWORD, auth, seed, token
+
+
+def auth_as(client: TestClient, username: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token(client, username)}"}
 
 
 def test_call_crew_and_kpis(client: TestClient, session: Session, clock: FixedClock) -> None:
@@ -105,3 +114,61 @@ def test_call_crew_and_kpis(client: TestClient, session: Session, clock: FixedCl
     assert client.get("/api/v1/rescue/kpis?group_by=planet", headers=reg).status_code == 422
     bad = client.get("/api/v1/rescue/kpis?from=2026-12-01T00:00:00Z&to=2026-11-01T00:00:00Z", headers=op)
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "to"
+
+
+def test_a_crew_binds_only_a_user_of_its_own_unit(
+    client: TestClient, session: Session, clock: FixedClock
+) -> None:
+    """Whoever logs in as a crew sees and acts on its incidents: another company's user must not be bound,
+    by any role (admin included); a rescue station's crew binds a user of the station."""
+    seed(session, clock)
+    create_user(
+        session,
+        SYSTEM_ACTOR,
+        UserCreate(username="maint_b", password=PASSWORD, role=Role.MAINTENANCE, unit="MU-B"),
+        clock,
+    )
+    create_unit(
+        session,
+        SYSTEM_ACTOR,
+        UnitCreate(code="RS-9", name="救援站", unit_type=UnitType.RESCUE_STATION),
+        clock,
+    )
+    create_user(
+        session,
+        SYSTEM_ACTOR,
+        UserCreate(username="station", password=PASSWORD, role=Role.MAINTENANCE, unit="RS-9"),
+        clock,
+    )
+    session.commit()
+    crew = {"name": "一组", "latitude": 31.2, "longitude": 121.4}
+    maint, admin = auth(client, Role.MAINTENANCE), auth(client, Role.ADMIN)
+    for headers, body in (
+        (maint, {"id": "X1", "unit": "MU-A", "username": "maint_b"}),  # another company's user
+        (admin, {"id": "X2", "unit": "MU-A", "username": "maint_b"}),
+        (admin, {"id": "X3", "unit": "MU-A", "username": "regulator"}),  # a user of no unit
+        (admin, {"id": "X4", "unit": "RS-9", "username": "maint_a"}),
+        (admin, {"id": "X5", "unit": "MU-A", "username": "ghost"}),
+    ):
+        r = client.post("/api/v1/rescue/crews", headers=headers, json={**crew, **body})
+        assert r.status_code == 422, (body, r.text)
+        assert [e["field"] for e in r.json()["errors"]] == ["username"]
+    ok = client.post(
+        "/api/v1/rescue/crews",
+        headers=maint,
+        json={**crew, "id": "A1", "unit": "MU-A", "username": "maint_a"},
+    )
+    assert ok.status_code == 201, ok.text
+    ok = client.post(
+        "/api/v1/rescue/crews",
+        headers=admin,
+        json={**crew, "id": "S1", "unit": "RS-9", "username": "station"},
+    )
+    assert ok.status_code == 201, ok.text
+    # the refused binding gave maint_b nothing: it is no crew
+    r = client.post(
+        "/api/v1/rescue/crews/me/position",
+        headers=auth_as(client, "maint_b"),
+        json={"latitude": 31.2, "longitude": 121.4},
+    )
+    assert r.status_code == 403

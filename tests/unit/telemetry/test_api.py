@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from liftwatch.accounts.models import SYSTEM_ACTOR, Role
@@ -101,7 +102,7 @@ def _gateway_batch(client: TestClient, session: Session) -> None:
     assert stats["dead_letters"] == {"invalid": 2, "unknown_elevator": 1}
     assert stats["ingest"]["accepted"] == 3
     assert stats["detector"]["checkpoints"] >= 1 and stats["detector"]["stream_pending"] == 0
-    metrics = client.get("/metrics").text
+    metrics = client.get("/metrics", headers=auth(client, Role.ADMIN)).text
     assert 'liftwatch_telemetry_rejects_total{reason="unknown_elevator",source="http"} 1.0' in metrics
 
 
@@ -161,3 +162,24 @@ def test_without_a_pipeline_the_endpoint_says_so(
         r = c.post("/api/v1/telemetry", headers=auth(c, Role.GATEWAY), json=[_item(1)])
     assert r.status_code == 503
     assert "not running" in r.json()["detail"]
+
+
+def test_a_nul_in_a_registration_code_loses_no_dead_letter(
+    app: Any, session: Session, clock: FixedClock
+) -> None:
+    """Issue 9: PostgreSQL refuses NUL in text; the batch's dead letters used to be lost with it."""
+    seed(session, clock)
+    with TestClient(app) as client:
+        batch = [
+            _item(1, registration_code="11SHA\x00001"),
+            _item(2, registration_code="NOPE999"),
+            {"type": "status", "registration_code": "11SHA000001\x00", "msg_id": "g-3"},
+            _item(4),
+        ]
+        r = client.post("/api/v1/telemetry", headers=auth(client, Role.GATEWAY), json=batch)
+        assert r.status_code == 200, r.text
+        assert [x["index"] for x in r.json()["rejected"]] == [0, 1, 2]
+        session.expire_all()
+        assert sum(service.dead_letter_counts(session).values()) == 3
+        payloads = {bytes(p) for (p,) in session.execute(text("SELECT payload FROM dead_letters"))}
+        assert any(b"11SHA\\u0000001" in p or b"11SHA\x00001" in p for p in payloads)  # kept as sent

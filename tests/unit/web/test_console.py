@@ -21,7 +21,8 @@ from liftwatch.rescue.domain import Cause, GeoPoint, Level, Source
 from liftwatch.rescue.models import Incident, IncidentStatus
 from liftwatch.telemetry import service as telemetry
 from liftwatch.telemetry.faults import SEVERITY, FaultChange, FaultType
-from tests.factories import PASSWORD, seed
+from tests.factories import seed
+from tests.unit.web.forms import web_login
 
 HX = {"HX-Request": "true"}
 A1, A2, B3, B4 = "11SHA000001", "11SHA000002", "11SHB000003", "11SHB000004"
@@ -49,8 +50,7 @@ def set_clock(clock: FixedClock, at: datetime) -> None:
 
 
 def login(client: TestClient, username: str) -> None:
-    r = client.post("/login", data={"username": username, "password": PASSWORD}, follow_redirects=False)
-    assert r.status_code == 303, r.text
+    web_login(client, username)
 
 
 def report(session: Session, clock: FixedClock, code: str, **kw: Any) -> Incident:

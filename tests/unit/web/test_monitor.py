@@ -24,7 +24,8 @@ from liftwatch.telemetry import service as telemetry
 from liftwatch.telemetry.faults import SEVERITY, FaultChange, FaultType, Severity
 from liftwatch.web import monitor
 from tests.conftest import NOW
-from tests.factories import PASSWORD, seed
+from tests.factories import seed
+from tests.unit.web.forms import web_login
 
 HX = {"HX-Request": "true"}
 A1, A2, B3, B4 = "11SHA000001", "11SHA000002", "11SHB000003", "11SHB000004"
@@ -104,8 +105,7 @@ def city(session: Session, clock: FixedClock) -> None:
 
 
 def login(client: TestClient, username: str) -> None:
-    r = client.post("/login", data={"username": username, "password": PASSWORD}, follow_redirects=False)
-    assert r.status_code == 303, r.text
+    web_login(client, username)
 
 
 def counts(html: str) -> dict[str, int]:

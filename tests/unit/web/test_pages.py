@@ -19,7 +19,8 @@ from liftwatch.registry import service
 from liftwatch.registry.models import EventKind
 from liftwatch.registry.schemas import ElevatorUpdate, EventIn
 from liftwatch.web.templating import safe_next
-from tests.factories import PASSWORD, seed
+from tests.factories import seed
+from tests.unit.web.forms import login_token, post_login, web_login
 
 HTML = {"Accept": "text/html"}
 
@@ -30,10 +31,7 @@ def seeded(session: Session, clock: FixedClock) -> None:
 
 
 def login(client: TestClient, username: str, next_: str = "") -> None:
-    r = client.post(
-        "/login", data={"username": username, "password": PASSWORD, "next": next_}, follow_redirects=False
-    )
-    assert r.status_code == 303, r.text
+    web_login(client, username, next_=next_)
 
 
 def codes_in(html: str) -> list[str]:
@@ -45,11 +43,7 @@ def codes_in(html: str) -> list[str]:
 
 
 def test_login_sets_httponly_cookie_with_api_token_and_redirects(client: TestClient, seeded: None) -> None:
-    r = client.post(
-        "/login",
-        data={"username": "regulator", "password": PASSWORD, "next": "/units"},
-        follow_redirects=False,
-    )
+    r = post_login(client, "regulator", next="/units")
     assert r.status_code == 303
     assert r.headers["location"] == "/units"
     set_cookie = r.headers["set-cookie"]
@@ -72,14 +66,15 @@ def test_login_sets_httponly_cookie_with_api_token_and_redirects(client: TestCli
 
 
 def test_cookie_is_secure_when_configured(client: TestClient, seeded: None) -> None:
+    token = login_token(client)  # over http: the Secure nonce cookie would not come back
     client.app.state.settings.cookie_secure = True  # type: ignore[attr-defined]
-    r = client.post("/login", data={"username": "admin", "password": PASSWORD}, follow_redirects=False)
+    r = post_login(client, "admin", csrf_token=token)
     assert r.status_code == 303
     assert "Secure" in r.headers["set-cookie"]
 
 
 def test_wrong_password_rerenders_form_with_error(client: TestClient, seeded: None) -> None:
-    r = client.post("/login", data={"username": "regulator", "password": "nope", "next": "/units"})
+    r = post_login(client, "regulator", "nope", next="/units")
     assert r.status_code == 401
     assert 'id="login-error"' in r.text
     assert "用户名或密码错误" in r.text
@@ -104,11 +99,7 @@ def test_next_only_local_paths(raw: str, expected: str) -> None:
 
 
 def test_login_ignores_foreign_next(client: TestClient, seeded: None) -> None:
-    r = client.post(
-        "/login",
-        data={"username": "regulator", "password": PASSWORD, "next": "https://evil.example/"},
-        follow_redirects=False,
-    )
+    r = post_login(client, "regulator", next="https://evil.example/")
     assert r.headers["location"] == "/elevators"
 
 

@@ -11,4 +11,11 @@
   document.addEventListener("htmx:pushedIntoHistory", refreshLanguageLinks);
   document.addEventListener("htmx:historyRestore", refreshLanguageLinks);
   window.addEventListener("popstate", refreshLanguageLinks);
+  // A new API key is selected on focus, ready to copy (no inline handler: the CSP forbids them).
+  document.addEventListener("focusin", function (event) {
+    var el = event.target;
+    if (el instanceof HTMLInputElement && el.classList.contains("key-value")) {
+      el.select();
+    }
+  });
 })();
