@@ -32,7 +32,7 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 RUNS = [(Role.ADMIN, 25, 45.0), (Role.MAINTENANCE, 8, 15.0)]
 # Routes whose answer needs a live process part this test does not run: the telemetry endpoint needs
 # the ingest pipeline (503 without it, documented); nothing to learn from generating its body.
-SKIP = {"POST /api/v1/telemetry"}
+SKIP = {"POST /api/v1/telemetry"}  # run with ingestion on: test_the_gateway_endpoint_with_ingestion_running
 
 
 def _run_operation(
@@ -86,3 +86,51 @@ def test_no_server_error_and_no_schema_violation(app: FastAPI, session: Session,
     assert tried >= 30, "the OpenAPI lost its operations?"
     report = "\n".join(f"- {key}\n    {case}" for key, case in found.items())
     assert not found, f"{len(found)} distinct findings:\n{report}"
+
+
+def test_the_gateway_endpoint_with_ingestion_running(
+    session: Session, clock: FixedClock, engine: Any, tmp_path: Any
+) -> None:
+    """POST /api/v1/telemetry needs the ingest pipeline: here it runs (embedded), so generated batches,
+    valid and invalid, go all the way through validation and the dead-letter store."""
+    from liftwatch.app import create_app
+    from liftwatch.core.config import Settings as AppSettings
+
+    seed(session, clock)
+    app_settings = AppSettings(var_dir=tmp_path / "var", secret_key="s" * 48, archive=False)
+    app = create_app(settings=app_settings, engine=engine, clock=clock)
+    schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+    operation = next(r.ok() for r in schema.get_all_operations() if r.ok().label == "POST /api/v1/telemetry")
+    found: dict[str, str] = {}
+    seen: set[int] = set()
+    with TestClient(app) as client:  # the lifespan starts the pipeline in the client's event loop
+        headers = auth(client, Role.GATEWAY)
+        for mode in (schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE):
+
+            @given(case=operation.as_strategy(generation_mode=mode))
+            @settings(
+                max_examples=40,
+                deadline=None,
+                database=None,
+                derandomize=True,
+                suppress_health_check=list(HealthCheck),
+                phases=[Phase.explicit, Phase.generate],
+            )
+            def run(case: Any) -> None:
+                kwargs = case.as_transport_kwargs(headers=headers)
+                kwargs.pop("base_url", None)
+                if not kwargs.get("cookies"):  # per-request cookies are deprecated in the client
+                    kwargs.pop("cookies", None)
+                response = client.request(**kwargs)
+                seen.add(response.status_code)
+                try:
+                    case.validate_response(response, checks=CHECKS, headers=headers)
+                except Exception as exc:
+                    first = " | ".join(line for line in str(exc).splitlines()[:4] if line.strip())
+                    found.setdefault(f"{response.status_code}: {first[:300]}", repr(case)[:500])
+
+            with contextlib.suppress(Unsatisfiable):
+                run()
+    report = "\n".join(f"- {key}\n    {case}" for key, case in found.items())
+    assert not found, f"{len(found)} distinct findings:\n{report}"
+    assert {200, 422} <= seen, seen  # batches reached ingestion, and bad bodies were refused

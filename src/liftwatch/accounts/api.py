@@ -20,6 +20,7 @@ from liftwatch.accounts.schemas import (
 )
 from liftwatch.core.errors import Unauthorized
 from liftwatch.core.throttle import LoginThrottle, Throttled, throttle_message
+from liftwatch.core.types import SingleLine
 from liftwatch.deps import ActorDep, ClockDep, SessionDep, SettingsDep, TokenClaimsDep
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
@@ -31,7 +32,7 @@ def issue_token(
     session: SessionDep,
     clock: ClockDep,
     settings: SettingsDep,
-    username: Annotated[str, Form()],
+    username: Annotated[SingleLine, Form()],
     password: Annotated[str, Form()],
 ) -> Token | JSONResponse:
     """OAuth2 password flow: form fields ``username`` and ``password``. Failed attempts are throttled

@@ -54,7 +54,40 @@ def _codes_of_unit(request: Request, unit_id: int) -> set[str]:
         return registry.codes_of_unit(session, unit_id)
 
 
-@router.post("/telemetry", response_model=IngestResult, responses=error_responses(503))
+# The body is read raw (each item is validated on its own and a bad one is dead-lettered, not the batch);
+# this documents its shape for gateway vendors and for generated tests. docs/PROTOCOL.md has the fields.
+_BATCH_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "array",
+                    "maxItems": MAX_BATCH,
+                    "items": {
+                        "type": "object",
+                        "required": ["type", "registration_code", "msg_id", "seq", "ts"],
+                        "properties": {
+                            "type": {"type": "string", "enum": ["status", "event", "heartbeat"]},
+                            "registration_code": {"type": "string", "minLength": 3, "maxLength": 40},
+                            "msg_id": {"type": "string", "minLength": 1, "maxLength": 64},
+                            "seq": {"type": "integer", "minimum": 0},
+                            "ts": {"type": "integer", "description": "ms since 1970-01-01 UTC"},
+                            "sent_ts": {"type": "integer"},
+                            "backlog": {"type": "boolean"},
+                        },
+                        "additionalProperties": True,
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+@router.post(
+    "/telemetry", response_model=IngestResult, responses=error_responses(503), openapi_extra=_BATCH_BODY
+)
 async def ingest_batch(request: Request, actor: GatewayActorDep, clock: ClockDep) -> IngestResult:
     """Gateways post a JSON array of terminal messages, each with ``type`` and ``registration_code``.
     The answer comes after the accepted ones are stored on the stream; the rejected are dead-lettered.

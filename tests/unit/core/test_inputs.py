@@ -137,3 +137,9 @@ def test_the_shared_checks() -> None:
             check_text(bad)
     with pytest.raises(ValueError):
         check_line("a\nb")
+
+
+def test_a_nul_in_the_login_username_is_a_422_naming_it(client: TestClient) -> None:
+    r = client.post("/api/v1/auth/token", data={"username": "ad\x00min", "password": "liftwatch-demo"})
+    assert r.status_code == 422
+    assert [e["field"] for e in r.json()["errors"]] == ["username"]
