@@ -301,8 +301,8 @@ def replay_dead_letters(
     """Feed the unknown_elevator dead letters of elevators registered since through ingestion again.
 
     A running ingest process does this by itself when an elevator is registered; this command is for
-    letters it missed (it needs LIFTWATCH_BUS_URL: the in-process bus of the embedded server is not
-    reachable from here, and the embedded server replays within a minute on its own)."""
+    letters it missed. It needs LIFTWATCH_BUS_URL: the in-process bus of the embedded server is not
+    reachable from here, and the embedded server replays on its own (at registration, else within 5 min)."""
     import asyncio
 
     from liftwatch.telemetry.pipeline import Pipeline
@@ -311,7 +311,7 @@ def replay_dead_letters(
     if not settings.bus_url:
         console.print(
             "[red]LIFTWATCH_BUS_URL is not set: the embedded server replays these letters itself "
-            "within a minute[/red]"
+            "as elevators are registered[/red]"
         )
         raise typer.Exit(code=1)
 

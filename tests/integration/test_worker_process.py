@@ -13,6 +13,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -62,53 +64,48 @@ def _worker(role: str, url: str, nats: OwnNats, port: int, tmp_path: Path) -> su
     )
 
 
-@pytest.mark.postgres
-def test_a_worker_without_its_database_turns_unready_then_exits_non_zero(tmp_path: Path) -> None:
+@contextmanager
+def _ready_worker(role: str, tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], str, int]]:
+    """A `liftwatch ingest --role ROLE` process on a fresh PostgreSQL database and a NATS of its own,
+    ready (its /readyz 200); killed afterwards if it is still running."""
     require_nats_binary()
     nats = OwnNats(tmp_path / "js").start()
     port = free_port()
     try:
         with fresh_pg_database("liftwatch_proc") as url:
             upgrade(url)
-            proc = _worker("rescue", url, nats, port, tmp_path)
+            proc = _worker(role, url, nats, port, tmp_path)
             try:
                 _until(lambda: _ready(port)[0] == 200, timeout=60)
-                name = url.rsplit("/", 1)[1]
-                admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-                with admin.connect() as conn:  # the database goes away under the worker
-                    conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-                admin.dispose()
-                _until(lambda: _ready(port)[0] == 503, timeout=10)
-                _, report = _ready(port)
-                rescue = report["parts"]["rescue worker"]  # type: ignore[index]
-                assert rescue["ready"] is False and rescue["last_error"]  # type: ignore[index]
-                assert proc.wait(timeout=30) == 1
+                yield proc, url, port
             finally:
                 if proc.poll() is None:
                     proc.kill()
     finally:
         nats.kill()
+
+
+@pytest.mark.postgres
+def test_a_worker_without_its_database_turns_unready_then_exits_non_zero(tmp_path: Path) -> None:
+    with _ready_worker("rescue", tmp_path) as (proc, url, port):
+        name = url.rsplit("/", 1)[1]
+        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:  # the database goes away under the worker
+            conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()
+        _until(lambda: _ready(port)[0] == 503, timeout=10)
+        _, report = _ready(port)
+        rescue = report["parts"]["rescue worker"]  # type: ignore[index]
+        assert rescue["ready"] is False and rescue["last_error"]  # type: ignore[index]
+        assert proc.wait(timeout=30) == 1
     assert "failed" in (tmp_path / "rescue.log").read_text()
 
 
 @pytest.mark.postgres
 def test_sigterm_drains_and_exits_zero(tmp_path: Path) -> None:
-    require_nats_binary()
-    nats = OwnNats(tmp_path / "js").start()
-    port = free_port()
-    try:
-        with fresh_pg_database("liftwatch_proc") as url:
-            upgrade(url)
-            proc = _worker("detect", url, nats, port, tmp_path)
-            try:
-                _until(lambda: _ready(port)[0] == 200, timeout=60)
-                proc.send_signal(signal.SIGTERM)
-                assert proc.wait(timeout=30) == 0
-            finally:
-                if proc.poll() is None:
-                    proc.kill()
-    finally:
-        nats.kill()
+    with _ready_worker("detect", tmp_path) as (proc, _, _):
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
     assert "draining" in (tmp_path / "detect.log").read_text()
 
 

@@ -38,6 +38,7 @@ from liftwatch.telemetry.worker import LiveBoard, PartitionWorker
 log = logging.getLogger(__name__)
 
 ROLES = frozenset({"ingest", "detect", "archive", "rescue"})
+REGISTRY_SWEEP_S = 300.0  # the registry feed's full re-read (its safety net)
 
 
 @dataclass
@@ -105,7 +106,6 @@ class Pipeline:
                 max_buffered=self.settings.ingest_max_buffered,
             )
             self._spawn(self.ingestor.run(stop=self._stop))
-            self._spawn(self._refresh_known())
             if self.settings.ingest_shed_backlog > 0:
                 self._spawn(self._probe_lag(topo.stream))
             if self.settings.bus_url and self.adapters:
@@ -254,6 +254,8 @@ class Pipeline:
         set or changed reaches the detector's overspeed rule; a suspended or scrapped elevator's silent
         terminal raises no terminal_offline. The elevator file is the change log."""
         health = self._registry_health
+        loop = asyncio.get_running_loop()
+        next_sweep = loop.time() + REGISTRY_SWEEP_S
         while not self._stop.is_set():
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), timeout=self.registry_poll_s)
@@ -261,6 +263,9 @@ class Pipeline:
                 return
             try:
                 await self._apply_registry_changes(await asyncio.to_thread(self._changes))
+                if loop.time() >= next_sweep:
+                    await self._sweep()
+                    next_sweep = loop.time() + REGISTRY_SWEEP_S
             except Exception as exc:
                 health.failed(exc)
                 log.exception("registry feed failed (%d in a row)", health.failures)
@@ -298,6 +303,14 @@ class Pipeline:
             self._registry_seen = {i for i in seen if i > floor}
         if new_codes:
             await self.replay_unknown(new_codes)
+
+    async def _sweep(self) -> None:
+        """The feed's safety net: codes it could have missed (a transaction that committed an event id
+        further back than its lookback) are added, never removed, and their dead letters replayed."""
+        if self.ingestor is None:
+            return
+        self.ingestor.known.codes |= await asyncio.to_thread(self._codes)
+        await self.replay_unknown()
 
     async def replay_unknown(self, codes: list[str] | None = None) -> int:
         """Feed the unknown_elevator dead letters of ``codes`` (default: every registered elevator that
@@ -359,28 +372,6 @@ class Pipeline:
     def _view(self) -> dict[str, tuple[float | None, bool]]:
         with self.session_factory() as session:
             return registry.detector_view(session)
-
-    async def _refresh_known(self) -> None:
-        """Reload the registry's codes every minute, or within seconds after an unknown code was seen
-        (a newly registered elevator starts reporting)."""
-        last = asyncio.get_running_loop().time()
-        while not self._stop.is_set():
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), timeout=2)
-            if self.ingestor is None or self._stop.is_set():
-                continue
-            known = self.ingestor.known
-            now = asyncio.get_running_loop().time()
-            if now - last >= 60 or (known.missed and now - last >= 5):
-                try:
-                    known.codes = await asyncio.to_thread(self._codes)
-                    if now - last >= 60:  # the safety net of the registry feed: replay what it missed
-                        await self.replay_unknown()
-                except Exception:
-                    log.exception("reloading the registry's codes failed; retrying")
-                    continue
-                known.missed = False
-                last = now
 
     def _store_dead(self, letters: list[service.DeadLetterRecord]) -> None:
         with self.session_factory() as session:

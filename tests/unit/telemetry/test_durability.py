@@ -177,6 +177,32 @@ def test_a_new_elevators_first_messages_are_replayed_when_it_is_registered(
     assert asyncio.run(main()) < 1.0
 
 
+def test_the_feeds_sweep_adds_what_it_missed_and_replays_it(
+    session: Session, session_factory: sessionmaker[Session], clock: FixedClock, tmp_path: Any
+) -> None:
+    """A registration the feed did not see (committed with an event id behind its lookback): the
+    sweep adds the code, never drops one, and replays the letters waiting for it."""
+    seed(session, clock)
+
+    async def main() -> None:
+        pipeline = Pipeline(_settings(tmp_path), session_factory, clock, bus=await _bus())
+        pipeline.registry_poll_s = 3600  # the feed stays quiet: only the sweep runs here
+        await pipeline.start()
+        try:
+            assert pipeline.ingestor is not None
+            _send(pipeline.ingestor, clock, Terminal(NEW, clock).event(EventCode.ALARM_BUTTON))
+            await _until(lambda: _letters(session_factory) == [("unknown_elevator", NEW, False)])
+            _register(session_factory, clock, rated=None)
+            pipeline.ingestor.known.codes.add("KEPT-EVEN-IF-NOT-IN-THE-REGISTRY")
+            await pipeline._sweep()
+            assert {NEW, "KEPT-EVEN-IF-NOT-IN-THE-REGISTRY"} <= pipeline.ingestor.known.codes
+            await _until(lambda: _faults(session_factory) == [(NEW, "alarm_button")])
+        finally:
+            await pipeline.stop()
+
+    asyncio.run(main())
+
+
 def _letters(session_factory: sessionmaker[Session]) -> list[tuple[str, str | None, bool]]:
     with session_factory() as s:
         return [
