@@ -9,12 +9,12 @@ from datetime import date
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from liftwatch.accounts.models import SYSTEM_ACTOR, Role
+from liftwatch.accounts.actor import SYSTEM_ACTOR, Role
 from liftwatch.accounts.schemas import UserCreate
 from liftwatch.accounts.service import create_user
 from liftwatch.core.clock import Clock
 from liftwatch.registry import service
-from liftwatch.registry.models import ElevatorKind, PlaceType, UnitType
+from liftwatch.registry.domain import ElevatorKind, PlaceType, UnitType
 from liftwatch.registry.schemas import ElevatorCreate, ElevatorUpdate, UnitCreate
 from liftwatch.rescue import service as rescue_service
 from liftwatch.rescue.domain import GeoPoint

@@ -12,7 +12,7 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
-from liftwatch.accounts.models import SYSTEM_ACTOR, Role
+from liftwatch.accounts.actor import SYSTEM_ACTOR, Role
 from liftwatch.core.clock import SystemClock
 from liftwatch.core.config import get_settings
 from liftwatch.core.db import make_engine, make_session_factory, session_scope

@@ -7,14 +7,16 @@ from rich.table import Table
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from liftwatch.accounts.models import SYSTEM_ACTOR, Role, User
+from liftwatch.accounts.actor import SYSTEM_ACTOR, Role
+from liftwatch.accounts.models import User
 from liftwatch.accounts.schemas import UserCreate
 from liftwatch.accounts.service import create_user
 from liftwatch.core.clock import SystemClock
 from liftwatch.core.config import get_settings
 from liftwatch.core.db import make_engine, make_session_factory, session_scope
 from liftwatch.core.migrate import upgrade
-from liftwatch.registry.models import Elevator, Unit, UnitType
+from liftwatch.registry.domain import UnitType
+from liftwatch.registry.models import Elevator, Unit
 
 DEMO_PASSWORD = "liftwatch-demo"
 console = Console(stderr=True)

@@ -10,7 +10,7 @@ from fastapi import Depends, Request
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from liftwatch.accounts.models import PUBLIC_ACTOR, Actor, Role
+from liftwatch.accounts.actor import PUBLIC_ACTOR, Actor, Role
 from liftwatch.accounts.service import (
     actor_for,
     authenticate_api_key,

@@ -117,9 +117,9 @@ def serve_seeded(
 @pytest.fixture
 def live_server(tmp_path: Path) -> Iterator[str]:
     """The seeded registry with a second entry on one file, so the timeline has an order to check."""
-    from liftwatch.accounts.models import SYSTEM_ACTOR
+    from liftwatch.accounts.actor import SYSTEM_ACTOR
     from liftwatch.registry import service
-    from liftwatch.registry.models import EventKind
+    from liftwatch.registry.domain import EventKind
     from liftwatch.registry.schemas import EventIn
 
     def prepare(session: Session, clock: Clock) -> None:

@@ -23,7 +23,7 @@ A1 = "11SHA000001"
 @pytest.fixture
 def rescue_city(tmp_path: Path) -> Iterator[str]:
     """The seeded registry and one crew of MU-A that signs in as maint_a, served by uvicorn."""
-    from liftwatch.accounts.models import SYSTEM_ACTOR
+    from liftwatch.accounts.actor import SYSTEM_ACTOR
     from liftwatch.rescue import service as rescue
     from liftwatch.rescue.domain import GeoPoint
 

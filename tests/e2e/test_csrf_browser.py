@@ -75,7 +75,7 @@ def _status(engine: Engine, incident_id: int) -> str:
 @pytest.fixture
 def console_city(tmp_path: Path) -> Iterator[tuple[str, Engine, list[int]]]:
     """The seeded registry with two open incidents (A1, A2), served by uvicorn."""
-    from liftwatch.accounts.models import SYSTEM_ACTOR
+    from liftwatch.accounts.actor import SYSTEM_ACTOR
     from liftwatch.rescue import service as rescue
     from liftwatch.rescue.domain import Source
 

@@ -57,7 +57,7 @@ def _status(code: str, online: bool, seen: datetime, **fields: Any) -> dict[str,
 @pytest.fixture
 def monitored_city(tmp_path: Path) -> Iterator[Monitored]:
     """The seeded registry with coordinates, live status on three elevators and two open faults."""
-    from liftwatch.accounts.models import SYSTEM_ACTOR
+    from liftwatch.accounts.actor import SYSTEM_ACTOR
     from liftwatch.registry import service as registry
     from liftwatch.registry.schemas import ElevatorUpdate
     from liftwatch.telemetry import service as telemetry

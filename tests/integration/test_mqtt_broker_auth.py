@@ -23,7 +23,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from liftwatch.accounts.models import SYSTEM_ACTOR
+from liftwatch.accounts.actor import SYSTEM_ACTOR
 from liftwatch.core.bus import InProcessBus, JetStreamBus
 from liftwatch.core.clock import FixedClock
 from liftwatch.core.db import make_session_factory

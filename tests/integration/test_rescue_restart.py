@@ -30,7 +30,7 @@ ACK_LIMIT_S = 4
 OPEN_AND_HANG = textwrap.dedent(
     f"""
     import sys, time
-    from liftwatch.accounts.models import Actor, Role
+    from liftwatch.accounts.actor import Actor, Role
     from liftwatch.core.clock import SystemClock
     from liftwatch.core.db import make_engine, make_session_factory
     from liftwatch.rescue import service

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from liftwatch.accounts.models import Actor, Role
+from liftwatch.accounts.actor import Actor, Role
 from liftwatch.core.bus import JetStreamBus
 from liftwatch.core.clock import SystemClock
 from liftwatch.core.config import Settings

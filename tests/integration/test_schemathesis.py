@@ -23,7 +23,7 @@ from schemathesis.specs.openapi.checks import (
 )
 from sqlalchemy.orm import Session
 
-from liftwatch.accounts.models import Role
+from liftwatch.accounts.actor import Role
 from liftwatch.core.clock import FixedClock
 from tests.factories import auth, seed
 

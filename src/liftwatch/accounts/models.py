@@ -2,29 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from liftwatch.core.db import Base, UTCDateTime
-
-
-class Role(StrEnum):
-    ADMIN = "admin"
-    REGULATOR = "regulator"  # 市场监管局
-    RESCUE_OPERATOR = "rescue_operator"  # 96333 operator
-    MAINTENANCE = "maintenance"  # 维保单位 staff: only its unit's elevators
-    USE_UNIT = "use_unit"  # 使用单位 staff: only its unit's elevators
-    INSPECTOR = "inspector"  # 检验机构
-    GATEWAY = "gateway"  # an IoT terminal or gateway (物联网网关): may only send telemetry
-    PUBLIC = "public"  # passenger, no login
-
-
-UNIT_SCOPED_ROLES = frozenset({Role.MAINTENANCE, Role.USE_UNIT})
-ACCOUNT_ROLES = tuple(r for r in Role if r is not Role.PUBLIC)
 
 
 class User(Base):
@@ -76,20 +59,3 @@ class RevokedToken(Base):
     user_id: Mapped[int] = mapped_column(Integer)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     revoked_at: Mapped[datetime] = mapped_column(UTCDateTime)
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who is acting. Services take an Actor and enforce scope themselves, never the templates."""
-
-    username: str
-    role: Role
-    unit_id: int | None = None
-
-    @property
-    def unit_scoped(self) -> bool:
-        return self.role in UNIT_SCOPED_ROLES
-
-
-PUBLIC_ACTOR = Actor(username="public", role=Role.PUBLIC)
-SYSTEM_ACTOR = Actor(username="system", role=Role.ADMIN)

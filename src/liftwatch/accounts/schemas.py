@@ -15,7 +15,7 @@ from pydantic import (
     field_validator,
 )
 
-from liftwatch.accounts.models import Role
+from liftwatch.accounts.actor import Role
 from liftwatch.accounts.passwords import MAX_LENGTH, password_problem
 from liftwatch.core.types import SingleLine
 

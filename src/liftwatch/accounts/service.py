@@ -13,7 +13,8 @@ from typing import Any
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
-from liftwatch.accounts.models import UNIT_SCOPED_ROLES, Actor, ApiKey, RevokedToken, Role, User
+from liftwatch.accounts.actor import UNIT_SCOPED_ROLES, Actor, Role
+from liftwatch.accounts.models import ApiKey, RevokedToken, User
 from liftwatch.accounts.passwords import password_problem
 from liftwatch.accounts.schemas import (
     ApiKeyCreate,
@@ -27,7 +28,8 @@ from liftwatch.accounts.schemas import (
 from liftwatch.core.clock import Clock, as_utc
 from liftwatch.core.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound, Unauthorized
 from liftwatch.core.security import create_token, hash_password, keyed_digest, verify_password
-from liftwatch.registry.models import Unit, UnitType
+from liftwatch.registry.domain import UnitType
+from liftwatch.registry.models import Unit
 
 _UNIT_TYPES_FOR_ROLE = {
     # a rescue station's staff are its crews' logins: scoped like maintenance staff to their own unit

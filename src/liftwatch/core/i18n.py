@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from liftwatch.accounts.models import Role
+from liftwatch.accounts.actor import Role
 from liftwatch.core.config import LANGUAGES
-from liftwatch.registry.models import ElevatorKind, ElevatorStatus, EventKind, PlaceType, UnitType
-from liftwatch.rescue.domain import Cause, Level, Source
-from liftwatch.rescue.models import IncidentStatus
+from liftwatch.registry.domain import ElevatorKind, ElevatorStatus, EventKind, PlaceType, UnitType
+from liftwatch.rescue.domain import Cause, IncidentStatus, Level, Source
 from liftwatch.telemetry.faults import FaultType, Severity
 
 DEFAULT_LANGUAGE = "zh-CN"

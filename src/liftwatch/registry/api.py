@@ -15,7 +15,8 @@ from liftwatch.core.types import ErrorOut, PageNo, PageSize, PathCode, QueryStr,
 from liftwatch.deps import ActorDep, ClockDep, SessionDep, SettingsDep
 from liftwatch.registry import io as registry_io
 from liftwatch.registry import service
-from liftwatch.registry.models import Elevator, ElevatorKind, ElevatorStatus, PlaceType, Unit, UnitType
+from liftwatch.registry.domain import ElevatorKind, ElevatorStatus, PlaceType, UnitType
+from liftwatch.registry.models import Elevator, Unit
 from liftwatch.registry.schemas import (
     ElevatorCreate,
     ElevatorFile,

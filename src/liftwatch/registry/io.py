@@ -28,11 +28,12 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from liftwatch.accounts.models import Actor
+from liftwatch.accounts.actor import Actor
 from liftwatch.core.clock import Clock
 from liftwatch.core.errors import DomainError, FieldError, InvalidInput
 from liftwatch.registry import service
-from liftwatch.registry.models import Elevator, Unit, UnitType
+from liftwatch.registry.domain import UnitType
+from liftwatch.registry.models import Elevator, Unit
 from liftwatch.registry.schemas import UNIT_RECORD_FIELDS, ElevatorCreate, UnitCreate
 
 # ---------------------------------------------------------------- columns

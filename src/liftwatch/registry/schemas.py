@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from liftwatch.core.types import DbInt, SingleLine, Text, check_text
-from liftwatch.registry.models import ElevatorKind, ElevatorStatus, EventKind, PlaceType, UnitType
+from liftwatch.registry.domain import ElevatorKind, ElevatorStatus, EventKind, PlaceType, UnitType
 
 # Registration codes go into URLs and MQTT topics: no '/', '#', '+', '?', '%' or white space.
 CODE_RE = re.compile(r"^[^\s/#+?%]{3,40}$")

@@ -12,17 +12,11 @@ from typing import Any, TypeVar
 from sqlalchemy import Select, false, func, insert, or_, select
 from sqlalchemy.orm import Session
 
-from liftwatch.accounts.models import Actor, Role
+from liftwatch.accounts.actor import Actor, Role
 from liftwatch.core.clock import Clock, as_utc
 from liftwatch.core.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
-from liftwatch.registry.models import (
-    Elevator,
-    ElevatorEvent,
-    ElevatorStatus,
-    EventKind,
-    Unit,
-    UnitType,
-)
+from liftwatch.registry.domain import ElevatorStatus, EventKind, UnitType
+from liftwatch.registry.models import Elevator, ElevatorEvent, Unit
 from liftwatch.registry.schemas import (
     UNIT_RECORD_FIELDS,
     ElevatorCreate,

@@ -113,3 +113,18 @@ class Assignment:
     crew_id: str
     start_s: float  # when the crew leaves for it
     arrival_s: float  # when it arrives
+
+
+class IncidentStatus(StrEnum):
+    RAISED = "raised"  # alarm received, no crew yet
+    DISPATCHED = "dispatched"  # sent to a unit / crew
+    ACKNOWLEDGED = "acknowledged"  # the crew answered
+    ARRIVED = "arrived"
+    RELEASED = "released"  # the trapped persons are out
+    COMPLETED = "completed"  # cause reported, case closed
+    FALSE_ALARM = "false_alarm"
+
+
+OPEN_STATUSES = frozenset(
+    {IncidentStatus.RAISED, IncidentStatus.DISPATCHED, IncidentStatus.ACKNOWLEDGED, IncidentStatus.ARRIVED}
+)

@@ -10,25 +10,23 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any
 
 import msgspec
 from sqlalchemy.orm import Session, sessionmaker
 
-from liftwatch.accounts.models import Actor, Role
+from liftwatch.accounts.actor import Actor, Role
 from liftwatch.core.bus import Bus, BusMessage, Consumer, Health, run_steps
 from liftwatch.core.clock import Clock
 from liftwatch.core.errors import DomainError
 from liftwatch.rescue import service
 from liftwatch.rescue.domain import Source
 from liftwatch.rescue.notify import Notifier
-from liftwatch.telemetry.faults import FaultType
-from liftwatch.telemetry.records import Topology
+from liftwatch.telemetry.records import FaultType, Topology, decode_fault
 
 log = logging.getLogger(__name__)
 
 DETECTOR = Actor("detector", Role.ADMIN)
-SOURCES = {FaultType.ENTRAPMENT.value: Source.IOT, FaultType.ALARM_BUTTON.value: Source.ALARM_BUTTON}
+SOURCES = {FaultType.ENTRAPMENT: Source.IOT, FaultType.ALARM_BUTTON: Source.ALARM_BUTTON}
 
 
 class RescueWorker:
@@ -75,14 +73,16 @@ class RescueWorker:
         reports = []
         for m in batch:
             try:
-                change: dict[str, Any] = msgspec.json.decode(m.data)
-            except msgspec.DecodeError:
+                change = decode_fault(m.data)
+            except msgspec.DecodeError as exc:
                 self.passed_over += 1
-                log.error("rescue intake: undecodable fault change at seq %d: %r", m.seq, m.data[:200])
+                log.error(
+                    "rescue intake: undecodable fault change at seq %d (%s): %r", m.seq, exc, m.data[:200]
+                )
                 continue
-            source = SOURCES.get(change.get("fault_type", ""))
-            if source is not None and change.get("raised"):
-                reports.append((change["registration_code"], source, change["fault_id"]))
+            source = SOURCES.get(change.fault_type)
+            if source is not None and change.raised:
+                reports.append((change.registration_code, source, change.fault_id))
         if reports:
             await asyncio.to_thread(self._open, reports)  # raises on a database error: nothing acked
             await asyncio.to_thread(self._surge)

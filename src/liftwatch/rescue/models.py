@@ -13,21 +13,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from liftwatch.core.db import Base, UTCDateTime
 
 
-class IncidentStatus(StrEnum):
-    RAISED = "raised"  # alarm received, no crew yet
-    DISPATCHED = "dispatched"  # sent to a unit / crew
-    ACKNOWLEDGED = "acknowledged"  # the crew answered
-    ARRIVED = "arrived"
-    RELEASED = "released"  # the trapped persons are out
-    COMPLETED = "completed"  # cause reported, case closed
-    FALSE_ALARM = "false_alarm"
-
-
-OPEN_STATUSES = frozenset(
-    {IncidentStatus.RAISED, IncidentStatus.DISPATCHED, IncidentStatus.ACKNOWLEDGED, IncidentStatus.ARRIVED}
-)
-
-
 class TimerKind(StrEnum):
     ACK = "ack"  # no acknowledgement by the deadline -> L2
     ARRIVAL = "arrival"  # not arrived by the deadline -> L2 (if still L1)

@@ -25,25 +25,25 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from liftwatch.accounts import service as accounts
-from liftwatch.accounts.models import Actor, Role
+from liftwatch.accounts.actor import Actor, Role
 from liftwatch.core.clock import Clock
 from liftwatch.core.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from liftwatch.registry import service as registry
 from liftwatch.rescue.domain import (
+    OPEN_STATUSES,
     Cause,
     GeoPoint,
     IncidentRecord,
+    IncidentStatus,
     Level,
     RoadFactorEstimator,
     Source,
     TravelEstimator,
 )
 from liftwatch.rescue.models import (
-    OPEN_STATUSES,
     Crew,
     Incident,
     IncidentEvent,
-    IncidentStatus,
     OpenIncidentLock,
     RescueTimer,
     TimerKind,

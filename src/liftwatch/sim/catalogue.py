@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from liftwatch.registry.models import ElevatorKind, PlaceType
+from liftwatch.registry.domain import ElevatorKind, PlaceType
 
 
 @dataclass(frozen=True)

@@ -15,13 +15,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from liftwatch.accounts.models import SYSTEM_ACTOR, Actor, Role
+from liftwatch.accounts.actor import SYSTEM_ACTOR, Actor, Role
 from liftwatch.core.clock import Clock
 from liftwatch.registry import service as registry
-from liftwatch.registry.models import UnitType
+from liftwatch.registry.domain import UnitType
 from liftwatch.rescue import service as rescue
-from liftwatch.rescue.domain import Cause, GeoPoint, RoadFactorEstimator
-from liftwatch.rescue.models import OPEN_STATUSES, Crew, Incident, IncidentStatus
+from liftwatch.rescue.domain import OPEN_STATUSES, Cause, GeoPoint, IncidentStatus, RoadFactorEstimator
+from liftwatch.rescue.models import Crew, Incident
 from liftwatch.sim.geography import DISTRICTS
 
 log = logging.getLogger(__name__)

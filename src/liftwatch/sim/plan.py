@@ -17,13 +17,7 @@ from functools import lru_cache
 from itertools import accumulate
 from typing import Any
 
-from liftwatch.registry.models import (
-    ElevatorKind,
-    ElevatorStatus,
-    EventKind,
-    PlaceType,
-    UnitType,
-)
+from liftwatch.registry.domain import ElevatorKind, ElevatorStatus, EventKind, PlaceType, UnitType
 from liftwatch.sim import codes
 from liftwatch.sim.catalogue import (
     BRANDS,

@@ -21,7 +21,7 @@ from typing import Any
 
 from msgspec.structs import replace
 
-from liftwatch.registry.models import ElevatorKind, PlaceType
+from liftwatch.registry.domain import ElevatorKind, PlaceType
 from liftwatch.telemetry.faults import DetectorSettings, FaultType
 from liftwatch.telemetry.protocol import (
     Direction,

@@ -27,7 +27,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any, Protocol
 
-from liftwatch.registry.models import ElevatorKind, PlaceType
+from liftwatch.registry.domain import ElevatorKind, PlaceType
 from liftwatch.sim import codes
 from liftwatch.sim.catalogue import CATEGORY
 from liftwatch.sim.rides import (
@@ -242,7 +242,8 @@ def fleet_from_database(url: str, n: int) -> list[FleetElevator]:
     from sqlalchemy import select
 
     from liftwatch.core.db import make_engine
-    from liftwatch.registry.models import Elevator, ElevatorStatus
+    from liftwatch.registry.domain import ElevatorStatus
+    from liftwatch.registry.models import Elevator
 
     engine = make_engine(url)
     try:

@@ -11,7 +11,7 @@ import msgspec
 from fastapi import APIRouter, Query, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from liftwatch.accounts.models import Role
+from liftwatch.accounts.actor import Role
 from liftwatch.core.errors import DomainError, FieldError, Forbidden, InvalidInput
 from liftwatch.core.types import PathCode, QueryStr, error_responses
 from liftwatch.deps import (

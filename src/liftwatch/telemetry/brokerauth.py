@@ -27,7 +27,8 @@ from sqlalchemy.orm import Session
 
 from liftwatch.core.clock import Clock
 from liftwatch.core.errors import Conflict, FieldError, InvalidInput, NotFound
-from liftwatch.registry.models import Elevator, ElevatorStatus
+from liftwatch.registry.domain import ElevatorStatus
+from liftwatch.registry.models import Elevator
 from liftwatch.telemetry import records
 from liftwatch.telemetry.models import TerminalCredential
 from liftwatch.telemetry.natsraw import raw_stream_name, raw_subjects

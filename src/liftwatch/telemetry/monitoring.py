@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, String, any_, bindparam, case, exists, fun
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
-from liftwatch.accounts.models import Actor
+from liftwatch.accounts.actor import Actor
 from liftwatch.core.clock import as_utc
 from liftwatch.registry import service as registry
 from liftwatch.telemetry.faults import FaultType, Severity

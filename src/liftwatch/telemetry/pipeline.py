@@ -19,7 +19,6 @@ from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
-import msgspec
 from sqlalchemy.orm import Session, sessionmaker
 
 from liftwatch.core.bus import Bus, Health, make_bus
@@ -384,23 +383,10 @@ class Pipeline:
         assert self.bus is not None
         topo = records.Topology(self.settings.stream_namespace)
         for c in changes:
-            payload = msgspec.json.encode(fault_payload(c))
+            payload = records.encode_fault(records.FaultRecord.of(c))
             transition = "raised" if c.raised else "cleared"
             await self.bus.publish(
                 topo.faults_subject(c.fault_type.value),
                 payload,
                 msg_id=f"{c.fault_id}:{transition}:{c.severity.value}",
             )
-
-
-def fault_payload(c: FaultChange) -> dict[str, Any]:
-    return {
-        "fault_id": c.fault_id,
-        "registration_code": c.registration_code,
-        "fault_type": c.fault_type.value,
-        "raised": c.raised,
-        "severity": c.severity.value,
-        "at_ms": c.at_ms,
-        "started_ms": c.started_ms,
-        "evidence": list(c.evidence),
-    }

@@ -8,7 +8,22 @@ from dataclasses import dataclass
 
 import msgspec
 
+from liftwatch.telemetry.faults import FaultChange, FaultType, Severity
 from liftwatch.telemetry.protocol import MessageType
+
+__all__ = [
+    "DEFAULT_TOPOLOGY",
+    "FaultRecord",
+    "FaultType",
+    "Record",
+    "Severity",
+    "Topology",
+    "decode_batch",
+    "decode_fault",
+    "encode_batch",
+    "encode_fault",
+    "partition_of",
+]
 
 STREAM = "TELEMETRY"
 SUBJECT_PREFIX = "telemetry"
@@ -68,3 +83,46 @@ def encode_batch(records: list[Record]) -> bytes:
 
 def decode_batch(data: bytes) -> list[Record]:
     return _decoder.decode(data)
+
+
+class FaultRecord(msgspec.Struct, frozen=True, forbid_unknown_fields=False):
+    """A fault change as it travels on the FAULTS stream (raised, severity changed, or cleared).
+
+    The one contract between the detector and its readers (the rescue intake today; maintenance and
+    supervision next): typed, so a reader never picks a dict apart. Unknown fields are ignored so a newer
+    detector may add some; a fault type this version does not know fails to decode and is passed over."""
+
+    fault_id: str  # registration code : fault type : start ms (stable across replays)
+    registration_code: str
+    fault_type: FaultType
+    raised: bool  # False: cleared
+    severity: Severity
+    at_ms: int
+    started_ms: int
+    evidence: list[str] = []  # msg ids that raised (or cleared) it
+
+    @classmethod
+    def of(cls, change: FaultChange) -> FaultRecord:
+        return cls(
+            fault_id=change.fault_id,
+            registration_code=change.registration_code,
+            fault_type=change.fault_type,
+            raised=change.raised,
+            severity=change.severity,
+            at_ms=change.at_ms,
+            started_ms=change.started_ms,
+            evidence=list(change.evidence),
+        )
+
+
+_fault_encoder = msgspec.json.Encoder()
+_fault_decoder = msgspec.json.Decoder(FaultRecord)
+
+
+def encode_fault(record: FaultRecord) -> bytes:
+    return _fault_encoder.encode(record)
+
+
+def decode_fault(data: bytes) -> FaultRecord:
+    """Raises ``msgspec.DecodeError`` (``ValidationError`` included) on a record that is not a fault."""
+    return _fault_decoder.decode(data)

@@ -12,7 +12,7 @@ from sqlalchemy import Table, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from liftwatch.accounts.models import Actor, Role
+from liftwatch.accounts.actor import Actor, Role
 from liftwatch.core.errors import Forbidden
 from liftwatch.registry import service as registry
 from liftwatch.telemetry.faults import SEVERITY, FaultChange, Severity

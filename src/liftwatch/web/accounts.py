@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from liftwatch.accounts import service
-from liftwatch.accounts.models import Actor
+from liftwatch.accounts.actor import Actor
 from liftwatch.accounts.schemas import ApiKeyCreate, ApiKeyOut
 from liftwatch.core.clock import Clock, as_utc
 from liftwatch.core.errors import InvalidInput

@@ -22,7 +22,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from liftwatch.accounts.models import Actor, Role
+from liftwatch.accounts.actor import Actor, Role
 from liftwatch.core.clock import Clock, as_utc
 from liftwatch.core.errors import Forbidden, NotFound
 from liftwatch.deps import ClockDep, SessionDep
@@ -30,9 +30,9 @@ from liftwatch.registry import service as registry
 from liftwatch.registry.models import Elevator
 from liftwatch.registry.service import ElevatorFilter
 from liftwatch.rescue import service as rescue
-from liftwatch.rescue.domain import Source
+from liftwatch.rescue.domain import OPEN_STATUSES, Source
 from liftwatch.rescue.kpis import Kpis, compute_kpis
-from liftwatch.rescue.models import OPEN_STATUSES, Crew, Incident
+from liftwatch.rescue.models import Crew, Incident
 from liftwatch.rescue.notify import LogNotifier
 from liftwatch.web.monitor import live_context
 from liftwatch.web.templating import DISPLAY_TZ, PageActorDep, PageRoute, is_partial, render, safe_next

@@ -23,7 +23,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import QueryParams
 
-from liftwatch.accounts.models import Actor
+from liftwatch.accounts.actor import Actor
 from liftwatch.core.clock import as_utc
 from liftwatch.core.i18n import label, translate
 from liftwatch.core.migrate import ROOT

@@ -18,7 +18,8 @@ from starlette.datastructures import QueryParams
 
 from liftwatch.deps import ClockDep, SessionDep
 from liftwatch.registry import service
-from liftwatch.registry.models import Elevator, ElevatorKind, ElevatorStatus, PlaceType, UnitType
+from liftwatch.registry.domain import ElevatorKind, ElevatorStatus, PlaceType, UnitType
+from liftwatch.registry.models import Elevator
 from liftwatch.web import monitor
 from liftwatch.web.templating import PageActorDep, PageRoute, is_partial, render, request_language
 

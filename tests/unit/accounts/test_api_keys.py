@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from liftwatch import deps
-from liftwatch.accounts.models import SYSTEM_ACTOR, ApiKey, Role, User
+from liftwatch.accounts.actor import SYSTEM_ACTOR, Role
+from liftwatch.accounts.models import ApiKey, User
 from liftwatch.accounts.schemas import UserCreate
 from liftwatch.accounts.service import create_user
 from liftwatch.cli import app as cli

@@ -8,7 +8,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from liftwatch.accounts.models import Role, User
+from liftwatch.accounts.actor import Role
+from liftwatch.accounts.models import User
 from liftwatch.core.clock import FixedClock
 from liftwatch.core.security import create_token, hash_password, verify_password
 from tests.factories import PASSWORD, auth, seed, token

@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from liftwatch.accounts.models import SYSTEM_ACTOR, Role
+from liftwatch.accounts.actor import SYSTEM_ACTOR, Role
 from liftwatch.accounts.schemas import ApiKeyCreate
 from liftwatch.accounts.service import create_api_key
 from liftwatch.core.clock import FixedClock

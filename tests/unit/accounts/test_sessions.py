@@ -9,7 +9,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from liftwatch.accounts.models import SYSTEM_ACTOR, RevokedToken, Role
+from liftwatch.accounts.actor import SYSTEM_ACTOR, Role
+from liftwatch.accounts.models import RevokedToken
 from liftwatch.accounts.passwords import common_passwords, password_problem
 from liftwatch.accounts.schemas import UserCreate
 from liftwatch.accounts.service import create_user

@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from liftwatch.accounts.models import Role
+from liftwatch.accounts.actor import Role
 from liftwatch.core.clock import FixedClock
 from liftwatch.core.types import check_line, check_text
 from tests.factories import auth, seed

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from liftwatch.accounts.models import SYSTEM_ACTOR, Actor, Role
+from liftwatch.accounts.actor import SYSTEM_ACTOR, Actor, Role
 from liftwatch.cli import app as cli
 from liftwatch.core.clock import FixedClock
 from liftwatch.core.db import make_engine, make_session_factory

@@ -17,7 +17,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from liftwatch.accounts.models import SYSTEM_ACTOR, Role
+from liftwatch.accounts.actor import SYSTEM_ACTOR, Role
 from liftwatch.core.clock import FixedClock
 from liftwatch.core.db import make_session_factory
 from liftwatch.registry import io as registry_io

@@ -9,11 +9,12 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from liftwatch.accounts.models import SYSTEM_ACTOR, Actor, Role
+from liftwatch.accounts.actor import SYSTEM_ACTOR, Actor, Role
 from liftwatch.core.clock import FixedClock
 from liftwatch.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from liftwatch.registry import service
-from liftwatch.registry.models import AppendOnlyViolation, ElevatorEvent, EventKind, Unit
+from liftwatch.registry.domain import EventKind
+from liftwatch.registry.models import AppendOnlyViolation, ElevatorEvent, Unit
 from liftwatch.registry.schemas import ElevatorCreate, ElevatorUpdate, EventIn
 from liftwatch.registry.service import ElevatorFilter
 from tests.factories import seed

@@ -8,11 +8,11 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from liftwatch.accounts.models import SYSTEM_ACTOR, Role
+from liftwatch.accounts.actor import SYSTEM_ACTOR, Role
 from liftwatch.accounts.schemas import UserCreate
 from liftwatch.accounts.service import create_user
 from liftwatch.core.clock import FixedClock
-from liftwatch.registry.models import UnitType
+from liftwatch.registry.domain import UnitType
 from liftwatch.registry.schemas import UnitCreate
 from liftwatch.registry.service import create_unit
 from liftwatch.rescue import service as rescue

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from liftwatch.accounts.models import SYSTEM_ACTOR, Actor, Role
+from liftwatch.accounts.actor import SYSTEM_ACTOR, Actor, Role
 from liftwatch.core.clock import FixedClock
 from liftwatch.core.errors import Conflict, Forbidden, NotFound
 from liftwatch.registry import service as registry
@@ -299,7 +299,8 @@ def test_the_rescue_worker_survives_a_failing_surge_plan(
     monkeypatch.setattr(rescue, "replan_surge", broken)
     session.close()
     topo = Topology("t")
-    change = {"fault_id": "F1", "registration_code": CODE, "fault_type": "entrapment", "raised": True}
+    change = {"fault_id": "F1", "registration_code": CODE, "fault_type": "entrapment", "raised": True,
+              "severity": "critical", "at_ms": 1, "started_ms": 1}  # fmt: skip
 
     async def main() -> int:
         bus = InProcessBus()

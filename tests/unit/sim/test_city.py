@@ -18,12 +18,13 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from liftwatch.accounts.models import SYSTEM_ACTOR
+from liftwatch.accounts.actor import SYSTEM_ACTOR
 from liftwatch.cli import app
 from liftwatch.core.clock import FixedClock
 from liftwatch.core.db import make_engine
 from liftwatch.registry import service
-from liftwatch.registry.models import Elevator, ElevatorEvent, Unit, UnitType
+from liftwatch.registry.domain import UnitType
+from liftwatch.registry.models import Elevator, ElevatorEvent, Unit
 from liftwatch.registry.schemas import UNIT_RECORD_FIELDS, ElevatorCreate, UnitCreate
 from liftwatch.sim.city import CityStats, generate_city
 from liftwatch.sim.codes import is_uscc

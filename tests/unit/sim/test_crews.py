@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from liftwatch.accounts.models import SYSTEM_ACTOR
+from liftwatch.accounts.actor import SYSTEM_ACTOR
 from liftwatch.core.clock import FixedClock
 from liftwatch.rescue import service as rescue
 from liftwatch.rescue.domain import Source

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from liftwatch.accounts.models import SYSTEM_ACTOR
+from liftwatch.accounts.actor import SYSTEM_ACTOR
 from liftwatch.cli import app as cli
 from liftwatch.core.clock import FixedClock
 from liftwatch.core.config import get_settings

@@ -14,12 +14,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from liftwatch.accounts.models import SYSTEM_ACTOR
+from liftwatch.accounts.actor import SYSTEM_ACTOR
 from liftwatch.core.bus import Health, InProcessBus, StreamFull, Unrecoverable, run_steps
 from liftwatch.core.clock import FixedClock
 from liftwatch.core.config import Settings
 from liftwatch.registry import service as registry
-from liftwatch.registry.models import ElevatorKind, PlaceType
+from liftwatch.registry.domain import ElevatorKind, PlaceType
 from liftwatch.registry.schemas import ElevatorCreate, ElevatorUpdate
 from liftwatch.telemetry import records
 from liftwatch.telemetry.ingest import Ingestor, KnownElevators
@@ -246,7 +246,7 @@ def test_a_suspended_elevators_silent_terminal_is_no_fault(
 ) -> None:
     """Suspended in the registry while the pipeline runs: its terminal falls silent with the lift
     switched off, and no terminal_offline is raised; the other elevator's silence is a fault."""
-    from liftwatch.registry.models import EventKind
+    from liftwatch.registry.domain import EventKind
     from liftwatch.registry.schemas import EventIn
 
     seed(session, clock)

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
 from liftwatch.cli import app as cli
-from liftwatch.registry.models import ElevatorKind, PlaceType
+from liftwatch.registry.domain import ElevatorKind, PlaceType
 from liftwatch.sim.city import generate_city
 from liftwatch.sim.rides import HOUR, LIFT_FAULTS, FleetElevator, local_hour
 from liftwatch.sim.telemetry import (

@@ -13,12 +13,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from liftwatch.accounts.models import SYSTEM_ACTOR, Actor, Role
+from liftwatch.accounts.actor import SYSTEM_ACTOR, Actor, Role
 from liftwatch.core.clock import FixedClock
 from liftwatch.core.i18n import CATALOGUE, ENUM_PREFIXES
 from liftwatch.rescue import service as rescue
-from liftwatch.rescue.domain import Cause, GeoPoint, Level, Source
-from liftwatch.rescue.models import Incident, IncidentStatus
+from liftwatch.rescue.domain import Cause, GeoPoint, IncidentStatus, Level, Source
+from liftwatch.rescue.models import Incident
 from liftwatch.telemetry import service as telemetry
 from liftwatch.telemetry.faults import SEVERITY, FaultChange, FaultType
 from tests.factories import seed

@@ -10,13 +10,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from liftwatch.accounts.models import SYSTEM_ACTOR, Role
+from liftwatch.accounts.actor import SYSTEM_ACTOR, Role
 from liftwatch.core import csrf
 from liftwatch.core.clock import FixedClock
 from liftwatch.deps import COOKIE_NAME
 from liftwatch.rescue import service as rescue
-from liftwatch.rescue.domain import Source
-from liftwatch.rescue.models import Incident, IncidentStatus
+from liftwatch.rescue.domain import IncidentStatus, Source
+from liftwatch.rescue.models import Incident
 from liftwatch.web.templating import TEMPLATES_DIR
 from tests.factories import PASSWORD, auth, seed
 from tests.unit.web.forms import login_token, page_token, post_login, web_login

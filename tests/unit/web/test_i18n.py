@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from liftwatch.accounts.models import Role
+from liftwatch.accounts.actor import Role
 from liftwatch.core.config import LANGUAGES
 from liftwatch.core.i18n import CATALOGUE, ENUM_PREFIXES, label, normalise_language, translate
-from liftwatch.registry.models import ElevatorKind, ElevatorStatus, EventKind, PlaceType, UnitType
+from liftwatch.registry.domain import ElevatorKind, ElevatorStatus, EventKind, PlaceType, UnitType
 from liftwatch.telemetry.faults import FaultType, Severity
 from liftwatch.telemetry.protocol import ServiceMode
 from liftwatch.web.templating import TEMPLATES_DIR, WEB_DIR

@@ -15,7 +15,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from liftwatch.accounts.models import SYSTEM_ACTOR
+from liftwatch.accounts.actor import SYSTEM_ACTOR
 from liftwatch.core.clock import FixedClock
 from liftwatch.registry import service as registry
 from liftwatch.registry.schemas import ElevatorUpdate

@@ -11,12 +11,12 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
-from liftwatch.accounts.models import SYSTEM_ACTOR
+from liftwatch.accounts.actor import SYSTEM_ACTOR
 from liftwatch.core.clock import FixedClock
 from liftwatch.core.security import decode_token
 from liftwatch.deps import COOKIE_NAME
 from liftwatch.registry import service
-from liftwatch.registry.models import EventKind
+from liftwatch.registry.domain import EventKind
 from liftwatch.registry.schemas import ElevatorUpdate, EventIn
 from liftwatch.web.templating import safe_next
 from tests.factories import seed

@@ -1,0 +1,1 @@
+"""Wiring of the long-running workers (filled in by the worker-module change)."""
