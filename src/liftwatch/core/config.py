@@ -9,6 +9,7 @@ from __future__ import annotations
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -29,6 +30,10 @@ class Settings(BaseSettings):
         description="Key that signs API tokens; empty means one generated once and kept in var/secret_key.",
     )
     token_minutes: int = Field(default=12 * 60, ge=1, description="Lifetime of an API token.")
+    timezone: str = Field(
+        default="Asia/Shanghai",
+        description="The city's time zone (IANA name): KPI months and days, crew shifts, times on screen.",
+    )
     default_language: str = Field(default="zh-CN", pattern="^(zh-CN|en)$")
     page_size_max: int = Field(default=500, ge=1)
     cookie_secure: bool = Field(default=False, description="Mark the session cookie Secure (behind HTTPS).")
@@ -159,3 +164,13 @@ def get_settings() -> Settings:
 
 def archive_dir(settings: Settings) -> Path:
     return settings.var_dir / "archive" / "telemetry"
+
+
+def city_tz(settings: Settings) -> ZoneInfo:
+    """The city's time zone: the one calendar for KPIs, shifts, the screen and the simulator."""
+    return _zone(settings.timezone)
+
+
+@lru_cache
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
