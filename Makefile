@@ -4,20 +4,55 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 NODE_STAMP := node_modules/.installed-stamp
+VENDOR_STAMP := node_modules/.vendored-stamp
+# `make lock` after changing a dependency in pyproject.toml (it asks the index: PyPI, or UV_INDEX_URL).
+LOCK_CMD := uv pip compile pyproject.toml --extra dev --generate-hashes --universal --python-version 3.11
 
-.PHONY: setup demo test lint browser clean bench
+.PHONY: setup demo test lint browser clean bench lock wheel
 
-setup: $(STAMP) $(NODE_STAMP)
+setup: $(STAMP) $(VENDOR_STAMP)
 
-$(STAMP): pyproject.toml
+# Dependencies from the lock file (pinned, hash-checked), then liftwatch itself (editable, no dependencies).
+$(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q --require-hashes -r requirements.lock
+	$(BIN)/pip install -q --no-deps --no-build-isolation -e .
 	touch $@
 
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
+
+# The npm files the pages load, copied into src/liftwatch/web/static/vendor (never committed); a wheel's
+# build copies them itself (setup.py).
+$(VENDOR_STAMP): $(NODE_STAMP) setup.py | $(STAMP)
+	$(BIN)/python setup.py vendor
+	touch $@
+
+# Page text (gettext): `make messages` extracts the keys from the code and templates (babel.cfg), updates
+# both catalogues and compiles them; `make setup` only compiles. The .mo files are build artefacts.
+LOCALE := src/liftwatch/locale
+MO_FILES := $(patsubst %.po,%.mo,$(wildcard $(LOCALE)/*/LC_MESSAGES/messages.po))
+.PHONY: messages
+setup: $(MO_FILES)
+
+messages: | $(STAMP)
+	$(BIN)/pybabel -q extract -F babel.cfg -k t -k tn:1,2 -k translate -k N_ --no-location --sort-output \
+	  --omit-header -o $(LOCALE)/messages.pot .
+	$(BIN)/pybabel -q update -i $(LOCALE)/messages.pot -d $(LOCALE) -w 110 --ignore-obsolete \
+	  --no-fuzzy-matching --ignore-pot-creation-date
+	$(BIN)/pybabel compile -d $(LOCALE) --statistics
+
+$(LOCALE)/%/LC_MESSAGES/messages.mo: $(LOCALE)/%/LC_MESSAGES/messages.po | $(STAMP)
+	$(BIN)/pybabel -q compile -i $< -o $@
+
+lock:
+	$(BIN)/$(LOCK_CMD) --quiet -o requirements.lock
+
+# The installable package: dist/liftwatch-<version>-py3-none-any.whl
+wheel: setup
+	$(BIN)/pip wheel -q --no-deps --no-build-isolation -w dist .
 
 # Debian's Chromium for browser tests (never `playwright install`), and CJK fonts so pages render Chinese.
 browser:
@@ -33,16 +68,18 @@ demo: setup
 	$(BIN)/liftwatch demo
 
 test: setup browser
+	$(BIN)/lint-imports --no-logo
 	$(BIN)/python -m pytest
 
 lint: setup
-	$(BIN)/ruff check src tests bench migrations
-	$(BIN)/ruff format --check src tests bench migrations
+	$(BIN)/ruff check src tests bench setup.py
+	$(BIN)/ruff format --check src tests bench setup.py
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-logo
 
 bench: setup
 	$(BIN)/python bench/city.py
 	$(BIN)/python bench/surge.py
 
 clean:
-	rm -rf $(VENV) node_modules var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules var .pytest_cache .mypy_cache .ruff_cache build dist src/liftwatch/web/static/vendor

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/chaos.py [--terminals 300] [--seconds 180] [--database-url postgresql+psycopg://...]
 
-The pipeline runs as separate processes, as in production: `liftwatch ingest --role ingest`, `--role
+The pipeline runs as separate processes, as in production: `liftwatch worker --role ingest`, `--role
 detect` and `--role rescue`, on a NATS JetStream server of its own, the machine's PostgreSQL (a fresh
 database) and a Mosquitto of its own with the generated authentication (`liftwatch.telemetry.brokerauth`:
 password file and ACL; every terminal logs in as itself). A simulated city's terminals (one MQTT connection
@@ -118,7 +118,7 @@ def wait_port(port: int, timeout: float = 15) -> None:
 
 
 class Worker:
-    """One `liftwatch ingest --role ROLE` process, restartable."""
+    """One `liftwatch worker --role ROLE` process, restartable."""
 
     def __init__(self, role: str, env: dict[str, str], port: int, logs: Path) -> None:
         self.role, self.env, self.port, self.logs = role, env, port, logs
@@ -127,7 +127,7 @@ class Worker:
 
     def start(self) -> None:
         self.starts += 1
-        args = [str(VENV_BIN / "liftwatch"), "ingest", "--role", self.role, "--metrics-port", str(self.port)]
+        args = [str(VENV_BIN / "liftwatch"), "worker", "--role", self.role, "--metrics-port", str(self.port)]
         if self.role == "ingest":
             args += ["--client-id", "chaos-ingest-1"]  # stable: a restart resumes the broker session
         self.proc = subprocess.Popen(

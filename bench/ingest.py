@@ -4,8 +4,8 @@
 
 (a) decode      validate every message (topic + msgspec decode), one core: the baseline
 (b) detect      decode + fault detector, in-process, one core
-(c) end_to_end  MQTT (Mosquitto) -> `liftwatch ingest --role ingest` -> NATS JetStream ->
-                `liftwatch ingest --role detect --role archive` -> stores (database, Parquet)
+(c) end_to_end  MQTT (Mosquitto) -> `liftwatch worker --role ingest` -> NATS JetStream ->
+                `liftwatch worker --role detect --role archive` -> stores (database, Parquet)
 (d) broker      the same payloads through Mosquitto to a subscriber that only counts (the broker's limit)
 
 The data is a simulated city's telemetry (liftwatch.sim.telemetry, faults and network noise included) for
@@ -228,7 +228,7 @@ def bench_end_to_end(
                 subprocess.Popen(
                     [
                         cli,
-                        "ingest",
+                        "worker",
                         "--role",
                         "ingest",
                         "--metrics-port",
@@ -242,7 +242,7 @@ def bench_end_to_end(
             )
         workers.append(
             subprocess.Popen(
-                [cli, "ingest", "--role", "detect", "--role", "archive", "--metrics-port", str(detect_port)],
+                [cli, "worker", "--role", "detect", "--role", "archive", "--metrics-port", str(detect_port)],
                 env=env,
                 stderr=open(var.parent / "detect.log", "wb"),  # noqa: SIM115
             )

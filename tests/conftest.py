@@ -79,6 +79,55 @@ def require_service(name: str, url: str) -> None:
     pytest.skip(reason)
 
 
+_NAMESPACES: set[str] = set()  # stream namespaces handed out on the machine's NATS during this session
+
+
+def new_stream_namespace(prefix: str = "t") -> str:
+    """A fresh stream namespace for a test on the machine's NATS (``prefix`` + 8 hex digits). Its streams
+    (``<NS>TELEMETRY``, ``<NS>FAULTS``, ``<NS>RAW``, ...) are deleted when the session ends, whatever the
+    test did: each one reserves its size limit against the server's store."""
+    namespace = f"{prefix}{uuid.uuid4().hex[:8]}"
+    _NAMESPACES.add(namespace)
+    return namespace
+
+
+async def _delete_namespaced_streams(url: str, namespaces: set[str]) -> list[str]:
+    """Delete the streams whose names start with one of ``namespaces`` (upper-cased, as Topology names
+    them); nothing else on the server is touched. Returns the names deleted."""
+    import nats
+
+    nc = await nats.connect(url, allow_reconnect=False, connect_timeout=3)
+    try:
+        js = nc.jetstream()
+        prefixes = tuple(ns.upper() for ns in namespaces)
+        deleted = []
+        for info in await js.streams_info():
+            name = str(info.config.name)
+            if name.startswith(prefixes):
+                await js.delete_stream(name)
+                deleted.append(name)
+        return deleted
+    finally:
+        await nc.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _clean_up_test_streams() -> Iterator[None]:
+    """At the end of the session, delete the JetStream streams of every namespace a test asked for with
+    ``new_stream_namespace`` (a test that fails half-way leaves them too). Without NATS, nothing to do."""
+    yield
+    if not _NAMESPACES:
+        return
+    import asyncio
+
+    try:
+        asyncio.run(_delete_namespaced_streams(NATS_URL, _NAMESPACES))
+    except Exception as exc:  # the run's result stands; say what was left behind
+        import warnings
+
+        warnings.warn(f"test streams on {NATS_URL} not deleted: {exc!r}", stacklevel=1)
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One migrated SQLite file; each test gets a copy (faster than migrating per test)."""
@@ -164,7 +213,7 @@ def session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    # The telemetry pipeline is off for API and page tests; telemetry tests turn it on.
+    # The embedded workers (pipeline) are off for API and page tests; telemetry tests turn them on.
     return Settings(var_dir=tmp_path / "var", secret_key="test-secret-" + "x" * 40, pipeline=False)
 
 

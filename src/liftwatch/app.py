@@ -27,6 +27,7 @@ from liftwatch.core.throttle import LoginThrottle
 from liftwatch.core.types import ERRORS
 from liftwatch.registry.api import router as registry_router
 from liftwatch.rescue.api import router as rescue_router
+from liftwatch.rescue.service import RescueSettings
 from liftwatch.telemetry.api import metrics_router
 from liftwatch.telemetry.api import router as telemetry_router
 
@@ -49,9 +50,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        """Embedded mode runs the whole telemetry pipeline here; with NATS and no embedded pipeline, the
-        web process still ingests the HTTP gateway endpoint onto the stream."""
-        from liftwatch.telemetry.pipeline import Pipeline
+        """Embedded mode runs every worker here (``liftwatch.workers``); with NATS and no embedded
+        pipeline, the web process still ingests the HTTP gateway endpoint onto the stream."""
+        from liftwatch.workers import Pipeline
 
         pipeline: Pipeline | None = None
         if settings.pipeline:
@@ -74,6 +75,7 @@ def create_app(
                         pipeline.ingestor,
                         settings.resolved_database_url,
                         pipeline.stopping,
+                        pipeline.detector_settings,
                         fault_scale=settings.simulate_fault_scale,
                     )
                 )
@@ -107,6 +109,7 @@ def create_app(
     app.add_middleware(SecurityHeadersMiddleware, settings=settings)
     app.state.login_throttle = LoginThrottle.from_settings(settings)
     app.state.settings = settings
+    app.state.rescue_settings = RescueSettings.for_city(settings)  # LIFTWATCH_RESCUE_*, read once here
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
     app.state.clock = clock or SystemClock()

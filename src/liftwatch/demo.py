@@ -4,19 +4,17 @@ from __future__ import annotations
 
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from liftwatch.accounts.actor import SYSTEM_ACTOR, Role
-from liftwatch.accounts.models import User
 from liftwatch.accounts.schemas import UserCreate
-from liftwatch.accounts.service import create_user
+from liftwatch.accounts.service import create_user, user_count
 from liftwatch.core.clock import SystemClock
 from liftwatch.core.config import get_settings
 from liftwatch.core.db import make_engine, make_session_factory, session_scope
 from liftwatch.core.migrate import upgrade
+from liftwatch.registry import queries as registry
 from liftwatch.registry.domain import UnitType
-from liftwatch.registry.models import Elevator, Unit
 
 DEMO_PASSWORD = "liftwatch-demo"
 console = Console(stderr=True)
@@ -45,16 +43,16 @@ def prepare(elevators: int = 2000, seed: int = 1) -> None:
     engine = make_engine(url)
     factory = make_session_factory(engine)
     with session_scope(factory) as session:
-        have = session.scalar(select(func.count()).select_from(Elevator)) or 0
+        have = registry.count_elevators(session)
     if have == 0:
         stats = generate_city(engine, elevators=elevators, seed=seed)
         console.print(stats.summary())
     with session_scope(factory) as session:
-        if session.scalar(select(func.count()).select_from(User)):
+        if user_count(session):
             _crews(factory)
             return
-        maint = _biggest(session, UnitType.MAINTENANCE)
-        owner = _biggest(session, UnitType.USE_UNIT)
+        maint = registry.busiest_unit(session, UnitType.MAINTENANCE)
+        owner = registry.busiest_unit(session, UnitType.USE_UNIT)
         for username, role, unit in demo_users(maint, owner):
             data = UserCreate(username=username, password=DEMO_PASSWORD, role=role, unit=unit)
             create_user(session, SYSTEM_ACTOR, data, SystemClock())
@@ -63,27 +61,14 @@ def prepare(elevators: int = 2000, seed: int = 1) -> None:
 
 def _crews(factory: sessionmaker[Session]) -> None:
     """Rescue crews for every maintenance unit and rescue station, once; the 'maint' login is a crew."""
-    from liftwatch.rescue.models import Crew
+    from liftwatch.rescue.service import crew_count
     from liftwatch.sim.crews import seed_demo_crews
 
     with session_scope(factory) as session:
-        if session.scalar(select(func.count()).select_from(Crew)):
+        if crew_count(session):
             return
         n = seed_demo_crews(session, SystemClock(), crew_username="maint")
     console.print(f"{n} rescue crews on duty")
-
-
-def _biggest(session: Session, unit_type: UnitType) -> str | None:
-    col = Elevator.maintenance_unit_id if unit_type is UnitType.MAINTENANCE else Elevator.use_unit_id
-    row = session.execute(
-        select(Unit.code)
-        .join(Elevator, col == Unit.id)
-        .where(Unit.unit_type == unit_type.value)
-        .group_by(Unit.code)
-        .order_by(func.count().desc(), Unit.code)
-        .limit(1)
-    ).first()
-    return row[0] if row else None
 
 
 def print_logins(host: str, port: int) -> None:

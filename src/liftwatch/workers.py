@@ -1,1 +1,399 @@
-"""Wiring of the long-running workers (filled in by the worker-module change)."""
+"""Wiring of the long-running workers, the same in every deployment:
+
+    MQTT (shared subscription) ─┐
+    NATS liftwatch.raw.> ───────┤
+    HTTP /api/v1/telemetry ─────┼─▶ Ingestor ─▶ TELEMETRY (partitioned) ─▶ PartitionWorker × P ─▶ FAULTS
+    simulator (demo) ───────────┘      │                            └────▶ ArchiveWriter           │
+                                       └─▶ dead letters (database)                                 ▼
+                                                                                           RescueWorker
+
+Embedded (``make demo``): every role in the web process on the in-process bus. Production: the web
+processes and ``liftwatch worker --role ingest`` processes publish to NATS JetStream, ``--role detect``
+processes own partitions, one ``--role archive`` process writes Parquet, ``--role rescue`` turns faults
+into incidents. This module sits above the domains (pyproject's import contracts), so it is the one place
+that builds their workers and reads their settings; telemetry and rescue meet only on the FAULTS stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from liftwatch.core.bus import Bus, Health, make_bus
+from liftwatch.core.clock import Clock
+from liftwatch.core.config import Settings, archive_dir
+from liftwatch.core.metrics import Metrics
+from liftwatch.registry import queries as registry
+from liftwatch.rescue.intake import RescueWorker
+from liftwatch.telemetry import records, service
+from liftwatch.telemetry.archive import ArchiveWriter
+from liftwatch.telemetry.faults import DetectorSettings, FaultChange
+from liftwatch.telemetry.ingest import Ingestor, KnownElevators
+from liftwatch.telemetry.mqtt import MqttIngest
+from liftwatch.telemetry.natsraw import NatsRawIngest
+from liftwatch.telemetry.service import detector_settings_from_env
+from liftwatch.telemetry.worker import LiveBoard, PartitionWorker
+
+log = logging.getLogger(__name__)
+
+ROLES = frozenset({"ingest", "detect", "archive", "rescue"})
+REGISTRY_SWEEP_S = 300.0  # the registry feed's full re-read (its safety net)
+
+
+@dataclass
+class Pipeline:
+    """The workers of one process, by role (``roles``), started and stopped together: one health report
+    (``/readyz``), one failure flag that ends the process (its supervisor restarts it)."""
+
+    settings: Settings
+    session_factory: sessionmaker[Session]
+    clock: Clock
+    roles: frozenset[str] = ROLES
+    partitions: list[int] | None = None  # which partitions this process detects; default all
+    bus: Bus | None = None
+    metrics: Metrics = field(default_factory=Metrics)
+    # the fault rules' thresholds: LIFTWATCH_DETECTOR_* read here, once, unless given
+    detector_settings: DetectorSettings = field(default_factory=detector_settings_from_env)
+    ingestor: Ingestor | None = None
+    workers: list[PartitionWorker] = field(default_factory=list)
+    archive: ArchiveWriter | None = None
+    mqtt: MqttIngest | None = None
+    nats_raw: NatsRawIngest | None = None
+    rescue: RescueWorker | None = None
+    live: LiveBoard = field(default_factory=LiveBoard)
+    adapters: bool = True  # the MQTT and NATS ingestion adapters; a web process ingests HTTP only
+    registry_poll_s: float = 0.5  # how soon a registry change reaches ingestion and the detector
+    _stop: asyncio.Event = field(default_factory=asyncio.Event)
+    # set when a task of the pipeline ended with an error (an unrecoverable worker): the process should
+    # exit non-zero so that its supervisor restarts it
+    failed: asyncio.Event = field(default_factory=asyncio.Event)
+    failure: str = ""
+    started: bool = False
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    _registry_last_id: int = 0
+    _registry_seen: set[int] = field(default_factory=set)
+    # what the detector knows from the registry: code -> (rated speed, in service)
+    _registry_view: dict[str, tuple[float | None, bool]] = field(default_factory=dict)
+    _registry_health: Health = field(default_factory=lambda: Health("registry feed"))
+
+    async def start(self) -> None:
+        unknown = set(self.roles) - ROLES
+        if unknown:
+            raise ValueError(f"unknown pipeline roles: {', '.join(sorted(unknown))}")
+        if self.bus is None:
+            self.bus = make_bus(self.settings.bus_url)
+            await self.bus.connect()
+        topo = records.Topology(self.settings.stream_namespace)
+        mb = 1024 * 1024
+        await self.bus.ensure_stream(
+            topo.stream, [topo.all_subjects], max_bytes=self.settings.stream_max_mb * mb
+        )
+        await self.bus.ensure_stream(
+            topo.faults_stream,
+            [topo.faults_subjects],
+            max_age_s=7 * 86_400,
+            max_bytes=self.settings.faults_stream_max_mb * mb,
+            discard_new=True,  # a fault change is never dropped unread; the detector holds it instead
+        )
+        nparts = self.settings.partitions
+        self._registry_last_id = await asyncio.to_thread(self._last_event_id)  # before the full loads
+        if "ingest" in self.roles:
+            codes = await asyncio.to_thread(self._codes)
+            self.ingestor = Ingestor(
+                self.bus,
+                nparts,
+                KnownElevators(codes),
+                self.metrics,
+                dead_letter_sink=self._store_dead,
+                topology=topo,
+                max_buffered=self.settings.ingest_max_buffered,
+            )
+            self._spawn(self.ingestor.run(stop=self._stop))
+            if self.settings.ingest_shed_backlog > 0:
+                self._spawn(self._probe_lag(topo.stream))
+            if self.settings.bus_url and self.adapters:
+                # terminals that speak NATS: their raw stream is consumed here (durable on JetStream)
+                self.nats_raw = NatsRawIngest(self.ingestor, self.bus, self.settings.stream_namespace)
+                await self.nats_raw.start()
+                self._spawn(self.nats_raw.run(self._stop))
+            if self.settings.mqtt_url and self.adapters:
+                self.mqtt = MqttIngest(
+                    self.ingestor,
+                    self.settings.mqtt_url,
+                    group=self.settings.mqtt_group,
+                    client_id=self.settings.mqtt_client_id or None,
+                    session_expiry_s=self.settings.mqtt_session_expiry_s,
+                    username=self.settings.mqtt_username or None,
+                    password=self.settings.mqtt_password or None,
+                    ca_file=self.settings.mqtt_ca_file or None,
+                )
+                await self.mqtt.start()
+        if "detect" in self.roles:
+            self._registry_view = view = await asyncio.to_thread(self._view)
+            rated = {code: speed for code, (speed, _) in view.items() if speed}
+            resting = [code for code, (_, in_service) in view.items() if not in_service]
+            for p in self.partitions if self.partitions is not None else range(nparts):
+                worker = PartitionWorker(
+                    p,
+                    self.bus,
+                    self.session_factory,
+                    self.clock,
+                    self.detector_settings,
+                    rated,
+                    self.metrics,
+                    self.live,
+                    checkpoint_s=self.settings.checkpoint_seconds,
+                    on_faults=self._announce,
+                    topology=topo,
+                )
+                for code in resting:
+                    worker.set_in_service(code, False)
+                await worker.start()
+                self.workers.append(worker)
+                self._spawn(worker.run(self._stop))
+        if "rescue" in self.roles:
+            self.rescue = RescueWorker.from_settings(
+                self.bus, self.session_factory, self.clock, self.settings, topo, self.metrics
+            )
+            await self.rescue.start()
+            self._spawn(self.rescue.run(self._stop))
+        if "archive" in self.roles and self.settings.archive:
+            self.archive = ArchiveWriter(self.bus, archive_dir(self.settings), topology=topo)
+            await self.archive.start()
+            self._spawn(self.archive.run(self._stop))
+        if "ingest" in self.roles or "detect" in self.roles:
+            self._spawn(self._follow_registry())
+        healths = [w.health for w in self.workers]
+        if self.rescue is not None:
+            healths += [self.rescue.health, self.rescue.outbox_health]
+        if self.archive is not None:
+            healths.append(self.archive.health)
+        for health in healths:
+            health.give_up_s = self.settings.worker_give_up_s
+        self.started = True
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        task.add_done_callback(self._task_done)
+        self._tasks.append(task)
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        if task.cancelled() or self._stop.is_set():
+            return
+        exc = task.exception()
+        why = f"{type(exc).__name__}: {exc}" if exc is not None else f"{task.get_coro()!r} ended"
+        log.error("pipeline: a task ended while running: %s", why, exc_info=exc)
+        self.failure = self.failure or why
+        self.failed.set()
+
+    def health(self) -> dict[str, Any]:
+        """Readiness of each part: false while it cannot make progress (the database or NATS down)."""
+        parts: dict[str, Any] = {}
+        if self.ingestor is not None:
+            parts["ingest"] = self.ingestor.health.report() | {
+                "buffered": self.ingestor.buffered(),
+                "saturated": self.ingestor.saturated,
+                "shed": self.ingestor.stats.shed,
+            }
+        for w in self.workers:
+            parts[w.health.name] = w.health.report()
+        if self.rescue is not None:
+            parts["rescue worker"] = self.rescue.health.report()
+            parts["notice outbox"] = self.rescue.outbox_health.report()
+        if self.archive is not None:
+            parts["archive"] = self.archive.health.report()
+        parts["registry feed"] = self._registry_health.report()
+        if self.mqtt is not None:
+            parts["mqtt"] = {"ready": self.mqtt.connected.is_set()}
+        ready = self.started and not self.failed.is_set() and all(p["ready"] for p in parts.values())
+        return {"ready": ready, "failure": self.failure, "parts": parts}
+
+    def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        """Run ``coro`` alongside the pipeline; it should end when ``stopping`` is set."""
+        self._spawn(coro)
+
+    @property
+    def stopping(self) -> asyncio.Event:
+        return self._stop
+
+    async def stop(self) -> None:
+        """Flush, checkpoint and close: what was accepted is on the stream, what was detected is stored."""
+        self._stop.set()
+        if self.mqtt is not None:
+            await self.mqtt.stop()
+        for task in self._tasks:
+            # a task that failed has said why already (_task_done)
+            with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError, Exception):
+                await asyncio.wait_for(task, timeout=15)
+        if self.bus is not None:
+            await self.bus.close()
+
+    async def kill(self) -> None:
+        """Stop at once without flushing or checkpointing (tests simulate a crash with this)."""
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        if self.mqtt is not None:
+            self.mqtt.abort()
+
+    # ------------------------------------------------------------------ helpers
+
+    def _last_event_id(self) -> int:
+        with self.session_factory() as session:
+            return registry.last_event_id(session)
+
+    def _changes(self) -> list[registry.ElevatorChange]:
+        with self.session_factory() as session:
+            return registry.elevator_changes(session, self._registry_last_id)
+
+    async def _follow_registry(self) -> None:
+        """Registry changes as they are committed (every ``registry_poll_s``): a new elevator is known
+        to ingestion at once and the dead letters its terminal sent before are replayed; a rated speed
+        set or changed reaches the detector's overspeed rule; a suspended or scrapped elevator's silent
+        terminal raises no terminal_offline. The elevator file is the change log."""
+        health = self._registry_health
+        loop = asyncio.get_running_loop()
+        next_sweep = loop.time() + REGISTRY_SWEEP_S
+        while not self._stop.is_set():
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), timeout=self.registry_poll_s)
+            if self._stop.is_set():
+                return
+            try:
+                await self._apply_registry_changes(await asyncio.to_thread(self._changes))
+                if loop.time() >= next_sweep:
+                    await self._sweep()
+                    next_sweep = loop.time() + REGISTRY_SWEEP_S
+            except Exception as exc:
+                health.failed(exc)
+                log.exception("registry feed failed (%d in a row)", health.failures)
+                await asyncio.sleep(health.backoff_s())
+            else:
+                health.ok()
+
+    async def _apply_registry_changes(self, changes: list[registry.ElevatorChange]) -> None:
+        seen = self._registry_seen
+        new_codes: list[str] = []
+        for ch in changes:
+            if ch.event_id in seen:
+                continue
+            seen.add(ch.event_id)
+            self._registry_last_id = max(self._registry_last_id, ch.event_id)
+            if self.ingestor is not None and ch.registration_code not in self.ingestor.known.codes:
+                self.ingestor.known.codes.add(ch.registration_code)
+                new_codes.append(ch.registration_code)
+            code = ch.registration_code
+            rated, in_service = ch.rated_speed_mps, ch.status == registry.IN_SERVICE
+            if self.workers and self._registry_view.get(code) != (rated, in_service):
+                # only what changed: an unrelated edit must not override a rated speed the terminal
+                # reports itself
+                before = self._registry_view.get(code)
+                self._registry_view[code] = (rated, in_service)
+                for w in self.workers:
+                    if records.partition_of(code, self.settings.partitions) != w.partition:
+                        continue
+                    if before is None or before[0] != rated:
+                        w.set_rated_speed(code, rated)
+                    if before is None or before[1] != in_service:
+                        w.set_in_service(code, in_service)
+        if len(seen) > 4096:  # only the lookback window can come again
+            floor = self._registry_last_id - 2000
+            self._registry_seen = {i for i in seen if i > floor}
+        if new_codes:
+            await self.replay_unknown(new_codes)
+
+    async def _sweep(self) -> None:
+        """The feed's safety net: codes it could have missed (a transaction that committed an event id
+        further back than its lookback) are added, never removed, and their dead letters replayed."""
+        if self.ingestor is None:
+            return
+        self.ingestor.known.codes |= await asyncio.to_thread(self._codes)
+        await self.replay_unknown()
+
+    async def replay_unknown(self, codes: list[str] | None = None) -> int:
+        """Feed the unknown_elevator dead letters of ``codes`` (default: every registered elevator that
+        has some) through ingestion again. Returns how many were accepted."""
+        ingestor = self.ingestor
+        if ingestor is None:
+            return 0
+        known = ingestor.known.codes
+
+        def claim() -> list[service.Replay]:
+            with self.session_factory() as session:
+                wanted = codes if codes is not None else service.codes_awaiting_replay(session) & known
+                taken = service.claim_replays(session, [c for c in wanted if c in known], self.clock.now())
+                session.commit()
+                return taken
+
+        letters = await asyncio.to_thread(claim)
+        if not letters:
+            return 0
+        n = ingestor.replay(letters)
+        log.info(
+            "replayed %d dead letters of %d newly known elevators: %d accepted",
+            len(letters),
+            len(codes or []),
+            n,
+        )
+        return n
+
+    async def _probe_lag(self, stream: str) -> None:
+        """Backpressure: while the slowest detector partition is more than ``ingest_shed_backlog`` stream
+        messages behind, ingestion sheds QoS 0 traffic, so that what the rolling stream holds while the
+        detector catches up is mostly what matters (events) and nothing grows without bound. (The archive
+        does not count: a stopped archive must not silence the city's status.)"""
+        assert self.bus is not None and self.ingestor is not None
+        limit = self.settings.ingest_shed_backlog
+        while not self._stop.is_set():
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), timeout=2)
+            try:
+                backlog = await self.bus.backlog(stream, "detector-")
+            except Exception:  # NATS down: the flushes fail and say so; keep the last verdict
+                continue
+            lagging = backlog > limit
+            if lagging != self.ingestor.lagging:
+                log.warning(
+                    "stream %s: slowest consumer %d messages behind (limit %d): %s",
+                    stream,
+                    backlog,
+                    limit,
+                    "shedding QoS 0 status" if lagging else "taking everything again",
+                )
+            self.ingestor.lagging = lagging
+            self.metrics.backlog.set(backlog)
+
+    def _codes(self) -> set[str]:
+        with self.session_factory() as session:
+            return registry.registration_codes(session)
+
+    def _view(self) -> dict[str, tuple[float | None, bool]]:
+        with self.session_factory() as session:
+            return registry.detector_view(session)
+
+    def _store_dead(self, letters: list[service.DeadLetterRecord]) -> None:
+        with self.session_factory() as session:
+            service.store_dead_letters(session, letters)
+            session.commit()
+
+    async def _announce(self, changes: list[FaultChange], _fresh: list[FaultChange]) -> None:
+        """After the faults are committed: every change onto the durable FAULTS stream, deduplicated by
+        fault_id and transition (a replay re-sends what a crash may have kept from being sent)."""
+        assert self.bus is not None
+        topo = records.Topology(self.settings.stream_namespace)
+        for c in changes:
+            payload = records.encode_fault(records.FaultRecord.of(c))
+            transition = "raised" if c.raised else "cleared"
+            await self.bus.publish(
+                topo.faults_subject(c.fault_type.value),
+                payload,
+                msg_id=f"{c.fault_id}:{transition}:{c.severity.value}",
+            )

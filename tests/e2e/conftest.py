@@ -87,7 +87,7 @@ def serve_seeded(
     tmp_path: Path, prepare: Callable[[Session, Clock], None] | None = None
 ) -> Iterator[tuple[str, Engine]]:
     """The whole app over a fresh SQLite database seeded with tests/factories.py (plus what ``prepare``
-    adds), served by uvicorn; yields its URL and the engine. The telemetry pipeline is off."""
+    adds), served by uvicorn; yields its URL and the engine. The embedded workers are off."""
     from liftwatch.app import create_app
     from liftwatch.core.clock import SystemClock
     from liftwatch.core.config import Settings

@@ -83,7 +83,8 @@ def console_city(tmp_path: Path) -> Iterator[tuple[str, Engine, list[int]]]:
 
     def prepare(session: Session, clock: Clock) -> None:
         for code in (A1, A2):
-            ids.append(rescue.report(session, SYSTEM_ACTOR, code, Source.PHONE, clock).incident.id)
+            call = rescue.Report(code, Source.PHONE)
+            ids.append(rescue.report(session, SYSTEM_ACTOR, call, clock, rescue.RescueSettings()).incident.id)
 
     with serve_seeded(tmp_path, prepare) as (url, engine):
         yield url, engine, ids

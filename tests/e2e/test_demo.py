@@ -13,11 +13,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from liftwatch.core.migrate import ROOT
 from liftwatch.demo import DEMO_PASSWORD
 from tests.e2e.conftest import free_port
 
 pytestmark = pytest.mark.e2e
+ROOT = Path(__file__).resolve().parents[2]
 
 ELEVATORS = 300
 START_TIMEOUT = 90.0

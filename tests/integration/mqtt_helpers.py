@@ -1,31 +1,20 @@
-"""What the MQTT integration tests share: an in-process stream to ingest into, a wait, and a way to make the
+"""What the MQTT integration tests share: an in-process stream to ingest into and a way to make the
 machine's Mosquitto forget a session a test left behind."""
 
 from __future__ import annotations
-
-import asyncio
-import time
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from liftwatch.core.bus import InProcessBus
 from liftwatch.telemetry import records
+from tests.waiting import wait_until
 
 
 async def telemetry_bus() -> InProcessBus:
     bus = InProcessBus()
     await bus.ensure_stream(records.STREAM, [f"{records.SUBJECT_PREFIX}.>"])
     return bus
-
-
-async def until(check: object, timeout: float = 10.0, show: object = None) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():  # type: ignore[operator]
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"not reached in time ({show() if show else ''})")  # type: ignore[operator]
 
 
 def forget_session(client_id: str) -> None:
@@ -40,6 +29,6 @@ def forget_session(client_id: str) -> None:
     )
     c.connect("127.0.0.1", 1883, clean_start=True, properties=props)
     c.loop_start()
-    time.sleep(0.2)
+    wait_until(c.is_connected, 5, f"the broker accepts the clean start of {client_id}")
     c.loop_stop()
     c.disconnect()

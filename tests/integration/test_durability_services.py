@@ -14,7 +14,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import msgspec
 import pytest
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
@@ -24,7 +23,7 @@ from liftwatch.core.clock import FixedClock
 from liftwatch.core.db import make_session_factory
 from liftwatch.rescue.intake import RescueWorker
 from liftwatch.rescue.models import Incident
-from liftwatch.rescue.notify import LogNotifier
+from liftwatch.rescue.service import RescueSettings
 from liftwatch.telemetry import records
 from liftwatch.telemetry.ingest import Ingestor, KnownElevators
 from liftwatch.telemetry.protocol import EventCode
@@ -33,6 +32,7 @@ from tests.conftest import NOW
 from tests.factories import rescue_city, seed
 from tests.integration.nats_server import OwnNats, require_nats_binary
 from tests.unit.telemetry.test_pipeline import CODE, Terminal
+from tests.waiting import until
 
 pytestmark = pytest.mark.nats
 
@@ -104,10 +104,8 @@ def test_ingestion_survives_nats_frozen_for_12_seconds(own_nats: OwnNats) -> Non
                     ingestor.accept_mqtt(topic, payload, int(time.time() * 1000))
                 sent += 1
             was_unready = was_unready or not ingestor.health.ready
-            await asyncio.sleep(0.01)
-        deadline = time.monotonic() + 30
-        while ingestor.buffered() and time.monotonic() < deadline:
-            await asyncio.sleep(0.1)
+            await asyncio.sleep(0.01)  # the traffic's pace (300 messages a second), not a wait
+        await until(lambda: not ingestor.buffered(), 30, lambda: f"{ingestor.buffered()} still buffered")
         stop.set()
         await loop
         assert ingestor.health.ready
@@ -143,10 +141,8 @@ def test_ingestion_survives_a_nats_restart(own_nats: OwnNats) -> None:
                 await asyncio.to_thread(own_nats.kill)
             if i == 60:
                 await asyncio.to_thread(own_nats.start)
-            await asyncio.sleep(0.02)
-        deadline = time.monotonic() + 30
-        while ingestor.buffered() and time.monotonic() < deadline:
-            await asyncio.sleep(0.1)
+            await asyncio.sleep(0.02)  # the traffic's pace (50 messages a second), not a wait
+        await until(lambda: not ingestor.buffered(), 30, lambda: f"{ingestor.buffered()} still buffered")
         stop.set()
         await loop
         await bus.close()
@@ -178,10 +174,18 @@ def test_rescue_does_not_acknowledge_a_fault_whose_incident_failed(
         s.commit()
     topo = Topology("")
     fault_id = f"{CODE}:entrapment:{int(NOW.timestamp() * 1000)}"
-    change = msgspec.json.encode(
-        {"fault_id": fault_id, "registration_code": CODE, "fault_type": "entrapment", "raised": True,
-         "severity": "critical", "at_ms": 1, "started_ms": 1, "evidence": []}
-    )  # fmt: skip
+    change = records.encode_fault(
+        records.FaultRecord(
+            fault_id=fault_id,
+            registration_code=CODE,
+            fault_type=records.FaultType.ENTRAPMENT,
+            raised=True,
+            severity=records.Severity.CRITICAL,
+            at_ms=1,
+            started_ms=1,
+        )
+    )
+    settings = RescueSettings()
     locker = create_engine(pg_database_url)
     release = threading.Event()
     locked = threading.Event()
@@ -195,7 +199,7 @@ def test_rescue_does_not_acknowledge_a_fault_whose_incident_failed(
     async def main() -> RescueWorker:
         bus = JetStreamBus(own_nats.url)
         await bus.connect()
-        worker = RescueWorker(bus, factory, clock, LogNotifier(), topo)
+        worker = RescueWorker(bus, factory, clock, topo, settings)
         await worker.start()
         await bus.publish(topo.faults_subject("entrapment"), change, msg_id=fault_id)
         holder = threading.Thread(target=hold_lock)
@@ -208,7 +212,7 @@ def test_rescue_does_not_acknowledge_a_fault_whose_incident_failed(
         await asyncio.to_thread(holder.join, 10)
         await worker.step(timeout=1)
         # a restarted worker finds nothing left unacknowledged
-        again = RescueWorker(bus, factory, clock, LogNotifier(), topo)
+        again = RescueWorker(bus, factory, clock, topo, settings)
         await again.start()
         assert await again.step(timeout=1) == 0
         await bus.close()

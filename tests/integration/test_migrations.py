@@ -8,11 +8,14 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from typer.testing import CliRunner
 
+import liftwatch
 from liftwatch.cli import app as cli
 from liftwatch.core.db import make_engine
+from liftwatch.core.migrate import SCRIPT_LOCATION, alembic_config
 from liftwatch.models import Base
 from tests.conftest import fresh_pg_database
 
@@ -33,6 +36,7 @@ TABLES = {
     "terminal_credentials",
     "revoked_tokens",
     "rescue_timers",
+    "notice_outbox",
     "alembic_version",
 }
 
@@ -86,3 +90,15 @@ def test_diff_detects_a_drifted_model(tmp_path: Path) -> None:
         conn.execute(text("DROP TABLE users"))
     engine.dispose()
     assert any(op[0] == "add_table" for op in _diff(url) if isinstance(op, tuple))
+
+
+def test_the_migrations_ship_inside_the_package_as_one_chain() -> None:
+    """An installed wheel has no repository around it: the migrations live in the package, and every file
+    in versions/ is a revision of one unbranched chain (tests/integration/test_wheel.py checks the wheel)."""
+    assert SCRIPT_LOCATION.is_relative_to(Path(liftwatch.__file__).parent)
+    files = sorted(p.stem for p in (SCRIPT_LOCATION / "versions").glob("*.py"))
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    revisions = list(script.walk_revisions())  # newest first, following down_revision
+    assert len(script.get_heads()) == 1
+    assert len(revisions) == len(files), "a file in versions/ is not a revision of the chain"
+    assert sorted(Path(r.path).stem for r in revisions) == files

@@ -36,6 +36,7 @@ from liftwatch.telemetry.mqtt import MqttIngest, MqttRefused
 from liftwatch.telemetry.natsraw import NatsRawIngest
 from tests.conftest import IN_CI
 from tests.factories import seed
+from tests.waiting import stays, until, wait_until
 
 pytestmark = pytest.mark.mqtt
 OWN, OTHER = "11SHA000001", "11SHA000002"
@@ -175,15 +176,6 @@ def _event(seq: int) -> str:
     return json.dumps({"msg_id": f"e{seq}", "seq": seq, "ts": int(time.time() * 1000), "code": "alarm"})
 
 
-async def _until(check: object, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():  # type: ignore[operator]
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("not reached in time")
-
-
 def _ingest(setup: Setup, ingestor: Ingestor, **creds: str | None) -> MqttIngest:
     return MqttIngest(
         ingestor,
@@ -211,9 +203,7 @@ def test_anonymous_clients_and_wrong_passwords_are_refused(mosquitto: Setup) -> 
     anonymous.tls_set(ca_certs=str(mosquitto.ca), tls_version=ssl.PROTOCOL_TLS_CLIENT)
     anonymous.connect("127.0.0.1", mosquitto.mqtt_port)
     anonymous.loop_start()
-    deadline = time.monotonic() + 5
-    while not codes and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_until(lambda: codes, 5, "the broker answers the anonymous CONNECT")
     anonymous.loop_stop()
     assert codes == [0x87]  # not authorized
 
@@ -233,8 +223,9 @@ def test_a_terminal_publishes_only_as_itself_end_to_end_into_the_ingest(mosquitt
         own = term.publish(f"liftwatch/v1/{OWN}/event", _event(2), qos=1)
         await asyncio.to_thread(forged.wait_for_publish, 5)
         await asyncio.to_thread(own.wait_for_publish, 5)
-        await _until(lambda: ingestor.stats.accepted >= 1)
-        await asyncio.sleep(0.5)  # the forged one, were it routed, would have come first
+        await until(lambda: ingestor.stats.accepted >= 1)
+        # the forged one, were it routed, would have come first; a quiet period makes sure
+        await stays(lambda: ingest.received == 1, 0.5, "only the terminal's own event reaches the ingest")
         term.loop_stop()
         term.disconnect()
         stop.set()
@@ -261,9 +252,7 @@ def test_mosquitto_accepts_our_hashes_for_every_terminal(mosquitto: Setup) -> No
             client.on_connect = lambda _c, _u, _f, rc, _p, codes=codes: codes.append(rc.value)
             client.connect("127.0.0.1", mosquitto.mqtt_port)
             client.loop_start()
-            deadline = time.monotonic() + 5
-            while not codes and time.monotonic() < deadline:
-                time.sleep(0.02)
+            wait_until(lambda: codes, 5, f"the broker answers {user}'s CONNECT", interval=0.02)  # noqa: B023
             client.loop_stop()
             client.disconnect()
             assert codes == [expected], (user, code)
@@ -338,8 +327,11 @@ def test_nats_users_services_on_their_subjects_terminals_on_their_own(setup: Set
         # JetStream publish with an acknowledgement, replies on the terminal's own inbox
         ack = await term.jetstream().publish(f"{ns}.liftwatch.raw.{OWN}.heartbeat", _event(3).encode())
         assert ack.stream == f"{ns.upper()}RAW"
-        await _until(lambda: ingestor.stats.accepted >= 2)
-        await asyncio.sleep(0.3)
+        await until(lambda: ingestor.stats.accepted >= 2)
+        await until(
+            lambda: any("permissions violation for publish" in str(e).lower() for e in errors),
+            what=lambda: f"the server refuses the publish on another terminal's subject (errors: {errors})",
+        )
         assert any("permissions violation for publish" in str(e).lower() for e in errors), errors
         await term.close()
         stop.set()

@@ -16,7 +16,8 @@ from liftwatch.telemetry import records
 from liftwatch.telemetry.ingest import Ingestor, KnownElevators
 from liftwatch.telemetry.mqtt import MqttIngest
 from tests.conftest import MQTT_URL, require_service
-from tests.integration.mqtt_helpers import forget_session, telemetry_bus, until
+from tests.integration.mqtt_helpers import forget_session, telemetry_bus
+from tests.waiting import stays, until
 
 pytestmark = pytest.mark.mqtt
 CODE = "11SHA000001"
@@ -107,10 +108,11 @@ def test_events_redelivered_on_reconnect_are_acknowledged_and_later_ones_still_f
         stop = asyncio.Event()
         flusher = asyncio.create_task(second.run(stop=stop))
         await restarted.start()
-        await until(lambda: second.stats.accepted >= 30, show=lambda: f"{second.stats.accepted} of 30")
+        await until(lambda: second.stats.accepted >= 30, what=lambda: f"{second.stats.accepted} of 30")
         await asyncio.to_thread(_publish_events, [(CODE, s) for s in range(31, 33)], now)
         await until(lambda: second.stats.accepted >= 32)
-        await asyncio.sleep(0.3)  # the last acknowledgements go out after the flush
+        # the last acknowledgements go out with the flush that empties the buffer (after_publish)
+        await until(lambda: not second.buffered(), what="the last events are on the stream, acknowledged")
         restarted.abort()  # no graceful stop: only acknowledgements keep the broker from resending
         stop.set()
         await flusher
@@ -121,7 +123,9 @@ def test_events_redelivered_on_reconnect_are_acknowledged_and_later_ones_still_f
         third = Ingestor(await telemetry_bus(), 1, KnownElevators([CODE]))
         again = MqttIngest(third, MQTT_URL, group=group, client_id=client_id, session_expiry_s=60)
         await again.start()
-        await asyncio.sleep(1.0)
+        await stays(
+            lambda: again.received == 0, 1.0, lambda: f"{again.received} messages were never acknowledged"
+        )
         redelivered = again.received
         again.abort()
         assert redelivered == 0, f"{redelivered} messages were never acknowledged"

@@ -20,7 +20,8 @@ from liftwatch.telemetry.ingest import Ingestor, KnownElevators
 from liftwatch.telemetry.mqtt import MqttIngest
 from liftwatch.telemetry.service import DeadLetterRecord
 from tests.conftest import MQTT_URL, require_service
-from tests.integration.mqtt_helpers import forget_session, telemetry_bus, until
+from tests.integration.mqtt_helpers import forget_session, telemetry_bus
+from tests.waiting import until
 
 pytestmark = pytest.mark.mqtt
 CODE = "11SHA000002"
@@ -65,7 +66,7 @@ class _Member:
         await self.mqtt.start()
 
     async def stop(self) -> None:
-        """The SIGTERM path of `liftwatch ingest` (Pipeline.stop): flush stop set, then MqttIngest.stop."""
+        """The SIGTERM path of `liftwatch worker` (Pipeline.stop): flush stop set, then MqttIngest.stop."""
         self.stop_flush.set()
         await self.mqtt.stop()
         await self.flusher
@@ -88,7 +89,7 @@ def test_a_gracefully_stopped_ingest_leaves_the_group_and_loses_nothing() -> Non
             # traffic while A stops: some of it is in flight to A at that moment
             during = threading.Thread(target=_publish, args=(pub, range(1, 201), now, 0.002))
             during.start()
-            await asyncio.sleep(0.15)
+            await until(lambda: a.mqtt.received > 0, what="A receives part of the traffic before it stops")
             await a.stop()
             await asyncio.to_thread(during.join)
             await asyncio.to_thread(_publish, pub, range(201, 261), now)
@@ -97,7 +98,7 @@ def test_a_gracefully_stopped_ingest_leaves_the_group_and_loses_nothing() -> Non
             pub.disconnect()
         await until(
             lambda: a.ingestor.stats.accepted + b.ingestor.stats.accepted >= 260,
-            show=lambda: f"A {a.ingestor.stats.accepted} + B {b.ingestor.stats.accepted} of 260",
+            what=lambda: f"A {a.ingestor.stats.accepted} + B {b.ingestor.stats.accepted} of 260",
         )
         await b.stop()
         seen_a, seen_b = await _seqs(a.bus), await _seqs(b.bus)
@@ -134,7 +135,7 @@ def test_topics_outside_the_protocol_are_dead_lettered_as_bad_topic() -> None:
             pub.publish(topic, body, qos=1).wait_for_publish(5)
         pub.loop_stop()
         pub.disconnect()
-        await until(lambda: ingestor.stats.accepted + len(letters) >= 3, show=lambda: f"{letters}")
+        await until(lambda: ingestor.stats.accepted + len(letters) >= 3, what=lambda: f"{letters}")
         stop.set()
         await flusher
         await ingest.stop()

@@ -10,7 +10,6 @@ import subprocess
 import sys
 import textwrap
 import time
-import uuid
 from datetime import timedelta
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from sqlalchemy.orm import Session
 from liftwatch.core.clock import SystemClock, as_utc
 from liftwatch.core.migrate import upgrade
 from liftwatch.rescue.models import Incident, IncidentEvent, RescueTimer
-from tests.conftest import NATS_URL, fresh_pg_database, require_service
+from tests.conftest import NATS_URL, fresh_pg_database, new_stream_namespace, require_service
 from tests.factories import rescue_city, seed
 
 pytestmark = [pytest.mark.nats, pytest.mark.postgres]
@@ -39,8 +38,8 @@ OPEN_AND_HANG = textwrap.dedent(
     factory = make_session_factory(make_engine(sys.argv[1]))
     with factory() as session:
         out = service.report(
-            session, Actor("op", Role.RESCUE_OPERATOR), "{CODE}", Source.PHONE, SystemClock(),
-            settings=service.RescueSettings(),
+            session, Actor("op", Role.RESCUE_OPERATOR), service.Report("{CODE}", Source.PHONE), SystemClock(),
+            service.RescueSettings(),
         )
         session.commit()
         print(out.incident.id, flush=True)
@@ -63,7 +62,7 @@ def test_a_deadline_set_by_a_killed_process_fires_in_a_new_one(tmp_path: Path) -
             **os.environ,
             "LIFTWATCH_DATABASE_URL": url,
             "LIFTWATCH_BUS_URL": NATS_URL,
-            "LIFTWATCH_STREAM_NAMESPACE": f"restart{uuid.uuid4().hex[:8]}",
+            "LIFTWATCH_STREAM_NAMESPACE": new_stream_namespace("restart"),
             "LIFTWATCH_VAR_DIR": str(tmp_path),
             "LIFTWATCH_SECRET_KEY": "s" * 48,
             "LIFTWATCH_RESCUE_ACK_LIMIT_S": str(ACK_LIMIT_S),
@@ -89,7 +88,7 @@ def test_a_deadline_set_by_a_killed_process_fires_in_a_new_one(tmp_path: Path) -
             assert "ack" in kinds
 
         worker = subprocess.Popen(
-            [sys.executable, "-m", "liftwatch.cli", "ingest", "--role", "rescue", "--metrics-port", "0"],
+            [sys.executable, "-m", "liftwatch.cli", "worker", "--role", "rescue", "--metrics-port", "0"],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -16,16 +15,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from liftwatch.accounts.actor import Actor, Role
-from liftwatch.core.bus import JetStreamBus
 from liftwatch.core.clock import SystemClock
 from liftwatch.core.config import Settings
 from liftwatch.rescue import service as rescue
 from liftwatch.rescue.domain import Source
 from liftwatch.rescue.models import Incident, IncidentEvent
-from liftwatch.telemetry.pipeline import Pipeline
 from liftwatch.telemetry.records import Topology
-from tests.conftest import NATS_URL, require_service
+from liftwatch.workers import Pipeline
+from tests.conftest import NATS_URL, new_stream_namespace, require_service
 from tests.factories import seed
+from tests.waiting import until
 
 pytestmark = pytest.mark.nats
 CODE = "11SHB000004"
@@ -37,7 +36,7 @@ def test_terminal_and_three_calls_at_once_give_one_incident(
     require_service("NATS", NATS_URL)
     seed(session, clock)
     session.close()
-    ns = f"r{uuid.uuid4().hex[:8]}"
+    ns = new_stream_namespace("r")
     topo = Topology(ns)
     settings = Settings(var_dir=tmp_path, secret_key="s" * 48, bus_url=NATS_URL, stream_namespace=ns)
     fault_id = f"{CODE}:entrapment:{int(time.time() * 1000)}"
@@ -52,7 +51,10 @@ def test_terminal_and_three_calls_at_once_give_one_incident(
         try:
             with session_factory() as s:
                 barrier.wait(10)
-                rescue.report(s, Actor(f"op{n}", Role.RESCUE_OPERATOR), CODE, Source.PHONE, SystemClock())
+                call = rescue.Report(CODE, Source.PHONE)
+                rescue.report(
+                    s, Actor(f"op{n}", Role.RESCUE_OPERATOR), call, SystemClock(), rescue.RescueSettings()
+                )
                 s.commit()
         except BaseException as exc:  # reported below
             errors.append(exc)
@@ -70,20 +72,17 @@ def test_terminal_and_three_calls_at_once_give_one_incident(
             await pipeline.bus.publish(topo.faults_subject("entrapment"), change, msg_id="b")  # type: ignore[union-attr]
             for t in threads:
                 await asyncio.to_thread(t.join, 20)
-            deadline = time.monotonic() + 15
-            while time.monotonic() < deadline:
-                with session_factory() as s:
-                    if s.scalar(select(Incident.fault_id).where(Incident.fault_id == fault_id)):
-                        break
-                await asyncio.sleep(0.1)
-            await asyncio.sleep(0.5)
+            bus = pipeline.bus
+            assert bus is not None
+
+            async def both_deliveries_taken() -> bool:  # the intake acknowledges after it commits
+                return await bus.backlog(topo.faults_stream, consumer_prefix="rescue-intake") == 0
+
+            await until(both_deliveries_taken, what="the rescue intake takes both deliveries of the fault")
         finally:
             await pipeline.stop()
 
-    try:
-        asyncio.run(main())
-    finally:
-        asyncio.run(_drop(topo.faults_stream))
+    asyncio.run(main())
     assert not errors, errors
     with session_factory() as s:
         incidents = s.scalars(select(Incident)).all()
@@ -94,10 +93,3 @@ def test_terminal_and_three_calls_at_once_give_one_incident(
         assert kinds.count("raised") == 1
         assert kinds.count("joined") == 3  # four reports, one incident; the redelivered fault adds nothing
         assert s.scalar(select(func.count()).select_from(Incident)) == 1
-
-
-async def _drop(stream: str) -> None:
-    bus = JetStreamBus(NATS_URL)
-    await bus.connect()
-    await bus.delete_stream(stream)
-    await bus.close()

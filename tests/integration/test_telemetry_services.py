@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,16 +16,16 @@ from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from liftwatch.core.bus import JetStreamBus
 from liftwatch.core.clock import SystemClock
 from liftwatch.core.config import Settings, archive_dir
 from liftwatch.registry.models import ElevatorEvent
 from liftwatch.telemetry.models import Fault, LiveStatus
-from liftwatch.telemetry.pipeline import Pipeline
 from liftwatch.telemetry.protocol import Event, EventCode, ServiceMode, Status, encode
 from liftwatch.telemetry.records import Topology
-from tests.conftest import MQTT_URL, NATS_URL, require_service
+from liftwatch.workers import Pipeline
+from tests.conftest import MQTT_URL, NATS_URL, new_stream_namespace, require_service
 from tests.factories import ELEVATORS, seed
+from tests.waiting import until
 
 pytestmark = [pytest.mark.nats, pytest.mark.mqtt]
 CODES = [e[0] for e in ELEVATORS]
@@ -92,13 +90,10 @@ class Publisher:
         self.client.disconnect()
 
 
-async def _until(check: Callable[[], bool], timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError("condition not reached in time")
+async def _detectors_caught_up(pipeline: Pipeline, namespace: str) -> bool:
+    """Every detector partition has checkpointed (and so acknowledged) all the stream holds."""
+    assert pipeline.bus is not None
+    return await pipeline.bus.backlog(Topology(namespace).stream, consumer_prefix="detector") == 0
 
 
 def _faults(session_factory: sessionmaker[Session]) -> list[tuple[str, str]]:
@@ -118,7 +113,7 @@ def test_mqtt_to_jetstream_to_stores_with_a_worker_restart(
     session: Session, session_factory: sessionmaker[Session], clock: Any, tmp_path: Path
 ) -> None:
     seed(session, clock)
-    namespace = f"t{uuid.uuid4().hex[:8]}"
+    namespace = new_stream_namespace()
     settings = _settings(tmp_path, namespace)
 
     async def main() -> None:
@@ -133,8 +128,8 @@ def test_mqtt_to_jetstream_to_stores_with_a_worker_restart(
             pub.event(CODES[1], EventCode.OVERRUN_TOP)
             for i in range(200):
                 pub.status(CODES[i % 4], running=i % 2 == 0)
-            await _until(lambda: len(_faults(session_factory)) == 2)
-            await asyncio.sleep(0.5)  # a checkpoint passes
+            await until(lambda: len(_faults(session_factory)) == 2)
+            await until(lambda: _detectors_caught_up(detect, namespace), what="a checkpoint passes")
 
             # crash the detector mid-stream: no flush, no checkpoint
             pub.event(CODES[2], EventCode.RESTART_PREVENTED)
@@ -147,9 +142,15 @@ def test_mqtt_to_jetstream_to_stores_with_a_worker_restart(
 
             restarted = Pipeline(settings, session_factory, SystemClock(), roles=frozenset({"detect"}))
             await restarted.start()
-            await _until(lambda: len(_faults(session_factory)) == 4)
-            await _until(lambda: sum(w.stats.messages for w in restarted.workers) > 0)
-            await asyncio.sleep(1.0)
+            await until(lambda: len(_faults(session_factory)) == 4)
+            await until(lambda: sum(w.stats.messages for w in restarted.workers) > 0)
+            # everything is on the stream, detected and checkpointed, and taken by the archive, which
+            # acknowledges only when it writes a file (``_count``: rows held for the next one)
+            assert ingest.ingestor is not None and ingest.archive is not None
+            archive, ingestor = ingest.archive, ingest.ingestor
+            await until(lambda: ingestor.stats.accepted == pub.sent and not ingestor.buffered())
+            await until(lambda: _detectors_caught_up(restarted, namespace))
+            await until(lambda: archive.rows_written + archive._count == pub.sent)
             await restarted.stop()
         finally:
             pub.close()
@@ -159,11 +160,7 @@ def test_mqtt_to_jetstream_to_stores_with_a_worker_restart(
         assert ingest.ingestor.stats.rejected == {}
         assert ingest.archive is not None and ingest.archive.rows_written == pub.sent
 
-    try:
-        asyncio.run(main())
-    finally:
-        asyncio.run(_drop_stream(namespace))
-
+    asyncio.run(main())
     assert _faults(session_factory) == [
         (CODES[0], "alarm_button"),
         (CODES[1], "overrun_top"),
@@ -186,23 +183,15 @@ def test_mqtt_to_jetstream_to_stores_with_a_worker_restart(
     assert status["mode"] == 1 and status["door_closed"] is True and status["trips"] == int(status["seq"])
 
 
-async def _drop_stream(namespace: str) -> None:
-    bus = JetStreamBus(NATS_URL)
-    await bus.connect()
-    await bus.delete_stream(Topology(namespace).stream)
-    await bus.close()
-
-
 def test_nats_raw_subjects_are_ingested_durably(
     session: Session, session_factory: sessionmaker[Session], clock: Any, tmp_path: Path
 ) -> None:
     """A terminal speaking NATS: its raw messages are captured by JetStream and ingested like MQTT ones."""
     from liftwatch.sim.telemetry import NatsSink
-    from liftwatch.telemetry.natsraw import raw_stream_name
     from liftwatch.telemetry.service import dead_letter_counts
 
     seed(session, clock)
-    namespace = f"t{uuid.uuid4().hex[:8]}"
+    namespace = new_stream_namespace()
     settings = _settings(tmp_path, namespace).model_copy(update={"mqtt_url": ""})
     now = time.time_ns() // 1_000_000
 
@@ -215,23 +204,12 @@ def test_nats_raw_subjects_are_ingested_durably(
             await asyncio.to_thread(sink.send, CODES[2], "event", event)
             await asyncio.to_thread(sink.send, CODES[2], "weird", event)
             await asyncio.to_thread(sink.close)
-            await _until(lambda: len(_faults(session_factory)) == 1)
-            await _until(lambda: pipeline.nats_raw is not None and pipeline.nats_raw.received == 2)
+            await until(lambda: len(_faults(session_factory)) == 1)
+            await until(lambda: pipeline.nats_raw is not None and pipeline.nats_raw.received == 2)
         finally:
             await pipeline.stop()
 
-    try:
-        asyncio.run(main())
-    finally:
-        asyncio.run(_drop_stream(namespace))
-        asyncio.run(_drop_named(raw_stream_name(namespace)))
+    asyncio.run(main())
     assert _faults(session_factory) == [(CODES[2], "overrun_bottom")]
     with session_factory() as s:
         assert dead_letter_counts(s) == {"bad_topic": 1}
-
-
-async def _drop_named(stream: str) -> None:
-    bus = JetStreamBus(NATS_URL)
-    await bus.connect()
-    await bus.delete_stream(stream)
-    await bus.close()

@@ -1,4 +1,4 @@
-"""`liftwatch ingest` as its supervisor sees it, in real processes on PostgreSQL and NATS: ready while it
+"""`liftwatch worker` as its supervisor sees it, in real processes on PostgreSQL and NATS: ready while it
 makes progress; when its database goes away, not ready at once and, after LIFTWATCH_WORKER_GIVE_UP_S of
 nothing but failures, an exit with status 1 (to be restarted), not a process that stays up doing nothing;
 SIGTERM drains and exits 0."""
@@ -10,7 +10,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -23,6 +22,7 @@ from sqlalchemy import create_engine, text
 from liftwatch.core.migrate import upgrade
 from tests.conftest import PG_ADMIN_URL, fresh_pg_database
 from tests.integration.nats_server import OwnNats, free_port, require_nats_binary
+from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.nats]
 CLI = str(Path(sys.executable).parent / "liftwatch")
@@ -38,15 +38,6 @@ def _ready(port: int) -> tuple[int, dict[str, object]]:
         return 0, {}
 
 
-def _until(check: object, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():  # type: ignore[operator]
-            return
-        time.sleep(0.1)
-    raise AssertionError("not reached in time")
-
-
 def _worker(role: str, url: str, nats: OwnNats, port: int, tmp_path: Path) -> subprocess.Popen[bytes]:
     env = dict(
         os.environ,
@@ -57,7 +48,7 @@ def _worker(role: str, url: str, nats: OwnNats, port: int, tmp_path: Path) -> su
         LIFTWATCH_WORKER_GIVE_UP_S="3",
     )
     return subprocess.Popen(
-        [CLI, "ingest", "--role", role, "--metrics-port", str(port)],
+        [CLI, "worker", "--role", role, "--metrics-port", str(port)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=open(tmp_path / f"{role}.log", "wb"),
@@ -66,7 +57,7 @@ def _worker(role: str, url: str, nats: OwnNats, port: int, tmp_path: Path) -> su
 
 @contextmanager
 def _ready_worker(role: str, tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], str, int]]:
-    """A `liftwatch ingest --role ROLE` process on a fresh PostgreSQL database and a NATS of its own,
+    """A `liftwatch worker --role ROLE` process on a fresh PostgreSQL database and a NATS of its own,
     ready (its /readyz 200); killed afterwards if it is still running."""
     require_nats_binary()
     nats = OwnNats(tmp_path / "js").start()
@@ -76,7 +67,13 @@ def _ready_worker(role: str, tmp_path: Path) -> Iterator[tuple[subprocess.Popen[
             upgrade(url)
             proc = _worker(role, url, nats, port, tmp_path)
             try:
-                _until(lambda: _ready(port)[0] == 200, timeout=60)
+                log = tmp_path / f"{role}.log"
+                wait_until(
+                    lambda: proc.poll() is not None or _ready(port)[0] == 200,
+                    60,
+                    lambda: f"/readyz of `liftwatch worker --role {role}`: {_ready(port)}",
+                )
+                assert proc.poll() is None, f"the worker exited: {log.read_text()[-2000:]}"
                 yield proc, url, port
             finally:
                 if proc.poll() is None:
@@ -93,7 +90,7 @@ def test_a_worker_without_its_database_turns_unready_then_exits_non_zero(tmp_pat
         with admin.connect() as conn:  # the database goes away under the worker
             conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
         admin.dispose()
-        _until(lambda: _ready(port)[0] == 503, timeout=10)
+        wait_until(lambda: _ready(port)[0] == 503, 10, "/readyz says 503 without the database")
         _, report = _ready(port)
         rescue = report["parts"]["rescue worker"]  # type: ignore[index]
         assert rescue["ready"] is False and rescue["last_error"]  # type: ignore[index]

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from liftwatch.accounts.actor import UNIT_SCOPED_ROLES, Actor, Role
@@ -28,8 +28,8 @@ from liftwatch.accounts.schemas import (
 from liftwatch.core.clock import Clock, as_utc
 from liftwatch.core.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound, Unauthorized
 from liftwatch.core.security import create_token, hash_password, keyed_digest, verify_password
+from liftwatch.registry import queries as registry
 from liftwatch.registry.domain import UnitType
-from liftwatch.registry.models import Unit
 
 _UNIT_TYPES_FOR_ROLE = {
     # a rescue station's staff are its crews' logins: scoped like maintenance staff to their own unit
@@ -55,7 +55,7 @@ def create_user(session: Session, actor: Actor, data: UserCreate, clock: Clock) 
     if data.role in UNIT_SCOPED_ROLES or (data.role is Role.GATEWAY and data.unit):
         if not data.unit:
             raise InvalidInput(FieldError("unit", f"a {data.role.value} user needs the code of its unit"))
-        unit = session.scalar(select(Unit).where(Unit.code == data.unit))
+        unit = registry.unit_by_code(session, data.unit)
         expected = _UNIT_TYPES_FOR_ROLE[data.role]
         if unit is None:
             raise InvalidInput(FieldError("unit", f"unknown unit code '{data.unit}'"))
@@ -98,17 +98,22 @@ def actor_for(user: User) -> Actor:
 def list_users(session: Session, actor: Actor) -> list[UserOut]:
     if actor.role is not Role.ADMIN:
         raise Forbidden("only an admin may list users")
-    rows = session.execute(
-        select(User, Unit.code).outerjoin(Unit, Unit.id == User.unit_id).order_by(User.username)
-    )
+    users = list(session.scalars(select(User).order_by(User.username)))
+    codes = registry.unit_codes(session, (u.unit_id for u in users))
     return [
-        UserOut(username=u.username, full_name=u.full_name, role=u.role, unit=code, active=u.active)
-        for u, code in rows
+        UserOut(
+            username=u.username,
+            full_name=u.full_name,
+            role=u.role,
+            unit=codes.get(u.unit_id) if u.unit_id else None,
+            active=u.active,
+        )
+        for u in users
     ]
 
 
 def user_out(session: Session, user: User) -> UserOut:
-    code = session.scalar(select(Unit.code).where(Unit.id == user.unit_id)) if user.unit_id else None
+    code = registry.unit_codes(session, [user.unit_id]).get(user.unit_id) if user.unit_id else None
     return UserOut(
         username=user.username, full_name=user.full_name, role=user.role, unit=code, active=user.active
     )
@@ -220,12 +225,15 @@ def account_of(session: Session, username: str) -> UserOut | None:
     return user_out(session, user) if user is not None else None
 
 
+def user_count(session: Session) -> int:
+    """How many accounts exist (the demo creates its logins once)."""
+    return int(session.scalar(select(func.count()).select_from(User)) or 0)
+
+
 def unit_of_user(session: Session, username: str) -> str | None:
     """The unit code of a unit-scoped user, or None."""
-    row = session.execute(
-        select(Unit.code).join(User, User.unit_id == Unit.id).where(User.username == username)
-    ).first()
-    return row[0] if row else None
+    unit_id = session.scalar(select(User.unit_id).where(User.username == username))
+    return registry.unit_codes(session, [unit_id]).get(unit_id) if unit_id else None
 
 
 # ---------------------------------------------------------------- gateway API keys
@@ -314,21 +322,22 @@ def _key_rows(
     session: Session, *, select_prefix: str | None = None, username: str | None = None
 ) -> list[ApiKeyOut]:
     query = (
-        select(ApiKey, User.username, Unit.code)
+        select(ApiKey, User.username, User.unit_id)
         .join(User, User.id == ApiKey.user_id)
-        .outerjoin(Unit, Unit.id == User.unit_id)
         .order_by(User.username, ApiKey.created_at.desc(), ApiKey.id.desc())
     )
     if select_prefix is not None:
         query = query.where(ApiKey.prefix == select_prefix)
     if username is not None:
         query = query.where(User.username == username)
+    rows = session.execute(query).all()
+    codes = registry.unit_codes(session, (unit_id for _, _, unit_id in rows))
     return [
         ApiKeyOut(
             prefix=k.prefix,
             name=k.name,
             username=name,
-            unit=code,
+            unit=codes.get(unit_id) if unit_id else None,
             created_at=k.created_at,
             created_by=k.created_by,
             last_used_at=k.last_used_at,
@@ -336,7 +345,7 @@ def _key_rows(
             revoked_at=k.revoked_at,
             revoked_by=k.revoked_by,
         )
-        for k, name, code in session.execute(query)
+        for k, name, unit_id in rows
     ]
 
 

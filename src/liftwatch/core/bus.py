@@ -169,12 +169,6 @@ class Bus(Protocol):
 
     async def delete_stream(self, name: str) -> None: ...
 
-    async def notify(self, subject: str, data: bytes) -> None:
-        """Fire-and-forget publish (no stream): announcements after a commit."""
-        ...
-
-    def on_notify(self, subject: str, handler: Callable[[str, bytes], Awaitable[None]]) -> None: ...
-
 
 class StreamFull(RuntimeError):
     """The stream reached its size limit; the publisher should hold back (backpressure)."""
@@ -215,7 +209,6 @@ class InProcessBus:
 
     def __init__(self, retain_acked: bool = False) -> None:
         self._streams: dict[str, _Stream] = {}
-        self._handlers: list[tuple[str, Callable[[str, bytes], Awaitable[None]]]] = []
         self._retain = retain_acked
 
     async def connect(self) -> None:
@@ -306,17 +299,6 @@ class InProcessBus:
             stream.size -= sum(len(m.data) for m in stream.messages[:drop])
             del stream.messages[:drop]
             stream.first_seq += drop
-
-    async def notify(self, subject: str, data: bytes) -> None:
-        for pattern, handler in list(self._handlers):
-            if subject_matches(pattern, subject):
-                try:
-                    await handler(subject, data)
-                except Exception:  # a listener's failure must not stop the publisher
-                    log.exception("notify handler for %s failed", subject)
-
-    def on_notify(self, subject: str, handler: Callable[[str, bytes], Awaitable[None]]) -> None:
-        self._handlers.append((subject, handler))
 
 
 class _InProcessConsumer:
@@ -505,15 +487,6 @@ class JetStreamBus:
 
         with contextlib.suppress(NotFoundError):
             await self._js.delete_stream(name)
-
-    async def notify(self, subject: str, data: bytes) -> None:
-        await self._nc.publish(subject, data)
-
-    def on_notify(self, subject: str, handler: Callable[[str, bytes], Awaitable[None]]) -> None:
-        async def _cb(msg: Any) -> None:
-            await handler(msg.subject, msg.data)
-
-        asyncio.get_running_loop().create_task(self._nc.subscribe(subject, cb=_cb))
 
 
 class _JetStreamConsumer:

@@ -9,9 +9,9 @@ from __future__ import annotations
 import secrets
 from functools import lru_cache
 from pathlib import Path
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LANGUAGES = ("zh-CN", "en")
@@ -35,6 +35,12 @@ class Settings(BaseSettings):
         description="The city's time zone (IANA name): KPI months and days, crew shifts, times on screen.",
     )
     default_language: str = Field(default="zh-CN", pattern="^(zh-CN|en)$")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, name: str) -> str:
+        return valid_timezone(name)
+
     page_size_max: int = Field(default=500, ge=1)
     cookie_secure: bool = Field(default=False, description="Mark the session cookie Secure (behind HTTPS).")
     bus_url: str = Field(
@@ -68,7 +74,7 @@ class Settings(BaseSettings):
     pipeline: bool = Field(
         default=True,
         description="Run ingestion and detection inside the web process (embedded mode). With NATS, run "
-        "`liftwatch ingest` workers instead and set this false.",
+        "`liftwatch worker` processes instead and set this false.",
     )
     checkpoint_seconds: float = Field(default=2.0, gt=0, description="Detector checkpoint interval.")
     worker_give_up_s: float = Field(
@@ -168,9 +174,19 @@ def archive_dir(settings: Settings) -> Path:
 
 def city_tz(settings: Settings) -> ZoneInfo:
     """The city's time zone: the one calendar for KPIs, shifts, the screen and the simulator."""
-    return _zone(settings.timezone)
+    return zone(settings.timezone)
 
 
 @lru_cache
-def _zone(name: str) -> ZoneInfo:
+def zone(name: str) -> ZoneInfo:
+    """A time zone by its IANA name (checked by :func:`valid_timezone` when settings are read)."""
     return ZoneInfo(name)
+
+
+def valid_timezone(name: str) -> str:
+    """A settings validator: the name must be a time zone this machine knows, e.g. Asia/Shanghai."""
+    try:
+        zone(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {name!r} (an IANA name such as 'Asia/Shanghai')") from None
+    return name

@@ -53,3 +53,17 @@ class Metrics:
             "liftwatch_detector_batch_seconds", "Time to process one stream batch", registry=r
         )
         self.checkpoints = Counter("liftwatch_detector_checkpoints", "Checkpoints saved", registry=r)
+        self.notices_delivered = Counter(
+            "liftwatch_notices_delivered", "Rescue notices delivered from the outbox", registry=r
+        )
+        self.notice_failures = Counter(
+            "liftwatch_notice_failures", "Failed delivery attempts of rescue notices (retried)", registry=r
+        )
+        self.notices_pending = Gauge(
+            "liftwatch_notices_pending", "Rescue notices in the outbox not yet delivered", registry=r
+        )
+        self.notice_oldest_pending_s = Gauge(
+            "liftwatch_notice_oldest_pending_seconds",
+            "Age of the oldest rescue notice not yet delivered (0: none)",
+            registry=r,
+        )

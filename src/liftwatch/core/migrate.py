@@ -7,8 +7,8 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-ROOT = Path(__file__).resolve().parents[3]
-SCRIPT_LOCATION = ROOT / "migrations"
+# The migrations ship inside the package, so an installed wheel can build its schema like a checkout.
+SCRIPT_LOCATION = Path(__file__).resolve().parents[1] / "migrations"
 
 
 def alembic_config(url: str) -> Config:

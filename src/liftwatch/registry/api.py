@@ -1,4 +1,5 @@
-"""Routes: elevators, their files and units. Thin: parse, call the service, commit, shape the answer."""
+"""Routes: elevators, their files and units. Thin: parse, call the service (writes) or the queries (reads),
+commit, shape the answer."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from liftwatch.core.errors import FieldError, InvalidInput
 from liftwatch.core.types import ErrorOut, PageNo, PageSize, PathCode, QueryStr, error_responses
 from liftwatch.deps import ActorDep, ClockDep, SessionDep, SettingsDep
 from liftwatch.registry import io as registry_io
-from liftwatch.registry import service
+from liftwatch.registry import queries, service
 from liftwatch.registry.domain import ElevatorKind, ElevatorStatus, PlaceType, UnitType
 from liftwatch.registry.models import Elevator, Unit
 from liftwatch.registry.schemas import (
@@ -38,7 +39,7 @@ router = APIRouter(prefix="/api/v1", tags=["registry"])
 
 def elevator_out(elevator: Elevator, clock: Clock) -> ElevatorOut:
     out = ElevatorOut.model_validate(elevator)
-    out.age_years = service.age_years(elevator, clock.today())
+    out.age_years = queries.age_years(elevator, clock.today())
     return out
 
 
@@ -62,7 +63,7 @@ def list_elevators(
     size: PageSize = 50,
 ) -> ElevatorPage:
     size = min(size, settings.page_size_max)
-    flt = service.ElevatorFilter(
+    flt = queries.ElevatorFilter(
         district=district,
         street=street,
         unit=unit,
@@ -74,7 +75,7 @@ def list_elevators(
         q=q,
         three_no=three_no,
     )
-    items, total = service.list_elevators(session, actor, flt, clock, page=page, size=size)
+    items, total = queries.list_elevators(session, actor, flt, clock, page=page, size=size)
     return ElevatorPage(items=[elevator_out(e, clock) for e in items], total=total, page=page, size=size)
 
 
@@ -91,8 +92,8 @@ def create_elevator(
 def get_elevator_file(
     registration_code: PathCode, actor: ActorDep, session: SessionDep, clock: ClockDep
 ) -> ElevatorFile:
-    elevator = service.get_elevator(session, actor, registration_code)
-    events = [EventOut.model_validate(e) for e in service.timeline(session, elevator)]
+    elevator = queries.get_elevator(session, actor, registration_code)
+    events = [EventOut.model_validate(e) for e in queries.timeline(session, elevator)]
     return ElevatorFile(**elevator_out(elevator, clock).model_dump(), timeline=events)
 
 
@@ -117,7 +118,7 @@ def record_event(
 @router.get("/public/elevators/{code}", response_model=PublicElevator, tags=["public"])
 def public_elevator(code: PathCode, session: SessionDep) -> PublicElevator:
     """For passengers who scan the code in the car: no login, only what the public may know."""
-    return service.public_view(session, code)
+    return queries.public_view(session, code)
 
 
 @router.get("/units", response_model=UnitPage)
@@ -131,10 +132,10 @@ def list_units(
     size: PageSize = 50,
 ) -> UnitPage:
     size = min(size, settings.page_size_max)
-    units, total = service.list_units(
+    units, total = queries.list_units(
         session, actor, unit_type.value if unit_type else None, q, page=page, size=size
     )
-    counts = service.elevator_counts(session, units)
+    counts = queries.elevator_counts(session, units)
     return UnitPage(
         items=[_unit_out(u, counts.get(u.id, 0)) for u in units], total=total, page=page, size=size
     )
@@ -155,8 +156,8 @@ def create_unit(data: UnitCreate, actor: ActorDep, session: SessionDep, clock: C
 
 @router.get("/units/{code}", response_model=UnitOut)
 def get_unit(code: PathCode, actor: ActorDep, session: SessionDep) -> UnitOut:
-    unit = service.get_unit(session, actor, code)
-    return _unit_out(unit, service.elevator_counts(session, [unit]).get(unit.id, 0))
+    unit = queries.get_unit(session, actor, code)
+    return _unit_out(unit, queries.elevator_counts(session, [unit]).get(unit.id, 0))
 
 
 @router.patch("/units/{code}", response_model=UnitOut)
@@ -165,7 +166,7 @@ def update_unit(
 ) -> UnitOut:
     unit = service.update_unit(session, actor, code, data, clock)
     session.commit()
-    return _unit_out(unit, service.elevator_counts(session, [unit]).get(unit.id, 0))
+    return _unit_out(unit, queries.elevator_counts(session, [unit]).get(unit.id, 0))
 
 
 # ---------------------------------------------------------------- import and export (registry/io.py)

@@ -1,15 +1,19 @@
 """Import and export of the registry as CSV and Excel (.xlsx), in the shape agencies keep it today.
 
 Import reads a header row in English field names (those of ``ElevatorCreate``) or in the Chinese headers
-agencies write, turns Chinese labels, Excel dates and 是/否 into API values, and validates every row with
-``ElevatorCreate``, so a file reports exactly the errors the API would. Every bad field of every row is
-reported (row, column as written, value, reason). By default nothing is written when any row is bad; with
-``skip_invalid`` the good rows are written and the bad ones go to a rejects file in the same format, with
-an ``import_errors`` column, ready to be fixed and imported again.
+agencies write, turns Chinese (or English) labels, Excel dates and 是/否 into API values, and validates
+every row with ``ElevatorCreate``, so a file reports exactly the errors the API would. Every bad field of
+every row is reported (row, column as written, value, reason). By default nothing is written when any row
+is bad; with ``skip_invalid`` the good rows are written and the bad ones go to a rejects file in the same
+format, with an ``import_errors`` column, ready to be fixed and imported again.
 
 Units travel with the elevators: a workbook's "units" sheet (or ``<name>.units.csv`` beside a CSV file)
 is read first and creates the units that do not exist yet, so an export imported into an empty database
 loses nothing. Unknown header columns are warnings, not errors: agencies keep extra columns (序号, 备注).
+
+The Chinese headers and enum labels an export writes are the registry's own labels
+(``registry/labels.py``), the same the web pages show; the import accepts them and the other spellings
+agencies use (:data:`ELEVATOR_SPELLINGS`, :data:`ENUM_SPELLINGS`).
 """
 
 from __future__ import annotations
@@ -31,7 +35,8 @@ from sqlalchemy.orm import Session
 from liftwatch.accounts.actor import Actor
 from liftwatch.core.clock import Clock
 from liftwatch.core.errors import DomainError, FieldError, InvalidInput
-from liftwatch.registry import service
+from liftwatch.core.i18n import Labels
+from liftwatch.registry import labels, queries, service
 from liftwatch.registry.domain import UnitType
 from liftwatch.registry.models import Elevator, Unit
 from liftwatch.registry.schemas import UNIT_RECORD_FIELDS, ElevatorCreate, UnitCreate
@@ -74,8 +79,10 @@ UNIT_COLUMNS: tuple[str, ...] = UNIT_RECORD_FIELDS
 REQUIRED_ELEVATOR_COLUMNS = ("registration_code", "rescue_code", "kind", "place_type", "district")
 REQUIRED_UNIT_COLUMNS = ("code", "name", "unit_type")
 
-#: Chinese headers as agencies write them. The first one is the canonical label (docs, ``--headers zh``).
-ELEVATOR_ALIASES: dict[str, tuple[str, ...]] = {
+ZH = "zh-CN"
+
+#: Other Chinese headers agencies write, accepted on import besides the label (registry/labels.py).
+ELEVATOR_SPELLINGS: dict[str, tuple[str, ...]] = {
     "registration_code": ("使用登记证编号", "使用登记证号", "使用登记编号", "登记证编号"),
     "equipment_code": ("设备代码", "设备注册代码", "注册代码"),
     "rescue_code": ("救援识别码", "应急救援识别码", "96333应急救援识别码", "96333识别码", "救援码"),
@@ -106,7 +113,7 @@ ELEVATOR_ALIASES: dict[str, tuple[str, ...]] = {
     "no_maintenance_contract": ("无维保", "无维保合同", "无维保单位"),
     "no_repair_fund": ("无维修资金",),
 }
-UNIT_ALIASES: dict[str, tuple[str, ...]] = {
+UNIT_SPELLINGS: dict[str, tuple[str, ...]] = {
     "code": ("单位代码", "统一社会信用代码", "代码"),
     "name": ("单位名称", "名称"),
     "unit_type": ("单位类型", "类型"),
@@ -118,12 +125,36 @@ UNIT_ALIASES: dict[str, tuple[str, ...]] = {
     "latitude": ("纬度",),
     "longitude": ("经度",),
 }
+
+
+def _headers(
+    fields: Sequence[str], table: Labels, spellings: Mapping[str, tuple[str, ...]]
+) -> dict[str, tuple[str, ...]]:
+    """The Chinese headers accepted for each field: the registry's label first (what ``--headers zh``
+    writes), then the other spellings."""
+    out: dict[str, tuple[str, ...]] = {}
+    for name in fields:
+        label = table.get(name, ZH)
+        out[name] = (label, *(s for s in spellings.get(name, ()) if s != label))
+    return out
+
+
+#: Chinese headers accepted per field; the first one is the label an export writes (docs, ``--headers zh``).
+ELEVATOR_ALIASES = _headers(ELEVATOR_COLUMNS, labels.ELEVATOR_FIELD, ELEVATOR_SPELLINGS)
+UNIT_ALIASES = _headers(UNIT_COLUMNS, labels.UNIT_FIELD, UNIT_SPELLINGS)
 #: The column the rejects file adds; the import ignores it, with 序号 and 备注.
 REASONS_COLUMN = "import_errors"
 IGNORED_COLUMNS = frozenset({REASONS_COLUMN, "错误原因", "序号", "备注", "no", "no.", "#"})
 
-#: Chinese labels accepted for enum values, besides the English values themselves.
-ENUM_LABELS: dict[str, dict[str, str]] = {
+#: The registry's label table of each enum column.
+ENUM_TABLES: dict[str, Labels] = {
+    "kind": labels.ELEVATOR_KIND,
+    "place_type": labels.PLACE_TYPE,
+    "status": labels.ELEVATOR_STATUS,
+    "unit_type": labels.UNIT_TYPE,
+}
+#: Other Chinese spellings agencies write for enum values, accepted on import besides the labels.
+ENUM_SPELLINGS: dict[str, dict[str, str]] = {
     "kind": {
         "曳引与强制驱动电梯": "traction",
         "曳引驱动电梯": "traction",
@@ -196,6 +227,12 @@ ENUM_LABELS: dict[str, dict[str, str]] = {
         "救援站": "rescue_station",
         "公共救援站": "rescue_station",
     },
+}
+#: Text accepted for each enum value on import: the value itself (case-insensitive), the other spellings,
+#: and the registry's English and Chinese labels.
+ENUM_LABELS: dict[str, dict[str, str]] = {
+    name: {**ENUM_SPELLINGS.get(name, {}), **table.by_text("en"), **table.by_text(ZH)}
+    for name, table in ENUM_TABLES.items()
 }
 
 DATE_FIELDS = frozenset({"installation_date", "commissioning_date"})
@@ -574,9 +611,9 @@ def _convert(name: str, value: Any) -> Any:
     if name in NUMBER_FIELDS:
         return _to_number(value)
     text = _text(value).strip()
-    labels = ENUM_LABELS.get(name)
-    if labels is not None:
-        return labels.get(text, text.lower())
+    by_text = ENUM_LABELS.get(name)
+    if by_text is not None:
+        return by_text.get(text, text.lower())
     return text
 
 
@@ -867,19 +904,16 @@ def _export_values(row: Mapping[str, Any], columns: Sequence[str], chinese: bool
         v = row.get(c)
         if isinstance(v, bool):
             v = "是" if v else "否"
-        elif c in ENUM_LABELS and isinstance(v, str):
-            v = CHINESE_LABEL[c].get(v, v)
+        elif c in ENUM_TABLES and isinstance(v, str):
+            v = ENUM_TABLES[c].get(v, ZH)
         out.append(v)
     return out
 
 
-#: Export headers: ``en`` writes the field names, ``zh`` the Chinese labels agencies use (the first alias),
-#: Chinese enum labels, 是/否 and the sheets 电梯/单位. Both import back unchanged.
+#: Export headers: ``en`` writes the field names, ``zh`` the registry's Chinese labels (registry/labels.py,
+#: as the web shows them) for headers and enum values, 是/否 and the sheets 电梯/单位. Both import back
+#: unchanged.
 EXPORT_HEADERS = ("en", "zh")
-#: The Chinese label an export writes for each enum value: the first label the import maps to it.
-CHINESE_LABEL: dict[str, dict[str, str]] = {
-    name: {value: label for label, value in reversed(labels.items())} for name, labels in ENUM_LABELS.items()
-}
 
 
 def export_file(session: Session, actor: Actor, path: Path, headers: str = "en") -> int:
@@ -892,9 +926,9 @@ def export_file(session: Session, actor: Actor, path: Path, headers: str = "en")
     if headers not in EXPORT_HEADERS:
         raise InvalidInput(FieldError("headers", f"'{headers}': expected one of {', '.join(EXPORT_HEADERS)}"))
     chinese = headers == "zh"
-    elevators = service.export_elevator_rows(session, actor)
+    elevators = queries.export_elevator_rows(session, actor)
     codes = {r[k] for r in elevators for k in ("use_unit", "maintenance_unit") if r.get(k)}
-    units = service.export_unit_rows(session, actor, codes)
+    units = queries.export_unit_rows(session, actor, codes)
     elev_rows = (_export_values(r, ELEVATOR_COLUMNS, chinese) for r in elevators)
     unit_rows = (_export_values(u, UNIT_COLUMNS, chinese) for u in units)
     elev_header = (

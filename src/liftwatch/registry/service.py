@@ -1,43 +1,30 @@
 """The registry's only writer. Every change to an elevator lands on its file's timeline, and every call
-is checked against the actor's role and unit scope here, never in templates or routes."""
+is checked against the actor's role and unit scope here, never in templates or routes. Reads are in
+``registry/queries.py``."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
-from typing import Any, TypeVar
+from typing import Any, cast
 
-from sqlalchemy import Select, false, func, insert, or_, select
+from sqlalchemy import Table, column, func, insert, select, text
+from sqlalchemy import table as sql_table
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import Insert
+from sqlalchemy.types import TypeEngine
 
 from liftwatch.accounts.actor import Actor, Role
 from liftwatch.core.clock import Clock, as_utc
-from liftwatch.core.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
+from liftwatch.core.errors import Conflict, FieldError, Forbidden, InvalidInput
 from liftwatch.registry.domain import ElevatorStatus, EventKind, UnitType
 from liftwatch.registry.models import Elevator, ElevatorEvent, Unit
-from liftwatch.registry.schemas import (
-    UNIT_RECORD_FIELDS,
-    ElevatorCreate,
-    ElevatorUpdate,
-    EventIn,
-    PublicElevator,
-    UnitCreate,
-    UnitRef,
-    UnitUpdate,
-)
+from liftwatch.registry.queries import get_elevator, get_unit
+from liftwatch.registry.schemas import ElevatorCreate, ElevatorUpdate, EventIn, UnitCreate, UnitUpdate
 
-READ_ALL = frozenset({Role.ADMIN, Role.REGULATOR, Role.RESCUE_OPERATOR, Role.INSPECTOR})
 REGISTRARS = frozenset({Role.ADMIN, Role.REGULATOR})
-# Accounts that see no registry: passengers (the public page only) and IoT gateways (telemetry only).
-NO_REGISTRY_ACCESS = frozenset({Role.PUBLIC, Role.GATEWAY})
-
-
-def _refuse(actor: Actor, public_reason: str) -> Forbidden:
-    if actor.role is Role.PUBLIC:
-        return Forbidden(f"the public {public_reason}")
-    return Forbidden(f"role '{actor.role.value}' may only send telemetry")
 
 
 # What unit staff may change on their own elevators; codes, units, place type and three-no flags are the
@@ -103,168 +90,12 @@ STATUS_AFTER_EVENT = {
 }
 
 
-# Any select, whatever its columns: scoping only adds WHERE clauses.
-_Sel = TypeVar("_Sel", bound="Select[*tuple[Any, ...]]")
-
-
-@dataclass(frozen=True)
-class ElevatorFilter:
-    district: str | None = None
-    street: str | None = None
-    unit: str | None = None  # code of a use or maintenance unit
-    place_type: str | None = None
-    kind: str | None = None
-    status: str | None = None
-    age_min: float | None = None
-    age_max: float | None = None
-    q: str | None = None
-    three_no: bool | None = None
-
-
-def age_years(elevator: Elevator, today: date) -> float | None:
-    start = elevator.commissioning_date or elevator.installation_date
-    if start is None:
-        return None
-    return round((today - start).days / 365.25, 1)
-
-
-def _years_before(today: date, years: float) -> date:
-    return date.fromordinal(today.toordinal() - round(years * 365.25))
-
-
-# ---------------------------------------------------------------- scope
-
-
-def _scoped(stmt: _Sel, actor: Actor) -> _Sel:
-    if actor.role in READ_ALL:
-        return stmt
-    if actor.role is Role.MAINTENANCE and actor.unit_id is not None:
-        return stmt.where(Elevator.maintenance_unit_id == actor.unit_id)
-    if actor.role is Role.USE_UNIT and actor.unit_id is not None:
-        return stmt.where(Elevator.use_unit_id == actor.unit_id)
-    return stmt.where(false())
-
-
 def _require(actor: Actor, allowed: Iterable[Role], action: str) -> None:
     if actor.role not in allowed:
         raise Forbidden(f"role '{actor.role.value}' may not {action}")
 
 
 # ---------------------------------------------------------------- elevators
-
-
-def list_elevators(
-    session: Session, actor: Actor, flt: ElevatorFilter, clock: Clock, page: int = 1, size: int = 50
-) -> tuple[list[Elevator], int]:
-    if actor.role in NO_REGISTRY_ACCESS:
-        raise _refuse(actor, "may look up one elevator by its code, not list them")
-    stmt = _scoped(select(Elevator), actor)
-    stmt = _apply_filter(session, stmt, flt, clock)
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-    rows = session.scalars(
-        stmt.order_by(Elevator.registration_code).offset((page - 1) * size).limit(size)
-    ).unique()
-    return list(rows), int(total)
-
-
-def _apply_filter(
-    session: Session, stmt: Select[Any], flt: ElevatorFilter, clock: Clock | None
-) -> Select[Any]:
-    if flt.district:
-        stmt = stmt.where(Elevator.district == flt.district)
-    if flt.street:
-        stmt = stmt.where(Elevator.street == flt.street)
-    if flt.place_type:
-        stmt = stmt.where(Elevator.place_type == flt.place_type)
-    if flt.kind:
-        stmt = stmt.where(Elevator.kind == flt.kind)
-    if flt.status:
-        stmt = stmt.where(Elevator.status == flt.status)
-    if flt.unit:
-        unit_id = session.scalar(select(Unit.id).where(Unit.code == flt.unit))
-        if unit_id is None:
-            return stmt.where(false())
-        stmt = stmt.where(or_(Elevator.use_unit_id == unit_id, Elevator.maintenance_unit_id == unit_id))
-    start = func.coalesce(Elevator.commissioning_date, Elevator.installation_date)
-    if (flt.age_min is not None or flt.age_max is not None) and clock is None:
-        raise ValueError("age filters need a clock")
-    today = clock.today() if clock is not None else date.min
-    if flt.age_min is not None:
-        stmt = stmt.where(start <= _years_before(today, flt.age_min))
-    if flt.age_max is not None:
-        stmt = stmt.where(start > _years_before(today, flt.age_max))
-    if flt.three_no is not None:
-        three = (
-            Elevator.no_property_management.is_(True)
-            & Elevator.no_maintenance_contract.is_(True)
-            & Elevator.no_repair_fund.is_(True)
-        )
-        stmt = stmt.where(three if flt.three_no else ~three)
-    if flt.q:
-        like = f"%{flt.q.strip()}%"
-        stmt = stmt.where(
-            or_(
-                Elevator.registration_code.ilike(like),
-                Elevator.rescue_code == flt.q.strip(),
-                Elevator.equipment_code.ilike(like),
-                Elevator.address.ilike(like),
-                Elevator.building.ilike(like),
-            )
-        )
-    return stmt
-
-
-def places(session: Session, actor: Actor) -> dict[str, list[str]]:
-    """Districts and their streets among the elevators the actor may see, for search choices."""
-    if actor.role in NO_REGISTRY_ACCESS:
-        raise _refuse(actor, "may not list places")
-    stmt = _scoped(select(Elevator.district, Elevator.street), actor).distinct()
-    out: dict[str, list[str]] = {}
-    for district, street in session.execute(stmt.order_by(Elevator.district, Elevator.street)):
-        streets = out.setdefault(district, [])
-        if street:
-            streets.append(street)
-    return out
-
-
-def _findable(code: str, what: str) -> None:
-    """A code that no record can have (control characters, beyond any column) is simply not found; it
-    never reaches the database, which would refuse a NUL with a server error."""
-    if len(code) > 40 or _CONTROL.search(code):
-        raise NotFound(f"no {what} with code {code[:60]!a}")
-
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-
-def get_elevator(session: Session, actor: Actor, registration_code: str) -> Elevator:
-    """The elevator, or NotFound when it does not exist or lies outside the actor's scope."""
-    if actor.role in NO_REGISTRY_ACCESS:
-        raise _refuse(actor, "sees the public page only")
-    _findable(registration_code, "elevator")
-    stmt = _scoped(select(Elevator).where(Elevator.registration_code == registration_code), actor)
-    elevator: Elevator | None = session.scalars(stmt).unique().one_or_none()
-    if elevator is None:
-        raise NotFound(f"no elevator with registration code '{registration_code}'")
-    return elevator
-
-
-def get_public_elevator(session: Session, code: str) -> Elevator:
-    """What a passenger scanning the code in the car may see: by registration or rescue code."""
-    _findable(code, "elevator")
-    stmt = select(Elevator).where(or_(Elevator.registration_code == code, Elevator.rescue_code == code))
-    elevator = session.scalars(stmt).unique().first()
-    if elevator is None:
-        raise NotFound(f"no elevator with code '{code}'")
-    return elevator
-
-
-def timeline(session: Session, elevator: Elevator) -> Sequence[ElevatorEvent]:
-    return session.scalars(
-        select(ElevatorEvent)
-        .where(ElevatorEvent.elevator_id == elevator.id)
-        .order_by(ElevatorEvent.occurred_at.desc(), ElevatorEvent.id.desc())
-    ).all()
 
 
 def _unit_by_code(session: Session, code: str, field: str, expected: UnitType) -> Unit:
@@ -464,58 +295,6 @@ def _append(
 # ---------------------------------------------------------------- units
 
 
-def _scoped_units(stmt: _Sel, actor: Actor) -> _Sel:
-    if actor.role in READ_ALL:
-        return stmt
-    if actor.unit_scoped and actor.unit_id is not None:
-        return stmt.where(Unit.id == actor.unit_id)
-    return stmt.where(false())
-
-
-def list_units(
-    session: Session,
-    actor: Actor,
-    unit_type: str | None = None,
-    q: str | None = None,
-    page: int = 1,
-    size: int = 50,
-) -> tuple[list[Unit], int]:
-    if actor.role in NO_REGISTRY_ACCESS:
-        raise _refuse(actor, "may not list units")
-    stmt = _scoped_units(select(Unit), actor)
-    if unit_type:
-        stmt = stmt.where(Unit.unit_type == unit_type)
-    if q:
-        like = f"%{q.strip()}%"
-        stmt = stmt.where(or_(Unit.name.ilike(like), Unit.code.ilike(like)))
-    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    rows = session.scalars(stmt.order_by(Unit.name, Unit.code).offset((page - 1) * size).limit(size))
-    return list(rows), int(total)
-
-
-def elevator_counts(session: Session, units: Sequence[Unit]) -> dict[int, int]:
-    """Elevators served (maintenance) or managed (use unit) per unit, in two grouped queries."""
-    ids = [u.id for u in units]
-    if not ids:
-        return {}
-    counts: dict[int, int] = {}
-    for col in (Elevator.maintenance_unit_id, Elevator.use_unit_id):
-        for unit_id, n in session.execute(select(col, func.count()).where(col.in_(ids)).group_by(col)):
-            if unit_id is not None:
-                counts[unit_id] = counts.get(unit_id, 0) + n
-    return counts
-
-
-def get_unit(session: Session, actor: Actor, code: str) -> Unit:
-    if actor.role in NO_REGISTRY_ACCESS:
-        raise _refuse(actor, "may not read units")
-    _findable(code, "unit")
-    unit: Unit | None = session.scalar(_scoped_units(select(Unit).where(Unit.code == code), actor))
-    if unit is None:
-        raise NotFound(f"no unit with code '{code}'")
-    return unit
-
-
 def create_unit(session: Session, actor: Actor, data: UnitCreate, clock: Clock) -> Unit:
     _require(actor, REGISTRARS, "create units")
     if session.scalar(select(Unit.id).where(Unit.code == data.code)):
@@ -550,27 +329,7 @@ def update_unit(session: Session, actor: Actor, code: str, data: UnitUpdate, clo
     return unit
 
 
-def public_view(session: Session, code: str) -> PublicElevator:
-    elevator = get_public_elevator(session, code)
-    return PublicElevator(
-        registration_code=elevator.registration_code,
-        rescue_code=elevator.rescue_code,
-        kind=elevator.kind,
-        status=elevator.status,
-        district=elevator.district,
-        address=elevator.address,
-        building=elevator.building,
-        use_unit=_ref(elevator.use_unit),
-        maintenance_unit=_ref(elevator.maintenance_unit),
-        maintenance_phone=elevator.maintenance_unit.contact_phone if elevator.maintenance_unit else "",
-    )
-
-
-def _ref(unit: Unit | None) -> UnitRef | None:
-    return UnitRef(code=unit.code, name=unit.name) if unit else None
-
-
-# ---------------------------------------------------------------- bulk import and export (registry/io.py)
+# ---------------------------------------------------------------- bulk import (registry/io.py)
 # Kept in one block: the import validates and reports row by row; these functions re-check the invariants
 # (role, duplicate codes, unit types) and write with Core bulk inserts, a few statements per 5,000 rows.
 
@@ -605,8 +364,6 @@ def _row_values(defaults: dict[str, Any], data: dict[str, Any]) -> dict[str, Any
 
 def create_units_bulk(session: Session, actor: Actor, rows: Sequence[UnitCreate], clock: Clock) -> int:
     """Create many units in one statement per chunk; Conflict when a code exists or repeats."""
-    from sqlalchemy import insert
-
     _require(actor, REGISTRARS, "create units")
     if not rows:
         return 0
@@ -634,8 +391,6 @@ def create_elevators_bulk(
 ) -> int:
     """Register many elevators at once, each with its file's first entry (a ``registration`` event), as
     ``create_elevator`` does one by one. All checks run before the first write; the caller commits."""
-    from sqlalchemy import insert
-
     _require(actor, REGISTRARS, "register elevators")
     if not rows:
         return 0
@@ -699,48 +454,6 @@ def create_elevators_bulk(
     return len(rows)
 
 
-_EXPORT_SKIP = frozenset({"id", "use_unit_id", "maintenance_unit_id", "created_at", "updated_at"})
-
-
-def export_elevator_rows(session: Session, actor: Actor) -> list[dict[str, Any]]:
-    """Every elevator in the actor's scope as a dict of ElevatorCreate fields, units as their codes."""
-    from sqlalchemy.orm import aliased
-
-    if actor.role in NO_REGISTRY_ACCESS:
-        raise _refuse(actor, "may look up one elevator by its code, not export them")
-    use_unit = aliased(Unit)
-    maint_unit = aliased(Unit)
-    columns = [c for c in Elevator.metadata.tables[Elevator.__tablename__].c if c.name not in _EXPORT_SKIP]
-    stmt = (
-        select(*columns, use_unit.code.label("use_unit"), maint_unit.code.label("maintenance_unit"))
-        .select_from(Elevator)
-        .outerjoin(use_unit, Elevator.use_unit_id == use_unit.id)
-        .outerjoin(maint_unit, Elevator.maintenance_unit_id == maint_unit.id)
-        .order_by(Elevator.registration_code)
-    )
-    return [dict(row) for row in session.execute(_scoped(stmt, actor)).mappings()]
-
-
-def export_unit_rows(session: Session, actor: Actor, referenced: Iterable[str]) -> list[dict[str, Any]]:
-    """Units for an export. Readers of the whole registry get every unit; unit staff get their own unit in
-    full and, of the other units on their elevators, only code, name and type (what the API shows them)."""
-    if actor.role in NO_REGISTRY_ACCESS:
-        raise _refuse(actor, "may not export units")
-    columns = [Unit.metadata.tables[Unit.__tablename__].c[name] for name in UNIT_RECORD_FIELDS]
-    if actor.role in READ_ALL:
-        stmt = select(*columns).order_by(Unit.code)
-        return [dict(row) for row in session.execute(stmt).mappings()]
-    own_stmt = _scoped_units(select(*columns).select_from(Unit), actor)
-    own = [dict(row) for row in session.execute(own_stmt).mappings()]
-    own_codes = {u["code"] for u in own}
-    others = sorted(set(referenced) - own_codes)
-    rows = own
-    if others:
-        stmt = select(Unit.code, Unit.name, Unit.unit_type).where(Unit.code.in_(others))
-        rows += [dict(row) for row in session.execute(stmt).mappings()]
-    return sorted(rows, key=lambda u: str(u["code"]))
-
-
 # ---------------------------------------------------------------- entries from other domains
 
 
@@ -793,150 +506,159 @@ def append_system_entries(session: Session, entries: Sequence[SystemEntry], reco
     return len(rows)
 
 
-def registration_codes(session: Session) -> set[str]:
-    """Every registered elevator's code (telemetry accepts messages for these only)."""
-    return set(session.scalars(select(Elevator.registration_code)))
+# ---------------------------------------------------------------- loading a generated registry (sim/city.py)
+# A simulated city of 300,000 elevators through ORM objects would take many minutes: these write plain rows
+# with Core executemany, the bind conversions done once per distinct value, in the caller's transaction.
 
-
-def scoped_codes(session: Session, actor: Actor) -> set[str] | None:
-    """The registration codes in the actor's scope; None when it is the whole registry."""
-    if actor.role in NO_REGISTRY_ACCESS:
-        raise _refuse(actor, "may not read the registry")
-    if actor.role in READ_ALL:
-        return None
-    return set(session.scalars(_scoped(select(Elevator.registration_code), actor)))
-
-
-def codes_of_unit(session: Session, unit_id: int) -> set[str]:
-    """The registration codes of the elevators a unit maintains or uses (what its IoT gateway may report
-    for)."""
-    stmt = select(Elevator.registration_code).where(
-        or_(Elevator.maintenance_unit_id == unit_id, Elevator.use_unit_id == unit_id)
-    )
-    return set(session.scalars(stmt))
+#: Rows per executemany: large enough to amortise the round trip, small enough to keep memory flat.
+LOAD_CHUNK = 10_000
+_EVENT_KINDS = frozenset(k.value for k in EventKind)
 
 
 @dataclass(frozen=True)
-class Place:
-    district: str
-    street: str
-    address: str
-    latitude: float | None
-    longitude: float | None
-    maintenance_unit: str  # its name, "" when none
-    place_type: str = ""
+class LoadStart:
+    """Where a bulk load's explicit ids begin, and the unit codes it must not reuse."""
+
+    first_unit_id: int
+    first_elevator_id: int
+    taken_unit_codes: frozenset[str]
 
 
-def places_of(session: Session, codes: Sequence[str]) -> dict[str, Place]:
-    """Place and maintenance unit of many elevators in one query (for lists and maps of other domains;
-    the caller has already limited ``codes`` to the actor's scope)."""
-    if not codes:
-        return {}
-    rows = session.execute(
-        select(
-            Elevator.registration_code,
-            Elevator.district,
-            Elevator.street,
-            Elevator.address,
-            Elevator.latitude,
-            Elevator.longitude,
-            Unit.name,
-            Elevator.place_type,
+def bulk_load_start(session: Session) -> LoadStart:
+    """Prepare a bulk load; ValueError when the registry already holds elevators (a city is loaded once,
+    into an empty registry, so its ids and codes cannot collide with elevators already there)."""
+    have = session.scalar(select(func.count()).select_from(Elevator)) or 0
+    if have:
+        raise ValueError(
+            f"the database already holds {have} elevators; generate a city into an empty registry"
         )
-        .outerjoin(Unit, Unit.id == Elevator.maintenance_unit_id)
-        .where(Elevator.registration_code.in_(list(codes)))
+    return LoadStart(
+        first_unit_id=(session.scalar(select(func.max(Unit.id))) or 0) + 1,
+        first_elevator_id=(session.scalar(select(func.max(Elevator.id))) or 0) + 1,
+        taken_unit_codes=frozenset(session.scalars(select(Unit.code))),
     )
-    return {
-        code: Place(district, street, address, lat, lon, unit_name or "", place_type)
-        for code, district, street, address, lat, lon, unit_name, place_type in rows
-    }
 
 
-def count_in_service(session: Session, district: str | None = None, unit: str | None = None) -> int:
-    """Elevators in use (the denominator of the entrapment rate), by district and/or unit code."""
-    flt = ElevatorFilter(district=district, unit=unit, status=ElevatorStatus.IN_USE.value)
-    stmt = _apply_filter(session, select(func.count()).select_from(Elevator), flt, None)
-    return int(session.scalar(stmt) or 0)
+def bulk_load(
+    session: Session,
+    units: list[dict[str, Any]],
+    elevators: Iterable[tuple[list[dict[str, Any]], list[dict[str, Any]]]],
+    on_chunk: Callable[[int], None] | None = None,
+) -> int:
+    """Store generated unit rows, then chunks of (elevator rows, their files' entries); returns the number
+    of elevators. Rows carry explicit ids counted from :func:`bulk_load_start` and every NOT NULL column.
+
+    The elevator file's rule holds as in :func:`create_elevator`: each elevator is stored with exactly one
+    ``registration`` entry in the same chunk, entries are of known kinds and belong to that chunk's
+    elevators, and nothing is updated or deleted. A chunk that breaks the rule raises ValueError before it
+    is written (the caller's transaction then stores nothing). ``on_chunk`` gets each chunk's size."""
+    conn = session.connection()
+    _BulkWriter(conn, _table(Unit)).write(units)
+    elevator_writer = _BulkWriter(conn, _table(Elevator))
+    event_writer = _BulkWriter(conn, _table(ElevatorEvent))
+    sqlite = conn.dialect.name == "sqlite"
+    if sqlite:  # index pages of 300k rows stay in memory instead of being re-read
+        conn.exec_driver_sql("PRAGMA cache_size = -262144")
+    stored = 0
+    try:
+        for elevator_rows, event_rows in elevators:
+            _check_files(elevator_rows, event_rows)
+            elevator_writer.write(elevator_rows)
+            event_writer.write(event_rows)
+            stored += len(elevator_rows)
+            if on_chunk is not None:
+                on_chunk(len(elevator_rows))
+    finally:
+        if sqlite:
+            conn.exec_driver_sql("PRAGMA cache_size = -2000")
+    _sync_sequences(conn)
+    return stored
 
 
-def unit_names(session: Session, codes: Iterable[str]) -> dict[str, str]:
-    """Names of units by code (for labels in other domains' lists)."""
-    wanted = sorted(set(codes))
-    if not wanted:
-        return {}
-    return {
-        code: name
-        for code, name in session.execute(select(Unit.code, Unit.name).where(Unit.code.in_(wanted)))
-    }
+def _check_files(elevator_rows: list[dict[str, Any]], event_rows: list[dict[str, Any]]) -> None:
+    ids = {row["id"] for row in elevator_rows}
+    registered: set[int] = set()
+    registrations = 0
+    registration = EventKind.REGISTRATION.value
+    for event in event_rows:
+        elevator_id, kind = event["elevator_id"], event["kind"]
+        if elevator_id not in ids:
+            raise ValueError(f"a file entry for elevator id {elevator_id}, which is not in its chunk")
+        if kind not in _EVENT_KINDS:
+            raise ValueError(f"elevator id {elevator_id}: unknown file entry kind {kind!r}")
+        if kind == registration:
+            registered.add(elevator_id)
+            registrations += 1
+    if registered != ids or registrations != len(ids):
+        missing = sorted(ids - registered)[:5]
+        raise ValueError(f"every elevator needs exactly one registration entry (none for ids {missing})")
 
 
-def count_in_service_by(
-    session: Session, key: str, district: str | None = None, unit: str | None = None
-) -> dict[str, int]:
-    """Elevators in use per district, street, place type or maintenance unit code (KPI denominators)."""
-    if key == "maintenance_unit":
-        column: Any = Unit.code
-        stmt = (
-            select(column, func.count())
-            .select_from(Elevator)
-            .join(Unit, Unit.id == Elevator.maintenance_unit_id)
+def _table(model: type[Any]) -> Table:
+    return cast(Table, model.__table__)
+
+
+class _BulkWriter:
+    """Core ``executemany`` inserts with the bind conversions done once per distinct value.
+
+    The conversions are the dialect's own (``bind_processor`` of each column type: UTC timestamps, dates
+    as SQLite text, JSON), so the stored values are exactly what the ORM writes; but a city repeats the
+    same few thousand dates hundreds of thousands of times, so dates and timestamps are converted through
+    a memo, and the statement runs on a type-less copy of the table so SQLAlchemy does not convert again.
+    This halves the time to store 300,000 elevators.
+    """
+
+    def __init__(self, conn: Connection, source: Table) -> None:
+        self.conn = conn
+        dialect = conn.dialect
+        self.statement: Insert = sql_table(source.name, *(column(c.name) for c in source.columns)).insert()
+        self.processors: list[tuple[str, Callable[[Any], Any]]] = []
+        for c in source.columns:
+            proc = c.type.dialect_impl(dialect).bind_processor(dialect)
+            if proc is None:
+                continue
+            self.processors.append((c.name, _memoised(proc) if _is_temporal(c.type) else proc))
+
+    def write(self, rows: list[dict[str, Any]]) -> None:
+        """Insert ``rows`` (converted in place); columns the rows leave out keep their defaults."""
+        if not rows:
+            return
+        processors = [(name, proc) for name, proc in self.processors if name in rows[0]]
+        for row in rows:
+            for name, proc in processors:
+                row[name] = proc(row[name])
+        for i in range(0, len(rows), LOAD_CHUNK):
+            self.conn.execute(self.statement, rows[i : i + LOAD_CHUNK])
+
+
+def _is_temporal(type_: TypeEngine[Any]) -> bool:
+    try:
+        return type_.python_type in (date, datetime)
+    except NotImplementedError:
+        return False
+
+
+def _memoised(proc: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    cache: dict[Any, Any] = {}
+
+    def convert(value: Any) -> Any:
+        try:
+            return cache[value]
+        except KeyError:
+            out = cache[value] = proc(value)
+            return out
+
+    return convert
+
+
+def _sync_sequences(conn: Connection) -> None:
+    """Ids were given explicitly; move PostgreSQL's sequences past them so later inserts do not collide."""
+    if conn.dialect.name != "postgresql":
+        return
+    for name in (Unit.__tablename__, Elevator.__tablename__):
+        conn.execute(
+            text(
+                f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
+                f"(SELECT COALESCE(MAX(id), 1) FROM {name}))"
+            )
         )
-    elif key in ("district", "street", "place_type"):
-        column = getattr(Elevator, key)
-        stmt = select(column, func.count()).select_from(Elevator)
-    else:
-        raise InvalidInput(FieldError("group_by", f"cannot count elevators by '{key}'"))
-    flt = ElevatorFilter(district=district, unit=unit, status=ElevatorStatus.IN_USE.value)
-    stmt = _apply_filter(session, stmt, flt, None).group_by(column)
-    return {str(k): int(n) for k, n in session.execute(stmt)}
-
-
-# ---------------------------------------------------------------- change feed
-
-WATCHED_KINDS = (
-    EventKind.REGISTRATION.value,
-    EventKind.RECORD_UPDATE.value,
-    EventKind.SUSPENSION.value,
-    EventKind.RESTART.value,
-    EventKind.SCRAPPING.value,
-)
-
-
-@dataclass(frozen=True, slots=True)
-class ElevatorChange:
-    """An elevator whose registration, rated speed or status may have changed (its current values)."""
-
-    event_id: int
-    registration_code: str
-    rated_speed_mps: float | None
-    status: str
-
-
-IN_SERVICE = ElevatorStatus.IN_USE.value
-
-
-def detector_view(session: Session) -> dict[str, tuple[float | None, bool]]:
-    """What the fault detector takes from the registry, per elevator: rated speed and in service."""
-    rows = session.execute(select(Elevator.registration_code, Elevator.rated_speed_mps, Elevator.status))
-    return {c: (float(r) if r is not None else None, s == IN_SERVICE) for c, r, s in rows}
-
-
-def last_event_id(session: Session) -> int:
-    """Where a change feed starts: everything before is in the full load that goes with it."""
-    return int(session.scalar(select(func.max(ElevatorEvent.id))) or 0)
-
-
-def elevator_changes(session: Session, after_id: int, lookback: int = 1000) -> list[ElevatorChange]:
-    """Elevators with a registration, record update or status event after ``after_id - lookback``.
-
-    The elevator file is the registry's change log, so other processes (telemetry ingestion, the fault
-    detector) follow it instead of reloading the whole registry. Ids are given out before commit, so a
-    transaction may commit an id below one already read: the ``lookback`` reads such late ones (callers
-    skip ids they have handled). The values are read now, so applying a change twice changes nothing."""
-    rows = session.execute(
-        select(ElevatorEvent.id, Elevator.registration_code, Elevator.rated_speed_mps, Elevator.status)
-        .join(Elevator, Elevator.id == ElevatorEvent.elevator_id)
-        .where(ElevatorEvent.id > after_id - lookback, ElevatorEvent.kind.in_(WATCHED_KINDS))
-        .order_by(ElevatorEvent.id)
-    )
-    return [ElevatorChange(int(i), c, float(r) if r is not None else None, s) for i, c, r, s in rows]

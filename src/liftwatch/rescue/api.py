@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from liftwatch.core.clock import as_utc
 from liftwatch.core.errors import FieldError, InvalidInput
 from liftwatch.core.types import DbId, QueryStr
 from liftwatch.deps import ActorDep, ClockDep, SessionDep
-from liftwatch.registry import service as registry
+from liftwatch.registry import queries as registry_queries
 from liftwatch.rescue import service
 from liftwatch.rescue.domain import GeoPoint
-from liftwatch.rescue.kpis import GroupKey, Kpis, MeanDuration, Ratio, compute_kpis, kpis_by, month_keys
-from liftwatch.rescue.notify import LogNotifier
+from liftwatch.rescue.kpis import (
+    GroupKey,
+    Kpis,
+    KpiSettings,
+    MeanDuration,
+    Ratio,
+    compute_kpis,
+    kpis_by,
+    month_keys,
+)
 from liftwatch.rescue.schemas import (
     CompleteIn,
     CrewIn,
@@ -32,39 +39,39 @@ from liftwatch.rescue.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1/rescue", tags=["rescue"])
-_log_notifier = LogNotifier()
 
 
-def _notify(request: Request, notices: Sequence[service.Notice]) -> None:
-    pipeline = getattr(request.app.state, "pipeline", None)
-    worker = getattr(pipeline, "rescue", None)
-    (worker.notifier if worker is not None else _log_notifier).send(notices)
+def rescue_settings(request: Request) -> service.RescueSettings:
+    """The rescue settings the app read at its start (``app.state.rescue_settings``)."""
+    settings: service.RescueSettings = request.app.state.rescue_settings
+    return settings
+
+
+RescueSettingsDep = Annotated[service.RescueSettings, Depends(rescue_settings)]
 
 
 @router.post("/incidents", response_model=ReportResult)
 def open_incident(
     data: IncidentIn,
-    request: Request,
     response: Response,
     actor: ActorDep,
     session: SessionDep,
     clock: ClockDep,
+    settings: RescueSettingsDep,
 ) -> ReportResult:
     """Take a call: by rescue code or registration code. 201 when a new incident opens, 200 when the
-    elevator already has an open one and this report joins it."""
-    out = service.report(
-        session,
-        actor,
+    elevator already has an open one and this report joins it. Its notices (raised, dispatched) are
+    committed with it to the outbox; the rescue worker delivers them."""
+    call = service.Report(
         data.code,
         data.source,
-        clock,
         persons_trapped=data.persons_trapped,
         caller_name=data.caller_name,
         callback_phone=data.callback_phone,
         notes=data.notes,
     )
+    out = service.report(session, actor, call, clock, settings)
     session.commit()
-    _notify(request, out.notices)
     response.status_code = 201 if out.created else 200
     return ReportResult(created=out.created, incident=IncidentOut.model_validate(out.incident))
 
@@ -215,6 +222,7 @@ def rescue_kpis(
     actor: ActorDep,
     session: SessionDep,
     clock: ClockDep,
+    settings: RescueSettingsDep,
     from_: Annotated[datetime | None, Query(alias="from", description="default: 30 days before 'to'")] = None,
     to: Annotated[datetime | None, Query(description="default: now")] = None,
     district: QueryStr | None = None,
@@ -224,20 +232,21 @@ def rescue_kpis(
     ] = None,
 ) -> dict[str, Any]:
     """Rescue KPIs (docs/KPIS.md) for a period, city-wide or for one district or maintenance unit, and
-    optionally broken down by a key (months on the Asia/Shanghai calendar)."""
+    optionally broken down by a key (months on the city's calendar, LIFTWATCH_TIMEZONE)."""
     end = as_utc(to) if to else clock.now()
     start = as_utc(from_) if from_ else end - timedelta(days=30)
     if end <= start:
         raise InvalidInput(FieldError("to", "must be after 'from'"))
     records = service.incident_records(session, actor, start, end, district, unit)
-    elevators = registry.count_in_service(session, district, unit)
+    elevators = registry_queries.count_in_service(session, district, unit)
     as_of = min(end, clock.now())
-    out = kpis_json(compute_kpis(records, elevators, start, end, as_of=as_of))
+    kpi_settings = KpiSettings(timezone=settings.timezone)
+    out = kpis_json(compute_kpis(records, elevators, start, end, kpi_settings, as_of))
     if group_by is not None:
         if group_by == "month":
-            counts = dict.fromkeys(month_keys(start, end), elevators)
+            counts = dict.fromkeys(month_keys(start, end, kpi_settings), elevators)
         else:
-            counts = registry.count_in_service_by(session, group_by, district, unit)
-        groups = kpis_by(records, group_by, counts, start, end, as_of=as_of)
+            counts = registry_queries.count_in_service_by(session, group_by, district, unit)
+        groups = kpis_by(records, group_by, counts, start, end, kpi_settings, as_of)
         out["groups"] = {k: kpis_json(v) for k, v in sorted(groups.items())}
     return out

@@ -17,10 +17,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from liftwatch.accounts.actor import Actor, Role
 from liftwatch.core.bus import Bus, BusMessage, Consumer, Health, run_steps
 from liftwatch.core.clock import Clock
+from liftwatch.core.config import Settings
 from liftwatch.core.errors import DomainError
+from liftwatch.core.metrics import Metrics
 from liftwatch.rescue import service
 from liftwatch.rescue.domain import Source
-from liftwatch.rescue.notify import Notifier
+from liftwatch.rescue.outbox import Outbox
 from liftwatch.telemetry.records import FaultType, Topology, decode_fault
 
 log = logging.getLogger(__name__)
@@ -35,25 +37,45 @@ class RescueWorker:
         bus: Bus,
         session_factory: sessionmaker[Session],
         clock: Clock,
-        notifier: Notifier,
         topology: Topology,
-        settings: service.RescueSettings | None = None,
+        settings: service.RescueSettings,
+        metrics: Metrics | None = None,
         timer_every_s: float = 2.0,
+        outbox_every_s: float = 1.0,
     ) -> None:
         self.bus = bus
         self.session_factory = session_factory
         self.clock = clock
-        self.notifier = notifier
         self.topology = topology
-        self.settings = settings or service.RescueSettings()
+        self.settings = settings
         self.timer_every_s = timer_every_s
+        self.outbox_every_s = outbox_every_s
+        self.outbox = Outbox(session_factory, clock, settings, metrics)
         self._consumer: Consumer | None = None
         self._next_timers = 0.0
         self.incidents_opened = 0
         self.passed_over = 0  # faults that can never become incidents (logged)
         self._warm_up: asyncio.Task[None] | None = None
         self._held: list[BusMessage] = []  # fetched, not yet settled: tried again before fetching more
+        self._wrote_notices = asyncio.Event()  # wakes the outbox loop after this worker's own changes
         self.health = Health("rescue worker")
+        self.outbox_health = Health("notice outbox")
+
+    @classmethod
+    def from_settings(
+        cls,
+        bus: Bus,
+        session_factory: sessionmaker[Session],
+        clock: Clock,
+        settings: Settings,
+        topology: Topology,
+        metrics: Metrics | None = None,
+    ) -> RescueWorker:
+        """The worker as a process runs it: the rescue settings read from the environment once, here."""
+        rescue_settings = service.RescueSettings.for_city(settings)
+        worker = cls(bus, session_factory, clock, topology, rescue_settings, metrics)
+        worker.health.give_up_s = worker.outbox_health.give_up_s = settings.worker_give_up_s
+        return worker
 
     async def start(self) -> None:
         # Load the compiled surge search now, in the background, so the first surge plan (a power cut)
@@ -82,50 +104,46 @@ class RescueWorker:
                 continue
             source = SOURCES.get(change.fault_type)
             if source is not None and change.raised:
-                reports.append((change.registration_code, source, change.fault_id))
+                reports.append(service.Report(change.registration_code, source, fault_id=change.fault_id))
+        wrote = False
         if reports:
-            await asyncio.to_thread(self._open, reports)  # raises on a database error: nothing acked
-            await asyncio.to_thread(self._surge)
+            wrote = await asyncio.to_thread(self._open, reports)  # raises on a database error: nothing acked
+            wrote = await asyncio.to_thread(self._surge) or wrote
         if batch:
             await self._consumer.ack_upto(batch[-1])  # after the incidents are committed
         self._held = []
         if time.monotonic() >= self._next_timers:
-            await asyncio.to_thread(self._fire)
+            wrote = await asyncio.to_thread(self._fire) or wrote
             self._next_timers = time.monotonic() + self.timer_every_s
+        if wrote:
+            self._wrote_notices.set()
         return len(batch)
 
-    def _open(self, reports: list[tuple[str, Source, str]]) -> None:
-        """Open or join an incident for each report, committing each. Idempotent on fault_id, so after a
-        failure the whole list is tried again and what was committed changes nothing."""
-        notices: list[service.Notice] = []
-        try:
-            for code, source, fault_id in reports:
-                with self.session_factory() as session:
-                    try:
-                        out = service.report(
-                            session,
-                            DETECTOR,
-                            code,
-                            source,
-                            self.clock,
-                            fault_id=fault_id,
-                            settings=self.settings,
-                        )
-                        session.commit()
-                    except DomainError as exc:  # never an incident (e.g. not in the registry)
-                        session.rollback()
-                        self.passed_over += 1
-                        log.error("rescue intake: no incident for %s (%s): %s", code, fault_id, exc)
-                        continue
-                    except Exception:
-                        session.rollback()
-                        log.error("rescue intake: could not open an incident for %s (%s)", code, fault_id)
-                        raise
-                if out.created:
-                    self.incidents_opened += 1
-                notices += out.notices
-        finally:
-            self.notifier.send(notices)
+    def _open(self, reports: list[service.Report]) -> bool:
+        """Open or join an incident for each report, committing each (its notices with it). Idempotent on
+        fault_id, so after a failure the whole list is tried again and what was committed changes nothing.
+        True when a notice was written."""
+        wrote = False
+        for call in reports:
+            with self.session_factory() as session:
+                try:
+                    out = service.report(session, DETECTOR, call, self.clock, self.settings)
+                    session.commit()
+                except DomainError as exc:  # never an incident (e.g. not in the registry)
+                    session.rollback()
+                    self.passed_over += 1
+                    log.error("rescue intake: no incident for %s (%s): %s", call.code, call.fault_id, exc)
+                    continue
+                except Exception:
+                    session.rollback()
+                    log.error(
+                        "rescue intake: could not open an incident for %s (%s)", call.code, call.fault_id
+                    )
+                    raise
+            if out.created:
+                self.incidents_opened += 1
+            wrote = wrote or bool(out.notices)
+        return wrote
 
     @staticmethod
     def _load_surge() -> None:
@@ -139,7 +157,7 @@ class RescueWorker:
             return
         log.info("rescue worker: surge planner loaded in %.1f s", time.monotonic() - started)
 
-    def _surge(self) -> None:
+    def _surge(self) -> bool:
         """Many open incidents at once (a power cut): plan them all together. A failure here must not stop
         the worker: the incidents keep their one-by-one dispatch and deadlines still fire."""
         try:
@@ -148,14 +166,44 @@ class RescueWorker:
                 session.commit()
         except Exception:
             log.exception("rescue worker: surge planning failed; incidents keep their one-by-one dispatch")
-            return
-        self.notifier.send(notices)
+            return False
+        return bool(notices)
 
-    def _fire(self) -> None:
+    def _fire(self) -> bool:
         with self.session_factory() as session:
             notices = service.fire_due_timers(session, self.clock, self.settings)
             session.commit()
-        self.notifier.send(notices)
+        return bool(notices)
+
+    async def deliver(self) -> int:
+        """Send the due notices of the outbox (whoever wrote them: this worker, the web, the console)."""
+        return await asyncio.to_thread(self.outbox.deliver_due)
+
+    async def _deliver_step(self, stop: asyncio.Event) -> None:
+        if await self.deliver():
+            return  # maybe more are due
+        self._wrote_notices.clear()
+        waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._wrote_notices.wait())]
+        try:
+            await asyncio.wait(waits, timeout=self.outbox_every_s, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for w in waits:
+                w.cancel()
 
     async def run(self, stop: asyncio.Event) -> None:
-        await run_steps(self.step, stop, "rescue worker", self.health)
+        """Two loops: faults and deadlines, and the outbox (so a webhook that hangs delays no incident).
+        Either one giving up (``Unrecoverable``) ends both."""
+        loops = [
+            asyncio.create_task(run_steps(self.step, stop, "rescue worker", self.health)),
+            asyncio.create_task(
+                run_steps(lambda: self._deliver_step(stop), stop, "notice outbox", self.outbox_health)
+            ),
+        ]
+        try:
+            done, _ = await asyncio.wait(loops, return_when=asyncio.FIRST_COMPLETED)
+            for loop in done:
+                loop.result()
+        finally:
+            for loop in loops:
+                loop.cancel()
+            await asyncio.gather(*loops, return_exceptions=True)

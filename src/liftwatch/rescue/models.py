@@ -1,9 +1,10 @@
-"""Rescue tables: incidents and their audit trail, the one-open-incident-per-elevator lock, crews, and
-durable escalation timers (they survive a restart: the scheduler reads them from the database)."""
+"""Rescue tables: incidents and their audit trail, the one-open-incident-per-elevator lock, crews,
+durable escalation timers (they survive a restart: the scheduler reads them from the database) and the
+notice outbox (notices written with the change, delivered by the rescue worker after the commit)."""
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime, time, tzinfo
 from enum import StrEnum
 from typing import Any
 
@@ -94,8 +95,8 @@ class Crew(Base):
     longitude: Mapped[float] = mapped_column(Float)
     position_at: Mapped[datetime] = mapped_column(UTCDateTime)
     on_shift: Mapped[bool] = mapped_column(Boolean, default=True)  # off: on leave, vehicle out of service
-    # Daily shift in Beijing time (e.g. 08:00-20:00; an end before the start runs past midnight);
-    # none: round the clock.
+    # Daily shift on the city's clock, LIFTWATCH_TIMEZONE (e.g. 08:00-20:00; an end before the start runs
+    # past midnight); none: round the clock.
     shift_start: Mapped[time | None] = mapped_column(Time, nullable=True)
     shift_end: Mapped[time | None] = mapped_column(Time, nullable=True)
     busy_incident_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
@@ -115,17 +116,34 @@ class RescueTimer(Base):
     cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
-SHIFT_TZ = "Asia/Shanghai"
+class NoticeOutbox(Base):
+    """A notice to deliver (log, webhook), written in the transaction of the change it tells of, so it
+    leaves only if the change was committed, and is not lost if a process stops before sending it. The
+    rescue worker delivers due rows at least once; ``key`` (stable) lets the receiver drop repeats."""
+
+    __tablename__ = "notice_outbox"
+    __table_args__ = (Index("ix_notice_outbox_due", "delivered_at", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(120), unique=True)  # "<incident>:<event>:<kind>"
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    level: Mapped[str] = mapped_column(String(4))
+    registration_code: Mapped[str] = mapped_column(String(40))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)  # failed ones; a delivery ends them
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_error: Mapped[str] = mapped_column(Text, default="")
 
 
-def on_duty(crew: Crew, at: datetime) -> bool:
-    """The crew is on shift at ``at`` (its daily window in Beijing time, and not stood down)."""
-    from zoneinfo import ZoneInfo
-
+def on_duty(crew: Crew, at: datetime, tz: tzinfo) -> bool:
+    """The crew is on shift at ``at``: its daily window on the city's clock ``tz``, and not stood down."""
     if not crew.on_shift:
         return False
     if crew.shift_start is None or crew.shift_end is None:
         return True
-    local = at.astimezone(ZoneInfo(SHIFT_TZ)).time()
+    local = at.astimezone(tz).time()
     start, end = crew.shift_start, crew.shift_end
     return start <= local < end if start <= end else (local >= start or local < end)

@@ -1,64 +1,54 @@
-"""Telling people: an interface with a log sink and a webhook sink (SMS, WeCom or the 110/119 link sit
-behind a webhook)."""
+"""Where notices go: the log, and a webhook (SMS, WeCom or the 110/119 link sit behind it). Only the
+outbox (rescue.outbox) calls these, after the change a notice tells of was committed."""
 
 from __future__ import annotations
 
 import json
 import logging
+import urllib.error
 import urllib.request
-from collections.abc import Sequence
-from dataclasses import asdict
-from typing import Protocol
-
-from liftwatch.rescue.service import Notice
+from typing import Any
 
 log = logging.getLogger("liftwatch.rescue")
 
 
-class Notifier(Protocol):
-    def send(self, notices: Sequence[Notice]) -> None: ...
+class DeliveryFailed(Exception):
+    """The receiver did not take the notice (no answer, or not a 2xx): try again later."""
 
 
-class LogNotifier:
-    def __init__(self) -> None:
-        self.sent: list[Notice] = []
-
-    def send(self, notices: Sequence[Notice]) -> None:
-        for n in notices:
-            log.info(
-                "rescue %s: incident %d %s %s %s",
-                n.kind,
-                n.incident_id,
-                n.level,
-                n.registration_code,
-                n.details,
-            )
-            self.sent.append(n)
+def log_notice(payload: dict[str, Any]) -> None:
+    log.info(
+        "rescue %s: incident %d %s %s %s (%s)",
+        payload["kind"],
+        payload["incident_id"],
+        payload["level"],
+        payload["registration_code"],
+        payload["details"],
+        payload["idempotency_key"],
+    )
 
 
-class WebhookNotifier:
-    """POSTs each batch as JSON to a URL; a failure is logged (the incident itself is already stored)."""
+class Webhook:
+    """POSTs one notice as a JSON object, its idempotency key also in the ``Idempotency-Key`` header;
+    only a 2xx answer counts as delivered."""
 
     def __init__(self, url: str, timeout_s: float = 5.0) -> None:
         self.url = url
         self.timeout_s = timeout_s
 
-    def send(self, notices: Sequence[Notice]) -> None:
-        if not notices:
-            return
-        body = json.dumps([asdict(n) for n in notices], ensure_ascii=False).encode()
-        req = urllib.request.Request(self.url, body, {"Content-Type": "application/json"}, method="POST")
+    def send(self, payload: dict[str, Any]) -> None:
+        body = json.dumps(payload, ensure_ascii=False).encode()
+        headers = {
+            "Content-Type": "application/json; charset=utf-8",
+            "Idempotency-Key": str(payload["idempotency_key"]),
+        }
+        req = urllib.request.Request(self.url, body, headers, method="POST")
         try:
-            with urllib.request.urlopen(req, timeout=self.timeout_s):
-                pass
-        except OSError as exc:
-            log.warning("webhook %s failed: %s", self.url, exc)
-
-
-class FanOut:
-    def __init__(self, *sinks: Notifier) -> None:
-        self.sinks = sinks
-
-    def send(self, notices: Sequence[Notice]) -> None:
-        for sink in self.sinks:
-            sink.send(notices)
+            with urllib.request.urlopen(req, timeout=self.timeout_s) as answer:
+                status = answer.status
+        except urllib.error.HTTPError as exc:
+            raise DeliveryFailed(f"webhook answered {exc.code}") from None
+        except (OSError, ValueError) as exc:  # refused, timed out, unreachable, bad URL
+            raise DeliveryFailed(f"webhook unreachable: {exc}") from None
+        if not 200 <= status < 300:
+            raise DeliveryFailed(f"webhook answered {status}")

@@ -8,6 +8,9 @@ Escalation (三级响应): L1 is the contracted maintenance unit's nearest crew;
 ``ack_limit_s`` of dispatch, or a predicted or actual arrival past the area's limit, sends it to L2 (the
 nearest public rescue station or another unit's crew); not arrived by the limit + ``l3_grace_min`` -> L3
 (fire service). Deadlines are rows in ``rescue_timers``: a restarted process fires them on time.
+Notices (raised, dispatched, no crew, escalated) are rows of ``notice_outbox`` written with the change;
+the rescue worker delivers them after the commit (rescue.outbox). Settings are always passed in: the
+edge (app start, the worker's ``from_settings``) reads them once.
 """
 
 from __future__ import annotations
@@ -16,9 +19,10 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
-from typing import Any
+from typing import Any, TypeAlias
+from zoneinfo import ZoneInfo
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -27,7 +31,9 @@ from sqlalchemy.orm import Session
 from liftwatch.accounts import service as accounts
 from liftwatch.accounts.actor import Actor, Role
 from liftwatch.core.clock import Clock
+from liftwatch.core.config import Settings, valid_timezone, zone
 from liftwatch.core.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
+from liftwatch.registry import queries as registry_queries
 from liftwatch.registry import service as registry
 from liftwatch.rescue.domain import (
     OPEN_STATUSES,
@@ -44,6 +50,7 @@ from liftwatch.rescue.models import (
     Crew,
     Incident,
     IncidentEvent,
+    NoticeOutbox,
     OpenIncidentLock,
     RescueTimer,
     TimerKind,
@@ -52,28 +59,69 @@ from liftwatch.rescue.models import (
 
 OPERATORS = frozenset({Role.ADMIN, Role.RESCUE_OPERATOR})
 
+# The records this service hands out. Callers (the web) name them from here in annotations and never import
+# the tables' module (import contracts): what they may do with them is what these functions allow.
+StoredIncident: TypeAlias = Incident
+StoredCrew: TypeAlias = Crew
+
 
 class RescueSettings(BaseSettings):
+    """Read once at the edge (:meth:`for_city`) and passed to every service function."""
+
     model_config = SettingsConfigDict(env_prefix="LIFTWATCH_RESCUE_", extra="ignore")
 
     ack_limit_s: int = Field(default=300, gt=0, description="acknowledge within this after dispatch")
     webhook_url: str = Field(default="", description="POST rescue notices (JSON) here as well as to the log")
+    webhook_timeout_s: float = Field(default=5.0, gt=0, description="one webhook delivery's time limit")
+    notice_retry_s: float = Field(default=5.0, gt=0, description="first retry of a failed notice delivery")
+    notice_retry_max_s: float = Field(default=600.0, gt=0, description="longest wait between retries")
+    notice_alert_after: int = Field(
+        default=3, ge=1, description="failed deliveries of a notice before its incident records the failure"
+    )
     arrival_limit_min: int = Field(default=30, gt=0, description="municipalities and cities with districts")
     arrival_limit_other_min: int = Field(default=60, gt=0, description="elsewhere (TSG T5002)")
     other_districts: list[str] = Field(default_factory=list, description="districts with the 60-min limit")
     l3_grace_min: int = Field(default=10, ge=0, description="after the arrival limit, escalate to L3")
     surge_threshold: int = Field(default=20, gt=0, description="open incidents that turn on surge mode")
+    timezone: str = Field(
+        default="Asia/Shanghai", description="the city's (LIFTWATCH_TIMEZONE, set by for_city): crew shifts"
+    )
+
+    _check_timezone = field_validator("timezone")(valid_timezone)
+
+    @classmethod
+    def for_city(cls, settings: Settings) -> RescueSettings:
+        """The LIFTWATCH_RESCUE_ variables, on the city's one time zone."""
+        return cls(timezone=settings.timezone)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return zone(self.timezone)
+
+
+@dataclass(frozen=True)
+class Report:
+    """One call or alarm about an elevator: ``code`` is its registration or rescue code."""
+
+    code: str
+    source: Source
+    persons_trapped: int | None = None
+    caller_name: str = ""
+    callback_phone: str = ""
+    notes: str = ""
+    fault_id: str | None = None  # an IoT fault's id: reporting it again changes nothing
 
 
 @dataclass
 class Notice:
-    """Something to tell someone after the commit (log, webhook, the console)."""
+    """Something to tell someone (log, webhook), as written to the outbox; ``key`` is its idempotency key."""
 
     incident_id: int
     kind: str
     level: str
     registration_code: str
     details: dict[str, Any] = field(default_factory=dict)
+    key: str = ""
 
 
 @dataclass
@@ -86,7 +134,9 @@ class Outcome:
 # ---------------------------------------------------------------- helpers
 
 
-def _record(session: Session, inc: Incident, actor: str, kind: str, at: datetime, **details: Any) -> None:
+def _record(
+    session: Session, inc: Incident, actor: str, kind: str, at: datetime, **details: Any
+) -> IncidentEvent:
     event = IncidentEvent(incident_id=inc.id, at=at, actor=actor, kind=kind, details=details)
     session.add(event)
     session.flush()
@@ -104,6 +154,36 @@ def _record(session: Session, inc: Incident, actor: str, kind: str, at: datetime
         ],
         recorded_by=actor,
     )
+    return event
+
+
+def _notice(
+    session: Session,
+    inc: Incident,
+    event: IncidentEvent,
+    kind: str,
+    level: str,
+    details: dict[str, Any] | None = None,
+) -> Notice:
+    """Put a notice in the outbox, in the transaction of ``event``: it leaves only if that commits. The key
+    names the event, so it is the same on every delivery attempt and different for every change."""
+    notice = Notice(inc.id, kind, level, inc.registration_code, details or {}, f"{inc.id}:{event.id}:{kind}")
+    session.add(
+        NoticeOutbox(
+            key=notice.key,
+            incident_id=inc.id,
+            kind=kind,
+            level=level,
+            registration_code=inc.registration_code,
+            details=notice.details,
+            created_at=event.at,
+            attempts=0,
+            next_attempt_at=event.at,
+            delivered_at=None,
+            last_error="",
+        )
+    )
+    return notice
 
 
 def _timer(session: Session, inc: Incident, kind: TimerKind, due: datetime) -> None:
@@ -153,43 +233,33 @@ def crew_of(session: Session, actor: Actor) -> Crew | None:
 def report(
     session: Session,
     actor: Actor,
-    registration_code: str,
-    source: Source,
+    call: Report,
     clock: Clock,
-    *,
-    persons_trapped: int | None = None,
-    caller_name: str = "",
-    callback_phone: str = "",
-    notes: str = "",
-    fault_id: str | None = None,
-    settings: RescueSettings | None = None,
+    settings: RescueSettings,
     estimator: TravelEstimator | None = None,
 ) -> Outcome:
-    """Open an incident, or join the open one of this elevator. Idempotent on ``fault_id``."""
+    """Open an incident, or join the open one of this elevator. Idempotent on ``call.fault_id``."""
     if actor.role not in OPERATORS:
         raise Forbidden(f"role '{actor.role.value}' may not open rescue incidents")
-    settings = settings or RescueSettings()
     now = clock.now()
-    if fault_id is not None:
-        existing = session.scalar(select(Incident).where(Incident.fault_id == fault_id))
+    if call.fault_id is not None:
+        existing = session.scalar(select(Incident).where(Incident.fault_id == call.fault_id))
         if existing is not None:
             return Outcome(existing, created=False)
-    elevator = registry.get_public_elevator(session, registration_code)
+    elevator = registry_queries.get_public_elevator(session, call.code)
     joined = _open_incident(session, elevator.registration_code)
     if joined is not None:
-        return _join(
-            session, joined, actor, source, now, caller_name, callback_phone, persons_trapped, fault_id
-        )
+        return _join(session, joined, actor, call, now)
     inc = Incident(
         registration_code=elevator.registration_code,
-        source=source.value,
+        source=call.source.value,
         status=IncidentStatus.RAISED.value,
         level=Level.L1.value,
-        persons_trapped=persons_trapped,
-        caller_name=caller_name,
-        callback_phone=callback_phone,
-        notes=notes,
-        fault_id=fault_id,
+        persons_trapped=call.persons_trapped,
+        caller_name=call.caller_name,
+        callback_phone=call.callback_phone,
+        notes=call.notes,
+        fault_id=call.fault_id,
         maintenance_unit=elevator.maintenance_unit.code if elevator.maintenance_unit else "",
         arrival_limit_min=_limit_min(settings, elevator.district),
         alarm_at=now,
@@ -209,11 +279,11 @@ def report(
         other = _open_incident(session, elevator.registration_code)
         if other is None:
             raise
-        return _join(
-            session, other, actor, source, now, caller_name, callback_phone, persons_trapped, fault_id
-        )
-    _record(session, inc, actor.username, "raised", now, source=source.value, caller=caller_name)
-    notices = [Notice(inc.id, "raised", inc.level, inc.registration_code, {"source": source.value})]
+        return _join(session, other, actor, call, now)
+    event = _record(
+        session, inc, actor.username, "raised", now, source=call.source.value, caller=call.caller_name
+    )
+    notices = [_notice(session, inc, event, "raised", inc.level, {"source": call.source.value})]
     notices += _dispatch(session, inc, Level.L1, "system", now, settings, estimator or RoadFactorEstimator())
     _timer(
         session,
@@ -225,27 +295,17 @@ def report(
     return Outcome(inc, created=True, notices=notices)
 
 
-def _join(
-    session: Session,
-    inc: Incident,
-    actor: Actor,
-    source: Source,
-    now: datetime,
-    caller_name: str,
-    callback_phone: str,
-    persons_trapped: int | None,
-    fault_id: str | None,
-) -> Outcome:
+def _join(session: Session, inc: Incident, actor: Actor, call: Report, now: datetime) -> Outcome:
     """A further report of an open incident: recorded on it, and its fault linked (so a redelivered
     fault is recognised)."""
     _record(
-        session, inc, actor.username, "joined", now, source=source.value, caller=caller_name,
-        phone=callback_phone, fault_id=fault_id,
+        session, inc, actor.username, "joined", now, source=call.source.value, caller=call.caller_name,
+        phone=call.callback_phone, fault_id=call.fault_id,
     )  # fmt: skip
-    if fault_id is not None and inc.fault_id is None:
-        inc.fault_id = fault_id
-    if persons_trapped is not None and not inc.persons_trapped:
-        inc.persons_trapped = persons_trapped
+    if call.fault_id is not None and inc.fault_id is None:
+        inc.fault_id = call.fault_id
+    if call.persons_trapped is not None and not inc.persons_trapped:
+        inc.persons_trapped = call.persons_trapped
     inc.updated_at = now
     session.flush()
     return Outcome(inc, created=False)
@@ -259,14 +319,16 @@ def _open_incident(session: Session, registration_code: str) -> Incident | None:
 # ---------------------------------------------------------------- dispatch and escalation
 
 
-def _candidates(session: Session, level: Level, inc: Incident, now: datetime) -> Sequence[Crew]:
+def _candidates(
+    session: Session, level: Level, inc: Incident, now: datetime, settings: RescueSettings
+) -> Sequence[Crew]:
     """Free crews on duty now: the contracted unit's for L1, everyone else's for L2."""
     stmt = select(Crew).where(Crew.on_shift.is_(True), Crew.busy_incident_id.is_(None))
     if level is Level.L1:
         stmt = stmt.where(Crew.unit == inc.maintenance_unit)
     else:
         stmt = stmt.where(Crew.unit != inc.maintenance_unit)
-    return [c for c in session.scalars(stmt.order_by(Crew.id)) if on_duty(c, now)]
+    return [c for c in session.scalars(stmt.order_by(Crew.id)) if on_duty(c, now, settings.tz)]
 
 
 def _dispatch(
@@ -279,10 +341,10 @@ def _dispatch(
     estimator: TravelEstimator,
 ) -> list[Notice]:
     """Send the incident to the nearest free crew for ``level``; set the deadlines that watch it."""
-    place = registry.places_of(session, [inc.registration_code]).get(inc.registration_code)
+    place = registry_queries.places_of(session, [inc.registration_code]).get(inc.registration_code)
     located = place is not None and place.latitude is not None and place.longitude is not None
     best: tuple[float, Crew] | None = None
-    for crew in _candidates(session, level, inc, now):
+    for crew in _candidates(session, level, inc, now, settings):
         if not located:
             # No coordinates on file: no travel estimate; the unit's first free crew, no prediction.
             best = best or (math.nan, crew)
@@ -306,23 +368,17 @@ def _dispatch(
     if best is None:
         inc.crew_id = None
         inc.responder_unit = inc.maintenance_unit if level is Level.L1 else ""
-        _record(session, inc, actor, "dispatched", now, level=level.value, crew=None, eta_s=None)
-        notices.append(Notice(inc.id, "no_crew", level.value, inc.registration_code))
+        event = _record(session, inc, actor, "dispatched", now, level=level.value, crew=None, eta_s=None)
+        notices.append(_notice(session, inc, event, "no_crew", level.value))
     else:
         eta, crew = best
         crew.busy_incident_id = inc.id
         inc.crew_id = crew.id
         inc.responder_unit = crew.unit
         eta_s = None if math.isnan(eta) else round(eta)
-        _record(session, inc, actor, "dispatched", now, level=level.value, crew=crew.id, eta_s=eta_s)
+        event = _record(session, inc, actor, "dispatched", now, level=level.value, crew=crew.id, eta_s=eta_s)
         notices.append(
-            Notice(
-                inc.id,
-                "dispatched",
-                level.value,
-                inc.registration_code,
-                {"crew": crew.id, "eta_s": eta_s},
-            )
+            _notice(session, inc, event, "dispatched", level.value, {"crew": crew.id, "eta_s": eta_s})
         )
     _cancel_timers(session, inc, TimerKind.ACK, TimerKind.ARRIVAL)
     _timer(session, inc, TimerKind.ACK, now + timedelta(seconds=settings.ack_limit_s))
@@ -346,30 +402,27 @@ def escalate(
     reason: str,
     actor: str,
     now: datetime,
-    settings: RescueSettings | None = None,
+    settings: RescueSettings,
     estimator: TravelEstimator | None = None,
 ) -> list[Notice]:
-    settings = settings or RescueSettings()
     if level is Level.L2:
         inc.escalated_l2_at = now
-        _record(session, inc, actor, "escalated", now, to=level.value, reason=reason)
-        notices = [Notice(inc.id, "escalated", level.value, inc.registration_code, {"reason": reason})]
+        event = _record(session, inc, actor, "escalated", now, to=level.value, reason=reason)
+        notices = [_notice(session, inc, event, "escalated", level.value, {"reason": reason})]
         return notices + _dispatch(
             session, inc, Level.L2, actor, now, settings, estimator or RoadFactorEstimator()
         )
     inc.level = Level.L3.value
     inc.escalated_l3_at = now
     inc.updated_at = now
-    _record(session, inc, actor, "escalated", now, to=Level.L3.value, reason=reason)
-    return [
-        Notice(inc.id, "escalated", Level.L3.value, inc.registration_code, {"reason": reason, "call": "119"})
-    ]
+    event = _record(session, inc, actor, "escalated", now, to=Level.L3.value, reason=reason)
+    return [_notice(session, inc, event, "escalated", Level.L3.value, {"reason": reason, "call": "119"})]
 
 
 def fire_due_timers(
     session: Session,
     clock: Clock,
-    settings: RescueSettings | None = None,
+    settings: RescueSettings,
     estimator: TravelEstimator | None = None,
 ) -> list[Notice]:
     """Fire every deadline that is due; the scheduler calls this every few seconds, in any process,
@@ -586,7 +639,7 @@ def add_crew(
     shift: tuple[time, time] | None = None,
 ) -> Crew:
     """Register a crew of a maintenance unit or rescue station (admin, regulator, or the unit's own staff)."""
-    unit_row = registry.get_unit(session, actor, unit)  # NotFound outside scope
+    unit_row = registry_queries.get_unit(session, actor, unit)  # NotFound outside scope
     if actor.role not in (Role.ADMIN, Role.REGULATOR) and actor.unit_id != unit_row.id:
         raise Forbidden(f"role '{actor.role.value}' may not add crews to unit '{unit}'")
     if session.get(Crew, crew_id) is not None:
@@ -628,7 +681,7 @@ def incident_records(
     if unit:
         stmt = stmt.where(Incident.maintenance_unit == unit)
     incidents = session.scalars(stmt).all()
-    places = registry.places_of(session, sorted({i.registration_code for i in incidents}))
+    places = registry_queries.places_of(session, sorted({i.registration_code for i in incidents}))
     out: list[IncidentRecord] = []
     for i in incidents:
         place = places.get(i.registration_code)
@@ -676,7 +729,7 @@ def open_count(session: Session) -> int:
 def replan_surge(
     session: Session,
     clock: Clock,
-    settings: RescueSettings | None = None,
+    settings: RescueSettings,
     estimator: TravelEstimator | None = None,
     on_site_s: float = 300.0,
     busy_for_s: float = 1200.0,
@@ -688,7 +741,6 @@ def replan_surge(
     from liftwatch.rescue.domain import CrewState, OpenIncident
     from liftwatch.rescue.surge import plan_surge
 
-    settings = settings or RescueSettings()
     estimator = estimator or RoadFactorEstimator()
     if open_count(session) < settings.surge_threshold:
         return []
@@ -700,7 +752,7 @@ def replan_surge(
         )
         .order_by(Incident.alarm_at, Incident.id)
     ).all()
-    places = registry.places_of(session, sorted({i.registration_code for i in pending}))
+    places = registry_queries.places_of(session, sorted({i.registration_code for i in pending}))
     located = {
         i.id: GeoPoint(p.latitude, p.longitude)
         for i in pending
@@ -712,7 +764,7 @@ def replan_surge(
     crews = [
         c
         for c in session.scalars(select(Crew).where(Crew.on_shift.is_(True)).order_by(Crew.id))
-        if on_duty(c, clock.now())
+        if on_duty(c, clock.now(), settings.tz)
     ]
     if not plannable or not crews:
         return []
@@ -756,14 +808,12 @@ def replan_surge(
         _cancel_timers(session, inc, TimerKind.ACK)
         _timer(session, inc, TimerKind.ACK, start + timedelta(seconds=settings.ack_limit_s))
         if changed:
-            _record(
+            event = _record(
                 session, inc, "surge", "dispatched", now, level=inc.level, crew=crew.id, surge=True,
                 planned_start=start.isoformat(), planned_arrival=arrival.isoformat(),
             )  # fmt: skip
             notices.append(
-                Notice(
-                    inc.id, "dispatched", inc.level, inc.registration_code, {"crew": crew.id, "surge": True}
-                )
+                _notice(session, inc, event, "dispatched", inc.level, {"crew": crew.id, "surge": True})
             )
     session.flush()
     return notices
@@ -792,6 +842,18 @@ def incident_events(session: Session, incident: Incident) -> list[IncidentEvent]
     )
 
 
+def undelivered_notices(session: Session, incident: Incident) -> list[NoticeOutbox]:
+    """The incident's notices the outbox has not delivered yet, with their attempts and last error (for
+    its page: a notice that keeps failing is also an event ``notice_failed`` on the audit trail)."""
+    return list(
+        session.scalars(
+            select(NoticeOutbox)
+            .where(NoticeOutbox.incident_id == incident.id, NoticeOutbox.delivered_at.is_(None))
+            .order_by(NoticeOutbox.id)
+        )
+    )
+
+
 def crews_by_id(session: Session, ids: Sequence[str]) -> dict[str, Crew]:
     if not ids:
         return {}
@@ -814,3 +876,16 @@ def visible_incidents(session: Session, actor: Actor, open_only: bool, limit: in
 def open_incident_of(session: Session, registration_code: str) -> Incident | None:
     """The elevator's open incident, if it has one."""
     return _open_incident(session, registration_code)
+
+
+def incidents_for_crews(session: Session) -> list[Incident]:
+    """Incidents a crew still has to act on: dispatched to a crew and open, or released and awaiting the
+    cause report (the simulated crews' work list)."""
+    statuses = [s.value for s in OPEN_STATUSES] + [IncidentStatus.RELEASED.value]
+    stmt = select(Incident).where(Incident.status.in_(statuses), Incident.crew_id.is_not(None))
+    return list(session.scalars(stmt.order_by(Incident.id)))
+
+
+def crew_count(session: Session) -> int:
+    """How many crews are on the roll (the demo seeds them once)."""
+    return int(session.scalar(select(func.count()).select_from(Crew)) or 0)

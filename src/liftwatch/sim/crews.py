@@ -9,19 +9,16 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections import defaultdict
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from liftwatch.accounts.actor import SYSTEM_ACTOR, Actor, Role
 from liftwatch.core.clock import Clock
-from liftwatch.registry import service as registry
+from liftwatch.registry import queries as registry
 from liftwatch.registry.domain import UnitType
 from liftwatch.rescue import service as rescue
-from liftwatch.rescue.domain import OPEN_STATUSES, Cause, GeoPoint, IncidentStatus, RoadFactorEstimator
-from liftwatch.rescue.models import Crew, Incident
+from liftwatch.rescue.domain import Cause, GeoPoint, IncidentStatus
 from liftwatch.sim.geography import DISTRICTS
 
 log = logging.getLogger(__name__)
@@ -96,46 +93,43 @@ def _advance(
     session_factory: sessionmaker[Session], clock: Clock, plans: dict[int, dict[str, datetime]], seed: int
 ) -> None:
     now = clock.now()
-    estimator = RoadFactorEstimator()
     with session_factory() as session:
-        watched = [s.value for s in OPEN_STATUSES] + [IncidentStatus.RELEASED.value]
-        incidents = session.scalars(select(Incident).where(Incident.status.in_(watched))).all()
-        by_crew: dict[str, list[Incident]] = defaultdict(list)
-        for inc in incidents:
-            if inc.crew_id:
-                by_crew[inc.crew_id].append(inc)
-        for crew_id, items in by_crew.items():
-            crew = session.get(Crew, crew_id)
+        work = rescue.incidents_for_crews(session)
+        crews = rescue.crews_by_id(session, sorted({inc.crew_id for inc in work if inc.crew_id}))
+        for inc in work:
+            crew = crews.get(inc.crew_id or "")
             if crew is None:
                 continue
-            actor = Actor(
-                crew.username or f"crew:{crew.id}", Role.ADMIN
-            )  # acts for the crew, as the API would
-            for inc in items:
-                plan = plans.get(inc.id)
-                if plan is None or plan["dispatched"] != inc.dispatched_at:
-                    plan = plans[inc.id] = _plan(inc, crew, estimator, seed)
-                try:
-                    if inc.status == IncidentStatus.DISPATCHED.value and "ack" in plan and now >= plan["ack"]:
-                        rescue.acknowledge(session, actor, inc.id, clock)
-                    if inc.status == IncidentStatus.ACKNOWLEDGED.value and now >= plan["arrive"]:
-                        rescue.arrive(session, actor, inc.id, clock)
-                    if inc.status == IncidentStatus.ARRIVED.value and now >= plan["release"]:
-                        rescue.release(session, actor, inc.id, clock)
-                    if inc.status == IncidentStatus.RELEASED.value and now >= plan["complete"]:
-                        rng = random.Random(f"{seed}:{inc.id}:cause")
-                        cause = rng.choices([c for c, _ in CAUSES], [w for _, w in CAUSES])[0]
-                        rescue.complete(session, actor, inc.id, clock, cause)
-                        plans.pop(inc.id, None)
-                    session.commit()
-                except Exception:
-                    session.rollback()
-                    log.exception("demo crews: incident %d", inc.id)
+            # acts for the crew, as the crew API would
+            actor = Actor(crew.username or f"crew:{crew.id}", Role.ADMIN)
+            plan = plans.get(inc.id)
+            if plan is None or plan["dispatched"] != inc.dispatched_at:
+                plan = plans[inc.id] = _plan(inc.id, inc.dispatched_at, inc.alarm_at, seed)
+            try:
+                if inc.status == IncidentStatus.DISPATCHED.value and "ack" in plan and now >= plan["ack"]:
+                    rescue.acknowledge(session, actor, inc.id, clock)
+                if inc.status == IncidentStatus.ACKNOWLEDGED.value and now >= plan["arrive"]:
+                    rescue.arrive(session, actor, inc.id, clock)
+                if inc.status == IncidentStatus.ARRIVED.value and now >= plan["release"]:
+                    rescue.release(session, actor, inc.id, clock)
+                if inc.status == IncidentStatus.RELEASED.value and now >= plan["complete"]:
+                    rng = random.Random(f"{seed}:{inc.id}:cause")
+                    cause = rng.choices([c for c, _ in CAUSES], [w for _, w in CAUSES])[0]
+                    rescue.complete(session, actor, inc.id, clock, cause)
+                    plans.pop(inc.id, None)
+                session.commit()
+            except Exception:
+                session.rollback()
+                log.exception("demo crews: incident %d", inc.id)
 
 
-def _plan(inc: Incident, crew: Crew, estimator: RoadFactorEstimator, seed: int) -> dict[str, datetime]:
-    rng = random.Random(f"{seed}:{inc.id}:{inc.dispatched_at}")
-    start = inc.dispatched_at or inc.alarm_at
+def _plan(
+    incident_id: int, dispatched_at: datetime | None, alarm_at: datetime, seed: int
+) -> dict[str, datetime]:
+    """When the crew acknowledges, arrives, releases and reports: drawn from the seed and the incident, so
+    the same dispatch always gets the same plan."""
+    rng = random.Random(f"{seed}:{incident_id}:{dispatched_at}")
+    start = dispatched_at or alarm_at
     plan: dict[str, datetime] = {"dispatched": start}
     if rng.random() < 0.95:  # one crew in twenty never answers: the escalation takes over
         plan["ack"] = start + timedelta(seconds=rng.uniform(20, 150))

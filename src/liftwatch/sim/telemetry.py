@@ -93,7 +93,7 @@ class TelemetrySimulator:
         self.seed = seed
         self.start_ms = int(time.time() * 1000) if start_ms is None else start_ms
         self.rates = fault_rates or FaultRates()
-        self.settings = settings or DetectorSettings()
+        self.settings = settings if settings is not None else DetectorSettings()
         self.truth: list[TruthRecord] = []
         ctx = SimContext(self.settings, self.rates, self.truth, traffic)
         self.devices: list[Device] = [
@@ -239,30 +239,20 @@ def synthetic_fleet(n: int, seed: int = 1, escalator_share: float | None = None)
 
 def fleet_from_database(url: str, n: int) -> list[FleetElevator]:
     """The first ``n`` elevators in use with an IoT terminal, by registration code (empty if none)."""
-    from sqlalchemy import select
+    from sqlalchemy.orm import Session
 
     from liftwatch.core.db import make_engine
-    from liftwatch.registry.domain import ElevatorStatus
-    from liftwatch.registry.models import Elevator
+    from liftwatch.registry import queries as registry
 
     engine = make_engine(url)
     try:
-        with engine.connect() as conn:
-            rows = conn.execute(
-                select(
-                    Elevator.registration_code,
-                    Elevator.kind,
-                    Elevator.floors,
-                    Elevator.rated_speed_mps,
-                    Elevator.place_type,
-                )
-                .where(Elevator.status == ElevatorStatus.IN_USE.value, Elevator.iot_terminal_id != "")
-                .order_by(Elevator.registration_code)
-                .limit(n)
-            ).all()
+        with Session(engine) as session:
+            rows = registry.elevators_with_terminals(session, n)
     finally:
         engine.dispose()
-    return [FleetElevator(code, kind, floors, speed, place) for code, kind, floors, speed, place in rows]
+    return [
+        FleetElevator(e.registration_code, e.kind, e.floors, e.rated_speed_mps, e.place_type) for e in rows
+    ]
 
 
 def write_truth(path: Path, records: Iterable[TruthRecord]) -> int:

@@ -23,7 +23,7 @@ from liftwatch.deps import (
     current_actor,
     optional_actor,
 )
-from liftwatch.registry import service as registry
+from liftwatch.registry import queries as registry
 from liftwatch.telemetry import service
 from liftwatch.telemetry.ingest import Ingestor
 from liftwatch.telemetry.protocol import Rejected

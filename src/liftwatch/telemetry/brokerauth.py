@@ -27,8 +27,7 @@ from sqlalchemy.orm import Session
 
 from liftwatch.core.clock import Clock
 from liftwatch.core.errors import Conflict, FieldError, InvalidInput, NotFound
-from liftwatch.registry.domain import ElevatorStatus
-from liftwatch.registry.models import Elevator
+from liftwatch.registry import queries as registry
 from liftwatch.telemetry import records
 from liftwatch.telemetry.models import TerminalCredential
 from liftwatch.telemetry.natsraw import raw_stream_name, raw_subjects
@@ -91,10 +90,6 @@ class Issued:
     password: str
 
 
-def _has_terminal(elevator: Elevator) -> bool:
-    return bool(elevator.iot_terminal_id) and elevator.status != ElevatorStatus.SCRAPPED.value
-
-
 def issue_credentials(
     session: Session, clock: Clock, codes: Sequence[str] | None = None, rotate: bool = False
 ) -> list[Issued]:
@@ -103,21 +98,14 @@ def issue_credentials(
     a live credential (the terminal must be re-provisioned). The caller commits."""
     existing = {c.registration_code: c for c in session.scalars(select(TerminalCredential))}
     if codes is None:
-        elevators = [
-            e
-            for e in session.scalars(select(Elevator).order_by(Elevator.registration_code))
-            if _has_terminal(e)
-        ]
         targets = [
-            e.registration_code
-            for e in elevators
-            if e.registration_code not in existing or existing[e.registration_code].revoked_at is not None
+            code
+            for code in registry.terminal_codes(session)
+            if code not in existing or existing[code].revoked_at is not None
         ]
     else:
         wanted = list(dict.fromkeys(codes))
-        found = set(
-            session.scalars(select(Elevator.registration_code).where(Elevator.registration_code.in_(wanted)))
-        )
+        found = registry.registration_codes(session)
         missing = [c for c in wanted if c not in found]
         if missing:
             raise NotFound(f"no elevator registered as {', '.join(missing[:10])}")

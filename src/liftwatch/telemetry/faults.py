@@ -1,16 +1,16 @@
 """Fault types, their severities, the detector's thresholds and its output (DOMAIN.md §3).
 
 No national time thresholds exist; every number here is a documented, configurable default
-(``LIFTWATCH_DETECTOR_*`` environment variables through ``DetectorSettings``).
+(``LIFTWATCH_DETECTOR_*`` environment variables, read by the wiring into ``DetectorSettings``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+import msgspec
 
 from liftwatch.telemetry.protocol import EventCode
 
@@ -92,57 +92,85 @@ EVENT_FAULT: dict[EventCode, FaultType] = {
 }
 
 
-class DetectorSettings(BaseSettings):
-    """Thresholds of the fault rules, in milliseconds unless named otherwise."""
+class DetectorSettings(msgspec.Struct, frozen=True, kw_only=True):
+    """Thresholds of the fault rules, in milliseconds unless named otherwise.
 
-    model_config = SettingsConfigDict(env_prefix="LIFTWATCH_DETECTOR_", extra="ignore")
+    Plain data, so the detector stays pure: the wiring reads ``LIFTWATCH_DETECTOR_<NAME>`` once
+    (``telemetry.service.detector_settings_from_env``, which also checks the bounds below) and passes the
+    result down; constructed directly it holds exactly what it is given."""
 
-    confirm_ms: int = Field(default=5_000, ge=0, description="a condition must hold this long (anti-chatter)")
-    entrapment_outside_zone_ms: int = Field(default=30_000, ge=0, description="困人 outside the door zone")
-    entrapment_in_zone_ms: int = Field(default=120_000, ge=0, description="平层关人: stopped at a landing")
-    door_close_timeout_ms: int = Field(default=15_000, ge=0, description="close command, door still open")
-    door_open_timeout_ms: int = Field(
-        default=15_000, ge=0, description="open command at a landing, still shut"
-    )
-    unintended_movement_confirm_ms: int = Field(default=1_000, ge=0)
-    overspeed_warning_ratio: float = Field(default=1.2, gt=1.0)
-    overspeed_severe_ratio: float = Field(default=1.4, gt=1.0)
-    alarm_auto_clear_ms: int = Field(default=300_000, ge=0, description="an alarm nobody clears ends after")
-    heartbeat_interval_ms: int = Field(default=30_000, gt=0)
-    offline_intervals: int = Field(default=4, ge=1, description="offline after this many silent intervals")
-    clock_skew_ms: int = Field(default=300_000, gt=0, description="terminal clock further off is not trusted")
-    reorder_window: int = Field(default=64, ge=1, description="recent msg_ids remembered per elevator")
+    confirm_ms: Annotated[
+        int, msgspec.Meta(ge=0, description="a condition must hold this long (anti-chatter)")
+    ] = 5_000
+    entrapment_outside_zone_ms: Annotated[
+        int, msgspec.Meta(ge=0, description="困人 outside the door zone")
+    ] = 30_000
+    entrapment_in_zone_ms: Annotated[
+        int, msgspec.Meta(ge=0, description="平层关人: stopped at a landing")
+    ] = 120_000
+    door_close_timeout_ms: Annotated[
+        int, msgspec.Meta(ge=0, description="close command, door still open")
+    ] = 15_000
+    door_open_timeout_ms: Annotated[
+        int, msgspec.Meta(ge=0, description="open command at a landing, still shut")
+    ] = 15_000
+    unintended_movement_confirm_ms: Annotated[int, msgspec.Meta(ge=0)] = 1_000
+    overspeed_warning_ratio: Annotated[float, msgspec.Meta(gt=1.0)] = 1.2
+    overspeed_severe_ratio: Annotated[float, msgspec.Meta(gt=1.0)] = 1.4
+    alarm_auto_clear_ms: Annotated[
+        int, msgspec.Meta(ge=0, description="an alarm nobody clears ends after")
+    ] = 300_000
+    heartbeat_interval_ms: Annotated[int, msgspec.Meta(gt=0)] = 30_000
+    offline_intervals: Annotated[
+        int, msgspec.Meta(ge=1, description="offline after this many silent intervals")
+    ] = 4
+    clock_skew_ms: Annotated[
+        int, msgspec.Meta(gt=0, description="terminal clock further off is not trusted")
+    ] = 300_000
+    reorder_window: Annotated[
+        int, msgspec.Meta(ge=1, description="recent msg_ids remembered per elevator")
+    ] = 64
     # Added with the detector (docs/PROTOCOL.md, "Fault rules").
-    clear_confirm_ms: int = Field(
-        default=5_000, ge=0, description="a held condition must stay false this long before it clears"
+    clear_confirm_ms: Annotated[
+        int, msgspec.Meta(ge=0, description="a held condition must stay false this long before it clears")
+    ] = 5_000
+    overspeed_confirm_ms: Annotated[int, msgspec.Meta(ge=0, description="speed above a ratio this long")] = (
+        1_000
     )
-    overspeed_confirm_ms: int = Field(default=1_000, ge=0, description="speed above a ratio this long")
-    unintended_movement_speed: float = Field(
-        default=0.1, ge=0.0, description="m/s: faster than this counts as moving (unintended movement)"
-    )
-    safety_circuit_after_run_ms: int = Field(
-        default=3_000, ge=0, description="a safety circuit opening this soon after running counts"
-    )
-    restart_seq_max: int = Field(
-        default=10, ge=1, description="a seq below this, after larger ones, with a newer ts: terminal restart"
-    )
-    tick_grace_ms: int = Field(
-        default=500, ge=0, description="tick() confirms timers this late, so in-flight messages land first"
-    )
+    unintended_movement_speed: Annotated[
+        float,
+        msgspec.Meta(ge=0.0, description="m/s: faster than this counts as moving (unintended movement)"),
+    ] = 0.1
+    safety_circuit_after_run_ms: Annotated[
+        int, msgspec.Meta(ge=0, description="a safety circuit opening this soon after running counts")
+    ] = 3_000
+    restart_seq_max: Annotated[
+        int,
+        msgspec.Meta(
+            ge=1, description="a seq below this, after larger ones, with a newer ts: terminal restart"
+        ),
+    ] = 10
+    tick_grace_ms: Annotated[
+        int,
+        msgspec.Meta(ge=0, description="tick() confirms timers this late, so in-flight messages land first"),
+    ] = 500
     # Added with issue 8, "never lose an alarm" (docs/PROTOCOL.md section 3).
-    gap_wait_ms: int = Field(
-        default=3_000,
-        ge=0,
-        description="after a gap in seq, wait this long (platform time) for the missing message; 0: never",
-    )
-    seq_jump_max: int = Field(
-        default=1_000_000, ge=1, description="a seq further than this from the newest one is not trusted"
-    )
-    seq_rate_max: int = Field(
-        default=100,
-        ge=1,
-        description="messages per second a terminal can publish: a faster seq jump is not trusted",
-    )
+    gap_wait_ms: Annotated[
+        int,
+        msgspec.Meta(
+            ge=0,
+            description="after a gap in seq, wait this long (platform time) for the missing one; 0: never",
+        ),
+    ] = 3_000
+    seq_jump_max: Annotated[
+        int, msgspec.Meta(ge=1, description="a seq further than this from the newest one is not trusted")
+    ] = 1_000_000
+    seq_rate_max: Annotated[
+        int,
+        msgspec.Meta(
+            ge=1, description="messages per second a terminal can publish: a faster seq jump is not trusted"
+        ),
+    ] = 100
 
     @property
     def offline_after_ms(self) -> int:

@@ -47,7 +47,7 @@ class IngestStats:
 
 
 class KnownElevators:
-    """The registration codes telemetry is accepted for (kept current by the pipeline's registry feed)."""
+    """The registration codes telemetry is accepted for (kept current by the workers' registry feed)."""
 
     def __init__(self, codes: Iterable[str] = ()) -> None:
         self.codes: set[str] = set(codes)
@@ -91,7 +91,7 @@ class Ingestor:
         self.stats = IngestStats()
         self._lock = asyncio.Lock()
         # Backpressure: above ``max_buffered`` messages waiting for the stream, or while the stream's
-        # slowest consumer lags (``lagging``, set by the pipeline's probe), QoS 0 status and heartbeats
+        # slowest consumer lags (``lagging``, set by the workers' lag probe), QoS 0 status and heartbeats
         # are shed (counted, logged); events are always taken (QoS 1: the broker's in-flight window
         # bounds them, and they are acknowledged only once on the stream).
         self.max_buffered = max_buffered

@@ -1,6 +1,6 @@
 """The monitoring read side (远程监测): counts of the elevators in an actor's scope by live state, and the
 elevators in fault or offline, at city scale (300,000 elevators): grouped queries on ``live_status`` and
-``faults``, limited to the codes in scope (``registry.service.scoped_codes``)."""
+``faults``, limited to the codes in scope (``registry.queries.scoped_codes``)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from liftwatch.accounts.actor import Actor
 from liftwatch.core.clock import as_utc
-from liftwatch.registry import service as registry
+from liftwatch.registry import queries as registry
 from liftwatch.telemetry.faults import FaultType, Severity
 from liftwatch.telemetry.models import Fault, LiveStatus
 

@@ -3,22 +3,52 @@ detector checkpoints. Every write is idempotent, so a redelivered stream batch c
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import os
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeAlias
 
+import msgspec
 from sqlalchemy import Table, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from liftwatch.accounts.actor import Actor, Role
 from liftwatch.core.errors import Forbidden
+from liftwatch.registry import queries as registry_queries
 from liftwatch.registry import service as registry
-from liftwatch.telemetry.faults import SEVERITY, FaultChange, Severity
+from liftwatch.telemetry.faults import SEVERITY, DetectorSettings, FaultChange, Severity
 from liftwatch.telemetry.models import DeadLetter, DetectorCheckpoint, Fault, LiveStatus
 
 _SEVERITY_RANK = {Severity.INFO: 0, Severity.MINOR: 1, Severity.MAJOR: 2, Severity.CRITICAL: 3}
+
+DETECTOR_ENV_PREFIX = "LIFTWATCH_DETECTOR_"
+
+# The fault records fault_history hands out, for callers' annotations (the table stays telemetry's own)
+StoredFault: TypeAlias = Fault
+
+
+def detector_settings_from_env(environ: Mapping[str, str] | None = None) -> DetectorSettings:
+    """The fault rules' thresholds: ``LIFTWATCH_DETECTOR_<NAME>`` (any case) over the documented defaults
+    (docs/PROTOCOL.md). The one place they are read; the workers' wiring calls it and passes the result
+    down, so the detector stays pure. A value out of bounds is a ValueError naming every bad variable."""
+    env = os.environ if environ is None else environ
+    fields = set(DetectorSettings.__struct_fields__)
+    given: dict[str, str] = {}
+    for key, raw in env.items():
+        upper = key.upper()
+        if upper.startswith(DETECTOR_ENV_PREFIX) and upper[len(DETECTOR_ENV_PREFIX) :].lower() in fields:
+            given[upper[len(DETECTOR_ENV_PREFIX) :].lower()] = raw
+    problems = []
+    for name, raw in sorted(given.items()):
+        try:  # one at a time, so the message names the variable
+            msgspec.convert({name: raw}, DetectorSettings, strict=False)
+        except msgspec.ValidationError as exc:
+            problems.append(f"{DETECTOR_ENV_PREFIX}{name.upper()}={raw!r}: {str(exc).split(' - at ')[0]}")
+    if problems:
+        raise ValueError("; ".join(problems))
+    return msgspec.convert(given, DetectorSettings, strict=False)
 
 
 def ms_to_dt(ms: int) -> datetime:
@@ -134,7 +164,7 @@ def list_faults(
 
 def fault_history(session: Session, actor: Actor, registration_code: str, limit: int = 100) -> list[Fault]:
     """Faults of one elevator, newest first; scoped like the elevator itself."""
-    registry.get_elevator(session, actor, registration_code)  # NotFound outside scope
+    registry_queries.get_elevator(session, actor, registration_code)  # NotFound outside scope
     return list(
         session.scalars(
             select(Fault)
@@ -178,7 +208,7 @@ def upsert_live_status(session: Session, rows: Iterable[dict[str, Any]]) -> int:
 
 
 def live_status(session: Session, actor: Actor, registration_code: str) -> LiveStatus | None:
-    registry.get_elevator(session, actor, registration_code)
+    registry_queries.get_elevator(session, actor, registration_code)
     return session.get(LiveStatus, registration_code)
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeAlias
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -26,30 +26,40 @@ from liftwatch.accounts.actor import Actor, Role
 from liftwatch.core.clock import Clock, as_utc
 from liftwatch.core.errors import Forbidden, NotFound
 from liftwatch.deps import ClockDep, SessionDep
-from liftwatch.registry import service as registry
-from liftwatch.registry.models import Elevator
-from liftwatch.registry.service import ElevatorFilter
+from liftwatch.registry import queries as registry
+from liftwatch.registry.queries import ElevatorFilter
 from liftwatch.rescue import service as rescue
 from liftwatch.rescue.domain import OPEN_STATUSES, Source
 from liftwatch.rescue.kpis import Kpis, compute_kpis
-from liftwatch.rescue.models import Crew, Incident
-from liftwatch.rescue.notify import LogNotifier
 from liftwatch.web.monitor import live_context
-from liftwatch.web.templating import DISPLAY_TZ, PageActorDep, PageRoute, is_partial, render, safe_next
+from liftwatch.web.templating import (
+    PageActorDep,
+    PageRoute,
+    city_time,
+    is_partial,
+    render,
+    safe_next,
+    screen_tz,
+)
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+# The records the rescue service and the registry queries hand out (their tables are the domains' own)
+Incident: TypeAlias = rescue.StoredIncident
+Crew: TypeAlias = rescue.StoredCrew
+Elevator: TypeAlias = registry.StoredElevator
 
 CONSOLE_ROLES = frozenset({Role.ADMIN, Role.RESCUE_OPERATOR, Role.REGULATOR})
 NEAR_SHARE = 0.8  # a pending deadline turns amber when 80% of its limit has passed
 CANDIDATE_LIMIT = 8  # address matches shown when no code matches
 BOARD_LIMIT = 500
 MAX_PERSONS = 99
-_log_notifier = LogNotifier()
 
 
-def rescue_settings() -> rescue.RescueSettings:
-    """The rescue settings from the environment (a dependency, so a test can override it)."""
-    return rescue.RescueSettings()
+def rescue_settings(request: Request) -> rescue.RescueSettings:
+    """The rescue settings the app read at its start (a dependency, so a test can override it)."""
+    settings: rescue.RescueSettings = request.app.state.rescue_settings
+    return settings
 
 
 RescueSettingsDep = Annotated[rescue.RescueSettings, Depends(rescue_settings)]
@@ -65,7 +75,7 @@ def can_act(actor: Actor) -> bool:
 
 
 def _local(value: datetime | None, fmt: str = "%H:%M:%S") -> str:
-    return "" if value is None else as_utc(value).astimezone(DISPLAY_TZ).strftime(fmt)
+    return city_time(value, fmt)
 
 
 def _minutes(delta: timedelta) -> int:
@@ -216,7 +226,7 @@ def kpi_periods(session: Session, actor: Actor, clock: Clock) -> list[KpiPeriod]
     """Today (since local midnight, UTC+8) and the last 30 days, as the /api/v1/rescue/kpis route
     computes them: incident records over [start, now) and the elevators in service."""
     now = clock.now()
-    local_midnight = as_utc(now).astimezone(DISPLAY_TZ).replace(hour=0, minute=0, second=0, microsecond=0)
+    local_midnight = as_utc(now).astimezone(screen_tz()).replace(hour=0, minute=0, second=0, microsecond=0)
     elevators = registry.count_in_service(session)
     out = []
     for key, start in (("console.today", local_midnight), ("console.last_30_days", now - timedelta(days=30))):
@@ -375,30 +385,18 @@ def report_call(
     if form.errors:
         extra = {"lookup": lookup_context(session, actor, clock, form.code, form)}
         return _page(request, actor, session, clock, settings, extra, status_code=422)
-    out = rescue.report(
-        session,
-        actor,
+    call = rescue.Report(
         form.code,
         Source.PHONE,
-        clock,
         persons_trapped=form.persons(),
         caller_name=form.caller_name,
         callback_phone=form.callback_phone,
         notes=form.notes,
-        settings=settings,
     )
-    session.commit()
-    _notify(request, out.notices)
+    out = rescue.report(session, actor, call, clock, settings)
+    session.commit()  # its notices with it, in the outbox: the rescue worker delivers them
     query = urlencode({"incident": out.incident.id, "outcome": "created" if out.created else "joined"})
     return RedirectResponse(f"/console?{query}", status_code=303)
-
-
-def _notify(request: Request, notices: Sequence[rescue.Notice]) -> None:
-    """Tell the notifier what the report did, after the commit (as the API does): the rescue worker's
-    notifier when the pipeline runs, else the log."""
-    pipeline = getattr(request.app.state, "pipeline", None)
-    worker = getattr(pipeline, "rescue", None)
-    (worker.notifier if worker is not None else _log_notifier).send(notices)
 
 
 @router.get("/console/board", response_class=HTMLResponse)

@@ -1,17 +1,19 @@
 """Remote monitoring pages (远程监测): the live overview of the elevators in the user's scope with its map,
 and the live-status panel and fault history of one elevator file.
 
-Scope comes from ``registry.service.scoped_codes`` with the signed-in actor, and every query here is limited
+Scope comes from ``registry.queries.scoped_codes`` with the signed-in actor, and every query here is limited
 to those codes (None: the whole registry, for roles that read everything). The overview has to stay fast at
 city scale (300,000 elevators): it counts with grouped queries on ``live_status`` and ``faults`` and lists
 only the elevators in fault or offline, at most :data:`LIST_LIMIT` of them. The counts and the list refresh
 every 5 s through htmx; the map markers through :func:`markers` (JSON).
 
-The read queries (counts, the trouble list) are the telemetry domain's (``telemetry/monitoring.py``).
+The read queries (counts, the trouble list) are the telemetry domain's (``telemetry/monitoring.py``); the
+map's first view (bounds and district labels) is the registry's extent (``registry.queries.map_extent``).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,19 +21,16 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse
 from sqlalchemy.orm import Session
 from starlette.datastructures import QueryParams
 
 from liftwatch.accounts.actor import Actor
 from liftwatch.core.clock import as_utc
-from liftwatch.core.i18n import label, translate
-from liftwatch.core.migrate import ROOT
 from liftwatch.deps import ClockDep, SessionDep, SettingsDep
-from liftwatch.sim.geography import BBOX, DISTRICTS
+from liftwatch.registry import queries as registry
 from liftwatch.telemetry import service as telemetry
 from liftwatch.telemetry.faults import FaultType
-from liftwatch.telemetry.models import Fault
 from liftwatch.telemetry.monitoring import (
     LIST_LIMIT,
     OFFLINE,
@@ -41,20 +40,22 @@ from liftwatch.telemetry.monitoring import (
     monitor_counts,
     monitor_rows,
 )
-from liftwatch.web.templating import DISPLAY_TZ, PageActorDep, PageRoute, is_partial, render, request_language
+from liftwatch.web.templating import (
+    STATIC_DIR,
+    PageActorDep,
+    PageRoute,
+    city_time,
+    is_partial,
+    label,
+    render,
+    request_language,
+    translate,
+)
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
-LEAFLET_DIR = ROOT / "node_modules" / "leaflet" / "dist"
-LEAFLET_FILES = {
-    "leaflet.js": "text/javascript",
-    "leaflet.css": "text/css",
-    "images/layers.png": "image/png",
-    "images/layers-2x.png": "image/png",
-    "images/marker-icon.png": "image/png",
-    "images/marker-icon-2x.png": "image/png",
-    "images/marker-shadow.png": "image/png",
-}
+# Leaflet's script, style and images, copied from node_modules like htmx (see web/pages.py).
+LEAFLET_DIR = STATIC_DIR / "vendor" / "leaflet"
 
 
 @dataclass
@@ -108,7 +109,7 @@ def format_duration(seconds: float, lang: str) -> str:
 
 
 def local_time(value: datetime) -> str:
-    return as_utc(value).astimezone(DISPLAY_TZ).strftime("%Y-%m-%d %H:%M:%S")
+    return city_time(value, "%Y-%m-%d %H:%M:%S")
 
 
 def _place(row: MonitorRow) -> str:
@@ -116,6 +117,20 @@ def _place(row: MonitorRow) -> str:
 
 
 # ---------------------------------------------------------------- pages
+
+#: How long the map's extent (one grouped query over the whole registry) is reused by an app.
+MAP_EXTENT_TTL_S = 60.0
+
+
+def map_extent(request: Request, session: Session) -> registry.MapExtent:
+    """The registry's extent for the map, cached per app for :data:`MAP_EXTENT_TTL_S` (it moves only when
+    elevators are registered far away or taken out of use)."""
+    cached: tuple[float, registry.MapExtent] | None = getattr(request.app.state, "map_extent", None)
+    now = time.monotonic()
+    if cached is None or now - cached[0] > MAP_EXTENT_TTL_S:
+        cached = (now, registry.map_extent(session))
+        request.app.state.map_extent = cached
+    return cached[1]
 
 
 @router.get("/monitor", response_class=HTMLResponse)
@@ -146,17 +161,16 @@ def monitor_page(
         if request.headers.get("hx-trigger") == "monitor-filters":
             headers["HX-Push-Url"] = "/monitor" + (f"?{flt.query()}" if flt.query() else "")
         return render(request, "monitor/_live.html", context, actor=actor, headers=headers)
+    extent = map_extent(request, session)
     context["map_config"] = {
         "markers_url": "/monitor/markers.json",
         "tile_url": settings.map_tile_url,
-        "bounds": [[BBOX[0], BBOX[1]], [BBOX[2], BBOX[3]]],
-        "districts": [
-            {"name": d.name if lang == "zh-CN" else d.name_en, "lat": d.lat, "lon": d.lon} for d in DISTRICTS
-        ],
+        "bounds": extent.bounds,
+        "districts": [{"name": d.name, "lat": d.lat, "lon": d.lon} for d in extent.districts],
         "labels": {
             "open_file": translate("monitor.open_file", lang),
             "since": translate("monitor.since", lang),
-            "maintenance_unit": translate("elevator.maintenance_unit", lang),
+            "maintenance_unit": label("elevator", "maintenance_unit", lang),
         },
     }
     return render(request, "monitor/index.html", context, actor=actor, headers=headers)
@@ -204,7 +218,7 @@ def markers(request: Request, actor: PageActorDep, session: SessionDep, clock: C
 
 @dataclass(frozen=True)
 class FaultRow:
-    fault: Fault
+    fault: telemetry.StoredFault
     open: bool
     duration: str
 
@@ -247,19 +261,6 @@ def elevator_live(
     return render(
         request, "monitor/_elevator_live.html", context, actor=actor, headers={"Cache-Control": "no-store"}
     )
-
-
-# ---------------------------------------------------------------- Leaflet
-
-
-@router.get("/static/vendor/leaflet/{name:path}")
-def leaflet_asset(name: str) -> Response:
-    """Leaflet from node_modules (installed by `npm ci`, never committed), like htmx."""
-    media_type = LEAFLET_FILES.get(name)
-    path = LEAFLET_DIR / name
-    if media_type is None or not path.is_file():
-        return Response("/* leaflet missing: run `make setup` */", status_code=404, media_type="text/plain")
-    return FileResponse(path, media_type=media_type, headers={"Cache-Control": "public, max-age=3600"})
 
 
 def severity_levels() -> Sequence[str]:

@@ -11,42 +11,40 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Form, Request, Response
 from fastapi.exception_handlers import http_exception_handler
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from liftwatch.accounts.models import User
 from liftwatch.accounts.service import actor_for, authenticate, issue_token, revoke_token
 from liftwatch.core import csrf
-from liftwatch.core.clock import as_utc
 from liftwatch.core.config import LANGUAGES
-from liftwatch.core.i18n import translate
-from liftwatch.core.migrate import ROOT
 from liftwatch.core.security import decode_token
 from liftwatch.core.throttle import LoginThrottle, Throttled
 from liftwatch.deps import COOKIE_NAME, ClockDep, SessionDep, SettingsDep
 from liftwatch.web import console, monitor, registry
 from liftwatch.web.templating import (
     DEFAULT_NEXT,
-    DISPLAY_TZ,
     LANG_COOKIE,
     STATIC_DIR,
     LoginRequired,
     PageRoute,
+    city_time,
     error_page,
     page_actor,
     render,
     render_error,
     request_language,
     safe_next,
+    translate,
 )
 
 __all__ = ["install", "render_error"]
 
 log = logging.getLogger(__name__)
 
-# htmx is installed by npm (Makefile `setup`), never copied into the repository.
-HTMX_PATH = ROOT / "node_modules" / "htmx.org" / "dist" / "htmx.min.js"
+# htmx and Leaflet come from npm: `make setup` (and the wheel build, setup.py) copies them into
+# static/vendor, which is never committed; /static serves them like our own files.
+HTMX_PATH = STATIC_DIR / "vendor" / "htmx.min.js"
 LANG_COOKIE_SECONDS = 365 * 24 * 3600
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -83,14 +81,17 @@ def login_submit(
     """Check the password and set the same JWT the API issues, in an HttpOnly, SameSite=Lax cookie."""
     target = safe_next(next)
     name = username.strip()
-    user: User | Throttled | None = None
-    if name and password:
-        throttle: LoginThrottle = request.app.state.login_throttle
-        address = request.client.host if request.client else "unknown"
-        user = throttle.attempt(name, address, clock.now(), lambda: authenticate(session, name, password))
+    throttle: LoginThrottle = request.app.state.login_throttle
+    address = request.client.host if request.client else "unknown"
+    # the account as the accounts service returns it, Throttled, or None (nothing typed, or refused)
+    user = (
+        throttle.attempt(name, address, clock.now(), lambda: authenticate(session, name, password))
+        if name and password
+        else None
+    )
     if isinstance(user, Throttled):
         # the template shows t(error); an already translated text is not a key and passes through as is
-        when = as_utc(user.until).astimezone(DISPLAY_TZ).strftime("%H:%M:%S")
+        when = city_time(user.until, "%H:%M:%S")
         text = translate(
             f"login.throttled_{user.scope}", request_language(request), seconds=user.retry_after, time=when
         )
@@ -155,16 +156,6 @@ def switch_language(lang: str, settings: SettingsDep, next: str = "") -> Redirec
             secure=settings.cookie_secure,
         )
     return response
-
-
-@router.get("/static/vendor/htmx.min.js")
-def htmx_js() -> Response:
-    if not HTMX_PATH.is_file():
-        # Pages work without JavaScript; only the in-place refresh is lost.
-        return Response("/* htmx missing: run `make setup` */", status_code=404, media_type="text/javascript")
-    return FileResponse(
-        HTMX_PATH, media_type="text/javascript", headers={"Cache-Control": "public, max-age=3600"}
-    )
 
 
 def install(app: FastAPI) -> None:

@@ -1,6 +1,6 @@
 """Registry pages: elevator search, the elevator file (一梯一档), units, and the passengers' public page.
 
-All data comes from ``registry.service`` with the signed-in actor, so scope is enforced there: another
+All data comes from ``registry.queries`` with the signed-in actor, so scope is enforced there: another
 unit's elevator is the same 404 page as a missing one.
 """
 
@@ -17,9 +17,8 @@ from fastapi.responses import HTMLResponse
 from starlette.datastructures import QueryParams
 
 from liftwatch.deps import ClockDep, SessionDep
-from liftwatch.registry import service
+from liftwatch.registry import queries
 from liftwatch.registry.domain import ElevatorKind, ElevatorStatus, PlaceType, UnitType
-from liftwatch.registry.models import Elevator
 from liftwatch.web import monitor
 from liftwatch.web.templating import PageActorDep, PageRoute, is_partial, render, request_language
 
@@ -99,8 +98,8 @@ class SearchForm:
     def _choice(self, name: str) -> str | None:
         return (getattr(self, name) or None) if name not in self.errors else None
 
-    def to_filter(self) -> service.ElevatorFilter:
-        return service.ElevatorFilter(
+    def to_filter(self) -> queries.ElevatorFilter:
+        return queries.ElevatorFilter(
             district=self.district or None,
             street=self.street or None,
             unit=self.unit or None,
@@ -137,11 +136,11 @@ def elevator_search(
     request: Request, actor: PageActorDep, session: SessionDep, clock: ClockDep
 ) -> HTMLResponse:
     form = SearchForm.parse(request.query_params)
-    items, total = service.list_elevators(
+    items, total = queries.list_elevators(
         session, actor, form.to_filter(), clock, page=form.page, size=PAGE_SIZE
     )
     today = clock.today()
-    rows = [{"e": e, "age": service.age_years(e, today)} for e in items]
+    rows = [{"e": e, "age": queries.age_years(e, today)} for e in items]
     context: dict[str, Any] = {
         "form": form,
         "rows": rows,
@@ -152,7 +151,7 @@ def elevator_search(
     }
     headers = {"Vary": "HX-Request"}
     if not is_partial(request):
-        places = service.places(session, actor)
+        places = queries.places(session, actor)
         context["districts"] = list(places)
         context["streets"] = places.get(form.district) or sorted({s for v in places.values() for s in v})
     if is_partial(request):
@@ -167,24 +166,20 @@ def elevator_search(
 def elevator_file(
     request: Request, registration_code: str, actor: PageActorDep, session: SessionDep, clock: ClockDep
 ) -> HTMLResponse:
-    elevator = service.get_elevator(session, actor, registration_code)
+    elevator = queries.get_elevator(session, actor, registration_code)
     context = {
         "e": elevator,
-        "age": service.age_years(elevator, clock.today()),
-        "timeline": service.timeline(session, elevator),
-        "three_no_flags": _three_no_flags(elevator),
+        "age": queries.age_years(elevator, clock.today()),
+        "timeline": queries.timeline(session, elevator),
+        "three_no_flags": [
+            ("no_property_management", elevator.no_property_management),
+            ("no_maintenance_contract", elevator.no_maintenance_contract),
+            ("no_repair_fund", elevator.no_repair_fund),
+        ],
         # Remote monitoring: the live-status panel and the fault history.
         **monitor.file_context(session, actor, registration_code, clock, request_language(request)),
     }
     return render(request, "elevators/file.html", context, actor=actor)
-
-
-def _three_no_flags(elevator: Elevator) -> list[tuple[str, bool]]:
-    return [
-        ("elevator.no_property_management", elevator.no_property_management),
-        ("elevator.no_maintenance_contract", elevator.no_maintenance_contract),
-        ("elevator.no_repair_fund", elevator.no_repair_fund),
-    ]
 
 
 @router.get("/units", response_class=HTMLResponse)
@@ -198,10 +193,10 @@ def unit_list(request: Request, actor: PageActorDep, session: SessionDep) -> HTM
         page = max(1, int(params.get("page", "1")))
     except ValueError:
         page = 1
-    units, total = service.list_units(
+    units, total = queries.list_units(
         session, actor, unit_type or None, q or None, page=page, size=UNITS_PAGE_SIZE
     )
-    counts = service.elevator_counts(session, units)
+    counts = queries.elevator_counts(session, units)
     base = [(k, v) for k, v in (("q", q), ("unit_type", unit_type)) if v]
     context = {
         "units": [{"u": u, "count": counts.get(u.id, 0)} for u in units],
@@ -216,8 +211,8 @@ def unit_list(request: Request, actor: PageActorDep, session: SessionDep) -> HTM
 
 @router.get("/units/{code}", response_class=HTMLResponse)
 def unit_page(request: Request, code: str, actor: PageActorDep, session: SessionDep) -> HTMLResponse:
-    unit = service.get_unit(session, actor, code)
-    count = service.elevator_counts(session, [unit]).get(unit.id, 0)
+    unit = queries.get_unit(session, actor, code)
+    count = queries.elevator_counts(session, [unit]).get(unit.id, 0)
     context = {"u": unit, "count": count, "search_url": "/elevators?" + urlencode({"unit": unit.code})}
     return render(request, "units/detail.html", context, actor=actor)
 
@@ -225,5 +220,5 @@ def unit_page(request: Request, code: str, actor: PageActorDep, session: Session
 @router.get("/p/{code}", response_class=HTMLResponse)
 def public_page(request: Request, code: str, session: SessionDep) -> HTMLResponse:
     """For passengers who scan the code in the car: no login, only what the public may know."""
-    view = service.public_view(session, code)
+    view = queries.public_view(session, code)
     return render(request, "public.html", {"p": view})

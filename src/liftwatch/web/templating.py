@@ -1,10 +1,12 @@
-"""What every page shares: the Jinja2 environment, the request's language, the signed-in actor, the
-error page, and a route class that turns domain errors into HTML pages (not the API's JSON)."""
+"""What every page shares: the Jinja2 environment, the request's language and the words of the page (the
+domains' label tables and the gettext catalogues of page text), the city's time zone, the signed-in actor,
+the error page, and a route class that turns domain errors into HTML pages (not the API's JSON)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
-from datetime import date, datetime, timedelta, timezone
+from contextvars import ContextVar
+from datetime import date, datetime, tzinfo
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
@@ -14,21 +16,122 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 
+from liftwatch.accounts import labels as accounts_labels
 from liftwatch.accounts.actor import Actor, Role
 from liftwatch.core import csrf
 from liftwatch.core.clock import as_utc
+from liftwatch.core.config import Settings, city_tz, zone
 from liftwatch.core.errors import DomainError, Unauthorized
-from liftwatch.core.i18n import label, normalise_language, translate
+from liftwatch.core.i18n import Labels, LabelSet, PageText, normalise_language
 from liftwatch.core.security import decode_token
 from liftwatch.deps import COOKIE_NAME, SessionDep, SettingsDep, optional_actor
+from liftwatch.registry import labels as registry_labels
+from liftwatch.rescue import labels as rescue_labels
+from liftwatch.telemetry import labels as telemetry_labels
 
 WEB_DIR = Path(__file__).resolve().parent
 TEMPLATES_DIR = WEB_DIR / "templates"
 STATIC_DIR = WEB_DIR / "static"
+LOCALE_DIR = WEB_DIR.parent / "locale"
 LANG_COOKIE = "lang"
 DEFAULT_NEXT = "/elevators"
-# China has one time zone and no daylight saving time: a fixed UTC+8 needs no tz database.
-DISPLAY_TZ = timezone(timedelta(hours=8), "CST")
+
+
+# ---------------------------------------------------------------- words
+
+
+def N_(key: str) -> str:
+    """Mark a page-text key that code hands to a template or to :func:`translate` later, so
+    ``pybabel extract`` keeps it in the catalogues."""
+    return key
+
+
+#: Page-text keys that other modules name in code and hand to a template or to :func:`translate` (``core``
+#: may not know the web's catalogue; the web modules keep their plain strings).
+CODE_KEYS = (
+    N_("csrf.origin"),
+    N_("csrf.token"),
+    N_("csrf.login"),
+    N_("login.error"),
+    N_("login.throttled_account"),
+    N_("login.throttled_address"),
+    N_("login.throttled_busy"),
+    N_("search.invalid_choice"),
+    N_("search.invalid_number"),
+    N_("console.today"),
+    N_("console.last_30_days"),
+    N_("console.invalid_persons"),
+    N_("console.too_long"),
+    N_("apikeys.invalid_account"),
+    N_("apikeys.name_required"),
+    N_("apikeys.name_too_long"),
+    N_("apikeys.invalid_validity"),
+    N_("apikeys.invalid"),
+)
+#: The heading of each status code the error page names.
+ERROR_HEADINGS = {
+    400: N_("error.400"),
+    401: N_("error.401"),
+    403: N_("error.403"),
+    404: N_("error.404"),
+    405: N_("error.405"),
+    409: N_("error.409"),
+    422: N_("error.422"),
+}
+
+#: Page text (gettext catalogues under ``liftwatch/locale``).
+PAGE_TEXT = PageText(LOCALE_DIR)
+
+
+def _timeline_events() -> Labels:
+    """The elevator file's entry kinds: the registry's own, and rescue's as ``incident_<kind>``."""
+    rescue_entries = {f"incident_{k}": v for k, v in rescue_labels.INCIDENT_EVENT.entries.items()}
+    return Labels("event", {**registry_labels.EVENT_KIND.entries, **rescue_entries})
+
+
+#: Every domain's label tables, by the name pages use (``label('kind', value)``).
+LABELS = LabelSet.of(
+    *accounts_labels.TABLES,
+    *(t for t in registry_labels.TABLES if t is not registry_labels.EVENT_KIND),
+    _timeline_events(),
+    *telemetry_labels.TABLES,
+    *rescue_labels.TABLES,
+)
+
+
+def translate(key: str, lang: str, **values: object) -> str:
+    """Page text of ``key`` in ``lang`` with ``{name}`` placeholders filled (see :class:`PageText`)."""
+    return PAGE_TEXT.gettext(lang, key, **values)
+
+
+def label(table: str, value: str | None, lang: str) -> str:
+    """A domain's label of a stored value, e.g. ``label("kind", "escalator", "en")``."""
+    return LABELS.label(table, value, lang)
+
+
+# ---------------------------------------------------------------- the city's time on screen
+
+_DEFAULT_TZ = zone(str(Settings.model_fields["timezone"].default))
+# The time zone of the request being served: set by PageRoute (and the page context) from the app's
+# settings, so helpers deep in a page module need not carry the request.
+_screen_tz: ContextVar[tzinfo] = ContextVar("screen_tz", default=_DEFAULT_TZ)
+
+
+def screen_tz() -> tzinfo:
+    """The city's time zone (``LIFTWATCH_TIMEZONE``) of the page being served."""
+    return _screen_tz.get()
+
+
+def use_city_tz(request: Request) -> None:
+    """Show this request's times in its app's city time zone (``Settings.timezone``)."""
+    _screen_tz.set(city_tz(request.app.state.settings))
+
+
+def city_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored instant in the city's local time; SQLite hands back naive UTC values."""
+    if value is None:
+        return ""
+    return as_utc(value).astimezone(screen_tz()).strftime(fmt)
 
 
 def request_language(request: Request) -> str:
@@ -53,10 +156,8 @@ def safe_next(value: str | None, default: str = DEFAULT_NEXT) -> str:
 
 
 def format_datetime(value: datetime | None) -> str:
-    """A stored instant in the city's local time (UTC+8); SQLite hands back naive UTC values."""
-    if value is None:
-        return ""
-    return as_utc(value).astimezone(DISPLAY_TZ).strftime("%Y-%m-%d %H:%M")
+    """The ``dt`` filter: a stored instant in the city's local time, to the minute."""
+    return city_time(value)
 
 
 def format_date(value: date | None) -> str:
@@ -65,17 +166,28 @@ def format_date(value: date | None) -> str:
 
 def _shell_context(request: Request) -> dict[str, Any]:
     lang = request_language(request)
+    use_city_tz(request)
+    translations = PAGE_TEXT.translations(lang)
 
     def t(key: str, **values: object) -> str:
-        return translate(key, lang, **values)
+        return PAGE_TEXT.gettext(lang, key, **values)
 
-    def enum_label(prefix: str, value: str | None) -> str:
-        return label(prefix, value, lang)
+    def tn(singular: str, plural: str, n: float, **values: object) -> str:
+        return PAGE_TEXT.ngettext(lang, singular, plural, n, **values)
+
+    def enum_label(table: str, value: str | None) -> str:
+        return LABELS.label(table, value, lang)
 
     here = current_path(request)
     return {
         "lang": lang,
         "t": t,
+        "tn": tn,
+        # jinja2.ext.i18n's names, for {% trans %} blocks
+        "gettext": translations.gettext,
+        "ngettext": translations.ngettext,
+        "_": translations.gettext,
+        "error_headings": ERROR_HEADINGS,
         "csrf_token": lambda: csrf_token_for(request),
         "login_csrf_token": lambda: login_csrf_token_for(request),
         "label": enum_label,
@@ -85,6 +197,7 @@ def _shell_context(request: Request) -> dict[str, Any]:
 
 
 templates = Jinja2Templates(directory=TEMPLATES_DIR, context_processors=[_shell_context])
+templates.env.add_extension("jinja2.ext.i18n")
 templates.env.filters["dt"] = format_datetime
 templates.env.filters["d"] = format_date
 templates.env.globals["urlencode"] = urlencode
@@ -227,6 +340,7 @@ class PageRoute(APIRoute):
         handler = super().get_route_handler()
 
         async def page_handler(request: Request) -> Response:
+            use_city_tz(request)
             try:
                 return await handler(request)
             except LoginRequired:

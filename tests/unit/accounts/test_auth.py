@@ -118,6 +118,31 @@ def test_create_user_checks_unit_and_role(client: TestClient, session: Session, 
     assert stored is not None and stored.password_hash.startswith("$argon2")
 
 
+def test_users_show_the_code_of_their_unit(client: TestClient, session: Session, clock: FixedClock) -> None:
+    """Users belong to units by id; the list, /auth/me and the unit of a user name the unit by its code."""
+    from liftwatch.accounts.service import unit_of_user, user_count
+
+    seed(session, clock)
+    r = client.get("/api/v1/users", headers=auth(client, Role.ADMIN))
+    assert r.status_code == 200
+    units = {u["username"]: u["unit"] for u in r.json()}
+    assert units == {
+        "admin": None,
+        "regulator": None,
+        "operator": None,
+        "inspector": None,
+        "maint_a": "MU-A",
+        "owner_b": "UU-B",
+        "gateway": None,
+    }
+    r = client.get("/api/v1/auth/me", headers=auth(client, Role.USE_UNIT))
+    assert r.status_code == 200 and r.json()["unit"] == "UU-B"
+    assert unit_of_user(session, "maint_a") == "MU-A"
+    assert unit_of_user(session, "admin") is None
+    assert unit_of_user(session, "nobody") is None
+    assert user_count(session) == len(units)
+
+
 def test_api_errors_name_the_field(client: TestClient, session: Session, clock: FixedClock) -> None:
     seed(session, clock)
     h = auth(client, Role.REGULATOR)

@@ -260,7 +260,9 @@ def test_role_matrix(role: Role, client: TestClient, session: Session, clock: Fi
     rescue.add_crew(
         session, SYSTEM_ACTOR, "A1", "MU-A", "一组", GeoPoint(31.22, 121.46), clock, username="maint_a"
     )
-    rescue.report(session, SYSTEM_ACTOR, "11SHA000001", Source.PHONE, clock)
+    rescue.report(
+        session, SYSTEM_ACTOR, rescue.Report("11SHA000001", Source.PHONE), clock, rescue.RescueSettings()
+    )
     new = create_api_key(session, SYSTEM_ACTOR, ApiKeyCreate(username="gateway", name="matrix"), clock)
     new.record.prefix = MATRIX_KEY
     session.commit()

@@ -127,7 +127,7 @@ def test_concurrent_password_checks_are_capped() -> None:
         with lock:
             running += 1
             peak = max(peak, running)
-        time.sleep(0.02)
+        time.sleep(0.02)  # the check's work (not a wait): it holds its slot while others queue
         with lock:
             running -= 1
 

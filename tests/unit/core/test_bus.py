@@ -65,7 +65,7 @@ def test_fetch_waits_for_new_messages(kind: str) -> None:
         c = await bus.consumer(stream, "w", f"{subj}.>")
 
         async def later() -> None:
-            await asyncio.sleep(0.2)
+            await asyncio.sleep(0.2)  # the scenario, not a wait: the message comes while fetch waits
             await bus.publish(f"{subj}.x", b"late")
 
         task = asyncio.create_task(later())
@@ -85,25 +85,6 @@ def test_publish_with_msg_id_is_deduplicated(kind: str) -> None:
         assert a == b
         c = await bus.consumer(stream, "d", f"{subj}.>")
         assert [m.data for m in await c.fetch(10, timeout=1)] == [b"once", b"other"]
-
-    _run(kind, scenario)
-
-
-def test_notify_reaches_listeners(kind: str) -> None:
-    async def scenario(bus: Bus, stream: str) -> None:
-        seen: list[tuple[str, bytes]] = []
-
-        async def handler(subject: str, data: bytes) -> None:
-            seen.append((subject, data))
-
-        bus.on_notify(f"{stream.lower()}-notes.>", handler)
-        await asyncio.sleep(0.2)  # the NATS subscription is set up in the background
-        await bus.notify(f"{stream.lower()}-notes.fault", b"raised")
-        for _ in range(20):
-            if seen:
-                break
-            await asyncio.sleep(0.05)
-        assert seen == [(f"{stream.lower()}-notes.fault", b"raised")]
 
     _run(kind, scenario)
 

@@ -24,7 +24,7 @@ from liftwatch.cli import app as cli
 from liftwatch.core.clock import FixedClock
 from liftwatch.core.db import make_engine, make_session_factory
 from liftwatch.core.errors import Forbidden, InvalidInput
-from liftwatch.registry import service
+from liftwatch.registry import queries, service
 from liftwatch.registry.io import (
     ELEVATOR_ALIASES,
     ELEVATOR_COLUMNS,
@@ -227,7 +227,7 @@ def test_chinese_csv_imports(
 
     assert report.errors == []
     assert (report.rows, report.imported) == (2, 2)
-    one = service.get_elevator(session, REG, "31SH0001")
+    one = queries.get_elevator(session, REG, "31SH0001")
     assert (one.kind, one.place_type, one.status) == ("traction", "residential", "in_use")
     assert (one.installation_date, one.commissioning_date) == (date(2015, 3, 1), date(2015, 3, 2))
     assert (one.rated_load_kg, one.rated_speed_mps) == (1000, 1.75)
@@ -235,19 +235,19 @@ def test_chinese_csv_imports(
     assert one.maintenance_unit is not None and one.maintenance_unit.code == "MU-A"
     assert one.no_property_management is True
     assert (one.street, one.address) == ("南京西路街道", "某路1号")
-    two = service.get_elevator(session, REG, "31SH0002")
+    two = queries.get_elevator(session, REG, "31SH0002")
     assert (two.kind, two.status, two.use_unit, two.no_property_management) == (
         "escalator",
         "suspended",
         None,
         False,
     )
-    (entry,) = service.timeline(session, one)
+    (entry,) = queries.timeline(session, one)
     assert entry.kind == "registration"
     assert entry.recorded_by == "reg"
     assert entry.occurred_at == datetime(2015, 3, 2, tzinfo=UTC)
     assert "import" in entry.summary and "台账.csv" in entry.summary
-    (entry2,) = service.timeline(session, two)
+    (entry2,) = queries.timeline(session, two)
     assert entry2.occurred_at == datetime(2016, 1, 1, tzinfo=UTC)  # no commissioning date: installation
 
 
@@ -262,7 +262,7 @@ def test_excel_cells_dates_numbers_and_booleans(
     report = import_file(session, REG, _xlsx(tmp_path / "cells.xlsx", header, rows), clock)
     assert report.errors == []
     session.commit()
-    e = service.get_elevator(session, REG, "31SH0101")
+    e = queries.get_elevator(session, REG, "31SH0101")
     assert (e.rescue_code, e.kind, e.place_type) == ("200101", "escalator", "mall")
     assert (e.installation_date, e.commissioning_date, e.stops) == (date(2010, 5, 6), date(2010, 6, 1), 18)
     assert (e.no_repair_fund, e.latitude) == (True, 31.2304)
@@ -329,7 +329,7 @@ def test_skip_invalid_imports_good_rows_and_rejects_can_be_reimported(
     session.commit()
     assert report2.errors == [] and report2.warnings == []  # the reasons column is not an unknown column
     assert report2.imported == 1
-    assert service.get_elevator(session, REG, "31SH0202").commissioning_date == date(2020, 12, 1)
+    assert queries.get_elevator(session, REG, "31SH0202").commissioning_date == date(2020, 12, 1)
     assert _count(engine)[0] == 4 + 3
 
 
@@ -420,10 +420,10 @@ def test_units_sheet_creates_units_and_reports_bad_unit_rows(
     report = import_file(session, REG, path, clock, skip_invalid=True)
     session.commit()
     assert (report.imported, report.units_imported) == (1, 1)
-    new = service.get_elevator(session, REG, "31SH0501")
+    new = queries.get_elevator(session, REG, "31SH0501")
     assert new.maintenance_unit is not None and new.maintenance_unit.name == "新维保公司"
     assert new.maintenance_unit.contact_phone == "021-1"
-    assert service.get_unit(session, REG, "MU-A").contact_phone == "021-5555A"  # unchanged
+    assert queries.get_unit(session, REG, "MU-A").contact_phone == "021-5555A"  # unchanged
     rejects = load_workbook(tmp_path / "u.rejects.xlsx", read_only=True)
     assert rejects.sheetnames == ["elevators", "units"]
     unit_rows = list(rejects["units"].iter_rows(values_only=True))
@@ -541,7 +541,7 @@ def test_round_trip_into_an_empty_database_loses_nothing(
         )
         row = dict(zip(table[0], next(r for r in table[1:] if r[0] == "11SHB000003"), strict=True))
         if zh:  # what a person reads in Excel
-            assert (row["设备类别"], row["场所类型"], row["状态"], row["无物业"]) == (
+            assert (row["设备类别"], row["场所类型"], row["状态"], row["无物业管理"]) == (
                 "自动扶梯",
                 "商场",
                 "停用",

@@ -1,4 +1,5 @@
-"""The registry service: the elevator file's timeline, status through life events, filters and scope."""
+"""The registry service and queries: the elevator file's timeline, status through life events, filters and
+scope."""
 
 from __future__ import annotations
 
@@ -12,11 +13,11 @@ from sqlalchemy.orm import Session
 from liftwatch.accounts.actor import SYSTEM_ACTOR, Actor, Role
 from liftwatch.core.clock import FixedClock
 from liftwatch.core.errors import Conflict, Forbidden, InvalidInput, NotFound
-from liftwatch.registry import service
+from liftwatch.registry import queries, service
 from liftwatch.registry.domain import EventKind
 from liftwatch.registry.models import AppendOnlyViolation, ElevatorEvent, Unit
+from liftwatch.registry.queries import ElevatorFilter
 from liftwatch.registry.schemas import ElevatorCreate, ElevatorUpdate, EventIn
-from liftwatch.registry.service import ElevatorFilter
 from tests.factories import seed
 
 REG = Actor("reg", Role.REGULATOR)
@@ -29,14 +30,14 @@ def _unit_id(session: Session, code: str) -> int:
 
 
 def _kinds(session: Session, code: str) -> list[str]:
-    elevator = service.get_elevator(session, REG, code)
-    return [e.kind for e in service.timeline(session, elevator)]
+    elevator = queries.get_elevator(session, REG, code)
+    return [e.kind for e in queries.timeline(session, elevator)]
 
 
 def test_create_writes_the_first_entry_of_the_file(session: Session, clock: FixedClock) -> None:
     seed(session, clock)
-    elevator = service.get_elevator(session, REG, "11SHA000001")
-    (entry,) = service.timeline(session, elevator)
+    elevator = queries.get_elevator(session, REG, "11SHA000001")
+    (entry,) = queries.timeline(session, elevator)
     assert entry.kind == "registration"
     assert entry.occurred_at.date() == date(2005, 3, 1)
     assert entry.recorded_by == "system"
@@ -77,8 +78,8 @@ def test_update_records_what_changed_and_unit_changes(session: Session, clock: F
     service.update_elevator(
         session, REG, "11SHA000001", ElevatorUpdate(model="GeN2", maintenance_unit="MU-B"), clock
     )
-    elevator = service.get_elevator(session, REG, "11SHA000001")
-    entries = service.timeline(session, elevator)
+    elevator = queries.get_elevator(session, REG, "11SHA000001")
+    entries = queries.timeline(session, elevator)
     by_kind = {e.kind: e for e in entries}
     assert by_kind["record_update"].details == {"model": {"from": "", "to": "GeN2"}}
     assert by_kind["maintenance_unit_change"].details == {"from": "MU-A", "to": "MU-B"}
@@ -125,13 +126,13 @@ def test_status_follows_life_events(session: Session, clock: FixedClock) -> None
     with pytest.raises(Conflict):
         service.record_event(session, REG, code, EventIn(kind=EventKind.RESTART), clock)
     service.record_event(session, REG, code, EventIn(kind=EventKind.SUSPENSION, summary="停用"), clock)
-    assert service.get_elevator(session, REG, code).status == "suspended"
+    assert queries.get_elevator(session, REG, code).status == "suspended"
     with pytest.raises(Conflict):
         service.record_event(session, REG, code, EventIn(kind=EventKind.SUSPENSION), clock)
     service.record_event(session, REG, code, EventIn(kind=EventKind.RESTART), clock)
-    assert service.get_elevator(session, REG, code).status == "in_use"
+    assert queries.get_elevator(session, REG, code).status == "in_use"
     service.record_event(session, REG, code, EventIn(kind=EventKind.SCRAPPING), clock)
-    assert service.get_elevator(session, REG, code).status == "scrapped"
+    assert queries.get_elevator(session, REG, code).status == "scrapped"
     with pytest.raises(Conflict):
         service.record_event(session, REG, code, EventIn(kind=EventKind.MAJOR_REPAIR), clock)
     with pytest.raises(Conflict):
@@ -199,7 +200,7 @@ def test_file_entries_are_append_only(session: Session, clock: FixedClock) -> No
 )
 def test_filters(session: Session, clock: FixedClock, flt: ElevatorFilter, expected: list[str]) -> None:
     seed(session, clock)
-    items, total = service.list_elevators(session, REG, flt, clock)
+    items, total = queries.list_elevators(session, REG, flt, clock)
     assert [e.registration_code for e in items] == expected
     assert total == len(expected)
 
@@ -209,16 +210,16 @@ def test_three_no_needs_all_three_flags(session: Session, clock: FixedClock) -> 
     service.update_elevator(
         session, REG, "11SHB000004", ElevatorUpdate(no_property_management=True, no_repair_fund=True), clock
     )
-    assert service.list_elevators(session, REG, ElevatorFilter(three_no=True), clock)[1] == 0
+    assert queries.list_elevators(session, REG, ElevatorFilter(three_no=True), clock)[1] == 0
     service.update_elevator(session, REG, "11SHB000004", ElevatorUpdate(no_maintenance_contract=True), clock)
-    items, _ = service.list_elevators(session, REG, ElevatorFilter(three_no=True), clock)
+    items, _ = queries.list_elevators(session, REG, ElevatorFilter(three_no=True), clock)
     assert [e.registration_code for e in items] == ["11SHB000004"]
     assert items[0].three_no
 
 
 def test_pagination(session: Session, clock: FixedClock) -> None:
     seed(session, clock)
-    page2, total = service.list_elevators(session, REG, ElevatorFilter(), clock, page=2, size=3)
+    page2, total = queries.list_elevators(session, REG, ElevatorFilter(), clock, page=2, size=3)
     assert total == 4
     assert [e.registration_code for e in page2] == ["11SHB000004"]
 
@@ -229,31 +230,31 @@ def test_unit_scope_lists_only_own_elevators(session: Session, clock: FixedClock
     owner = Actor("o", Role.USE_UNIT, unit_id=_unit_id(session, "UU-B"))
     orphan = Actor("x", Role.MAINTENANCE, unit_id=None)
     assert [
-        e.registration_code for e in service.list_elevators(session, maint, ElevatorFilter(), clock)[0]
+        e.registration_code for e in queries.list_elevators(session, maint, ElevatorFilter(), clock)[0]
     ] == [
         "11SHA000001",
         "11SHA000002",
     ]
-    assert service.list_elevators(session, owner, ElevatorFilter(kind="escalator"), clock)[1] == 1
-    assert service.list_elevators(session, orphan, ElevatorFilter(), clock)[1] == 0
+    assert queries.list_elevators(session, owner, ElevatorFilter(kind="escalator"), clock)[1] == 1
+    assert queries.list_elevators(session, orphan, ElevatorFilter(), clock)[1] == 0
     with pytest.raises(NotFound):
-        service.get_elevator(session, maint, "11SHB000003")
+        queries.get_elevator(session, maint, "11SHB000003")
     with pytest.raises(NotFound):
-        service.get_unit(session, maint, "MU-B")
-    assert [u.code for u in service.list_units(session, owner)[0]] == ["UU-B"]
+        queries.get_unit(session, maint, "MU-B")
+    assert [u.code for u in queries.list_units(session, owner)[0]] == ["UU-B"]
 
 
 def test_unit_counts(session: Session, clock: FixedClock) -> None:
     seed(session, clock)
-    units, _ = service.list_units(session, SYSTEM_ACTOR)
-    counts = service.elevator_counts(session, units)
+    units, _ = queries.list_units(session, SYSTEM_ACTOR)
+    counts = queries.elevator_counts(session, units)
     by_code = {u.code: counts.get(u.id, 0) for u in units}
     assert by_code == {"MU-A": 2, "MU-B": 2, "UU-A": 2, "UU-B": 2, "IB-1": 0}
 
 
 def test_public_view_shows_only_public_facts(session: Session, clock: FixedClock) -> None:
     seed(session, clock)
-    view = service.public_view(session, "100003")
+    view = queries.public_view(session, "100003")
     assert view.registration_code == "11SHB000003"
     assert view.maintenance_unit is not None and view.maintenance_unit.code == "MU-B"
     assert view.maintenance_phone == "021-5555B"
@@ -262,6 +263,6 @@ def test_public_view_shows_only_public_facts(session: Session, clock: FixedClock
 
 def test_places_lists_districts_and_streets_in_scope(session: Session, clock: FixedClock) -> None:
     seed(session, clock)
-    assert service.places(session, REG) == {"徐汇区": ["天平路街道"], "静安区": ["南京西路街道"]}
+    assert queries.places(session, REG) == {"徐汇区": ["天平路街道"], "静安区": ["南京西路街道"]}
     owner = Actor("o", Role.USE_UNIT, unit_id=_unit_id(session, "UU-B"))
-    assert service.places(session, owner) == {"徐汇区": ["天平路街道"]}
+    assert queries.places(session, owner) == {"徐汇区": ["天平路街道"]}

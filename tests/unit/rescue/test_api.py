@@ -12,6 +12,7 @@ from liftwatch.accounts.actor import SYSTEM_ACTOR, Role
 from liftwatch.accounts.schemas import UserCreate
 from liftwatch.accounts.service import create_user
 from liftwatch.core.clock import FixedClock
+from liftwatch.core.config import Settings
 from liftwatch.registry.domain import UnitType
 from liftwatch.registry.schemas import UnitCreate
 from liftwatch.registry.service import create_unit
@@ -111,6 +112,15 @@ def test_call_crew_and_kpis(client: TestClient, session: Session, clock: FixedCl
     assert sorted(by_month) == ["2026-10", "2026-11"]  # Asia/Shanghai months: the end is 12-01 00:00 there
     assert by_month["2026-11"]["incidents"] == 1
     assert by_month["2026-10"]["entrapment_rate"]["elevators"] == 4
+    # months are on the city's clock (LIFTWATCH_TIMEZONE, read at the start): 2026-10-31 20:00 UTC is
+    # already November in Shanghai, still October in New York
+    window = "group_by=month&from=2026-10-31T20:00:00Z&to=2026-11-30T16:00:00Z"
+    in_shanghai = client.get(f"/api/v1/rescue/kpis?{window}", headers=reg).json()["groups"]
+    client.app.state.rescue_settings = rescue.RescueSettings.for_city(  # type: ignore[attr-defined]
+        Settings(timezone="America/New_York")
+    )
+    in_new_york = client.get(f"/api/v1/rescue/kpis?{window}", headers=reg).json()["groups"]
+    assert (sorted(in_shanghai), sorted(in_new_york)) == (["2026-11"], ["2026-10", "2026-11"])
     assert client.get("/api/v1/rescue/kpis?group_by=planet", headers=reg).status_code == 422
     bad = client.get("/api/v1/rescue/kpis?from=2026-12-01T00:00:00Z&to=2026-11-01T00:00:00Z", headers=op)
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "to"

@@ -24,6 +24,7 @@ from tests.factories import RESCUE_SITE, km_north, rescue_city, seed
 OPERATOR = Actor("operator", Role.RESCUE_OPERATOR)
 CODE = "11SHA000001"  # maintained by MU-A
 SITE = RESCUE_SITE
+SETTINGS = rescue.RescueSettings()
 
 
 @pytest.fixture
@@ -39,7 +40,8 @@ def crew(username: str) -> Actor:
 
 
 def _phone(session: Session, clock: FixedClock, **kw: object) -> rescue.Outcome:
-    out = rescue.report(session, OPERATOR, CODE, Source.PHONE, clock, caller_name="张先生", **kw)  # type: ignore[arg-type]
+    call = rescue.Report(CODE, Source.PHONE, caller_name="张先生", **kw)  # type: ignore[arg-type]
+    out = rescue.report(session, OPERATOR, call, clock, SETTINGS)
     session.commit()
     return out
 
@@ -61,7 +63,7 @@ def test_l1_in_time(session: Session, clock: FixedClock, city: None) -> None:
     rescue.complete(session, crew("crew_a1"), inc.id, clock, Cause.MISUSE, "乘客扒门")
     session.commit()
     clock.advance(timedelta(hours=2))
-    assert rescue.fire_due_timers(session, clock) == []  # every deadline was cancelled
+    assert rescue.fire_due_timers(session, clock, SETTINGS) == []  # every deadline was cancelled
     session.commit()
     inc = session.get(Incident, inc.id)
     assert inc is not None
@@ -84,9 +86,9 @@ def test_no_acknowledgement_goes_to_l2(session: Session, clock: FixedClock, city
     t0 = clock.now()
     inc = _phone(session, clock).incident
     clock.advance(timedelta(minutes=4, seconds=59))
-    assert rescue.fire_due_timers(session, clock) == []
+    assert rescue.fire_due_timers(session, clock, SETTINGS) == []
     clock.advance(timedelta(seconds=30))
-    notices = rescue.fire_due_timers(session, clock)
+    notices = rescue.fire_due_timers(session, clock, SETTINGS)
     session.commit()
     assert [(n.kind, n.level) for n in notices] == [("escalated", "L2"), ("dispatched", "L2")]
     inc = session.get(Incident, inc.id)
@@ -106,13 +108,13 @@ def test_late_arrival_goes_to_l2_then_l3(session: Session, clock: FixedClock, ci
     rescue.acknowledge(session, crew("crew_a1"), inc.id, clock)
     session.commit()
     clock.advance(timedelta(minutes=29))  # 31 min after the alarm, not arrived
-    notices = rescue.fire_due_timers(session, clock)
+    notices = rescue.fire_due_timers(session, clock, SETTINGS)
     assert notices[0].kind == "escalated" and notices[0].details == {"reason": "late_arrival"}
     session.commit()
     inc = session.get(Incident, inc.id)
     assert inc is not None and inc.level == "L2" and inc.escalated_l2_at == t0 + timedelta(minutes=30)
     clock.advance(timedelta(minutes=10))  # 41 min: limit + 10 min grace passed
-    notices = rescue.fire_due_timers(session, clock)
+    notices = rescue.fire_due_timers(session, clock, SETTINGS)
     session.commit()
     assert [(n.kind, n.level, n.details.get("call")) for n in notices] == [("escalated", "L3", "119")]
     inc = session.get(Incident, inc.id)
@@ -140,7 +142,7 @@ def test_false_alarm_closes_and_cancels(session: Session, clock: FixedClock, cit
     rescue.false_alarm(session, OPERATOR, inc.id, clock, "乘客已自行离开")
     session.commit()
     clock.advance(timedelta(hours=1))
-    assert rescue.fire_due_timers(session, clock) == []
+    assert rescue.fire_due_timers(session, clock, SETTINGS) == []
     inc = session.get(Incident, inc.id)
     assert inc is not None and inc.status == "false_alarm" and inc.level == "L1"
     crew_a1 = session.get(rescue.Crew, "A1")
@@ -152,12 +154,13 @@ def test_false_alarm_closes_and_cancels(session: Session, clock: FixedClock, cit
 
 
 def test_calls_join_the_iot_incident(session: Session, clock: FixedClock, city: None) -> None:
-    iot = rescue.report(session, OPERATOR, CODE, Source.IOT, clock, fault_id="11SHA000001:entrapment:1")
+    fault = rescue.Report(CODE, Source.IOT, fault_id="11SHA000001:entrapment:1")
+    iot = rescue.report(session, OPERATOR, fault, clock, SETTINGS)
     session.commit()
     clock.advance(timedelta(seconds=40))
     call = _phone(session, clock, persons_trapped=1)
-    again = rescue.report(session, OPERATOR, CODE, Source.IOT, clock, fault_id="11SHA000001:entrapment:1")
-    by_rescue_code = rescue.report(session, OPERATOR, "100001", Source.PUBLIC, clock)
+    again = rescue.report(session, OPERATOR, fault, clock, SETTINGS)
+    by_rescue_code = rescue.report(session, OPERATOR, rescue.Report("100001", Source.PUBLIC), clock, SETTINGS)
     session.commit()
     assert iot.created and not call.created and not again.created and not by_rescue_code.created
     assert call.incident.id == again.incident.id == by_rescue_code.incident.id == iot.incident.id
@@ -174,7 +177,9 @@ def test_state_rules(session: Session, clock: FixedClock, city: None) -> None:
     with pytest.raises(NotFound):
         rescue.acknowledge(session, crew("crew_a2"), inc.id, clock)  # not its incident
     with pytest.raises(Forbidden):
-        rescue.report(session, Actor("m", Role.MAINTENANCE), CODE, Source.PHONE, clock)
+        rescue.report(
+            session, Actor("m", Role.MAINTENANCE), rescue.Report(CODE, Source.PHONE), clock, SETTINGS
+        )
 
 
 def test_a_pending_escalation_fires_on_time_after_a_restart(
@@ -189,7 +194,7 @@ def test_a_pending_escalation_fires_on_time_after_a_restart(
     with session_factory() as fresh:
         pending = fresh.scalars(select(RescueTimer).where(RescueTimer.fired_at.is_(None))).all()
         assert sorted(t.kind for t in pending) == ["ack", "arrival", "l3"]
-        notices = rescue.fire_due_timers(fresh, restarted)
+        notices = rescue.fire_due_timers(fresh, restarted, SETTINGS)
         fresh.commit()
     assert [n.kind for n in notices][:1] == ["escalated"]
     with session_factory() as check:
@@ -197,7 +202,7 @@ def test_a_pending_escalation_fires_on_time_after_a_restart(
         assert inc is not None
         assert inc.level == "L2" and inc.escalated_l2_at == t0 + timedelta(minutes=5)
         # fired once: a second scheduler run finds nothing
-        assert rescue.fire_due_timers(check, restarted) == []
+        assert rescue.fire_due_timers(check, restarted, SETTINGS) == []
 
 
 def test_surge_mode_plans_all_open_incidents_together(
@@ -215,7 +220,7 @@ def test_surge_mode_plans_all_open_incidents_together(
             clock,
         )
     outs = [
-        rescue.report(session, OPERATOR, code, Source.PHONE, clock, settings=settings)
+        rescue.report(session, OPERATOR, rescue.Report(code, Source.PHONE), clock, settings)
         for code in ("11SHA000001", "11SHA000002", "11SHB000003", "11SHB000004")
     ]
     session.commit()
@@ -272,7 +277,28 @@ def test_a_crew_off_shift_is_not_dispatched(session: Session, clock: FixedClock,
     night = rescue.add_crew(
         session, SYSTEM_ACTOR, "N1", "MU-A", "夜班", km_north(1), clock, shift=(time(17, 0), time(8, 0))
     )
-    assert rescue.on_duty(night, clock.now()) and not rescue.on_duty(night, clock.now() + timedelta(hours=15))
+    tz = SETTINGS.tz
+    assert rescue.on_duty(night, clock.now(), tz) and not rescue.on_duty(
+        night, clock.now() + timedelta(hours=15), tz
+    )
+
+
+def test_shifts_are_on_the_city_clock(session: Session, clock: FixedClock, city: None) -> None:
+    """The same shift, 08:00-17:30, at 18:00 Beijing time (10:00 in London): the city's time zone decides."""
+    from datetime import time
+
+    from liftwatch.core.config import Settings
+
+    crew_a1 = session.get(rescue.Crew, "A1")
+    assert crew_a1 is not None
+    crew_a1.shift_start, crew_a1.shift_end = time(8, 0), time(17, 30)
+    session.commit()
+    clock.advance(timedelta(hours=1))
+    london = rescue.RescueSettings.for_city(Settings(timezone="Europe/London"))
+    call = rescue.Report(CODE, Source.PHONE)
+    assert rescue.report(session, OPERATOR, call, clock, london).incident.crew_id == "A1"
+    session.rollback()
+    assert rescue.report(session, OPERATOR, call, clock, SETTINGS).incident.crew_id == "A2"
 
 
 def test_the_rescue_worker_survives_a_failing_surge_plan(
@@ -290,7 +316,6 @@ def test_the_rescue_worker_survives_a_failing_surge_plan(
 
     from liftwatch.core.bus import InProcessBus
     from liftwatch.rescue.intake import RescueWorker
-    from liftwatch.rescue.notify import LogNotifier
     from liftwatch.telemetry.records import Topology
 
     def broken(*args: object, **kwargs: object) -> list[rescue.Notice]:
@@ -304,9 +329,8 @@ def test_the_rescue_worker_survives_a_failing_surge_plan(
 
     async def main() -> int:
         bus = InProcessBus()
-        worker = RescueWorker(
-            bus, session_factory, clock, LogNotifier(), topo, rescue.RescueSettings(surge_threshold=1), 0.0
-        )
+        settings = rescue.RescueSettings(surge_threshold=1)
+        worker = RescueWorker(bus, session_factory, clock, topo, settings, timer_every_s=0.0)
         await worker.start()
         await bus.publish(topo.faults_subject("entrapment"), msgspec.json.encode(change), msg_id="F1")
         assert await worker.step(timeout=0.5) == 1  # no exception out of the step

@@ -16,8 +16,8 @@ from liftwatch.rescue.surge import (
     _crews_to_try,
     _instance,
     _plan_compiled,
+    _plan_exact,
     _reverse,
-    _Surge,
     mean_arrival_s,
     plan_greedy,
 )
@@ -237,9 +237,7 @@ class TestOptimum:
     def test_small_instances_reach_the_enumerated_optimum(self, seed: int) -> None:
         rng = random.Random(seed)
         incidents, crews = city(5, 3, seed, future_alarms=rng.random() < 0.5)
-        exact = _Surge(incidents, crews, EST, 300.0, 0.0)
-        exact.solve_exact()
-        optimum = mean_arrival_s(exact.assignments(), incidents)
+        optimum = mean_arrival_s(_plan_exact(incidents, crews, EST, 300.0, 0.0), incidents)
         plan = _plan_compiled(incidents, crews, EST, 300.0, 0.0, math.inf, 1)
         assert mean_arrival_s(plan, incidents) == pytest.approx(optimum, abs=1e-6)
 

@@ -23,12 +23,15 @@ def test_crews_answer_their_incidents(
     n = seed_demo_crews(session, clock, crew_username="maint_a")
     session.commit()
     assert n == 4  # two per maintenance unit (MU-A, MU-B), no rescue station in the seed
+    assert rescue.crew_count(session) == 4
     linked = session.scalar(select(Crew).where(Crew.username == "maint_a"))
     assert linked is not None and linked.unit == "MU-A"
-    inc = rescue.report(session, SYSTEM_ACTOR, "11SHA000001", Source.PHONE, clock).incident
+    call = rescue.Report("11SHA000001", Source.PHONE)
+    inc = rescue.report(session, SYSTEM_ACTOR, call, clock, rescue.RescueSettings()).incident
     session.commit()
+    assert [i.id for i in rescue.incidents_for_crews(session)] == [inc.id]  # dispatched to a crew
     plans: dict[int, dict[str, object]] = {}
-    stages = []
+    stages: list[str] = []
     for _ in range(60):  # 30 minutes in 30 s steps
         clock.advance(timedelta(seconds=30))
         _advance(session_factory, clock, plans, seed=1)  # type: ignore[arg-type]
@@ -44,3 +47,4 @@ def test_crews_answer_their_incidents(
     assert done.acknowledged_at < done.arrived_at < done.released_at < done.completed_at
     assert timedelta(minutes=2) <= done.released_at - done.arrived_at <= timedelta(minutes=5, seconds=30)
     assert session.scalar(select(func.count()).select_from(Incident)) == 1
+    assert rescue.incidents_for_crews(session) == []  # completed: nothing left for the crews

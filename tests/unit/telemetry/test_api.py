@@ -3,7 +3,6 @@ statistics and metrics."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ from liftwatch.core.clock import FixedClock
 from liftwatch.core.config import Settings
 from liftwatch.telemetry import service
 from tests.factories import PASSWORD, auth, seed, token
+from tests.waiting import wait_until
 
 TS = 1_795_424_400_000  # 2026-11-23 09:00 UTC, the test clock
 
@@ -35,16 +35,6 @@ def _item(seq: int, **fields: Any) -> dict[str, Any]:
     base.update(mode=1, running=False, door_zone=True, door_closed=True)
     base.update(fields)
     return base
-
-
-def _wait(check: Any, timeout: float = 10.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("not reached in time")
 
 
 def test_gateway_batch_is_accepted_rejected_and_detected(
@@ -85,9 +75,9 @@ def _gateway_batch(client: TestClient, session: Session) -> None:
 
     # the overrun event is detected and stored by the embedded pipeline
     reg = auth(client, Role.REGULATOR)
-    faults = _wait(lambda: client.get("/api/v1/elevators/11SHB000004/faults", headers=reg).json())
+    faults = wait_until(lambda: client.get("/api/v1/elevators/11SHB000004/faults", headers=reg).json())
     assert [(f["fault_type"], f["severity"]) for f in faults] == [("overrun_top", "critical")]
-    live = _wait(
+    live = wait_until(
         lambda: (client.get("/api/v1/elevators/11SHB000004/live", headers=reg).json() or {}).get("status")
     )
     assert live["online"] is True

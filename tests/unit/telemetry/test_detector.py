@@ -17,6 +17,7 @@ from liftwatch.telemetry.protocol import (
     ServiceMode,
     Status,
 )
+from liftwatch.telemetry.service import detector_settings_from_env
 
 T0 = 1_795_424_400_000  # 2026-11-23 09:00 UTC
 CODE = "31101234567890"
@@ -769,7 +770,7 @@ def test_offline_watch_resumes_after_load() -> None:
 
 def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LIFTWATCH_DETECTOR_CONFIRM_MS", "2000")
-    det = Detector()
+    det = Detector(detector_settings_from_env())
     Terminal(det).status(T0, door_zone=False)
     _no(det.tick(T0 + 2_000))  # the default grace: 0.5 s
     assert [c.at_ms for c in det.tick(T0 + 2_500)] == [T0 + 2_000]
@@ -990,7 +991,34 @@ def test_a_dump_from_before_the_new_fields_still_loads() -> None:
 
 def test_gap_wait_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LIFTWATCH_DETECTOR_GAP_WAIT_MS", "1000")
-    assert DetectorSettings().gap_wait_ms == 1_000
+    assert detector_settings_from_env().gap_wait_ms == 1_000
+
+
+def test_the_detector_itself_never_reads_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pure: the wiring reads LIFTWATCH_DETECTOR_* once and passes the thresholds down."""
+    monkeypatch.setenv("LIFTWATCH_DETECTOR_CONFIRM_MS", "2000")
+    assert DetectorSettings().confirm_ms == 5_000
+    assert Detector().settings.confirm_ms == 5_000
+
+
+def test_bad_thresholds_in_the_environment_are_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LIFTWATCH_DETECTOR_CONFIRM_MS", "-1")
+    monkeypatch.setenv("liftwatch_detector_overspeed_warning_ratio", "fast")
+    monkeypatch.setenv("LIFTWATCH_DETECTOR_NO_SUCH_THING", "1")  # not ours: ignored, as before
+    with pytest.raises(ValueError) as err:
+        detector_settings_from_env()
+    assert str(err.value) == (
+        "LIFTWATCH_DETECTOR_CONFIRM_MS='-1': Expected `int` >= 0; "
+        "LIFTWATCH_DETECTOR_OVERSPEED_WARNING_RATIO='fast': Expected `float`, got `str`"
+    )
+
+
+def test_every_threshold_can_be_set_from_the_environment() -> None:
+    """Each field under its documented name (docs/PROTOCOL.md: LIFTWATCH_DETECTOR_<NAME>), typed."""
+    env = {f"LIFTWATCH_DETECTOR_{name.upper()}": "7" for name in DetectorSettings.__struct_fields__}
+    got = detector_settings_from_env(env)
+    assert all(getattr(got, name) == 7 for name in DetectorSettings.__struct_fields__)
+    assert isinstance(got.confirm_ms, int) and isinstance(got.overspeed_warning_ratio, float)
 
 
 # --------------------------------------------------------------------------- implausible seq (issue 8)

@@ -14,6 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import msgspec
 import pytest
 
 from liftwatch.sim.telemetry import FaultRates, TelemetrySimulator, TruthRecord, synthetic_fleet
@@ -167,7 +168,7 @@ def test_scoring_fails_a_detector_without_anti_chatter() -> None:
 
     class Hasty(detector.Detector):  # type: ignore[misc,name-defined]
         def __init__(self, settings: DetectorSettings, rated: dict[str, float]) -> None:
-            super().__init__(settings.model_copy(update={"confirm_ms": 0}), rated)
+            super().__init__(msgspec.structs.replace(settings, confirm_ms=0), rated)
 
     real = detector.Detector
     detector.Detector = Hasty

@@ -15,12 +15,12 @@ from sqlalchemy.orm import Session
 
 from liftwatch.accounts.actor import SYSTEM_ACTOR, Actor, Role
 from liftwatch.core.clock import FixedClock
-from liftwatch.core.i18n import CATALOGUE, ENUM_PREFIXES
 from liftwatch.rescue import service as rescue
 from liftwatch.rescue.domain import Cause, GeoPoint, IncidentStatus, Level, Source
 from liftwatch.rescue.models import Incident
 from liftwatch.telemetry import service as telemetry
 from liftwatch.telemetry.faults import SEVERITY, FaultChange, FaultType
+from liftwatch.web.templating import LABELS
 from tests.factories import seed
 from tests.unit.web.forms import web_login
 
@@ -54,7 +54,8 @@ def login(client: TestClient, username: str) -> None:
 
 
 def report(session: Session, clock: FixedClock, code: str, **kw: Any) -> Incident:
-    inc = rescue.report(session, SYSTEM_ACTOR, code, Source.PHONE, clock, **kw).incident
+    call = rescue.Report(code, Source.PHONE, **kw)
+    inc = rescue.report(session, SYSTEM_ACTOR, call, clock, rescue.RescueSettings()).incident
     session.commit()
     return inc
 
@@ -241,7 +242,7 @@ def test_false_alarm_from_the_board_and_the_incident_page(
     client: TestClient, session: Session, clock: FixedClock, city: None
 ) -> None:
     inc = report(session, clock, A1, caller_name="李女士", callback_phone="13800000000")
-    rescue.report(session, SYSTEM_ACTOR, "100001", Source.PHONE, clock, caller_name="王先生")
+    report(session, clock, "100001", caller_name="王先生")
     other = report(session, clock, A2)
     session.commit()
     login(client, "operator")
@@ -370,10 +371,10 @@ def test_kpi_panel_all_met(client: TestClient, session: Session, clock: FixedClo
 
 
 def test_surge_banner_at_the_threshold(
-    client: TestClient, session: Session, clock: FixedClock, city: None, monkeypatch: pytest.MonkeyPatch
+    client: TestClient, session: Session, clock: FixedClock, city: None
 ) -> None:
-    assert rescue.RescueSettings().surge_threshold == 20
-    monkeypatch.setenv("LIFTWATCH_RESCUE_SURGE_THRESHOLD", "2")
+    assert client.app.state.rescue_settings.surge_threshold == 20  # type: ignore[attr-defined]
+    client.app.state.rescue_settings = rescue.RescueSettings(surge_threshold=2)  # type: ignore[attr-defined]
     report(session, clock, A1)
     login(client, "operator")
     page = client.get("/console").text
@@ -415,10 +416,10 @@ def test_both_languages(client: TestClient, session: Session, clock: FixedClock,
     [("incident_status", IncidentStatus), ("level", Level), ("source", Source), ("cause", Cause)],
 )
 def test_rescue_enum_labels(prefix: str, enum: Any) -> None:
-    assert ENUM_PREFIXES[prefix] is enum
     for lang in ("zh-CN", "en"):
-        labels = [CATALOGUE[f"{prefix}.{m.value}"][lang] for m in enum]
+        labels = [LABELS.label(prefix, m.value, lang) for m in enum]
         assert all(labels) and len(set(labels)) == len(labels), (prefix, lang)
+        assert not {m.value for m in enum} & set(labels), (prefix, lang)
 
 
 def test_call_back_from_the_incident_page(

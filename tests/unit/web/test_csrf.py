@@ -28,7 +28,8 @@ OWN = "http://testserver"
 @pytest.fixture
 def incident(session: Session, clock: FixedClock) -> int:
     seed(session, clock)
-    inc = rescue.report(session, SYSTEM_ACTOR, "11SHA000001", Source.PHONE, clock).incident
+    call = rescue.Report("11SHA000001", Source.PHONE)
+    inc = rescue.report(session, SYSTEM_ACTOR, call, clock, rescue.RescueSettings()).incident
     session.commit()
     return inc.id
 

@@ -1,0 +1,623 @@
+"""The registry's reads: scoped lists and lookups, the views and feeds other domains and the web use.
+
+Every read that takes an ``Actor`` is scoped in its query (``_scoped``): unit staff see only their unit's
+elevators, and anything outside scope is *not found*. The unscoped reads (codes, places, counts, the change
+feed) serve other domains, which have already limited what they show to the actor's scope. Writes are in
+``registry/service.py``; other domains and the web import this module for reads.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, TypeAlias, TypeVar
+
+from sqlalchemy import Select, false, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from liftwatch.accounts.actor import Actor, Role
+from liftwatch.core.clock import Clock
+from liftwatch.core.errors import FieldError, Forbidden, InvalidInput, NotFound
+from liftwatch.registry.domain import ElevatorStatus, EventKind, UnitType
+from liftwatch.registry.models import Elevator, ElevatorEvent, Unit
+from liftwatch.registry.schemas import UNIT_RECORD_FIELDS, PublicElevator, UnitRef
+
+# The records these reads hand out, for callers' annotations (the tables' module stays the registry's own).
+StoredElevator: TypeAlias = Elevator
+
+READ_ALL = frozenset({Role.ADMIN, Role.REGULATOR, Role.RESCUE_OPERATOR, Role.INSPECTOR})
+# Accounts that see no registry: passengers (the public page only) and IoT gateways (telemetry only).
+NO_REGISTRY_ACCESS = frozenset({Role.PUBLIC, Role.GATEWAY})
+
+
+def _refuse(actor: Actor, public_reason: str) -> Forbidden:
+    if actor.role is Role.PUBLIC:
+        return Forbidden(f"the public {public_reason}")
+    return Forbidden(f"role '{actor.role.value}' may only send telemetry")
+
+
+# Any select, whatever its columns: scoping only adds WHERE clauses.
+_Sel = TypeVar("_Sel", bound="Select[*tuple[Any, ...]]")
+
+
+@dataclass(frozen=True)
+class ElevatorFilter:
+    district: str | None = None
+    street: str | None = None
+    unit: str | None = None  # code of a use or maintenance unit
+    place_type: str | None = None
+    kind: str | None = None
+    status: str | None = None
+    age_min: float | None = None
+    age_max: float | None = None
+    q: str | None = None
+    three_no: bool | None = None
+
+
+def age_years(elevator: Elevator, today: date) -> float | None:
+    start = elevator.commissioning_date or elevator.installation_date
+    if start is None:
+        return None
+    return round((today - start).days / 365.25, 1)
+
+
+def _years_before(today: date, years: float) -> date:
+    return date.fromordinal(today.toordinal() - round(years * 365.25))
+
+
+# ---------------------------------------------------------------- scope
+
+
+def _scoped(stmt: _Sel, actor: Actor) -> _Sel:
+    if actor.role in READ_ALL:
+        return stmt
+    if actor.role is Role.MAINTENANCE and actor.unit_id is not None:
+        return stmt.where(Elevator.maintenance_unit_id == actor.unit_id)
+    if actor.role is Role.USE_UNIT and actor.unit_id is not None:
+        return stmt.where(Elevator.use_unit_id == actor.unit_id)
+    return stmt.where(false())
+
+
+# ---------------------------------------------------------------- elevators
+
+
+def list_elevators(
+    session: Session, actor: Actor, flt: ElevatorFilter, clock: Clock, page: int = 1, size: int = 50
+) -> tuple[list[Elevator], int]:
+    if actor.role in NO_REGISTRY_ACCESS:
+        raise _refuse(actor, "may look up one elevator by its code, not list them")
+    stmt = _scoped(select(Elevator), actor)
+    stmt = _apply_filter(session, stmt, flt, clock)
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    rows = session.scalars(
+        stmt.order_by(Elevator.registration_code).offset((page - 1) * size).limit(size)
+    ).unique()
+    return list(rows), int(total)
+
+
+def _apply_filter(
+    session: Session, stmt: Select[Any], flt: ElevatorFilter, clock: Clock | None
+) -> Select[Any]:
+    if flt.district:
+        stmt = stmt.where(Elevator.district == flt.district)
+    if flt.street:
+        stmt = stmt.where(Elevator.street == flt.street)
+    if flt.place_type:
+        stmt = stmt.where(Elevator.place_type == flt.place_type)
+    if flt.kind:
+        stmt = stmt.where(Elevator.kind == flt.kind)
+    if flt.status:
+        stmt = stmt.where(Elevator.status == flt.status)
+    if flt.unit:
+        unit_id = session.scalar(select(Unit.id).where(Unit.code == flt.unit))
+        if unit_id is None:
+            return stmt.where(false())
+        stmt = stmt.where(or_(Elevator.use_unit_id == unit_id, Elevator.maintenance_unit_id == unit_id))
+    start = func.coalesce(Elevator.commissioning_date, Elevator.installation_date)
+    if (flt.age_min is not None or flt.age_max is not None) and clock is None:
+        raise ValueError("age filters need a clock")
+    today = clock.today() if clock is not None else date.min
+    if flt.age_min is not None:
+        stmt = stmt.where(start <= _years_before(today, flt.age_min))
+    if flt.age_max is not None:
+        stmt = stmt.where(start > _years_before(today, flt.age_max))
+    if flt.three_no is not None:
+        three = (
+            Elevator.no_property_management.is_(True)
+            & Elevator.no_maintenance_contract.is_(True)
+            & Elevator.no_repair_fund.is_(True)
+        )
+        stmt = stmt.where(three if flt.three_no else ~three)
+    if flt.q:
+        like = f"%{flt.q.strip()}%"
+        stmt = stmt.where(
+            or_(
+                Elevator.registration_code.ilike(like),
+                Elevator.rescue_code == flt.q.strip(),
+                Elevator.equipment_code.ilike(like),
+                Elevator.address.ilike(like),
+                Elevator.building.ilike(like),
+            )
+        )
+    return stmt
+
+
+def places(session: Session, actor: Actor) -> dict[str, list[str]]:
+    """Districts and their streets among the elevators the actor may see, for search choices."""
+    if actor.role in NO_REGISTRY_ACCESS:
+        raise _refuse(actor, "may not list places")
+    stmt = _scoped(select(Elevator.district, Elevator.street), actor).distinct()
+    out: dict[str, list[str]] = {}
+    for district, street in session.execute(stmt.order_by(Elevator.district, Elevator.street)):
+        streets = out.setdefault(district, [])
+        if street:
+            streets.append(street)
+    return out
+
+
+def _findable(code: str, what: str) -> None:
+    """A code that no record can have (control characters, beyond any column) is simply not found; it
+    never reaches the database, which would refuse a NUL with a server error."""
+    if len(code) > 40 or _CONTROL.search(code):
+        raise NotFound(f"no {what} with code {code[:60]!a}")
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def get_elevator(session: Session, actor: Actor, registration_code: str) -> Elevator:
+    """The elevator, or NotFound when it does not exist or lies outside the actor's scope."""
+    if actor.role in NO_REGISTRY_ACCESS:
+        raise _refuse(actor, "sees the public page only")
+    _findable(registration_code, "elevator")
+    stmt = _scoped(select(Elevator).where(Elevator.registration_code == registration_code), actor)
+    elevator: Elevator | None = session.scalars(stmt).unique().one_or_none()
+    if elevator is None:
+        raise NotFound(f"no elevator with registration code '{registration_code}'")
+    return elevator
+
+
+def get_public_elevator(session: Session, code: str) -> Elevator:
+    """What a passenger scanning the code in the car may see: by registration or rescue code."""
+    _findable(code, "elevator")
+    stmt = select(Elevator).where(or_(Elevator.registration_code == code, Elevator.rescue_code == code))
+    elevator = session.scalars(stmt).unique().first()
+    if elevator is None:
+        raise NotFound(f"no elevator with code '{code}'")
+    return elevator
+
+
+def timeline(session: Session, elevator: Elevator) -> Sequence[ElevatorEvent]:
+    return session.scalars(
+        select(ElevatorEvent)
+        .where(ElevatorEvent.elevator_id == elevator.id)
+        .order_by(ElevatorEvent.occurred_at.desc(), ElevatorEvent.id.desc())
+    ).all()
+
+
+# ---------------------------------------------------------------- units
+
+
+def _scoped_units(stmt: _Sel, actor: Actor) -> _Sel:
+    if actor.role in READ_ALL:
+        return stmt
+    if actor.unit_scoped and actor.unit_id is not None:
+        return stmt.where(Unit.id == actor.unit_id)
+    return stmt.where(false())
+
+
+def list_units(
+    session: Session,
+    actor: Actor,
+    unit_type: str | None = None,
+    q: str | None = None,
+    page: int = 1,
+    size: int = 50,
+) -> tuple[list[Unit], int]:
+    if actor.role in NO_REGISTRY_ACCESS:
+        raise _refuse(actor, "may not list units")
+    stmt = _scoped_units(select(Unit), actor)
+    if unit_type:
+        stmt = stmt.where(Unit.unit_type == unit_type)
+    if q:
+        like = f"%{q.strip()}%"
+        stmt = stmt.where(or_(Unit.name.ilike(like), Unit.code.ilike(like)))
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = session.scalars(stmt.order_by(Unit.name, Unit.code).offset((page - 1) * size).limit(size))
+    return list(rows), int(total)
+
+
+def elevator_counts(session: Session, units: Sequence[Unit]) -> dict[int, int]:
+    """Elevators served (maintenance) or managed (use unit) per unit, in two grouped queries."""
+    ids = [u.id for u in units]
+    if not ids:
+        return {}
+    counts: dict[int, int] = {}
+    for col in (Elevator.maintenance_unit_id, Elevator.use_unit_id):
+        for unit_id, n in session.execute(select(col, func.count()).where(col.in_(ids)).group_by(col)):
+            if unit_id is not None:
+                counts[unit_id] = counts.get(unit_id, 0) + n
+    return counts
+
+
+def get_unit(session: Session, actor: Actor, code: str) -> Unit:
+    if actor.role in NO_REGISTRY_ACCESS:
+        raise _refuse(actor, "may not read units")
+    _findable(code, "unit")
+    unit: Unit | None = session.scalar(_scoped_units(select(Unit).where(Unit.code == code), actor))
+    if unit is None:
+        raise NotFound(f"no unit with code '{code}'")
+    return unit
+
+
+def public_view(session: Session, code: str) -> PublicElevator:
+    elevator = get_public_elevator(session, code)
+    return PublicElevator(
+        registration_code=elevator.registration_code,
+        rescue_code=elevator.rescue_code,
+        kind=elevator.kind,
+        status=elevator.status,
+        district=elevator.district,
+        address=elevator.address,
+        building=elevator.building,
+        use_unit=_ref(elevator.use_unit),
+        maintenance_unit=_ref(elevator.maintenance_unit),
+        maintenance_phone=elevator.maintenance_unit.contact_phone if elevator.maintenance_unit else "",
+    )
+
+
+def _ref(unit: Unit | None) -> UnitRef | None:
+    return UnitRef(code=unit.code, name=unit.name) if unit else None
+
+
+# ---------------------------------------------------------------- export (registry/io.py)
+
+
+_EXPORT_SKIP = frozenset({"id", "use_unit_id", "maintenance_unit_id", "created_at", "updated_at"})
+
+
+def export_elevator_rows(session: Session, actor: Actor) -> list[dict[str, Any]]:
+    """Every elevator in the actor's scope as a dict of ElevatorCreate fields, units as their codes."""
+    if actor.role in NO_REGISTRY_ACCESS:
+        raise _refuse(actor, "may look up one elevator by its code, not export them")
+    use_unit = aliased(Unit)
+    maint_unit = aliased(Unit)
+    columns = [c for c in Elevator.metadata.tables[Elevator.__tablename__].c if c.name not in _EXPORT_SKIP]
+    stmt = (
+        select(*columns, use_unit.code.label("use_unit"), maint_unit.code.label("maintenance_unit"))
+        .select_from(Elevator)
+        .outerjoin(use_unit, Elevator.use_unit_id == use_unit.id)
+        .outerjoin(maint_unit, Elevator.maintenance_unit_id == maint_unit.id)
+        .order_by(Elevator.registration_code)
+    )
+    return [dict(row) for row in session.execute(_scoped(stmt, actor)).mappings()]
+
+
+def export_unit_rows(session: Session, actor: Actor, referenced: Iterable[str]) -> list[dict[str, Any]]:
+    """Units for an export. Readers of the whole registry get every unit; unit staff get their own unit in
+    full and, of the other units on their elevators, only code, name and type (what the API shows them)."""
+    if actor.role in NO_REGISTRY_ACCESS:
+        raise _refuse(actor, "may not export units")
+    columns = [Unit.metadata.tables[Unit.__tablename__].c[name] for name in UNIT_RECORD_FIELDS]
+    if actor.role in READ_ALL:
+        stmt = select(*columns).order_by(Unit.code)
+        return [dict(row) for row in session.execute(stmt).mappings()]
+    own_stmt = _scoped_units(select(*columns).select_from(Unit), actor)
+    own = [dict(row) for row in session.execute(own_stmt).mappings()]
+    own_codes = {u["code"] for u in own}
+    others = sorted(set(referenced) - own_codes)
+    rows = own
+    if others:
+        stmt = select(Unit.code, Unit.name, Unit.unit_type).where(Unit.code.in_(others))
+        rows += [dict(row) for row in session.execute(stmt).mappings()]
+    return sorted(rows, key=lambda u: str(u["code"]))
+
+
+# ---------------------------------------------------------------- reads for other domains
+
+
+def registration_codes(session: Session) -> set[str]:
+    """Every registered elevator's code (telemetry accepts messages for these only)."""
+    return set(session.scalars(select(Elevator.registration_code)))
+
+
+def scoped_codes(session: Session, actor: Actor) -> set[str] | None:
+    """The registration codes in the actor's scope; None when it is the whole registry."""
+    if actor.role in NO_REGISTRY_ACCESS:
+        raise _refuse(actor, "may not read the registry")
+    if actor.role in READ_ALL:
+        return None
+    return set(session.scalars(_scoped(select(Elevator.registration_code), actor)))
+
+
+def codes_of_unit(session: Session, unit_id: int) -> set[str]:
+    """The registration codes of the elevators a unit maintains or uses (what its IoT gateway may report
+    for)."""
+    stmt = select(Elevator.registration_code).where(
+        or_(Elevator.maintenance_unit_id == unit_id, Elevator.use_unit_id == unit_id)
+    )
+    return set(session.scalars(stmt))
+
+
+@dataclass(frozen=True)
+class Place:
+    district: str
+    street: str
+    address: str
+    latitude: float | None
+    longitude: float | None
+    maintenance_unit: str  # its name, "" when none
+    place_type: str = ""
+
+
+def places_of(session: Session, codes: Sequence[str]) -> dict[str, Place]:
+    """Place and maintenance unit of many elevators in one query (for lists and maps of other domains;
+    the caller has already limited ``codes`` to the actor's scope)."""
+    if not codes:
+        return {}
+    rows = session.execute(
+        select(
+            Elevator.registration_code,
+            Elevator.district,
+            Elevator.street,
+            Elevator.address,
+            Elevator.latitude,
+            Elevator.longitude,
+            Unit.name,
+            Elevator.place_type,
+        )
+        .outerjoin(Unit, Unit.id == Elevator.maintenance_unit_id)
+        .where(Elevator.registration_code.in_(list(codes)))
+    )
+    return {
+        code: Place(district, street, address, lat, lon, unit_name or "", place_type)
+        for code, district, street, address, lat, lon, unit_name, place_type in rows
+    }
+
+
+def count_in_service(session: Session, district: str | None = None, unit: str | None = None) -> int:
+    """Elevators in use (the denominator of the entrapment rate), by district and/or unit code."""
+    flt = ElevatorFilter(district=district, unit=unit, status=ElevatorStatus.IN_USE.value)
+    stmt = _apply_filter(session, select(func.count()).select_from(Elevator), flt, None)
+    return int(session.scalar(stmt) or 0)
+
+
+def unit_names(session: Session, codes: Iterable[str]) -> dict[str, str]:
+    """Names of units by code (for labels in other domains' lists)."""
+    wanted = sorted(set(codes))
+    if not wanted:
+        return {}
+    return {
+        code: name
+        for code, name in session.execute(select(Unit.code, Unit.name).where(Unit.code.in_(wanted)))
+    }
+
+
+def count_in_service_by(
+    session: Session, key: str, district: str | None = None, unit: str | None = None
+) -> dict[str, int]:
+    """Elevators in use per district, street, place type or maintenance unit code (KPI denominators)."""
+    if key == "maintenance_unit":
+        column: Any = Unit.code
+        stmt = (
+            select(column, func.count())
+            .select_from(Elevator)
+            .join(Unit, Unit.id == Elevator.maintenance_unit_id)
+        )
+    elif key in ("district", "street", "place_type"):
+        column = getattr(Elevator, key)
+        stmt = select(column, func.count()).select_from(Elevator)
+    else:
+        raise InvalidInput(FieldError("group_by", f"cannot count elevators by '{key}'"))
+    flt = ElevatorFilter(district=district, unit=unit, status=ElevatorStatus.IN_USE.value)
+    stmt = _apply_filter(session, stmt, flt, None).group_by(column)
+    return {str(k): int(n) for k, n in session.execute(stmt)}
+
+
+# ---------------------------------------------------------------- change feed
+
+WATCHED_KINDS = (
+    EventKind.REGISTRATION.value,
+    EventKind.RECORD_UPDATE.value,
+    EventKind.SUSPENSION.value,
+    EventKind.RESTART.value,
+    EventKind.SCRAPPING.value,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ElevatorChange:
+    """An elevator whose registration, rated speed or status may have changed (its current values)."""
+
+    event_id: int
+    registration_code: str
+    rated_speed_mps: float | None
+    status: str
+
+
+IN_SERVICE = ElevatorStatus.IN_USE.value
+
+
+def detector_view(session: Session) -> dict[str, tuple[float | None, bool]]:
+    """What the fault detector takes from the registry, per elevator: rated speed and in service."""
+    rows = session.execute(select(Elevator.registration_code, Elevator.rated_speed_mps, Elevator.status))
+    return {c: (float(r) if r is not None else None, s == IN_SERVICE) for c, r, s in rows}
+
+
+def last_event_id(session: Session) -> int:
+    """Where a change feed starts: everything before is in the full load that goes with it."""
+    return int(session.scalar(select(func.max(ElevatorEvent.id))) or 0)
+
+
+def elevator_changes(session: Session, after_id: int, lookback: int = 1000) -> list[ElevatorChange]:
+    """Elevators with a registration, record update or status event after ``after_id - lookback``.
+
+    The elevator file is the registry's change log, so other processes (telemetry ingestion, the fault
+    detector) follow it instead of reloading the whole registry. Ids are given out before commit, so a
+    transaction may commit an id below one already read: the ``lookback`` reads such late ones (callers
+    skip ids they have handled). The values are read now, so applying a change twice changes nothing."""
+    rows = session.execute(
+        select(ElevatorEvent.id, Elevator.registration_code, Elevator.rated_speed_mps, Elevator.status)
+        .join(Elevator, Elevator.id == ElevatorEvent.elevator_id)
+        .where(ElevatorEvent.id > after_id - lookback, ElevatorEvent.kind.in_(WATCHED_KINDS))
+        .order_by(ElevatorEvent.id)
+    )
+    return [ElevatorChange(int(i), c, float(r) if r is not None else None, s) for i, c, r, s in rows]
+
+
+def terminal_codes(session: Session) -> list[str]:
+    """The codes of elevators with an IoT terminal on file that are not scrapped, in order (those that
+    need broker credentials)."""
+    stmt = (
+        select(Elevator.registration_code)
+        .where(Elevator.iot_terminal_id != "", Elevator.status != ElevatorStatus.SCRAPPED.value)
+        .order_by(Elevator.registration_code)
+    )
+    return list(session.scalars(stmt))
+
+
+# ---------------------------------------------------------------- units for other domains
+
+
+@dataclass(frozen=True)
+class UnitRecord:
+    """A unit as other domains need it (accounts: which unit a user belongs to)."""
+
+    id: int
+    code: str
+    name: str
+    unit_type: str
+
+
+def unit_by_code(session: Session, code: str) -> UnitRecord | None:
+    """The unit with this code, whatever the caller's scope (the caller decides who may ask), or None."""
+    row = session.execute(
+        select(Unit.id, Unit.code, Unit.name, Unit.unit_type).where(Unit.code == code)
+    ).first()
+    return UnitRecord(*row) if row else None
+
+
+def unit_codes(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
+    """Codes of units by id, in one query (None and unknown ids are left out)."""
+    wanted = sorted({i for i in ids if i is not None})
+    if not wanted:
+        return {}
+    return {uid: code for uid, code in session.execute(select(Unit.id, Unit.code).where(Unit.id.in_(wanted)))}
+
+
+def count_elevators(session: Session) -> int:
+    """Every registered elevator, whatever its status (a generated city is loaded into an empty registry)."""
+    return int(session.scalar(select(func.count()).select_from(Elevator)) or 0)
+
+
+def busiest_unit(session: Session, unit_type: UnitType) -> str | None:
+    """The code of the maintenance or use unit with the most elevators (ties: the lowest code), or None."""
+    column = Elevator.maintenance_unit_id if unit_type is UnitType.MAINTENANCE else Elevator.use_unit_id
+    return session.scalar(
+        select(Unit.code)
+        .join(Elevator, column == Unit.id)
+        .where(Unit.unit_type == unit_type.value)
+        .group_by(Unit.code)
+        .order_by(func.count().desc(), Unit.code)
+        .limit(1)
+    )
+
+
+@dataclass(frozen=True)
+class TerminalElevator:
+    """An elevator in use with an IoT terminal, as a simulated terminal needs it."""
+
+    registration_code: str
+    kind: str
+    floors: int | None
+    rated_speed_mps: float | None
+    place_type: str
+
+
+def elevators_with_terminals(session: Session, limit: int) -> list[TerminalElevator]:
+    """The first ``limit`` elevators in use with an IoT terminal, by registration code."""
+    rows = session.execute(
+        select(
+            Elevator.registration_code,
+            Elevator.kind,
+            Elevator.floors,
+            Elevator.rated_speed_mps,
+            Elevator.place_type,
+        )
+        .where(Elevator.status == ElevatorStatus.IN_USE.value, Elevator.iot_terminal_id != "")
+        .order_by(Elevator.registration_code)
+        .limit(limit)
+    )
+    return [TerminalElevator(*row) for row in rows]
+
+
+# ---------------------------------------------------------------- the map's extent
+
+#: Where a map looks while no elevator in use has coordinates: China's extent (south, west, north, east).
+DEFAULT_BOUNDS = (18.0, 73.5, 53.6, 135.1)
+#: Room around the elevators on each side: a share of the span, at least ``MAP_MARGIN_MIN_DEG``.
+MAP_MARGIN_SHARE = 0.05
+MAP_MARGIN_MIN_DEG = 0.01
+
+
+@dataclass(frozen=True)
+class DistrictMark:
+    """A district's label on the map, at the mean position of its elevators in use."""
+
+    name: str
+    lat: float
+    lon: float
+
+
+@dataclass(frozen=True)
+class MapExtent:
+    """What a city map shows first: the bounds of the elevators in use, with a margin, and the districts."""
+
+    south: float
+    west: float
+    north: float
+    east: float
+    districts: tuple[DistrictMark, ...]
+
+    @property
+    def bounds(self) -> list[list[float]]:
+        """Leaflet's order: [[south, west], [north, east]]."""
+        return [[self.south, self.west], [self.north, self.east]]
+
+
+def map_extent(session: Session) -> MapExtent:
+    """The registry's extent: the bounding box of the elevators in use that have coordinates, widened by a
+    margin, and each district's mean position; ``DEFAULT_BOUNDS`` and no districts when there are none.
+    One grouped query over the whole registry: callers cache it (the city's extent changes slowly)."""
+    lat, lon = Elevator.latitude, Elevator.longitude
+    rows = session.execute(
+        select(
+            Elevator.district,
+            func.min(lat),
+            func.max(lat),
+            func.min(lon),
+            func.max(lon),
+            func.avg(lat),
+            func.avg(lon),
+        )
+        .where(Elevator.status == ElevatorStatus.IN_USE.value, lat.is_not(None), lon.is_not(None))
+        .group_by(Elevator.district)
+        .order_by(Elevator.district)
+    ).all()
+    if not rows:
+        south, west, north, east = DEFAULT_BOUNDS
+        return MapExtent(south, west, north, east, ())
+    south, north = min(float(r[1]) for r in rows), max(float(r[2]) for r in rows)
+    west, east = min(float(r[3]) for r in rows), max(float(r[4]) for r in rows)
+    dlat = max((north - south) * MAP_MARGIN_SHARE, MAP_MARGIN_MIN_DEG)
+    dlon = max((east - west) * MAP_MARGIN_SHARE, MAP_MARGIN_MIN_DEG)
+    districts = tuple(DistrictMark(r[0], float(r[5]), float(r[6])) for r in rows if r[0])
+    return MapExtent(
+        max(south - dlat, -90.0),
+        max(west - dlon, -180.0),
+        min(north + dlat, 90.0),
+        min(east + dlon, 180.0),
+        districts,
+    )
