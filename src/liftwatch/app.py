@@ -18,7 +18,7 @@ from sqlalchemy.exc import DataError
 from liftwatch import __version__
 from liftwatch.accounts.api import router as accounts_router
 from liftwatch.core.clock import Clock, SystemClock
-from liftwatch.core.config import Settings, get_settings
+from liftwatch.core.config import Settings, city_tz, get_settings
 from liftwatch.core.db import make_engine, make_session_factory
 from liftwatch.core.errors import DomainError, Unauthorized
 from liftwatch.core.headers import SecurityHeadersMiddleware
@@ -77,6 +77,7 @@ def create_app(
                         pipeline.stopping,
                         pipeline.detector_settings,
                         fault_scale=settings.simulate_fault_scale,
+                        tz=city_tz(settings),
                     )
                 )
                 if pipeline.rescue is not None:

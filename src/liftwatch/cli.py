@@ -14,7 +14,7 @@ from rich.console import Console
 
 from liftwatch.accounts.actor import SYSTEM_ACTOR, Role
 from liftwatch.core.clock import SystemClock
-from liftwatch.core.config import get_settings
+from liftwatch.core.config import city_tz, get_settings
 from liftwatch.core.db import make_engine, make_session_factory, session_scope
 from liftwatch.core.errors import DomainError, FieldError
 
@@ -423,10 +423,11 @@ def simulate(
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(code=1) from None
     start = int(_time.time() * 1000)
-    probe = TelemetrySimulator(fleet, seed, start, rates, thresholds)
+    tz = city_tz(get_settings())
+    probe = TelemetrySimulator(fleet, seed, start, rates, thresholds, tz=tz)
     natural = max(1.0, len(probe.run(start + 120_000)) / 120.0)
     traffic = min(max(1.0, rate / natural), 60.0)
-    sim = TelemetrySimulator(fleet, seed, start, rates, thresholds, traffic=traffic)
+    sim = TelemetrySimulator(fleet, seed, start, rates, thresholds, traffic=traffic, tz=tz)
     sink: Sink | None = None
     try:
         if mqtt:

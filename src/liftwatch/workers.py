@@ -43,6 +43,7 @@ from liftwatch.telemetry.worker import LiveBoard, PartitionWorker
 log = logging.getLogger(__name__)
 
 ROLES = frozenset({"ingest", "detect", "archive", "rescue"})
+STOP_GRACE_S = 15.0  # how long stop() lets the workers flush and checkpoint before cancelling them
 REGISTRY_SWEEP_S = 300.0  # the registry feed's full re-read (its safety net)
 
 
@@ -227,10 +228,17 @@ class Pipeline:
         self._stop.set()
         if self.mqtt is not None:
             await self.mqtt.stop()
-        for task in self._tasks:
-            # a task that failed has said why already (_task_done)
-            with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError, Exception):
-                await asyncio.wait_for(task, timeout=15)
+        # one deadline for all of them (not 15 s each, one after the other): a supervisor's grace period is
+        # short, and a worker stuck on a frozen NATS must not hold the others' shutdown for minutes
+        if self._tasks:
+            _, late = await asyncio.wait(self._tasks, timeout=STOP_GRACE_S)
+            for task in late:
+                log.warning("stop: %s did not finish in %.0f s; cancelled", task.get_name(), STOP_GRACE_S)
+                task.cancel()
+            for task in self._tasks:
+                # a task that failed has said why already (_task_done)
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
         if self.bus is not None:
             await self.bus.close()
 

@@ -7,6 +7,7 @@ the Excel export and the web use the same label for each.
 from __future__ import annotations
 
 import inspect
+import re
 from enum import StrEnum
 from pathlib import Path
 from types import ModuleType
@@ -165,3 +166,19 @@ def test_the_old_ledger_spellings_still_import() -> None:
         assert io.ENUM_LABELS["place_type"][text] == value
     units = {h: name for name, headers in io.UNIT_ALIASES.items() for h in headers}
     assert units["单位代码"] == units["统一社会信用代码"] == "code"
+
+
+def test_every_kind_of_entry_on_an_incident_trail_has_both_labels() -> None:
+    """The rescue code writes trail entries by name (``_record(..., "dispatched")``, the outbox's
+    ``kind="notice_failed"``): each such name has a Chinese and an English label on the incident page."""
+    rescue_dir = Path(rescue_labels.__file__).parent
+    written: set[str] = set()
+    for module in ("service.py", "outbox.py"):
+        text = (rescue_dir / module).read_text(encoding="utf-8")
+        written |= set(re.findall(r'_record\(\s*session,\s*inc,\s*[\w."]+,\s*"(\w+)"', text))
+        written |= set(re.findall(r'IncidentEvent\([^)]*?kind="(\w+)"', text, re.S))
+    assert {"raised", "joined", "dispatched", "escalated", "notice_failed"} <= written, written
+    table = rescue_labels.INCIDENT_EVENT
+    for kind in sorted(written):
+        zh, en = table.get(kind, "zh-CN"), table.get(kind, "en")
+        assert zh and en and zh != kind and en != kind, kind

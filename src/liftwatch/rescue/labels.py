@@ -80,6 +80,7 @@ INCIDENT_EVENT = Labels(
         "completed": zh_en("救援结案", "Rescue completed"),
         "false_alarm": zh_en("误报", "False alarm"),
         "called_back": zh_en("回访", "Called back"),
+        "notice_failed": zh_en("通知发送失败", "Notice not delivered"),
     },
 )
 

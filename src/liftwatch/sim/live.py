@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from datetime import tzinfo
 from typing import Protocol
 
 from liftwatch.sim.rides import FaultRates
@@ -33,6 +34,7 @@ async def run_live_city(
     fault_scale: float = 50.0,
     seed: int = 1,
     step_s: float = 1.0,
+    tz: tzinfo | None = None,
 ) -> None:
     """Every ``step_s``, deliver what the city's terminals sent since the last step."""
     fleet = await asyncio.to_thread(fleet_from_database, database_url, elevators)
@@ -46,6 +48,7 @@ async def run_live_city(
         start_ms=start_ms,
         fault_rates=FaultRates().scaled(fault_scale),
         settings=detector_settings,
+        tz=tz,
     )
     log.info("live city: %d terminals reporting (fault rates x%g)", len(fleet), fault_scale)
     while not stop.is_set():

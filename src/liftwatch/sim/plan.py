@@ -650,7 +650,7 @@ class CityPlan:
                 serial_seq[brand.key] = serial_seq.get(brand.key, 0) + 1
                 registration = codes.registration_code(category, d.letter, reg_seq[rkey])
                 old = commissioned < old_cut
-                status, life = self._life(b, kind, commissioned, old, three_no, rng)
+                status, life = self._life(commissioned, old, three_no, rng)
                 if status is ElevatorStatus.SCRAPPED or rng.random() >= self._iot_rate(b, old, three_no):
                     iot = ""
                 else:
@@ -678,9 +678,7 @@ class CityPlan:
                             {"inspection_body": ib_code, "conclusion": "合格"},
                         )
                     )
-                file.extend(
-                    self._maintenance_changes(b, commissioned, life, mu_id, first_unit_id, unit_codes)
-                )
+                file.extend(self._maintenance_changes(commissioned, life, mu_id, first_unit_id, unit_codes))
                 file.extend(self._works(kind, commissioned, life, old))
                 file.extend(self._status_events(status, life))
                 file.sort(key=lambda e: e[0])
@@ -838,7 +836,7 @@ class CityPlan:
         return years, cycles
 
     def _life(
-        self, b: Building, kind: str, commissioned: date, old: bool, three_no: bool, rng: random.Random
+        self, commissioned: date, old: bool, three_no: bool, rng: random.Random
     ) -> tuple[ElevatorStatus, _Life]:
         """Status today and the date it changed: a few lifts suspended (停用), a few old ones scrapped."""
         end = self.as_of - timedelta(days=1)
@@ -855,7 +853,6 @@ class CityPlan:
 
     def _maintenance_changes(
         self,
-        b: Building,
         commissioned: date,
         life: _Life,
         mu_id: int | None,

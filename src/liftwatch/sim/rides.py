@@ -39,7 +39,7 @@ MINUTE = 60 * SECOND
 HOUR = 60 * MINUTE
 DAY = 24 * HOUR
 #: The city runs on China Standard Time; traffic peaks are local hours.
-LOCAL_OFFSET_MS = 8 * HOUR
+LOCAL_OFFSET_MS = 8 * HOUR  # Asia/Shanghai, the default city time zone (no daylight saving)
 NEVER = 2**62
 
 Timed = tuple[int, Message]
@@ -271,10 +271,12 @@ class SimContext:
     rates: FaultRates
     truth: list[TruthRecord]
     traffic: float = 1.0
+    utc_offset_ms: int = LOCAL_OFFSET_MS  # the city clock: rush hours, opening hours
 
 
-def local_hour(t_ms: int) -> int:
-    return ((t_ms + LOCAL_OFFSET_MS) // HOUR) % 24
+def local_hour(t_ms: int, offset_ms: int = LOCAL_OFFSET_MS) -> int:
+    """The hour of the day on the city's clock (``offset_ms``: its offset from UTC)."""
+    return ((t_ms + offset_ms) // HOUR) % 24
 
 
 class Device:
@@ -393,8 +395,9 @@ class Device:
         profile = self.profile
         traffic = self.ctx.traffic * scale
         while True:
-            hour_end = t - (t + LOCAL_OFFSET_MS) % HOUR + HOUR
-            rate = profile[local_hour(t)] * traffic
+            offset = self.ctx.utc_offset_ms
+            hour_end = t - (t + offset) % HOUR + HOUR
+            rate = profile[local_hour(t, offset)] * traffic
             if rate > 0:
                 dt = int(rng.expovariate(rate) * HOUR)
                 if t + dt < hour_end:
@@ -556,7 +559,7 @@ class Lift(Device):
         homes, up to the offices in office towers...)."""
         rng = self.rng
         lo, hi = self.lo, self.hi
-        h = local_hour(self.t)
+        h = local_hour(self.t, self.ctx.utc_offset_ms)
         r = rng.random()
         upper = rng.randint(lo + 1, hi)
         place = self.spec.place_type
@@ -707,7 +710,7 @@ class Lift(Device):
         """96333 rescues: arrival 10-13 min on average, 2-5 min on site (DOMAIN.md §5): 10-40 min here."""
         return self.ms(10 * MINUTE, 40 * MINUTE)
 
-    def maybe_alarm(self, cause: FaultType, t0: int, p: float = 0.5) -> int | None:
+    def maybe_alarm(self, t0: int, p: float = 0.5) -> int | None:
         """Trapped passengers often press the alarm button: when (or None)."""
         if self.rng.random() < p:
             return t0 + self.ms(30 * SECOND, 180 * SECOND)
@@ -813,7 +816,7 @@ class Lift(Device):
         outside = self.begin(FaultType.STOPPED_OUTSIDE_DOOR_ZONE, cause)
         trapped = self.begin(FaultType.ENTRAPMENT, cause, in_door_zone=False) if with_pax else None
         done = t0 + self.rescue_ms()
-        alarm_at = self.maybe_alarm(cause, t0) if with_pax else None
+        alarm_at = self.maybe_alarm(t0) if with_pax else None
         yield from self.wait_trapped(done - self.ms(60 * SECOND, 120 * SECOND), alarm_at, cause)
         yield self.st(door_zone=True)
         self.finish(outside)
@@ -835,9 +838,7 @@ class Lift(Device):
         yield from self.travel(self.other_floor())
         trapped = self.begin(FaultType.ENTRAPMENT, FaultType.ENTRAPMENT, in_door_zone=True)
         done = self.t + self.rescue_ms()
-        yield from self.wait_trapped(
-            done, self.maybe_alarm(FaultType.ENTRAPMENT, self.t), FaultType.ENTRAPMENT
-        )
+        yield from self.wait_trapped(done, self.maybe_alarm(self.t), FaultType.ENTRAPMENT)
         yield from self.release_and_finish(trapped)
 
     def power_cut(self) -> Iterator[Timed]:
@@ -875,7 +876,7 @@ class Lift(Device):
         trapped = self.begin(FaultType.ENTRAPMENT, cause, in_door_zone=in_zone) if with_pax else None
         back = t0 + duration
         rescue = t0 + self.rescue_ms() if with_pax else NEVER
-        alarm_at = self.maybe_alarm(cause, t0, 0.4) if with_pax else None
+        alarm_at = self.maybe_alarm(t0, 0.4) if with_pax else None
         if back <= rescue:
             yield from self.wait_trapped(back, alarm_at, cause)
             yield self.st(power=True)
@@ -963,7 +964,7 @@ class Lift(Device):
         outside = self.begin(FaultType.STOPPED_OUTSIDE_DOOR_ZONE, kind)
         trapped = self.begin(FaultType.ENTRAPMENT, kind, in_door_zone=False) if with_pax else None
         done = t0 + self.rescue_ms()
-        alarm_at = self.maybe_alarm(kind, t0) if with_pax else None
+        alarm_at = self.maybe_alarm(t0) if with_pax else None
         yield from self.wait_trapped(done - self.ms(60 * SECOND, 120 * SECOND), alarm_at, kind)
         yield self.st(door_zone=True, up_limit=False) if top else self.st(door_zone=True, down_limit=False)
         self.finish(over)
@@ -1011,7 +1012,7 @@ class Lift(Device):
             else None
         )
         done = t0 + self.rescue_ms()
-        alarm_at = self.maybe_alarm(FaultType.SAFETY_CIRCUIT, t0) if with_pax else None
+        alarm_at = self.maybe_alarm(t0) if with_pax else None
         yield from self.wait_trapped(
             done - self.ms(90 * SECOND, 150 * SECOND), alarm_at, FaultType.SAFETY_CIRCUIT
         )
@@ -1060,7 +1061,7 @@ class Lift(Device):
             until = stopped + self.ms(lo, max(lo, s.entrapment_in_zone_ms - 30 * SECOND))
         else:
             until = self.t + self.ms(lo, max(lo, 10 * MINUTE))
-        alarm_at = self.maybe_alarm(FaultType.DOOR_OPEN_FAILURE, stopped, 0.3) if long else None
+        alarm_at = self.maybe_alarm(stopped, 0.3) if long else None
         yield from self.wait_trapped(until, alarm_at, FaultType.DOOR_OPEN_FAILURE)
         self.door_cycles += 1
         yield self.st(door_closed=False, door_cycles=self.door_cycles)
@@ -1121,12 +1122,12 @@ class Escalator(Device):
         return ["escalator_stop", "short_outage"]
 
     def is_open(self, t: int) -> bool:
-        h = local_hour(t)
+        h = local_hour(t, self.ctx.utc_offset_ms)
         return self.opening[0] <= h < self.opening[1]
 
     def next_change(self, t: int) -> int:
         """When the escalator next opens or closes."""
-        start = t - (t + LOCAL_OFFSET_MS) % HOUR
+        start = t - (t + self.ctx.utc_offset_ms) % HOUR
         for k in range(1, 25):
             at = start + k * HOUR
             if self.is_open(at) != self.is_open(t):

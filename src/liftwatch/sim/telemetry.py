@@ -23,6 +23,7 @@ import urllib.parse
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime, tzinfo
 from operator import itemgetter
 from pathlib import Path
 from typing import Any, Protocol
@@ -32,6 +33,7 @@ from liftwatch.sim import codes
 from liftwatch.sim.catalogue import CATEGORY
 from liftwatch.sim.rides import (
     HOUR,
+    LOCAL_OFFSET_MS,
     SECOND,
     Device,
     FaultRates,
@@ -88,6 +90,7 @@ class TelemetrySimulator:
         settings: DetectorSettings | None = None,
         traffic: float = 1.0,
         network_noise: bool = True,
+        tz: tzinfo | None = None,
     ) -> None:
         self.fleet = list(fleet)
         self.seed = seed
@@ -95,7 +98,12 @@ class TelemetrySimulator:
         self.rates = fault_rates or FaultRates()
         self.settings = settings if settings is not None else DetectorSettings()
         self.truth: list[TruthRecord] = []
-        ctx = SimContext(self.settings, self.rates, self.truth, traffic)
+        # the city's clock (Settings.timezone): its offset when the run starts
+        offset = LOCAL_OFFSET_MS
+        if tz is not None:
+            utc_offset = datetime.fromtimestamp(self.start_ms / 1000, tz).utcoffset()
+            offset = int(utc_offset.total_seconds() * 1000) if utc_offset is not None else 0
+        ctx = SimContext(self.settings, self.rates, self.truth, traffic, offset)
         self.devices: list[Device] = [
             make_device(spec, random.Random(f"{seed}:{spec.registration_code}"), self.start_ms, ctx)
             for spec in self.fleet

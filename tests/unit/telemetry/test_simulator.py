@@ -12,6 +12,7 @@ from collections import Counter, defaultdict
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import msgspec
 import pytest
@@ -184,6 +185,27 @@ def test_traffic_peaks_follow_the_place_type() -> None:
     assert office[2] + office[3] < 0.05 * office[8]
     assert mall[15] + mall[19] > 2 * (mall[10] + 1)  # afternoon and evening crowds
     assert mall_modes[(3, 1)] == 0 and mall_modes[(15, 1)] > 0  # closed at night, running in the day
+
+
+def test_the_city_clock_follows_the_time_zone_setting() -> None:
+    """Rush hours and a mall's opening hours are on the city's clock (Settings.timezone), not a fixed UTC+8:
+    in a city at UTC+5:45 the mall that opens at 10 local runs at 04:15 UTC, not at 02:00 UTC."""
+    fleet = [FleetElevator(f"31SHM{i:06d}", "escalator", None, 0.5, PlaceType.MALL.value) for i in range(10)]
+    day = int(datetime(2026, 11, 22, 0, 0, tzinfo=UTC).timestamp() * 1000)  # UTC midnight
+    running_utc_hours: dict[str, set[int]] = {}
+    for name, tz in (("shanghai", ZoneInfo("Asia/Shanghai")), ("kathmandu", ZoneInfo("Asia/Kathmandu"))):
+        sim = TelemetrySimulator(fleet, 9, day, FaultRates.quiet(), SETTINGS, tz=tz)
+        hours = {
+            (t - day) // HOUR
+            for t, _, msg in sim.messages(day + 24 * HOUR)
+            if isinstance(msg, Status) and msg.running
+        }
+        running_utc_hours[name] = hours
+    # the mall is closed at night local time: 18-22 UTC is 02-06 in Shanghai, 23:45-03:45 in Kathmandu
+    assert not running_utc_hours["shanghai"] & {19, 20, 21}
+    assert not running_utc_hours["kathmandu"] & {19, 20, 21}
+    # 03 UTC is 11:00 in Shanghai (open) and 08:45 in Kathmandu (still closed)
+    assert 3 in running_utc_hours["shanghai"] and 3 not in running_utc_hours["kathmandu"]
 
 
 # ----------------------------------------------------------------------------------------------- faults
