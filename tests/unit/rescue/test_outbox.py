@@ -170,13 +170,14 @@ def test_retry_delay_doubles_up_to_the_cap() -> None:
     assert [retry_delay_s(settings, n) for n in (1, 2, 3, 9, 10, 50)] == [2, 4, 8, 512, 600, 600]
 
 
+@pytest.mark.postgres
+@pytest.mark.parametrize("engine", ["postgres"], indirect=True)
 def test_two_workers_never_send_one_notice_twice(
     session_factory: sessionmaker[Session], session: Session, clock: FixedClock, city: None
 ) -> None:
     """PostgreSQL: rows are claimed FOR UPDATE SKIP LOCKED, so two workers delivering at once each send
     different notices. (The embedded SQLite layout has one worker.)"""
-    if session.get_bind().dialect.name != "postgresql":
-        pytest.skip("one worker per SQLite database")
+    assert session.get_bind().dialect.name == "postgresql"
     with WebhookReceiver() as hook:
         settings = rescue.RescueSettings(webhook_url=hook.url)
         for code in ("11SHA000001", "11SHA000002", "11SHB000003", "11SHB000004"):
