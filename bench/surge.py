@@ -7,15 +7,23 @@ few districts: the incidents cluster around 4 district centres (Gaussian, 1-2.5 
 and their alarms come in over the 5 minutes before the plan (more at first). Crews belong to 120 maintenance
 units and are spread city-wide, denser in the centre (half Gaussian around the centre, half uniform over the
 city); a quarter are still busy on other jobs for up to 40 minutes (free_at_s > 0). Travel times come from
-RoadFactorEstimator (straight line x 1.4 at 25 km/h); 5 minutes on site per incident.
+RoadFactorEstimator (straight line x 1.4 at 25 km/h); 5 minutes on site per incident; arrival limit 30 min.
+Contracts (`--contracts`): "local" (default), each elevator's maintenance unit is that of a random crew
+within 3 km of it (as the demo city places each unit's crews near its elevators); "random", any of the 120
+units (the draw the bench always made). "local" draws from a stream of its own after the instance, so the
+places, alarms and crews, and greedy's figures, are the same either way.
 
 Both planners get the same instance in the same run: `plan_greedy` (each incident, in alarm order, takes the
 crew that can arrive soonest over all 1,500 crews) and `plan_surge` (timed, `--budget` seconds of search).
 Before timing, `warm_up()` loads the compiled search (numba's disk cache; the first run on a machine compiles
 it, about 13 s), as the rescue worker does when it starts. Both plans are checked (every incident served
 once, each crew's sequence consistent). Prints as its last
-line one JSON object: {"incidents", "crews", "seconds", "mean_arrival_s", "greedy_mean_arrival_s", "ratio"}
-where seconds is plan_surge's wall time and ratio = mean_arrival_s / greedy_mean_arrival_s.
+line one JSON object: {"incidents", "crews", "seconds", "mean_arrival_s", "greedy_mean_arrival_s", "ratio",
+"late", "greedy_late", "made_late", "other_unit_share", "greedy_other_unit_share", "other_unit_cost_s"}
+where seconds is plan_surge's wall time, ratio = mean_arrival_s / greedy_mean_arrival_s, late and
+greedy_late count incidents reached after their 30-minute limit, made_late those late in the surge plan
+that greedy reaches in time (must be 0), and other_unit_share the share of assignments sending a crew of
+another unit than the contracted one (recorded as L2).
 """
 
 from __future__ import annotations
@@ -29,12 +37,22 @@ import sys
 import time
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import replace
 
 from liftwatch.rescue.domain import Assignment, CrewState, GeoPoint, OpenIncident, RoadFactorEstimator
-from liftwatch.rescue.surge import mean_arrival_s, plan_greedy, plan_surge, warm_up
+from liftwatch.rescue.surge import (
+    OTHER_UNIT_COST_S,
+    late_count,
+    mean_arrival_s,
+    other_unit_share,
+    plan_greedy,
+    plan_surge,
+    warm_up,
+)
 
 CENTRE = GeoPoint(30.2741, 120.1551)
 RADIUS_KM = 20.0
+LOCAL_KM = 3.0  # contracts "local": an elevator's unit is that of a crew within this distance
 NOW_S = 0.0
 ON_SITE_S = 300.0
 
@@ -58,12 +76,16 @@ def _in_city(rng: random.Random, sigma_km: float | None) -> tuple[float, float]:
             return x, y
 
 
-def make_instance(n_incidents: int, n_crews: int, seed: int) -> tuple[list[OpenIncident], list[CrewState]]:
+def make_instance(
+    n_incidents: int, n_crews: int, seed: int, contracts: str = "local"
+) -> tuple[list[OpenIncident], list[CrewState]]:
     rng = random.Random(seed)
     units = [f"MU{u:03d}" for u in range(120)]
     crews: list[CrewState] = []
+    crew_xy: list[tuple[float, float]] = []
     for k in range(n_crews):
         x, y = _in_city(rng, 6.0 if k % 2 == 0 else None)
+        crew_xy.append((x, y))
         busy = rng.random() < 0.25
         crews.append(
             CrewState(
@@ -79,18 +101,28 @@ def make_instance(n_incidents: int, n_crews: int, seed: int) -> tuple[list[OpenI
         districts.append((cx, cy, rng.uniform(1.0, 2.5), rng.uniform(0.5, 1.5)))
     weights = [d[3] for d in districts]
     incidents: list[OpenIncident] = []
+    incident_xy: list[tuple[float, float]] = []
     for k in range(n_incidents):
         cx, cy, spread, _ = rng.choices(districts, weights)[0]
         while True:
             x, y = cx + rng.gauss(0, spread), cy + rng.gauss(0, spread)
             if x * x + y * y <= RADIUS_KM**2:
                 break
+        incident_xy.append((x, y))
         alarm = NOW_S - 300.0 * (1.0 - rng.betavariate(1.0, 2.5))  # most alarms soon after the cut
         incidents.append(
             OpenIncident(
                 id=f"I{k:05d}", position=_point(x, y), alarm_s=alarm, maintenance_unit=rng.choice(units)
             )
         )
+    if contracts == "local":  # a stream of its own: positions, alarms and crews stay those of "random"
+        crng = random.Random(f"contracts {seed}")
+        for k, (x, y) in enumerate(incident_xy):
+            dist = [math.hypot(x - cx, y - cy) for cx, cy in crew_xy]
+            near = [c for c, d in enumerate(dist) if d <= LOCAL_KM] or [
+                min(range(n_crews), key=dist.__getitem__)
+            ]
+            incidents[k] = replace(incidents[k], maintenance_unit=crews[crng.choice(near)].unit)
     return incidents, crews
 
 
@@ -124,13 +156,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--incidents", type=int, default=2000)
     parser.add_argument("--crews", type=int, default=1500)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--contracts",
+        choices=("local", "random"),
+        default="local",
+        help="each elevator's maintenance unit: that of a random crew within 3 km (local), or any unit",
+    )
     parser.add_argument("--budget", type=float, default=0.8, help="plan_surge time budget, seconds")
+    parser.add_argument(
+        "--other-unit-cost",
+        type=float,
+        default=OTHER_UNIT_COST_S,
+        help="plan_surge's cost of another unit's crew, seconds",
+    )
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
     warm_up()  # the rescue worker does this at start: load (or first compile) the search kernel
     print(f"warm-up (load the compiled search) {time.perf_counter() - started:.2f} s", file=sys.stderr)
-    incidents, crews = make_instance(args.incidents, args.crews, args.seed)
+    incidents, crews = make_instance(args.incidents, args.crews, args.seed, args.contracts)
     estimator = RoadFactorEstimator()
 
     started = time.perf_counter()
@@ -139,7 +183,13 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.perf_counter()
     surge = plan_surge(
-        incidents, crews, estimator, on_site_s=ON_SITE_S, now_s=NOW_S, time_budget_s=args.budget
+        incidents,
+        crews,
+        estimator,
+        on_site_s=ON_SITE_S,
+        now_s=NOW_S,
+        time_budget_s=args.budget,
+        other_unit_cost_s=args.other_unit_cost,
     )
     seconds = time.perf_counter() - started
 
@@ -155,9 +205,13 @@ def main(argv: list[str] | None = None) -> int:
             f"{name:6s} {secs:6.2f} s  mean {statistics.fmean(waits) / 60:5.1f} min  "
             f"median {waits[len(waits) // 2] / 60:5.1f}  p90 {waits[int(len(waits) * 0.9)] / 60:5.1f}  "
             f"max {waits[-1] / 60:5.1f}  within 30 min {sum(w <= 1800 for w in waits) / len(waits):6.1%}  "
-            f"crews used {used}",
+            f"late {late_count(plan, incidents)}  "
+            f"other unit {other_unit_share(plan, incidents, crews):6.1%}  crews used {used}",
             file=sys.stderr,
         )
+    limit = {i.id: i.alarm_s + i.arrival_limit_s for i in incidents}
+    greedy_in_time = {a.incident_id for a in greedy if a.arrival_s <= limit[a.incident_id]}
+    made_late = sum(a.incident_id in greedy_in_time and a.arrival_s > limit[a.incident_id] for a in surge)
     print(
         json.dumps(
             {
@@ -167,6 +221,12 @@ def main(argv: list[str] | None = None) -> int:
                 "mean_arrival_s": round(s_mean, 1),
                 "greedy_mean_arrival_s": round(g_mean, 1),
                 "ratio": round(s_mean / g_mean, 4),
+                "late": late_count(surge, incidents),
+                "greedy_late": late_count(greedy, incidents),
+                "made_late": made_late,
+                "other_unit_share": round(other_unit_share(surge, incidents, crews), 4),
+                "greedy_other_unit_share": round(other_unit_share(greedy, incidents, crews), 4),
+                "other_unit_cost_s": args.other_unit_cost,
             }
         )
     )

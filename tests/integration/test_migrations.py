@@ -37,6 +37,7 @@ TABLES = {
     "revoked_tokens",
     "rescue_timers",
     "notice_outbox",
+    "rescue_dispatches",
     "alembic_version",
 }
 
@@ -102,3 +103,81 @@ def test_the_migrations_ship_inside_the_package_as_one_chain() -> None:
     assert len(script.get_heads()) == 1
     assert len(revisions) == len(files), "a file in versions/ is not a revision of the chain"
     assert sorted(Path(r.path).stem for r in revisions) == files
+
+
+def _carry_over_db(url: str) -> None:
+    """An incident of the old schema (0009): dispatched to A1 (L1) at 10:00, which acknowledged at 10:02;
+    escalated at 10:30 to RS1 (L2), which the old code made the only crew; RS1 arrived at 10:40."""
+    from liftwatch.core.migrate import upgrade
+
+    upgrade(url, "0009")
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO crews (id, unit, name, phone, username, latitude, longitude, position_at, "
+                "on_shift) VALUES ('A1', 'MU-A', 'a', '', 'crew_a1', 31.2, 121.4, :at, :t), "
+                "('RS1', 'RS-1', 'rs', '', 'crew_rs', 31.2, 121.4, :at, :t)"
+            ),
+            {"t": True, "at": "2026-03-01 10:00:00+00:00"},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO incidents (id, registration_code, source, status, level, caller_name, "
+                "callback_phone, notes, maintenance_unit, responder_unit, crew_id, arrival_limit_min, "
+                "alarm_at, dispatched_at, acknowledged_at, arrived_at, all_released, cause_detail, "
+                "created_at, updated_at) VALUES (1, '11SHA000001', 'phone', 'arrived', 'L2', '', '', '', "
+                "'MU-A', 'RS-1', 'RS1', 30, '2026-03-01 10:00:00+00:00', '2026-03-01 10:30:00+00:00', "
+                "'2026-03-01 10:40:00+00:00', '2026-03-01 10:40:00+00:00', :f, '', "
+                "'2026-03-01 10:00:00+00:00', '2026-03-01 10:40:00+00:00')"
+            ),
+            {"f": False},
+        )
+        for n, (at, actor, kind, details) in enumerate(
+            [
+                ("10:00", "operator", "raised", "{}"),
+                ("10:00", "system", "dispatched", '{"level": "L1", "crew": "A1", "eta_s": 400}'),
+                ("10:02", "crew_a1", "acknowledged", "{}"),
+                ("10:30", "scheduler", "escalated", '{"to": "L2"}'),
+                ("10:30", "scheduler", "dispatched", '{"level": "L2", "crew": "RS1", "eta_s": 500}'),
+                ("10:40", "crew_rs", "arrived", "{}"),
+            ],
+            start=1,
+        ):
+            conn.execute(
+                text(
+                    "INSERT INTO incident_events (id, incident_id, at, actor, kind, details) "
+                    f"VALUES ({n}, 1, '2026-03-01 {at}:00+00:00', :actor, :kind, :details)"
+                ),
+                {"actor": actor, "kind": kind, "details": details},
+            )
+    upgrade(url)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT level, unit, crew_id, dispatched_at, acknowledged_at, arrived_at, withdrawn_at, "
+                "withdraw_reason FROM rescue_dispatches WHERE incident_id = 1 ORDER BY id"
+            )
+        ).all()
+        inc = conn.execute(text("SELECT dispatched_at, acknowledged_at, arrived_at FROM incidents")).one()
+    engine.dispose()
+
+    def hm(value: object) -> str | None:
+        return None if value is None else str(value)[11:16]
+
+    assert [(r[0], r[1], r[2], *map(hm, r[3:7]), r[7]) for r in rows] == [
+        ("L1", "MU-A", "A1", "10:00", "10:02", None, "10:30", "escalated"),
+        ("L2", "RS-1", "RS1", "10:30", None, "10:40", None, ""),
+    ]
+    # the incident's stage times are now the first dispatch, acknowledgement and arrival
+    assert [hm(v) for v in inc] == ["10:00", "10:02", "10:40"]
+    assert _diff(url) == []
+
+
+def test_0010_carries_the_dispatches_over_on_sqlite(tmp_path: Path) -> None:
+    _carry_over_db(f"sqlite:///{tmp_path / 'carry.db'}")
+
+
+@pytest.mark.postgres
+def test_0010_carries_the_dispatches_over_on_postgres(empty_pg_url: str) -> None:
+    _carry_over_db(empty_pg_url)

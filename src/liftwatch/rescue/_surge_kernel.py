@@ -4,9 +4,13 @@ Everything here works on arrays, never on domain objects; `surge.py` builds the 
 back into assignments. Nodes are numbered 0..n-1 for incidents and n..n+c-1 for crews. Three tuples travel
 together:
 - the instance `ins` = (xyz, k, avail, alarm, s, n): unit vectors of every node, seconds per radian of
-  great circle, each crew's free time, each incident's alarm, seconds on site, incident count;
+  great circle, per crew (rows of `avail`) its free time and its unit, per incident (rows of `alarm`) its
+  alarm, its latest allowed arrival (inf: none), its cost in seconds of a crew of another unit than its
+  contracted one (0 when that unit is not known), and its contracted unit (units are small integers as
+  floats; -1: not known), seconds on site, incident count;
 - the plan `pl` = (R, rlen, arr, route_of, pos_in, rcost): crew x position table of incident numbers, the
-  sequence lengths, and each incident's arrival, crew and position, and each crew's cost (sum of arrivals);
+  sequence lengths, and each incident's arrival, crew and position, and each crew's cost (sum of arrivals
+  plus the other-unit costs of its jobs);
 - the candidate lists `nb` = (near_inc, crew_ptr, crew_near, near_of_ptr, near_of): each incident's nearest
   incidents (rows sorted), the crews worth trying for it (compressed rows: crew_near[crew_ptr[i]:
   crew_ptr[i + 1]]), and who has it as a near incident (compressed likewise).
@@ -18,10 +22,13 @@ city scale), which is cheaper than a lookup in a 2,000 x 3,500 matrix that would
 Timing model (the same as plan_greedy): a job starts at max(previous job end or crew free, alarm) and the
 crew arrives after the travel time; the job ends `s` seconds (on site) later. Every cost change below is
 exact under this model, alarm waits included: a change is priced by re-timing the part of a sequence after
-it, which is short (sequences hold a few jobs) and cheaper than keeping O(1) bookkeeping right.
+it, which is short (sequences hold a few jobs) and cheaper than keeping O(1) bookkeeping right. A change
+that would bring any job after its `due` time is priced inf (never taken): the deadlines are a hard
+constraint, and a search that starts feasible (greedy's plan, with `due` set from it) stays feasible.
 
 Functions are compiled on first use and cached on disk (`cache=True`); `nogil=True` lets two threads search
-two halves of the city at once.
+two halves of the city at once. The three most frequent prices (insert, remove, replace) are inlined into
+the search: with the unit costs and deadline checks in them, calls to them took a third of its time.
 """
 
 from __future__ import annotations
@@ -39,6 +46,8 @@ Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
 Bools = npt.NDArray[np.bool_]
 Instance = tuple[Floats, float, Floats, Floats, float, int]
+FREE, CREW_UNIT = 0, 1  # columns of avail
+ALARM, DUE, OTHER_COST, UNIT = 0, 1, 2, 3  # columns of alarm
 Plan = tuple[Ints, Ints, Floats, Ints, Ints, Floats]
 Near = tuple[Ints, Ints, Ints, Ints, Ints]
 
@@ -67,17 +76,25 @@ def travel(a: int, b: int, xyz: Floats, k: float) -> float:
     return k * 2.0 * math.asin(min(h, 1.0))
 
 
+@_jit_inline
+def _other(avail: Floats, alarm: Floats, i: int, c: int) -> float:
+    """What serving incident i with crew c adds to the arrival: incident i's other-unit cost when c is not
+    of i's contracted unit, else 0 (the cost is 0 when i's contracted unit is not known)."""
+    cost: float = alarm[i, OTHER_COST] * (alarm[i, UNIT] != avail[c, CREW_UNIT])
+    return cost
+
+
 @_jit
 def construct_greedy(ins: Instance, order: Ints, crew_of: Ints) -> None:
     """The baseline's rule: in `order` (alarm order) each incident takes the crew that can arrive soonest;
     `crew_of` gets each incident's crew (its sequence: the incidents of that crew in `order`)."""
     xyz, k, avail, alarm, s, n = ins
     c_count = avail.shape[0]
-    free = avail.copy()
+    free = avail[:, FREE].copy()
     at = np.arange(n, n + c_count)
     for q in range(order.shape[0]):
         i = order[q]
-        al = alarm[i]
+        al = alarm[i, ALARM]
         best = np.inf
         bc = 0
         for c in range(c_count):
@@ -122,17 +139,23 @@ def _keep_smallest(row: Ints, dist: Floats, m: int, j: int, d: float) -> int:
 
 
 @_jit
-def nearest(ins: Instance, near_inc: Ints, soon_crew: Ints, crew_inc: Ints, soonest: Floats) -> None:
-    """Candidate lists, brute force in O(n x (n + crews)): each incident's nearest incidents (by travel) and
-    the crews that could be there soonest (free time + travel), with that soonest arrival; each crew's
-    nearest incidents."""
-    xyz, k, avail, _, _, n = ins
+def nearest(
+    ins: Instance, near_inc: Ints, soon_crew: Ints, crew_inc: Ints, own_crew: Ints, soonest: Floats
+) -> None:
+    """Candidate lists, brute force in O(n x (n + crews)): each incident's nearest incidents (by travel),
+    the crews that could be there soonest (free time + travel), with that soonest arrival, and the soonest
+    crews of its contracted unit (rows of `own_crew` end in -1 when the unit has fewer, or is not known);
+    each crew's nearest incidents."""
+    xyz, k, avail_u, alarm, _, n = ins
+    avail = avail_u[:, FREE].copy()
     c_count = avail.shape[0]
-    kn, kc, ki = near_inc.shape[1], soon_crew.shape[1], crew_inc.shape[1]
+    kn, kc, ki, ko = near_inc.shape[1], soon_crew.shape[1], crew_inc.shape[1], own_crew.shape[1]
     bd = np.full(max(kn, 1), np.inf)
     bc = np.full(max(kc, 1), np.inf)
+    bo = np.full(max(ko, 1), np.inf)
     bi = np.full((c_count, max(ki, 1)), np.inf)
     mi = np.zeros(c_count, np.int64)
+    own_crew[:] = -1
     for i in range(n):
         row = near_inc[i]
         m = 0
@@ -143,12 +166,18 @@ def nearest(ins: Instance, near_inc: Ints, soon_crew: Ints, crew_inc: Ints, soon
                 if m < kn or d < bd[kn - 1]:
                     m = _keep_smallest(row, bd, m, j, d)
         row = soon_crew[i]
+        own = own_crew[i]
+        u = alarm[i, UNIT]
         m = 0
+        mo = 0
         bc[:] = np.inf
+        bo[:] = np.inf
         for c in range(c_count):
             d = travel(n + c, i, xyz, k)
             if m < kc or avail[c] + d < bc[kc - 1]:
                 m = _keep_smallest(row, bc, m, c, avail[c] + d)
+            if u >= 0 and avail_u[c, CREW_UNIT] == u and (mo < ko or avail[c] + d < bo[ko - 1]):
+                mo = _keep_smallest(own, bo, mo, c, avail[c] + d)
             if mi[c] < ki or d < bi[c, ki - 1]:  # the crew's own nearest incidents, in the same pass
                 mi[c] = _keep_smallest(crew_inc[c], bi[c], mi[c], i, d)
         soonest[i] = bc[0]
@@ -156,20 +185,21 @@ def nearest(ins: Instance, near_inc: Ints, soon_crew: Ints, crew_inc: Ints, soon
 
 @_jit
 def retime(ins: Instance, pl: Plan, c: int) -> float:
-    """Re-time crew c's sequence (arrivals, crew, positions); returns its cost (sum of arrivals)."""
+    """Re-time crew c's sequence (arrivals, crew, positions); returns its cost (sum of arrivals plus the
+    other-unit costs)."""
     xyz, k, avail, alarm, s, n = ins
     R, rlen, arr, route_of, pos_in, _ = pl
-    t = avail[c]
+    t = avail[c, FREE]
     prev = n + c
     tot = 0.0
     for p in range(rlen[c]):
         i = R[c, p]
-        st = t if t >= alarm[i] else alarm[i]
+        st = t if t >= alarm[i, ALARM] else alarm[i, ALARM]
         a = st + travel(prev, i, xyz, k)
         arr[i] = a
         route_of[i] = c
         pos_in[i] = p
-        tot += a
+        tot += a + _other(avail, alarm, i, c)
         t = a + s
         prev = i
     return tot
@@ -186,7 +216,7 @@ def retime_all(ins: Instance, pl: Plan) -> None:
 def _start_of(ins: Instance, pl: Plan, c: int, q: int) -> tuple[float, int]:
     """(time, node) from which the job at position q of crew c's sequence leaves."""
     if q == 0:
-        return ins[2][c], ins[5] + c
+        return ins[2][c, FREE], ins[5] + c
     u = pl[0][c, q - 1]
     return pl[2][u] + ins[4], u
 
@@ -194,61 +224,80 @@ def _start_of(ins: Instance, pl: Plan, c: int, q: int) -> tuple[float, int]:
 @_jit_inline
 def _shift(ins: Instance, pl: Plan, c: int, q: int, t: float, prev: int) -> float:
     """Cost change of the jobs at positions q.. of crew c's sequence when the crew leaves for the job at q
-    at time t from node prev."""
-    xyz, k, _, alarm, s, _ = ins
-    R, rlen, arr, _, _, _ = pl
+    at time t from node prev (inf if one of them would arrive after its due time)."""
+    xyz, k, alarm, s = ins[0], ins[1], ins[3], ins[4]
+    R, rlen, arr = pl[0], pl[1], pl[2]
     delta = 0.0
     for p in range(q, rlen[c]):
         j = R[c, p]
-        st = t if t >= alarm[j] else alarm[j]
+        st = t if t >= alarm[j, ALARM] else alarm[j, ALARM]
         a = st + travel(prev, j, xyz, k)
+        if a > alarm[j, DUE]:
+            return np.inf
         delta += a - arr[j]
         t = a + s
         prev = j
     return delta
 
 
-@_jit
+@_jit_inline
+def _arrive(xyz: Floats, k: float, alarm: Floats, t: float, prev: int, i: int) -> float:
+    """When a crew leaving node prev at time t (or at i's alarm, if later) arrives at incident i; inf if
+    after i's due time."""
+    al = alarm[i, ALARM]
+    a: float = (t if t >= al else al) + travel(prev, i, xyz, k)
+    return np.inf if a > alarm[i, DUE] else a
+
+
+@_jit_inline
 def insert_delta(ins: Instance, pl: Plan, c: int, q: int, i: int) -> float:
     """Cost change of inserting incident i at position q of crew c's sequence."""
+    xyz, k, avail, alarm, s, _ = ins
     t, prev = _start_of(ins, pl, c, q)
-    alarm = ins[3]
-    a: float = (t if t >= alarm[i] else alarm[i]) + travel(prev, i, ins[0], ins[1])
-    return a + _shift(ins, pl, c, q, a + ins[4], i)
+    a = _arrive(xyz, k, alarm, t, prev, i)
+    if a == np.inf:
+        return np.inf
+    return a + _other(avail, alarm, i, c) + _shift(ins, pl, c, q, a + s, i)
 
 
-@_jit
+@_jit_inline
 def remove_delta(ins: Instance, pl: Plan, c: int, p: int) -> float:
     """Cost change of taking the job at position p out of crew c's sequence."""
     t, prev = _start_of(ins, pl, c, p)
-    old: float = pl[2][pl[0][c, p]]
+    i = pl[0][c, p]
+    old: float = pl[2][i] + _other(ins[2], ins[3], i, c)
     return _shift(ins, pl, c, p + 1, t, prev) - old
 
 
-@_jit
+@_jit_inline
 def replace_delta(ins: Instance, pl: Plan, c: int, p: int, x: int) -> float:
     """Cost change of putting incident x in place of the job at position p of crew c's sequence."""
+    xyz, k, avail, alarm, s, _ = ins
     t, prev = _start_of(ins, pl, c, p)
-    alarm = ins[3]
-    a: float = (t if t >= alarm[x] else alarm[x]) + travel(prev, x, ins[0], ins[1])
-    old: float = pl[2][pl[0][c, p]]
-    return a - old + _shift(ins, pl, c, p + 1, a + ins[4], x)
+    a = _arrive(xyz, k, alarm, t, prev, x)
+    if a == np.inf:
+        return np.inf
+    i = pl[0][c, p]
+    old: float = pl[2][i] + _other(avail, alarm, i, c)
+    return a + _other(avail, alarm, x, c) - old + _shift(ins, pl, c, p + 1, a + s, x)
 
 
 @_jit
 def tail_delta(ins: Instance, pl: Plan, a_c: int, pc: int, b: int, qc: int) -> float:
     """Cost change of crew a_c keeping its first pc jobs and then doing crew b's jobs from position qc."""
-    xyz, k, _, alarm, s, _ = ins
-    R, rlen, arr, _, _, _ = pl
+    xyz, k, avail, alarm, s, _ = ins
+    R, rlen, arr = pl[0], pl[1], pl[2]
     t, prev = _start_of(ins, pl, a_c, pc)
     delta = 0.0
     for q in range(pc, rlen[a_c]):
-        delta -= arr[R[a_c, q]]
+        j = R[a_c, q]
+        delta -= arr[j] + _other(avail, alarm, j, a_c)
     for q in range(qc, rlen[b]):
         j = R[b, q]
-        st = t if t >= alarm[j] else alarm[j]
-        a = st + travel(prev, j, xyz, k)
-        delta += a
+        a = _arrive(xyz, k, alarm, t, prev, j)
+        if a == np.inf:
+            return np.inf
+        delta += a + _other(avail, alarm, j, a_c)
         t = a + s
         prev = j
     return delta
@@ -258,7 +307,7 @@ def tail_delta(ins: Instance, pl: Plan, a_c: int, pc: int, b: int, qc: int) -> f
 def within_delta(ins: Instance, pl: Plan, c: int, p: int, q: int) -> float:
     """Cost change of moving the job at position p of crew c's sequence to position q of the same one."""
     xyz, k, _, alarm, s, _ = ins
-    R, rlen, arr, _, _, _ = pl
+    R, rlen, arr = pl[0], pl[1], pl[2]
     i = R[c, p]
     lo = p if p < q else q
     t, prev = _start_of(ins, pl, c, lo)
@@ -269,8 +318,9 @@ def within_delta(ins: Instance, pl: Plan, c: int, p: int, q: int) -> float:
         else:
             w = r if r < q else r - 1  # index in the sequence without i
             x = R[c, w if w < p else w + 1]
-        st = t if t >= alarm[x] else alarm[x]
-        a = st + travel(prev, x, xyz, k)
+        a = _arrive(xyz, k, alarm, t, prev, x)
+        if a == np.inf:
+            return np.inf
         delta += a - arr[R[c, r]]
         t = a + s
         prev = x

@@ -34,6 +34,21 @@ class Cause(StrEnum):
 
 
 @dataclass(frozen=True)
+class DispatchRecord:
+    """One dispatch of an incident as the KPI formulas see it: who was sent at which level, and what that
+    crew did. ``withdrawn_early``: the centre took it back before its acknowledgement limit (a surge re-plan,
+    a re-dispatch), so the unit had no chance to answer and the response rate looks at the next one."""
+
+    level: Level
+    unit: str
+    dispatched_at: datetime
+    acknowledged_at: datetime | None = None
+    arrived_at: datetime | None = None
+    withdrawn_at: datetime | None = None
+    withdrawn_by_centre: bool = False
+
+
+@dataclass(frozen=True)
 class IncidentRecord:
     """One incident as the KPI formulas see it (docs/KPIS.md). Times are timezone-aware UTC."""
 
@@ -55,6 +70,13 @@ class IncidentRecord:
     all_released: bool  # everyone trapped was released (rescue success)
     arrival_limit_min: int  # 30 in city districts, 60 elsewhere (TSG T5002)
     cause: Cause | None = None
+    # Every dispatch, first first (empty for records made before dispatches were kept: the formulas then
+    # read dispatched_at / acknowledged_at above, which are the first dispatch and the first answer).
+    dispatches: tuple[DispatchRecord, ...] = ()
+    closed_at: datetime | None = None  # when the case ended (completed, self-released, cancelled, false)
+    cancelled: bool = False  # the call was cancelled: no entrapment confirmed (left out like a false alarm)
+    self_released: bool = False  # 自行脱困: out before any crew arrived
+    callback_at: datetime | None = None  # the operator's call-back (回访)
 
 
 @dataclass(frozen=True)
@@ -104,7 +126,8 @@ class OpenIncident:
     id: str
     position: GeoPoint
     alarm_s: float
-    maintenance_unit: str = ""
+    maintenance_unit: str = ""  # code of the contracted maintenance unit ("": not known)
+    arrival_limit_s: float = 1800.0  # arrival deadline after the alarm: 30 min in city districts (TSG T5002)
 
 
 @dataclass(frozen=True)
@@ -122,7 +145,19 @@ class IncidentStatus(StrEnum):
     ARRIVED = "arrived"
     RELEASED = "released"  # the trapped persons are out
     COMPLETED = "completed"  # cause reported, case closed
-    FALSE_ALARM = "false_alarm"
+    FALSE_ALARM = "false_alarm"  # nobody was trapped (a reason is required)
+    SELF_RELEASED = "self_released"  # 自行脱困: the passengers got out before any crew arrived
+    CANCELLED = "cancelled"  # the caller cancelled the call
+
+
+CLOSED_STATUSES = frozenset(
+    {
+        IncidentStatus.COMPLETED,
+        IncidentStatus.FALSE_ALARM,
+        IncidentStatus.SELF_RELEASED,
+        IncidentStatus.CANCELLED,
+    }
+)
 
 
 OPEN_STATUSES = frozenset(

@@ -14,7 +14,7 @@ from fractions import Fraction
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from liftwatch.rescue.domain import Cause, IncidentRecord, Level, Source
+from liftwatch.rescue.domain import Cause, DispatchRecord, IncidentRecord, Level, Source
 
 Comparison = Literal[">=", "<=", "<", ">"]
 GroupKey = Literal["district", "street", "maintenance_unit", "place_type", "month"]
@@ -67,7 +67,8 @@ class Target:
 class KpiSettings:
     """Thresholds and targets; defaults are DOMAIN.md §5-6 (Chongqing 2023). Every one is configurable."""
 
-    response_limit_s: int = 300  # acknowledged within 5 min of dispatch
+    response_limit_s: int = 300  # acknowledged within 5 min of dispatch (RescueSettings.ack_limit_s)
+    close_limit: timedelta = timedelta(hours=24)  # not closed by alarm + this: not a success (close_limit_h)
     timezone: str = "Asia/Shanghai"  # calendar for "month" grouping
     response_rate_target: Target | None = Target(">=", 0.99)
     average_arrival_target: Target | None = Target("<=", 30)  # minutes
@@ -211,6 +212,11 @@ class Kpis:
     by_source: Mapping[Source, int] = field(default_factory=dict)  # all incidents, false alarms included
     timestamp_anomalies: tuple[int, ...] = ()  # ids of rescues with a used interval going backwards
     pending: int = 0  # rescues still undecided at ``as_of`` on some rate (live figures only)
+    cancelled: int = 0  # cancelled calls: left out of the rescues like false alarms
+    self_released: int = 0  # rescues where the passengers got out before any crew arrived (自行脱困)
+    callback_rate: Ratio = Ratio(0, 0)  # 回访率: released rescues the operator called back
+    cause_reported: Ratio = Ratio(0, 0)  # closed rescues with a reported cause
+    unit: str | None = None  # the unit whose own dispatches the dispatch figures count (None: city-wide)
 
 
 def _float(f: Fraction | None) -> float | None:
@@ -259,6 +265,50 @@ def _backwards(start: datetime | None, end: datetime | None) -> bool:
     return start is not None and end is not None and end < start
 
 
+def _answered_at(d: DispatchRecord) -> datetime | None:
+    """A dispatch is answered by its acknowledgement, or by its arrival when the crew never pressed it."""
+    return d.acknowledged_at or d.arrived_at
+
+
+def _void(d: DispatchRecord, limit: timedelta) -> bool:
+    """The centre took the dispatch back before its acknowledgement limit with nothing done (a surge
+    re-plan, a re-dispatch): the unit had no chance to answer, so it counts for nothing."""
+    return (
+        d.withdrawn_by_centre
+        and d.withdrawn_at is not None
+        and d.withdrawn_at < d.dispatched_at + limit
+        and _answered_at(d) is None
+    )
+
+
+def _stood_down(d: DispatchRecord, deadline: datetime, limit: timedelta) -> bool:
+    """The centre withdrew the dispatch before the arrival deadline, before the crew arrived, and the
+    crew had answered (or had no chance to): it was stood down (the passengers got out, another crew
+    freed them), which is no missed arrival. An unanswered crew withdrawn after its limit is a miss."""
+    return (
+        d.withdrawn_by_centre
+        and d.withdrawn_at is not None
+        and d.withdrawn_at < deadline
+        and d.arrived_at is None
+        and (_answered_at(d) is not None or _void(d, limit))
+    )
+
+
+def _judged_dispatch(inc: IncidentRecord, limit: timedelta) -> DispatchRecord | None:
+    """The dispatch the city's response rate judges: the first one, or the next when the centre took the
+    first back before its limit unanswered (a surge re-plan, a re-dispatch)."""
+    for d in inc.dispatches:
+        if not _void(d, limit):
+            return d
+    return None
+
+
+def _ended_at(inc: IncidentRecord) -> datetime | None:
+    """When the trapped persons' wait ended without a crew: released (self-release) or the case closed."""
+    ends = [t for t in (inc.released_at, inc.closed_at, inc.completed_at) if t is not None]
+    return min(ends) if ends else None
+
+
 def compute_kpis(
     incidents: Sequence[IncidentRecord],
     elevators_in_service: int,
@@ -266,73 +316,135 @@ def compute_kpis(
     period_end: datetime,
     settings: KpiSettings = KpiSettings(),
     as_of: datetime | None = None,
+    unit: str | None = None,
 ) -> Kpis:
     """All rescue KPIs for the incidents whose alarm falls in [period_start, period_end) (docs/KPIS.md).
 
-    ``as_of`` (live figures, e.g. "today so far"): an incident whose deadline has not passed yet at that
-    moment and that has not met it either is still undecided. It is left out of the response rate, the
-    on-time rate and rescue success (and counted in ``pending``) instead of counting as a miss."""
+    ``as_of`` (the moment the figures are computed, normally now): an incident whose deadline has not
+    passed yet at that moment and that has not met it either is still undecided. It is left out of the
+    response rate, the on-time rate and rescue success (and counted in ``pending``) instead of counting as
+    a miss; once the deadline has passed it is a miss, so every period is settled once its last deadline
+    (the closing limit for rescue success) is past.
+
+    ``unit``: a unit's figures. Response, arrival, on-time and dispatch figures count only the unit's own
+    dispatches (whatever incident they were for); the incident figures (entrapments, success, levels,
+    causes, call-backs) count the incidents it is contracted for."""
     _check_period(period_start, period_end)
     if elevators_in_service < 0:
         raise ValueError(f"elevators_in_service must be >= 0, got {elevators_in_service}")
     in_period = _in_period(incidents, period_start, period_end)
-    rescues = [i for i in in_period if not i.false_alarm]
+    rescues_all = [i for i in in_period if not i.false_alarm and not i.cancelled]
+    in_scope = in_period if unit is None else [i for i in in_period if i.maintenance_unit == unit]
+    rescues = [i for i in in_scope if not i.false_alarm and not i.cancelled]
     limit = timedelta(seconds=settings.response_limit_s)
-    undecided_response = undecided_arrival = undecided_outcome = 0
     undecided: set[int] = set()
-
-    responded = 0
-    arrival_total, arrival_count = timedelta(0), 0
-    sent = on_time = arrived_after_dispatch = 0
-    dispatched = 0
-    on_site_total, on_site_count = timedelta(0), 0
-    succeeded = 0
     anomalies: list[int] = []
-    for inc in rescues:
+    for inc in rescues_all if unit is not None else rescues:
         if (
             _backwards(inc.dispatched_at, inc.acknowledged_at)
             or _backwards(inc.alarm_at, inc.arrived_at)
             or _backwards(inc.arrived_at, inc.released_at)
+            or any(_backwards(d.dispatched_at, d.acknowledged_at) for d in inc.dispatches)
         ):
             anomalies.append(inc.id)
-        ack = _interval(inc.dispatched_at, inc.acknowledged_at)
-        if ack is not None and ack <= limit:
+
+    # ---- dispatch figures: (incident, dispatched, answered, arrived) per judged item
+    responded = response_n = 0
+    arrival_total, arrival_count = timedelta(0), 0
+    sent = on_time = 0
+    dispatched = arrived_after_dispatch = 0
+
+    def judge_response(inc_id: int, start: datetime | None, answered: datetime | None) -> None:
+        nonlocal responded, response_n
+        answer = _interval(start, answered)
+        if answer is not None and answer <= limit:
             responded += 1
-        elif (
-            as_of is not None
-            and inc.acknowledged_at is None
-            and _window_open(inc.dispatched_at, limit, as_of)
-        ):
-            undecided_response += 1
-            undecided.add(inc.id)
-        arrival = _interval(inc.alarm_at, inc.arrived_at)
-        if arrival is not None:
-            arrival_total += arrival
-            arrival_count += 1
-        if inc.dispatched_at is not None or inc.arrived_at is not None:  # a responder was sent
+            response_n += 1
+        elif as_of is not None and answered is None and _window_open(start, limit, as_of):
+            undecided.add(inc_id)
+        else:
+            response_n += 1
+
+    def judge_arrival(inc: IncidentRecord, arrived: datetime | None) -> None:
+        nonlocal sent, on_time
+        deadline = inc.alarm_at + timedelta(minutes=inc.arrival_limit_min)
+        arrival = _interval(inc.alarm_at, arrived)
+        if arrival is not None and arrival <= timedelta(minutes=inc.arrival_limit_min):
             sent += 1
-            if arrival is not None and arrival <= timedelta(minutes=inc.arrival_limit_min):
-                on_time += 1
-            elif (
-                as_of is not None
-                and inc.arrived_at is None
-                and _window_open(inc.alarm_at, timedelta(minutes=inc.arrival_limit_min), as_of)
-            ):
-                undecided_arrival += 1
-                undecided.add(inc.id)
-        if inc.dispatched_at is not None:
-            dispatched += 1
-            if inc.arrived_at is not None:
-                arrived_after_dispatch += 1
+            on_time += 1
+        elif as_of is not None and arrived is None and as_of < deadline:
+            undecided.add(inc.id)
+        else:
+            sent += 1
+
+    if unit is None:
+        for inc in rescues:
+            judged = _judged_dispatch(inc, limit) if inc.dispatches else None
+            if inc.dispatches:
+                judge_response(
+                    inc.id, judged.dispatched_at if judged else None, _answered_at(judged) if judged else None
+                )
+            else:
+                judge_response(inc.id, inc.dispatched_at, inc.acknowledged_at)
+            arrival = _interval(inc.alarm_at, inc.arrived_at)
+            if arrival is not None:
+                arrival_total += arrival
+                arrival_count += 1
+            deadline = inc.alarm_at + timedelta(minutes=inc.arrival_limit_min)
+            ended = _ended_at(inc)
+            # Out of the on-time figures only: a wait that ended by the deadline with nobody on site (the
+            # passengers got out, the case closed). A rescue still open past its deadline is late.
+            if not (inc.arrived_at is None and ended is not None and ended <= deadline):
+                judge_arrival(inc, inc.arrived_at)
+            if inc.dispatches:
+                for d in inc.dispatches:
+                    if not _stood_down(d, deadline, limit):  # stood down: not this dispatch's failure
+                        dispatched += 1
+                        arrived_after_dispatch += d.arrived_at is not None
+            elif inc.dispatched_at is not None:
+                dispatched += 1
+                if inc.arrived_at is not None:
+                    arrived_after_dispatch += 1
+    else:
+        for inc in rescues_all:
+            deadline = inc.alarm_at + timedelta(minutes=inc.arrival_limit_min)
+            for d in inc.dispatches:
+                if d.unit != unit:
+                    continue
+                if not _void(d, limit):
+                    judge_response(inc.id, d.dispatched_at, _answered_at(d))
+                arrival = _interval(inc.alarm_at, d.arrived_at)
+                if arrival is not None:
+                    arrival_total += arrival
+                    arrival_count += 1
+                if not _stood_down(d, deadline, limit):
+                    judge_arrival(inc, d.arrived_at)
+                    dispatched += 1
+                    arrived_after_dispatch += d.arrived_at is not None
+
+    # ---- incident figures
+    on_site_total, on_site_count = timedelta(0), 0
+    succeeded = success_n = 0
+    released = called_back = closed = with_cause_closed = 0
+    for inc in rescues:
         on_site = _interval(inc.arrived_at, inc.released_at)
         if on_site is not None:
             on_site_total += on_site
             on_site_count += 1
-        if inc.completed_at is not None and inc.all_released:
+        closed_at = inc.closed_at or inc.completed_at
+        if closed_at is not None and inc.all_released:
             succeeded += 1
-        elif as_of is not None and inc.completed_at is None:
-            undecided_outcome += 1  # the rescue is still going on
-            undecided.add(inc.id)
+            success_n += 1
+        elif as_of is not None and closed_at is None and as_of < inc.alarm_at + settings.close_limit:
+            undecided.add(inc.id)  # the rescue is still going on, within the closing limit
+        else:
+            success_n += 1
+        if inc.released_at is not None or inc.self_released:
+            released += 1
+            called_back += inc.callback_at is not None
+        if closed_at is not None:
+            closed += 1
+            with_cause_closed += inc.cause is not None
 
     n = len(rescues)
     with_cause = [i for i in rescues if i.cause is not None]
@@ -340,12 +452,12 @@ def compute_kpis(
         period_start=period_start,
         period_end=period_end,
         elevators_in_service=elevators_in_service,
-        incidents=len(in_period),
-        false_alarms=len(in_period) - n,
+        incidents=len(in_scope),
+        false_alarms=sum(1 for i in in_scope if i.false_alarm),
         rescues=n,
-        response_rate=Ratio(responded, n - undecided_response, settings.response_rate_target),
+        response_rate=Ratio(responded, response_n, settings.response_rate_target),
         average_arrival=MeanDuration(arrival_total, arrival_count, settings.average_arrival_target),
-        on_time_arrival=Ratio(on_time, sent - undecided_arrival, settings.on_time_arrival_target),
+        on_time_arrival=Ratio(on_time, sent, settings.on_time_arrival_target),
         average_on_site=MeanDuration(on_site_total, on_site_count),
         entrapment_rate=EntrapmentRate(
             n,
@@ -354,14 +466,19 @@ def compute_kpis(
             settings.entrapment_rate_target,
             settings.entrapment_target_basis,
         ),
-        rescue_success=Ratio(succeeded, n - undecided_outcome, settings.rescue_success_target),
+        rescue_success=Ratio(succeeded, success_n, settings.rescue_success_target),
         dispatch_rate=Ratio(arrived_after_dispatch, dispatched),
         by_level={lv: Ratio(sum(1 for i in rescues if i.level == lv), n) for lv in Level},
         cause_mix={c: Ratio(sum(1 for i in with_cause if i.cause == c), len(with_cause)) for c in Cause},
         cause_unreported=n - len(with_cause),
-        by_source={s: sum(1 for i in in_period if i.source == s) for s in Source},
+        by_source={s: sum(1 for i in in_scope if i.source == s) for s in Source},
         timestamp_anomalies=tuple(anomalies),
         pending=len(undecided),
+        cancelled=sum(1 for i in in_scope if i.cancelled),
+        self_released=sum(1 for i in rescues if i.self_released),
+        callback_rate=Ratio(called_back, released),
+        cause_reported=Ratio(with_cause_closed, closed),
+        unit=unit,
     )
 
 

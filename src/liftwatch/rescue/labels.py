@@ -20,6 +20,8 @@ INCIDENT_STATUS = Labels(
         IncidentStatus.RELEASED: zh_en("已解救", "Released"),
         IncidentStatus.COMPLETED: zh_en("已结案", "Completed"),
         IncidentStatus.FALSE_ALARM: zh_en("误报", "False alarm"),
+        IncidentStatus.SELF_RELEASED: zh_en("自行脱困", "Got out unaided"),
+        IncidentStatus.CANCELLED: zh_en("报警已取消", "Call cancelled"),
     },
 )
 
@@ -81,6 +83,26 @@ INCIDENT_EVENT = Labels(
         "false_alarm": zh_en("误报", "False alarm"),
         "called_back": zh_en("回访", "Called back"),
         "notice_failed": zh_en("通知发送失败", "Notice not delivered"),
+        "withdrawn": zh_en("撤回派单", "Dispatch withdrawn"),
+        "no_crew_in_time": zh_en("无救援力量可按时到达", "No crew can arrive in time"),
+        "fire_called": zh_en("已拨打119", "119 called"),
+        "fire_arrived": zh_en("消防到场", "Fire service arrived"),
+        "fire_released": zh_en("消防解救完成", "Released by the fire service"),
+        "self_released": zh_en("自行脱困", "Got out unaided"),
+        "cancelled": zh_en("报警取消", "Call cancelled"),
+    },
+)
+
+#: Why a dispatch was withdrawn when the system, not a person, withdrew it.
+WITHDRAW_REASON = Labels(
+    "withdraw_reason",
+    {
+        "escalated": zh_en("升级后撤回", "Withdrawn on escalation"),
+        "replanned": zh_en("批量调度重新安排", "Re-planned (surge)"),
+        "self_released": zh_en("被困人员已自行脱困", "Passengers got out unaided"),
+        "cancelled": zh_en("报警已取消", "Call cancelled"),
+        "false_alarm": zh_en("误报", "False alarm"),
+        "closed": zh_en("事件已结案", "Incident closed"),
     },
 )
 
@@ -92,8 +114,19 @@ KPI = Labels(
         "average_arrival": zh_en("平均到场时间", "Average arrival"),
         "on_time_arrival": zh_en("按时到达率", "On-time arrival"),
         "rescue_success": zh_en("救援成功率", "Rescue success"),
+        "callback_rate": zh_en("回访率", "Call-back rate"),
+        "cause_reported": zh_en("原因上报率", "Cause reported"),
     },
 )
 
 #: Every table of this domain, for the web to assemble.
-TABLES: tuple[Labels, ...] = (INCIDENT_STATUS, LEVEL, SOURCE, CAUSE, STAGE, INCIDENT_EVENT, KPI)
+TABLES: tuple[Labels, ...] = (
+    INCIDENT_STATUS,
+    LEVEL,
+    SOURCE,
+    CAUSE,
+    STAGE,
+    INCIDENT_EVENT,
+    WITHDRAW_REASON,
+    KPI,
+)

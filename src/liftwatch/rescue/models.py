@@ -54,8 +54,40 @@ class Incident(Base):
     cause: Mapped[str | None] = mapped_column(String(24), nullable=True)
     cause_detail: Mapped[str] = mapped_column(Text, default="")
     callback_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    close_reason: Mapped[str] = mapped_column(Text, default="")  # false alarm, cancellation, self-release
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Dispatch(Base):
+    """One dispatch of an incident (派单): a level, a unit, a crew (none when the unit had no free crew, or
+    for the fire service), and what happened to it. Escalation adds one; earlier crews stay on the job until
+    they or the operator withdraw. The incident's dispatched / acknowledged / arrived times are derived from
+    these rows (the first of each). An L3 row is the 119 call: ``dispatched_by`` the operator who called,
+    ``reference`` the fire service's reference."""
+
+    __tablename__ = "rescue_dispatches"
+    __table_args__ = (
+        Index("ix_rescue_dispatches_incident", "incident_id", "dispatched_at"),
+        Index("ix_rescue_dispatches_unit", "unit", "dispatched_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"))
+    level: Mapped[str] = mapped_column(String(4))
+    unit: Mapped[str] = mapped_column(String(32), default="")  # unit code; "119" for the fire service
+    crew_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    dispatched_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    dispatched_by: Mapped[str] = mapped_column(String(64), default="")
+    eta_s: Mapped[int | None] = mapped_column(Integer, nullable=True)  # predicted travel at dispatch
+    reference: Mapped[str] = mapped_column(String(64), default="")  # e.g. the 119 call's reference
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    arrived_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)  # this one released
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    withdrawn_by: Mapped[str] = mapped_column(String(64), default="")
+    withdraw_reason: Mapped[str] = mapped_column(Text, default="")
 
 
 class OpenIncidentLock(Base):

@@ -117,6 +117,8 @@ class IncidentOut(BaseModel):
     all_released: bool
     cause: str | None
     callback_at: datetime | None = None
+    cancelled_at: datetime | None = None
+    close_reason: str = ""
 
 
 class IncidentDetail(IncidentOut):
@@ -126,3 +128,122 @@ class IncidentDetail(IncidentOut):
 class ReportResult(BaseModel):
     created: bool
     incident: IncidentOut
+
+
+class DispatchOut(BaseModel):
+    """One dispatch of an incident (level, unit, crew, and what it did); L3 rows are 119 calls."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    level: str
+    unit: str
+    crew_id: str | None
+    dispatched_at: datetime
+    dispatched_by: str
+    eta_s: int | None
+    reference: str
+    acknowledged_at: datetime | None
+    arrived_at: datetime | None
+    released_at: datetime | None
+    withdrawn_at: datetime | None
+    withdrawn_by: str
+    withdraw_reason: str
+
+
+class IncidentWithDispatches(IncidentDetail):
+    dispatches: list[DispatchOut]
+
+
+class ReasonIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    reason: Text = Field(min_length=1, max_length=2000)
+
+
+class SelfReleaseIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    note: Text = Field(default="", max_length=2000)
+    at: datetime | None = Field(default=None, description="when they got out (default: now)")
+    cause: Cause | None = None
+
+
+class FireCallIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    reference: SingleLine = Field(default="", max_length=64, description="the fire service's reference")
+    at: datetime | None = Field(default=None, description="when 119 was called (default: now)")
+
+
+class FireTimeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    at: datetime | None = Field(default=None, description="default: now")
+    all_released: bool = True  # for the release
+
+
+# ---------------------------------------------------------------- KPIs (docs/KPIS.md)
+
+
+class RatioOut(BaseModel):
+    numerator: int
+    denominator: int
+    value: float | None = Field(description="a fraction (0.97); null when the denominator is 0")
+    target: str | None
+    met: bool | None
+
+
+class MeanOut(BaseModel):
+    minutes: float | None
+    count: int
+    target: str | None
+    met: bool | None
+
+
+class EntrapmentRateOut(BaseModel):
+    entrapments: int
+    elevators: int
+    value: float | None
+    per_year: float | None
+    per_month: float | None
+    target: str | None
+    met: bool | None
+
+
+class PeriodOut(BaseModel):
+    from_: datetime = Field(alias="from", serialization_alias="from")
+    to: datetime
+
+    model_config = ConfigDict(populate_by_name=True)
+
+
+class KpisOut(BaseModel):
+    """The rescue KPIs of a period and scope (docs/KPIS.md); ``groups`` only with ``group_by``."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    period: PeriodOut
+    unit: str | None = Field(default=None, description="the unit whose own dispatches the figures count")
+    elevators_in_service: int
+    incidents: int
+    false_alarms: int
+    cancelled: int
+    rescues: int
+    self_released: int
+    response_rate: RatioOut
+    average_arrival: MeanOut
+    on_time_arrival: RatioOut
+    average_on_site: MeanOut
+    entrapment_rate: EntrapmentRateOut
+    rescue_success: RatioOut
+    dispatch_rate: RatioOut
+    callback_rate: RatioOut
+    cause_reported: RatioOut
+    by_level: dict[str, RatioOut]
+    cause_mix: dict[str, RatioOut]
+    cause_unreported: int
+    pending: int
+    by_source: dict[str, int]
+    timestamp_anomalies: list[int]
+    groups: dict[str, KpisOut] | None = None

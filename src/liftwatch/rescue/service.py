@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from liftwatch.accounts import service as accounts
 from liftwatch.accounts.actor import Actor, Role
-from liftwatch.core.clock import Clock
+from liftwatch.core.clock import Clock, as_utc
 from liftwatch.core.config import Settings, valid_timezone, zone
 from liftwatch.core.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from liftwatch.registry import queries as registry_queries
@@ -38,6 +38,7 @@ from liftwatch.registry import service as registry
 from liftwatch.rescue.domain import (
     OPEN_STATUSES,
     Cause,
+    DispatchRecord,
     GeoPoint,
     IncidentRecord,
     IncidentStatus,
@@ -46,8 +47,10 @@ from liftwatch.rescue.domain import (
     Source,
     TravelEstimator,
 )
+from liftwatch.rescue.kpis import KpiSettings
 from liftwatch.rescue.models import (
     Crew,
+    Dispatch,
     Incident,
     IncidentEvent,
     NoticeOutbox,
@@ -58,11 +61,13 @@ from liftwatch.rescue.models import (
 )
 
 OPERATORS = frozenset({Role.ADMIN, Role.RESCUE_OPERATOR})
+FIRE_SERVICE = "119"  # the unit of an L3 dispatch row: the fire service, called by the operator
 
 # The records this service hands out. Callers (the web) name them from here in annotations and never import
 # the tables' module (import contracts): what they may do with them is what these functions allow.
 StoredIncident: TypeAlias = Incident
 StoredCrew: TypeAlias = Crew
+StoredDispatch: TypeAlias = Dispatch
 
 
 class RescueSettings(BaseSettings):
@@ -83,6 +88,12 @@ class RescueSettings(BaseSettings):
     other_districts: list[str] = Field(default_factory=list, description="districts with the 60-min limit")
     l3_grace_min: int = Field(default=10, ge=0, description="after the arrival limit, escalate to L3")
     surge_threshold: int = Field(default=20, gt=0, description="open incidents that turn on surge mode")
+    close_limit_h: int = Field(
+        default=24,
+        gt=0,
+        description="an incident not closed this long after its alarm counts as not successful (KPIs) and "
+        "is flagged as stale on the console",
+    )
     timezone: str = Field(
         default="Asia/Shanghai", description="the city's (LIFTWATCH_TIMEZONE, set by for_city): crew shifts"
     )
@@ -217,8 +228,10 @@ def get_incident(session: Session, actor: Actor, incident_id: int) -> Incident:
     if actor.role in OPERATORS or actor.role is Role.REGULATOR:
         return inc
     crew = crew_of(session, actor)
-    if crew is not None and inc.crew_id == crew.id:
-        return inc
+    if crew is not None and session.scalar(
+        select(Dispatch.id).where(Dispatch.incident_id == inc.id, Dispatch.crew_id == crew.id).limit(1)
+    ):
+        return inc  # a crew sees every incident it was sent to, also after it was withdrawn
     raise NotFound(f"no incident {incident_id}")  # outside the actor's scope looks the same
 
 
@@ -319,10 +332,79 @@ def _open_incident(session: Session, registration_code: str) -> Incident | None:
 # ---------------------------------------------------------------- dispatch and escalation
 
 
+def _dispatches(session: Session, inc: Incident) -> list[Dispatch]:
+    """The incident's dispatches, first first."""
+    return list(
+        session.scalars(
+            select(Dispatch)
+            .where(Dispatch.incident_id == inc.id)
+            .order_by(Dispatch.dispatched_at, Dispatch.id)
+        )
+    )
+
+
+def _derive(session: Session, inc: Incident) -> None:
+    """The incident's stage times and current responder, derived from its dispatches: dispatched = the
+    first dispatch, acknowledged = the first answer, arrived = the first arrival (of any crew, or the fire
+    service); the crew shown is the latest one still on the job. An open incident's status follows."""
+    session.flush()
+    rows = _dispatches(session, inc)
+    inc.dispatched_at = rows[0].dispatched_at if rows else None
+    inc.acknowledged_at = min((d.acknowledged_at for d in rows if d.acknowledged_at), default=None)
+    inc.arrived_at = min((d.arrived_at for d in rows if d.arrived_at), default=None)
+    active = [d for d in rows if d.withdrawn_at is None]
+    crewed = [d for d in active if d.crew_id is not None]
+    inc.crew_id = crewed[-1].crew_id if crewed else None
+    inc.responder_unit = (crewed or active or rows)[-1].unit if rows else ""
+    if inc.status in _OPEN:
+        if inc.arrived_at is not None:
+            inc.status = IncidentStatus.ARRIVED.value
+        elif any(d.acknowledged_at is not None for d in active):
+            inc.status = IncidentStatus.ACKNOWLEDGED.value
+        elif active:
+            inc.status = IncidentStatus.DISPATCHED.value
+        else:
+            inc.status = IncidentStatus.RAISED.value
+
+
+def _add_dispatch(
+    session: Session,
+    inc: Incident,
+    level: Level,
+    unit: str,
+    crew: Crew | None,
+    actor: str,
+    at: datetime,
+    eta_s: int | None = None,
+    reference: str = "",
+) -> Dispatch:
+    """A new dispatch row; earlier ones are left as they are (their crews stay on the job)."""
+    row = Dispatch(
+        incident_id=inc.id,
+        level=level.value,
+        unit=unit,
+        crew_id=crew.id if crew is not None else None,
+        dispatched_at=at,
+        dispatched_by=actor,
+        eta_s=eta_s,
+        reference=reference,
+        acknowledged_at=None,
+        arrived_at=None,
+        released_at=None,
+        withdrawn_at=None,
+        withdrawn_by="",
+        withdraw_reason="",
+    )
+    session.add(row)
+    _derive(session, inc)
+    return row
+
+
 def _candidates(
     session: Session, level: Level, inc: Incident, now: datetime, settings: RescueSettings
 ) -> Sequence[Crew]:
-    """Free crews on duty now: the contracted unit's for L1, everyone else's for L2."""
+    """Free crews on duty now: the contracted unit's for L1; for L2 every rescue station's and every other
+    unit's (never the contracted unit's: it is the one that could not make it)."""
     stmt = select(Crew).where(Crew.on_shift.is_(True), Crew.busy_incident_id.is_(None))
     if level is Level.L1:
         stmt = stmt.where(Crew.unit == inc.maintenance_unit)
@@ -340,11 +422,16 @@ def _dispatch(
     settings: RescueSettings,
     estimator: TravelEstimator,
 ) -> list[Notice]:
-    """Send the incident to the nearest free crew for ``level``; set the deadlines that watch it."""
+    """Add a dispatch for ``level`` to the free crew with the soonest predicted arrival (all candidates
+    are free now, so the shortest travel); set the deadlines that watch it. Earlier dispatches stay. At L2,
+    when no candidate can arrive by the deadline, the incident records it and a notice says so."""
     place = registry_queries.places_of(session, [inc.registration_code]).get(inc.registration_code)
     located = place is not None and place.latitude is not None and place.longitude is not None
+    on_job = {d.crew_id for d in _dispatches(session, inc) if d.withdrawn_at is None}
     best: tuple[float, Crew] | None = None
     for crew in _candidates(session, level, inc, now, settings):
+        if crew.id in on_job:
+            continue
         if not located:
             # No coordinates on file: no travel estimate; the unit's first free crew, no prediction.
             best = best or (math.nan, crew)
@@ -355,36 +442,48 @@ def _dispatch(
         )
         if best is None or (eta, crew.id) < (best[0], best[1].id):
             best = (eta, crew)
-    if inc.crew_id is not None:
-        previous = session.get(Crew, inc.crew_id)
-        if previous is not None and previous.busy_incident_id == inc.id:
-            previous.busy_incident_id = None
     inc.level = level.value
-    inc.status = IncidentStatus.DISPATCHED.value
-    inc.dispatched_at = now
-    inc.acknowledged_at = None
     inc.updated_at = now
     notices: list[Notice] = []
+    deadline = inc.alarm_at + timedelta(minutes=inc.arrival_limit_min)
+    predicted: datetime | None = None
     if best is None:
-        inc.crew_id = None
-        inc.responder_unit = inc.maintenance_unit if level is Level.L1 else ""
+        if level is Level.L1:  # the contracted unit is told, with no crew free: its dispatch is on record
+            _add_dispatch(session, inc, level, inc.maintenance_unit, None, actor, now)
         event = _record(session, inc, actor, "dispatched", now, level=level.value, crew=None, eta_s=None)
         notices.append(_notice(session, inc, event, "no_crew", level.value))
     else:
         eta, crew = best
         crew.busy_incident_id = inc.id
-        inc.crew_id = crew.id
-        inc.responder_unit = crew.unit
         eta_s = None if math.isnan(eta) else round(eta)
+        predicted = None if eta_s is None else now + timedelta(seconds=eta)
+        _add_dispatch(session, inc, level, crew.unit, crew, actor, now, eta_s)
         event = _record(session, inc, actor, "dispatched", now, level=level.value, crew=crew.id, eta_s=eta_s)
         notices.append(
             _notice(session, inc, event, "dispatched", level.value, {"crew": crew.id, "eta_s": eta_s})
         )
+        if level is Level.L2 and predicted is not None and predicted > deadline:
+            late = _record(
+                session, inc, actor, "no_crew_in_time", now, crew=crew.id,
+                predicted_arrival=predicted.isoformat(), deadline=deadline.isoformat(),
+            )  # fmt: skip
+            notices.append(
+                _notice(
+                    session,
+                    inc,
+                    late,
+                    "no_crew_in_time",
+                    level.value,
+                    {
+                        "crew": crew.id,
+                        "predicted_arrival": predicted.isoformat(),
+                        "deadline": deadline.isoformat(),
+                    },
+                )
+            )
     _cancel_timers(session, inc, TimerKind.ACK, TimerKind.ARRIVAL)
     _timer(session, inc, TimerKind.ACK, now + timedelta(seconds=settings.ack_limit_s))
-    deadline = inc.alarm_at + timedelta(minutes=inc.arrival_limit_min)
     if level is Level.L1:
-        predicted = now + timedelta(seconds=best[0]) if best is not None and not math.isnan(best[0]) else None
         if predicted is not None and predicted > deadline:
             # The contracted unit cannot make it in time: send the nearest other crew now (DOMAIN.md §5).
             session.flush()
@@ -405,6 +504,8 @@ def escalate(
     settings: RescueSettings,
     estimator: TravelEstimator | None = None,
 ) -> list[Notice]:
+    """Escalate: L2 adds a dispatch (the L1 crew stays on the job); L3 tells the operator to call 119, which
+    is then recorded with :func:`record_fire_call`."""
     if level is Level.L2:
         inc.escalated_l2_at = now
         event = _record(session, inc, actor, "escalated", now, to=level.value, reason=reason)
@@ -461,70 +562,128 @@ def fire_due_timers(
 _WATCHED = frozenset(
     {IncidentStatus.RAISED.value, IncidentStatus.DISPATCHED.value, IncidentStatus.ACKNOWLEDGED.value}
 )
+_OPEN = frozenset(s.value for s in OPEN_STATUSES)
 
 
 # ---------------------------------------------------------------- crew actions
 
 
-def _crew_incident(session: Session, actor: Actor, incident_id: int) -> tuple[Incident, Crew | None]:
-    inc = get_incident(session, actor, incident_id)
+def _own_dispatch(
+    session: Session, actor: Actor, inc: Incident, dispatch_id: int | None, withdrawn_ok: bool = False
+) -> Dispatch:
+    """The dispatch ``actor`` acts on: a crew only its own (another crew's is not found); an operator any
+    (``dispatch_id``), by default the latest one still on the job."""
+    rows = _dispatches(session, inc)
     crew = crew_of(session, actor)
-    if actor.role not in OPERATORS and (crew is None or inc.crew_id != crew.id):
-        raise NotFound(f"no incident {incident_id}")
-    return inc, crew
+    operator = actor.role in OPERATORS
+    if dispatch_id is not None:
+        row = next((d for d in rows if d.id == dispatch_id), None)
+        if row is None or (not operator and (crew is None or row.crew_id != crew.id)):
+            raise NotFound(f"no dispatch {dispatch_id} of incident {inc.id}")
+    else:
+        mine = [d for d in rows if crew is not None and d.crew_id == crew.id]
+        active = [d for d in (mine or (rows if operator else [])) if d.withdrawn_at is None]
+        if active:
+            row = active[-1]
+        elif mine:
+            row = mine[-1]
+        elif operator:
+            raise Conflict(f"incident {inc.id} has no dispatch to act on")
+        else:
+            raise NotFound(f"no incident {inc.id}")
+    if row.withdrawn_at is not None and not withdrawn_ok:
+        raise Conflict(
+            f"dispatch {row.id} of incident {inc.id} was withdrawn at {row.withdrawn_at.isoformat()}"
+        )
+    return row
 
 
-def acknowledge(session: Session, actor: Actor, incident_id: int, clock: Clock) -> Incident:
-    inc, _ = _crew_incident(session, actor, incident_id)
-    if inc.status != IncidentStatus.DISPATCHED.value:
-        raise Conflict(f"incident {incident_id} is {inc.status}, not dispatched")
-    now = clock.now()
-    inc.status = IncidentStatus.ACKNOWLEDGED.value
-    inc.acknowledged_at = now
-    inc.updated_at = now
-    _cancel_timers(session, inc, TimerKind.ACK)
-    _record(session, inc, actor.username, "acknowledged", now)
-    session.flush()
-    return inc
-
-
-def arrive(session: Session, actor: Actor, incident_id: int, clock: Clock) -> Incident:
-    inc, _ = _crew_incident(session, actor, incident_id)
-    if inc.status not in (IncidentStatus.DISPATCHED.value, IncidentStatus.ACKNOWLEDGED.value):
+def acknowledge(
+    session: Session, actor: Actor, incident_id: int, clock: Clock, dispatch_id: int | None = None
+) -> Incident:
+    """The crew answers its own dispatch. Another crew's answer never counts for it (docs/KPIS.md)."""
+    inc = get_incident(session, actor, incident_id)
+    row = _own_dispatch(session, actor, inc, dispatch_id)
+    if inc.status not in _OPEN:
         raise Conflict(f"incident {incident_id} is {inc.status}")
+    if row.acknowledged_at is not None or row.arrived_at is not None:
+        raise Conflict(f"dispatch {row.id} of incident {incident_id} was already answered")
     now = clock.now()
-    if inc.acknowledged_at is None:
-        inc.acknowledged_at = now
-    inc.status = IncidentStatus.ARRIVED.value
-    inc.arrived_at = now
+    row.acknowledged_at = now
     inc.updated_at = now
-    _cancel_timers(session, inc, TimerKind.ACK, TimerKind.ARRIVAL, TimerKind.L3)
-    _record(session, inc, actor.username, "arrived", now)
+    _derive(session, inc)
+    _cancel_timers(session, inc, TimerKind.ACK)
+    _record(
+        session, inc, actor.username, "acknowledged", now, dispatch=row.id, crew=row.crew_id, level=row.level
+    )
     session.flush()
     return inc
+
+
+def arrive(
+    session: Session, actor: Actor, incident_id: int, clock: Clock, dispatch_id: int | None = None
+) -> Incident:
+    """The crew is on site. An earlier crew that arrives after a later one is recorded too (it came; its
+    arrival counts for its own unit). The first arrival stops the deadlines."""
+    inc = get_incident(session, actor, incident_id)
+    row = _own_dispatch(session, actor, inc, dispatch_id)
+    if inc.status not in _OPEN and inc.status != IncidentStatus.RELEASED.value:
+        raise Conflict(f"incident {incident_id} is {inc.status}")
+    if row.arrived_at is not None:
+        raise Conflict(f"dispatch {row.id} of incident {incident_id} arrived at {row.arrived_at.isoformat()}")
+    now = clock.now()
+    row.arrived_at = now
+    inc.updated_at = now
+    _derive(session, inc)
+    _cancel_timers(session, inc, TimerKind.ACK, TimerKind.ARRIVAL, TimerKind.L3)
+    _record(session, inc, actor.username, "arrived", now, dispatch=row.id, crew=row.crew_id, level=row.level)
+    session.flush()
+    return inc
+
+
+def _released(session: Session, inc: Incident, row: Dispatch, at: datetime, all_released: bool) -> None:
+    row.released_at = at
+    inc.status = IncidentStatus.RELEASED.value
+    inc.released_at = at
+    inc.all_released = all_released
+    inc.updated_at = at
+    _unlock(session, inc)
 
 
 def release(
-    session: Session, actor: Actor, incident_id: int, clock: Clock, all_released: bool = True
+    session: Session,
+    actor: Actor,
+    incident_id: int,
+    clock: Clock,
+    all_released: bool = True,
+    dispatch_id: int | None = None,
 ) -> Incident:
-    inc, _ = _crew_incident(session, actor, incident_id)
+    """The trapped persons are out, freed by this crew (it must be on site)."""
+    inc = get_incident(session, actor, incident_id)
+    row = _own_dispatch(session, actor, inc, dispatch_id)
     if inc.status != IncidentStatus.ARRIVED.value:
         raise Conflict(f"incident {incident_id} is {inc.status}, not arrived")
+    if row.arrived_at is None:
+        raise Conflict(f"dispatch {row.id} of incident {incident_id} has not arrived")
     now = clock.now()
-    inc.status = IncidentStatus.RELEASED.value
-    inc.released_at = now
-    inc.all_released = all_released
-    inc.updated_at = now
-    _unlock(session, inc)
-    _record(session, inc, actor.username, "released", now, all_released=all_released)
+    _released(session, inc, row, now, all_released)
+    _record(session, inc, actor.username, "released", now, all_released=all_released, dispatch=row.id)
     session.flush()
     return inc
 
 
 def complete(
-    session: Session, actor: Actor, incident_id: int, clock: Clock, cause: Cause, detail: str = ""
+    session: Session,
+    actor: Actor,
+    incident_id: int,
+    clock: Clock,
+    cause: Cause,
+    detail: str = "",
+    dispatch_id: int | None = None,
 ) -> Incident:
-    inc, _ = _crew_incident(session, actor, incident_id)
+    """Close the case with the cause (the L1 unit reports it); every crew still on it is free again."""
+    inc = get_incident(session, actor, incident_id)
+    _own_dispatch(session, actor, inc, dispatch_id, withdrawn_ok=True)
     if inc.status != IncidentStatus.RELEASED.value:
         raise Conflict(f"incident {incident_id} is {inc.status}, not released")
     now = clock.now()
@@ -539,20 +698,212 @@ def complete(
     return inc
 
 
-def false_alarm(session: Session, actor: Actor, incident_id: int, clock: Clock, note: str = "") -> Incident:
+def _required(name: str, value: str) -> str:
+    value = value.strip()
+    if not value:
+        raise InvalidInput(FieldError(name, "required: say why"))
+    return value
+
+
+def _time_given(inc: Incident, at: datetime | None, now: datetime, name: str = "at") -> datetime:
+    """A time the operator gives (what the fire service or the caller said): between the alarm and now."""
+    if at is None:
+        return now
+    at = as_utc(at)
+    if at < inc.alarm_at or at > now:
+        raise InvalidInput(
+            FieldError(name, f"{at.isoformat()} is not between the alarm {inc.alarm_at.isoformat()} and now")
+        )
+    return at
+
+
+def _operator_incident(session: Session, actor: Actor, incident_id: int, what: str) -> Incident:
     if actor.role not in OPERATORS:
-        raise Forbidden(f"role '{actor.role.value}' may not close incidents as false alarms")
-    inc = get_incident(session, actor, incident_id)
-    if inc.status not in _WATCHED and inc.status != IncidentStatus.ARRIVED.value:
-        raise Conflict(f"incident {incident_id} is {inc.status}")
-    now = clock.now()
-    inc.status = IncidentStatus.FALSE_ALARM.value
-    inc.closed_false_at = now
+        raise Forbidden(f"role '{actor.role.value}' may not {what}")
+    return get_incident(session, actor, incident_id)
+
+
+def _close(
+    session: Session, inc: Incident, actor: Actor, status: IncidentStatus, reason: str, now: datetime
+) -> None:
+    """End an open incident without a rescue on site: deadlines off, the elevator unlocked, every crew not
+    yet arrived withdrawn and every crew freed."""
+    inc.status = status.value
+    inc.close_reason = reason
     inc.updated_at = now
     _cancel_timers(session, inc, TimerKind.ACK, TimerKind.ARRIVAL, TimerKind.L3)
     _unlock(session, inc)
+    for row in _dispatches(session, inc):
+        if row.withdrawn_at is None and row.arrived_at is None:
+            row.withdrawn_at, row.withdrawn_by, row.withdraw_reason = now, actor.username, status.value
     _free_crew(session, inc)
-    _record(session, inc, actor.username, "false_alarm", now, note=note)
+
+
+def false_alarm(session: Session, actor: Actor, incident_id: int, clock: Clock, note: str = "") -> Incident:
+    """Nobody was trapped (误报); the reason is required."""
+    inc = _operator_incident(session, actor, incident_id, "close incidents as false alarms")
+    if inc.status not in _OPEN:
+        raise Conflict(f"incident {incident_id} is {inc.status}")
+    reason = _required("note", note)
+    now = clock.now()
+    inc.closed_false_at = now
+    _close(session, inc, actor, IncidentStatus.FALSE_ALARM, reason, now)
+    _record(session, inc, actor.username, "false_alarm", now, note=reason)
+    session.flush()
+    return inc
+
+
+def self_released(
+    session: Session,
+    actor: Actor,
+    incident_id: int,
+    clock: Clock,
+    note: str = "",
+    at: datetime | None = None,
+    cause: Cause | None = None,
+) -> Incident:
+    """The passengers got out before any crew arrived (自行脱困), at ``at`` (default now): a rescue, closed,
+    everyone out. Crews on the way are withdrawn."""
+    inc = _operator_incident(session, actor, incident_id, "record a self-release")
+    if inc.status not in _WATCHED:
+        raise Conflict(f"incident {incident_id} is {inc.status}: self-release is before any arrival")
+    now = clock.now()
+    out_at = _time_given(inc, at, now)
+    inc.released_at = out_at
+    inc.all_released = True
+    inc.completed_at = now
+    if cause is not None:
+        inc.cause = cause.value
+    _close(session, inc, actor, IncidentStatus.SELF_RELEASED, note.strip(), now)
+    _record(session, inc, actor.username, "self_released", now, out_at=out_at.isoformat(), note=note.strip())
+    session.flush()
+    return inc
+
+
+def cancel_call(session: Session, actor: Actor, incident_id: int, clock: Clock, reason: str) -> Incident:
+    """The caller cancelled before anyone arrived (报警取消); the reason is required."""
+    inc = _operator_incident(session, actor, incident_id, "cancel calls")
+    if inc.status not in _WATCHED:
+        raise Conflict(f"incident {incident_id} is {inc.status}: only a call nobody has reached is cancelled")
+    why = _required("reason", reason)
+    now = clock.now()
+    inc.cancelled_at = now
+    _close(session, inc, actor, IncidentStatus.CANCELLED, why, now)
+    _record(session, inc, actor.username, "cancelled", now, note=why)
+    session.flush()
+    return inc
+
+
+def withdraw(
+    session: Session, actor: Actor, incident_id: int, dispatch_id: int, clock: Clock, reason: str
+) -> Dispatch:
+    """Take a crew off the job: the operator any dispatch, a crew its own; the reason is required."""
+    inc = get_incident(session, actor, incident_id)
+    row = _own_dispatch(session, actor, inc, dispatch_id)
+    if inc.status not in _OPEN and inc.status != IncidentStatus.RELEASED.value:
+        raise Conflict(f"incident {incident_id} is {inc.status}: its crews are free already")
+    why = _required("reason", reason)
+    now = clock.now()
+    row.withdrawn_at, row.withdrawn_by, row.withdraw_reason = now, actor.username, why
+    inc.updated_at = now
+    if row.crew_id is not None:
+        crew = session.get(Crew, row.crew_id)
+        if crew is not None and crew.busy_incident_id == inc.id:
+            crew.busy_incident_id = _next_job(session, crew, inc)
+    _derive(session, inc)
+    _record(session, inc, actor.username, "withdrawn", now, dispatch=row.id, crew=row.crew_id, reason=why)
+    session.flush()
+    return row
+
+
+def dispatches_of(session: Session, actor: Actor, incident_id: int) -> list[Dispatch]:
+    """The incident's dispatches, first first (scope as :func:`get_incident`)."""
+    return _dispatches(session, get_incident(session, actor, incident_id))
+
+
+# ---------------------------------------------------------------- L3: the fire service (119)
+
+
+def _fire_row(session: Session, inc: Incident) -> Dispatch | None:
+    rows = [d for d in _dispatches(session, inc) if d.level == Level.L3.value and d.withdrawn_at is None]
+    return rows[-1] if rows else None
+
+
+def record_fire_call(
+    session: Session,
+    actor: Actor,
+    incident_id: int,
+    clock: Clock,
+    reference: str = "",
+    at: datetime | None = None,
+) -> Dispatch:
+    """The operator called 119 (L3): the call's time (default now), who called and the fire service's
+    reference are an L3 dispatch row (unit ``119``). Escalates to L3 if the incident was not there yet."""
+    inc = _operator_incident(session, actor, incident_id, "record 119 calls")
+    if inc.status not in _OPEN:
+        raise Conflict(f"incident {incident_id} is {inc.status}")
+    if _fire_row(session, inc) is not None:
+        raise Conflict(f"incident {incident_id}: 119 was already called")
+    now = clock.now()
+    called = _time_given(inc, at, now)
+    if inc.level != Level.L3.value:
+        inc.level = Level.L3.value
+        inc.escalated_l3_at = called
+        event = _record(
+            session, inc, actor.username, "escalated", called, to=Level.L3.value, reason="operator"
+        )
+        _notice(session, inc, event, "escalated", Level.L3.value, {"reason": "operator", "call": "119"})
+    row = _add_dispatch(
+        session, inc, Level.L3, FIRE_SERVICE, None, actor.username, called, reference=reference
+    )
+    inc.updated_at = now
+    _record(session, inc, actor.username, "fire_called", called, dispatch=row.id, reference=reference)
+    session.flush()
+    return row
+
+
+def record_fire_arrival(
+    session: Session, actor: Actor, incident_id: int, clock: Clock, at: datetime | None = None
+) -> Incident:
+    """The fire service is on site (its arrival is the incident's if it came first)."""
+    inc = _operator_incident(session, actor, incident_id, "record the fire service's arrival")
+    row = _fire_row(session, inc)
+    if row is None:
+        raise Conflict(f"incident {incident_id}: no 119 call on record")
+    if row.arrived_at is not None:
+        raise Conflict(f"incident {incident_id}: the fire service arrived at {row.arrived_at.isoformat()}")
+    if inc.status not in _OPEN and inc.status != IncidentStatus.RELEASED.value:
+        raise Conflict(f"incident {incident_id} is {inc.status}")
+    now = clock.now()
+    row.arrived_at = _time_given(inc, at, now)
+    inc.updated_at = now
+    _derive(session, inc)
+    _cancel_timers(session, inc, TimerKind.ACK, TimerKind.ARRIVAL, TimerKind.L3)
+    _record(session, inc, actor.username, "fire_arrived", row.arrived_at, dispatch=row.id)
+    session.flush()
+    return inc
+
+
+def record_fire_release(
+    session: Session,
+    actor: Actor,
+    incident_id: int,
+    clock: Clock,
+    all_released: bool = True,
+    at: datetime | None = None,
+) -> Incident:
+    """The fire service freed the trapped persons; the L1 unit still reports the cause (complete)."""
+    inc = _operator_incident(session, actor, incident_id, "record the fire service's release")
+    row = _fire_row(session, inc)
+    if row is None or row.arrived_at is None:
+        raise Conflict(f"incident {incident_id}: the fire service has not arrived")
+    if inc.status != IncidentStatus.ARRIVED.value:
+        raise Conflict(f"incident {incident_id} is {inc.status}, not arrived")
+    now = clock.now()
+    out_at = _time_given(inc, at, now)
+    _released(session, inc, row, out_at, all_released)
+    inc.updated_at = now
+    _record(session, inc, actor.username, "fire_released", out_at, dispatch=row.id, all_released=all_released)
     session.flush()
     return inc
 
@@ -562,7 +913,11 @@ def call_back(session: Session, actor: Actor, incident_id: int, clock: Clock, no
     if actor.role not in OPERATORS:
         raise Forbidden(f"role '{actor.role.value}' may not record call-backs")
     inc = get_incident(session, actor, incident_id)
-    if inc.status not in (IncidentStatus.RELEASED.value, IncidentStatus.COMPLETED.value):
+    if inc.status not in (
+        IncidentStatus.RELEASED.value,
+        IncidentStatus.COMPLETED.value,
+        IncidentStatus.SELF_RELEASED.value,
+    ):
         raise Conflict(f"incident {incident_id} is {inc.status}: call back after the release")
     if inc.callback_at is not None:
         raise Conflict(f"incident {incident_id} was called back at {inc.callback_at.isoformat()}")
@@ -580,21 +935,27 @@ def _unlock(session: Session, inc: Incident) -> None:
         session.delete(lock)
 
 
+def _next_job(session: Session, crew: Crew, done: Incident) -> int | None:
+    """The incident queued next for ``crew`` by a surge plan (its earliest dispatch still waiting)."""
+    queued: int | None = session.scalar(
+        select(Dispatch.incident_id)
+        .join(Incident, Incident.id == Dispatch.incident_id)
+        .where(
+            Dispatch.crew_id == crew.id,
+            Dispatch.withdrawn_at.is_(None),
+            Dispatch.acknowledged_at.is_(None),
+            Dispatch.incident_id != done.id,
+            Incident.status == IncidentStatus.DISPATCHED.value,
+        )
+        .order_by(Dispatch.dispatched_at, Dispatch.id)
+    )
+    return queued
+
+
 def _free_crew(session: Session, inc: Incident) -> None:
-    """The crew is done with ``inc``: it takes the next incident queued for it by a surge plan, if any."""
-    if inc.crew_id is not None:
-        crew = session.get(Crew, inc.crew_id)
-        if crew is not None and crew.busy_incident_id == inc.id:
-            queued = session.scalar(
-                select(Incident.id)
-                .where(
-                    Incident.crew_id == crew.id,
-                    Incident.id != inc.id,
-                    Incident.status == IncidentStatus.DISPATCHED.value,
-                )
-                .order_by(Incident.dispatched_at, Incident.id)
-            )
-            crew.busy_incident_id = queued
+    """Every crew busy with ``inc`` is done: it takes the next incident queued for it by a surge plan."""
+    for crew in session.scalars(select(Crew).where(Crew.busy_incident_id == inc.id)).all():
+        crew.busy_incident_id = _next_job(session, crew, inc)
 
 
 def report_position(session: Session, actor: Actor, lat: float, lon: float, clock: Clock) -> Crew:
@@ -673,42 +1034,125 @@ def incident_records(
     district: str | None = None,
     unit: str | None = None,
 ) -> list[IncidentRecord]:
-    """Incidents with their alarm in [start, end) as the KPI formulas take them, optionally for one
-    district and/or one contracted maintenance unit."""
+    """Incidents with their alarm in [start, end) as the KPI formulas take them, with every dispatch,
+    optionally for one district and/or one unit: the incidents it is contracted for and those it was sent
+    to (the formulas then count only its own dispatches, docs/KPIS.md)."""
     if actor.role not in (Role.ADMIN, Role.REGULATOR, Role.RESCUE_OPERATOR):
         raise Forbidden(f"role '{actor.role.value}' may not read rescue statistics")
     stmt = select(Incident).where(Incident.alarm_at >= start, Incident.alarm_at < end)
     if unit:
-        stmt = stmt.where(Incident.maintenance_unit == unit)
-    incidents = session.scalars(stmt).all()
+        stmt = stmt.where(
+            (Incident.maintenance_unit == unit)
+            | Incident.id.in_(select(Dispatch.incident_id).where(Dispatch.unit == unit))
+        )
+    incidents = session.scalars(stmt.order_by(Incident.id)).all()
     places = registry_queries.places_of(session, sorted({i.registration_code for i in incidents}))
+    dispatches: dict[int, list[Dispatch]] = {}
+    ids = [i.id for i in incidents]
+    for chunk in range(0, len(ids), 1000):
+        for row in session.scalars(
+            select(Dispatch)
+            .where(Dispatch.incident_id.in_(ids[chunk : chunk + 1000]))
+            .order_by(Dispatch.dispatched_at, Dispatch.id)
+        ):
+            dispatches.setdefault(row.incident_id, []).append(row)
+    crew_ids = sorted({d.crew_id for rows in dispatches.values() for d in rows if d.crew_id})
+    logins = {c.id: c.username for c in crews_by_id(session, crew_ids).values()}
     out: list[IncidentRecord] = []
     for i in incidents:
         place = places.get(i.registration_code)
         if district and (place is None or place.district != district):
             continue
-        out.append(
-            IncidentRecord(
-                id=i.id,
-                registration_code=i.registration_code,
-                district=place.district if place else "",
-                street=place.street if place else "",
-                maintenance_unit=i.maintenance_unit,
-                place_type=place.place_type if place else "",
-                source=Source(i.source),
-                level=Level(i.level),
-                alarm_at=i.alarm_at,
-                dispatched_at=i.dispatched_at,
-                acknowledged_at=i.acknowledged_at,
-                arrived_at=i.arrived_at,
-                released_at=i.released_at,
-                completed_at=i.completed_at,
-                false_alarm=i.status == IncidentStatus.FALSE_ALARM.value,
-                all_released=i.all_released,
-                arrival_limit_min=i.arrival_limit_min,
-                cause=Cause(i.cause) if i.cause else None,
+        out.append(_as_record(i, place, dispatches.get(i.id, []), logins))
+    return out
+
+
+def _as_record(
+    i: Incident, place: Any, rows: Sequence[Dispatch], logins: dict[str, str | None]
+) -> IncidentRecord:
+    status = IncidentStatus(i.status)
+    closed_at = {
+        IncidentStatus.COMPLETED: i.completed_at,
+        IncidentStatus.SELF_RELEASED: i.completed_at,
+        IncidentStatus.FALSE_ALARM: i.closed_false_at,
+        IncidentStatus.CANCELLED: i.cancelled_at,
+    }.get(status)
+    return IncidentRecord(
+        id=i.id,
+        registration_code=i.registration_code,
+        district=place.district if place else "",
+        street=place.street if place else "",
+        maintenance_unit=i.maintenance_unit,
+        place_type=place.place_type if place else "",
+        source=Source(i.source),
+        level=Level(i.level),
+        alarm_at=i.alarm_at,
+        dispatched_at=i.dispatched_at,
+        acknowledged_at=i.acknowledged_at,
+        arrived_at=i.arrived_at,
+        released_at=i.released_at,
+        completed_at=i.completed_at,
+        false_alarm=status is IncidentStatus.FALSE_ALARM,
+        all_released=i.all_released,
+        arrival_limit_min=i.arrival_limit_min,
+        cause=Cause(i.cause) if i.cause else None,
+        dispatches=tuple(
+            DispatchRecord(
+                level=Level(d.level),
+                unit=d.unit,
+                dispatched_at=d.dispatched_at,
+                acknowledged_at=d.acknowledged_at,
+                arrived_at=d.arrived_at,
+                withdrawn_at=d.withdrawn_at,
+                # taken back by the operator or the system, not given up by the crew itself
+                withdrawn_by_centre=d.withdrawn_at is not None
+                and (d.crew_id is None or d.withdrawn_by != logins.get(d.crew_id)),
             )
-        )
+            for d in rows
+        ),
+        closed_at=closed_at,
+        cancelled=status is IncidentStatus.CANCELLED,
+        self_released=status is IncidentStatus.SELF_RELEASED,
+        callback_at=i.callback_at,
+    )
+
+
+def kpi_settings(settings: RescueSettings) -> KpiSettings:
+    """The KPI formulas' limits, all from the rescue settings (docs/KPIS.md): the acknowledgement limit,
+    the closing limit and the city's calendar."""
+    return KpiSettings(
+        response_limit_s=settings.ack_limit_s,
+        close_limit=timedelta(hours=settings.close_limit_h),
+        timezone=settings.timezone,
+    )
+
+
+@dataclass(frozen=True)
+class StaleIncident:
+    """An incident the console flags: still open past its arrival deadline (``overdue``), or not closed
+    past the closing limit (``unsettled``: the KPIs already count it as not successful)."""
+
+    incident: Incident
+    overdue: bool
+    unsettled: bool
+    minutes_past: int  # past the arrival deadline
+
+
+def stale_open_incidents(session: Session, clock: Clock, settings: RescueSettings) -> list[StaleIncident]:
+    """Open or released-but-not-closed incidents that are past their arrival deadline without an arrival,
+    or past ``close_limit_h`` without being closed; oldest alarm first."""
+    now = clock.now()
+    statuses = [s.value for s in OPEN_STATUSES] + [IncidentStatus.RELEASED.value]
+    out: list[StaleIncident] = []
+    for inc in session.scalars(
+        select(Incident).where(Incident.status.in_(statuses)).order_by(Incident.alarm_at, Incident.id)
+    ):
+        deadline = inc.alarm_at + timedelta(minutes=inc.arrival_limit_min)
+        overdue = inc.arrived_at is None and now > deadline
+        unsettled = now > inc.alarm_at + timedelta(hours=settings.close_limit_h)
+        if overdue or unsettled:
+            past = max(0, int((now - deadline).total_seconds() // 60))
+            out.append(StaleIncident(inc, overdue, unsettled, past))
     return out
 
 
@@ -780,7 +1224,13 @@ def replan_surge(
         for c in crews
     ]
     opens = [
-        OpenIncident(str(i.id), located[i.id], (i.alarm_at - now).total_seconds(), i.maintenance_unit)
+        OpenIncident(
+            str(i.id),
+            located[i.id],
+            (i.alarm_at - now).total_seconds(),
+            i.maintenance_unit,
+            arrival_limit_s=i.arrival_limit_min * 60.0,
+        )
         for i in plannable
     ]
     plan = plan_surge(opens, states, estimator, on_site_s=on_site_s, now_s=0.0)
@@ -796,12 +1246,13 @@ def replan_surge(
         if crew.busy_incident_id is None:
             crew.busy_incident_id = inc.id
         changed = inc.crew_id != crew.id
-        inc.crew_id = crew.id
-        inc.responder_unit = crew.unit
-        inc.status = IncidentStatus.DISPATCHED.value
-        inc.level = (Level.L1 if crew.unit == inc.maintenance_unit else Level.L2).value
-        if inc.dispatched_at is None or changed:
-            inc.dispatched_at = now
+        level = Level.L1 if crew.unit == inc.maintenance_unit else Level.L2
+        if changed:  # the unanswered dispatches it replaces are withdrawn by the plan, a new one is added
+            for row in _dispatches(session, inc):
+                if row.withdrawn_at is None and row.acknowledged_at is None and row.arrived_at is None:
+                    row.withdrawn_at, row.withdrawn_by, row.withdraw_reason = now, "surge", "replanned"
+            _add_dispatch(session, inc, level, crew.unit, crew, "surge", now)
+        inc.level = level.value
         inc.updated_at = now
         start = now + timedelta(seconds=a.start_s)
         arrival = now + timedelta(seconds=a.arrival_s)
@@ -869,7 +1320,7 @@ def visible_incidents(session: Session, actor: Actor, open_only: bool, limit: in
         crew = crew_of(session, actor)
         if crew is None:
             raise Forbidden(f"role '{actor.role.value}' sees rescue incidents only as a crew")
-        stmt = stmt.where(Incident.crew_id == crew.id)
+        stmt = stmt.where(Incident.id.in_(select(Dispatch.incident_id).where(Dispatch.crew_id == crew.id)))
     return list(session.scalars(stmt.order_by(Incident.alarm_at.desc()).limit(limit)))
 
 

@@ -103,8 +103,9 @@ def _advance(
             # acts for the crew, as the crew API would
             actor = Actor(crew.username or f"crew:{crew.id}", Role.ADMIN)
             plan = plans.get(inc.id)
-            if plan is None or plan["dispatched"] != inc.dispatched_at:
-                plan = plans[inc.id] = _plan(inc.id, inc.dispatched_at, inc.alarm_at, seed)
+            dispatched = inc.escalated_l2_at or inc.dispatched_at  # the current crew's dispatch
+            if plan is None or plan["dispatched"] != dispatched:
+                plan = plans[inc.id] = _plan(inc.id, dispatched, inc.alarm_at, seed)
             try:
                 if inc.status == IncidentStatus.DISPATCHED.value and "ack" in plan and now >= plan["ack"]:
                     rescue.acknowledge(session, actor, inc.id, clock)

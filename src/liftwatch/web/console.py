@@ -429,7 +429,9 @@ def mark_false_alarm(
 ) -> Response:
     """Close an open incident as a false alarm; htmx gets the refreshed board, a form post a redirect."""
     _require_console(actor)
-    rescue.false_alarm(session, actor, incident_id, clock, note.strip()[:500])
+    # The service requires a reason; the board's one-click button sends none yet (issue 11 item 4 adds it).
+    reason = note.strip()[:500] or "未填写原因 (no reason given)"
+    rescue.false_alarm(session, actor, incident_id, clock, reason)
     session.commit()
     if is_partial(request):
         context = {**_board_context(session, actor, clock, settings), "partial": True}

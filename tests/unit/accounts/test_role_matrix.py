@@ -194,7 +194,33 @@ CASES: list[Case] = [
     ),
     Case("GET", "/api/v1/rescue/kpis", _expect(403, A=200, R=200, O=200)),
     Case("POST", "/api/v1/rescue/incidents/1/call-back", _expect(403, A=200, O=200), body={"note": "已回访"}),
-    Case("POST", "/api/v1/rescue/incidents/2/false-alarm", _expect(403, A=200, O=200), body={}),
+    Case("POST", "/api/v1/rescue/incidents/2/false-alarm", _expect(403, A=200, O=200), body={"note": "误报"}),
+    # incident 3 (11SHB000004, MU-B: no crew, so its L1 dispatch row 3 has none): withdrawn, then L3 with
+    # the fire service; incident 4 (11SHA000002) cancelled; incident 5 (11SHA000001, free again since
+    # incident 1 was released) got out unaided
+    Case("POST", "/api/v1/rescue/incidents", _expect(403, A=201, O=201), body={"code": "100004"}),
+    Case("POST", "/api/v1/rescue/incidents", _expect(403, A=201, O=201), body={"code": "100002"}),
+    Case(
+        "POST",
+        "/api/v1/rescue/incidents/3/dispatches/3/withdraw",
+        _expect(404, A=200, O=200, G=404),
+        body={"reason": "无可用班组"},
+    ),
+    Case(
+        "POST", "/api/v1/rescue/incidents/3/fire-call", _expect(403, A=201, O=201), body={"reference": "F-1"}
+    ),
+    Case("POST", "/api/v1/rescue/incidents/3/fire-arrival", _expect(403, A=200, O=200), body={}),
+    Case("POST", "/api/v1/rescue/incidents/3/fire-release", _expect(403, A=200, O=200), body={}),
+    Case(
+        "POST", "/api/v1/rescue/incidents/4/cancel", _expect(403, A=200, O=200), body={"reason": "来电取消"}
+    ),
+    Case("POST", "/api/v1/rescue/incidents", _expect(403, A=201, O=201), body={"code": "100001"}),
+    Case(
+        "POST",
+        "/api/v1/rescue/incidents/5/self-released",
+        _expect(403, A=200, O=200),
+        body={"note": "自行脱困"},
+    ),
     Case(
         "POST",
         "/api/v1/rescue/crews/me/position",
@@ -305,6 +331,8 @@ def _template(path: str) -> str:
         parts[5] = "{code}"
     if path.startswith("/api/v1/rescue/incidents/"):
         parts[5] = "{incident_id}"
+        if len(parts) > 7 and parts[6] == "dispatches":
+            parts[7] = "{dispatch_id}"
     if path.startswith("/api/v1/users/") and len(parts) >= 5:
         parts[4] = "{username}"
     if path.startswith("/api/v1/api-keys/"):

@@ -95,10 +95,13 @@ def test_no_acknowledgement_goes_to_l2(session: Session, clock: FixedClock, city
     assert inc is not None
     assert inc.level == "L2" and inc.crew_id == "RS1" and inc.responder_unit == "RS-1"
     assert inc.escalated_l2_at == t0 + timedelta(minutes=5)  # dated at the deadline, not when noticed
-    assert inc.dispatched_at == t0 + timedelta(minutes=5)
-    with pytest.raises(NotFound):  # the L1 crew no longer has it
-        rescue.acknowledge(session, crew("crew_a1"), inc.id, clock)
+    assert inc.dispatched_at == t0  # the first dispatch: the L2 one is a row of its own
     rescue.acknowledge(session, crew("crew_rs"), inc.id, clock)
+    rescue.acknowledge(session, crew("crew_a1"), inc.id, clock)  # the L1 crew is still on the job
+    levels = [
+        (d.level, d.crew_id, d.acknowledged_at) for d in rescue.dispatches_of(session, OPERATOR, inc.id)
+    ]
+    assert levels == [("L1", "A1", clock.now()), ("L2", "RS1", clock.now())]
 
 
 def test_late_arrival_goes_to_l2_then_l3(session: Session, clock: FixedClock, city: None) -> None:
@@ -269,7 +272,7 @@ def test_a_crew_off_shift_is_not_dispatched(session: Session, clock: FixedClock,
     session.commit()
     first = _phone(session, clock).incident  # 17:00 Beijing: on duty
     assert first.crew_id == "A1"
-    rescue.false_alarm(session, OPERATOR, first.id, clock)
+    rescue.false_alarm(session, OPERATOR, first.id, clock, "测试")
     session.commit()
     clock.advance(timedelta(hours=1))  # 18:00 Beijing: A1 has gone home
     second = _phone(session, clock).incident

@@ -1,6 +1,7 @@
-"""Surge planning: plans are complete and consistent, tiny instances reach their known optimum, greedy is the
-genuine one-by-one baseline (and the plan of any estimator the compiled search does not know), and
-degenerate inputs behave."""
+"""Surge planning: plans are complete and consistent, tiny instances reach their known optimum, the contracted
+unit's crews are preferred within the documented cost, no incident greedy reaches in time is made late,
+greedy is the genuine one-by-one baseline (and the plan of any estimator the compiled search does not
+know), and degenerate inputs behave."""
 
 from __future__ import annotations
 
@@ -15,7 +16,14 @@ import pytest
 
 from liftwatch.core.errors import InvalidInput
 from liftwatch.rescue.domain import Assignment, CrewState, GeoPoint, OpenIncident, RoadFactorEstimator
-from liftwatch.rescue.surge import mean_arrival_s, plan_greedy, plan_surge
+from liftwatch.rescue.surge import (
+    OTHER_UNIT_COST_S,
+    late_count,
+    mean_arrival_s,
+    other_unit_share,
+    plan_greedy,
+    plan_surge,
+)
 
 ORIGIN = GeoPoint(30.0, 120.0)
 
@@ -33,12 +41,16 @@ def at(x: float) -> GeoPoint:
     return GeoPoint(0.0, x)
 
 
-def crew(cid: str, x: float, free_at_s: float = 0.0) -> CrewState:
-    return CrewState(id=cid, unit="MU1", position=at(x), free_at_s=free_at_s)
+def crew(cid: str, x: float, free_at_s: float = 0.0, unit: str = "MU1") -> CrewState:
+    return CrewState(id=cid, unit=unit, position=at(x), free_at_s=free_at_s)
 
 
-def incident(iid: str, x: float, alarm_s: float = 0.0) -> OpenIncident:
-    return OpenIncident(id=iid, position=at(x), alarm_s=alarm_s)
+def incident(
+    iid: str, x: float, alarm_s: float = 0.0, unit: str = "", limit_s: float = 1800.0
+) -> OpenIncident:
+    return OpenIncident(
+        id=iid, position=at(x), alarm_s=alarm_s, maintenance_unit=unit, arrival_limit_s=limit_s
+    )
 
 
 def check_plan(
@@ -151,6 +163,64 @@ class TestKnownOptimum:
         surge = plan_surge(incidents, crews, est, on_site_s=15)
         check_plan(surge, incidents, crews, est, 15)
         assert mean_arrival_s(surge, incidents) == pytest.approx(brute_force_mean(incidents, crews, est, 15))
+
+
+class TestContracts:
+    def test_the_contracted_crew_is_preferred_while_it_is_at_most_the_cost_later(self) -> None:
+        # I1 is contracted to MU2: B (MU2) is 2 s away, A (MU1) 1 s
+        est = LineEstimator()
+        crews = [crew("A", 9), crew("B", 12, unit="MU2")]
+        incidents = [incident("I1", 10, unit="MU2")]
+        assert plan_surge(incidents, crews, est, other_unit_cost_s=0)[0].crew_id == "A"
+        plan = plan_surge(incidents, crews, est, other_unit_cost_s=OTHER_UNIT_COST_S)
+        assert plan[0].crew_id == "B" and plan[0].arrival_s == pytest.approx(2)
+        assert other_unit_share(plan, incidents, crews) == 0.0
+        # B is now the cost + 1 s later than A: A goes
+        far = [crew("A", 9), crew("B", 12 + OTHER_UNIT_COST_S, unit="MU2")]
+        plan = plan_surge(incidents, far, est)
+        assert plan[0].crew_id == "A" and other_unit_share(plan, incidents, far) == 1.0
+
+    def test_incidents_without_a_known_unit_cost_nothing_extra(self) -> None:
+        est = LineEstimator()
+        crews = [crew("A", 9), crew("B", 12, unit="MU2")]
+        incidents = [incident("I1", 10)]
+        assert plan_surge(incidents, crews, est, other_unit_cost_s=1000)[0].crew_id == "A"
+        assert other_unit_share(plan_surge(incidents, crews, est), incidents, crews) == 0.0  # none known
+
+
+class TestDeadlines:
+    def test_an_incident_greedy_reaches_in_time_is_not_made_late_for_the_mean(self) -> None:
+        # One crew at 0, nothing on site. The alarm for x=10 came first; x=-1 and x=-2 half a second later.
+        # Least mean: -1, -2, then 10 at 2.5 + 12 = 14.5. Greedy serves x=10 first, at 10.
+        est = LineEstimator()
+        crews = [crew("A", 0)]
+
+        def incidents(limit_s: float) -> list[OpenIncident]:
+            return [
+                incident("far", 10, 0.0, limit_s=limit_s),
+                incident("one", -1, 0.5),
+                incident("two", -2, 0.5),
+            ]
+
+        free = {a.incident_id: a.arrival_s for a in plan_surge(incidents(1800), crews, est, on_site_s=0)}
+        assert free == pytest.approx({"one": 1.5, "two": 2.5, "far": 14.5})
+        timed = incidents(12)  # greedy reaches "far" in time (10 <= 12): the plan must too
+        plan = {a.incident_id: a.arrival_s for a in plan_surge(timed, crews, est, on_site_s=0)}
+        assert plan["far"] == pytest.approx(10) and plan["far"] <= 12
+        assert late_count(plan_surge(timed, crews, est, on_site_s=0), timed) == 0
+        # one greedy reaches late (limit 9) has no deadline: the least mean again
+        late = incidents(9)
+        assert late_count(plan_greedy(late, crews, est, on_site_s=0), late) == 1
+        plan = {a.incident_id: a.arrival_s for a in plan_surge(late, crews, est, on_site_s=0)}
+        assert plan == pytest.approx(free)
+
+    def test_the_deadline_comes_before_the_contract(self) -> None:
+        # I1 (MU2, limit 5 s): A (MU1) arrives at 1, B (MU2) at 8, too late: A goes whatever the cost
+        est = LineEstimator()
+        crews = [crew("A", 9), crew("B", 18, unit="MU2")]
+        incidents = [incident("I1", 10, unit="MU2", limit_s=5)]
+        plan = plan_surge(incidents, crews, est, other_unit_cost_s=1000)
+        assert plan[0].crew_id == "A" and late_count(plan, incidents) == 0
 
 
 class TestLargeInstances:
@@ -270,6 +340,14 @@ class TestDegenerate:
     def test_no_incidents_is_an_empty_plan(self) -> None:
         assert plan_surge([], [crew("A", 0)], LineEstimator()) == []
         assert plan_surge([], [], LineEstimator()) == []
+
+    def test_a_negative_unit_cost_or_a_limit_of_zero_is_rejected(self) -> None:
+        with pytest.raises(InvalidInput) as err:
+            plan_surge([incident("I1", 1)], [crew("A", 0)], LineEstimator(), other_unit_cost_s=-1)
+        assert err.value.errors[0].field == "other_unit_cost_s"
+        with pytest.raises(InvalidInput) as err:
+            plan_surge([incident("I1", 1, limit_s=0)], [crew("A", 0)], LineEstimator())
+        assert "arrival_limit_s" in err.value.errors[0].message
 
     def test_duplicate_ids_are_rejected(self) -> None:
         with pytest.raises(InvalidInput):

@@ -1,24 +1,29 @@
 """The compiled surge search: its travel time is the estimator's, every priced move is priced exactly (alarm
-waits and busy crews included), its bookkeeping stays true through the search, and small instances reach
-the optimum found by enumeration."""
+waits, busy crews and other-unit costs included, a broken deadline priced inf), its bookkeeping stays true
+through the search, small instances reach the optimum found by enumeration, and greedy's incidents in time
+stay in time."""
 
 from __future__ import annotations
 
 import math
 import random
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
 from liftwatch.rescue import _surge_kernel as kernel
-from liftwatch.rescue.domain import CrewState, GeoPoint, OpenIncident, RoadFactorEstimator
+from liftwatch.rescue.domain import Assignment, CrewState, GeoPoint, OpenIncident, RoadFactorEstimator
 from liftwatch.rescue.surge import (
     _crews_to_try,
     _instance,
+    _made_late,
     _plan_compiled,
     _plan_exact,
     _reverse,
+    late_count,
     mean_arrival_s,
+    other_unit_share,
     plan_greedy,
 )
 from tests.unit.rescue.test_surge import check_plan
@@ -28,36 +33,51 @@ CENTRE = GeoPoint(31.23, 121.47)
 
 
 def city(
-    n: int, c: int, seed: int, future_alarms: bool = False
+    n: int, c: int, seed: int, future_alarms: bool = False, units: int = 0
 ) -> tuple[list[OpenIncident], list[CrewState]]:
+    """Incidents and crews around CENTRE; with `units`, each incident is contracted to one of that many
+    units and each crew belongs to one (drawn apart: the places are those of the same seed without)."""
     rng = random.Random(seed)
+    urng = random.Random(-seed - 1)
 
     def near(spread: float) -> GeoPoint:
         return GeoPoint(CENTRE.lat + rng.gauss(0, spread), CENTRE.lon + rng.gauss(0, spread))
 
+    def unit() -> str:
+        return f"U{urng.randrange(units)}" if units else ""
+
     incidents = [
-        OpenIncident(f"I{k}", near(0.02), rng.uniform(-300, 600 if future_alarms else 0)) for k in range(n)
+        OpenIncident(f"I{k}", near(0.02), rng.uniform(-300, 600 if future_alarms else 0), unit())
+        for k in range(n)
     ]
     crews = [
-        CrewState(f"C{k}", "MU", near(0.05), rng.uniform(0, 900) if rng.random() < 0.3 else 0.0)
+        CrewState(f"C{k}", unit() or "MU", near(0.05), rng.uniform(0, 900) if rng.random() < 0.3 else 0.0)
         for k in range(c)
     ]
     return incidents, crews
 
 
-def arrays(incidents: list[OpenIncident], crews: list[CrewState]) -> tuple[kernel.Instance, list[GeoPoint]]:
-    """The kernel's input as the planner builds it, and the points in node order."""
+def arrays(
+    incidents: list[OpenIncident], crews: list[CrewState], other_unit_cost_s: float = 0.0
+) -> tuple[kernel.Instance, list[GeoPoint]]:
+    """The kernel's input as the planner builds it (no deadlines yet), and the points in node order."""
     points = [i.position for i in incidents] + [c.position for c in crews]
-    return _instance(incidents, crews, EST, 300.0, 0.0), points
+    return _instance(incidents, crews, EST, 300.0, 0.0, other_unit_cost_s), points
 
 
 def cost_of(ins: kernel.Instance, c: int, seq: list[int]) -> float:
-    """Sum of arrivals of a crew's sequence, from scratch, with the estimator (the reference)."""
+    """Sum of arrivals plus other-unit costs of a crew's sequence, from scratch (the reference); inf if a
+    job arrives after its due time."""
     xyz, k, avail, alarm, s, n = ins
-    t, prev, total = avail[c], n + c, 0.0
+    t, prev, total = avail[c, kernel.FREE], n + c, 0.0
     for i in seq:
-        a = max(t, alarm[i]) + kernel.travel(prev, i, xyz, k)
-        total += a
+        a = max(t, alarm[i, kernel.ALARM]) + kernel.travel(prev, i, xyz, k)
+        if a > alarm[i, kernel.DUE]:
+            return math.inf
+        contracted = alarm[i, kernel.UNIT]
+        total += a + (
+            alarm[i, kernel.OTHER_COST] if contracted not in (-1, avail[c, kernel.CREW_UNIT]) else 0
+        )
         t, prev = a + s, i
     return total
 
@@ -101,14 +121,17 @@ class TestTravel:
 class TestPricing:
     """Each delta the search relies on equals the cost change found by re-timing the changed sequence."""
 
-    @pytest.mark.parametrize("seed", range(5))
-    def test_deltas_match_retiming_from_scratch(self, seed: int) -> None:
+    @pytest.mark.parametrize(("seed", "units"), [(s, u) for s in range(5) for u in (0, 3)])
+    def test_deltas_match_retiming_from_scratch(self, seed: int, units: int) -> None:
         rng = random.Random(seed)
-        incidents, crews = city(30, 5, seed, future_alarms=True)  # alarms still to come: jobs wait
-        ins, _ = arrays(incidents, crews)
+        incidents, crews = city(30, 5, seed, future_alarms=True, units=units)  # alarms to come: jobs wait
+        ins, _ = arrays(incidents, crews, other_unit_cost_s=450.0)
         pl = random_plan(ins, len(crews), rng)
+        if units:  # deadlines: half the incidents may arrive at most a little later than now
+            for i in rng.sample(range(len(incidents)), len(incidents) // 2):
+                ins[3][i, kernel.DUE] = pl[2][i] + rng.uniform(0, 900)
         seqs = routes(pl)
-        checked = 0
+        checked = broken = 0
         for _ in range(300):
             a = rng.randrange(len(crews))
             b = rng.choice([c for c in range(len(crews)) if c != a])
@@ -123,27 +146,25 @@ class TestPricing:
             )
             q = rng.randrange(len(rb) + 1)
             changed = [*rb[:q], i, *rb[q:]]
-            assert kernel.insert_delta(ins, pl, b, q, i) == pytest.approx(
-                cost_of(ins, b, changed) - cost_of(ins, b, rb)
-            )
+            priced = [kernel.insert_delta(ins, pl, b, q, i)]
+            assert priced[-1] == pytest.approx(cost_of(ins, b, changed) - cost_of(ins, b, rb))
             if rb:
                 q = rng.randrange(len(rb))
                 swapped = [*rb[:q], i, *rb[q + 1 :]]
-                assert kernel.replace_delta(ins, pl, b, q, i) == pytest.approx(
-                    cost_of(ins, b, swapped) - cost_of(ins, b, rb)
-                )
+                priced.append(kernel.replace_delta(ins, pl, b, q, i))
+                assert priced[-1] == pytest.approx(cost_of(ins, b, swapped) - cost_of(ins, b, rb))
             qc = rng.randrange(len(rb) + 1)
             tails = ra[:p] + rb[qc:]
-            assert kernel.tail_delta(ins, pl, a, p, b, qc) == pytest.approx(
-                cost_of(ins, a, tails) - cost_of(ins, a, ra)
-            )
+            priced.append(kernel.tail_delta(ins, pl, a, p, b, qc))
+            assert priced[-1] == pytest.approx(cost_of(ins, a, tails) - cost_of(ins, a, ra))
             q = rng.randrange(len(ra))
             moved = [*without[:q], i, *without[q:]]
-            assert kernel.within_delta(ins, pl, a, p, q) == pytest.approx(
-                cost_of(ins, a, moved) - cost_of(ins, a, ra)
-            )
+            priced.append(kernel.within_delta(ins, pl, a, p, q))
+            assert priced[-1] == pytest.approx(cost_of(ins, a, moved) - cost_of(ins, a, ra))
+            broken += sum(d == math.inf for d in priced)
             checked += 1
         assert checked > 200
+        assert (broken > 20) == (units > 0)  # with deadlines, many moves would break one: priced inf
 
 
 def candidates(ins: kernel.Instance, c_count: int) -> tuple[kernel.Near, kernel.Near, np.ndarray]:
@@ -152,11 +173,12 @@ def candidates(ins: kernel.Instance, c_count: int) -> tuple[kernel.Near, kernel.
     near_inc = np.zeros((n, min(30, n - 1)), np.int64)
     soon = np.zeros((n, min(20, c_count)), np.int64)
     crew_inc = np.zeros((c_count, min(10, n)), np.int64)
+    own = np.zeros((n, min(10, c_count)), np.int64)
     soonest = np.zeros(n)
-    kernel.nearest(ins, near_inc, soon, crew_inc, soonest)
+    kernel.nearest(ins, near_inc, soon, crew_inc, own, soonest)
     near_ls = np.ascontiguousarray(near_inc[:, :10])
     rev = _reverse(near_ls, n)
-    crews_to_try = _crews_to_try(soon, crew_inc, n)
+    crews_to_try = _crews_to_try(soon, crew_inc, n, own)
     return (near_ls, *crews_to_try, *rev), (near_inc, *crews_to_try, *rev), soonest
 
 
@@ -221,15 +243,44 @@ class TestCandidates:
         soon = np.zeros((2, 20), np.int64)
         crew_inc = np.zeros((26, 1), np.int64)
         soonest = np.zeros(2)
-        kernel.nearest(ins, np.zeros((2, 1), np.int64), soon, crew_inc, soonest)
+        kernel.nearest(ins, np.zeros((2, 1), np.int64), soon, crew_inc, np.zeros((2, 0), np.int64), soonest)
         assert 25 not in soon[0]
-        xyz, k, avail = ins[0], ins[1], ins[2]
+        xyz, k, avail = ins[0], ins[1], ins[2][:, kernel.FREE]
         for i in range(2):  # the soonest arrival is that of the first crew listed, and no crew beats it
             arrivals = [avail[c] + kernel.travel(2 + c, i, xyz, k) for c in range(26)]
             assert soonest[i] == pytest.approx(min(arrivals)) == pytest.approx(arrivals[soon[i, 0]])
         ptr, tried = _crews_to_try(soon, crew_inc, 2)
         assert 25 in tried[ptr[0] : ptr[1]]
         assert len(set(tried[ptr[0] : ptr[1]].tolist())) == ptr[1] - ptr[0]  # no crew twice
+
+    def test_the_contracted_units_soonest_crews_are_tried_however_far(self) -> None:
+        # 25 crews of unit X around incident 0 (contracted to Y); Y's crews are 5 and 10 km out, Z's 1 km
+        incidents = [OpenIncident("I0", CENTRE, 0.0, "Y"), OpenIncident("I1", CENTRE, 0.0)]
+        crews = [CrewState(f"C{k}", "X", GeoPoint(CENTRE.lat + 0.0001 * k, CENTRE.lon)) for k in range(25)]
+        crews += [
+            CrewState("Y10", "Y", GeoPoint(CENTRE.lat - 0.09, CENTRE.lon)),
+            CrewState("Y5", "Y", GeoPoint(CENTRE.lat - 0.045, CENTRE.lon)),
+            CrewState("Z1", "Z", GeoPoint(CENTRE.lat - 0.009, CENTRE.lon)),
+        ]
+        ins, _ = arrays(incidents, crews)
+        soon = np.zeros((2, 20), np.int64)
+        crew_inc = np.zeros((28, 1), np.int64)
+        own = np.zeros((2, 3), np.int64)
+        kernel.nearest(ins, np.zeros((2, 1), np.int64), soon, crew_inc, own, np.zeros(2))
+        assert own.tolist() == [[26, 25, -1], [-1, -1, -1]]  # Y's crews, soonest first; I1 has no unit
+        assert not {25, 26} & set(soon[0].tolist())
+        ptr, tried = _crews_to_try(soon, crew_inc, 2, own)
+        assert {25, 26} <= set(tried[ptr[0] : ptr[1]].tolist())
+        assert not {25, 26} & set(tried[ptr[1] : ptr[2]].tolist())
+
+
+def objective(
+    plan: list[Assignment], incidents: list[OpenIncident], crews: list[CrewState], other_unit_cost_s: float
+) -> float:
+    """plan_surge's cost: mean arrival plus the mean other-unit cost."""
+    share = other_unit_share(plan, incidents, crews)
+    known = sum(1 for i in incidents if i.maintenance_unit)
+    return mean_arrival_s(plan, incidents) + share * known * other_unit_cost_s / len(incidents)
 
 
 class TestOptimum:
@@ -241,6 +292,28 @@ class TestOptimum:
         plan = _plan_compiled(incidents, crews, EST, 300.0, 0.0, math.inf, 1)
         assert mean_arrival_s(plan, incidents) == pytest.approx(optimum, abs=1e-6)
 
+    @pytest.mark.parametrize("seed", range(12))
+    def test_with_units_and_deadlines_too(self, seed: int) -> None:
+        # two units, a cost of 400 s for the other one; deadlines that greedy's plan just meets or misses
+        rng = random.Random(seed)
+        incidents, crews = city(5, 3, seed, future_alarms=rng.random() < 0.5, units=2)
+        greedy = {a.incident_id: a.arrival_s for a in plan_greedy(incidents, crews, EST)}
+        incidents = [
+            replace(i, arrival_limit_s=greedy[i.id] - i.alarm_s + rng.choice((-30.0, 1.0, 30.0, 300.0)))
+            for i in incidents
+        ]
+        limit = {i.id: i.alarm_s + i.arrival_limit_s for i in incidents}
+        in_time = {i.id for i in incidents if greedy[i.id] <= limit[i.id]}
+        exact = _plan_exact(incidents, crews, EST, 300.0, 0.0, 400.0)
+        plan = _plan_compiled(incidents, crews, EST, 300.0, 0.0, math.inf, 1, 400.0)
+        assert objective(plan, incidents, crews, 400.0) == pytest.approx(
+            objective(exact, incidents, crews, 400.0), abs=1e-6
+        )
+        for p in (exact, plan):
+            assert [
+                a.incident_id for a in p if a.incident_id in in_time and a.arrival_s > limit[a.incident_id]
+            ] == []
+
 
 class TestHalves:
     def test_two_threads_plan_everything_consistently_and_beat_greedy(self) -> None:
@@ -249,3 +322,32 @@ class TestHalves:
         check_plan(plan, incidents, crews, EST, 300.0)
         greedy = plan_greedy(incidents, crews, EST)
         assert mean_arrival_s(plan, incidents) < 0.95 * mean_arrival_s(greedy, incidents)
+
+
+class TestDeadlines:
+    def test_greedys_incidents_in_time_stay_in_time_where_the_mean_alone_would_not(self) -> None:
+        incidents, crews = city(600, 150, 3)  # few crews: long sequences
+        greedy = plan_greedy(incidents, crews, EST)
+        waits = sorted(a.arrival_s - i.alarm_s for a, i in zip(greedy, incidents, strict=True))
+        timed = [replace(i, arrival_limit_s=waits[int(0.8 * len(waits))]) for i in incidents]  # 20% late
+        untimed = [replace(i, arrival_limit_s=math.inf) for i in incidents]
+        free = _plan_compiled(untimed, crews, EST, 300.0, 0.0, math.inf, 2, rounds=2000)
+        assert len(_made_late(free, greedy, timed)) > 10  # the mean alone makes some late ...
+        plan = _plan_compiled(timed, crews, EST, 300.0, 0.0, math.inf, 2, rounds=2000)
+        check_plan(plan, timed, crews, EST, 300.0)
+        assert _made_late(plan, greedy, timed) == []  # ... the plan does not
+        assert late_count(plan, timed) <= late_count(greedy, timed)
+        assert mean_arrival_s(plan, timed) < 0.95 * mean_arrival_s(greedy, timed)
+
+
+class TestUnits:
+    def test_the_cost_of_another_unit_brings_the_contracted_crews(self) -> None:
+        incidents, crews = city(600, 300, 5, units=6)
+        share = {}
+        for cost in (0.0, 600.0):
+            plan = _plan_compiled(incidents, crews, EST, 300.0, 0.0, math.inf, 2, cost, rounds=2000)
+            check_plan(plan, incidents, crews, EST, 300.0)
+            share[cost] = other_unit_share(plan, incidents, crews)
+        greedy = other_unit_share(plan_greedy(incidents, crews, EST), incidents, crews)
+        assert share[0.0] > 0.7 and greedy > 0.7  # 5 in 6 crews are of another unit
+        assert share[600.0] < 0.5 * share[0.0]

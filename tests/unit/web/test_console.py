@@ -185,7 +185,7 @@ def test_board_order_stages_and_deadline_warnings(
     clock.advance(timedelta(minutes=1))
     third = report(session, clock, A2)  # crew CA2
     done = report(session, clock, B4)
-    rescue.false_alarm(session, SYSTEM_ACTOR, done.id, clock)
+    rescue.false_alarm(session, SYSTEM_ACTOR, done.id, clock, "误报")
     session.commit()
     login(client, "operator")
 
@@ -318,7 +318,7 @@ def test_kpi_panel(client: TestClient, session: Session, clock: FixedClock, city
     good = report(session, clock, A1)  # crew CA1
     bad = report(session, clock, A2)  # crew CA2
     false = report(session, clock, B3)
-    rescue.false_alarm(session, SYSTEM_ACTOR, false.id, clock)
+    rescue.false_alarm(session, SYSTEM_ACTOR, false.id, clock, "误报")
     for inc, ack, arrive, all_out in ((good, 1, 13, True), (bad, 6, 40, False)):
         set_clock(clock, t0 + timedelta(minutes=ack))
         rescue.acknowledge(session, SYSTEM_ACTOR, inc.id, clock)
@@ -386,7 +386,7 @@ def test_surge_banner_at_the_threshold(
     fragment = client.get("/console/board", headers=HX).text
     assert 'id="surge-banner" class="surge-slot" hx-swap-oob="true"' in fragment
     assert 'id="surge-on"' in fragment
-    rescue.false_alarm(session, SYSTEM_ACTOR, session.query(Incident).first().id, clock)  # type: ignore[union-attr]
+    rescue.false_alarm(session, SYSTEM_ACTOR, session.query(Incident).first().id, clock, "误报")  # type: ignore[union-attr]
     session.commit()
     fragment = client.get("/console/board", headers=HX).text
     assert 'hx-swap-oob="true"' in fragment and 'id="surge-on"' not in fragment
