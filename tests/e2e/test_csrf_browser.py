@@ -129,12 +129,16 @@ def test_forged_false_alarm_from_another_origin_is_refused(
                 expect(other_site).to_have_url(re.compile(rf"^http://127\.0\.0\.1:{port}/(login|console)"))
                 assert _status(engine, first) == "dispatched"
 
-            # The operator is still signed in, and the console's own button (htmx, with the page's
-            # token in hx-headers) closes the second incident.
+            # The operator is still signed in, and the console's own form (on the incident page, with the
+            # page's token and the required reason) closes the second incident.
             page.reload()
             expect(page.locator("#current-user")).to_be_visible()
             page.on("dialog", lambda dialog: dialog.accept())
+            page.goto(f"{base}/console/incidents/{second}")
+            page.fill("#false-alarm-note", "住户误按")
             page.click(f"#false-alarm-{second}")
+            expect(page.locator("#incident-status")).to_have_attribute("data-status", "false_alarm")
+            page.goto(f"{base}/console")
             expect(page.locator(f"#incident-{second}")).to_have_count(0)
             assert _status(engine, second) == "false_alarm"
             assert _status(engine, first) == "dispatched"

@@ -122,6 +122,8 @@ def test_mqtt_to_jetstream_to_stores_with_a_worker_restart(
         await ingest.start()
         await detect.start()
         pub = Publisher()
+        restarted: Pipeline | None = None
+        running = detect
         try:
             # first half: an alarm and an overrun (QoS 1 events), ordinary traffic
             pub.event(CODES[0], EventCode.ALARM_BUTTON)
@@ -137,6 +139,7 @@ def test_mqtt_to_jetstream_to_stores_with_a_worker_restart(
                 pub.status(CODES[i % 4], running=i % 2 == 1)
             await detect.kill()
             await detect.bus.close()  # type: ignore[union-attr]
+            running = None
             pub.event(CODES[3], EventCode.ESC_MISSING_STEP)  # published while no detector runs
             pub.status(CODES[0], running=False)
 
@@ -151,10 +154,13 @@ def test_mqtt_to_jetstream_to_stores_with_a_worker_restart(
             await until(lambda: ingestor.stats.accepted == pub.sent and not ingestor.buffered())
             await until(lambda: _detectors_caught_up(restarted, namespace))
             await until(lambda: archive.rows_written + archive._count == pub.sent)
-            await restarted.stop()
         finally:
+            # every pipeline is stopped, also after a failed wait, and within a bound: a failure here costs
+            # seconds, never the whole test timeout (a pipeline left running holds asyncio.run's shutdown)
             pub.close()
-            await ingest.stop()
+            for pipeline in (running, restarted, ingest):
+                if pipeline is not None:
+                    await asyncio.wait_for(pipeline.stop(), 60)
         assert ingest.ingestor is not None
         assert ingest.ingestor.stats.accepted == pub.sent == 405
         assert ingest.ingestor.stats.rejected == {}

@@ -9,6 +9,7 @@ feed) serve other domains, which have already limited what they show to the acto
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -180,13 +181,33 @@ def get_elevator(session: Session, actor: Actor, registration_code: str) -> Elev
 
 
 def get_public_elevator(session: Session, code: str) -> Elevator:
-    """What a passenger scanning the code in the car may see: by registration or rescue code."""
+    """What a passenger scanning the code in the car may see: by rescue, registration or equipment code, as
+    typed or read out (:func:`normalise_code`: spaces, full-width characters and case do not matter). A
+    registration code wins over a rescue code, which wins over an equipment code."""
     _findable(code, "elevator")
-    stmt = select(Elevator).where(or_(Elevator.registration_code == code, Elevator.rescue_code == code))
-    elevator = session.scalars(stmt).unique().first()
-    if elevator is None:
+    typed = normalise_code(code)
+    wanted = sorted({code, typed, typed.upper(), typed.lower()} - {""})
+    stmt = select(Elevator).where(
+        or_(
+            Elevator.registration_code.in_(wanted),
+            Elevator.rescue_code.in_(wanted),
+            Elevator.equipment_code.in_(wanted),
+        )
+    )
+    found = list(session.scalars(stmt.order_by(Elevator.id).limit(10)).unique())
+
+    def rank(e: Elevator) -> int:
+        return 0 if e.registration_code in wanted else 1 if e.rescue_code in wanted else 2
+
+    if not found:
         raise NotFound(f"no elevator with code '{code}'")
-    return elevator
+    return min(found, key=rank)
+
+
+def normalise_code(code: str) -> str:
+    """A code as stored: full-width letters and digits (a Chinese keyboard) made ASCII, every space gone
+    (``100 001``, ``11sha 000001``); the caller also tries it in upper and lower case."""
+    return "".join(unicodedata.normalize("NFKC", code).split())
 
 
 def timeline(session: Session, elevator: Elevator) -> Sequence[ElevatorEvent]:
@@ -339,6 +360,18 @@ def codes_of_unit(session: Session, unit_id: int) -> set[str]:
         or_(Elevator.maintenance_unit_id == unit_id, Elevator.use_unit_id == unit_id)
     )
     return set(session.scalars(stmt))
+
+
+def code_subquery(district: str | None = None, use_unit_id: int | None = None) -> Select[str]:
+    """The registration codes of the elevators in ``district`` and/or used by the unit ``use_unit_id``,
+    as a subquery for another domain's filter (``column.in_(code_subquery(...))``): a district of a city
+    holds tens of thousands of elevators, too many to pass as values. The caller decides who may ask."""
+    stmt = select(Elevator.registration_code)
+    if district is not None:
+        stmt = stmt.where(Elevator.district == district)
+    if use_unit_id is not None:
+        stmt = stmt.where(Elevator.use_unit_id == use_unit_id)
+    return stmt
 
 
 @dataclass(frozen=True)

@@ -2,27 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from sqlalchemy.orm import Session
 
-from liftwatch.core.clock import as_utc
+from liftwatch.accounts.actor import Actor
+from liftwatch.core.clock import Clock, as_utc
 from liftwatch.core.errors import FieldError, InvalidInput
-from liftwatch.core.types import DbId, QueryStr
-from liftwatch.deps import ActorDep, ClockDep, SessionDep
-from liftwatch.registry import queries as registry_queries
-from liftwatch.rescue import service
-from liftwatch.rescue.domain import GeoPoint
+from liftwatch.core.types import DbId, PageNo, PageSize, QueryStr
+from liftwatch.deps import ActorDep, ClockDep, SessionDep, SettingsDep
+from liftwatch.rescue import exports, queries, schemas, service
+from liftwatch.rescue.domain import GeoPoint, IncidentStatus, Level
 from liftwatch.rescue.kpis import (
     GroupKey,
     Kpis,
     MeanDuration,
     Ratio,
-    compute_kpis,
-    kpis_by,
-    month_keys,
 )
 from liftwatch.rescue.schemas import (
     CompleteIn,
@@ -30,6 +30,7 @@ from liftwatch.rescue.schemas import (
     CrewOut,
     DispatchOut,
     EntrapmentRateOut,
+    EscalateIn,
     FalseAlarmIn,
     FireCallIn,
     FireTimeIn,
@@ -43,6 +44,7 @@ from liftwatch.rescue.schemas import (
     PositionIn,
     RatioOut,
     ReasonIn,
+    RedispatchIn,
     ReleaseIn,
     ReportResult,
     SelfReleaseIn,
@@ -86,9 +88,114 @@ def open_incident(
     return ReportResult(created=out.created, incident=IncidentOut.model_validate(out.incident))
 
 
-@router.get("/incidents", response_model=list[IncidentOut])
-def list_incidents(actor: ActorDep, session: SessionDep, open: bool = True) -> list[IncidentOut]:
-    return [IncidentOut.model_validate(i) for i in service.visible_incidents(session, actor, open)]
+_PERIOD_HELP = (
+    "the alarm's period: a date (a day on the city's clock, LIFTWATCH_TIMEZONE: 'from' is its start, 'to' "
+    "its end, so both days are included) or a date-time (without an offset: city time; 'to' exclusive)"
+)
+
+
+def incident_filter(
+    settings: RescueSettingsDep,
+    from_: Annotated[str | None, Query(alias="from", max_length=40, description=_PERIOD_HELP)] = None,
+    to: Annotated[str | None, Query(max_length=40, description=_PERIOD_HELP)] = None,
+    district: QueryStr | None = None,
+    unit: Annotated[
+        QueryStr | None,
+        Query(description="a unit's code: the incidents it is contracted for or was sent to (as the KPIs)"),
+    ] = None,
+    level: Annotated[Level | None, Query(description="the highest level the incident reached")] = None,
+    status: Annotated[list[IncidentStatus] | None, Query(description="any of these (repeat)")] = None,
+    open: Annotated[
+        bool, Query(description="only open incidents (raised, dispatched, acknowledged, arrived)")
+    ] = False,
+    code: Annotated[
+        QueryStr | None, Query(max_length=40, description="an elevator's registration code")
+    ] = None,
+) -> queries.IncidentFilter:
+    """The incident search's filters, as the list and the exports take them (a bad value is a 422 naming
+    its parameter)."""
+    tz = settings.tz
+    start = period_bound(from_, "from", tz, end=False)
+    end = period_bound(to, "to", tz, end=True)
+    if start is not None and end is not None and end <= start:
+        raise InvalidInput(FieldError("to", "must be after 'from'"))
+    return queries.IncidentFilter(
+        start=start,
+        end=end,
+        district=district,
+        unit=unit,
+        level=level,
+        statuses=tuple(status or ()),
+        open_only=open,
+        code=code,
+    )
+
+
+IncidentFilterDep = Annotated[queries.IncidentFilter, Depends(incident_filter)]
+
+_PAGE_HEADERS: dict[int | str, dict[str, Any]] = {
+    200: {
+        "headers": {
+            "X-Total-Count": {"description": "matches over every page", "schema": {"type": "integer"}},
+            "Link": {
+                "description": "RFC 8288 links: first, prev, next, last pages",
+                "schema": {"type": "string"},
+            },
+        }
+    }
+}
+
+
+def _paged(
+    request: Request, response: Response, page: queries.IncidentPage, actor: Actor
+) -> list[IncidentOut]:
+    """The page's incidents; the total and the links to the other pages go in the headers (the body stays
+    the list it always was)."""
+    response.headers["X-Total-Count"] = str(page.total)
+    links = {"first": 1, "last": page.pages}
+    if page.page > 1:
+        links["prev"] = min(page.page - 1, page.pages)
+    if page.page < page.pages:
+        links["next"] = page.page + 1
+    response.headers["Link"] = ", ".join(
+        f'<{request.url.include_query_params(page=n, size=page.size)}>; rel="{rel}"'
+        for rel, n in links.items()
+    )
+    return [_incident_out(i, actor) for i in page.items]
+
+
+def _incident_out(inc: service.StoredIncident, actor: Actor) -> IncidentOut:
+    """The incident as this actor may read it: without the caller's name and number for a use unit."""
+    out = IncidentOut.model_validate(inc)
+    if not queries.sees_callers(actor):
+        out = out.model_copy(update=dict.fromkeys(queries.CALLER_FIELDS, ""))
+    return out
+
+
+def _event_out(event: Any, actor: Actor) -> IncidentEventOut:
+    out = IncidentEventOut.model_validate(event)
+    if not queries.sees_callers(actor):
+        details = {k: v for k, v in out.details.items() if k not in queries.CALLER_DETAIL_KEYS}
+        out = out.model_copy(update={"details": details})
+    return out
+
+
+@router.get("/incidents", response_model=list[IncidentOut], responses=_PAGE_HEADERS)
+def list_incidents(
+    request: Request,
+    response: Response,
+    actor: ActorDep,
+    session: SessionDep,
+    core_settings: SettingsDep,
+    flt: IncidentFilterDep,
+    page: PageNo = 1,
+    size: Annotated[PageSize, Query(description="incidents a page (at most LIFTWATCH_PAGE_SIZE_MAX)")] = 50,
+) -> list[IncidentOut]:
+    """The incidents in the caller's scope (the centre: all; a crew: those it was sent to; a use unit: those
+    on its elevators; other unit staff: their unit's), newest alarm first, filtered and paged without a row
+    limit: ``X-Total-Count`` gives the total and ``Link`` the other pages."""
+    size = min(size, core_settings.page_size_max)
+    return _paged(request, response, queries.search(session, actor, flt, page, size), actor)
 
 
 @router.get("/incidents/{incident_id}", response_model=IncidentWithDispatches)
@@ -97,8 +204,8 @@ def incident_detail(incident_id: DbId, actor: ActorDep, session: SessionDep) -> 
     inc = service.get_incident(session, actor, incident_id)
     events = service.incident_events(session, inc)
     return IncidentWithDispatches(
-        **IncidentOut.model_validate(inc).model_dump(),
-        events=[IncidentEventOut.model_validate(e) for e in events],
+        **_incident_out(inc, actor).model_dump(),
+        events=[_event_out(e, actor) for e in events],
         dispatches=[DispatchOut.model_validate(d) for d in service.dispatches_of(session, actor, inc.id)],
     )
 
@@ -191,6 +298,50 @@ def withdraw(
     row = service.withdraw(session, actor, incident_id, dispatch_id, clock, data.reason)
     session.commit()
     return DispatchOut.model_validate(row)
+
+
+@router.post(
+    "/incidents/{incident_id}/redispatch",
+    response_model=DispatchOut,
+    status_code=201,
+    responses={200: {"description": "the same dispatch was already on record (a repeated request)"}},
+)
+def redispatch(
+    incident_id: DbId,
+    data: RedispatchIn,
+    response: Response,
+    actor: ActorDep,
+    session: SessionDep,
+    clock: ClockDep,
+    settings: RescueSettingsDep,
+) -> DispatchOut:
+    """Send a crew (or a unit's nearest free crew) by hand, with the reason; L1 for the contracted unit,
+    else L2. Earlier crews stay on the job unless ``replace``. 201 with the new dispatch; 200 with the one
+    on record when the crew is already on the job or the same request was just made."""
+    row, created = service.redispatch(
+        session, actor, incident_id, clock, settings, data.reason, data.crew_id, data.unit, data.replace
+    )
+    session.commit()
+    response.status_code = 201 if created else 200
+    return DispatchOut.model_validate(row)
+
+
+@router.post("/incidents/{incident_id}/escalate", response_model=IncidentOut)
+def escalate(
+    incident_id: DbId,
+    data: EscalateIn,
+    actor: ActorDep,
+    session: SessionDep,
+    clock: ClockDep,
+    settings: RescueSettingsDep,
+) -> IncidentOut:
+    """Escalate by hand to the next level (L1 -> L2 sends the crew with the soonest arrival; L2 -> L3
+    asks for 119), with the reason. With ``from_level``, an incident already past it is left as it is."""
+    inc, _ = service.escalate_by_hand(
+        session, actor, incident_id, clock, settings, data.reason, data.from_level
+    )
+    session.commit()
+    return IncidentOut.model_validate(inc)
 
 
 @router.post("/incidents/{incident_id}/fire-call", response_model=DispatchOut, status_code=201)
@@ -326,11 +477,11 @@ def period_bound(value: str | None, name: str, tz: ZoneInfo, end: bool) -> datet
             local = datetime.combine(day + timedelta(days=1) if end else day, datetime.min.time(), tz)
             return local.astimezone(UTC)
         at = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
+        return as_utc(at if at.tzinfo is not None else at.replace(tzinfo=tz))
+    except (ValueError, OverflowError):  # OverflowError: a day at the calendar's ends (9999-12-31)
         raise InvalidInput(
             FieldError(name, f"'{value}' is not a date (2026-03-01) or a date-time (2026-03-01T08:00+08:00)")
         ) from None
-    return as_utc(at if at.tzinfo is not None else at.replace(tzinfo=tz))
 
 
 _BOUND_HELP = (
@@ -339,10 +490,20 @@ _BOUND_HELP = (
 )
 
 
-@router.get("/kpis", response_model=KpisOut, response_model_by_alias=True)
-def rescue_kpis(
-    actor: ActorDep,
-    session: SessionDep,
+MONTHS_MAX = timedelta(days=3653)  # ten years of month groups in one file
+
+
+@dataclass(frozen=True)
+class KpiFilter:
+    """The period and scope of a KPI answer or export (a bad bound is a 422 naming its parameter)."""
+
+    start: datetime
+    end: datetime
+    district: str | None
+    unit: str | None
+
+
+def kpi_filter(
     clock: ClockDep,
     settings: RescueSettingsDep,
     from_: Annotated[
@@ -355,6 +516,41 @@ def rescue_kpis(
         QueryStr | None,
         Query(description="a unit's figures: its own dispatches; its contracted incidents (docs/KPIS.md)"),
     ] = None,
+) -> KpiFilter:
+    tz = settings.tz
+    end = period_bound(to, "to", tz, end=True) or clock.now()
+    start = period_bound(from_, "from", tz, end=False) or end - timedelta(days=30)
+    if end <= start:
+        raise InvalidInput(FieldError("to", "must be after 'from'"))
+    return KpiFilter(start, end, district, unit)
+
+
+KpiFilterDep = Annotated[KpiFilter, Depends(kpi_filter)]
+
+
+def _kpi_report(
+    session: Session,
+    actor: Actor,
+    clock: Clock,
+    settings: service.RescueSettings,
+    flt: KpiFilter,
+    groupings: Sequence[exports.ReportGrouping],
+) -> exports.KpiReport:
+    """The one computation behind GET /kpis and its export, so their figures are the same."""
+    if "month" in groupings and flt.end - flt.start > MONTHS_MAX:
+        raise InvalidInput(FieldError("from", "a period grouped by month covers at most 10 years"))
+    return exports.kpi_report(
+        session, actor, flt.start, flt.end, settings, clock.now(), flt.district, flt.unit, groupings
+    )
+
+
+@router.get("/kpis", response_model=KpisOut, response_model_by_alias=True)
+def rescue_kpis(
+    actor: ActorDep,
+    session: SessionDep,
+    clock: ClockDep,
+    settings: RescueSettingsDep,
+    flt: KpiFilterDep,
     group_by: Annotated[
         GroupKey | None, Query(description="also per district, street, maintenance_unit, place_type or month")
     ] = None,
@@ -362,21 +558,135 @@ def rescue_kpis(
     """Rescue KPIs (docs/KPIS.md) for a period, city-wide or for one district or unit, and optionally
     broken down by a key (months on the city's calendar, LIFTWATCH_TIMEZONE). Figures are as of now: an
     incident still within a deadline is pending, one past it is decided, so a past period is settled."""
-    tz = settings.tz
-    end = period_bound(to, "to", tz, end=True) or clock.now()
-    start = period_bound(from_, "from", tz, end=False) or end - timedelta(days=30)
-    if end <= start:
-        raise InvalidInput(FieldError("to", "must be after 'from'"))
-    records = service.incident_records(session, actor, start, end, district, unit)
-    elevators = registry_queries.count_in_service(session, district, unit)
-    as_of = clock.now()
-    kpi_settings = service.kpi_settings(settings)
-    out = kpis_out(compute_kpis(records, elevators, start, end, kpi_settings, as_of, unit))
+    groupings: list[exports.ReportGrouping] = [group_by] if group_by is not None else []
+    report = _kpi_report(session, actor, clock, settings, flt, groupings)
+    out = kpis_out(report.total)  # the same figures as the KPI export for the same filters
     if group_by is not None:
-        if group_by == "month":
-            counts = dict.fromkeys(month_keys(start, end, kpi_settings), elevators)
-        else:
-            counts = registry_queries.count_in_service_by(session, group_by, district, unit)
-        groups = kpis_by(records, group_by, counts, start, end, kpi_settings, as_of)
-        out.groups = {k: kpis_out(v) for k, v in sorted(groups.items())}
+        out.groups = {k: kpis_out(v) for k, v in report.groups[group_by].items()}
     return out
+
+
+# ---------------------------------------------------------------- the operator's queues (issue 11, item 6)
+
+
+@router.get("/queues/call-backs", response_model=list[IncidentOut], responses=_PAGE_HEADERS)
+def callbacks_due(
+    request: Request,
+    response: Response,
+    actor: ActorDep,
+    session: SessionDep,
+    core_settings: SettingsDep,
+    page: PageNo = 1,
+    size: PageSize = 50,
+) -> list[IncidentOut]:
+    """Call-backs due (待回访): rescues whose persons are out and whose caller was not called back yet,
+    longest waiting first (the call-back rate's misses). Operators work through it; regulators read it."""
+    size = min(size, core_settings.page_size_max)
+    return _paged(request, response, queries.callbacks_due(session, actor, page, size), actor)
+
+
+@router.get("/queues/causes-missing", response_model=list[IncidentOut], responses=_PAGE_HEADERS)
+def causes_missing(
+    request: Request,
+    response: Response,
+    actor: ActorDep,
+    session: SessionDep,
+    core_settings: SettingsDep,
+    page: PageNo = 1,
+    size: PageSize = 50,
+) -> list[IncidentOut]:
+    """Causes missing (待报原因): rescues released or closed without a reported cause, longest waiting
+    first (the cause-reported rate's misses)."""
+    size = min(size, core_settings.page_size_max)
+    return _paged(request, response, queries.causes_missing(session, actor, page, size), actor)
+
+
+@router.get("/queues/stale", response_model=list[schemas.StaleIncidentOut])
+def stale_incidents(
+    actor: ActorDep, session: SessionDep, clock: ClockDep, settings: RescueSettingsDep
+) -> list[schemas.StaleIncidentOut]:
+    """Stale incidents (超时未结): open past the arrival deadline without an arrival, or not closed past
+    the closing limit (LIFTWATCH_RESCUE_CLOSE_LIMIT_H), oldest alarm first."""
+    queries.require_queue_reader(actor)
+    return [
+        schemas.StaleIncidentOut(
+            **IncidentOut.model_validate(s.incident).model_dump(),
+            overdue=s.overdue,
+            unsettled=s.unsettled,
+            minutes_past=s.minutes_past,
+        )
+        for s in service.stale_open_incidents(session, clock, settings)
+    ]
+
+
+# ---------------------------------------------------------------- exports (issue 11, item 6)
+
+ExportFormatQ = Annotated[exports.FileFormat, Query(alias="format", description="xlsx (default) or csv")]
+ExportLangQ = Annotated[
+    exports.Lang, Query(description="headers and labels: zh (Chinese, default) or en (English)")
+]
+_FILE: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "the file (Content-Disposition: attachment)",
+        "content": {exports.MEDIA_TYPES["xlsx"]: {}, "text/csv": {}},
+    }
+}
+
+
+def _download(content: bytes, stem: str, file_format: exports.FileFormat, at: datetime) -> Response:
+    name = f"{stem}-{at:%Y%m%d-%H%M}.{file_format}"
+    return Response(
+        content,
+        media_type=exports.MEDIA_TYPES[file_format],
+        headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
+    )
+
+
+@router.get("/exports/incidents", response_class=Response, responses=_FILE)
+def export_incidents(
+    actor: ActorDep,
+    session: SessionDep,
+    clock: ClockDep,
+    settings: RescueSettingsDep,
+    flt: IncidentFilterDep,
+    file_format: ExportFormatQ = "xlsx",
+    lang: ExportLangQ = "zh",
+    sheet: Annotated[
+        Literal["incidents", "dispatches"],
+        Query(description="CSV only (one table a file): the incidents, or every dispatch of them"),
+    ] = "incidents",
+) -> Response:
+    """Every incident of the search (the list's filters and scope, no row limit), one row each with every
+    stage time; the workbook's second sheet "派单记录" has every dispatch. Times on the city's clock."""
+    incidents, dispatches = exports.incident_tables(session, actor, flt, settings.tz, lang)
+    tables = [incidents, dispatches] if file_format == "xlsx" or sheet == "incidents" else [dispatches]
+    stem = "liftwatch-dispatches" if file_format == "csv" and sheet == "dispatches" else "liftwatch-incidents"
+    return _download(
+        exports.render(tables, file_format), stem, file_format, clock.now().astimezone(settings.tz)
+    )
+
+
+@router.get("/exports/kpis", response_class=Response, responses=_FILE)
+def export_kpis(
+    actor: ActorDep,
+    session: SessionDep,
+    clock: ClockDep,
+    settings: RescueSettingsDep,
+    flt: KpiFilterDep,
+    group_by: Annotated[
+        list[exports.Grouping] | None,
+        Query(description="month, district, maintenance_unit, level (repeat; default: all four)"),
+    ] = None,
+    file_format: ExportFormatQ = "xlsx",
+    lang: ExportLangQ = "zh",
+) -> Response:
+    """The rescue KPIs (docs/KPIS.md) of a period, in total and grouped by month, district, maintenance
+    unit and level: the figures GET /kpis gives for the same from, to, district and unit (as of now). The
+    workbook has a sheet per grouping; the CSV one table whose first columns name the grouping and group."""
+    groupings = tuple(dict.fromkeys(group_by)) if group_by else exports.GROUPINGS
+    report = _kpi_report(session, actor, clock, settings, flt, groupings)
+    tz = settings.tz
+    tables = exports.kpi_tables(session, report, tz, lang, one_table=file_format == "csv")
+    return _download(
+        exports.render(tables, file_format), "liftwatch-kpis", file_format, clock.now().astimezone(tz)
+    )

@@ -4,10 +4,12 @@ crews and incidents as the dispatcher and the surge planner see them, and the tr
 from __future__ import annotations
 
 import math
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 
 class Source(StrEnum):
@@ -163,3 +165,73 @@ CLOSED_STATUSES = frozenset(
 OPEN_STATUSES = frozenset(
     {IncidentStatus.RAISED, IncidentStatus.DISPATCHED, IncidentStatus.ACKNOWLEDGED, IncidentStatus.ARRIVED}
 )
+
+
+# ---------------------------------------------------------------- the console's board: most urgent first
+
+
+@dataclass(frozen=True)
+class Urgency:
+    """What decides an incident's place on the operator's board. ``trapped``: someone may still be in the
+    car (not released, and the number trapped is not known to be 0: an entrapment alarm says someone is
+    inside until told otherwise). ``overdue``: a stage is past its deadline (acknowledgement, arrival) or
+    the incident is stale (open past the closing limit)."""
+
+    trapped: bool
+    overdue: bool
+    alarm_at: datetime
+
+
+_T = TypeVar("_T")
+
+
+def urgency_rank(u: Urgency) -> int:
+    """0 overdue with someone trapped, 1 overdue, 2 someone trapped, 3 the rest (released, awaiting the
+    cause report, or nobody trapped)."""
+    if u.overdue:
+        return 0 if u.trapped else 1
+    return 2 if u.trapped else 3
+
+
+def most_urgent_first(items: Sequence[_T], urgency: Callable[[_T], Urgency]) -> list[_T]:
+    """The board's order: by :func:`urgency_rank`, then the newest alarm first (a new alarm lands at the
+    top of its rank, never at the bottom of the board). Stable for equal alarm times."""
+    keyed = [(urgency(item), n, item) for n, item in enumerate(items)]
+    keyed.sort(key=lambda k: (urgency_rank(k[0]), -k[0].alarm_at.timestamp(), k[1]))
+    return [item for _, _, item in keyed]
+
+
+# ---------------------------------------------------------------- call-back numbers
+
+_PHONE_FILLER = re.compile(r"[\s\-()（）\u2010-\u2015\u3000]+")
+_MOBILE = re.compile(r"1[3-9][0-9]{9}")
+_LANDLINE = re.compile(r"0[1-9][0-9]{8,10}")
+
+
+def normalise_phone(text: str) -> str:
+    """A call-back number as the centre dials it, or ValueError. A mainland mobile (1[3-9] + 9 digits), or
+    a landline with its area code (010, 02x: 3 digits; others 4) and a 7- or 8-digit local number, with or
+    without +86 / 0086; spaces, dashes and brackets are allowed and dropped. Mobiles come back as 11 digits,
+    landlines as ``area-local`` (``021-55551234``). Empty stays empty (the number is optional)."""
+    raw = _PHONE_FILLER.sub("", text.strip().translate(_FULL_WIDTH))
+    if not raw:
+        return ""
+    international = raw.startswith(("+86", "0086"))
+    digits = raw.removeprefix("+86") if raw.startswith("+86") else raw.removeprefix("0086")
+    if not digits.isascii() or not digits.isdigit():
+        raise ValueError("not a phone number: digits, spaces and dashes only (13800000000, 021-55551234)")
+    if _MOBILE.fullmatch(digits):
+        return digits
+    if international and not digits.startswith("0"):
+        digits = "0" + digits  # +86 21 5555 1234: the area code without its trunk 0
+    if _LANDLINE.fullmatch(digits):
+        area = 3 if digits[1] in "12" else 4
+        local = digits[area:]
+        if 7 <= len(local) <= 8:
+            return f"{digits[:area]}-{local}"
+    raise ValueError(
+        "not a mainland mobile (11 digits from 13) or a landline with its area code (021-55551234)"
+    )
+
+
+_FULL_WIDTH = {ord(c): ord(c) - 0xFEE0 for c in "０１２３４５６７８９＋－"}

@@ -90,6 +90,76 @@ INCIDENT_EVENT = Labels(
         "fire_released": zh_en("消防解救完成", "Released by the fire service"),
         "self_released": zh_en("自行脱困", "Got out unaided"),
         "cancelled": zh_en("报警取消", "Call cancelled"),
+        "redispatched": zh_en("人工派单", "Dispatched by hand"),
+    },
+)
+
+#: Why an incident was escalated (the trail's ``reason`` of an ``escalated`` entry).
+ESCALATION_REASON = Labels(
+    "escalation_reason",
+    {
+        "no_acknowledgement": zh_en("超时未响应", "Not acknowledged in time"),
+        "late_arrival": zh_en("未按时到场", "Not arrived in time"),
+        "not_arrived": zh_en("超过时限仍未到场", "Still not arrived after the grace period"),
+        "predicted_late": zh_en("预计无法按时到场", "Predicted to arrive late"),
+        "operator": zh_en("接警员人工升级", "Escalated by the operator"),
+    },
+)
+
+#: Who acted when it was not a person: the rescue code's own actors on the trail and on dispatches.
+RESCUE_ACTOR = Labels(
+    "rescue_actor",
+    {
+        "system": zh_en("系统", "System"),
+        "scheduler": zh_en("时限监控", "Deadline watch"),
+        "surge": zh_en("批量调度", "Surge plan"),
+        "outbox": zh_en("通知服务", "Notice service"),
+    },
+)
+
+#: The notices the outbox sends (a ``notice_failed`` entry names one).
+NOTICE = Labels(
+    "notice",
+    {
+        "raised": zh_en("报警通知", "Alarm notice"),
+        "dispatched": zh_en("派单通知", "Dispatch notice"),
+        "no_crew": zh_en("无可用班组通知", "No crew available notice"),
+        "escalated": zh_en("升级通知", "Escalation notice"),
+        "no_crew_in_time": zh_en("无法按时到场通知", "Cannot arrive in time notice"),
+        "withdrawn": zh_en("撤回派单通知", "Withdrawal notice"),
+    },
+)
+
+#: The facts an entry on an incident's trail records (its ``details``), as the incident page names them.
+TRAIL_FIELD = Labels(
+    "trail_field",
+    {
+        "source": zh_en("来源", "Source"),
+        "caller": zh_en("报警人", "Caller"),
+        "phone": zh_en("回拨电话", "Call-back number"),
+        "note": zh_en("说明", "Note"),
+        "persons": zh_en("被困人数", "Persons trapped"),
+        "fault_id": zh_en("故障编号", "Fault"),
+        "level": zh_en("响应级别", "Level"),
+        "to": zh_en("升至", "To"),
+        "unit": zh_en("单位", "Unit"),
+        "crew": zh_en("班组", "Crew"),
+        "eta_s": zh_en("预计路程", "Predicted travel"),
+        "reason": zh_en("原因", "Reason"),
+        "dispatch": zh_en("派单", "Dispatch"),
+        "withdrawn": zh_en("同时撤回", "Also withdrawn"),
+        "all_released": zh_en("全部解救", "Everyone released"),
+        "cause": zh_en("故障原因", "Cause"),
+        "reference": zh_en("消防接警编号", "Fire service reference"),
+        "out_at": zh_en("脱困时间", "Out at"),
+        "predicted_arrival": zh_en("预计到场", "Predicted arrival"),
+        "deadline": zh_en("到场时限", "Arrival deadline"),
+        "surge": zh_en("批量调度", "Surge plan"),
+        "planned_start": zh_en("计划出发", "Planned start"),
+        "planned_arrival": zh_en("计划到场", "Planned arrival"),
+        "notice": zh_en("通知", "Notice"),
+        "attempts": zh_en("失败次数", "Failed attempts"),
+        "error": zh_en("错误", "Error"),
     },
 )
 
@@ -128,5 +198,9 @@ TABLES: tuple[Labels, ...] = (
     STAGE,
     INCIDENT_EVENT,
     WITHDRAW_REASON,
+    ESCALATION_REASON,
+    RESCUE_ACTOR,
+    NOTICE,
+    TRAIL_FIELD,
     KPI,
 )

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime, time
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from liftwatch.core.types import SingleLine, Text
-from liftwatch.rescue.domain import Cause, Source
+from liftwatch.rescue.domain import Cause, Level, Source, normalise_phone
 
 
 class IncidentIn(BaseModel):
@@ -18,8 +18,18 @@ class IncidentIn(BaseModel):
     source: Source = Source.PHONE
     persons_trapped: int | None = Field(default=None, ge=0, le=100)
     caller_name: SingleLine = Field(default="", max_length=64)
-    callback_phone: SingleLine = Field(default="", max_length=32)
+    callback_phone: SingleLine = Field(
+        default="",
+        max_length=32,
+        description="a mainland mobile or a landline with its area code; +86, spaces and dashes allowed "
+        "(stored as 13800000000 or 021-55551234)",
+    )
     notes: Text = Field(default="", max_length=2000)
+
+    @field_validator("callback_phone")
+    @classmethod
+    def _phone(cls, v: str) -> str:
+        return normalise_phone(v)
 
 
 class ReleaseIn(BaseModel):
@@ -161,6 +171,37 @@ class ReasonIn(BaseModel):
     reason: Text = Field(min_length=1, max_length=2000)
 
 
+class RedispatchIn(BaseModel):
+    """Send a crew by hand, or a unit (which then sends its crew with the soonest arrival), with a reason."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    crew_id: SingleLine | None = Field(default=None, max_length=40, description="the crew to send")
+    unit: SingleLine | None = Field(
+        default=None, max_length=32, description="or a unit: its free crew with the soonest arrival"
+    )
+    reason: Text = Field(min_length=1, max_length=2000)
+    replace: bool = Field(
+        default=False, description="also withdraw every earlier dispatch not yet on site, with this reason"
+    )
+
+    @model_validator(mode="after")
+    def _one_target(self) -> RedispatchIn:
+        if not self.crew_id and not self.unit:
+            raise ValueError("crew_id or unit: say whom to send")
+        return self
+
+
+class EscalateIn(BaseModel):
+    """Escalate by hand to the next level, with the reason. ``from_level``: the level the operator saw;
+    when the incident is already past it (a double submit, or the scheduler was first), nothing changes."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    reason: Text = Field(min_length=1, max_length=2000)
+    from_level: Level | None = None
+
+
 class SelfReleaseIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -247,3 +288,15 @@ class KpisOut(BaseModel):
     by_source: dict[str, int]
     timestamp_anomalies: list[int]
     groups: dict[str, KpisOut] | None = None
+
+
+# ---------------------------------------------------------------- the operator's queues
+
+
+class StaleIncidentOut(IncidentOut):
+    """An incident open past its arrival deadline without an arrival (``overdue``), or not closed past the
+    closing limit (``unsettled``: the KPIs already count it as not successful)."""
+
+    overdue: bool
+    unsettled: bool
+    minutes_past: int = Field(description="minutes past the arrival deadline")

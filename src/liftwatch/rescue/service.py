@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta
 from typing import Any, TypeAlias
 from zoneinfo import ZoneInfo
@@ -35,6 +35,7 @@ from liftwatch.core.config import Settings, valid_timezone, zone
 from liftwatch.core.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from liftwatch.registry import queries as registry_queries
 from liftwatch.registry import service as registry
+from liftwatch.rescue import queries as incident_queries
 from liftwatch.rescue.domain import (
     OPEN_STATUSES,
     Cause,
@@ -46,6 +47,8 @@ from liftwatch.rescue.domain import (
     RoadFactorEstimator,
     Source,
     TravelEstimator,
+    Urgency,
+    normalise_phone,
 )
 from liftwatch.rescue.kpis import KpiSettings
 from liftwatch.rescue.models import (
@@ -227,11 +230,10 @@ def get_incident(session: Session, actor: Actor, incident_id: int) -> Incident:
         raise NotFound(f"no incident {incident_id}")
     if actor.role in OPERATORS or actor.role is Role.REGULATOR:
         return inc
-    crew = crew_of(session, actor)
-    if crew is not None and session.scalar(
-        select(Dispatch.id).where(Dispatch.incident_id == inc.id, Dispatch.crew_id == crew.id).limit(1)
-    ):
-        return inc  # a crew sees every incident it was sent to, also after it was withdrawn
+    # a crew sees every incident it was sent to (also after it was withdrawn), a use unit those on its
+    # elevators (read-only: it has no dispatch to act on), other unit staff their unit's (rescue.queries)
+    if incident_queries.readable(session, actor, inc.id):
+        return inc
     raise NotFound(f"no incident {incident_id}")  # outside the actor's scope looks the same
 
 
@@ -259,6 +261,10 @@ def report(
         existing = session.scalar(select(Incident).where(Incident.fault_id == call.fault_id))
         if existing is not None:
             return Outcome(existing, created=False)
+    try:  # the centre must be able to dial it back: a number, in one form (13800000000, 021-55551234)
+        call = replace(call, callback_phone=normalise_phone(call.callback_phone))
+    except ValueError as exc:
+        raise InvalidInput(FieldError("callback_phone", str(exc))) from None
     elevator = registry_queries.get_public_elevator(session, call.code)
     joined = _open_incident(session, elevator.registration_code)
     if joined is not None:
@@ -294,8 +300,9 @@ def report(
             raise
         return _join(session, other, actor, call, now)
     event = _record(
-        session, inc, actor.username, "raised", now, source=call.source.value, caller=call.caller_name
-    )
+        session, inc, actor.username, "raised", now, source=call.source.value, caller=call.caller_name,
+        phone=call.callback_phone, note=call.notes, persons=call.persons_trapped,
+    )  # fmt: skip
     notices = [_notice(session, inc, event, "raised", inc.level, {"source": call.source.value})]
     notices += _dispatch(session, inc, Level.L1, "system", now, settings, estimator or RoadFactorEstimator())
     _timer(
@@ -309,14 +316,18 @@ def report(
 
 
 def _join(session: Session, inc: Incident, actor: Actor, call: Report, now: datetime) -> Outcome:
-    """A further report of an open incident: recorded on it, and its fault linked (so a redelivered
-    fault is recognised)."""
+    """A further report of an open incident: recorded on it with everything the caller said (who, the
+    number to call back, the note, how many are trapped), and its fault linked (so a redelivered fault is
+    recognised). The incident's caller and call-back number stay the first caller's (after an alarm with
+    nobody on the line, the first person who calls); :func:`calls_of` lists every call."""
     _record(
         session, inc, actor.username, "joined", now, source=call.source.value, caller=call.caller_name,
-        phone=call.callback_phone, fault_id=call.fault_id,
+        phone=call.callback_phone, note=call.notes, persons=call.persons_trapped, fault_id=call.fault_id,
     )  # fmt: skip
     if call.fault_id is not None and inc.fault_id is None:
         inc.fault_id = call.fault_id
+    if not inc.caller_name and not inc.callback_phone:  # an alarm first, then a person calls: call them back
+        inc.caller_name, inc.callback_phone = call.caller_name, call.callback_phone
     if call.persons_trapped is not None and not inc.persons_trapped:
         inc.persons_trapped = call.persons_trapped
     inc.updated_at = now
@@ -503,21 +514,26 @@ def escalate(
     now: datetime,
     settings: RescueSettings,
     estimator: TravelEstimator | None = None,
+    note: str = "",
 ) -> list[Notice]:
     """Escalate: L2 adds a dispatch (the L1 crew stays on the job); L3 tells the operator to call 119, which
-    is then recorded with :func:`record_fire_call`."""
+    is then recorded with :func:`record_fire_call`. ``reason`` is a code (no_acknowledgement, late_arrival,
+    not_arrived, predicted_late, operator); ``note`` the operator's own words when done by hand."""
+    extra = {"note": note} if note else {}
     if level is Level.L2:
         inc.escalated_l2_at = now
-        event = _record(session, inc, actor, "escalated", now, to=level.value, reason=reason)
-        notices = [_notice(session, inc, event, "escalated", level.value, {"reason": reason})]
+        event = _record(session, inc, actor, "escalated", now, to=level.value, reason=reason, **extra)
+        notices = [_notice(session, inc, event, "escalated", level.value, {"reason": reason, **extra})]
         return notices + _dispatch(
             session, inc, Level.L2, actor, now, settings, estimator or RoadFactorEstimator()
         )
     inc.level = Level.L3.value
     inc.escalated_l3_at = now
     inc.updated_at = now
-    event = _record(session, inc, actor, "escalated", now, to=Level.L3.value, reason=reason)
-    return [_notice(session, inc, event, "escalated", Level.L3.value, {"reason": reason, "call": "119"})]
+    event = _record(session, inc, actor, "escalated", now, to=Level.L3.value, reason=reason, **extra)
+    return [
+        _notice(session, inc, event, "escalated", Level.L3.value, {"reason": reason, "call": "119", **extra})
+    ]
 
 
 def fire_due_timers(
@@ -811,7 +827,12 @@ def withdraw(
         if crew is not None and crew.busy_incident_id == inc.id:
             crew.busy_incident_id = _next_job(session, crew, inc)
     _derive(session, inc)
-    _record(session, inc, actor.username, "withdrawn", now, dispatch=row.id, crew=row.crew_id, reason=why)
+    event = _record(
+        session, inc, actor.username, "withdrawn", now, dispatch=row.id, crew=row.crew_id, reason=why
+    )
+    if actor.role in OPERATORS:  # the centre took the crew off: tell it (a crew that withdrew itself knows)
+        details = {"dispatch": row.id, "unit": row.unit, "crew": row.crew_id, "reason": why}
+        _notice(session, inc, event, "withdrawn", row.level, details)
     session.flush()
     return row
 
@@ -819,6 +840,301 @@ def withdraw(
 def dispatches_of(session: Session, actor: Actor, incident_id: int) -> list[Dispatch]:
     """The incident's dispatches, first first (scope as :func:`get_incident`)."""
     return _dispatches(session, get_incident(session, actor, incident_id))
+
+
+# ---------------------------------------------------------------- by the operator's hand
+
+REPEAT_WINDOW = timedelta(seconds=60)  # the same re-dispatch again within this: a double submit
+
+
+def _level_order(level: str) -> int:
+    return [lv.value for lv in Level].index(level)
+
+
+def _site(session: Session, inc: Incident) -> GeoPoint | None:
+    """Where the incident's elevator is, if its file has coordinates."""
+    place = registry_queries.places_of(session, [inc.registration_code]).get(inc.registration_code)
+    if place is None or place.latitude is None or place.longitude is None:
+        return None
+    return GeoPoint(place.latitude, place.longitude)
+
+
+def _eta_s(site: GeoPoint | None, crew: Crew, estimator: TravelEstimator) -> int | None:
+    """The crew's predicted travel to ``site`` in seconds (None without coordinates)."""
+    if site is None:
+        return None
+    return round(estimator.seconds(GeoPoint(crew.latitude, crew.longitude), site))
+
+
+def _take_off(session: Session, inc: Incident, row: Dispatch, actor: str, why: str, now: datetime) -> None:
+    """Withdraw one dispatch: its crew takes its next queued job (or is free)."""
+    row.withdrawn_at, row.withdrawn_by, row.withdraw_reason = now, actor, why
+    if row.crew_id is not None:
+        crew = session.get(Crew, row.crew_id)
+        if crew is not None and crew.busy_incident_id == inc.id:
+            crew.busy_incident_id = _next_job(session, crew, inc)
+
+
+def redispatch(
+    session: Session,
+    actor: Actor,
+    incident_id: int,
+    clock: Clock,
+    settings: RescueSettings,
+    reason: str,
+    crew_id: str | None = None,
+    unit: str | None = None,
+    replace_earlier: bool = False,
+    estimator: TravelEstimator | None = None,
+) -> tuple[Dispatch, bool]:
+    """Send a crew by hand (改派 / 加派), with the reason: the chosen crew, or the chosen unit's free crew
+    on duty with the soonest predicted arrival that was not sent to this incident before (none: the unit
+    itself is told, a dispatch without a crew). The dispatch is L1 for the contracted unit, else L2 (the
+    incident's level never goes down). The earlier crews stay on the job unless ``replace_earlier``: then
+    every dispatch not yet on site is withdrawn with the same reason. Safe to submit twice: a crew already
+    on the job, or the same request again within :data:`REPEAT_WINDOW`, returns the dispatch on record
+    (``created`` False)."""
+    inc = _operator_incident(session, actor, incident_id, "re-dispatch incidents")
+    if inc.status not in _OPEN:
+        raise Conflict(f"incident {incident_id} is {inc.status}: only an open incident is re-dispatched")
+    why = _required("reason", reason)
+    if not crew_id and not unit:
+        raise InvalidInput(FieldError("crew_id", "required: the crew (or the unit) to send"))
+    estimator = estimator or RoadFactorEstimator()
+    now = clock.now()
+    site = _site(session, inc)
+    rows = _dispatches(session, inc)
+    active = [d for d in rows if d.withdrawn_at is None]
+    crew: Crew | None = None
+    if crew_id:
+        crew = session.get(Crew, crew_id)
+        if crew is None:
+            raise InvalidInput(FieldError("crew_id", f"no crew '{crew_id}'"))
+        if unit and crew.unit != unit:
+            raise InvalidInput(FieldError("unit", f"crew '{crew_id}' is of unit '{crew.unit}', not '{unit}'"))
+        if not crew.on_shift:
+            raise InvalidInput(FieldError("crew_id", f"crew '{crew_id}' is off shift"))
+        target = crew.unit
+        mine = next((d for d in active if d.crew_id == crew.id), None)
+        if mine is not None:
+            return mine, False
+    else:
+        assert unit is not None
+        if registry_queries.unit_by_code(session, unit) is None:
+            raise InvalidInput(FieldError("unit", f"no unit '{unit}'"))
+        target = unit
+        repeat = _repeated_redispatch(session, inc, actor, target, why, now, active)
+        if repeat is not None:
+            return repeat, False
+        sent = {d.crew_id for d in rows}  # a crew taken off this incident is not sent back unasked
+        free = [
+            c
+            for c in session.scalars(
+                select(Crew)
+                .where(Crew.unit == target, Crew.on_shift.is_(True), Crew.busy_incident_id.is_(None))
+                .order_by(Crew.id)
+            )
+            if c.id not in sent and on_duty(c, now, settings.tz)
+        ]
+        timed = [(_eta_s(site, c, estimator), c) for c in free]
+        timed.sort(key=lambda ec: (ec[0] is None, ec[0] or 0, ec[1].id))
+        crew = timed[0][1] if timed else None
+    level = Level.L1 if target == inc.maintenance_unit else Level.L2
+    withdrawn: list[int] = []
+    if replace_earlier:
+        for d in active:
+            if d.arrived_at is None and d.level != Level.L3.value:
+                _take_off(session, inc, d, actor.username, why, now)
+                withdrawn.append(d.id)
+    eta_s = _eta_s(site, crew, estimator) if crew is not None else None
+    if crew is not None and crew.busy_incident_id is None:
+        crew.busy_incident_id = inc.id  # a busy crew keeps its job; this one waits in its queue
+    row = _add_dispatch(session, inc, level, target, crew, actor.username, now, eta_s)
+    if _level_order(level.value) > _level_order(inc.level):
+        inc.level = level.value
+        inc.escalated_l2_at = inc.escalated_l2_at or now
+    inc.updated_at = now
+    _cancel_timers(session, inc, TimerKind.ACK)
+    _timer(session, inc, TimerKind.ACK, now + timedelta(seconds=settings.ack_limit_s))
+    event = _record(
+        session, inc, actor.username, "redispatched", now, dispatch=row.id, level=level.value, unit=target,
+        crew=crew.id if crew else None, eta_s=eta_s, reason=why, withdrawn=withdrawn,
+    )  # fmt: skip
+    details = {
+        "crew": crew.id if crew else None,
+        "eta_s": eta_s,
+        "unit": target,
+        "by_hand": True,
+        "reason": why,
+    }
+    _notice(session, inc, event, "dispatched" if crew else "no_crew", level.value, details)
+    session.flush()
+    return row, True
+
+
+def _repeated_redispatch(
+    session: Session,
+    inc: Incident,
+    actor: Actor,
+    unit: str,
+    why: str,
+    now: datetime,
+    active: Sequence[Dispatch],
+) -> Dispatch | None:
+    """The dispatch of the same re-dispatch (same operator, unit and reason) made moments ago and still on."""
+    since = now - REPEAT_WINDOW
+    by_id = {d.id: d for d in active}
+    for event in reversed(incident_events(session, inc)):
+        if event.at < since:
+            break
+        d = event.details
+        if (
+            event.kind == "redispatched"
+            and event.actor == actor.username
+            and d.get("unit") == unit
+            and d.get("reason") == why
+            and d.get("dispatch") in by_id
+        ):
+            return by_id[d["dispatch"]]
+    return None
+
+
+def escalate_by_hand(
+    session: Session,
+    actor: Actor,
+    incident_id: int,
+    clock: Clock,
+    settings: RescueSettings,
+    reason: str,
+    from_level: Level | None = None,
+    estimator: TravelEstimator | None = None,
+) -> tuple[Incident, bool]:
+    """The operator escalates to the next level, with the reason: L1 -> L2 adds a dispatch to the crew
+    with the soonest arrival (the earlier crews stay), L2 -> L3 asks for 119 (recorded with
+    :func:`record_fire_call`). ``from_level`` is the level the operator saw: when the incident is already
+    past it (a double submit, or the scheduler was first) nothing changes (``escalated`` False)."""
+    inc = _operator_incident(session, actor, incident_id, "escalate incidents")
+    if inc.status not in _OPEN:
+        raise Conflict(f"incident {incident_id} is {inc.status}: only an open incident is escalated")
+    why = _required("reason", reason)
+    if from_level is not None and _level_order(inc.level) > _level_order(from_level.value):
+        return inc, False
+    if inc.level == Level.L3.value:
+        raise Conflict(f"incident {incident_id} is at L3 already: record the 119 call")
+    nxt = Level.L2 if inc.level == Level.L1.value else Level.L3
+    escalate(session, inc, nxt, "operator", actor.username, clock.now(), settings, estimator, note=why)
+    session.flush()
+    return inc, True
+
+
+@dataclass(frozen=True)
+class CrewOption:
+    """A crew the operator may send: its predicted travel, whether it is busy elsewhere or already on this
+    incident, and whether its shift covers now."""
+
+    crew: Crew
+    eta_s: int | None
+    busy_incident_id: int | None
+    on_job: bool
+    on_duty: bool
+
+
+def redispatch_options(
+    session: Session,
+    actor: Actor,
+    incident_id: int,
+    clock: Clock,
+    settings: RescueSettings,
+    limit: int = 15,
+    estimator: TravelEstimator | None = None,
+) -> list[CrewOption]:
+    """Crews for the re-dispatch form: the contracted unit's and the ``limit`` nearest others on shift,
+    soonest arrival first (by id when the elevator's file has no coordinates)."""
+    inc = get_incident(session, actor, incident_id)
+    estimator = estimator or RoadFactorEstimator()
+    now = clock.now()
+    site = _site(session, inc)
+    on_job = {d.crew_id for d in _dispatches(session, inc) if d.withdrawn_at is None}
+    out = [
+        CrewOption(c, _eta_s(site, c, estimator), c.busy_incident_id, c.id in on_job,
+                   on_duty(c, now, settings.tz))
+        for c in session.scalars(select(Crew).where(Crew.on_shift.is_(True)).order_by(Crew.id))
+    ]  # fmt: skip
+    out.sort(key=lambda o: (o.eta_s is None, o.eta_s or 0, o.crew.id))
+    own = [o for o in out if o.crew.unit == inc.maintenance_unit]
+    others = [o for o in out if o.crew.unit != inc.maintenance_unit][:limit]
+    return sorted(own + others, key=lambda o: (o.eta_s is None, o.eta_s or 0, o.crew.id))
+
+
+@dataclass(frozen=True)
+class Call:
+    """One call or alarm about an incident: the one that opened it and every one that joined it."""
+
+    at: datetime
+    source: str
+    caller: str
+    phone: str
+    note: str
+    persons: int | None
+    taken_by: str
+    first: bool
+
+
+def calls_of(session: Session, inc: Incident) -> list[Call]:
+    """Every call of the incident, first first (from its trail; the first call's number and note come
+    from the incident when the trail predates them)."""
+    out: list[Call] = []
+    for e in incident_events(session, inc):
+        if e.kind not in ("raised", "joined"):
+            continue
+        d, first = e.details, e.kind == "raised"
+        out.append(
+            Call(
+                at=e.at,
+                source=str(d.get("source") or inc.source),
+                caller=str(d.get("caller") or ""),
+                phone=str(d.get("phone") or (inc.callback_phone if first and "phone" not in d else "")),
+                note=str(d.get("note") or (inc.notes if first and "note" not in d else "")),
+                persons=d.get("persons", inc.persons_trapped if first else None),
+                taken_by=e.actor,
+                first=first,
+            )
+        )
+    return out
+
+
+def board_incidents(session: Session, limit: int = 500) -> list[Incident]:
+    """What the console's board shows: every open incident and every released one still awaiting its
+    cause report (it must not drop off before it is closed); newest alarm first."""
+    statuses = [s.value for s in OPEN_STATUSES] + [IncidentStatus.RELEASED.value]
+    stmt = (
+        select(Incident)
+        .where(Incident.status.in_(statuses))
+        .order_by(Incident.alarm_at.desc(), Incident.id.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(stmt))
+
+
+def urgency_of(inc: Incident, now: datetime, settings: RescueSettings) -> Urgency:
+    """The board's view of one incident (rescue.domain.most_urgent_first): someone still trapped; a
+    deadline passed (an unanswered dispatch past ``ack_limit_s``, no arrival past the arrival limit) or
+    the incident is open past the closing limit (stale, as :func:`stale_open_incidents`)."""
+    released = inc.status not in _OPEN
+    trapped = not released and inc.persons_trapped != 0
+    overdue = False
+    if not released:
+        if inc.arrived_at is None and now > inc.alarm_at + timedelta(minutes=inc.arrival_limit_min):
+            overdue = True
+        if (
+            inc.acknowledged_at is None
+            and inc.dispatched_at is not None
+            and now > inc.dispatched_at + timedelta(seconds=settings.ack_limit_s)
+        ):
+            overdue = True
+    if now > inc.alarm_at + timedelta(hours=settings.close_limit_h):
+        overdue = True
+    return Urgency(trapped=trapped, overdue=overdue, alarm_at=inc.alarm_at)
 
 
 # ---------------------------------------------------------------- L3: the fire service (119)
@@ -1312,16 +1628,10 @@ def crews_by_id(session: Session, ids: Sequence[str]) -> dict[str, Crew]:
 
 
 def visible_incidents(session: Session, actor: Actor, open_only: bool, limit: int = 500) -> list[Incident]:
-    """Operators and regulators see every incident; a crew its own; anyone else none (403)."""
-    stmt = select(Incident)
-    if open_only:
-        stmt = stmt.where(Incident.status.in_([s.value for s in OPEN_STATUSES]))
-    if actor.role not in (Role.ADMIN, Role.RESCUE_OPERATOR, Role.REGULATOR):
-        crew = crew_of(session, actor)
-        if crew is None:
-            raise Forbidden(f"role '{actor.role.value}' sees rescue incidents only as a crew")
-        stmt = stmt.where(Incident.id.in_(select(Dispatch.incident_id).where(Dispatch.crew_id == crew.id)))
-    return list(session.scalars(stmt.order_by(Incident.alarm_at.desc()).limit(limit)))
+    """The latest incidents the actor may read, newest alarm first (scope: rescue.queries.scope; a role
+    that reads none is refused, 403). The search with filters and pages is rescue.queries.search."""
+    flt = incident_queries.IncidentFilter(open_only=open_only)
+    return incident_queries.latest(session, actor, flt, limit)
 
 
 def open_incident_of(session: Session, registration_code: str) -> Incident | None:

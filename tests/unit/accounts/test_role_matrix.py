@@ -181,7 +181,24 @@ CASES: list[Case] = [
     # rescue: incident 1 (11SHA000001, MU-A) was opened by the operator and dispatched to crew A1, whose
     # login is maint_a (M); a new call opens incident 2 for A and O.
     Case("POST", "/api/v1/rescue/incidents", _expect(403, A=201, O=201), body={"code": "100003"}),
-    Case("GET", "/api/v1/rescue/incidents", _expect(403, A=200, R=200, O=200, M=200)),
+    # the use unit UU-B reads the incidents on its elevators (none yet: incident 1 is on UU-A's, so 404)
+    Case("GET", "/api/v1/rescue/incidents", _expect(403, A=200, R=200, O=200, M=200, U=200)),
+    Case(
+        "GET",
+        "/api/v1/rescue/incidents?from=2026-11-01&to=bad",
+        _expect(422),  # the input is checked first, for every signed-in caller
+    ),
+    Case("GET", "/api/v1/rescue/queues/call-backs", _expect(403, A=200, R=200, O=200)),
+    Case("GET", "/api/v1/rescue/queues/causes-missing", _expect(403, A=200, R=200, O=200)),
+    Case("GET", "/api/v1/rescue/queues/stale", _expect(403, A=200, R=200, O=200)),
+    Case("GET", "/api/v1/rescue/exports/incidents", _expect(403, A=200, R=200, O=200, M=200, U=200)),
+    Case(
+        "GET",
+        "/api/v1/rescue/exports/incidents?format=csv&sheet=dispatches&lang=en",
+        _expect(403, A=200, R=200, O=200, M=200, U=200),
+    ),
+    Case("GET", "/api/v1/rescue/exports/kpis", _expect(403, A=200, R=200, O=200)),
+    Case("GET", "/api/v1/rescue/exports/kpis?format=csv&group_by=level", _expect(403, A=200, R=200, O=200)),
     Case("GET", "/api/v1/rescue/incidents/1", _expect(404, A=200, R=200, O=200, M=200)),
     Case("POST", "/api/v1/rescue/incidents/1/acknowledge", _expect(404, A=200, O=200, M=200)),
     Case("POST", "/api/v1/rescue/incidents/1/arrive", _expect(404, A=200, O=200, M=200)),
@@ -220,6 +237,21 @@ CASES: list[Case] = [
         "/api/v1/rescue/incidents/5/self-released",
         _expect(403, A=200, O=200),
         body={"note": "自行脱困"},
+    ),
+    # by the operator's hand: incident 6 (11SHB000003, MU-B, free again since incident 2 was a false alarm)
+    # is sent to its own unit again (no crew: the unit is told), then escalated
+    Case("POST", "/api/v1/rescue/incidents", _expect(403, A=201, O=201), body={"code": "100003"}),
+    Case(
+        "POST",
+        "/api/v1/rescue/incidents/6/redispatch",
+        _expect(403, A=201, O=201),
+        body={"unit": "MU-B", "reason": "再次通知维保单位"},
+    ),
+    Case(
+        "POST",
+        "/api/v1/rescue/incidents/6/escalate",
+        _expect(403, A=200, O=200),
+        body={"reason": "维保单位无人可派", "from_level": "L1"},
     ),
     Case(
         "POST",

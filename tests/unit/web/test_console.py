@@ -1,7 +1,10 @@
-"""The 96333 console (/console): intake lookup by code (and by address), taking a call through the form
-(new incident or joining the open one), the open-incident board (order, stages, deadline colours as the clock
-advances), false alarms, the incident page with its audit trail, the KPI panel, the surge banner, role access
-and both languages. Incidents and crews are written through rescue.service, as the API writes them."""
+"""The 96333 console (/console): intake lookup by code (and by address, and however the code is typed),
+taking a call through the form (new incident or joining the open one; the call-back number checked), the
+board (most urgent first, stages, deadline colours as the clock advances, released incidents until closed,
+dates of other days), false alarms with their reason, the incident page (its live part, responders, the 119
+record, the trail in words, re-dispatch / escalate / withdraw by hand), the KPI panel with the rescue
+settings, the surge banner, the elevator file's rescue entries, role access and both languages. Incidents
+and crews are written through rescue.service, as the API writes them."""
 
 from __future__ import annotations
 
@@ -195,7 +198,8 @@ def test_board_order_stages_and_deadline_warnings(
         return str(r.text)
 
     html = board()
-    assert [r[0] for r in rows(html)] == [first.id, second.id, third.id]  # oldest alarm first, no closed one
+    # nobody overdue yet, all trapped: the newest alarm first; no closed one
+    assert [r[0] for r in rows(html)] == [third.id, second.id, first.id]
     assert 'data-open="3"' in html
     assert "no-crew" in row_html(html, second.id) and "浦江二组" in row_html(html, third.id)
     # 2 min after the first dispatch: nothing near yet.
@@ -205,24 +209,28 @@ def test_board_order_stages_and_deadline_warnings(
         "acknowledged": (False, ""),
         "arrived": (False, ""),
     }
-    assert "已等 2 / 限 5 分钟" in row_html(html, first.id)
+    assert "已等 2 分钟 / 限 5 分钟" in row_html(html, first.id)
 
     clock.advance(timedelta(minutes=1, seconds=59))  # first: 3:59 after dispatch
     assert stages(board(), first.id)["acknowledged"] == (False, "")
     clock.advance(timedelta(seconds=1))  # 4:00 = 80% of the 5-minute limit
     html = board()
     assert stages(html, first.id)["acknowledged"] == (False, "near")
-    assert rows(html)[0][3] == "near" and stages(html, third.id)["acknowledged"] == (False, "")
+    assert rows(html)[2] == (first.id, "dispatched", "L1", "near")  # near is not yet overdue: same place
+    assert stages(html, third.id)["acknowledged"] == (False, "")
     clock.advance(timedelta(minutes=1, seconds=1))  # 5:01
     html = board()
     assert stages(html, first.id)["acknowledged"] == (False, "late") and "已超时" in row_html(html, first.id)
-    assert rows(html)[0][3] == "late"
+    # overdue with someone trapped: to the top
+    assert rows(html)[0] == (first.id, "dispatched", "L1", "late")
+    assert [r[0] for r in rows(html)] == [first.id, third.id, second.id]
+    assert 'data-overdue="true"' in row_html(html, first.id)
 
     # Acknowledged: the ack stage is done; the arrival deadline (30 min after the alarm) remains.
     rescue.acknowledge(session, SYSTEM_ACTOR, first.id, clock)
     session.commit()
     html = board()
-    assert rows(html)[0][1:] == ("acknowledged", "L1", "")
+    assert rows(html)[-1] == (first.id, "acknowledged", "L1", "")  # no deadline passed: back in line
     assert stages(html, first.id)["acknowledged"] == (True, "")
     set_clock(clock, first.alarm_at + timedelta(minutes=23, seconds=59))
     assert stages(board(), first.id)["arrived"] == (False, "")
@@ -230,44 +238,67 @@ def test_board_order_stages_and_deadline_warnings(
     assert stages(board(), first.id)["arrived"] == (False, "near")
     set_clock(clock, first.alarm_at + timedelta(minutes=30, seconds=1))
     html = board()
-    assert stages(html, first.id)["arrived"] == (False, "late") and rows(html)[0][3] == "late"
+    assert stages(html, first.id)["arrived"] == (False, "late") and rows(html)[2][3] == "late"
+    assert [r[0] for r in rows(html)] == [third.id, second.id, first.id]  # all overdue: newest first
     rescue.arrive(session, SYSTEM_ACTOR, first.id, clock)
     session.commit()
     html = board()
-    assert rows(html)[0][1:] == ("arrived", "L1", "") and stages(html, first.id)["arrived"] == (True, "")
+    assert rows(html)[2] == (first.id, "arrived", "L1", "") and stages(html, first.id)["arrived"] == (
+        True,
+        "",
+    )
     assert "报警后 30 分钟" in row_html(html, first.id)
 
 
-def test_false_alarm_from_the_board_and_the_incident_page(
+def test_false_alarm_needs_a_reason(
     client: TestClient, session: Session, clock: FixedClock, city: None
 ) -> None:
+    """The board links to the incident page (no one-click close); there the false alarm needs a reason:
+    without one the form comes back (422) with a clear error and nothing changes."""
     inc = report(session, clock, A1, caller_name="李女士", callback_phone="13800000000")
     report(session, clock, "100001", caller_name="王先生")
     other = report(session, clock, A2)
     session.commit()
     login(client, "operator")
 
+    board = client.get("/console/board", headers=HX).text
+    assert "false-alarm" not in board and f'href="/console/incidents/{inc.id}#actions"' in board
     detail = client.get(f"/console/incidents/{inc.id}").text
     assert re.findall(r'<tr data-kind="([a-z_]+)">', detail) == ["raised", "dispatched", "joined"]
     assert 'href="tel:13800000000"' in detail and "李女士" in detail and "浦江一组" in detail
     assert 'id="detail-false-alarm"' in detail and "尚未回访" in detail
+    assert 'id="false-alarm-note" name="note" maxlength="2000" required' in detail
 
-    r = client.post(f"/console/incidents/{inc.id}/false-alarm", data={"note": "test"}, headers=HX)
-    assert r.status_code == 200 and [x[0] for x in rows(r.text)] == [other.id]
+    for blank in ("", "   "):
+        r = client.post(f"/console/incidents/{inc.id}/false-alarm", data={"note": blank})
+        assert r.status_code == 422
+        assert 'id="err-false_alarm-note" role="alert">请填写原因<' in r.text
+        assert "未填写原因" not in r.text
     session.expire_all()
-    assert session.get(Incident, inc.id).status == IncidentStatus.FALSE_ALARM.value  # type: ignore[union-attr]
-    detail = client.get(f"/console/incidents/{inc.id}").text
+    assert session.get(Incident, inc.id).status == "dispatched"  # type: ignore[union-attr]
+
+    r = client.post(
+        f"/console/incidents/{inc.id}/false-alarm", data={"note": "住户误按"}, follow_redirects=False
+    )
+    assert r.status_code == 303 and r.headers["location"] == f"/console/incidents/{inc.id}?done=false_alarm"
+    session.expire_all()
+    closed = session.get(Incident, inc.id)
+    assert closed is not None and (closed.status, closed.close_reason) == ("false_alarm", "住户误按")
+    detail = client.get(r.headers["location"]).text
+    assert 'id="action-done" role="status" data-done="console.done_false_alarm">已按误报结案。' in detail
     assert 'data-status="false_alarm"' in detail and 'id="detail-false-alarm"' not in detail
     assert re.findall(r'<tr data-kind="([a-z_]+)">', detail)[-1] == "false_alarm"
-    again = client.post(f"/console/incidents/{inc.id}/false-alarm", follow_redirects=False)
-    assert again.status_code == 409
+    assert "原因</span>：住户误按" in detail or "说明</span>：住户误按" in detail
+    assert [x[0] for x in rows(client.get("/console/board", headers=HX).text)] == [other.id]
+    again = client.post(f"/console/incidents/{inc.id}/false-alarm", data={"note": "x"})
+    assert again.status_code == 409 and 'id="action-refused"' in again.text
 
     r = client.post(
         f"/console/incidents/{other.id}/false-alarm",
-        data={"next": f"/console/incidents/{other.id}"},
+        data={"note": "测试", "next": "/console"},
         follow_redirects=False,
     )
-    assert r.status_code == 303 and r.headers["location"] == f"/console/incidents/{other.id}"
+    assert r.status_code == 303 and r.headers["location"] == "/console"
     assert client.get("/console/incidents/9999").status_code == 404
 
 
@@ -284,14 +315,18 @@ def test_roles(client: TestClient, session: Session, clock: FixedClock, city: No
         login(client, username)
         page = client.get("/console?code=100002").text
         assert 'id="nav-console"' in page and 'id="report-form"' in page
-        assert f'id="false-alarm-{inc.id}"' in page and 'id="console-read-only"' not in page
+        assert f'id="handle-{inc.id}"' in page and 'id="console-read-only"' not in page
 
     login(client, "regulator")
     page = client.get("/console?code=100002").text
     assert 'id="console-read-only"' in page and 'id="nav-console"' in page
     assert f'data-incident="{inc.id}"' in page  # sees the board
-    assert 'id="lookup-hit"' in page and "report-form" not in page and "false-alarm" not in page
-    assert "false-alarm" not in client.get(f"/console/incidents/{inc.id}").text
+    assert 'id="lookup-hit"' in page and "report-form" not in page and f'id="handle-{inc.id}"' not in page
+    detail = client.get(f"/console/incidents/{inc.id}").text
+    assert 'id="incident-live"' in detail and 'id="actions"' not in detail
+    assert 'action="/console/incidents/' not in detail  # no form to act with
+    for action in ("redispatch", "escalate", "withdraw", "fire-call"):
+        assert client.post(f"/console/incidents/{inc.id}/{action}", data={"reason": "x"}).status_code == 403
     assert client.post("/console/incidents", data={"code": A2}).status_code == 403
     assert client.post(f"/console/incidents/{inc.id}/false-alarm").status_code == 403
     assert client.get("/console/kpis").status_code == 200
@@ -409,6 +444,12 @@ def test_both_languages(client: TestClient, session: Session, clock: FixedClock,
     detail = client.get(f"/console/incidents/{inc.id}").text
     assert f"Incident #{inc.id}" in detail and "96333 call" in detail and "Audit trail" in detail
     assert "Rescue alarm" in detail  # the trail's 'raised' entry
+    assert (
+        "Responders and dispatches" in detail
+        and "Dispatch by hand" in detail
+        and "Source</span>：96333 call" in detail
+    )
+    assert not re.findall(r"\bconsole\.[a-z_]+", re.sub(r"<[^>]+>", " ", detail))  # no raw page-text key
 
 
 @pytest.mark.parametrize(
@@ -444,3 +485,211 @@ def test_call_back_from_the_incident_page(
     assert done is not None and done.callback_at == clock.now()
     again = client.post(f"/console/incidents/{inc.id}/call-back", data={"note": "x"})
     assert again.status_code == 409
+
+
+# ---------------------------------------------------------------- the incident page: acting by hand
+
+
+def test_redispatch_escalate_and_withdraw_from_the_incident_page(
+    client: TestClient, session: Session, clock: FixedClock, city: None
+) -> None:
+    inc = report(session, clock, A1)  # CA1
+    login(client, "operator")
+    url = f"/console/incidents/{inc.id}"
+    page = client.get(url).text
+    assert 'id="redispatch-form"' in page and 'id="escalate-form"' in page and 'id="withdraw-form"' in page
+    assert '<option value="crew:CA2">浦江二组（CA2）· 浦江电梯维保有限公司' in page
+    assert 'value="crew:CA1" disabled>' in page  # on the job already
+    assert '<option value="unit:MU-A">浦江电梯维保有限公司</option>' in page
+
+    # Refused forms come back filled in, with the error by the field; nothing is sent.
+    r = client.post(f"{url}/redispatch", data={"target": "crew:CA2", "reason": " "})
+    assert r.status_code == 422 and 'id="err-redispatch-reason" role="alert">请填写原因<' in r.text
+    assert '<option value="crew:CA2" selected>' in r.text
+    r = client.post(f"{url}/redispatch", data={"target": "", "reason": "一组堵车"})
+    assert (
+        r.status_code == 422 and 'id="err-redispatch-target" role="alert">请选择要派的班组或单位<' in r.text
+    )
+    assert 'value="一组堵车"' in r.text
+    r = client.post(f"{url}/redispatch", data={"target": "crew:NOPE", "reason": "一组堵车"})
+    assert r.status_code == 422 and 'id="err-redispatch-target" role="alert">该班组或单位不能派单' in r.text
+    assert len(rescue.dispatches_of(session, SYSTEM_ACTOR, inc.id)) == 1
+
+    # Sent, and sent again (a double submit): one new dispatch.
+    for done in ("redispatched", "redispatch_repeat"):
+        r = client.post(
+            f"{url}/redispatch", data={"target": "crew:CA2", "reason": "一组堵车"}, follow_redirects=False
+        )
+        assert r.status_code == 303 and r.headers["location"] == f"{url}?done={done}"
+    session.expire_all()
+    rows = rescue.dispatches_of(session, SYSTEM_ACTOR, inc.id)
+    assert [(d.level, d.crew_id, d.dispatched_by, d.withdrawn_at) for d in rows] == [
+        ("L1", "CA1", "system", None),
+        ("L1", "CA2", "operator", None),
+    ]
+    page = client.get(f"{url}?done=redispatched").text
+    assert 'id="action-done" role="status" data-done="console.done_redispatched">已派单。' in page
+    added = f'id="dispatch-{rows[1].id}" data-dispatch="{rows[1].id}" data-level="L1" data-unit="MU-A"'
+    assert f'{added} data-crew="CA2"' in page
+    assert re.findall(r'<tr data-kind="([a-z_]+)">', page)[-1] == "redispatched"
+    assert "原因</span>：一组堵车" in page
+
+    # Escalate (the form says L1): once, however often it is sent.
+    for done in ("escalated", "escalate_repeat"):
+        r = client.post(
+            f"{url}/escalate", data={"reason": "乘客不适", "from_level": "L1"}, follow_redirects=False
+        )
+        assert r.headers["location"] == f"{url}?done={done}"
+    session.expire_all()
+    assert session.get(Incident, inc.id).level == "L2"  # type: ignore[union-attr]
+    assert client.post(f"{url}/escalate", data={"reason": "", "from_level": "L2"}).status_code == 422
+
+    # Withdraw the first crew by hand.
+    r = client.post(f"{url}/withdraw", data={"dispatch": "", "reason": "不需要了"})
+    assert r.status_code == 422 and 'id="err-withdraw-dispatch" role="alert">请选择要撤回的派单<' in r.text
+    r = client.post(
+        f"{url}/withdraw", data={"dispatch": str(rows[0].id), "reason": "不需要了"}, follow_redirects=False
+    )
+    assert r.headers["location"] == f"{url}?done=withdrawn"
+    again = client.post(f"{url}/withdraw", data={"dispatch": str(rows[0].id), "reason": "不需要了"})
+    assert again.status_code == 409 and 'id="action-refused"' in again.text
+    assert "事件情况已有变化" in again.text
+    session.expire_all()
+    first = rescue.dispatches_of(session, SYSTEM_ACTOR, inc.id)[0]
+    assert (first.withdrawn_by, first.withdraw_reason) == ("operator", "不需要了")
+
+    # The 119 call and the fire service's arrival, recorded from the page.
+    r = client.post(f"{url}/fire-call", data={"reference": "F-88"}, follow_redirects=False)
+    assert r.headers["location"] == f"{url}?done=fire_called"
+    r = client.post(f"{url}/fire-arrival", follow_redirects=False)
+    assert r.headers["location"] == f"{url}?done=fire_arrived"
+    page = client.get(url).text
+    assert 'id="fire-record" data-called="true"' in page and 'id="fire-reference">F-88<' in page
+    assert 'data-status="arrived"' in page and 'id="fire-release-form"' in page
+
+
+def test_the_incident_page_refreshes_its_live_part(
+    client: TestClient, session: Session, clock: FixedClock, city: None
+) -> None:
+    inc = report(session, clock, A1)
+    login(client, "operator")
+    page = client.get(f"/console/incidents/{inc.id}").text
+    assert f'hx-get="/console/incidents/{inc.id}/live" hx-trigger="every 5s"' in page
+    rescue.acknowledge(session, Actor("maint_a", Role.MAINTENANCE), inc.id, clock)
+    session.commit()
+    r = client.get(f"/console/incidents/{inc.id}/live", headers=HX)
+    assert r.status_code == 200 and r.headers["cache-control"] == "no-store"
+    assert "<html" not in r.text and r.text.lstrip().startswith('<div id="incident-live"')
+    assert 'id="incident-status" data-status="acknowledged">已响应<' in r.text
+    assert client.get("/console/incidents/999/live", headers=HX).status_code == 404
+
+
+def test_call_back_number_checked_on_the_form(
+    client: TestClient, session: Session, clock: FixedClock, city: None
+) -> None:
+    login(client, "operator")
+    r = client.post("/console/incidents", data={"code": A1, "callback_phone": "abc"})
+    assert r.status_code == 422
+    assert (
+        'id="err-callback_phone">请输入 11 位手机号或带区号的固定电话' in r.text and 'value="abc"' in r.text
+    )
+    assert session.query(Incident).count() == 0
+    r = client.post("/console/incidents", data={"code": A1, "callback_phone": "+86 138-0000-0000"})
+    assert r.status_code == 200  # followed to the console
+    assert session.query(Incident).one().callback_phone == "13800000000"
+
+
+def test_codes_found_as_typed_at_the_intake(
+    client: TestClient, session: Session, clock: FixedClock, city: None
+) -> None:
+    login(client, "operator")
+    for typed in (
+        "100%20001",
+        "11sha000001",
+        "%2011SHA%20000001",
+        "%EF%BC%91%EF%BC%90%EF%BC%90%EF%BC%90%EF%BC%90%EF%BC%91",
+    ):
+        html = client.get(f"/console/lookup?code={typed}", headers=HX).text
+        assert f'id="lookup-hit" data-code="{A1}"' in html, typed
+
+
+def test_times_of_another_day_show_their_date(
+    client: TestClient, session: Session, clock: FixedClock, city: None
+) -> None:
+    """An incident left open for three days: its alarm shows its date and time (not "4320 minutes ago"),
+    the wait reads in days and hours, and it is flagged as stale."""
+    inc = report(session, clock, A1)
+    old = as_local(inc.alarm_at)
+    clock.advance(timedelta(days=3))
+    login(client, "operator")
+    html = client.get("/console/board", headers=HX).text
+    row = row_html(html, inc.id)
+    assert f'<span class="stage-at">{old}</span>' in row and "已 4320" not in row
+    assert "已等 3 天 0 小时 / 限 30 分钟" in row
+    assert 'data-stale="true">超过结案时限仍未结案<' in row and 'data-overdue="true"' in row
+    page = client.get(f"/console/incidents/{inc.id}").text
+    assert f'id="f-alarm-at">{old}<' in page
+
+
+def as_local(value: datetime) -> str:
+    from liftwatch.core.clock import as_utc
+    from liftwatch.core.config import zone
+
+    return as_utc(value).astimezone(zone("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
+
+
+def test_a_released_incident_stays_on_the_board_until_closed(
+    client: TestClient, session: Session, clock: FixedClock, city: None
+) -> None:
+    inc = report(session, clock, A1, persons_trapped=1)
+    other = report(session, clock, A2)
+    crew = Actor("maint_a", Role.MAINTENANCE)
+    for step in (rescue.acknowledge, rescue.arrive, rescue.release):
+        step(session, crew, inc.id, clock)
+    session.commit()
+    login(client, "operator")
+    html = client.get("/console/board", headers=HX).text
+    assert rows(html) == [(other.id, "dispatched", "L1", ""), (inc.id, "released", "L1", "")]  # open first
+    assert "已解救，待上报原因" in row_html(html, inc.id) and 'data-trapped="false"' in row_html(html, inc.id)
+    assert 'id="open-count" data-value="1"' in html and 'id="released-count" data-value="1"' in html
+    assert 'data-source="phone"' in row_html(html, inc.id) and "96333来电" in row_html(html, inc.id)
+    rescue.complete(session, crew, inc.id, clock, Cause.MISUSE)
+    session.commit()
+    assert [r[0] for r in rows(client.get("/console/board", headers=HX).text)] == [other.id]
+
+
+def test_kpi_panel_takes_the_rescue_settings(
+    client: TestClient, session: Session, clock: FixedClock, city: None
+) -> None:
+    """Acknowledged 6 min after dispatch: a miss with the default 5-min limit, met with a 10-min one."""
+    t0 = clock.now()
+    inc = report(session, clock, A1)
+    set_clock(clock, t0 + timedelta(minutes=6))
+    rescue.acknowledge(session, Actor("maint_a", Role.MAINTENANCE), inc.id, clock)
+    session.commit()
+    login(client, "operator")
+    assert kpi(client.get("/console/kpis", headers=HX).text, "today", "response_rate")[1].startswith("0.0%")
+    client.app.state.rescue_settings = rescue.RescueSettings(ack_limit_s=600)  # type: ignore[attr-defined]
+    assert kpi(client.get("/console/kpis", headers=HX).text, "today", "response_rate")[1].startswith("100.0%")
+
+
+def test_the_elevator_file_shows_rescue_entries_in_words(
+    client: TestClient, session: Session, clock: FixedClock, city: None
+) -> None:
+    """The elevator file's timeline names each rescue entry and its facts by their labels: no
+    ``source: phone``, ``eta_s`` or ``all_released: True``."""
+    inc = report(session, clock, A1, persons_trapped=2, caller_name="李女士", callback_phone="13800000000")
+    crew = Actor("maint_a", Role.MAINTENANCE)
+    for step in (rescue.acknowledge, rescue.arrive, rescue.release):
+        step(session, crew, inc.id, clock)
+    session.commit()
+    login(client, "operator")
+    page = client.get(f"/elevators/{A1}").text
+    timeline = page[page.index('id="timeline"') : page.index("</ol>", page.index('id="timeline"'))]
+    assert timeline.count(f'data-incident="{inc.id}">救援事件 #{inc.id} · 一级：维保单位<') == 5
+    assert '<span class="chip-key">来源</span>：96333来电</span>' in timeline
+    assert '<span class="chip-key">全部解救</span>：是</span>' in timeline
+    assert '<span class="chip-key">班组</span>：CA1</span>' in timeline
+    text = re.sub(r"<[^>]+>", " ", timeline)
+    for raw in ("source", "phone", "eta_s", "all_released", "True", "raised", "crew:", "incident_id"):
+        assert raw not in text, raw

@@ -325,7 +325,7 @@ def test_other_crews_and_units_get_404(
         (Role.REGULATOR, 403),
         (Role.RESCUE_OPERATOR, 403),
         (Role.MAINTENANCE, 200),  # maint_a: staff of MU-A, not bound to a crew
-        (Role.USE_UNIT, 403),  # no use-unit view yet: the rescue service has no read of a unit's incidents
+        (Role.USE_UNIT, 403),  # a use unit reads its incidents on /reports, read-only; it has no crew tasks
         (Role.INSPECTOR, 403),
         (Role.PUBLIC, 303),
     ],
@@ -346,9 +346,13 @@ def test_roles(
     assert ('id="nav-crew"' in page.text) is (role is Role.MAINTENANCE)
     fragment = client.get("/crew/tasks", headers=HX)
     assert fragment.status_code == status
-    detail = client.get(f"/crew/incidents/{inc.id}", headers=HTML).status_code
-    assert detail == (404 if role is Role.MAINTENANCE else 403)
-    assert client.post(f"/crew/incidents/{inc.id}/acknowledge").status_code == detail
+    detail = client.get(f"/crew/incidents/{inc.id}", headers=HTML)
+    # MU-A staff who are no crew read their unit's incident (rescue.queries), with no step to take
+    assert detail.status_code == (200 if role is Role.MAINTENANCE else 403)
+    if role is Role.MAINTENANCE:
+        assert 'data-step=""' in detail.text
+    step = client.post(f"/crew/incidents/{inc.id}/acknowledge").status_code
+    assert step == (404 if role is Role.MAINTENANCE else 403)  # no dispatch of its own to act on
     if role is Role.MAINTENANCE:
         assert 'id="crew-not-bound"' in page.text and "未绑定救援班组" in page.text
     assert fresh(session, inc.id).status == "dispatched"

@@ -83,13 +83,17 @@ def test_the_pages_form_token_and_htmx_header_are_accepted(
     token = _signed_in(client)
     r = client.post(
         f"/console/incidents/{incident}/false-alarm",
-        data={"csrf_token": token, "next": "/console"},
+        data={"csrf_token": token, "next": "/console", "note": "住户误按"},
         headers={"Origin": OWN, "Referer": f"{OWN}/console"},
         follow_redirects=False,
     )
     assert r.status_code == 303
     assert _status(session, incident) == IncidentStatus.FALSE_ALARM.value
-    again = client.post(f"/console/incidents/{incident}/false-alarm", headers={**HX, "X-CSRF-Token": token})
+    again = client.post(
+        f"/console/incidents/{incident}/false-alarm",
+        data={"note": "住户误按"},
+        headers={**HX, "X-CSRF-Token": token},
+    )
     assert again.status_code == 409  # past the CSRF guard: the incident is closed already
 
 
