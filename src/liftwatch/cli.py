@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from pydantic import ValidationError
@@ -29,6 +29,22 @@ app.add_typer(users_app, name="users")
 app.add_typer(registry_app, name="registry")
 
 console = Console(stderr=True)
+
+
+@app.callback()
+def _configure() -> None:
+    """Every command: the settings read (a bad one is one clear line naming it, exit 1) and logging
+    configured from them (LIFTWATCH_LOG_LEVEL, LIFTWATCH_LOG_FORMAT, LIFTWATCH_LOG_LEVELS)."""
+    from liftwatch.core.logs import configure_logging
+
+    try:
+        settings = get_settings()
+    except ValidationError as exc:
+        for err in exc.errors():
+            name = "LIFTWATCH_" + "_".join(str(p) for p in err["loc"]).upper()
+            console.print(f"[red]{name}: {err['msg'].removeprefix('Value error, ')}[/red]", highlight=False)
+        raise typer.Exit(code=1) from None
+    configure_logging(settings.log_level, settings.log_format, settings.log_levels)
 
 
 @contextmanager
@@ -143,6 +159,165 @@ def users_api_key(
     typer.echo(new.key)  # stdout alone carries the key, so it can be piped into the gateway's config
 
 
+# ------------------------------------------------------------------ rescue crews
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from liftwatch.rescue.service import RescueSettings, StoredCrew
+
+crews_app = typer.Typer(
+    help="Rescue crews: add, list, change, stand down; waiting incidents get a free crew at once",
+    no_args_is_help=True,
+)
+app.add_typer(crews_app, name="crews")
+
+CrewIdOption = Annotated[str, typer.Option("--id", help="the crew's id, e.g. MU-A-01")]
+
+
+@contextmanager
+def _crew_session(database_url: str | None) -> Iterator[tuple[Session, RescueSettings]]:
+    """A unit of work for a crews command, with the rescue settings read once here; bad input is one
+    clear line naming the field and exit 1."""
+    from liftwatch.rescue.service import RescueSettings as Rescue
+
+    with _user_errors():
+        settings = Rescue.for_city(get_settings())
+        engine = make_engine(_url(database_url))
+        try:
+            with session_scope(make_session_factory(engine)) as session:
+                yield session, settings
+        finally:
+            engine.dispose()
+
+
+def _crew_line(crew: StoredCrew) -> str:
+    from liftwatch.rescue.service import format_shift
+
+    state = "on shift" if crew.on_shift else "stood down"
+    busy = f", on incident {crew.busy_incident_id}" if crew.busy_incident_id is not None else ""
+    return (
+        f"{crew.id}\t{crew.unit}\t{crew.name}\t{crew.phone or '-'}\t{crew.username or '-'}\t"
+        f"{format_shift(crew) or 'all day'}\t{state}{busy}"
+    )
+
+
+def _crew_done(crew: StoredCrew, what: str, busy_before: int | None) -> None:
+    console.print(f"[green]crew '{crew.id}' {what}[/green]", highlight=False)
+    if crew.busy_incident_id is not None and crew.busy_incident_id != busy_before:
+        console.print(f"[yellow]crew '{crew.id}' dispatched to incident {crew.busy_incident_id}[/yellow]")
+
+
+@crews_app.command("add")
+def crews_add(
+    crew_id: CrewIdOption,
+    unit: Annotated[str, typer.Option(help="the code of its maintenance unit or rescue station")],
+    name: Annotated[str, typer.Option(help="e.g. 浦江一组")],
+    lat: Annotated[float, typer.Option(help="where it stands by (latitude)")],
+    lon: Annotated[float, typer.Option(help="longitude")],
+    phone: Annotated[str, typer.Option(help="the number the centre calls it on")] = "",
+    user: Annotated[str | None, typer.Option(help="its login: a user of the same unit")] = None,
+    shift: Annotated[
+        str, typer.Option(help="daily shift, city time, e.g. 08:00-20:00; default all day")
+    ] = "",
+    database_url: DbOption = None,
+) -> None:
+    """Add a crew. Incidents waiting for a crew of its unit (or, escalated, of any unit) get it at once."""
+    from liftwatch.rescue.domain import GeoPoint
+    from liftwatch.rescue.schemas import CrewIn
+    from liftwatch.rescue.service import add_crew, parse_shift
+
+    with _crew_session(database_url) as (session, settings):
+        data = CrewIn(
+            id=crew_id, unit=unit, name=name, phone=phone, username=user, latitude=lat, longitude=lon
+        )
+        crew = add_crew(
+            session,
+            SYSTEM_ACTOR,
+            data.id,
+            data.unit,
+            data.name,
+            GeoPoint(data.latitude, data.longitude),
+            SystemClock(),
+            phone=data.phone,
+            username=data.username,
+            shift=parse_shift(shift),
+            settings=settings,
+        )
+    _crew_done(crew, f"added to '{crew.unit}'", None)
+
+
+@crews_app.command("list")
+def crews_list(
+    unit: Annotated[str | None, typer.Option(help="only this unit's crews")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON, one object per crew")] = False,
+    database_url: DbOption = None,
+) -> None:
+    """List crews: id, unit, name, phone, login, shift, on shift or stood down, current incident."""
+    import json
+
+    from liftwatch.rescue.schemas import CrewOut
+    from liftwatch.rescue.service import list_crews
+
+    with _crew_session(database_url) as (session, _):
+        crews = list_crews(session, SYSTEM_ACTOR, unit)
+        if as_json:
+            typer.echo(json.dumps([CrewOut.model_validate(c).model_dump(mode="json") for c in crews]))
+        else:
+            for crew in crews:
+                typer.echo(_crew_line(crew))
+    if not as_json:
+        console.print(f"{len(crews)} crews")
+
+
+@crews_app.command("update")
+def crews_update(
+    crew_id: CrewIdOption,
+    name: Annotated[str | None, typer.Option()] = None,
+    phone: Annotated[str | None, typer.Option(help='"" removes it')] = None,
+    unit: Annotated[str | None, typer.Option(help="move it to another unit")] = None,
+    lat: Annotated[float | None, typer.Option(help="with --lon: where it stands by")] = None,
+    lon: Annotated[float | None, typer.Option()] = None,
+    user: Annotated[str | None, typer.Option(help='its login (a user of its unit); "" unbinds it')] = None,
+    shift: Annotated[str | None, typer.Option(help='HH:MM-HH:MM, city time; "" all day')] = None,
+    database_url: DbOption = None,
+) -> None:
+    """Change a crew; only the options given change."""
+    from liftwatch.core.errors import InvalidInput
+    from liftwatch.rescue.domain import GeoPoint
+    from liftwatch.rescue.service import CrewChange, get_crew, update_crew
+
+    with _crew_session(database_url) as (session, settings):
+        if (lat is None) != (lon is None):
+            raise InvalidInput(FieldError("lat" if lat is None else "lon", "--lat and --lon go together"))
+        position = GeoPoint(lat, lon) if lat is not None and lon is not None else None
+        busy = get_crew(session, SYSTEM_ACTOR, crew_id).busy_incident_id
+        change = CrewChange(name=name, phone=phone, unit=unit, position=position, username=user, shift=shift)
+        crew = update_crew(session, SYSTEM_ACTOR, crew_id, change, SystemClock(), settings)
+    _crew_done(crew, "changed", busy)
+
+
+def _crews_on_shift(crew_id: str, on_shift: bool, database_url: str | None) -> None:
+    from liftwatch.rescue.service import get_crew, set_crew_on_shift
+
+    with _crew_session(database_url) as (session, settings):
+        busy = get_crew(session, SYSTEM_ACTOR, crew_id).busy_incident_id
+        crew = set_crew_on_shift(session, SYSTEM_ACTOR, crew_id, on_shift, SystemClock(), settings)
+    _crew_done(crew, "back on shift" if on_shift else "stood down (keeps a job it has)", busy)
+
+
+@crews_app.command("disable")
+def crews_disable(crew_id: CrewIdOption, database_url: DbOption = None) -> None:
+    """Stand a crew down (leave, vehicle out of service): no new jobs; a job it has stays its own."""
+    _crews_on_shift(crew_id, False, database_url)
+
+
+@crews_app.command("enable")
+def crews_enable(crew_id: CrewIdOption, database_url: DbOption = None) -> None:
+    """Bring a crew back on shift; a waiting incident gets it at once."""
+    _crews_on_shift(crew_id, True, database_url)
+
+
 @registry_app.command("import")
 def registry_import(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help=".csv or .xlsx")],
@@ -192,7 +367,9 @@ def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
     if problem:
         console.print(f"[red]{problem}[/red]")
         raise typer.Exit(code=1)
-    uvicorn.run(create_app(), host=host, port=port, log_level="info")
+    # log_config=None: uvicorn's own loggers (uvicorn.error, uvicorn.access) keep no handler of their own
+    # and reach the one configured for every command, in its format and at its levels
+    uvicorn.run(create_app(), host=host, port=port, log_config=None, log_level=None)
 
 
 @app.command()
@@ -211,6 +388,7 @@ def worker(
     """Run long-running workers: ingest (MQTT, NATS -> stream), detect (faults), archive (Parquet),
     rescue (faults -> incidents, deadlines). Exit 1 when one cannot go on, so its supervisor restarts it."""
     import asyncio
+    import logging
     import signal
     import socket
 
@@ -232,8 +410,8 @@ def worker(
         console.print("[red]split roles need a shared bus: set LIFTWATCH_BUS_URL=nats://...[/red]")
         raise typer.Exit(code=1)
     if "ingest" in roles and not settings.mqtt_url:
-        console.print(
-            "[yellow]LIFTWATCH_MQTT_URL is not set: only the HTTP endpoint of the web can ingest[/yellow]"
+        logging.getLogger("liftwatch.worker").warning(
+            "LIFTWATCH_MQTT_URL is not set: only the HTTP endpoint of the web can ingest"
         )
     problem = pending(settings.resolved_database_url)
     if problem:
@@ -253,6 +431,8 @@ def worker(
         settings = settings.model_copy(update={"mqtt_client_id": client_id})
     elif not settings.mqtt_client_id:
         settings = settings.model_copy(update={"mqtt_client_id": f"liftwatch-ingest-{socket.gethostname()}"})
+
+    log = logging.getLogger("liftwatch.worker")  # its lines in the log's format (JSON too), not the console's
 
     async def main() -> int:
         from liftwatch.core.probes import serve_probes
@@ -276,13 +456,13 @@ def worker(
         try:
             await pipeline.start()
         except (ConnectionError, OSError, TimeoutError) as exc:  # MqttRefused is a ConnectionError
-            console.print(f"[red]cannot start: {exc}[/red]")
+            log.error("cannot start: %s", exc)
             await pipeline.kill()
             if probes is not None:
                 probes.close()
             engine.dispose()
             return 1
-        console.print(f"[green]workers running: {', '.join(sorted(roles))}[/green]")
+        log.info("workers running: %s", ", ".join(sorted(roles)))
         stopping = asyncio.create_task(stop.wait())
         failing = asyncio.create_task(pipeline.failed.wait())
         await asyncio.wait({stopping, failing}, return_when=asyncio.FIRST_COMPLETED)
@@ -291,10 +471,10 @@ def worker(
         code = 0
         if pipeline.failed.is_set():
             # unrecoverable: stop what still runs (draining what can be), exit non-zero, be restarted
-            console.print(f"[red]worker failed: {pipeline.failure}[/red]")
+            log.error("worker failed: %s", pipeline.failure)
             code = 1
         else:
-            console.print("stopping: draining, flushing and checkpointing")
+            log.info("stopping: draining, flushing and checkpointing")
         await pipeline.stop()
         if probes is not None:
             probes.close()

@@ -23,11 +23,13 @@ from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
 from sqlalchemy.orm import Session, sessionmaker
 
 from liftwatch.core.bus import Bus, Health, make_bus
 from liftwatch.core.clock import Clock
 from liftwatch.core.config import Settings, archive_dir
+from liftwatch.core.logs import mask_secrets
 from liftwatch.core.metrics import Metrics
 from liftwatch.registry import queries as registry
 from liftwatch.rescue.intake import RescueWorker
@@ -45,6 +47,44 @@ log = logging.getLogger(__name__)
 ROLES = frozenset({"ingest", "detect", "archive", "rescue"})
 STOP_GRACE_S = 15.0  # how long stop() lets the workers flush and checkpoint before cancelling them
 REGISTRY_SWEEP_S = 300.0  # the registry feed's full re-read (its safety net)
+
+
+def start_configuration(
+    settings: Settings, roles: frozenset[str], partitions: list[int] | None, detector: DetectorSettings
+) -> dict[str, Any]:
+    """What a worker process logs as it starts (docs/OPERATIONS.md, "Logs"), secrets masked: which
+    roles and partitions, the database, the brokers and streams, and the settings of its roles."""
+    topo = records.Topology(settings.stream_namespace)
+    conf: dict[str, Any] = {
+        "roles": sorted(roles),
+        "partitions": partitions if partitions is not None else list(range(settings.partitions)),
+        "partitions_total": settings.partitions,
+        "database": mask_secrets(settings.resolved_database_url),
+        "bus": mask_secrets(settings.bus_url) or "in-process",
+        "telemetry_stream": topo.stream,
+        "faults_stream": topo.faults_stream,
+        "stream_max_mb": settings.stream_max_mb,
+        "faults_stream_max_mb": settings.faults_stream_max_mb,
+        "secret_key": "set" if settings.secret_key else f"kept in {settings.var_dir / 'secret_key'}",
+        "worker_give_up_s": settings.worker_give_up_s,
+    }
+    if "ingest" in roles:
+        conf |= {
+            "mqtt": mask_secrets(settings.mqtt_url) or "none",
+            "mqtt_username": settings.mqtt_username,
+            "mqtt_password": mask_secrets(settings.mqtt_password),
+            "mqtt_group": settings.mqtt_group,
+            "mqtt_client_id": settings.mqtt_client_id,
+            "mqtt_session_expiry_s": settings.mqtt_session_expiry_s,
+            "ingest_max_buffered": settings.ingest_max_buffered,
+            "ingest_shed_backlog": settings.ingest_shed_backlog,
+        }
+    if "detect" in roles:
+        conf["checkpoint_seconds"] = settings.checkpoint_seconds
+        conf["detector"] = msgspec.structs.asdict(detector)
+    if "archive" in roles:
+        conf["archive"] = str(archive_dir(settings)) if settings.archive else "off"
+    return conf
 
 
 @dataclass
@@ -87,6 +127,11 @@ class Pipeline:
         unknown = set(self.roles) - ROLES
         if unknown:
             raise ValueError(f"unknown pipeline roles: {', '.join(sorted(unknown))}")
+        log.info(
+            "starting %s",
+            ", ".join(sorted(self.roles)),
+            extra=start_configuration(self.settings, self.roles, self.partitions, self.detector_settings),
+        )
         if self.bus is None:
             self.bus = make_bus(self.settings.bus_url)
             await self.bus.connect()

@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from liftwatch.core import logs
+
 LANGUAGES = ("zh-CN", "en")
 
 
@@ -142,6 +144,32 @@ class Settings(BaseSettings):
         description="Tile URL template for the monitoring map, e.g. https://tile.example/{z}/{x}/{y}.png; "
         "empty = no tiles (offline): the map draws its own light grid and district centres.",
     )
+    log_level: str = Field(
+        default="info", description="Log level of every process: debug, info, warning, error, critical."
+    )
+    log_format: str = Field(
+        default="text", description="Log lines: text (for people) or json (one object a line, for shippers)."
+    )
+    log_levels: str = Field(
+        default="",
+        description="Per-logger levels over LIFTWATCH_LOG_LEVEL, e.g. liftwatch.telemetry=debug,nats=error.",
+    )
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        return logs.parse_level(value)
+
+    @field_validator("log_format")
+    @classmethod
+    def _log_format(cls, value: str) -> str:
+        return logs.parse_format(value)
+
+    @field_validator("log_levels")
+    @classmethod
+    def _log_levels(cls, value: str) -> str:
+        logs.parse_levels(value)
+        return value
 
     @property
     def resolved_database_url(self) -> str:

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from sqlalchemy.orm import Session
 
 from liftwatch.accounts.actor import Actor
@@ -249,38 +249,60 @@ def release(
 
 @router.post("/incidents/{incident_id}/complete", response_model=IncidentOut)
 def complete(
-    incident_id: DbId, data: CompleteIn, actor: ActorDep, session: SessionDep, clock: ClockDep
+    incident_id: DbId,
+    data: CompleteIn,
+    actor: ActorDep,
+    session: SessionDep,
+    clock: ClockDep,
+    settings: RescueSettingsDep,
 ) -> IncidentOut:
-    inc = service.complete(session, actor, incident_id, clock, data.cause, data.detail)
+    inc = service.complete(session, actor, incident_id, clock, data.cause, data.detail, settings=settings)
     session.commit()
     return IncidentOut.model_validate(inc)
 
 
 @router.post("/incidents/{incident_id}/false-alarm", response_model=IncidentOut)
 def false_alarm(
-    incident_id: DbId, data: FalseAlarmIn, actor: ActorDep, session: SessionDep, clock: ClockDep
+    incident_id: DbId,
+    data: FalseAlarmIn,
+    actor: ActorDep,
+    session: SessionDep,
+    clock: ClockDep,
+    settings: RescueSettingsDep,
 ) -> IncidentOut:
-    inc = service.false_alarm(session, actor, incident_id, clock, data.note)
+    inc = service.false_alarm(session, actor, incident_id, clock, data.note, settings=settings)
     session.commit()
     return IncidentOut.model_validate(inc)
 
 
 @router.post("/incidents/{incident_id}/self-released", response_model=IncidentOut)
 def self_released(
-    incident_id: DbId, data: SelfReleaseIn, actor: ActorDep, session: SessionDep, clock: ClockDep
+    incident_id: DbId,
+    data: SelfReleaseIn,
+    actor: ActorDep,
+    session: SessionDep,
+    clock: ClockDep,
+    settings: RescueSettingsDep,
 ) -> IncidentOut:
     """The passengers got out before any crew arrived (自行脱困): closed; crews on the way withdrawn."""
-    inc = service.self_released(session, actor, incident_id, clock, data.note, data.at, data.cause)
+    inc = service.self_released(
+        session, actor, incident_id, clock, data.note, data.at, data.cause, settings=settings
+    )
     session.commit()
     return IncidentOut.model_validate(inc)
 
 
 @router.post("/incidents/{incident_id}/cancel", response_model=IncidentOut)
 def cancel_call(
-    incident_id: DbId, data: ReasonIn, actor: ActorDep, session: SessionDep, clock: ClockDep
+    incident_id: DbId,
+    data: ReasonIn,
+    actor: ActorDep,
+    session: SessionDep,
+    clock: ClockDep,
+    settings: RescueSettingsDep,
 ) -> IncidentOut:
     """The caller cancelled before anyone arrived; the reason is required."""
-    inc = service.cancel_call(session, actor, incident_id, clock, data.reason)
+    inc = service.cancel_call(session, actor, incident_id, clock, data.reason, settings=settings)
     session.commit()
     return IncidentOut.model_validate(inc)
 
@@ -293,9 +315,11 @@ def withdraw(
     actor: ActorDep,
     session: SessionDep,
     clock: ClockDep,
+    settings: RescueSettingsDep,
 ) -> DispatchOut:
-    """Take a crew off the job (the operator any, a crew its own), with the reason."""
-    row = service.withdraw(session, actor, incident_id, dispatch_id, clock, data.reason)
+    """Take a crew off the job (the operator any, a crew its own), with the reason; the crew freed takes
+    an incident waiting for a crew at once."""
+    row = service.withdraw(session, actor, incident_id, dispatch_id, clock, data.reason, settings=settings)
     session.commit()
     return DispatchOut.model_validate(row)
 
@@ -391,8 +415,52 @@ def report_position(data: PositionIn, actor: ActorDep, session: SessionDep, cloc
     return CrewOut.model_validate(crew)
 
 
+@router.get("/crews", response_model=list[CrewOut])
+def list_crews(
+    actor: ActorDep,
+    session: SessionDep,
+    unit: Annotated[QueryStr | None, Query(description="one unit's crews")] = None,
+) -> list[CrewOut]:
+    """The crews in the caller's scope: the centre every crew, unit staff their own unit's."""
+    return [CrewOut.model_validate(c) for c in service.list_crews(session, actor, unit or None)]
+
+
+CrewIdPath = Annotated[str, Path(min_length=1, max_length=40)]
+
+
+@router.patch("/crews/{crew_id}", response_model=CrewOut)
+def update_crew(
+    crew_id: CrewIdPath,
+    data: schemas.CrewPatch,
+    actor: ActorDep,
+    session: SessionDep,
+    clock: ClockDep,
+    settings: RescueSettingsDep,
+) -> CrewOut:
+    """Change a crew (only the fields sent; ``on_shift`` false stands it down). Incidents waiting for a
+    crew are dispatched at once when it can take one."""
+    sent = data.model_fields_set
+    change = service.CrewChange(
+        name=data.name,
+        phone=data.phone,
+        unit=data.unit,
+        position=GeoPoint(data.latitude, data.longitude)
+        if data.latitude is not None and data.longitude is not None
+        else None,
+        username=(data.username or "") if "username" in sent else None,
+        shift=(data.shift or "") if "shift" in sent else None,
+        on_shift=data.on_shift,
+    )
+    crew = service.update_crew(session, actor, crew_id, change, clock, settings)
+    session.commit()
+    return CrewOut.model_validate(crew)
+
+
 @router.post("/crews", response_model=CrewOut, status_code=201)
-def add_crew(data: CrewIn, actor: ActorDep, session: SessionDep, clock: ClockDep) -> CrewOut:
+def add_crew(
+    data: CrewIn, actor: ActorDep, session: SessionDep, clock: ClockDep, settings: RescueSettingsDep
+) -> CrewOut:
+    """Register a crew; incidents waiting for a crew of its unit are dispatched to it at once."""
     crew = service.add_crew(
         session,
         actor,
@@ -404,6 +472,7 @@ def add_crew(data: CrewIn, actor: ActorDep, session: SessionDep, clock: ClockDep
         phone=data.phone,
         username=data.username,
         shift=(data.shift_start, data.shift_end) if data.shift_start and data.shift_end else None,
+        settings=settings,
     )
     session.commit()
     return CrewOut.model_validate(crew)

@@ -19,6 +19,7 @@ from liftwatch.core.bus import Bus, BusMessage, Consumer, Health, run_steps
 from liftwatch.core.clock import Clock
 from liftwatch.core.config import Settings
 from liftwatch.core.errors import DomainError
+from liftwatch.core.logs import mask_secrets
 from liftwatch.core.metrics import Metrics
 from liftwatch.rescue import service
 from liftwatch.rescue.domain import Source
@@ -78,6 +79,9 @@ class RescueWorker:
         return worker
 
     async def start(self) -> None:
+        conf = self.settings.model_dump(mode="json")
+        conf["webhook_url"] = mask_secrets(self.settings.webhook_url) or "none (notices go to the log only)"
+        log.info("rescue worker: starting", extra={"rescue": conf})
         # Load the compiled surge search now, in the background, so the first surge plan (a power cut)
         # does not wait for it; the worker takes faults meanwhile.
         self._warm_up = asyncio.create_task(asyncio.to_thread(self._load_surge))
@@ -142,6 +146,13 @@ class RescueWorker:
                     raise
             if out.created:
                 self.incidents_opened += 1
+                log.info(
+                    "rescue intake: incident %d opened for %s (%s, fault %s)",
+                    out.incident.id,
+                    call.code,
+                    call.source.value,
+                    call.fault_id,
+                )
             wrote = wrote or bool(out.notices)
         return wrote
 
@@ -172,7 +183,18 @@ class RescueWorker:
     def _fire(self) -> bool:
         with self.session_factory() as session:
             notices = service.fire_due_timers(session, self.clock, self.settings)
+            # crews whose shift started (or freed elsewhere) take incidents waiting for a crew
+            notices += service.dispatch_waiting(session, self.clock, self.settings)
             session.commit()
+        for n in notices:  # after the commit: what is logged happened (its notice follows via the outbox)
+            if n.kind == "escalated":
+                log.warning(
+                    "rescue deadline fired: incident %d (%s) escalated to %s: %s",
+                    n.incident_id,
+                    n.registration_code,
+                    n.level,
+                    n.details.get("reason", ""),
+                )
         return bool(notices)
 
     async def deliver(self) -> int:

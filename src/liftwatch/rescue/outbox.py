@@ -106,6 +106,13 @@ class Outbox:
                 return False
             row.delivered_at = now
             session.commit()
+            if self.webhook is not None:
+                log.info(
+                    "notice %s (%s) delivered to the webhook%s",
+                    row.key,
+                    row.kind,
+                    f" after {row.attempts} failed attempts" if row.attempts else "",
+                )
         if self.metrics is not None:
             self.metrics.notices_delivered.inc()
         return True

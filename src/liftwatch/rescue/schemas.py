@@ -300,3 +300,28 @@ class StaleIncidentOut(IncidentOut):
     overdue: bool
     unsettled: bool
     minutes_past: int = Field(description="minutes past the arrival deadline")
+
+
+class CrewPatch(BaseModel):
+    """A change to a crew (PATCH /crews/{id}): only the fields sent change. ``username`` null or "" unbinds
+    the crew's login; ``shift`` "HH:MM-HH:MM" on the city's clock, null or "" round the clock;
+    ``on_shift`` false stands the crew down (it keeps a job it has, and gets no new one)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: SingleLine | None = Field(default=None, min_length=1, max_length=64)
+    phone: SingleLine | None = Field(default=None, max_length=32)
+    unit: SingleLine | None = Field(default=None, max_length=40)
+    username: SingleLine | None = Field(default=None, max_length=64)
+    latitude: float | None = Field(default=None, ge=-90, le=90)
+    longitude: float | None = Field(default=None, ge=-180, le=180)
+    shift: SingleLine | None = Field(
+        default=None, max_length=16, description="HH:MM-HH:MM, city time (e.g. 08:00-20:00); empty: all day"
+    )
+    on_shift: bool | None = None
+
+    @model_validator(mode="after")
+    def _position_whole(self) -> CrewPatch:
+        if (self.latitude is None) != (self.longitude is None):
+            raise ValueError("latitude and longitude go together")
+        return self

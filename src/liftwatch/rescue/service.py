@@ -15,7 +15,9 @@ edge (app start, the worker's ``from_settings``) reads them once.
 
 from __future__ import annotations
 
+import logging
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta
@@ -62,6 +64,8 @@ from liftwatch.rescue.models import (
     TimerKind,
     on_duty,
 )
+
+log = logging.getLogger(__name__)
 
 OPERATORS = frozenset({Role.ADMIN, Role.RESCUE_OPERATOR})
 FIRE_SERVICE = "119"  # the unit of an L3 dispatch row: the fire service, called by the operator
@@ -696,8 +700,10 @@ def complete(
     cause: Cause,
     detail: str = "",
     dispatch_id: int | None = None,
+    settings: RescueSettings | None = None,
 ) -> Incident:
-    """Close the case with the cause (the L1 unit reports it); every crew still on it is free again."""
+    """Close the case with the cause (the L1 unit reports it); every crew still on it is free again (with
+    ``settings``, it takes an incident waiting for a crew at once: :func:`dispatch_waiting`)."""
     inc = get_incident(session, actor, incident_id)
     _own_dispatch(session, actor, inc, dispatch_id, withdrawn_ok=True)
     if inc.status != IncidentStatus.RELEASED.value:
@@ -711,6 +717,8 @@ def complete(
     _free_crew(session, inc)
     _record(session, inc, actor.username, "completed", now, cause=cause.value)
     session.flush()
+    if settings is not None:
+        dispatch_waiting(session, clock, settings)
     return inc
 
 
@@ -755,8 +763,15 @@ def _close(
     _free_crew(session, inc)
 
 
-def false_alarm(session: Session, actor: Actor, incident_id: int, clock: Clock, note: str = "") -> Incident:
-    """Nobody was trapped (误报); the reason is required."""
+def false_alarm(
+    session: Session,
+    actor: Actor,
+    incident_id: int,
+    clock: Clock,
+    note: str = "",
+    settings: RescueSettings | None = None,
+) -> Incident:
+    """Nobody was trapped (误报); the reason is required. Freed crews as :func:`complete`."""
     inc = _operator_incident(session, actor, incident_id, "close incidents as false alarms")
     if inc.status not in _OPEN:
         raise Conflict(f"incident {incident_id} is {inc.status}")
@@ -766,6 +781,8 @@ def false_alarm(session: Session, actor: Actor, incident_id: int, clock: Clock, 
     _close(session, inc, actor, IncidentStatus.FALSE_ALARM, reason, now)
     _record(session, inc, actor.username, "false_alarm", now, note=reason)
     session.flush()
+    if settings is not None:
+        dispatch_waiting(session, clock, settings)
     return inc
 
 
@@ -777,9 +794,10 @@ def self_released(
     note: str = "",
     at: datetime | None = None,
     cause: Cause | None = None,
+    settings: RescueSettings | None = None,
 ) -> Incident:
     """The passengers got out before any crew arrived (自行脱困), at ``at`` (default now): a rescue, closed,
-    everyone out. Crews on the way are withdrawn."""
+    everyone out. Crews on the way are withdrawn (and freed as :func:`complete`)."""
     inc = _operator_incident(session, actor, incident_id, "record a self-release")
     if inc.status not in _WATCHED:
         raise Conflict(f"incident {incident_id} is {inc.status}: self-release is before any arrival")
@@ -793,11 +811,21 @@ def self_released(
     _close(session, inc, actor, IncidentStatus.SELF_RELEASED, note.strip(), now)
     _record(session, inc, actor.username, "self_released", now, out_at=out_at.isoformat(), note=note.strip())
     session.flush()
+    if settings is not None:
+        dispatch_waiting(session, clock, settings)
     return inc
 
 
-def cancel_call(session: Session, actor: Actor, incident_id: int, clock: Clock, reason: str) -> Incident:
-    """The caller cancelled before anyone arrived (报警取消); the reason is required."""
+def cancel_call(
+    session: Session,
+    actor: Actor,
+    incident_id: int,
+    clock: Clock,
+    reason: str,
+    settings: RescueSettings | None = None,
+) -> Incident:
+    """The caller cancelled before anyone arrived (报警取消); the reason is required. Freed crews as
+    :func:`complete`."""
     inc = _operator_incident(session, actor, incident_id, "cancel calls")
     if inc.status not in _WATCHED:
         raise Conflict(f"incident {incident_id} is {inc.status}: only a call nobody has reached is cancelled")
@@ -807,13 +835,23 @@ def cancel_call(session: Session, actor: Actor, incident_id: int, clock: Clock, 
     _close(session, inc, actor, IncidentStatus.CANCELLED, why, now)
     _record(session, inc, actor.username, "cancelled", now, note=why)
     session.flush()
+    if settings is not None:
+        dispatch_waiting(session, clock, settings)
     return inc
 
 
 def withdraw(
-    session: Session, actor: Actor, incident_id: int, dispatch_id: int, clock: Clock, reason: str
+    session: Session,
+    actor: Actor,
+    incident_id: int,
+    dispatch_id: int,
+    clock: Clock,
+    reason: str,
+    settings: RescueSettings | None = None,
 ) -> Dispatch:
-    """Take a crew off the job: the operator any dispatch, a crew its own; the reason is required."""
+    """Take a crew off the job: the operator any dispatch, a crew its own; the reason is required. With
+    ``settings``, the freed crew takes an incident waiting for a crew at once (:func:`dispatch_waiting`;
+    never this one again unasked)."""
     inc = get_incident(session, actor, incident_id)
     row = _own_dispatch(session, actor, inc, dispatch_id)
     if inc.status not in _OPEN and inc.status != IncidentStatus.RELEASED.value:
@@ -834,6 +872,8 @@ def withdraw(
         details = {"dispatch": row.id, "unit": row.unit, "crew": row.crew_id, "reason": why}
         _notice(session, inc, event, "withdrawn", row.level, details)
     session.flush()
+    if settings is not None:
+        dispatch_waiting(session, clock, settings)
     return row
 
 
@@ -1303,6 +1343,85 @@ def _check_crew_user(session: Session, unit: str, username: str) -> None:
         )
 
 
+CREW_ID = re.compile(r"^[A-Za-z0-9_.\-]{1,40}$")
+_SHIFT = re.compile(r"^(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})$")
+
+
+def parse_shift(text: str) -> tuple[time, time] | None:
+    """A daily shift as an operator types it, ``08:00-20:00`` on the city's clock (an end before the start
+    runs past midnight: ``20:00-08:00``); empty: round the clock. Refused with the field ``shift``."""
+    value = text.strip().replace(" ", "")
+    if not value:
+        return None
+    m = _SHIFT.fullmatch(value)
+    if m is None:
+        raise InvalidInput(FieldError("shift", f"'{text}' is not HH:MM-HH:MM (e.g. 08:00-20:00)"))
+    h1, m1, h2, m2 = (int(g) for g in m.groups())
+    try:
+        start, end = time(h1, m1), time(h2, m2)
+    except ValueError:
+        raise InvalidInput(FieldError("shift", f"'{text}': hours 00-23, minutes 00-59")) from None
+    if start == end:
+        raise InvalidInput(
+            FieldError("shift", "start and end are the same: leave the shift empty for round the clock")
+        )
+    return start, end
+
+
+def format_shift(crew: Crew) -> str:
+    """The crew's shift as :func:`parse_shift` reads it; empty: round the clock."""
+    if crew.shift_start is None or crew.shift_end is None:
+        return ""
+    return f"{crew.shift_start:%H:%M}-{crew.shift_end:%H:%M}"
+
+
+def _crew_name(name: str) -> str:
+    name = name.strip()
+    if not name:
+        raise InvalidInput(FieldError("name", "required"))
+    if len(name) > 64 or any(ord(ch) < 32 for ch in name):
+        raise InvalidInput(FieldError("name", "one line of at most 64 characters"))
+    return name
+
+
+def _crew_phone(phone: str) -> str:
+    """The number the centre calls the crew on, in one form (rescue.domain.normalise_phone)."""
+    try:
+        return normalise_phone(phone)
+    except ValueError as exc:
+        raise InvalidInput(FieldError("phone", str(exc))) from None
+
+
+def _crew_position(position: GeoPoint) -> GeoPoint:
+    errors = []
+    if not (math.isfinite(position.lat) and -90 <= position.lat <= 90):
+        errors.append(FieldError("latitude", "out of range (-90..90)"))
+    if not (math.isfinite(position.lon) and -180 <= position.lon <= 180):
+        errors.append(FieldError("longitude", "out of range (-180..180)"))
+    if errors:
+        raise InvalidInput(errors)
+    return position
+
+
+def _crew_login(session: Session, unit: str, username: str, crew_id: str) -> None:
+    """``username`` may log in as this crew: a user of the crew's unit, not bound to another crew."""
+    _check_crew_user(session, unit, username)
+    other = session.scalar(select(Crew).where(Crew.username == username, Crew.id != crew_id))
+    if other is not None:
+        raise Conflict(
+            f"username: '{username}' is the login of crew '{other.id}'",
+            [FieldError("username", f"already the login of crew '{other.id}'")],
+        )
+
+
+def _may_manage(session: Session, actor: Actor, unit: str, verb: str) -> None:
+    """Crews of ``unit`` are managed by the admin, the regulator and the unit's own staff: the unit outside
+    the actor's scope is not found (404), another role is refused (403)."""
+    unit_row = registry_queries.get_unit(session, actor, unit)  # NotFound outside scope
+    if actor.role not in (Role.ADMIN, Role.REGULATOR) and actor.unit_id != unit_row.id:
+        raise Forbidden(f"role '{actor.role.value}' may not {verb} crews of unit '{unit}'")
+
+
 def add_crew(
     session: Session,
     actor: Actor,
@@ -1314,15 +1433,22 @@ def add_crew(
     phone: str = "",
     username: str | None = None,
     shift: tuple[time, time] | None = None,
+    settings: RescueSettings | None = None,
+    estimator: TravelEstimator | None = None,
 ) -> Crew:
-    """Register a crew of a maintenance unit or rescue station (admin, regulator, or the unit's own staff)."""
-    unit_row = registry_queries.get_unit(session, actor, unit)  # NotFound outside scope
-    if actor.role not in (Role.ADMIN, Role.REGULATOR) and actor.unit_id != unit_row.id:
-        raise Forbidden(f"role '{actor.role.value}' may not add crews to unit '{unit}'")
+    """Register a crew of a maintenance unit or rescue station (admin, regulator, or the unit's own staff).
+    With ``settings`` (the API, the command), incidents waiting for a crew are dispatched at once
+    (:func:`dispatch_waiting`), in this transaction."""
+    _may_manage(session, actor, unit, "add")
+    if not CREW_ID.fullmatch(crew_id):
+        raise InvalidInput(FieldError("id", "1 to 40 letters, digits, '_', '.' or '-'"))
     if session.get(Crew, crew_id) is not None:
         raise Conflict(f"id: crew '{crew_id}' exists", [FieldError("id", "already exists")])
+    name, phone, position = _crew_name(name), _crew_phone(phone), _crew_position(position)
     if username is not None:
-        _check_crew_user(session, unit, username)
+        _crew_login(session, unit, username, crew_id)
+    if shift is not None and shift[0] == shift[1]:
+        raise InvalidInput(FieldError("shift", "start and end are the same"))
     crew = Crew(
         id=crew_id,
         unit=unit,
@@ -1339,7 +1465,276 @@ def add_crew(
     )
     session.add(crew)
     session.flush()
+    log.info(
+        "crew %s added to unit %s by %s (shift %s, login %s)",
+        crew_id, unit, actor.username, format_shift(crew) or "round the clock", username or "none",
+    )  # fmt: skip
+    if settings is not None:
+        dispatch_waiting(session, clock, settings, estimator)
     return crew
+
+
+@dataclass(frozen=True)
+class CrewChange:
+    """What to change on a crew; None leaves a field as it is. ``username`` "" unbinds the login,
+    ``shift`` "" makes it round the clock (else ``HH:MM-HH:MM``), ``on_shift`` False stands it down."""
+
+    name: str | None = None
+    phone: str | None = None
+    unit: str | None = None
+    position: GeoPoint | None = None
+    username: str | None = None
+    shift: str | None = None
+    on_shift: bool | None = None
+
+
+def get_crew(session: Session, actor: Actor, crew_id: str) -> Crew:
+    """One crew: the centre (admin, regulator, operators) reads every crew, unit staff their unit's; any
+    other crew is not found."""
+    crew = session.get(Crew, crew_id)
+    if crew is None or not _crew_readable(session, actor, crew.unit):
+        raise NotFound(f"no crew '{crew_id}'")
+    return crew
+
+
+def _crew_readable(session: Session, actor: Actor, unit: str) -> bool:
+    if actor.role in (Role.ADMIN, Role.REGULATOR, Role.RESCUE_OPERATOR):
+        return True
+    if actor.unit_scoped and actor.unit_id is not None:
+        row = registry_queries.unit_by_code(session, unit)
+        return row is not None and row.id == actor.unit_id
+    raise Forbidden(f"role '{actor.role.value}' may not read crews")
+
+
+def list_crews(session: Session, actor: Actor, unit: str | None = None) -> list[Crew]:
+    """The crews the actor may read (:func:`get_crew`), by id; ``unit`` narrows to one unit (a unit outside
+    the actor's scope is not found)."""
+    if unit is not None and not _crew_readable(session, actor, unit):
+        raise NotFound(f"no unit with code '{unit}'")
+    stmt = select(Crew).order_by(Crew.id)
+    if unit is not None:
+        stmt = stmt.where(Crew.unit == unit)
+    elif actor.role not in (Role.ADMIN, Role.REGULATOR, Role.RESCUE_OPERATOR):
+        _crew_readable(session, actor, "")  # refuses a role that reads no crews
+        own = registry_queries.unit_codes(session, [actor.unit_id])
+        stmt = stmt.where(Crew.unit.in_(list(own.values())))
+    return list(session.scalars(stmt))
+
+
+def update_crew(
+    session: Session,
+    actor: Actor,
+    crew_id: str,
+    change: CrewChange,
+    clock: Clock,
+    settings: RescueSettings,
+    estimator: TravelEstimator | None = None,
+) -> Crew:
+    """Change a crew (scope as :func:`add_crew`; unit staff cannot move a crew to another unit). A crew
+    stood down keeps the job it has, and gets no new one. Afterwards incidents waiting for a crew are
+    dispatched at once (:func:`dispatch_waiting`), in this transaction."""
+    crew = get_crew(session, actor, crew_id)
+    _may_manage(session, actor, crew.unit, "change")
+    before = {
+        "unit": crew.unit, "name": crew.name, "phone": crew.phone, "username": crew.username,
+        "shift": format_shift(crew), "on_shift": crew.on_shift,
+        "position": (crew.latitude, crew.longitude),
+    }  # fmt: skip
+    unit = crew.unit
+    if change.unit is not None and change.unit != crew.unit:
+        _may_manage(session, actor, change.unit, "move")
+        unit = change.unit
+    username = crew.username if change.username is None else (change.username.strip() or None)
+    if username is not None and (username != crew.username or unit != crew.unit):
+        _crew_login(session, unit, username, crew.id)
+    if change.name is not None:
+        crew.name = _crew_name(change.name)
+    if change.phone is not None:
+        crew.phone = _crew_phone(change.phone)
+    if change.position is not None:
+        where = _crew_position(change.position)
+        crew.latitude, crew.longitude, crew.position_at = where.lat, where.lon, clock.now()
+    if change.shift is not None:
+        shift = parse_shift(change.shift)
+        crew.shift_start, crew.shift_end = shift if shift else (None, None)
+    if change.on_shift is not None:
+        crew.on_shift = change.on_shift
+    crew.unit, crew.username = unit, username
+    session.flush()
+    after = {
+        "unit": crew.unit, "name": crew.name, "phone": crew.phone, "username": crew.username,
+        "shift": format_shift(crew), "on_shift": crew.on_shift,
+        "position": (crew.latitude, crew.longitude),
+    }  # fmt: skip
+    changed = {k: f"{before[k]!r} -> {after[k]!r}" for k in after if after[k] != before[k]}
+    log.info("crew %s changed by %s: %s", crew.id, actor.username, changed or "nothing")
+    dispatch_waiting(session, clock, settings, estimator)
+    return crew
+
+
+def set_crew_on_shift(
+    session: Session,
+    actor: Actor,
+    crew_id: str,
+    on_shift: bool,
+    clock: Clock,
+    settings: RescueSettings,
+    estimator: TravelEstimator | None = None,
+) -> Crew:
+    """Stand a crew down (on leave, vehicle out of service) or bring it back; see :func:`update_crew`."""
+    return update_crew(session, actor, crew_id, CrewChange(on_shift=on_shift), clock, settings, estimator)
+
+
+# ---------------------------------------------------------------- incidents waiting for a crew
+
+_WAITING_LOCK = 0x6C77_6477  # one transaction at a time dispatches waiting incidents (PostgreSQL)
+_WAITING = (IncidentStatus.RAISED.value, IncidentStatus.DISPATCHED.value)
+
+
+def dispatch_waiting(
+    session: Session,
+    clock: Clock,
+    settings: RescueSettings,
+    estimator: TravelEstimator | None = None,
+) -> list[Notice]:
+    """Give every incident that waits for a crew one, as soon as one is free: an open incident not yet
+    answered, nobody arrived, with no crew on the job (its unit was told with nobody sendable, or its crew
+    withdrew). At L1 the contracted unit's free crews on duty, at L2 and L3 every other unit's (as L2
+    picks); the soonest predicted arrival; oldest alarm first. Called in the transaction that adds, changes
+    or frees a crew, and every few seconds by the rescue worker (shifts that start).
+
+    The unit's dispatch without a crew (L1, or a unit an operator chose) is **filled** with the crew, not
+    replaced: the unit was told then, so its response is still measured from that dispatch and its
+    acknowledgement deadline stands (docs/KPIS.md: a crew found late is the unit's delay, not a fresh five
+    minutes). Where no such row exists (L2, or the crew withdrew) a dispatch row is added, watched as
+    any. A crew once taken off the incident is not sent back unasked. Idempotent: an incident with a crew
+    on the job is not waiting. On PostgreSQL one transaction at a time does this (an advisory lock; a
+    second one skips, and the worker's next run catches up)."""
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if postgres and not session.scalar(select(func.pg_try_advisory_xact_lock(_WAITING_LOCK))):
+        return []
+    session.flush()
+    now = clock.now()
+    fresh = {"populate_existing": True}  # rows another transaction changed before the lock: read anew
+    crewed = (
+        select(Dispatch.id)
+        .where(
+            Dispatch.incident_id == Incident.id,
+            Dispatch.withdrawn_at.is_(None),
+            Dispatch.crew_id.is_not(None),
+        )
+        .exists()
+    )
+    waiting = session.scalars(
+        select(Incident)
+        .where(Incident.status.in_(_WAITING), Incident.arrived_at.is_(None), ~crewed)
+        .order_by(Incident.alarm_at, Incident.id)
+        .execution_options(**fresh)
+    ).all()
+    if not waiting:  # the usual case: the worker's every-2-s run stops here
+        return []
+    free = [
+        c
+        for c in session.scalars(
+            select(Crew)
+            .where(Crew.on_shift.is_(True), Crew.busy_incident_id.is_(None))
+            .order_by(Crew.id)
+            .execution_options(**fresh)
+        )
+        if on_duty(c, now, settings.tz)
+    ]
+    estimator = estimator or RoadFactorEstimator()
+    notices: list[Notice] = []
+    for inc in waiting:
+        rows = list(
+            session.scalars(
+                select(Dispatch)
+                .where(Dispatch.incident_id == inc.id)
+                .order_by(Dispatch.dispatched_at, Dispatch.id)
+                .execution_options(**fresh)
+            )
+        )
+        sent = {d.crew_id for d in rows if d.crew_id is not None}
+        own = inc.level == Level.L1.value
+        pool = [
+            c
+            for c in free
+            if c.busy_incident_id is None and c.id not in sent and (c.unit == inc.maintenance_unit) == own
+        ]
+        if not pool:
+            continue
+        site = _site(session, inc)
+        timed = sorted(
+            ((_eta_s(site, c, estimator), c) for c in pool),
+            key=lambda ec: (ec[0] is None, ec[0] or 0, ec[1].id),
+        )
+        eta_s, crew = timed[0]
+        notices += _send_waiting(session, inc, rows, crew, eta_s, now, settings, estimator)
+    session.flush()
+    if notices:
+        log.info("dispatched %d waiting incident(s) to crews that became free", len(notices))
+    return notices
+
+
+def _send_waiting(
+    session: Session,
+    inc: Incident,
+    rows: Sequence[Dispatch],
+    crew: Crew,
+    eta_s: int | None,
+    now: datetime,
+    settings: RescueSettings,
+    estimator: TravelEstimator,
+) -> list[Notice]:
+    """Send ``crew`` to the waiting ``inc`` (:func:`dispatch_waiting`)."""
+    told = next(
+        (
+            d
+            for d in rows
+            if d.withdrawn_at is None
+            and d.crew_id is None
+            and d.unit == crew.unit
+            and d.level != Level.L3.value
+        ),
+        None,
+    )
+    crew.busy_incident_id = inc.id
+    if told is not None:  # the unit's dispatch gets its crew: its time and deadline stand
+        told.crew_id, told.eta_s = crew.id, eta_s
+        row = told
+        _derive(session, inc)
+    else:
+        level = Level.L1 if crew.unit == inc.maintenance_unit else Level.L2
+        row = _add_dispatch(session, inc, level, crew.unit, crew, "system", now, eta_s)
+        _cancel_timers(session, inc, TimerKind.ACK)
+        _timer(session, inc, TimerKind.ACK, now + timedelta(seconds=settings.ack_limit_s))
+    inc.updated_at = now
+    event = _record(
+        session, inc, "system", "dispatched", now, level=row.level, unit=crew.unit, crew=crew.id,
+        eta_s=eta_s, dispatch=row.id,
+    )  # fmt: skip
+    details = {"crew": crew.id, "eta_s": eta_s, "unit": crew.unit, "dispatch": row.id}
+    notices = [_notice(session, inc, event, "dispatched", row.level, details)]
+    deadline = inc.alarm_at + timedelta(minutes=inc.arrival_limit_min)
+    predicted = None if eta_s is None else now + timedelta(seconds=eta_s)
+    if predicted is None or predicted <= deadline:
+        return notices
+    if inc.level == Level.L1.value:  # the contracted unit's crew cannot make it: the nearest other too
+        session.flush()
+        return notices + escalate(
+            session, inc, Level.L2, "predicted_late", "system", now, settings, estimator
+        )
+    late = _record(
+        session, inc, "system", "no_crew_in_time", now, crew=crew.id,
+        predicted_arrival=predicted.isoformat(), deadline=deadline.isoformat(),
+    )  # fmt: skip
+    late_details = {
+        "crew": crew.id,
+        "predicted_arrival": predicted.isoformat(),
+        "deadline": deadline.isoformat(),
+    }
+    notices.append(_notice(session, inc, late, "no_crew_in_time", row.level, late_details))
+    return notices
 
 
 def incident_records(

@@ -71,6 +71,7 @@ class Ingestor:
         dead_letter_sink: Callable[[list[DeadLetterRecord]], None] | None = None,
         topology: records.Topology = records.DEFAULT_TOPOLOGY,
         max_buffered: int = 200_000,
+        reject_report_s: float = 60.0,
     ) -> None:
         self.bus = bus
         self.topology = topology
@@ -99,6 +100,10 @@ class Ingestor:
         self._n_buffered = 0
         self._shed_logged = 0.0
         self.health = Health("ingest")
+        # rejects are logged as one summary every ``reject_report_s``, never one line per message
+        self.reject_report_s = reject_report_s
+        self._rejects_window: dict[str, int] = {}
+        self._rejects_since = time.monotonic()
 
     # -------------------------------------------------------- hot path
 
@@ -207,8 +212,30 @@ class Ingestor:
             DeadLetterRecord(received_ms, source, topic, rej.reason, rej.detail, payload, registration_code)
         )
         self.stats.rejected[rej.reason] = self.stats.rejected.get(rej.reason, 0) + 1
+        self._rejects_window[rej.reason] = self._rejects_window.get(rej.reason, 0) + 1
         if self.metrics is not None:
             self.metrics.rejects.labels(source, rej.reason).inc()
+
+    def report_rejects(self, force: bool = False) -> None:
+        """Log what was rejected since the last summary, by reason, once ``reject_report_s`` has passed
+        (or now with ``force``): at info when every reject is an elevator not yet registered (its letters
+        are replayed once it is), else at warning. Nothing when nothing was rejected."""
+        now = time.monotonic()
+        if not force and now - self._rejects_since < self.reject_report_s:
+            return
+        window, self._rejects_window = self._rejects_window, {}
+        seconds, self._rejects_since = now - self._rejects_since, now
+        if not window:
+            return
+        reasons = " ".join(f"{r}={n}" for r, n in sorted(window.items(), key=lambda kv: (-kv[1], kv[0])))
+        level = logging.INFO if set(window) == {"unknown_elevator"} else logging.WARNING
+        log.log(
+            level,
+            "rejected %d messages in the last %.0f s, kept as dead letters: %s",
+            sum(window.values()),
+            seconds,
+            reasons,
+        )
 
     def replay(self, letters: Iterable[Replay]) -> int:
         """Feed dead letters through validation again, as they first arrived (an elevator registered
@@ -295,10 +322,12 @@ class Ingestor:
                 await asyncio.wait_for(stop.wait(), timeout=delay)
             if self._pending():
                 await self._try_flush()
+            self.report_rejects()
         deadline = time.monotonic() + drain_s
         while self._pending() and time.monotonic() < deadline:
             if not await self._try_flush():
                 await asyncio.sleep(min(health.backoff_s(0.2, 2.0), max(0.0, deadline - time.monotonic())))
+        self.report_rejects(force=True)
         if self._pending():
             log.error(
                 "ingest stopped with %d messages and %d dead letters not stored (QoS 1 events among them "

@@ -40,6 +40,7 @@ _DECODERS = (
     msgspec.json.Decoder(Heartbeat).decode,
 )
 _state_codec = msgspec.msgpack.Encoder()
+CHECKPOINT_LOG_S = 60.0  # a checkpoint is logged at info at most this often per partition (debug otherwise)
 _state_decoder = msgspec.msgpack.Decoder(dict[str, bytes])
 
 
@@ -178,6 +179,9 @@ class PartitionWorker:
         self._epoch = ""
         self._discarded_upto = 0
         self.health = Health(f"detector partition {partition}")
+        self._replay: tuple[float, int] | None = None  # replaying after a start: (since, messages before)
+        self._next_checkpoint_log = 0.0
+        self._checkpoints_logged = 0
 
     @property
     def durable(self) -> str:
@@ -212,6 +216,24 @@ class PartitionWorker:
             topo.stream, self.durable, topo.subject_of(self.partition), start_seq=start_seq
         )
         self._next_checkpoint = time.monotonic() + self.checkpoint_s
+        await self._log_replay_start(ckpt[0] if ckpt is not None else None)
+
+    async def _log_replay_start(self, checkpoint_seq: int | None) -> None:
+        """Say where this partition resumes and how much the stream redelivers before it is caught up
+        (the end is logged by the step that catches up)."""
+        assert self._consumer is not None
+        try:
+            backlog: int | None = await self._consumer.pending()
+        except Exception:  # only for the log line; the consumer itself will say if the bus is down
+            backlog = None
+        where = (
+            f"resuming after its checkpoint at stream seq {checkpoint_seq}"
+            if checkpoint_seq is not None
+            else "no checkpoint: reading the stream from its start"
+        )
+        todo = f"{backlog} messages to replay" if backlog is not None else "replaying what the stream holds"
+        log.info("detector partition %d: %s; %s", self.partition, where, todo)
+        self._replay = (time.monotonic(), self.stats.messages) if backlog != 0 else None
 
     def _load_checkpoint(self) -> tuple[int, bytes, str] | None:
         with self.session_factory() as session:
@@ -264,6 +286,16 @@ class PartitionWorker:
             self.stats.last_seq = batch[-1].seq
             self.stats.batches += len(batch)
         caught_up = len(batch) < self.fetch_max
+        if caught_up and self._replay is not None:
+            since, before = self._replay
+            self._replay = None
+            log.info(
+                "detector partition %d: replay done, caught up at stream seq %d: %d messages in %.1f s",
+                self.partition,
+                self.stats.last_seq,
+                self.stats.messages + n - before,
+                time.monotonic() - since,
+            )
         now_ms = max(self.clock_ms(), stream_ms) if caught_up else stream_ms
         if now_ms:
             changes.extend(self.detector.tick(now_ms))
@@ -345,8 +377,27 @@ class PartitionWorker:
         if self.metrics is not None:
             self.metrics.checkpoints.inc()
             self.metrics.pending.labels(self.durable).set(self.stats.pending)
+        self._log_checkpoint(last.seq)
         if self.stats.pending:
             await self._check_discarded(last.seq)
+
+    def _log_checkpoint(self, seq: int) -> None:
+        """At info the first checkpoint and then one line a minute (how many were saved meanwhile); each
+        at debug: four partitions every 2 s would drown everything else."""
+        now = time.monotonic()
+        if now < self._next_checkpoint_log:
+            log.debug("detector partition %d: checkpoint saved at stream seq %d", self.partition, seq)
+            return
+        log.info(
+            "detector partition %d: checkpoint saved at stream seq %d (%d saved since the last line; "
+            "%d messages not yet acknowledged)",
+            self.partition,
+            seq,
+            self.stats.checkpoints - self._checkpoints_logged,
+            self.stats.pending,
+        )
+        self._next_checkpoint_log = now + CHECKPOINT_LOG_S
+        self._checkpoints_logged = self.stats.checkpoints
 
     async def _check_discarded(self, read_upto: int) -> None:
         """The telemetry stream is a rolling window (docs/OPERATIONS.md): behind by more than it holds,
@@ -386,6 +437,11 @@ class PartitionWorker:
     async def run(self, stop: asyncio.Event) -> None:
         await run_steps(self.step, stop, f"detector partition {self.partition}", self.health)
         await self.checkpoint()
+        log.info(
+            "detector partition %d: stopped, acknowledged up to stream seq %d",
+            self.partition,
+            self._acked_seq,
+        )
 
 
 _SQLITE_WRITES = threading.Lock()

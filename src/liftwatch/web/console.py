@@ -900,7 +900,7 @@ def withdraw(
         errors["dispatch"] = "console.dispatch_required"
 
     def do() -> str:
-        rescue.withdraw(session, actor, incident_id, int(dispatch), clock, why)
+        rescue.withdraw(session, actor, incident_id, int(dispatch), clock, why, settings=settings)
         return "withdrawn"
 
     values = {"dispatch": dispatch, "reason": reason}
@@ -923,7 +923,7 @@ def mark_false_alarm(
     why, errors = _reason(note)
 
     def do() -> str:
-        rescue.false_alarm(session, actor, incident_id, clock, why)
+        rescue.false_alarm(session, actor, incident_id, clock, why, settings=settings)
         return "false_alarm"
 
     values = {"note": note}

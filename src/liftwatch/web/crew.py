@@ -426,7 +426,7 @@ def complete(
     if form.errors:
         return _detail_page(request, actor, session, clock, settings, incident_id, form=form, status_code=422)
     try:
-        rescue.complete(session, actor, incident_id, clock, Cause(form.cause), form.detail)
+        rescue.complete(session, actor, incident_id, clock, Cause(form.cause), form.detail, settings=settings)
     except Conflict as exc:
         return _conflict(request, actor, session, clock, settings, incident_id, exc)
     session.commit()

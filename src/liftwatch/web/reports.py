@@ -342,6 +342,7 @@ def record_cause(
     actor: PageActorDep,
     session: SessionDep,
     clock: ClockDep,
+    settings: RescueSettingsDep,
     cause: str = Form(default=""),
     detail: str = Form(default="", max_length=NOTE_MAX),
 ) -> RedirectResponse:
@@ -349,7 +350,7 @@ def record_cause(
     if cause not in {c.value for c in Cause}:
         return _back("invalid", incident_id, "queue-causes")
     try:
-        rescue.complete(session, actor, incident_id, clock, Cause(cause), detail.strip())
+        rescue.complete(session, actor, incident_id, clock, Cause(cause), detail.strip(), settings=settings)
     except (Conflict, InvalidInput):
         session.rollback()
         return _back("conflict", incident_id, "queue-causes")

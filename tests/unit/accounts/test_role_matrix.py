@@ -271,6 +271,15 @@ CASES: list[Case] = [
             "longitude": 121.4,
         },
     ),
+    # crews: the centre reads every crew, unit staff their own unit's; the admin, the regulator and the
+    # unit's own staff change them (another unit's crew is not found)
+    Case("GET", "/api/v1/rescue/crews", _expect(200, I=403, G=403)),
+    Case(
+        "PATCH",
+        "/api/v1/rescue/crews/A1",
+        _expect(403, A=200, R=200, M=200, U=404),
+        body={"phone": "13800000002"},
+    ),
     # passwords: an admin resets another user's; anyone signed in may change their own (a wrong current
     # password here, so the role's token stays valid for the cases after it: 422 means the route let it in)
     Case(
@@ -365,6 +374,8 @@ def _template(path: str) -> str:
         parts[5] = "{incident_id}"
         if len(parts) > 7 and parts[6] == "dispatches":
             parts[7] = "{dispatch_id}"
+    if path.startswith("/api/v1/rescue/crews/") and len(parts) == 6:
+        parts[5] = "{crew_id}"
     if path.startswith("/api/v1/users/") and len(parts) >= 5:
         parts[4] = "{username}"
     if path.startswith("/api/v1/api-keys/"):

@@ -32,19 +32,12 @@ from liftwatch.rescue.domain import (
     urgency_rank,
 )
 from liftwatch.rescue.models import Crew, NoticeOutbox, RescueTimer
-from tests.factories import auth, rescue_city, seed
+from tests.factories import auth
 
 OPERATOR = Actor("operator", Role.RESCUE_OPERATOR)
 CODE = "11SHA000001"
 SETTINGS = rescue.RescueSettings()
 T = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def city(session: Session, clock: FixedClock) -> None:
-    seed(session, clock)
-    rescue_city(session, clock, CODE)
-    session.commit()
 
 
 def _open(session: Session, clock: FixedClock, code: str = CODE, persons_trapped: int | None = None) -> int:

@@ -24,19 +24,12 @@ from liftwatch.rescue import service as rescue
 from liftwatch.rescue.domain import Cause, Level, Source
 from liftwatch.rescue.kpis import Kpis, Ratio, compute_kpis
 from liftwatch.rescue.models import Crew, NoticeOutbox
-from tests.factories import PASSWORD, auth, rescue_city, seed, token
+from tests.factories import PASSWORD, auth, token
 
 OPERATOR = Actor("operator", Role.RESCUE_OPERATOR)
 CODE = "11SHA000001"
 SETTINGS = rescue.RescueSettings()
 A1, RS1 = Actor("crew_a1", Role.MAINTENANCE), Actor("crew_rs", Role.MAINTENANCE)
-
-
-@pytest.fixture
-def city(session: Session, clock: FixedClock) -> None:
-    seed(session, clock)
-    rescue_city(session, clock, CODE)
-    session.commit()
 
 
 def _open(session: Session, clock: FixedClock, code: str = CODE) -> int:

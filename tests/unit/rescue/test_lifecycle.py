@@ -19,20 +19,12 @@ from liftwatch.registry.schemas import ElevatorUpdate
 from liftwatch.rescue import service as rescue
 from liftwatch.rescue.domain import Cause, Source
 from liftwatch.rescue.models import Incident, IncidentEvent, RescueTimer
-from tests.factories import RESCUE_SITE, km_north, rescue_city, seed
+from tests.factories import RESCUE_SITE, km_north
 
 OPERATOR = Actor("operator", Role.RESCUE_OPERATOR)
 CODE = "11SHA000001"  # maintained by MU-A
 SITE = RESCUE_SITE
 SETTINGS = rescue.RescueSettings()
-
-
-@pytest.fixture
-def city(session: Session, clock: FixedClock) -> None:
-    """Seeded registry; the elevator at SITE; crews: two of MU-A (2 km and 8 km away), one rescue station."""
-    seed(session, clock)
-    rescue_city(session, clock, CODE)
-    session.commit()
 
 
 def crew(username: str) -> Actor:

@@ -18,18 +18,10 @@ from liftwatch.rescue import service as rescue
 from liftwatch.rescue.domain import Source
 from liftwatch.rescue.models import IncidentEvent, NoticeOutbox
 from liftwatch.rescue.outbox import Outbox, retry_delay_s
-from tests.factories import rescue_city, seed
 from tests.webhook import WebhookReceiver
 
 OPERATOR = Actor("operator", Role.RESCUE_OPERATOR)
 CODE = "11SHA000001"
-
-
-@pytest.fixture
-def city(session: Session, clock: FixedClock) -> None:
-    seed(session, clock)
-    rescue_city(session, clock, CODE)
-    session.commit()
 
 
 def _call(session: Session, clock: FixedClock, settings: rescue.RescueSettings) -> rescue.Outcome:
