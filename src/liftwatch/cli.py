@@ -550,9 +550,27 @@ def demo(
 
 @app.command()
 def simulate(
-    elevators: Annotated[int, typer.Option("--elevators", "-n", min=1, help="how many terminals")] = 1000,
-    rate: Annotated[float, typer.Option(min=1.0, help="messages per second to publish")] = 1000.0,
-    duration: Annotated[float, typer.Option(min=0.0, help="seconds of wall time to publish for")] = 60.0,
+    elevators: Annotated[
+        int,
+        typer.Option(
+            "--elevators",
+            "-n",
+            min=1,
+            help="how many terminals: the first N registry elevators in use with one (a warning when there "
+            "are fewer), else N synthetic ones",
+        ),
+    ] = 1000,
+    rate: Annotated[
+        float,
+        typer.Option(
+            min=1.0,
+            help="messages per second, at most: reached by more rides per elevator (traffic up to x60), "
+            "never by running the simulated clock ahead of the wall clock",
+        ),
+    ] = 1000.0,
+    duration: Annotated[
+        float, typer.Option(min=0.0, help="seconds of wall time to publish for; 0: until Ctrl-C")
+    ] = 60.0,
     seed: Annotated[int, typer.Option(help="same seed, same rides and faults")] = 1,
     mqtt: Annotated[str | None, typer.Option(help="MQTT broker, e.g. mqtt://127.0.0.1:1883")] = None,
     http: Annotated[str | None, typer.Option(help="telemetry URL, e.g. http://host/api/v1/telemetry")] = None,
@@ -565,10 +583,13 @@ def simulate(
     """Simulate IoT terminals (远程监测终端) ride by ride with injected faults, and publish their messages.
 
     Elevators come from the registry (the first N in use with a terminal, by registration code), else a
-    synthetic fleet. Traffic is scaled so the fleet produces about --rate messages/s near real time;
-    without --mqtt, --http or --nats the messages are only generated (a dry run)."""
+    synthetic fleet. Traffic is scaled so the fleet produces about --rate messages/s in real time: a message
+    is sent once the wall clock reaches it, so no timestamp is ever ahead of the platform's clock (no false
+    clock_skew). Without --mqtt, --http or --nats the messages are only generated (a dry run)."""
+    import sys
     import time as _time
 
+    from liftwatch.sim.progress import PublishProgress
     from liftwatch.sim.telemetry import (
         FaultRates,
         HttpSink,
@@ -576,6 +597,7 @@ def simulate(
         NatsSink,
         Sink,
         TelemetrySimulator,
+        calibrate,
         fleet_from_database,
         publish,
         synthetic_fleet,
@@ -593,6 +615,11 @@ def simulate(
         console.print(f"[yellow]registry not readable ({type(exc).__name__}): synthetic fleet[/yellow]")
         fleet = []
     source = "registry"
+    if fleet and len(fleet) < elevators:  # say so: a load test must not think it ran at the size asked
+        console.print(
+            f"[yellow]asked for {elevators:,} elevators, but the registry has only {len(fleet):,} in use "
+            f"with an IoT terminal: simulating those {len(fleet):,}[/yellow]"
+        )
     if not fleet:
         fleet, source = synthetic_fleet(elevators, seed), "synthetic"
     rates = FaultRates().scaled(fault_scale)
@@ -604,9 +631,13 @@ def simulate(
         raise typer.Exit(code=1) from None
     start = int(_time.time() * 1000)
     tz = city_tz(get_settings())
-    probe = TelemetrySimulator(fleet, seed, start, rates, thresholds, tz=tz)
-    natural = max(1.0, len(probe.run(start + 120_000)) / 120.0)
-    traffic = min(max(1.0, rate / natural), 60.0)
+    fit = calibrate(fleet, rate, seed, start, rates, thresholds, tz)
+    natural, traffic = fit.natural, fit.traffic
+    if fit.reachable < rate * 0.9:
+        console.print(
+            f"[yellow]{len(fleet):,} elevators make about {fit.reachable:,.0f} msg/s in real time (traffic "
+            f"x{traffic:.0f}): publishing that, not --rate {rate:,.0f}; ask for more --elevators[/yellow]"
+        )
     sim = TelemetrySimulator(fleet, seed, start, rates, thresholds, traffic=traffic, tz=tz)
     sink: Sink | None = None
     try:
@@ -621,13 +652,15 @@ def simulate(
         raise typer.Exit(code=1) from None
     console.print(
         f"{len(fleet)} {source} elevators, seed {seed}: ~{natural:.0f} msg/s at real traffic, "
-        f"traffic x{traffic:.1f}, publishing {rate:.0f} msg/s for {duration:.0f} s"
+        f"traffic x{traffic:.1f}, publishing up to {rate:.0f} msg/s "
+        + (f"for {duration:.0f} s" if duration > 0 else "until Ctrl-C")
     )
-    report = publish(sim, sink, rate, duration)
-    ahead_s = (report.sim_end_ms - start) / 1000 - report.seconds
+    with PublishProgress(console, duration, tty=sys.stdout.isatty()) as progress:
+        report = publish(sim, sink, rate, duration, progress=progress.update)
     console.print(
-        f"[green]sent {report.sent} messages in {report.seconds:.1f} s ({report.rate:,.0f}/s); "
-        f"simulated clock {ahead_s:+.0f} s from wall time; {report.truth} faults injected[/green]"
+        f"[green]sent {report.sent:,} messages in {report.seconds:.1f} s ({report.rate:,.0f}/s); "
+        f"simulated clock {report.lag_ms / 1000:.1f} s behind the wall clock; "
+        f"{report.truth} faults injected[/green]"
     )
     if truth is not None:
         n = write_truth(truth, sim.truth)
@@ -774,6 +807,86 @@ def broker_config(
         paths = write_broker_config(session, out, layout)
     for path in paths:
         console.print(f"wrote {path}")
+
+
+# ------------------------------------------------------------------ settings table and doctor
+
+if TYPE_CHECKING:
+    from liftwatch.core.settings_table import Group as SettingsGroup
+
+
+def settings_groups() -> list[SettingsGroup]:
+    """Every settings group of the package, for the one generated table
+    (tests/unit/core/test_settings_table.py checks that no BaseSettings class is left out)."""
+    from liftwatch.core.config import Settings
+    from liftwatch.core.settings_table import pydantic_group, struct_group
+    from liftwatch.rescue.service import RescueSettings
+    from liftwatch.telemetry.faults import DetectorSettings
+    from liftwatch.telemetry.service import DETECTOR_ENV_PREFIX
+
+    return [
+        pydantic_group("Core (LIFTWATCH_*)", Settings),
+        # the rescue timezone is LIFTWATCH_TIMEZONE's (RescueSettings.for_city), not a variable of its own
+        pydantic_group("Rescue (LIFTWATCH_RESCUE_*)", RescueSettings, exclude=("timezone",)),
+        struct_group(
+            "Fault-rule thresholds (LIFTWATCH_DETECTOR_*, milliseconds unless named; docs/PROTOCOL.md)",
+            DetectorSettings,
+            DETECTOR_ENV_PREFIX,
+        ),
+    ]
+
+
+@app.command("settings")
+def settings_command(
+    markdown: Annotated[
+        bool, typer.Option("--markdown", help="Markdown tables, as in docs/OPERATIONS.md")
+    ] = False,
+    update: Annotated[
+        Path | None,
+        typer.Option(help="Write the Markdown tables into this file between its settings markers"),
+    ] = None,
+) -> None:
+    """Every setting (environment variable or .env line) with its default and meaning."""
+    from liftwatch.core import settings_table
+
+    groups = settings_groups()
+    if update is not None:
+        try:
+            updated = settings_table.replace_between_markers(
+                update.read_text(), settings_table.markdown(groups)
+            )
+        except (OSError, ValueError) as exc:
+            console.print(f"[red]{update}: {exc}[/red]", highlight=False)
+            raise typer.Exit(code=1) from None
+        update.write_text(updated)
+        console.print(f"updated the settings table in {update}", highlight=False)
+        return
+    typer.echo(settings_table.markdown(groups) if markdown else settings_table.text(groups), nl=False)
+
+
+@app.command()
+def doctor(
+    timeout: Annotated[float, typer.Option(help="Seconds each probe may take")] = 3.0,
+) -> None:
+    """Check this host's production configuration (secret, cookie, database, NATS streams, MQTT broker
+    authentication, clock, archive) and say what to fix; exit 1 on any FAIL."""
+    from liftwatch.core import doctor as checks
+    from liftwatch.telemetry.natsraw import raw_stream_name
+    from liftwatch.telemetry.records import Topology
+
+    settings = get_settings()
+    topo = Topology(settings.stream_namespace)
+    mb = 1024 * 1024
+    streams = [
+        checks.StreamSpec(topo.stream, settings.stream_max_mb * mb, "LIFTWATCH_STREAM_MAX_MB"),
+        checks.StreamSpec(
+            topo.faults_stream, settings.faults_stream_max_mb * mb, "LIFTWATCH_FAULTS_STREAM_MAX_MB"
+        ),
+        checks.StreamSpec(raw_stream_name(settings.stream_namespace), optional=True),
+    ]
+    found = checks.run(settings, streams, timeout)
+    typer.echo(checks.render(found, checks.is_production(settings)), nl=False)
+    raise typer.Exit(code=checks.exit_code(found))
 
 
 if __name__ == "__main__":

@@ -17,10 +17,12 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from liftwatch.core import logs
 
 LANGUAGES = ("zh-CN", "en")
+# Every settings group (core, rescue, detector) reads this file too; the environment wins over it.
+ENV_FILE = ".env"
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="LIFTWATCH_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="LIFTWATCH_", env_file=ENV_FILE, extra="ignore")
 
     var_dir: Path = Field(default=Path("var"), description="Where the embedded database and secrets live.")
     database_url: str = Field(
@@ -29,21 +31,29 @@ class Settings(BaseSettings):
     )
     secret_key: str = Field(
         default="",
-        description="Key that signs API tokens; empty means one generated once and kept in var/secret_key.",
+        description="Key that signs API tokens and session cookies; empty means one generated once and kept "
+        "in var/secret_key, which suits one host only. Required with more than one web host (the same value "
+        "on every one): tokens signed by one host are refused by the others.",
     )
     token_minutes: int = Field(default=12 * 60, ge=1, description="Lifetime of an API token.")
     timezone: str = Field(
         default="Asia/Shanghai",
         description="The city's time zone (IANA name): KPI months and days, crew shifts, times on screen.",
     )
-    default_language: str = Field(default="zh-CN", pattern="^(zh-CN|en)$")
+    default_language: str = Field(
+        default="zh-CN",
+        pattern="^(zh-CN|en)$",
+        description="Language of the pages before one is chosen: zh-CN or en.",
+    )
 
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, name: str) -> str:
         return valid_timezone(name)
 
-    page_size_max: int = Field(default=500, ge=1)
+    page_size_max: int = Field(
+        default=500, ge=1, description="Largest page of an API list (`?size=`: elevators, incidents)."
+    )
     cookie_secure: bool = Field(default=False, description="Mark the session cookie Secure (behind HTTPS).")
     bus_url: str = Field(
         default="", description="Event bus: empty = in-process (embedded); nats://host:4222 = NATS JetStream."
@@ -110,7 +120,11 @@ class Settings(BaseSettings):
         default=False, description="Run the simulated city's terminals inside the web process (the demo)."
     )
     simulate_fault_scale: float = Field(default=50.0, ge=0, description="Simulated fault rates x this.")
-    archive: bool = Field(default=True, description="Archive raw telemetry to Parquet under var/archive.")
+    archive: bool = Field(
+        default=True,
+        description="Archive raw telemetry to Parquet under var/archive/telemetry (the archive role, or the "
+        "embedded pipeline).",
+    )
     max_body_mb: float = Field(
         default=1.0,
         gt=0,

@@ -80,9 +80,12 @@ StoredDispatch: TypeAlias = Dispatch
 class RescueSettings(BaseSettings):
     """Read once at the edge (:meth:`for_city`) and passed to every service function."""
 
-    model_config = SettingsConfigDict(env_prefix="LIFTWATCH_RESCUE_", extra="ignore")
+    # the same .env file as the core settings (core.config.ENV_FILE); the environment wins over it
+    model_config = SettingsConfigDict(env_prefix="LIFTWATCH_RESCUE_", env_file=".env", extra="ignore")
 
-    ack_limit_s: int = Field(default=300, gt=0, description="acknowledge within this after dispatch")
+    ack_limit_s: int = Field(
+        default=300, gt=0, description="seconds a dispatched unit has to acknowledge before escalation to L2"
+    )
     webhook_url: str = Field(default="", description="POST rescue notices (JSON) here as well as to the log")
     webhook_timeout_s: float = Field(default=5.0, gt=0, description="one webhook delivery's time limit")
     notice_retry_s: float = Field(default=5.0, gt=0, description="first retry of a failed notice delivery")
@@ -90,10 +93,19 @@ class RescueSettings(BaseSettings):
     notice_alert_after: int = Field(
         default=3, ge=1, description="failed deliveries of a notice before its incident records the failure"
     )
-    arrival_limit_min: int = Field(default=30, gt=0, description="municipalities and cities with districts")
-    arrival_limit_other_min: int = Field(default=60, gt=0, description="elsewhere (TSG T5002)")
-    other_districts: list[str] = Field(default_factory=list, description="districts with the 60-min limit")
-    l3_grace_min: int = Field(default=10, ge=0, description="after the arrival limit, escalate to L3")
+    arrival_limit_min: int = Field(
+        default=30, gt=0, description="minutes a crew has to arrive in municipalities and districted cities"
+    )
+    arrival_limit_other_min: int = Field(
+        default=60, gt=0, description="minutes to arrive in the other districts (TSG T5002)"
+    )
+    other_districts: list[str] = Field(
+        default_factory=list,
+        description='districts with the longer arrival limit, a JSON list, e.g. ["崇明区"]',
+    )
+    l3_grace_min: int = Field(
+        default=10, ge=0, description="minutes after the arrival limit before escalation to L3 (119)"
+    )
     surge_threshold: int = Field(default=20, gt=0, description="open incidents that turn on surge mode")
     close_limit_h: int = Field(
         default=24,
@@ -1420,6 +1432,21 @@ def _may_manage(session: Session, actor: Actor, unit: str, verb: str) -> None:
     unit_row = registry_queries.get_unit(session, actor, unit)  # NotFound outside scope
     if actor.role not in (Role.ADMIN, Role.REGULATOR) and actor.unit_id != unit_row.id:
         raise Forbidden(f"role '{actor.role.value}' may not {verb} crews of unit '{unit}'")
+
+
+def may_manage_crews(session: Session, actor: Actor, unit: str) -> bool:
+    """Whether ``actor`` may add and change crews of ``unit`` (:func:`add_crew`): the screens show their
+    forms by this, the service still decides on each change."""
+    try:
+        _may_manage(session, actor, unit, "manage")
+    except (Forbidden, NotFound):
+        return False
+    return True
+
+
+def crew_on_duty(crew: Crew, clock: Clock, settings: RescueSettings) -> bool:
+    """The crew may be sent now: not stood down and within its shift on the city's clock."""
+    return on_duty(crew, clock.now(), settings.tz)
 
 
 def add_crew(

@@ -1,5 +1,8 @@
 """The demo's living city: the telemetry simulator run in real time inside the web process, its messages
-handed to ingestion exactly as MQTT messages would be (validated, batched, detected, stored)."""
+handed to ingestion exactly as MQTT messages would be (validated, batched, detected, stored).
+
+Wall-clock true, as ``liftwatch simulate`` is: each step hands over only what was delivered by now, received
+at its delivery time, so no ``ts`` is ahead of the platform's clock (no false ``clock_skew``)."""
 
 from __future__ import annotations
 

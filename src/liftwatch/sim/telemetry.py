@@ -7,7 +7,8 @@ offline), so the fault detector is tested against what the platform really recei
 process of ``liftwatch.sim.rides``; the simulator merges them window by window.
 
 The sinks publish encoded messages to the platform's ingestion adapters (MQTT, HTTP, NATS); ``publish``
-paces a stream to a rate in real time for the ``liftwatch simulate`` command.
+paces a stream to a rate in real time for the ``liftwatch simulate`` command, never sending a message before
+the wall clock reaches its delivery time (so timestamps are never ahead of the platform's clock).
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ import base64
 import contextlib
 import http.client
 import json
+import math
 import random
 import time
 import urllib.parse
 from bisect import bisect_left
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from operator import itemgetter
@@ -46,6 +48,8 @@ from liftwatch.telemetry.faults import DetectorSettings
 from liftwatch.telemetry.protocol import TOPIC_PREFIX, Event, Heartbeat, Message, encode
 
 __all__ = [
+    "MAX_TRAFFIC",
+    "Calibration",
     "Delivery",
     "FaultRates",
     "FleetElevator",
@@ -53,10 +57,12 @@ __all__ = [
     "ListSink",
     "MqttSink",
     "NatsSink",
+    "ProgressFn",
     "PublishReport",
     "Sink",
     "TelemetrySimulator",
     "TruthRecord",
+    "calibrate",
     "fleet_from_database",
     "kind_of",
     "publish",
@@ -429,18 +435,67 @@ class NatsSink:
 
 # ------------------------------------------------------------------------------------------- publishing
 
+#: the most a fleet's hall-call rates are multiplied to reach a ``--rate`` (busier than any real rush hour)
+MAX_TRAFFIC = 60.0
+PROBE_MS = 120_000
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """How a fleet reaches a message rate in real time: ``traffic`` times real life's hall calls gives about
+    ``reachable`` messages/s (``natural`` at real traffic). Rides take time, so messages grow slower than
+    traffic: the estimate is measured, not extrapolated."""
+
+    natural: float
+    traffic: float
+    reachable: float
+
+
+def calibrate(
+    fleet: Sequence[FleetElevator],
+    rate: float,
+    seed: int,
+    start_ms: int,
+    rates: FaultRates,
+    settings: DetectorSettings,
+    tz: tzinfo | None = None,
+    steps: int = 3,
+) -> Calibration:
+    """The traffic at which ``fleet`` sends about ``rate`` messages/s, by probing two simulated minutes at a
+    guess and correcting it (up to ``steps`` probes, traffic within 1..``MAX_TRAFFIC``)."""
+
+    def probe(traffic: float) -> float:
+        sim = TelemetrySimulator(fleet, seed, start_ms, rates, settings, traffic=traffic, tz=tz)
+        return max(1.0, len(sim.run(start_ms + PROBE_MS)) * 1000 / PROBE_MS)
+
+    natural = probe(1.0)
+    traffic, reachable = 1.0, natural
+    for _ in range(steps):
+        if reachable >= rate * 0.9 or traffic >= MAX_TRAFFIC:
+            break
+        traffic = min(MAX_TRAFFIC, max(traffic * 1.5, traffic * rate / reachable))
+        reachable = probe(traffic)
+    return Calibration(natural, traffic, reachable)
+
 
 @dataclass
 class PublishReport:
+    """What a run of ``publish`` did; also what its progress callback is shown while it runs."""
+
     sent: int = 0
     seconds: float = 0.0
     sim_start_ms: int = 0
-    sim_end_ms: int = 0
-    truth: int = 0
+    sim_end_ms: int = 0  # delivery time of the last message sent
+    truth: int = 0  # faults injected so far
+    lag_ms: int = 0  # wall clock less the last message's delivery time when it was sent (>= 0)
+    interrupted: bool = False  # stopped by Ctrl-C (an open-ended run ends so)
 
     @property
     def rate(self) -> float:
         return self.sent / self.seconds if self.seconds else 0.0
+
+
+ProgressFn = Callable[[PublishReport], None]
 
 
 def publish(
@@ -449,39 +504,69 @@ def publish(
     rate: float,
     duration_s: float,
     batch: int = 500,
-    clock: Any = time.monotonic,
-    sleep: Any = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], object] = time.sleep,
+    wall: Callable[[], float] = time.time,
+    progress: ProgressFn | None = None,
+    progress_every_s: float = 0.5,
 ) -> PublishReport:
-    """Send the simulator's stream to ``sink`` at ``rate`` messages/s (token bucket, ``batch`` messages per
-    send burst) for ``duration_s`` seconds of wall time. Simulated time advances as fast as the stream is
-    consumed; ``sink`` None only generates (a dry run)."""
-    report = PublishReport(sim_start_ms=sim.now_ms)
+    """Send the simulator's stream to ``sink`` at up to ``rate`` messages/s (token bucket, at least a few
+    messages per send burst) for ``duration_s`` seconds of wall time, or until Ctrl-C when it is 0.
+
+    Wall-clock true: a message goes out only once the wall clock has reached its delivery time, and its
+    ``ts`` and ``sent_ts`` are never later than that, so no terminal's clock looks ahead of the platform's
+    (which would be a false ``clock_skew`` past ``clock_skew_ms``). A higher rate comes from more traffic
+    (``TelemetrySimulator(traffic=...)``) or more elevators, never from running the simulated clock ahead.
+    When the sink or ``rate`` cannot keep up, messages go out late (``lag_ms``): latency, not skew.
+    ``progress`` is called with the report so far every ``progress_every_s``; ``sink`` None only
+    generates (a dry run)."""
+    report = PublishReport(sim_start_ms=sim.now_ms, sim_end_ms=sim.now_ms)
     started = clock()
-    deadline = started + duration_s
+    deadline = started + duration_s if duration_s > 0 else math.inf
+    burst = min(batch, rate * 0.01 + 1)
+    cap = max(batch, rate * 0.2)
     tokens = 0.0
     last = started
-    chunk: list[Delivery] = []
+    next_progress = started + progress_every_s
     stream = _endless(sim)
-    while True:
-        now = clock()
-        if now >= deadline:
-            break
-        tokens = min(tokens + (now - last) * rate, max(batch, rate * 0.2))
-        last = now
-        if tokens < min(batch, rate * 0.01 + 1):
-            sleep(min(0.005, deadline - now))
-            continue
-        n = int(tokens)
-        tokens -= n
-        chunk = [next(stream) for _ in range(n)]
+    head = next(stream)
+    try:
+        while True:
+            now = clock()
+            if now >= deadline:
+                break
+            if progress is not None and now >= next_progress:
+                report.seconds = now - started
+                report.truth = len(sim.truth)
+                progress(report)
+                next_progress = now + progress_every_s
+            tokens = min(tokens + (now - last) * rate, cap)
+            last = now
+            wall_ms = int(wall() * 1000)
+            if head[0] > wall_ms:  # the next message is not due yet: wait for the wall clock
+                sleep(min(0.05, (head[0] - wall_ms) / 1000, deadline - now))
+                continue
+            if tokens < burst:
+                sleep(min(0.005, deadline - now))
+                continue
+            n = int(tokens)
+            sent = 0
+            while sent < n and head[0] <= wall_ms:
+                deliver_ms, code, msg = head
+                if sink is not None:
+                    sink.send(code, kind_of(msg), encode(msg))
+                sent += 1
+                report.sim_end_ms = deliver_ms
+                head = next(stream)
+            tokens -= sent
+            report.sent += sent
+            report.lag_ms = wall_ms - report.sim_end_ms
+    except KeyboardInterrupt:
+        report.interrupted = True
+    finally:
         if sink is not None:
-            for _, code, msg in chunk:
-                sink.send(code, kind_of(msg), encode(msg))
-        report.sent += n
-    if sink is not None:
-        sink.close()
+            sink.close()
     report.seconds = clock() - started
-    report.sim_end_ms = chunk[-1][0] if chunk else sim.now_ms
     report.truth = len(sim.truth)
     return report
 

@@ -114,13 +114,21 @@ class DetectorSettings(msgspec.Struct, frozen=True, kw_only=True):
     door_open_timeout_ms: Annotated[
         int, msgspec.Meta(ge=0, description="open command at a landing, still shut")
     ] = 15_000
-    unintended_movement_confirm_ms: Annotated[int, msgspec.Meta(ge=0)] = 1_000
-    overspeed_warning_ratio: Annotated[float, msgspec.Meta(gt=1.0)] = 1.2
-    overspeed_severe_ratio: Annotated[float, msgspec.Meta(gt=1.0)] = 1.4
+    unintended_movement_confirm_ms: Annotated[
+        int, msgspec.Meta(ge=0, description="moving with the doors open this long: unintended movement")
+    ] = 1_000
+    overspeed_warning_ratio: Annotated[
+        float, msgspec.Meta(gt=1.0, description="speed over rated speed: an overspeed warning above this")
+    ] = 1.2
+    overspeed_severe_ratio: Annotated[
+        float, msgspec.Meta(gt=1.0, description="speed over rated speed: a severe overspeed above this")
+    ] = 1.4
     alarm_auto_clear_ms: Annotated[
         int, msgspec.Meta(ge=0, description="an alarm nobody clears ends after")
     ] = 300_000
-    heartbeat_interval_ms: Annotated[int, msgspec.Meta(gt=0)] = 30_000
+    heartbeat_interval_ms: Annotated[
+        int, msgspec.Meta(gt=0, description="the terminal's status interval when idle (heartbeat)")
+    ] = 30_000
     offline_intervals: Annotated[
         int, msgspec.Meta(ge=1, description="offline after this many silent intervals")
     ] = 4

@@ -32,8 +32,16 @@ StoredFault: TypeAlias = Fault
 def detector_settings_from_env(environ: Mapping[str, str] | None = None) -> DetectorSettings:
     """The fault rules' thresholds: ``LIFTWATCH_DETECTOR_<NAME>`` (any case) over the documented defaults
     (docs/PROTOCOL.md). The one place they are read; the workers' wiring calls it and passes the result
-    down, so the detector stays pure. A value out of bounds is a ValueError naming every bad variable."""
-    env = os.environ if environ is None else environ
+    down, so the detector stays pure. A value out of bounds is a ValueError naming every bad variable.
+    Without ``environ``: the process's environment over the ``.env`` file, as the other settings groups."""
+    if environ is None:
+        from dotenv import dotenv_values
+
+        from liftwatch.core.config import ENV_FILE
+
+        from_file = {k: v for k, v in dotenv_values(ENV_FILE).items() if v is not None}
+        environ = {**from_file, **os.environ}
+    env = environ
     fields = set(DetectorSettings.__struct_fields__)
     given: dict[str, str] = {}
     for key, raw in env.items():

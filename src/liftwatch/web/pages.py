@@ -21,7 +21,7 @@ from liftwatch.core.config import LANGUAGES
 from liftwatch.core.security import decode_token
 from liftwatch.core.throttle import LoginThrottle, Throttled
 from liftwatch.deps import COOKIE_NAME, ClockDep, SessionDep, SettingsDep
-from liftwatch.web import console, crew, monitor, registry, reports
+from liftwatch.web import console, crew, crews, monitor, registry, reports
 from liftwatch.web.templating import (
     DEFAULT_NEXT,
     LANG_COOKIE,
@@ -167,6 +167,7 @@ def install(app: FastAPI) -> None:
     app.include_router(monitor.router)
     app.include_router(console.router)
     app.include_router(crew.router)
+    app.include_router(crews.router)
     app.include_router(reports.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

@@ -127,7 +127,9 @@ def test_uvicorns_coloured_copy_of_a_message_is_left_out() -> None:
     out = io.StringIO()
     configure_logging("info", "json", stream=out)
     coloured = "Started server process [\x1b[36m%d\x1b[0m]"
-    logging.getLogger("uvicorn.error").info(
+    # a logger of our own with uvicorn's extra field: "uvicorn.error" itself may have been configured by a
+    # server an earlier test started in this process (uvicorn's own config stops it propagating)
+    logging.getLogger("tests.uvicorn_like").info(
         "Started server process [%d]", 7, extra={"color_message": coloured}
     )
     line = json.loads(out.getvalue())

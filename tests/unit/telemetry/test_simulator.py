@@ -440,7 +440,7 @@ def test_cli_simulate_writes_truth(tmp_path: Path) -> None:
             "--duration",
             "1.5",
             "--fault-scale",
-            "20000",
+            "500000",  # the run covers ~1.5 s of city time now (wall-clock true): faults at once
             "--truth",
             str(truth),
             "--database-url",
