@@ -84,7 +84,7 @@ _NAMESPACES: set[str] = set()  # stream namespaces handed out on the machine's N
 
 def new_stream_namespace(prefix: str = "t") -> str:
     """A fresh stream namespace for a test on the machine's NATS (``prefix`` + 8 hex digits). Its streams
-    (``<NS>TELEMETRY``, ``<NS>FAULTS``, ``<NS>RAW``, ...) are deleted when the session ends, whatever the
+    (``<NS>_TELEMETRY``, ``<NS>_FAULTS``, ``<NS>_RAW``, ...) are deleted when the session ends, whatever the
     test did: each one reserves its size limit against the server's store."""
     namespace = f"{prefix}{uuid.uuid4().hex[:8]}"
     _NAMESPACES.add(namespace)

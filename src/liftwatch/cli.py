@@ -889,5 +889,153 @@ def doctor(
     raise typer.Exit(code=checks.exit_code(found))
 
 
+# ------------------------------------------------------------------ retention
+
+
+@app.command()
+def prune(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would go; remove nothing")] = False,
+    only: Annotated[
+        str | None, typer.Option("--only", help="Only this part: archive, faults or dead-letters")
+    ] = None,
+    database_url: DbOption = None,
+) -> None:
+    """Remove what is older than the retention settings (LIFTWATCH_RETAIN_*; docs/OPERATIONS.md
+    "Retention"): archive days, resolved faults (never open ones or those an incident names), dead letters."""
+    from sqlalchemy import select
+
+    from liftwatch.rescue.models import Incident
+    from liftwatch.telemetry import retention
+
+    if only is not None and only not in retention.PARTS:
+        console.print(f"[red]--only: one of {', '.join(retention.PARTS)}[/red]", highlight=False)
+        raise typer.Exit(code=1)
+    settings = get_settings()
+    engine = make_engine(_url(database_url))
+    try:
+        with _user_errors(), make_session_factory(engine)() as session:
+            report = retention.prune(
+                session,
+                SystemClock(),
+                settings,
+                dry_run=dry_run,
+                only=only,  # checked against PARTS above
+                keep_fault_ids=select(Incident.fault_id).where(Incident.fault_id.is_not(None)),
+            )
+            session.commit()
+    finally:
+        engine.dispose()
+    for line in report.lines():
+        typer.echo(line)
+
+
+# ------------------------------------------------------------------ streams
+
+streams_app = typer.Typer(
+    help="JetStream streams: compare with and apply the settings (docs/OPERATIONS.md, Streams)",
+    no_args_is_help=True,
+)
+app.add_typer(streams_app, name="streams")
+
+
+def _stream_bus_url() -> str:
+    url = get_settings().bus_url
+    if not url.startswith(("nats://", "tls://")):
+        console.print("[red]LIFTWATCH_BUS_URL is not NATS: in-process streams have nothing to show[/red]")
+        raise typer.Exit(code=1)
+    return url
+
+
+@streams_app.command("show")
+def streams_show() -> None:
+    """Each stream's current configuration next to what the settings say; exit 1 if any differs."""
+    import asyncio
+
+    from liftwatch.core.bus import JetStreamBus, stream_differences
+    from liftwatch.workers import stream_specs
+
+    specs = stream_specs(get_settings())
+
+    async def main() -> int:
+        bus = JetStreamBus(_stream_bus_url(), name="liftwatch-streams")
+        await bus.connect()
+        differ = 0
+        try:
+            for spec in specs.values():
+                current = await bus.stream_config(spec.name)
+                typer.echo(f"{spec.name} (settings: {spec.settings})")
+                if current is None:
+                    typer.echo("  missing: the next process to start creates it (or streams apply)")
+                    continue
+                for key, want in spec.config().items():
+                    now = current.get(key)
+                    mark = "  " if now == want else "* "
+                    differ += now != want
+                    typer.echo(f"  {mark}{key}: {now!r}" + ("" if now == want else f" (settings: {want!r})"))
+                if stream_differences(current, spec.config()):
+                    typer.echo("  differs from the settings (* ): `liftwatch streams apply` applies them")
+        finally:
+            await bus.close()
+        return 1 if differ else 0
+
+    raise typer.Exit(code=asyncio.run(main()))
+
+
+@streams_app.command("apply")
+def streams_apply(
+    yes: Annotated[bool, typer.Option("--yes", help="Apply without asking")] = False,
+) -> None:
+    """Update (or create) the streams to match the settings. Refuses changes NATS cannot make on an existing
+    stream (storage, retention); lowering a size or age limit drops the oldest messages at once."""
+    import asyncio
+
+    from liftwatch.core.bus import (
+        IMMUTABLE_STREAM_FIELDS,
+        JetStreamBus,
+        describe_differences,
+        stream_differences,
+    )
+    from liftwatch.workers import stream_specs
+
+    specs = stream_specs(get_settings())
+
+    async def main() -> int:
+        bus = JetStreamBus(_stream_bus_url(), name="liftwatch-streams")
+        await bus.connect()
+        failed = 0
+        try:
+            for spec in specs.values():
+                current = await bus.stream_config(spec.name)
+                diffs = [] if current is None else stream_differences(current, spec.config())
+                if current is not None and not diffs:
+                    typer.echo(f"{spec.name}: matches the settings")
+                    continue
+                fixed = [d for d in diffs if d[0] in IMMUTABLE_STREAM_FIELDS]
+                if fixed:
+                    typer.echo(
+                        f"{spec.name}: NATS cannot change {describe_differences(fixed)} on an existing "
+                        "stream; left as it is (docs/OPERATIONS.md, Streams)",
+                        err=True,
+                    )
+                    failed += 1
+                    continue
+                what = "create it" if current is None else describe_differences(diffs)
+                if not yes and not typer.confirm(f"{spec.name}: {what}. Apply?"):
+                    typer.echo(f"{spec.name}: left as it is")
+                    continue
+                try:
+                    await bus.apply_stream(spec)
+                except Exception as exc:  # the server's refusal (e.g. replicas without a cluster)
+                    typer.echo(f"{spec.name}: NATS refused: {exc}", err=True)
+                    failed += 1
+                    continue
+                typer.echo(f"{spec.name}: {'created' if current is None else 'updated: ' + what}")
+        finally:
+            await bus.close()
+        return 1 if failed else 0
+
+    raise typer.Exit(code=asyncio.run(main()))
+
+
 if __name__ == "__main__":
     app()

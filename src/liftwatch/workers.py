@@ -26,7 +26,7 @@ from typing import Any
 import msgspec
 from sqlalchemy.orm import Session, sessionmaker
 
-from liftwatch.core.bus import Bus, Health, make_bus
+from liftwatch.core.bus import Bus, Health, StreamSpec, ensure_spec, make_bus
 from liftwatch.core.clock import Clock
 from liftwatch.core.config import Settings, archive_dir
 from liftwatch.core.logs import mask_secrets
@@ -38,7 +38,7 @@ from liftwatch.telemetry.archive import ArchiveWriter
 from liftwatch.telemetry.faults import DetectorSettings, FaultChange
 from liftwatch.telemetry.ingest import Ingestor, KnownElevators
 from liftwatch.telemetry.mqtt import MqttIngest
-from liftwatch.telemetry.natsraw import NatsRawIngest
+from liftwatch.telemetry.natsraw import NatsRawIngest, raw_stream_name, raw_subjects
 from liftwatch.telemetry.service import detector_settings_from_env
 from liftwatch.telemetry.worker import LiveBoard, PartitionWorker
 
@@ -47,6 +47,40 @@ log = logging.getLogger(__name__)
 ROLES = frozenset({"ingest", "detect", "archive", "rescue"})
 STOP_GRACE_S = 15.0  # how long stop() lets the workers flush and checkpoint before cancelling them
 REGISTRY_SWEEP_S = 300.0  # the registry feed's full re-read (its safety net)
+
+
+def stream_specs(settings: Settings) -> dict[str, StreamSpec]:
+    """The streams as the settings say they should be (docs/OPERATIONS.md, "Streams"): what a process
+    creates when one is missing, and what ``liftwatch streams show|apply`` compares with and applies."""
+    topo = records.Topology(settings.stream_namespace)
+    mb, hour, replicas = 1024 * 1024, 3600.0, settings.stream_replicas
+    return {
+        "telemetry": StreamSpec(
+            topo.stream,
+            (topo.all_subjects,),
+            settings.stream_max_age_hours * hour,
+            settings.stream_max_mb * mb,
+            replicas=replicas,
+            settings="LIFTWATCH_STREAM_MAX_MB, LIFTWATCH_STREAM_MAX_AGE_HOURS",
+        ),
+        "faults": StreamSpec(
+            topo.faults_stream,
+            (topo.faults_subjects,),
+            settings.faults_stream_max_age_days * 24 * hour,
+            settings.faults_stream_max_mb * mb,
+            discard_new=True,  # a fault change is never dropped unread; the detector holds it instead
+            replicas=replicas,
+            settings="LIFTWATCH_FAULTS_STREAM_MAX_MB, LIFTWATCH_FAULTS_STREAM_MAX_AGE_DAYS",
+        ),
+        "raw": StreamSpec(
+            raw_stream_name(settings.stream_namespace),
+            (raw_subjects(settings.stream_namespace),),
+            settings.raw_stream_max_age_hours * hour,
+            settings.raw_stream_max_mb * mb if settings.raw_stream_max_mb else -1,
+            replicas=replicas,
+            settings="LIFTWATCH_RAW_STREAM_MAX_MB, LIFTWATCH_RAW_STREAM_MAX_AGE_HOURS",
+        ),
+    }
 
 
 def start_configuration(
@@ -136,17 +170,10 @@ class Pipeline:
             self.bus = make_bus(self.settings.bus_url)
             await self.bus.connect()
         topo = records.Topology(self.settings.stream_namespace)
-        mb = 1024 * 1024
-        await self.bus.ensure_stream(
-            topo.stream, [topo.all_subjects], max_bytes=self.settings.stream_max_mb * mb
-        )
-        await self.bus.ensure_stream(
-            topo.faults_stream,
-            [topo.faults_subjects],
-            max_age_s=7 * 86_400,
-            max_bytes=self.settings.faults_stream_max_mb * mb,
-            discard_new=True,  # a fault change is never dropped unread; the detector holds it instead
-        )
+        specs = stream_specs(self.settings)
+        # created from the settings if missing; an existing stream is left as an operator tuned it
+        await ensure_spec(self.bus, specs["telemetry"])
+        await ensure_spec(self.bus, specs["faults"])
         nparts = self.settings.partitions
         self._registry_last_id = await asyncio.to_thread(self._last_event_id)  # before the full loads
         if "ingest" in self.roles:
@@ -165,6 +192,7 @@ class Pipeline:
                 self._spawn(self._probe_lag(topo.stream))
             if self.settings.bus_url and self.adapters:
                 # terminals that speak NATS: their raw stream is consumed here (durable on JetStream)
+                await ensure_spec(self.bus, specs["raw"])
                 self.nats_raw = NatsRawIngest(self.ingestor, self.bus, self.settings.stream_namespace)
                 await self.nats_raw.start()
                 self._spawn(self.nats_raw.run(self._stop))

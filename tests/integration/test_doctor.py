@@ -52,11 +52,11 @@ async def _streams(namespace: str) -> None:
     await bus.connect()
     try:
         await bus.ensure_stream(
-            f"{namespace.upper()}TELEMETRY", [f"{namespace}telemetry.>"], max_bytes=64 * MB
+            f"{namespace.upper()}_TELEMETRY", [f"{namespace}.telemetry.>"], max_bytes=64 * MB
         )
         # FAULTS sized otherwise than its setting says
         await bus.ensure_stream(
-            f"{namespace.upper()}FAULTS", [f"{namespace}faults.>"], max_age_s=7 * 86_400, max_bytes=8 * MB
+            f"{namespace.upper()}_FAULTS", [f"{namespace}.faults.>"], max_age_s=7 * 86_400, max_bytes=8 * MB
         )
     finally:
         await bus.close()
@@ -87,14 +87,14 @@ def test_doctor_on_the_machines_services(doctor: pytest.MonkeyPatch, pg_database
     assert lines[5].startswith("OK   clock: this host is ")  # the same machine: well within 2 s
     assert lines[6] == f"OK   NATS: {NATS_URL} reachable"
     assert lines[7] == (
-        f"OK   stream {ns}TELEMETRY: max bytes 64 MiB, max age 24 h, 1 replica(s) (a single server: back up "
+        f"OK   stream {ns}_TELEMETRY: max bytes 64 MiB, max age 24 h, 1 replica(s) (a single server: back up "
         "its store)"
     )
     assert (
         lines[8]
-        == f"WARN stream {ns}FAULTS: max bytes is {8 * MB}, LIFTWATCH_FAULTS_STREAM_MAX_MB says {16 * MB}"
+        == f"WARN stream {ns}_FAULTS: max bytes is {8 * MB}, LIFTWATCH_FAULTS_STREAM_MAX_MB says {16 * MB}"
     )
-    assert lines[10] == f"OK   stream {ns}RAW: not created (not used here)"
+    assert lines[10] == f"OK   stream {ns}_RAW: not created (not used here)"
     # the machine's Mosquitto takes anonymous clients: unsafe in production
     assert lines[11] == (
         "FAIL MQTT anonymous connect: accepted: anyone who reaches the broker can publish as any terminal"

@@ -326,7 +326,7 @@ def test_nats_users_services_on_their_subjects_terminals_on_their_own(setup: Set
         await term.flush()
         # JetStream publish with an acknowledgement, replies on the terminal's own inbox
         ack = await term.jetstream().publish(f"{ns}.liftwatch.raw.{OWN}.heartbeat", _event(3).encode())
-        assert ack.stream == f"{ns.upper()}RAW"
+        assert ack.stream == f"{ns.upper()}_RAW"
         await until(lambda: ingestor.stats.accepted >= 2)
         await until(
             lambda: any("permissions violation for publish" in str(e).lower() for e in errors),

@@ -135,11 +135,13 @@ class Bus(Protocol):
         max_age_s: float = 86_400,
         max_bytes: int | None = None,
         discard_new: bool = False,
+        replicas: int = 1,
     ) -> None:
-        """Create or reconfigure a stream. ``max_bytes`` (-1: no limit) bounds it: when full it drops its
+        """Create a stream if it is missing. ``max_bytes`` (-1: no limit) bounds it: when full it drops its
         oldest messages (a rolling window, read or not), or with ``discard_new`` refuses new ones
-        (``StreamFull`` from publish). ``max_bytes=None``: create the stream if it is missing, else leave
-        it as configured (workers need it to exist; the pipeline, from the settings, says how it is)."""
+        (``StreamFull`` from publish). An existing stream is never changed here (an operator may have
+        tuned it; ``liftwatch streams apply`` changes it): with ``max_bytes`` given (the caller knows the
+        settings) a difference is logged as a warning; ``max_bytes=None``: only make sure it exists."""
         ...
 
     async def stream_epoch(self, name: str) -> str:
@@ -172,6 +174,64 @@ class Bus(Protocol):
 
 class StreamFull(RuntimeError):
     """The stream reached its size limit; the publisher should hold back (backpressure)."""
+
+
+def stream_name(namespace: str, base: str) -> str:
+    """The one naming rule for streams: ``TELEMETRY``, or with a namespace ``NS_TELEMETRY`` (upper case,
+    ``_`` as separator: a stream name may not hold a dot). Without a namespace nothing changes."""
+    return f"{namespace.upper()}_{base}" if namespace else base
+
+
+def subject_name(namespace: str, base: str) -> str:
+    """The one naming rule for subjects: ``telemetry.p0``, or with a namespace ``ns.telemetry.p0`` (lower
+    case, ``.`` as separator, so ``ns.>`` holds everything of one namespace)."""
+    return f"{namespace.lower()}.{base}" if namespace else base
+
+
+@dataclass(frozen=True, slots=True)
+class StreamSpec:
+    """How the settings say a stream should be; ``settings`` names the variables that say so, for
+    messages that tell an operator what to change."""
+
+    name: str
+    subjects: tuple[str, ...]
+    max_age_s: float
+    max_bytes: int  # -1: no limit
+    discard_new: bool = False
+    replicas: int = 1
+    settings: str = ""
+
+    def config(self) -> dict[str, Any]:
+        """The comparable fields, as ``JetStreamBus.stream_config`` reports a stream's."""
+        return {
+            "subjects": sorted(self.subjects),
+            "max_age_s": float(self.max_age_s),
+            "max_bytes": int(self.max_bytes),
+            "discard": "new" if self.discard_new else "old",
+            "replicas": int(self.replicas),
+            "storage": "file",
+            "retention": "limits",
+        }
+
+
+# NATS cannot change these on an existing stream: a new one (and moving its messages) is needed.
+IMMUTABLE_STREAM_FIELDS = ("storage", "retention")
+
+
+def stream_differences(current: dict[str, Any], wanted: dict[str, Any]) -> list[tuple[str, Any, Any]]:
+    """(field, current, wanted) for every comparable field in which a stream differs from its settings."""
+    return [(k, current.get(k), v) for k, v in wanted.items() if current.get(k) != v]
+
+
+def describe_differences(diffs: list[tuple[str, Any, Any]]) -> str:
+    return "; ".join(f"{k} is {cur!r}, settings say {want!r}" for k, cur, want in diffs)
+
+
+async def ensure_spec(bus: Bus, spec: StreamSpec) -> None:
+    """Create the stream from its settings if it is missing; an existing one is left as it is."""
+    await bus.ensure_stream(
+        spec.name, list(spec.subjects), spec.max_age_s, spec.max_bytes, spec.discard_new, spec.replicas
+    )
 
 
 def subject_matches(pattern: str, subject: str) -> bool:
@@ -224,7 +284,9 @@ class InProcessBus:
         max_age_s: float = 86_400,
         max_bytes: int | None = None,
         discard_new: bool = False,
+        replicas: int = 1,
     ) -> None:
+        # in one process's memory: nobody can have tuned it, so the settings always apply
         if name not in self._streams:
             self._streams[name] = _Stream(name, list(subjects), cond=asyncio.Condition())
         elif max_bytes is None:
@@ -399,26 +461,61 @@ class JetStreamBus:
         max_age_s: float = 86_400,
         max_bytes: int | None = None,
         discard_new: bool = False,
+        replicas: int = 1,
     ) -> None:
-        from nats.js.api import DiscardPolicy, StorageType, StreamConfig
+        spec = StreamSpec(
+            name, tuple(subjects), max_age_s, -1 if max_bytes is None else max_bytes, discard_new, replicas
+        )
+        current = await self.stream_config(name)
+        if current is None:
+            await self._js.add_stream(_nats_config(spec))
+            log.info("created stream %s: %s", name, spec.config())
+            return
+        diffs = stream_differences(current, spec.config())
+        if max_bytes is not None and diffs:
+            log.warning(
+                "stream %s differs from the settings and is left as it is: %s; `liftwatch streams apply` "
+                "applies the settings, or change them to match the stream",
+                name,
+                describe_differences(diffs),
+            )
+
+    async def stream_config(self, name: str) -> dict[str, Any] | None:
+        """A stream's comparable configuration (``StreamSpec.config``'s fields); None if it is missing."""
         from nats.js.errors import NotFoundError
 
-        config = StreamConfig(
-            name=name,
-            subjects=subjects,
-            max_age=max_age_s,
-            max_bytes=-1 if max_bytes is None else max_bytes,
-            discard=DiscardPolicy.NEW if discard_new else DiscardPolicy.OLD,
-            storage=StorageType.FILE,
-            duplicate_window=120,
-        )
         try:
-            await self._js.stream_info(name)
+            info = await self._js.stream_info(name)
         except NotFoundError:
-            await self._js.add_stream(config)
-            return
-        if max_bytes is not None:
-            await self._js.update_stream(config)
+            return None
+        c = info.config
+        return {
+            "subjects": sorted(c.subjects or []),
+            "max_age_s": float(c.max_age or 0),
+            "max_bytes": int(c.max_bytes if c.max_bytes is not None else -1),
+            "discard": _enum_value(c.discard, "old"),
+            "replicas": int(c.num_replicas or 1),
+            "storage": _enum_value(c.storage, "file"),
+            "retention": _enum_value(c.retention, "limits"),
+        }
+
+    async def apply_stream(self, spec: StreamSpec) -> list[tuple[str, Any, Any]]:
+        """Make an existing stream match its settings (or create it); returns what changed. Raises
+        ``ValueError`` for a change NATS cannot make on an existing stream (storage, retention)."""
+        current = await self.stream_config(spec.name)
+        if current is None:
+            await self._js.add_stream(_nats_config(spec))
+            return [("created", None, spec.config())]
+        diffs = stream_differences(current, spec.config())
+        fixed = [d for d in diffs if d[0] in IMMUTABLE_STREAM_FIELDS]
+        if fixed:
+            raise ValueError(
+                f"stream {spec.name}: NATS cannot change {describe_differences(fixed)} on an existing "
+                "stream; create a new stream (docs/OPERATIONS.md, Streams) or leave it"
+            )
+        if diffs:
+            await self._js.update_stream(_nats_config(spec))
+        return diffs
 
     async def stream_epoch(self, name: str) -> str:
         info = await self._js.stream_info(name)
@@ -513,6 +610,26 @@ class _JetStreamConsumer:
     async def pending(self) -> int:
         info = await self._js.consumer_info(self._stream, self._durable)
         return int(info.num_pending) + int(info.num_ack_pending)
+
+
+def _enum_value(value: Any, default: str) -> str:
+    return str(getattr(value, "value", value) or default)
+
+
+def _nats_config(spec: StreamSpec) -> Any:
+    from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
+
+    return StreamConfig(
+        name=spec.name,
+        subjects=list(spec.subjects),
+        max_age=spec.max_age_s,
+        max_bytes=spec.max_bytes,
+        discard=DiscardPolicy.NEW if spec.discard_new else DiscardPolicy.OLD,
+        storage=StorageType.FILE,
+        retention=RetentionPolicy.LIMITS,
+        num_replicas=spec.replicas,
+        duplicate_window=120,
+    )
 
 
 def make_bus(url: str) -> Bus:

@@ -105,6 +105,28 @@ class Settings(BaseSettings):
     faults_stream_max_mb: int = Field(
         default=1024, ge=1, description="Size limit of the FAULTS stream; when full it refuses new changes."
     )
+    stream_max_age_hours: float = Field(
+        default=24.0, gt=0, description="How long the TELEMETRY stream keeps a message, read or not."
+    )
+    faults_stream_max_age_days: float = Field(
+        default=7.0, gt=0, description="How long the FAULTS stream keeps a fault change, read or not."
+    )
+    raw_stream_max_mb: int = Field(
+        default=0,
+        ge=0,
+        description="Size limit of the RAW stream (NATS-speaking terminals), a rolling window; 0 = no limit.",
+    )
+    raw_stream_max_age_hours: float = Field(
+        default=24.0, gt=0, description="How long the RAW stream keeps a terminal's message, read or not."
+    )
+    stream_replicas: int = Field(
+        default=1,
+        ge=1,
+        le=5,
+        description="Replicas of every stream (TELEMETRY, FAULTS, RAW); more than 1 needs a NATS cluster. "
+        "Streams are created with these settings; an existing stream changes only by `liftwatch streams "
+        "apply`.",
+    )
     ingest_max_buffered: int = Field(
         default=200_000,
         ge=1000,
@@ -124,6 +146,24 @@ class Settings(BaseSettings):
         default=True,
         description="Archive raw telemetry to Parquet under var/archive/telemetry (the archive role, or the "
         "embedded pipeline).",
+    )
+    retain_archive_days: int = Field(
+        default=0,
+        ge=0,
+        description="`liftwatch prune` removes Parquet archive days (date=YYYY-MM-DD, UTC) older than this; "
+        "0 = keep forever (the default: the archive is the raw evidence behind every fault and incident).",
+    )
+    retain_faults_days: int = Field(
+        default=730,
+        ge=0,
+        description="`liftwatch prune` removes faults cleared longer ago than this; open faults and faults "
+        "an incident names are kept, and the elevator file keeps every fault's entry. 0 = keep forever.",
+    )
+    retain_dead_letters_days: int = Field(
+        default=90,
+        ge=0,
+        description="`liftwatch prune` removes dead letters received longer ago than this (an "
+        "unknown_elevator letter is not replayed after). 0 = keep forever.",
     )
     max_body_mb: float = Field(
         default=1.0,

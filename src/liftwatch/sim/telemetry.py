@@ -30,6 +30,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any, Protocol
 
+from liftwatch.core.bus import subject_name
 from liftwatch.registry.domain import ElevatorKind, PlaceType
 from liftwatch.sim import codes
 from liftwatch.sim.catalogue import CATEGORY
@@ -408,7 +409,7 @@ class NatsSink:
             nats.connect(url, max_reconnect_attempts=3, connect_timeout=5, error_cb=on_error)
         )
         self._batch = batch
-        self._prefix = f"{namespace.lower()}.liftwatch.raw." if namespace else "liftwatch.raw."
+        self._prefix = subject_name(namespace, "liftwatch.raw.")
         self._items: list[tuple[str, bytes]] = []
 
     def send(self, registration_code: str, kind: str, payload: bytes) -> None:

@@ -9,7 +9,7 @@ import asyncio
 import logging
 import time
 
-from liftwatch.core.bus import Bus, Consumer
+from liftwatch.core.bus import Bus, Consumer, stream_name, subject_name
 from liftwatch.telemetry.ingest import Ingestor
 from liftwatch.telemetry.protocol import TOPIC_PREFIX, Rejected
 
@@ -19,16 +19,21 @@ RAW_PREFIX = "liftwatch.raw."
 
 
 def raw_stream_name(namespace: str) -> str:
-    return f"{namespace.upper()}RAW"
+    return stream_name(namespace, "RAW")
+
+
+def raw_prefix(namespace: str) -> str:
+    """``liftwatch.raw.``, or ``ns.liftwatch.raw.`` with a namespace: where a terminal publishes."""
+    return subject_name(namespace, RAW_PREFIX)
 
 
 def raw_subjects(namespace: str) -> str:
-    return f"{namespace.lower()}.{RAW_PREFIX}>" if namespace else f"{RAW_PREFIX}>"
+    return f"{raw_prefix(namespace)}>"
 
 
 def topic_of(subject: str, namespace: str) -> str:
     """``[ns.]liftwatch.raw.{code}.{kind}`` -> ``liftwatch/v1/{code}/{kind}`` (a code may hold dots)."""
-    prefix = f"{namespace.lower()}.{RAW_PREFIX}" if namespace else RAW_PREFIX
+    prefix = raw_prefix(namespace)
     if not subject.startswith(prefix):
         raise Rejected("bad_topic", f"subject '{subject[:200]}' is not under {prefix}")
     code, _, kind = subject[len(prefix) :].rpartition(".")

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import msgspec
 
+from liftwatch.core.bus import stream_name, subject_name
 from liftwatch.telemetry.faults import FaultChange, FaultType, Severity
 from liftwatch.telemetry.protocol import MessageType
 
@@ -44,11 +45,11 @@ class Topology:
 
     @property
     def stream(self) -> str:
-        return f"{self.namespace.upper()}{STREAM}"
+        return stream_name(self.namespace, STREAM)
 
     @property
     def prefix(self) -> str:
-        return f"{self.namespace.lower()}{SUBJECT_PREFIX}"
+        return subject_name(self.namespace, SUBJECT_PREFIX)
 
     @property
     def all_subjects(self) -> str:
@@ -60,14 +61,14 @@ class Topology:
     @property
     def faults_stream(self) -> str:
         """Fault changes, durable: the rescue intake turns entrapments into incidents from here."""
-        return f"{self.namespace.upper()}FAULTS"
+        return stream_name(self.namespace, "FAULTS")
 
     @property
     def faults_subjects(self) -> str:
-        return f"{self.namespace.lower()}faults.>"
+        return subject_name(self.namespace, "faults.>")
 
     def faults_subject(self, fault_type: str) -> str:
-        return f"{self.namespace.lower()}faults.{fault_type}"
+        return subject_name(self.namespace, f"faults.{fault_type}")
 
 
 DEFAULT_TOPOLOGY = Topology()

@@ -193,8 +193,8 @@ def test_nats_conf_users_and_permissions() -> None:
     assert text.count("{user:") == 2
     assert '"t1.liftwatch.raw.31A.B.>"' in text and '"_INBOX_31A.B.>"' in text
     publish, subscribe = ba.nats_service_permissions("t1")
-    assert {"t1telemetry.>", "t1faults.>", "$JS.ACK.>"} <= set(publish)
-    assert "$JS.API.CONSUMER.*.*.T1TELEMETRY.>" in publish and "$JS.API.STREAM.*.T1RAW" in publish
+    assert {"t1.telemetry.>", "t1.faults.>", "$JS.ACK.>"} <= set(publish)
+    assert "$JS.API.CONSUMER.*.*.T1_TELEMETRY.>" in publish and "$JS.API.STREAM.*.T1_RAW" in publish
     assert subscribe == ["_INBOX.>"]
 
 
