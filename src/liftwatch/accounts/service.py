@@ -27,7 +27,13 @@ from liftwatch.accounts.schemas import (
 )
 from liftwatch.core.clock import Clock, as_utc
 from liftwatch.core.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound, Unauthorized
-from liftwatch.core.security import create_token, hash_password, keyed_digest, verify_password
+from liftwatch.core.security import (
+    create_token,
+    hash_password,
+    keyed_digest,
+    verify_nobody,
+    verify_password,
+)
 from liftwatch.registry import queries as registry
 from liftwatch.registry.domain import UnitType
 
@@ -39,9 +45,6 @@ _UNIT_TYPES_FOR_ROLE = {
     # no unit (the city's IoT platform) reports for any registered elevator
     Role.GATEWAY: (UnitType.MAINTENANCE, UnitType.USE_UNIT),
 }
-
-# A constant hash so a login for an unknown user costs as much as one with a wrong password.
-_DUMMY_HASH = hash_password("liftwatch-timing-guard")
 
 
 def create_user(session: Session, actor: Actor, data: UserCreate, clock: Clock) -> User:
@@ -84,7 +87,7 @@ def create_user(session: Session, actor: Actor, data: UserCreate, clock: Clock) 
 def authenticate(session: Session, username: str, password: str) -> User | None:
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
-        verify_password(_DUMMY_HASH, password)
+        verify_nobody(password)
         return None
     if not user.active or not verify_password(user.password_hash, password):
         return None
