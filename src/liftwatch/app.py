@@ -23,6 +23,7 @@ from liftwatch.core.db import make_engine, make_session_factory
 from liftwatch.core.errors import DomainError, Unauthorized
 from liftwatch.core.headers import SecurityHeadersMiddleware
 from liftwatch.core.limits import BodyLimitMiddleware, body_limits
+from liftwatch.core.probes import BlockingCheck
 from liftwatch.core.throttle import LoginThrottle
 from liftwatch.core.types import ERRORS
 from liftwatch.registry.api import router as registry_router
@@ -84,7 +85,12 @@ def create_app(
                     from liftwatch.sim.crews import run_demo_crews
 
                     pipeline.spawn(
-                        run_demo_crews(app.state.session_factory, app.state.clock, pipeline.stopping)
+                        run_demo_crews(
+                            app.state.session_factory,
+                            app.state.clock,
+                            pipeline.stopping,
+                            settings=app.state.rescue_settings,
+                        )
                     )
         app.state.pipeline = pipeline
         try:
@@ -163,23 +169,33 @@ def create_app(
     def healthz() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
+    def select_one() -> None:
+        with app.state.session_factory() as session:
+            session.execute(text("SELECT 1"))
+
+    # one for the process: while a check hangs (a database that stopped answering), probes do not stack
+    # up threads behind it
+    database_check = BlockingCheck(select_one, timeout_s=2.0)
+
     @app.get("/readyz", tags=["ops"], responses={503: {"description": "not ready", "content": _READY_BODY}})
-    def readyz() -> JSONResponse:
-        """For a load balancer: 503 while the database is unreachable or a part of the embedded pipeline
-        cannot make progress. Which part, not why (the reasons are in the log and on the workers' own
-        /readyz, which is not public)."""
-        database = True
-        try:
-            with app.state.session_factory() as session:
-                session.execute(text("SELECT 1"))
-        except Exception:
-            database = False
+    async def readyz() -> JSONResponse:
+        """For a load balancer: 503 while the database is unreachable (``SELECT 1`` in a thread, at most
+        2 s), the bus the process publishes to does not answer (with LIFTWATCH_BUS_URL), or a part of the
+        embedded pipeline cannot make progress. Which part, not why (the reasons are in the log and on
+        the workers' own /readyz, which is not public)."""
+        database = await database_check.run()
         out: dict[str, object] = {"database": database}
         ready = database
         pipeline = app.state.pipeline
         if pipeline is not None:
             report = pipeline.health()
-            out["pipeline"] = {name: part["ready"] for name, part in report["parts"].items()}
+            parts = {name: bool(part["ready"]) for name, part in report["parts"].items()}
+            parts.pop("database")  # checked just now, above
+            if settings.bus_url:
+                out["bus"] = parts.pop("bus")
+            else:
+                parts.pop("bus")  # the in-process bus is the process itself
+            out["pipeline"] = parts
             ready = ready and report["ready"]
         out["ready"] = ready
         return JSONResponse(out, status_code=200 if ready else 503)

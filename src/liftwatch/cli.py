@@ -72,11 +72,33 @@ DbOption = Annotated[str | None, typer.Option("--database-url", help="default: L
 
 @db_app.command("upgrade")
 def db_upgrade(database_url: DbOption = None, revision: str = "head") -> None:
-    """Create or migrate the schema to the newest revision."""
-    from liftwatch.core.migrate import upgrade
+    """Create or migrate the schema to the newest revision (a database a newer release migrated is left
+    alone: exit 0 when this release runs against it, 1 when it cannot)."""
+    from alembic.util import CommandError
 
-    upgrade(_url(database_url), revision)
+    from liftwatch.core.migrate import SchemaTooNew, upgrade
+
+    try:
+        note = upgrade(_url(database_url), revision)
+    except (SchemaTooNew, CommandError) as exc:
+        console.print(f"[red]{exc}[/red]", highlight=False)
+        raise typer.Exit(code=1) from None
+    if note:
+        console.print(f"[yellow]{note}[/yellow]", highlight=False)
+        return
     console.print(f"[green]schema at {revision}[/green]")
+
+
+@db_app.command("current")
+def db_current(database_url: DbOption = None) -> None:
+    """The database's revision against this release's: exit 0 when this release may run against it."""
+    from liftwatch.core.migrate import Verdict, schema_state
+
+    state = schema_state(_url(database_url))
+    colour = "green" if state.verdict is Verdict.CURRENT else "yellow" if state.runnable else "red"
+    console.print(f"[{colour}]{state.describe()}[/{colour}]", highlight=False)
+    if not state.runnable:
+        raise typer.Exit(code=1)
 
 
 @city_app.command("generate")
@@ -381,8 +403,12 @@ def worker(
         str | None, typer.Option(help="partitions this process detects, e.g. 0,1 (default all)")
     ] = None,
     metrics_port: Annotated[
-        int, typer.Option(help="serve /metrics, /healthz and /readyz on this port (0: off)")
-    ] = 9108,
+        int | None,
+        typer.Option(
+            help="serve /metrics, /healthz and /readyz on this port (0: off; default by role: ingest "
+            "9108, archive 9109, rescue 9110, detect 9111 + first partition; several roles: the first's)"
+        ),
+    ] = None,
     client_id: Annotated[str | None, typer.Option(help="stable MQTT client id (default: per host)")] = None,
 ) -> None:
     """Run long-running workers: ingest (MQTT, NATS -> stream), detect (faults), archive (Parquet),
@@ -394,7 +420,7 @@ def worker(
 
     from liftwatch.core.migrate import pending
     from liftwatch.telemetry.service import detector_settings_from_env
-    from liftwatch.workers import ROLES, Pipeline
+    from liftwatch.workers import ROLES, Pipeline, default_metrics_port
 
     settings = get_settings()
     try:  # the fault rules' thresholds, read once here and handed to the detector workers
@@ -447,8 +473,9 @@ def worker(
             detector_settings=detector_settings,
         )
         probes = None
-        if metrics_port:
-            probes = await serve_probes("0.0.0.0", metrics_port, pipeline.metrics.registry, pipeline.health)
+        port = default_metrics_port(roles, parts) if metrics_port is None else metrics_port
+        if port:
+            probes = await serve_probes("0.0.0.0", port, pipeline.metrics.registry, pipeline.health)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -578,6 +605,10 @@ def simulate(
     nats: Annotated[str | None, typer.Option(help="NATS server, e.g. nats://127.0.0.1:4222")] = None,
     truth: Annotated[Path | None, typer.Option(help="write the injected faults here (JSON lines)")] = None,
     fault_scale: Annotated[float, typer.Option(min=0.0, help="fault rates x this (1 = real life)")] = 1.0,
+    faults: Annotated[
+        str | None,
+        typer.Option(help="only these fault scenarios, e.g. entrapment,power_cut (default: every kind)"),
+    ] = None,
     database_url: DbOption = None,
 ) -> None:
     """Simulate IoT terminals (远程监测终端) ride by ride with injected faults, and publish their messages.
@@ -588,6 +619,7 @@ def simulate(
     clock_skew). Without --mqtt, --http or --nats the messages are only generated (a dry run)."""
     import sys
     import time as _time
+    from datetime import UTC, datetime
 
     from liftwatch.sim.progress import PublishProgress
     from liftwatch.sim.telemetry import (
@@ -623,6 +655,19 @@ def simulate(
     if not fleet:
         fleet, source = synthetic_fleet(elevators, seed), "synthetic"
     rates = FaultRates().scaled(fault_scale)
+    if faults:
+        from liftwatch.telemetry.faults import FaultType
+
+        known = {t.value: t for t in FaultType}
+        asked = [f.strip() for f in faults.split(",") if f.strip()]
+        unknown = [f for f in asked if f not in known]
+        if unknown or not asked:
+            console.print(
+                f"[red]--faults: unknown {', '.join(unknown) or '(none given)'}; one of "
+                f"{', '.join(sorted(rates.per_day))}[/red]"
+            )
+            raise typer.Exit(code=1)
+        rates = rates.only(known[f] for f in asked)
     # the injected faults stay clear of the thresholds the detector runs with (LIFTWATCH_DETECTOR_*)
     try:
         thresholds = detector_settings_from_env()
@@ -662,9 +707,61 @@ def simulate(
         f"simulated clock {report.lag_ms / 1000:.1f} s behind the wall clock; "
         f"{report.truth} faults injected[/green]"
     )
+    # what was published: a fault the simulator had begun past the last message sent never reached anyone
+    injected = [r for r in sim.truth if r.start_ms <= report.sim_end_ms]
+    by_type: dict[str, int] = {}
+    for r in injected:
+        by_type[r.fault_type.value] = by_type.get(r.fault_type.value, 0) + 1
+    last = datetime.fromtimestamp(report.sim_end_ms / 1000, UTC).isoformat(timespec="milliseconds")
+    console.print(
+        f"faults injected up to the last message ({last.replace('+00:00', 'Z')}): "
+        + (", ".join(f"{k} {v}" for k, v in sorted(by_type.items())) or "none"),
+        highlight=False,
+        soft_wrap=True,  # one line, for whoever reads it back
+    )
     if truth is not None:
-        n = write_truth(truth, sim.truth)
+        n = write_truth(truth, injected)
         console.print(f"ground truth: {n} records in {truth}")
+
+
+# ------------------------------------------------------------------ one host, supervised
+
+
+@app.command()
+def supervise(
+    procfile: Annotated[Path, typer.Option(help="the processes, one 'name: command' a line")] = Path(
+        "deploy/Procfile"
+    ),
+    grace: Annotated[
+        float, typer.Option(min=0.0, help="seconds between SIGTERM and SIGKILL when stopping")
+    ] = 30.0,
+    max_fast_failures: Annotated[
+        int, typer.Option(min=1, help="failures in a row within 10 s of starting before giving up")
+    ] = 5,
+    compose: Annotated[
+        bool, typer.Option("--compose", help="print the compose file of these processes instead")
+    ] = False,
+    systemd: Annotated[
+        bool, typer.Option("--systemd", help="print a systemd unit per process instead")
+    ] = False,
+) -> None:
+    """Run every process of a Procfile on this host (docs/OPERATIONS.md, "Running on one host"): each
+    output line with its name, a failed process restarted with backoff, SIGINT/SIGTERM passed on as
+    SIGTERM, SIGKILL after --grace; exit 1 when one keeps failing at start."""
+    import asyncio
+
+    from liftwatch.core import supervise as sv
+
+    try:
+        specs = sv.load_procfile(procfile)
+    except (OSError, sv.ProcfileError) as exc:
+        console.print(f"[red]{exc}[/red]", highlight=False)
+        raise typer.Exit(code=1) from None
+    if compose or systemd:
+        typer.echo(sv.compose_file(specs) if compose else sv.systemd_units(specs), nl=False)
+        return
+    policy = sv.RestartPolicy(max_fast_failures=max_fast_failures)
+    raise typer.Exit(code=asyncio.run(sv.Supervisor(specs, policy, grace_s=grace).run()))
 
 
 # ------------------------------------------------------------------ broker accounts
@@ -904,7 +1001,7 @@ def prune(
     "Retention"): archive days, resolved faults (never open ones or those an incident names), dead letters."""
     from sqlalchemy import select
 
-    from liftwatch.rescue.models import Incident
+    from liftwatch.rescue.models import Incident, IncidentFault
     from liftwatch.telemetry import retention
 
     if only is not None and only not in retention.PARTS:
@@ -920,7 +1017,11 @@ def prune(
                 settings,
                 dry_run=dry_run,
                 only=only,  # checked against PARTS above
-                keep_fault_ids=select(Incident.fault_id).where(Incident.fault_id.is_not(None)),
+                # every fault an incident took in (opened or joined); incidents.fault_id for those a
+                # release before 0012 opened
+                keep_fault_ids=select(IncidentFault.fault_id).union(
+                    select(Incident.fault_id).where(Incident.fault_id.is_not(None))
+                ),
             )
             session.commit()
     finally:
@@ -1035,6 +1136,77 @@ def streams_apply(
         return 1 if failed else 0
 
     raise typer.Exit(code=asyncio.run(main()))
+
+
+# ------------------------------------------------------------------ restore
+
+
+@app.command("rewind-rescue")
+def rewind_rescue(
+    since: Annotated[
+        str, typer.Option("--since", help="When the dump started, with its zone: 2026-12-03T02:00:00Z")
+    ],
+    margin_s: Annotated[
+        float, typer.Option("--margin-s", help="Seconds earlier still (clocks of the hosts differ)")
+    ] = 60.0,
+    database_url: DbOption = None,
+) -> None:
+    """After a restore, before the workers start: checks that the restored telemetry stream is not older
+    than the restored database's detector checkpoints (exit 1 if it is), then makes the rescue workers
+    read again the fault changes published since the dump began, so that incidents the restored database
+    lacks are opened (once: idempotent on fault_id). docs/OPERATIONS.md, "Backups"."""
+    import asyncio
+    from datetime import UTC, datetime, timedelta
+
+    from liftwatch.core.backup import checkpoint_problems, rewind_consumer, stream_position
+    from liftwatch.telemetry.records import Topology
+    from liftwatch.telemetry.service import load_checkpoint
+
+    try:
+        at = datetime.fromisoformat(since)
+    except ValueError:
+        at = None
+    if at is None or at.tzinfo is None:
+        console.print(f"[red]--since {since!r}: a time with its zone, e.g. 2026-12-03T02:00:00Z[/red]")
+        raise typer.Exit(code=1)
+    settings = get_settings()
+    topo = Topology(settings.stream_namespace)
+    bus_url = _stream_bus_url()
+    engine = make_engine(_url(database_url))
+    try:
+        with make_session_factory(engine)() as session:
+            saved = {p: load_checkpoint(session, p) for p in range(settings.partitions)}
+            checkpoints = {p: (c.stream_seq, c.stream_epoch) for p, c in saved.items() if c is not None}
+    finally:
+        engine.dispose()
+    position = asyncio.run(stream_position(bus_url, topo.stream))
+    if position is None:
+        typer.echo(f"{topo.stream}: missing; the workers create it and the detectors start on the new stream")
+    else:
+        problems = checkpoint_problems(checkpoints, topo.stream, *position)
+        for line in problems:
+            console.print(f"[red]{line}[/red]", highlight=False)
+        if problems:
+            raise typer.Exit(code=1)
+        typer.echo(f"{topo.stream}: ends at seq {position[1]}; the detector checkpoints are within it")
+    if asyncio.run(stream_position(bus_url, topo.faults_stream)) is None:
+        typer.echo(f"{topo.faults_stream}: missing; nothing to rewind (its changes since the dump are lost)")
+        return
+    # "rescue-intake" is the rescue worker's durable consumer (rescue/intake.py)
+    done = asyncio.run(
+        rewind_consumer(
+            bus_url,
+            topo.faults_stream,
+            "rescue-intake",
+            topo.faults_subjects,
+            at.astimezone(UTC) - timedelta(seconds=margin_s),
+        )
+    )
+    was = "did not exist" if done.previous_next is None else f"stood at {done.previous_next}"
+    typer.echo(
+        f"{done.stream}/{done.durable}: {was}; now delivers from {done.start_seq} "
+        f"({done.reread} fault changes to read again; the stream holds {done.first_seq}..{done.last_seq})"
+    )
 
 
 if __name__ == "__main__":

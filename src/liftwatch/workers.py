@@ -19,11 +19,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
+from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from liftwatch.core.bus import Bus, Health, StreamSpec, ensure_spec, make_bus
@@ -31,6 +33,7 @@ from liftwatch.core.clock import Clock
 from liftwatch.core.config import Settings, archive_dir
 from liftwatch.core.logs import mask_secrets
 from liftwatch.core.metrics import Metrics
+from liftwatch.core.probes import BlockingCheck, LagWatch
 from liftwatch.registry import queries as registry
 from liftwatch.rescue.intake import RescueWorker
 from liftwatch.telemetry import records, service
@@ -47,6 +50,24 @@ log = logging.getLogger(__name__)
 ROLES = frozenset({"ingest", "detect", "archive", "rescue"})
 STOP_GRACE_S = 15.0  # how long stop() lets the workers flush and checkpoint before cancelling them
 REGISTRY_SWEEP_S = 300.0  # the registry feed's full re-read (its safety net)
+READY_CHECK_S = 2.0  # how often /readyz's own checks (database, bus, detector lag) run
+READY_TIMEOUT_S = 2.0  # how long one of them may take before it counts as a failure
+
+# Default --metrics-port of `liftwatch worker` by role (docs/OPERATIONS.md, "Supervision, health and
+# backpressure"): one process of each role fits on one host without a flag.
+METRICS_PORTS = {"ingest": 9108, "archive": 9109, "rescue": 9110, "detect": 9111}
+ROLE_ORDER = ("ingest", "detect", "archive", "rescue")
+
+
+def default_metrics_port(roles: frozenset[str], partitions: list[int] | None) -> int:
+    """The probe port of a worker process without ``--metrics-port``: its role's port (ingest 9108,
+    archive 9109, rescue 9110); a detect process 9111 plus the first partition it owns, so processes
+    owning different partitions on one host do not collide (``--partitions 2,3``: 9113); several roles
+    in one process take the port of the first of ingest, detect, archive, rescue it runs (all roles: 9108)."""
+    first = next(r for r in ROLE_ORDER if r in roles)
+    if first == "detect":
+        return METRICS_PORTS["detect"] + (min(partitions) if partitions else 0)
+    return METRICS_PORTS[first]
 
 
 def stream_specs(settings: Settings) -> dict[str, StreamSpec]:
@@ -88,17 +109,24 @@ def start_configuration(
 ) -> dict[str, Any]:
     """What a worker process logs as it starts (docs/OPERATIONS.md, "Logs"), secrets masked: which
     roles and partitions, the database, the brokers and streams, and the settings of its roles."""
-    topo = records.Topology(settings.stream_namespace)
     conf: dict[str, Any] = {
         "roles": sorted(roles),
         "partitions": partitions if partitions is not None else list(range(settings.partitions)),
         "partitions_total": settings.partitions,
         "database": mask_secrets(settings.resolved_database_url),
         "bus": mask_secrets(settings.bus_url) or "in-process",
-        "telemetry_stream": topo.stream,
-        "faults_stream": topo.faults_stream,
-        "stream_max_mb": settings.stream_max_mb,
-        "faults_stream_max_mb": settings.faults_stream_max_mb,
+        # each stream as the settings say it should be (a process creates a missing one so; an existing
+        # one keeps what it has: `liftwatch streams show`)
+        "streams": {
+            role: {
+                "name": spec.name,
+                "max_mb": spec.max_bytes // (1024 * 1024) if spec.max_bytes > 0 else "none",
+                "max_age_h": round(spec.max_age_s / 3600, 2),
+                "replicas": spec.replicas,
+            }
+            for role, spec in stream_specs(settings).items()
+            if role != "raw" or "ingest" in roles
+        },
         "secret_key": "set" if settings.secret_key else f"kept in {settings.var_dir / 'secret_key'}",
         "worker_give_up_s": settings.worker_give_up_s,
     }
@@ -144,6 +172,7 @@ class Pipeline:
     live: LiveBoard = field(default_factory=LiveBoard)
     adapters: bool = True  # the MQTT and NATS ingestion adapters; a web process ingests HTTP only
     registry_poll_s: float = 0.5  # how soon a registry change reaches ingestion and the detector
+    ready_check_s: float = READY_CHECK_S
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     # set when a task of the pipeline ended with an error (an unrecoverable worker): the process should
     # exit non-zero so that its supervisor restarts it
@@ -156,6 +185,11 @@ class Pipeline:
     # what the detector knows from the registry: code -> (rated speed, in service)
     _registry_view: dict[str, tuple[float | None, bool]] = field(default_factory=dict)
     _registry_health: Health = field(default_factory=lambda: Health("registry feed"))
+    # readiness's own checks (_check_readiness): their last verdicts and when they were taken (monotonic)
+    _db_check: BlockingCheck | None = None
+    _bus_ok: bool = False
+    _checked_at: float | None = None
+    _lags: dict[int, LagWatch] = field(default_factory=dict)
 
     async def start(self) -> None:
         unknown = set(self.roles) - ROLES
@@ -238,7 +272,9 @@ class Pipeline:
             await self.rescue.start()
             self._spawn(self.rescue.run(self._stop))
         if "archive" in self.roles and self.settings.archive:
-            self.archive = ArchiveWriter(self.bus, archive_dir(self.settings), topology=topo)
+            self.archive = ArchiveWriter(
+                self.bus, archive_dir(self.settings), topology=topo, metrics=self.metrics
+            )
             await self.archive.start()
             self._spawn(self.archive.run(self._stop))
         if "ingest" in self.roles or "detect" in self.roles:
@@ -250,6 +286,11 @@ class Pipeline:
             healths.append(self.archive.health)
         for health in healths:
             health.give_up_s = self.settings.worker_give_up_s
+        now = time.monotonic()
+        self._lags = {w.partition: LagWatch(self.settings.ready_max_lag_s, now) for w in self.workers}
+        self._db_check = BlockingCheck(self._select_one, READY_TIMEOUT_S)
+        await self._check_readiness()  # ready as soon as started, not one interval later
+        self._spawn(self._watch_readiness())
         self.started = True
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
@@ -267,8 +308,29 @@ class Pipeline:
         self.failed.set()
 
     def health(self) -> dict[str, Any]:
-        """Readiness of each part: false while it cannot make progress (the database or NATS down)."""
+        """Readiness of each part: false while it cannot make progress (the database or NATS down), or a
+        detector partition is further behind than LIFTWATCH_READY_MAX_LAG_S (``LagWatch``). The
+        ``database`` and ``bus`` parts are the last verdicts of checks run every ``ready_check_s`` in the
+        background (never here: a probe must answer at once); a verdict older than a few intervals
+        counts as not ready."""
         parts: dict[str, Any] = {}
+        now = time.monotonic()
+        stale_after = 3 * self.ready_check_s + 2 * READY_TIMEOUT_S  # a check loop that stopped checking
+        fresh = self._checked_at is not None and now - self._checked_at <= stale_after
+        stale = ""
+        if self._checked_at is None:
+            stale = "not checked yet"
+        elif not fresh:
+            stale = f"not checked for {stale_after:g} s"
+        db = self._db_check
+        parts["database"] = {
+            "ready": fresh and db is not None and db.ok,
+            "error": stale or (db.error if db else ""),
+        }
+        parts["bus"] = {
+            "ready": fresh and self._bus_ok,
+            "error": stale or ("" if self._bus_ok else f"not connected or silent for {READY_TIMEOUT_S:g} s"),
+        }
         if self.ingestor is not None:
             parts["ingest"] = self.ingestor.health.report() | {
                 "buffered": self.ingestor.buffered(),
@@ -276,7 +338,7 @@ class Pipeline:
                 "shed": self.ingestor.stats.shed,
             }
         for w in self.workers:
-            parts[w.health.name] = w.health.report()
+            parts[w.health.name] = w.health.report() | self._lag_report(w, now)
         if self.rescue is not None:
             parts["rescue worker"] = self.rescue.health.report()
             parts["notice outbox"] = self.rescue.outbox_health.report()
@@ -287,6 +349,61 @@ class Pipeline:
             parts["mqtt"] = {"ready": self.mqtt.connected.is_set()}
         ready = self.started and not self.failed.is_set() and all(p["ready"] for p in parts.values())
         return {"ready": ready, "failure": self.failure, "parts": parts}
+
+    def _lag_report(self, w: PartitionWorker, now: float) -> dict[str, Any]:
+        watch = self._lags.get(w.partition)
+        if watch is None:
+            return {}
+        processed = self.metrics.registry.get_sample_value(
+            "liftwatch_detector_lag_seconds", {"partition": str(w.partition)}
+        )
+        last_ok = w.health.last_ok
+        since_step = now - last_ok if last_ok is not None else now - watch.caught_up_at
+        lag = watch.lag_s(processed, since_step, now)
+        return {
+            "ready": w.health.ready and lag <= watch.limit_s,
+            "pending": watch.pending,
+            "lag_s": round(lag, 1),
+        }
+
+    async def _check_readiness(self) -> None:
+        """One round of the checks behind ``health()``: the database (``SELECT 1`` in a thread), the bus
+        (a round trip to NATS), and what the stream says is waiting for each detector partition. They
+        run together, each bounded by READY_TIMEOUT_S."""
+        assert self.bus is not None and self._db_check is not None
+        bus = self.bus
+
+        async def stream() -> None:
+            if not self._lags:
+                return
+            topo = records.Topology(self.settings.stream_namespace)
+            try:
+                info = await asyncio.wait_for(bus.stream_info(topo.stream), timeout=READY_TIMEOUT_S)
+            except Exception:  # the bus part says so; keep the last observation
+                return
+            now = time.monotonic()
+            for p, watch in self._lags.items():
+                watch.observe(info.consumers.get(f"detector-p{p}", 0), now)
+
+        _, self._bus_ok, _ = await asyncio.gather(
+            self._db_check.run(), bus.reachable(READY_TIMEOUT_S), stream()
+        )
+        self._checked_at = time.monotonic()
+
+    async def _watch_readiness(self) -> None:
+        while not self._stop.is_set():
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), timeout=self.ready_check_s)
+            if self._stop.is_set():
+                return
+            try:
+                await self._check_readiness()
+            except Exception:  # a check must never end the pipeline; its verdict goes stale instead
+                log.exception("readiness check failed")
+
+    def _select_one(self) -> None:
+        with self.session_factory() as session:
+            session.execute(text("SELECT 1"))
 
     def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         """Run ``coro`` alongside the pipeline; it should end when ``stopping`` is set."""

@@ -57,7 +57,7 @@ def reports_city(tmp_path: Path) -> Iterator[tuple[str, Engine, dict[str, int]]]
         ids["done"] = i = open_("11SHA000001")
         for step in (rescue.acknowledge, rescue.arrive, rescue.release):
             step(session, a1, i, clock)
-        rescue.complete(session, a1, i, clock, Cause.MISUSE)
+        rescue.complete(session, a1, i, clock, settings, Cause.MISUSE)
         ids["open"] = open_("11SHB000004")
 
     with serve_seeded(tmp_path, prepare) as (url, engine):

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 import liftwatch
 from liftwatch.cli import app as cli
 from liftwatch.core.db import make_engine
-from liftwatch.core.migrate import SCRIPT_LOCATION, alembic_config
+from liftwatch.core.migrate import COMPAT_TABLE, SCRIPT_LOCATION, alembic_config
 from liftwatch.models import Base
 from tests.conftest import fresh_pg_database
 
@@ -39,6 +39,8 @@ TABLES = {
     "notice_outbox",
     "rescue_dispatches",
     "alembic_version",
+    "schema_compat",
+    "incident_faults",
 }
 
 
@@ -51,7 +53,10 @@ def empty_pg_url() -> Iterator[str]:
 def _diff(url: str) -> list[object]:
     engine = make_engine(url)
     with engine.connect() as conn:
-        ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+        # schema_compat describes the schema (written by migrations, no model): env.py leaves it out too
+        ctx = MigrationContext.configure(
+            conn, opts={"compare_type": True, "include_name": lambda name, kind, _: name != COMPAT_TABLE}
+        )
         diff = compare_metadata(ctx, Base.metadata)
     engine.dispose()
     return list(diff)
@@ -181,3 +186,84 @@ def test_0010_carries_the_dispatches_over_on_sqlite(tmp_path: Path) -> None:
 @pytest.mark.postgres
 def test_0010_carries_the_dispatches_over_on_postgres(empty_pg_url: str) -> None:
     _carry_over_db(empty_pg_url)
+
+
+def _records_compatibility(url: str) -> None:
+    """A database of the release before rolling upgrades (0010) gains schema_compat at 0011: every earlier
+    revision recorded as a contract (only its own code ran against it), and 0011 itself by env.py, as each
+    later migration will be (docs/OPERATIONS.md, "Upgrades")."""
+    from liftwatch.core.migrate import COMPAT_SINCE, compat_table, declared_oldest_reader, upgrade
+
+    upgrade(url, "0010")
+    engine = make_engine(url)
+    assert COMPAT_TABLE not in inspect(engine).get_table_names()
+    upgrade(url)
+    with engine.connect() as conn:
+        rows = {r.revision: (r.down_revision, r.oldest_reader) for r in conn.execute(compat_table.select())}
+    engine.dispose()
+    script = ScriptDirectory.from_config(alembic_config(url))
+    expected = {
+        rev.revision: (rev.down_revision, declared_oldest_reader(script.revision_map, rev.revision))
+        for rev in script.walk_revisions()
+    }
+    assert rows == expected
+    assert rows["0001"] == (None, "0001") and rows[COMPAT_SINCE] == ("0010", COMPAT_SINCE)
+
+
+def test_0011_records_each_revisions_oldest_reader_on_sqlite(tmp_path: Path) -> None:
+    _records_compatibility(f"sqlite:///{tmp_path / 'compat.db'}")
+
+
+@pytest.mark.postgres
+def test_0011_records_each_revisions_oldest_reader_on_postgres(empty_pg_url: str) -> None:
+    _records_compatibility(empty_pg_url)
+
+
+def _fills_incident_faults(url: str) -> None:
+    """0012 (an expand migration) fills incident_faults from what 0011 kept: the fault that opened an
+    incident (incidents.fault_id) and the faults its "joined" events name, so a fault that joined before
+    the upgrade is recognised when it comes again after it."""
+    from liftwatch.core.migrate import upgrade
+
+    upgrade(url, "0011")
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO incidents (id, registration_code, source, status, level, caller_name, "
+                "callback_phone, notes, fault_id, maintenance_unit, responder_unit, arrival_limit_min, "
+                "alarm_at, all_released, cause_detail, close_reason, created_at, updated_at) VALUES "
+                "(1, '11SHA000001', 'iot', 'raised', 'L1', '', '', '', 'f-open', 'MU-A', '', 30, "
+                "'2026-03-01 10:00:00+00:00', :f, '', '', '2026-03-01 10:00:00+00:00', "
+                "'2026-03-01 10:00:00+00:00')"
+            ),
+            {"f": False},
+        )
+        for n, (kind, details) in enumerate(
+            [("raised", "{}"), ("joined", '{"fault_id": "f-join"}'), ("joined", '{"fault_id": null}')],
+            start=1,
+        ):
+            conn.execute(
+                text(
+                    "INSERT INTO incident_events (id, incident_id, at, actor, kind, details) "
+                    f"VALUES ({n}, 1, '2026-03-01 10:0{n}:00+00:00', 'system', :kind, :details)"
+                ),
+                {"kind": kind, "details": details},
+            )
+    upgrade(url)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT fault_id, incident_id, at FROM incident_faults ORDER BY at")).all()
+        compat = conn.execute(text("SELECT oldest_reader FROM schema_compat WHERE revision = '0012'")).one()
+    engine.dispose()
+    assert [(r[0], r[1], str(r[2])[11:16]) for r in rows] == [("f-open", 1, "10:00"), ("f-join", 1, "10:02")]
+    assert compat == ("0011",)  # expand: the release before keeps running against it
+    assert _diff(url) == []
+
+
+def test_0012_fills_the_incident_faults_on_sqlite(tmp_path: Path) -> None:
+    _fills_incident_faults(f"sqlite:///{tmp_path / 'faults.db'}")
+
+
+@pytest.mark.postgres
+def test_0012_fills_the_incident_faults_on_postgres(empty_pg_url: str) -> None:
+    _fills_incident_faults(empty_pg_url)

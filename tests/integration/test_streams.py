@@ -168,3 +168,30 @@ def test_names_with_a_namespace_are_the_documented_ones(env: str) -> None:
         assert got is not None and got["subjects"] == list(spec.subjects)
     faults = asyncio.run(_config(specs["faults"].name))
     assert faults is not None and faults["discard"] == "new" and faults["max_age_s"] == 7 * 86_400.0
+
+
+def test_a_consumer_made_at_a_sequence_resumes_there_before_its_first_acknowledgement(env: str) -> None:
+    """A detector recreates its consumer at its checkpoint; if the process stops before it acknowledges
+    anything, the next start must not read the stream from the beginning (nats-server 2.9 reports an ack
+    floor of 0 for such a consumer)."""
+    name, subject = f"{env.upper()}_RESUME", f"{env}.resume"
+
+    async def run() -> tuple[int, int, int]:
+        bus = JetStreamBus(NATS_URL)
+        await bus.connect()
+        try:
+            await bus.ensure_stream(name, [subject], 600.0, MB)
+            for i in range(10):
+                await bus.publish(subject, str(i).encode())
+            first = await bus.consumer(name, "resume", subject, start_seq=6)
+            (taken,) = (await first.fetch(1, timeout=2))[:1]
+            again = await bus.consumer(name, "resume", subject)  # a restart: no start given
+            resumed = (await again.fetch(1, timeout=2))[0]
+            await again.ack_upto(resumed)
+            after_ack = (await (await bus.consumer(name, "resume", subject)).fetch(1, timeout=2))[0]
+            await bus.delete_stream(name)
+            return taken.seq, resumed.seq, after_ack.seq
+        finally:
+            await bus.close()
+
+    assert asyncio.run(run()) == (6, 6, 7)

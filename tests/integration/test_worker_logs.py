@@ -97,7 +97,11 @@ def test_a_worker_logs_its_configuration_masked_in_json(tmp_path: Path) -> None:
     assert start["partitions"] == [0] and start["partitions_total"] == 4
     assert start["database"] == url.render_as_string(hide_password=False).replace(db_password, "***")
     assert start["bus"] == nats.url.replace("nats://", "nats://liftwatch:***@")
-    assert (start["telemetry_stream"], start["faults_stream"]) == ("TELEMETRY", "FAULTS")
+    streams = start["streams"]
+    assert set(streams) == {"telemetry", "faults"}  # RAW is read by ingest processes only
+    assert (streams["telemetry"]["name"], streams["faults"]["name"]) == ("TELEMETRY", "FAULTS")
+    assert streams["telemetry"]["max_age_h"] == 24 and streams["faults"]["max_age_h"] == 168
+    assert streams["telemetry"]["replicas"] == 1 and streams["faults"]["max_mb"] > 0
     assert start["secret_key"] == "set"
     assert start["detector"]["entrapment_outside_zone_ms"] > 0
     assert "mqtt_password" not in start  # not an ingest process

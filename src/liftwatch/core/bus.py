@@ -109,6 +109,20 @@ class BusMessage:
     raw: Any = None  # the implementation's own message object (for acks)
 
 
+@dataclass(frozen=True, slots=True)
+class StreamInfo:
+    """A stream's own counters, as its server keeps them (the same in every process that asks): what the
+    stats endpoint and readiness read when the workers run in other processes."""
+
+    name: str
+    messages: int  # held now (aged out or discarded ones are gone)
+    bytes: int
+    first_seq: int
+    last_seq: int
+    # durable consumer -> messages of its subjects not yet acknowledged (delivered or not)
+    consumers: dict[str, int] = field(default_factory=dict)
+
+
 class Consumer(Protocol):
     async def fetch(self, max_messages: int, timeout: float) -> list[BusMessage]:
         """Up to ``max_messages`` next messages; an empty list after ``timeout`` seconds of none."""
@@ -155,6 +169,15 @@ class Bus(Protocol):
     async def backlog(self, name: str, consumer_prefix: str = "") -> int:
         """Messages the slowest of the stream's consumers whose name starts with ``consumer_prefix`` has
         not acknowledged (0 without such consumers)."""
+        ...
+
+    async def stream_info(self, name: str) -> StreamInfo:
+        """The stream's counters and each durable consumer's pending count (``LookupError``: no stream)."""
+        ...
+
+    async def reachable(self, timeout: float = 2.0) -> bool:
+        """Whether the bus answers now, within ``timeout`` (a round trip to the server; the in-process
+        bus always does). For readiness: never raises."""
         ...
 
     async def publish(self, subject: str, data: bytes, msg_id: str | None = None) -> int:
@@ -255,6 +278,7 @@ class _Stream:
     messages: list[BusMessage] = field(default_factory=list)
     first_seq: int = 1  # sequence of messages[0] (trimmed by acknowledgement when all consumers agree)
     acked: dict[str, int] = field(default_factory=dict)  # durable -> highest acknowledged seq
+    filters: dict[str, str] = field(default_factory=dict)  # durable -> its filter subject
     cond: asyncio.Condition | None = None
     dedupe: dict[str, int] = field(default_factory=dict)
     epoch: str = field(default_factory=lambda: uuid.uuid4().hex)
@@ -308,6 +332,19 @@ class InProcessBus:
         last = s.first_seq + len(s.messages) - 1
         return max(0, last - min(acked))
 
+    async def stream_info(self, name: str) -> StreamInfo:
+        s = self._streams.get(name)
+        if s is None:
+            raise LookupError(f"no stream '{name}'")
+        consumers = {
+            durable: _pending_of(s, acked, s.filters.get(durable, ">")) for durable, acked in s.acked.items()
+        }
+        last = s.first_seq + len(s.messages) - 1
+        return StreamInfo(name, len(s.messages), s.size, s.first_seq, last, consumers)
+
+    async def reachable(self, timeout: float = 2.0) -> bool:
+        return True
+
     def _stream_for(self, subject: str) -> _Stream:
         for stream in self._streams.values():
             if any(subject_matches(p, subject) for p in stream.subjects):
@@ -345,6 +382,7 @@ class InProcessBus:
     ) -> Consumer:
         s = self._streams[stream]
         s.acked.setdefault(durable, s.first_seq - 1)
+        s.filters[durable] = filter_subject
         if start_seq is not None:
             s.acked[durable] = max(s.first_seq, start_seq) - 1
         return _InProcessConsumer(self, s, durable, filter_subject)
@@ -407,9 +445,12 @@ class _InProcessConsumer:
 
     async def pending(self) -> int:
         """Messages of this consumer's subjects after its acknowledgement (as JetStream counts them)."""
-        s = self._stream
-        start = max(s.acked[self._durable] + 1, s.first_seq) - s.first_seq
-        return sum(1 for m in s.messages[start:] if subject_matches(self._filter, m.subject))
+        return _pending_of(self._stream, self._stream.acked[self._durable], self._filter)
+
+
+def _pending_of(s: _Stream, acked: int, filter_subject: str) -> int:
+    start = max(acked + 1, s.first_seq) - s.first_seq
+    return sum(1 for m in s.messages[start:] if subject_matches(filter_subject, m.subject))
 
 
 # ---------------------------------------------------------------- NATS JetStream
@@ -532,6 +573,34 @@ class JetStreamBus:
                 most = max(most, int(c.num_pending) + int(c.num_ack_pending))
         return most
 
+    async def stream_info(self, name: str) -> StreamInfo:
+        from nats.js.errors import NotFoundError
+
+        try:
+            info = await self._js.stream_info(name)
+        except NotFoundError:
+            raise LookupError(f"no stream '{name}'") from None
+        st = info.state
+        consumers = {
+            str(c.name): int(c.num_pending or 0) + int(c.num_ack_pending or 0)
+            for c in await self._js.consumers_info(name)
+        }
+        return StreamInfo(
+            name, int(st.messages), int(st.bytes), int(st.first_seq), int(st.last_seq), consumers
+        )
+
+    async def reachable(self, timeout: float = 2.0) -> bool:
+        """A PING/PONG round trip: a server that is gone shows at once (not connected), a frozen one
+        within ``timeout`` (the client's own pings would take minutes to notice)."""
+        nc = self._nc
+        if nc is None or not nc.is_connected:
+            return False
+        try:
+            await asyncio.wait_for(nc.flush(timeout=timeout), timeout=timeout)
+        except Exception:
+            return False
+        return True
+
     async def publish(self, subject: str, data: bytes, msg_id: str | None = None) -> int:
         from nats.js.errors import APIError
 
@@ -556,7 +625,11 @@ class JetStreamBus:
             # ack_wait, and an AckAll acknowledgement of anything newer meanwhile acknowledges it unseen.
             with contextlib.suppress(NotFoundError):
                 info = await self._js.consumer_info(stream, durable)
-                start_seq = int(info.ack_floor.stream_seq) + 1
+                # a consumer made to start at a sequence that has acknowledged nothing yet reports an ack
+                # floor of 0 on nats-server 2.9 (newer servers: the sequence before its start): never go
+                # back before where it was made to start, or a restart re-reads the whole stream
+                made_at = int(info.config.opt_start_seq or 0)
+                start_seq = max(int(info.ack_floor.stream_seq) + 1, made_at)
         if start_seq is not None:
             # Redelivery of unacknowledged messages would wait for ack_wait; a worker that knows where its
             # checkpoint ends recreates its consumer to start right there.

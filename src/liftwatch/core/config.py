@@ -95,6 +95,13 @@ class Settings(BaseSettings):
         description="A worker loop (detector, rescue, archive) failing this long without a break makes "
         "its process exit with status 1, to be restarted by its supervisor.",
     )
+    ready_max_lag_s: float = Field(
+        default=120.0,
+        gt=0,
+        description="A detector partition with stream messages waiting that is further behind than this "
+        "(wall clock minus the newest receive time it processed) makes its worker's /readyz 503. An idle "
+        "city, nothing waiting, is never lagging.",
+    )
     stream_max_mb: int = Field(
         default=10_240,
         ge=1,

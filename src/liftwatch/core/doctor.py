@@ -23,6 +23,7 @@ from urllib.parse import unquote, urlsplit
 
 from liftwatch.core.config import Settings, archive_dir
 from liftwatch.core.logs import mask_secrets
+from liftwatch.core.migrate import SchemaState, Verdict
 
 CLOCK_WARN_S = 2.0
 MIN_SECRET_CHARS = 32
@@ -122,25 +123,33 @@ def check_cookie_secure(settings: Settings, production: bool) -> Check:
     return Check(name, Status.OK, "not Secure (fine for the embedded demo over plain HTTP)")
 
 
-def check_revision(current: str | None, head: str, known: Sequence[str]) -> Check:
-    """The database's schema against this code's migrations (``known``: every revision this code has)."""
+def check_revision(state: SchemaState) -> Check:
+    """The database's schema against this code's migrations (docs/OPERATIONS.md, "Upgrades")."""
     name = "database schema"
-    if current == head:
-        return Check(name, Status.OK, f"at revision {head}, this code's")
-    if current is None:
-        return Check(name, Status.FAIL, "the database is empty", "run `liftwatch db upgrade`")
-    if current in known:
+    if state.verdict is Verdict.CURRENT:
+        return Check(name, Status.OK, f"at revision {state.head}, this code's")
+    if state.verdict is Verdict.NEWER_COMPATIBLE:
+        return Check(
+            name,
+            Status.WARN,
+            f"at revision {state.current}, newer than this code's {state.head} but only expanded since "
+            f"{state.oldest_reader}: this host runs",
+            "upgrade this host's liftwatch to the release that wrote the schema",
+        )
+    if state.verdict is Verdict.NEWER_INCOMPATIBLE:
         return Check(
             name,
             Status.FAIL,
-            f"at revision {current}, behind this code's {head}: processes refuse to start",
-            "run `liftwatch db upgrade` (once, from one host)",
+            state.problem() or "",
+            "upgrade this host's liftwatch to the release that wrote the schema",
         )
     return Check(
         name,
-        Status.WARN,
-        f"at revision {current}, which this code does not know (newer): a process of an older release",
-        "upgrade this host's liftwatch to the release that wrote the schema",
+        Status.FAIL,
+        "the database is empty"
+        if state.current is None
+        else f"at revision {state.current}, behind this code's {state.head}: processes refuse to start",
+        "run `liftwatch db upgrade` (once, from one host)",
     )
 
 
@@ -282,12 +291,10 @@ _CONNACK = {
 
 def probe_database(url: str, timeout_s: float) -> list[Check]:
     """Reachable, at a revision this code runs with, and its clock (PostgreSQL's ``clock_timestamp()``)."""
-    from alembic.runtime.migration import MigrationContext
-    from alembic.script import ScriptDirectory
     from sqlalchemy import text
 
     from liftwatch.core.db import make_engine
-    from liftwatch.core.migrate import alembic_config
+    from liftwatch.core.migrate import schema_state
 
     shown = mask_secrets(url)
     if url.startswith("sqlite"):
@@ -301,10 +308,7 @@ def probe_database(url: str, timeout_s: float) -> list[Check]:
     try:
         with engine.connect() as conn:
             found.append(Check("database", Status.OK, f"{shown} reachable"))
-            current = MigrationContext.configure(conn).get_current_revision()
-            scripts = ScriptDirectory.from_config(alembic_config(url))
-            known = [rev.revision for rev in scripts.walk_revisions()]
-            found.append(check_revision(current, scripts.get_current_head() or "", known))
+            found.append(check_revision(schema_state(url)))
             if conn.dialect.name == "postgresql":
                 before = time.time()
                 server = conn.execute(text("SELECT clock_timestamp()")).scalar_one()

@@ -9,6 +9,7 @@ from sqlalchemy.engine import Connection
 
 from liftwatch.core.config import get_settings
 from liftwatch.core.db import UTCDateTime, make_engine
+from liftwatch.core.migrate import COMPAT_TABLE, record_step
 from liftwatch.models import Base
 
 config = context.config
@@ -26,6 +27,11 @@ def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[Fa
     return False
 
 
+def _include_name(name: str | None, type_: str, parent_names: Any) -> bool:
+    """Autogenerate compares the models only: ``schema_compat`` describes the schema and is no model."""
+    return not (type_ == "table" and name == COMPAT_TABLE)
+
+
 def _configure(connection: Connection | None = None, url: str | None = None) -> None:
     context.configure(
         connection=connection,
@@ -34,6 +40,11 @@ def _configure(connection: Connection | None = None, url: str | None = None) -> 
         render_as_batch=True,  # SQLite alters tables by copying them
         compare_type=True,
         render_item=_render_item,
+        include_name=_include_name,
+        # each migration's oldest_reader into schema_compat, in the migration's transaction, so an older
+        # release can tell whether it may run against this schema (core/migrate.py)
+        on_version_apply=record_step,
+        literal_binds=connection is None,  # offline (--sql): statements are written out with their values
     )
 
 

@@ -15,6 +15,11 @@ revision: str = ${repr(up_revision)}
 down_revision: str | None = ${repr(down_revision)}
 branch_labels: str | Sequence[str] | None = ${repr(branch_labels)}
 depends_on: str | Sequence[str] | None = ${repr(depends_on)}
+# Expand-then-contract (docs/OPERATIONS.md, "Upgrades"). An expand migration only adds (nullable columns or
+# ones with a server default, tables, indexes) and declares nothing: the previous release keeps running. A
+# contract migration (drop, rename, narrow, NOT NULL) ships a release after the code stopped using what it
+# removes, and declares the first revision whose code runs without it, e.g.:
+# oldest_reader: str = ${repr(up_revision)}
 
 
 def upgrade() -> None:

@@ -202,7 +202,7 @@ def list_incidents(
 def incident_detail(incident_id: DbId, actor: ActorDep, session: SessionDep) -> IncidentWithDispatches:
     """The incident, its audit trail and every dispatch (first first; L3 rows are 119 calls)."""
     inc = service.get_incident(session, actor, incident_id)
-    events = service.incident_events(session, inc)
+    events = queries.incident_events(session, inc)
     return IncidentWithDispatches(
         **_incident_out(inc, actor).model_dump(),
         events=[_event_out(e, actor) for e in events],
@@ -215,22 +215,25 @@ DispatchQ = Annotated[
 ]
 
 
+def _stepped(session: Session, inc: service.StoredIncident) -> IncidentOut:
+    """The answer to a step on an incident: committed first (its notices leave the outbox only then), then
+    the incident as it now stands."""
+    session.commit()
+    return IncidentOut.model_validate(inc)
+
+
 @router.post("/incidents/{incident_id}/acknowledge", response_model=IncidentOut)
 def acknowledge(
     incident_id: DbId, actor: ActorDep, session: SessionDep, clock: ClockDep, dispatch: DispatchQ = None
 ) -> IncidentOut:
-    inc = service.acknowledge(session, actor, incident_id, clock, dispatch_id=dispatch)
-    session.commit()
-    return IncidentOut.model_validate(inc)
+    return _stepped(session, service.acknowledge(session, actor, incident_id, clock, dispatch_id=dispatch))
 
 
 @router.post("/incidents/{incident_id}/arrive", response_model=IncidentOut)
 def arrive(
     incident_id: DbId, actor: ActorDep, session: SessionDep, clock: ClockDep, dispatch: DispatchQ = None
 ) -> IncidentOut:
-    inc = service.arrive(session, actor, incident_id, clock, dispatch_id=dispatch)
-    session.commit()
-    return IncidentOut.model_validate(inc)
+    return _stepped(session, service.arrive(session, actor, incident_id, clock, dispatch_id=dispatch))
 
 
 @router.post("/incidents/{incident_id}/release", response_model=IncidentOut)
@@ -242,9 +245,9 @@ def release(
     clock: ClockDep,
     dispatch: DispatchQ = None,
 ) -> IncidentOut:
-    inc = service.release(session, actor, incident_id, clock, data.all_released, dispatch_id=dispatch)
-    session.commit()
-    return IncidentOut.model_validate(inc)
+    return _stepped(
+        session, service.release(session, actor, incident_id, clock, data.all_released, dispatch_id=dispatch)
+    )
 
 
 @router.post("/incidents/{incident_id}/complete", response_model=IncidentOut)
@@ -256,9 +259,9 @@ def complete(
     clock: ClockDep,
     settings: RescueSettingsDep,
 ) -> IncidentOut:
-    inc = service.complete(session, actor, incident_id, clock, data.cause, data.detail, settings=settings)
-    session.commit()
-    return IncidentOut.model_validate(inc)
+    return _stepped(
+        session, service.complete(session, actor, incident_id, clock, settings, data.cause, data.detail)
+    )
 
 
 @router.post("/incidents/{incident_id}/false-alarm", response_model=IncidentOut)
@@ -270,9 +273,7 @@ def false_alarm(
     clock: ClockDep,
     settings: RescueSettingsDep,
 ) -> IncidentOut:
-    inc = service.false_alarm(session, actor, incident_id, clock, data.note, settings=settings)
-    session.commit()
-    return IncidentOut.model_validate(inc)
+    return _stepped(session, service.false_alarm(session, actor, incident_id, clock, settings, data.note))
 
 
 @router.post("/incidents/{incident_id}/self-released", response_model=IncidentOut)
@@ -285,11 +286,10 @@ def self_released(
     settings: RescueSettingsDep,
 ) -> IncidentOut:
     """The passengers got out before any crew arrived (自行脱困): closed; crews on the way withdrawn."""
-    inc = service.self_released(
-        session, actor, incident_id, clock, data.note, data.at, data.cause, settings=settings
+    return _stepped(
+        session,
+        service.self_released(session, actor, incident_id, clock, settings, data.note, data.at, data.cause),
     )
-    session.commit()
-    return IncidentOut.model_validate(inc)
 
 
 @router.post("/incidents/{incident_id}/cancel", response_model=IncidentOut)
@@ -302,9 +302,7 @@ def cancel_call(
     settings: RescueSettingsDep,
 ) -> IncidentOut:
     """The caller cancelled before anyone arrived; the reason is required."""
-    inc = service.cancel_call(session, actor, incident_id, clock, data.reason, settings=settings)
-    session.commit()
-    return IncidentOut.model_validate(inc)
+    return _stepped(session, service.cancel_call(session, actor, incident_id, clock, settings, data.reason))
 
 
 @router.post("/incidents/{incident_id}/dispatches/{dispatch_id}/withdraw", response_model=DispatchOut)
@@ -319,7 +317,7 @@ def withdraw(
 ) -> DispatchOut:
     """Take a crew off the job (the operator any, a crew its own), with the reason; the crew freed takes
     an incident waiting for a crew at once."""
-    row = service.withdraw(session, actor, incident_id, dispatch_id, clock, data.reason, settings=settings)
+    row = service.withdraw(session, actor, incident_id, dispatch_id, clock, settings, data.reason)
     session.commit()
     return DispatchOut.model_validate(row)
 
@@ -383,9 +381,7 @@ def fire_arrival(
     incident_id: DbId, data: FireTimeIn, actor: ActorDep, session: SessionDep, clock: ClockDep
 ) -> IncidentOut:
     """The fire service is on site."""
-    inc = service.record_fire_arrival(session, actor, incident_id, clock, data.at)
-    session.commit()
-    return IncidentOut.model_validate(inc)
+    return _stepped(session, service.record_fire_arrival(session, actor, incident_id, clock, data.at))
 
 
 @router.post("/incidents/{incident_id}/fire-release", response_model=IncidentOut)
@@ -393,9 +389,9 @@ def fire_release(
     incident_id: DbId, data: FireTimeIn, actor: ActorDep, session: SessionDep, clock: ClockDep
 ) -> IncidentOut:
     """The fire service freed the trapped persons (the L1 unit still reports the cause)."""
-    inc = service.record_fire_release(session, actor, incident_id, clock, data.all_released, data.at)
-    session.commit()
-    return IncidentOut.model_validate(inc)
+    return _stepped(
+        session, service.record_fire_release(session, actor, incident_id, clock, data.all_released, data.at)
+    )
 
 
 @router.post("/incidents/{incident_id}/call-back", response_model=IncidentOut)
@@ -403,9 +399,7 @@ def call_back(
     incident_id: DbId, data: FalseAlarmIn, actor: ActorDep, session: SessionDep, clock: ClockDep
 ) -> IncidentOut:
     """The operator called the caller back after the rescue (回访); ``note`` is what they said."""
-    inc = service.call_back(session, actor, incident_id, clock, data.note)
-    session.commit()
-    return IncidentOut.model_validate(inc)
+    return _stepped(session, service.call_back(session, actor, incident_id, clock, data.note))
 
 
 @router.post("/crews/me/position", response_model=CrewOut)
@@ -684,7 +678,7 @@ def stale_incidents(
             unsettled=s.unsettled,
             minutes_past=s.minutes_past,
         )
-        for s in service.stale_open_incidents(session, clock, settings)
+        for s in queries.stale_open_incidents(session, clock, settings)
     ]
 
 

@@ -7,7 +7,7 @@ rescue domain's labels (statuses, levels, sources, causes) and the column tables
 city's clock (``LIFTWATCH_TIMEZONE``), written as Excel date-times (CSV: ``YYYY-MM-DD HH:MM:SS``).
 
 The KPI figures are computed exactly as ``GET /api/v1/rescue/kpis`` computes them (``rescue.kpis``
-over ``service.incident_records`` with the rescue settings' limits, as of now), so an exported figure
+over ``queries.incident_records`` with the rescue settings' limits, as of now), so an exported figure
 equals the API's for the same filters; the level groups are ``compute_kpis`` over the rescues that reached
 each level (the API gives their shares in ``by_level``). Text cells are neutralised like the registry's
 export: no control characters, and a text that would run as a formula starts with ``'``.
@@ -414,7 +414,7 @@ def kpi_report(
     """The figures ``GET /api/v1/rescue/kpis`` gives for the same period, district and unit (its
     ``group_by`` groups for month, district and maintenance unit), and per level: ``compute_kpis`` over
     the rescues that reached it, with every elevator in service (their sum is the total's figures)."""
-    records = service.incident_records(session, actor, start, end, district, unit)
+    records = queries.incident_records(session, actor, start, end, district, unit)
     elevators = registry_queries.count_in_service(session, district, unit)
     ks = service.kpi_settings(settings)
     total = compute_kpis(records, elevators, start, end, ks, as_of, unit)

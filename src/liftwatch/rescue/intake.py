@@ -51,6 +51,7 @@ class RescueWorker:
         self.settings = settings
         self.timer_every_s = timer_every_s
         self.outbox_every_s = outbox_every_s
+        self.metrics = metrics
         self.outbox = Outbox(session_factory, clock, settings, metrics)
         self._consumer: Consumer | None = None
         self._next_timers = 0.0
@@ -97,15 +98,19 @@ class RescueWorker:
             batch = await self._consumer.fetch(100, timeout=timeout)
             self._held = batch
         reports = []
+        changes = {"raised": 0, "cleared": 0}
         for m in batch:
             try:
                 change = decode_fault(m.data)
             except msgspec.DecodeError as exc:
                 self.passed_over += 1
+                if self.metrics is not None:
+                    self.metrics.rescue_passed_over.inc()
                 log.error(
                     "rescue intake: undecodable fault change at seq %d (%s): %r", m.seq, exc, m.data[:200]
                 )
                 continue
+            changes["raised" if change.raised else "cleared"] += 1
             source = SOURCES.get(change.fault_type)
             if source is not None and change.raised:
                 reports.append(service.Report(change.registration_code, source, fault_id=change.fault_id))
@@ -115,6 +120,10 @@ class RescueWorker:
             wrote = await asyncio.to_thread(self._surge) or wrote
         if batch:
             await self._consumer.ack_upto(batch[-1])  # after the incidents are committed
+            if self.metrics is not None:  # counted once settled (a held batch is tried again)
+                for change_kind, n in changes.items():
+                    if n:
+                        self.metrics.rescue_fault_changes.labels(change_kind).inc(n)
         self._held = []
         if time.monotonic() >= self._next_timers:
             wrote = await asyncio.to_thread(self._fire) or wrote
@@ -136,6 +145,8 @@ class RescueWorker:
                 except DomainError as exc:  # never an incident (e.g. not in the registry)
                     session.rollback()
                     self.passed_over += 1
+                    if self.metrics is not None:
+                        self.metrics.rescue_passed_over.inc()
                     log.error("rescue intake: no incident for %s (%s): %s", call.code, call.fault_id, exc)
                     continue
                 except Exception:
@@ -144,8 +155,11 @@ class RescueWorker:
                         "rescue intake: could not open an incident for %s (%s)", call.code, call.fault_id
                     )
                     raise
+            self._count(out.notices)
             if out.created:
                 self.incidents_opened += 1
+                if self.metrics is not None:
+                    self.metrics.rescue_incidents_opened.labels(call.source.value).inc()
                 log.info(
                     "rescue intake: incident %d opened for %s (%s, fault %s)",
                     out.incident.id,
@@ -178,6 +192,7 @@ class RescueWorker:
         except Exception:
             log.exception("rescue worker: surge planning failed; incidents keep their one-by-one dispatch")
             return False
+        self._count(notices)
         return bool(notices)
 
     def _fire(self) -> bool:
@@ -186,6 +201,7 @@ class RescueWorker:
             # crews whose shift started (or freed elsewhere) take incidents waiting for a crew
             notices += service.dispatch_waiting(session, self.clock, self.settings)
             session.commit()
+        self._count(notices)
         for n in notices:  # after the commit: what is logged happened (its notice follows via the outbox)
             if n.kind == "escalated":
                 log.warning(
@@ -196,6 +212,13 @@ class RescueWorker:
                     n.details.get("reason", ""),
                 )
         return bool(notices)
+
+    def _count(self, notices: list[service.Notice]) -> None:
+        """What the worker did, committed, by the notice it wrote (dispatched, no_crew, escalated...)."""
+        if self.metrics is None:
+            return
+        for n in notices:
+            self.metrics.rescue_actions.labels(n.kind).inc()
 
     async def deliver(self) -> int:
         """Send the due notices of the outbox (whoever wrote them: this worker, the web, the console)."""

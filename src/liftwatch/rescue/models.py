@@ -113,6 +113,18 @@ class IncidentEvent(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
+class IncidentFault(Base):
+    """Every IoT fault an incident took in: the one that opened it and each that joined it (an alarm button
+    pressed during an entrapment). The key makes a redelivered fault change nothing, whenever it comes
+    again, even after its incident closed."""
+
+    __tablename__ = "incident_faults"
+
+    fault_id: Mapped[str] = mapped_column(String(120), primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class Crew(Base):
     """A rescue crew of a maintenance unit or a public rescue station."""
 

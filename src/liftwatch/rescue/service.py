@@ -8,9 +8,11 @@ Escalation (三级响应): L1 is the contracted maintenance unit's nearest crew;
 ``ack_limit_s`` of dispatch, or a predicted or actual arrival past the area's limit, sends it to L2 (the
 nearest public rescue station or another unit's crew); not arrived by the limit + ``l3_grace_min`` -> L3
 (fire service). Deadlines are rows in ``rescue_timers``: a restarted process fires them on time.
-Notices (raised, dispatched, no crew, escalated) are rows of ``notice_outbox`` written with the change;
-the rescue worker delivers them after the commit (rescue.outbox). Settings are always passed in: the
-edge (app start, the worker's ``from_settings``) reads them once.
+Notices (raised, dispatched, no crew, escalated, withdrawn) are rows of ``notice_outbox`` written with the
+change; the rescue worker delivers them after the commit (rescue.outbox). Settings are always passed in:
+the edge (app start, the worker's ``from_settings``) reads them once. A crew is freed in one place
+(``_free_crew``), which also gives it an incident waiting for a crew. Reads for the pages, the API and the
+KPIs are in rescue.queries.
 """
 
 from __future__ import annotations
@@ -41,15 +43,12 @@ from liftwatch.rescue import queries as incident_queries
 from liftwatch.rescue.domain import (
     OPEN_STATUSES,
     Cause,
-    DispatchRecord,
     GeoPoint,
-    IncidentRecord,
     IncidentStatus,
     Level,
     RoadFactorEstimator,
     Source,
     TravelEstimator,
-    Urgency,
     normalise_phone,
 )
 from liftwatch.rescue.kpis import KpiSettings
@@ -58,6 +57,7 @@ from liftwatch.rescue.models import (
     Dispatch,
     Incident,
     IncidentEvent,
+    IncidentFault,
     NoticeOutbox,
     OpenIncidentLock,
     RescueTimer,
@@ -240,17 +240,8 @@ def _limit_min(settings: RescueSettings, district: str) -> int:
     )
 
 
-def get_incident(session: Session, actor: Actor, incident_id: int) -> Incident:
-    inc = session.get(Incident, incident_id)
-    if inc is None:
-        raise NotFound(f"no incident {incident_id}")
-    if actor.role in OPERATORS or actor.role is Role.REGULATOR:
-        return inc
-    # a crew sees every incident it was sent to (also after it was withdrawn), a use unit those on its
-    # elevators (read-only: it has no dispatch to act on), other unit staff their unit's (rescue.queries)
-    if incident_queries.readable(session, actor, inc.id):
-        return inc
-    raise NotFound(f"no incident {incident_id}")  # outside the actor's scope looks the same
+# one scoped lookup for the service and its callers (rescue.queries decides who reads which incident)
+get_incident = incident_queries.get_incident
 
 
 def crew_of(session: Session, actor: Actor) -> Crew | None:
@@ -274,7 +265,7 @@ def report(
         raise Forbidden(f"role '{actor.role.value}' may not open rescue incidents")
     now = clock.now()
     if call.fault_id is not None:
-        existing = session.scalar(select(Incident).where(Incident.fault_id == call.fault_id))
+        existing = _incident_of_fault(session, call.fault_id)
         if existing is not None:
             return Outcome(existing, created=False)
     try:  # the centre must be able to dial it back: a number, in one form (13800000000, 021-55551234)
@@ -315,6 +306,8 @@ def report(
         if other is None:
             raise
         return _join(session, other, actor, call, now)
+    if call.fault_id is not None:
+        session.add(IncidentFault(fault_id=call.fault_id, incident_id=inc.id, at=now))
     event = _record(
         session, inc, actor.username, "raised", now, source=call.source.value, caller=call.caller_name,
         phone=call.callback_phone, note=call.notes, persons=call.persons_trapped,
@@ -336,6 +329,15 @@ def _join(session: Session, inc: Incident, actor: Actor, call: Report, now: date
     number to call back, the note, how many are trapped), and its fault linked (so a redelivered fault is
     recognised). The incident's caller and call-back number stay the first caller's (after an alarm with
     nobody on the line, the first person who calls); :func:`calls_of` lists every call."""
+    if call.fault_id is not None:
+        try:
+            with session.begin_nested():
+                session.add(IncidentFault(fault_id=call.fault_id, incident_id=inc.id, at=now))
+        except IntegrityError:  # the same fault, delivered twice at the same moment: taken in once
+            taken = _incident_of_fault(session, call.fault_id)
+            if taken is None:
+                raise
+            return Outcome(taken, created=False)
     _record(
         session, inc, actor.username, "joined", now, source=call.source.value, caller=call.caller_name,
         phone=call.callback_phone, note=call.notes, persons=call.persons_trapped, fault_id=call.fault_id,
@@ -349,6 +351,15 @@ def _join(session: Session, inc: Incident, actor: Actor, call: Report, now: date
     inc.updated_at = now
     session.flush()
     return Outcome(inc, created=False)
+
+
+def _incident_of_fault(session: Session, fault_id: str) -> Incident | None:
+    """The incident that took in this IoT fault, opening or joining it; None if none did. Incidents a
+    release before 0012 opened name their fault only on the incident (a rolling upgrade: both are read)."""
+    taken = session.get(IncidentFault, fault_id)
+    if taken is not None:
+        return session.get(Incident, taken.incident_id)
+    return session.scalar(select(Incident).where(Incident.fault_id == fault_id))
 
 
 def _open_incident(session: Session, registration_code: str) -> Incident | None:
@@ -709,13 +720,13 @@ def complete(
     actor: Actor,
     incident_id: int,
     clock: Clock,
+    settings: RescueSettings,
     cause: Cause,
     detail: str = "",
     dispatch_id: int | None = None,
-    settings: RescueSettings | None = None,
 ) -> Incident:
-    """Close the case with the cause (the L1 unit reports it); every crew still on it is free again (with
-    ``settings``, it takes an incident waiting for a crew at once: :func:`dispatch_waiting`)."""
+    """Close the case with the cause (the L1 unit reports it); every crew still on it is free again and
+    takes an incident waiting for a crew at once (:func:`_free_crew`)."""
     inc = get_incident(session, actor, incident_id)
     _own_dispatch(session, actor, inc, dispatch_id, withdrawn_ok=True)
     if inc.status != IncidentStatus.RELEASED.value:
@@ -726,11 +737,8 @@ def complete(
     inc.cause = cause.value
     inc.cause_detail = detail
     inc.updated_at = now
-    _free_crew(session, inc)
     _record(session, inc, actor.username, "completed", now, cause=cause.value)
-    session.flush()
-    if settings is not None:
-        dispatch_waiting(session, clock, settings)
+    _free_crew(session, inc, clock, settings)
     return inc
 
 
@@ -760,10 +768,20 @@ def _operator_incident(session: Session, actor: Actor, incident_id: int, what: s
 
 
 def _close(
-    session: Session, inc: Incident, actor: Actor, status: IncidentStatus, reason: str, now: datetime
-) -> None:
+    session: Session,
+    inc: Incident,
+    actor: Actor,
+    status: IncidentStatus,
+    reason: str,
+    now: datetime,
+    clock: Clock,
+    settings: RescueSettings,
+    kind: str,
+    **details: Any,
+) -> Incident:
     """End an open incident without a rescue on site: deadlines off, the elevator unlocked, every crew not
-    yet arrived withdrawn and every crew freed."""
+    yet arrived withdrawn, the change recorded as ``kind`` with ``details``, and every crew freed
+    (:func:`_free_crew`)."""
     inc.status = status.value
     inc.close_reason = reason
     inc.updated_at = now
@@ -772,7 +790,9 @@ def _close(
     for row in _dispatches(session, inc):
         if row.withdrawn_at is None and row.arrived_at is None:
             row.withdrawn_at, row.withdrawn_by, row.withdraw_reason = now, actor.username, status.value
-    _free_crew(session, inc)
+    _record(session, inc, actor.username, kind, now, **details)
+    _free_crew(session, inc, clock, settings)
+    return inc
 
 
 def false_alarm(
@@ -780,8 +800,8 @@ def false_alarm(
     actor: Actor,
     incident_id: int,
     clock: Clock,
+    settings: RescueSettings,
     note: str = "",
-    settings: RescueSettings | None = None,
 ) -> Incident:
     """Nobody was trapped (误报); the reason is required. Freed crews as :func:`complete`."""
     inc = _operator_incident(session, actor, incident_id, "close incidents as false alarms")
@@ -790,12 +810,10 @@ def false_alarm(
     reason = _required("note", note)
     now = clock.now()
     inc.closed_false_at = now
-    _close(session, inc, actor, IncidentStatus.FALSE_ALARM, reason, now)
-    _record(session, inc, actor.username, "false_alarm", now, note=reason)
-    session.flush()
-    if settings is not None:
-        dispatch_waiting(session, clock, settings)
-    return inc
+    return _close(
+        session, inc, actor, IncidentStatus.FALSE_ALARM, reason, now, clock, settings, "false_alarm",
+        note=reason,
+    )  # fmt: skip
 
 
 def self_released(
@@ -803,10 +821,10 @@ def self_released(
     actor: Actor,
     incident_id: int,
     clock: Clock,
+    settings: RescueSettings,
     note: str = "",
     at: datetime | None = None,
     cause: Cause | None = None,
-    settings: RescueSettings | None = None,
 ) -> Incident:
     """The passengers got out before any crew arrived (自行脱困), at ``at`` (default now): a rescue, closed,
     everyone out. Crews on the way are withdrawn (and freed as :func:`complete`)."""
@@ -820,12 +838,10 @@ def self_released(
     inc.completed_at = now
     if cause is not None:
         inc.cause = cause.value
-    _close(session, inc, actor, IncidentStatus.SELF_RELEASED, note.strip(), now)
-    _record(session, inc, actor.username, "self_released", now, out_at=out_at.isoformat(), note=note.strip())
-    session.flush()
-    if settings is not None:
-        dispatch_waiting(session, clock, settings)
-    return inc
+    return _close(
+        session, inc, actor, IncidentStatus.SELF_RELEASED, note.strip(), now, clock, settings,
+        "self_released", out_at=out_at.isoformat(), note=note.strip(),
+    )  # fmt: skip
 
 
 def cancel_call(
@@ -833,8 +849,8 @@ def cancel_call(
     actor: Actor,
     incident_id: int,
     clock: Clock,
+    settings: RescueSettings,
     reason: str,
-    settings: RescueSettings | None = None,
 ) -> Incident:
     """The caller cancelled before anyone arrived (报警取消); the reason is required. Freed crews as
     :func:`complete`."""
@@ -844,12 +860,9 @@ def cancel_call(
     why = _required("reason", reason)
     now = clock.now()
     inc.cancelled_at = now
-    _close(session, inc, actor, IncidentStatus.CANCELLED, why, now)
-    _record(session, inc, actor.username, "cancelled", now, note=why)
-    session.flush()
-    if settings is not None:
-        dispatch_waiting(session, clock, settings)
-    return inc
+    return _close(
+        session, inc, actor, IncidentStatus.CANCELLED, why, now, clock, settings, "cancelled", note=why
+    )
 
 
 def withdraw(
@@ -858,34 +871,23 @@ def withdraw(
     incident_id: int,
     dispatch_id: int,
     clock: Clock,
+    settings: RescueSettings,
     reason: str,
-    settings: RescueSettings | None = None,
 ) -> Dispatch:
-    """Take a crew off the job: the operator any dispatch, a crew its own; the reason is required. With
-    ``settings``, the freed crew takes an incident waiting for a crew at once (:func:`dispatch_waiting`;
-    never this one again unasked)."""
+    """Take a crew off the job: the operator any dispatch, a crew its own; the reason is required. The
+    crew is told when the centre took it off (:func:`_take_off`), and once free takes an incident waiting
+    for a crew at once (:func:`_free_crew`; never this one again unasked)."""
     inc = get_incident(session, actor, incident_id)
     row = _own_dispatch(session, actor, inc, dispatch_id)
     if inc.status not in _OPEN and inc.status != IncidentStatus.RELEASED.value:
         raise Conflict(f"incident {incident_id} is {inc.status}: its crews are free already")
     why = _required("reason", reason)
     now = clock.now()
-    row.withdrawn_at, row.withdrawn_by, row.withdraw_reason = now, actor.username, why
     inc.updated_at = now
-    if row.crew_id is not None:
-        crew = session.get(Crew, row.crew_id)
-        if crew is not None and crew.busy_incident_id == inc.id:
-            crew.busy_incident_id = _next_job(session, crew, inc)
+    # the centre took the crew off: tell it (a crew that withdrew itself knows)
+    _take_off(session, inc, row, actor.username, why, now, tell=actor.role in OPERATORS)
     _derive(session, inc)
-    event = _record(
-        session, inc, actor.username, "withdrawn", now, dispatch=row.id, crew=row.crew_id, reason=why
-    )
-    if actor.role in OPERATORS:  # the centre took the crew off: tell it (a crew that withdrew itself knows)
-        details = {"dispatch": row.id, "unit": row.unit, "crew": row.crew_id, "reason": why}
-        _notice(session, inc, event, "withdrawn", row.level, details)
-    session.flush()
-    if settings is not None:
-        dispatch_waiting(session, clock, settings)
+    _free_crew(session, inc, clock, settings, [row])
     return row
 
 
@@ -903,28 +905,17 @@ def _level_order(level: str) -> int:
     return [lv.value for lv in Level].index(level)
 
 
-def _site(session: Session, inc: Incident) -> GeoPoint | None:
-    """Where the incident's elevator is, if its file has coordinates."""
-    place = registry_queries.places_of(session, [inc.registration_code]).get(inc.registration_code)
-    if place is None or place.latitude is None or place.longitude is None:
-        return None
-    return GeoPoint(place.latitude, place.longitude)
-
-
-def _eta_s(site: GeoPoint | None, crew: Crew, estimator: TravelEstimator) -> int | None:
-    """The crew's predicted travel to ``site`` in seconds (None without coordinates)."""
-    if site is None:
-        return None
-    return round(estimator.seconds(GeoPoint(crew.latitude, crew.longitude), site))
-
-
-def _take_off(session: Session, inc: Incident, row: Dispatch, actor: str, why: str, now: datetime) -> None:
-    """Withdraw one dispatch: its crew takes its next queued job (or is free)."""
+def _take_off(
+    session: Session, inc: Incident, row: Dispatch, actor: str, why: str, now: datetime, tell: bool = True
+) -> None:
+    """Withdraw one dispatch, recorded as ``withdrawn``; with ``tell`` its crew (or its unit, a dispatch
+    without a crew) gets a ``withdrawn`` notice: by hand, by a re-dispatch that replaces it, or by a surge
+    re-plan, whoever took it off. Its crew is freed by the caller (:func:`_free_crew`)."""
     row.withdrawn_at, row.withdrawn_by, row.withdraw_reason = now, actor, why
-    if row.crew_id is not None:
-        crew = session.get(Crew, row.crew_id)
-        if crew is not None and crew.busy_incident_id == inc.id:
-            crew.busy_incident_id = _next_job(session, crew, inc)
+    event = _record(session, inc, actor, "withdrawn", now, dispatch=row.id, crew=row.crew_id, reason=why)
+    if tell:
+        details = {"dispatch": row.id, "unit": row.unit, "crew": row.crew_id, "reason": why}
+        _notice(session, inc, event, "withdrawn", row.level, details)
 
 
 def redispatch(
@@ -954,7 +945,7 @@ def redispatch(
         raise InvalidInput(FieldError("crew_id", "required: the crew (or the unit) to send"))
     estimator = estimator or RoadFactorEstimator()
     now = clock.now()
-    site = _site(session, inc)
+    site = incident_queries.site_of(session, inc)
     rows = _dispatches(session, inc)
     active = [d for d in rows if d.withdrawn_at is None]
     crew: Crew | None = None
@@ -988,17 +979,14 @@ def redispatch(
             )
             if c.id not in sent and on_duty(c, now, settings.tz)
         ]
-        timed = [(_eta_s(site, c, estimator), c) for c in free]
+        timed = [(incident_queries.eta_s(site, c, estimator), c) for c in free]
         timed.sort(key=lambda ec: (ec[0] is None, ec[0] or 0, ec[1].id))
         crew = timed[0][1] if timed else None
     level = Level.L1 if target == inc.maintenance_unit else Level.L2
-    withdrawn: list[int] = []
-    if replace_earlier:
-        for d in active:
-            if d.arrived_at is None and d.level != Level.L3.value:
-                _take_off(session, inc, d, actor.username, why, now)
-                withdrawn.append(d.id)
-    eta_s = _eta_s(site, crew, estimator) if crew is not None else None
+    taken_off = [d for d in active if replace_earlier and d.arrived_at is None and d.level != Level.L3.value]
+    for d in taken_off:
+        _take_off(session, inc, d, actor.username, why, now)
+    eta_s = incident_queries.eta_s(site, crew, estimator) if crew is not None else None
     if crew is not None and crew.busy_incident_id is None:
         crew.busy_incident_id = inc.id  # a busy crew keeps its job; this one waits in its queue
     row = _add_dispatch(session, inc, level, target, crew, actor.username, now, eta_s)
@@ -1010,7 +998,7 @@ def redispatch(
     _timer(session, inc, TimerKind.ACK, now + timedelta(seconds=settings.ack_limit_s))
     event = _record(
         session, inc, actor.username, "redispatched", now, dispatch=row.id, level=level.value, unit=target,
-        crew=crew.id if crew else None, eta_s=eta_s, reason=why, withdrawn=withdrawn,
+        crew=crew.id if crew else None, eta_s=eta_s, reason=why, withdrawn=[d.id for d in taken_off],
     )  # fmt: skip
     details = {
         "crew": crew.id if crew else None,
@@ -1020,6 +1008,8 @@ def redispatch(
         "reason": why,
     }
     _notice(session, inc, event, "dispatched" if crew else "no_crew", level.value, details)
+    if taken_off:
+        _free_crew(session, inc, clock, settings, taken_off, estimator)
     session.flush()
     return row, True
 
@@ -1036,7 +1026,7 @@ def _repeated_redispatch(
     """The dispatch of the same re-dispatch (same operator, unit and reason) made moments ago and still on."""
     since = now - REPEAT_WINDOW
     by_id = {d.id: d for d in active}
-    for event in reversed(incident_events(session, inc)):
+    for event in reversed(incident_queries.incident_events(session, inc)):
         if event.at < since:
             break
         d = event.details
@@ -1077,116 +1067,6 @@ def escalate_by_hand(
     escalate(session, inc, nxt, "operator", actor.username, clock.now(), settings, estimator, note=why)
     session.flush()
     return inc, True
-
-
-@dataclass(frozen=True)
-class CrewOption:
-    """A crew the operator may send: its predicted travel, whether it is busy elsewhere or already on this
-    incident, and whether its shift covers now."""
-
-    crew: Crew
-    eta_s: int | None
-    busy_incident_id: int | None
-    on_job: bool
-    on_duty: bool
-
-
-def redispatch_options(
-    session: Session,
-    actor: Actor,
-    incident_id: int,
-    clock: Clock,
-    settings: RescueSettings,
-    limit: int = 15,
-    estimator: TravelEstimator | None = None,
-) -> list[CrewOption]:
-    """Crews for the re-dispatch form: the contracted unit's and the ``limit`` nearest others on shift,
-    soonest arrival first (by id when the elevator's file has no coordinates)."""
-    inc = get_incident(session, actor, incident_id)
-    estimator = estimator or RoadFactorEstimator()
-    now = clock.now()
-    site = _site(session, inc)
-    on_job = {d.crew_id for d in _dispatches(session, inc) if d.withdrawn_at is None}
-    out = [
-        CrewOption(c, _eta_s(site, c, estimator), c.busy_incident_id, c.id in on_job,
-                   on_duty(c, now, settings.tz))
-        for c in session.scalars(select(Crew).where(Crew.on_shift.is_(True)).order_by(Crew.id))
-    ]  # fmt: skip
-    out.sort(key=lambda o: (o.eta_s is None, o.eta_s or 0, o.crew.id))
-    own = [o for o in out if o.crew.unit == inc.maintenance_unit]
-    others = [o for o in out if o.crew.unit != inc.maintenance_unit][:limit]
-    return sorted(own + others, key=lambda o: (o.eta_s is None, o.eta_s or 0, o.crew.id))
-
-
-@dataclass(frozen=True)
-class Call:
-    """One call or alarm about an incident: the one that opened it and every one that joined it."""
-
-    at: datetime
-    source: str
-    caller: str
-    phone: str
-    note: str
-    persons: int | None
-    taken_by: str
-    first: bool
-
-
-def calls_of(session: Session, inc: Incident) -> list[Call]:
-    """Every call of the incident, first first (from its trail; the first call's number and note come
-    from the incident when the trail predates them)."""
-    out: list[Call] = []
-    for e in incident_events(session, inc):
-        if e.kind not in ("raised", "joined"):
-            continue
-        d, first = e.details, e.kind == "raised"
-        out.append(
-            Call(
-                at=e.at,
-                source=str(d.get("source") or inc.source),
-                caller=str(d.get("caller") or ""),
-                phone=str(d.get("phone") or (inc.callback_phone if first and "phone" not in d else "")),
-                note=str(d.get("note") or (inc.notes if first and "note" not in d else "")),
-                persons=d.get("persons", inc.persons_trapped if first else None),
-                taken_by=e.actor,
-                first=first,
-            )
-        )
-    return out
-
-
-def board_incidents(session: Session, limit: int = 500) -> list[Incident]:
-    """What the console's board shows: every open incident and every released one still awaiting its
-    cause report (it must not drop off before it is closed); newest alarm first."""
-    statuses = [s.value for s in OPEN_STATUSES] + [IncidentStatus.RELEASED.value]
-    stmt = (
-        select(Incident)
-        .where(Incident.status.in_(statuses))
-        .order_by(Incident.alarm_at.desc(), Incident.id.desc())
-        .limit(limit)
-    )
-    return list(session.scalars(stmt))
-
-
-def urgency_of(inc: Incident, now: datetime, settings: RescueSettings) -> Urgency:
-    """The board's view of one incident (rescue.domain.most_urgent_first): someone still trapped; a
-    deadline passed (an unanswered dispatch past ``ack_limit_s``, no arrival past the arrival limit) or
-    the incident is open past the closing limit (stale, as :func:`stale_open_incidents`)."""
-    released = inc.status not in _OPEN
-    trapped = not released and inc.persons_trapped != 0
-    overdue = False
-    if not released:
-        if inc.arrived_at is None and now > inc.alarm_at + timedelta(minutes=inc.arrival_limit_min):
-            overdue = True
-        if (
-            inc.acknowledged_at is None
-            and inc.dispatched_at is not None
-            and now > inc.dispatched_at + timedelta(seconds=settings.ack_limit_s)
-        ):
-            overdue = True
-    if now > inc.alarm_at + timedelta(hours=settings.close_limit_h):
-        overdue = True
-    return Urgency(trapped=trapped, overdue=overdue, alarm_at=inc.alarm_at)
 
 
 # ---------------------------------------------------------------- L3: the fire service (119)
@@ -1320,10 +1200,25 @@ def _next_job(session: Session, crew: Crew, done: Incident) -> int | None:
     return queued
 
 
-def _free_crew(session: Session, inc: Incident) -> None:
-    """Every crew busy with ``inc`` is done: it takes the next incident queued for it by a surge plan."""
-    for crew in session.scalars(select(Crew).where(Crew.busy_incident_id == inc.id)).all():
+def _free_crew(
+    session: Session,
+    inc: Incident,
+    clock: Clock,
+    settings: RescueSettings,
+    rows: Sequence[Dispatch] | None = None,
+    estimator: TravelEstimator | None = None,
+) -> None:
+    """The one place a crew is freed: every crew busy with ``inc`` (or only the crews of ``rows``, taken
+    off it) is done with it and takes the next incident queued for it by a surge plan; a crew left free
+    takes an incident waiting for a crew at once (:func:`dispatch_waiting`), in this transaction. Called
+    last, once ``inc`` stands as it will be committed (it must not look like it waits itself)."""
+    stmt = select(Crew).where(Crew.busy_incident_id == inc.id)
+    if rows is not None:
+        stmt = stmt.where(Crew.id.in_([d.crew_id for d in rows if d.crew_id is not None]))
+    for crew in session.scalars(stmt).all():
         crew.busy_incident_id = _next_job(session, crew, inc)
+    session.flush()
+    dispatch_waiting(session, clock, settings, estimator)
 
 
 def report_position(session: Session, actor: Actor, lat: float, lon: float, clock: Clock) -> Crew:
@@ -1690,9 +1585,9 @@ def dispatch_waiting(
         ]
         if not pool:
             continue
-        site = _site(session, inc)
+        site = incident_queries.site_of(session, inc)
         timed = sorted(
-            ((_eta_s(site, c, estimator), c) for c in pool),
+            ((incident_queries.eta_s(site, c, estimator), c) for c in pool),
             key=lambda ec: (ec[0] is None, ec[0] or 0, ec[1].id),
         )
         eta_s, crew = timed[0]
@@ -1764,97 +1659,6 @@ def _send_waiting(
     return notices
 
 
-def incident_records(
-    session: Session,
-    actor: Actor,
-    start: datetime,
-    end: datetime,
-    district: str | None = None,
-    unit: str | None = None,
-) -> list[IncidentRecord]:
-    """Incidents with their alarm in [start, end) as the KPI formulas take them, with every dispatch,
-    optionally for one district and/or one unit: the incidents it is contracted for and those it was sent
-    to (the formulas then count only its own dispatches, docs/KPIS.md)."""
-    if actor.role not in (Role.ADMIN, Role.REGULATOR, Role.RESCUE_OPERATOR):
-        raise Forbidden(f"role '{actor.role.value}' may not read rescue statistics")
-    stmt = select(Incident).where(Incident.alarm_at >= start, Incident.alarm_at < end)
-    if unit:
-        stmt = stmt.where(
-            (Incident.maintenance_unit == unit)
-            | Incident.id.in_(select(Dispatch.incident_id).where(Dispatch.unit == unit))
-        )
-    incidents = session.scalars(stmt.order_by(Incident.id)).all()
-    places = registry_queries.places_of(session, sorted({i.registration_code for i in incidents}))
-    dispatches: dict[int, list[Dispatch]] = {}
-    ids = [i.id for i in incidents]
-    for chunk in range(0, len(ids), 1000):
-        for row in session.scalars(
-            select(Dispatch)
-            .where(Dispatch.incident_id.in_(ids[chunk : chunk + 1000]))
-            .order_by(Dispatch.dispatched_at, Dispatch.id)
-        ):
-            dispatches.setdefault(row.incident_id, []).append(row)
-    crew_ids = sorted({d.crew_id for rows in dispatches.values() for d in rows if d.crew_id})
-    logins = {c.id: c.username for c in crews_by_id(session, crew_ids).values()}
-    out: list[IncidentRecord] = []
-    for i in incidents:
-        place = places.get(i.registration_code)
-        if district and (place is None or place.district != district):
-            continue
-        out.append(_as_record(i, place, dispatches.get(i.id, []), logins))
-    return out
-
-
-def _as_record(
-    i: Incident, place: Any, rows: Sequence[Dispatch], logins: dict[str, str | None]
-) -> IncidentRecord:
-    status = IncidentStatus(i.status)
-    closed_at = {
-        IncidentStatus.COMPLETED: i.completed_at,
-        IncidentStatus.SELF_RELEASED: i.completed_at,
-        IncidentStatus.FALSE_ALARM: i.closed_false_at,
-        IncidentStatus.CANCELLED: i.cancelled_at,
-    }.get(status)
-    return IncidentRecord(
-        id=i.id,
-        registration_code=i.registration_code,
-        district=place.district if place else "",
-        street=place.street if place else "",
-        maintenance_unit=i.maintenance_unit,
-        place_type=place.place_type if place else "",
-        source=Source(i.source),
-        level=Level(i.level),
-        alarm_at=i.alarm_at,
-        dispatched_at=i.dispatched_at,
-        acknowledged_at=i.acknowledged_at,
-        arrived_at=i.arrived_at,
-        released_at=i.released_at,
-        completed_at=i.completed_at,
-        false_alarm=status is IncidentStatus.FALSE_ALARM,
-        all_released=i.all_released,
-        arrival_limit_min=i.arrival_limit_min,
-        cause=Cause(i.cause) if i.cause else None,
-        dispatches=tuple(
-            DispatchRecord(
-                level=Level(d.level),
-                unit=d.unit,
-                dispatched_at=d.dispatched_at,
-                acknowledged_at=d.acknowledged_at,
-                arrived_at=d.arrived_at,
-                withdrawn_at=d.withdrawn_at,
-                # taken back by the operator or the system, not given up by the crew itself
-                withdrawn_by_centre=d.withdrawn_at is not None
-                and (d.crew_id is None or d.withdrawn_by != logins.get(d.crew_id)),
-            )
-            for d in rows
-        ),
-        closed_at=closed_at,
-        cancelled=status is IncidentStatus.CANCELLED,
-        self_released=status is IncidentStatus.SELF_RELEASED,
-        callback_at=i.callback_at,
-    )
-
-
 def kpi_settings(settings: RescueSettings) -> KpiSettings:
     """The KPI formulas' limits, all from the rescue settings (docs/KPIS.md): the acknowledgement limit,
     the closing limit and the city's calendar."""
@@ -1865,47 +1669,7 @@ def kpi_settings(settings: RescueSettings) -> KpiSettings:
     )
 
 
-@dataclass(frozen=True)
-class StaleIncident:
-    """An incident the console flags: still open past its arrival deadline (``overdue``), or not closed
-    past the closing limit (``unsettled``: the KPIs already count it as not successful)."""
-
-    incident: Incident
-    overdue: bool
-    unsettled: bool
-    minutes_past: int  # past the arrival deadline
-
-
-def stale_open_incidents(session: Session, clock: Clock, settings: RescueSettings) -> list[StaleIncident]:
-    """Open or released-but-not-closed incidents that are past their arrival deadline without an arrival,
-    or past ``close_limit_h`` without being closed; oldest alarm first."""
-    now = clock.now()
-    statuses = [s.value for s in OPEN_STATUSES] + [IncidentStatus.RELEASED.value]
-    out: list[StaleIncident] = []
-    for inc in session.scalars(
-        select(Incident).where(Incident.status.in_(statuses)).order_by(Incident.alarm_at, Incident.id)
-    ):
-        deadline = inc.alarm_at + timedelta(minutes=inc.arrival_limit_min)
-        overdue = inc.arrived_at is None and now > deadline
-        unsettled = now > inc.alarm_at + timedelta(hours=settings.close_limit_h)
-        if overdue or unsettled:
-            past = max(0, int((now - deadline).total_seconds() // 60))
-            out.append(StaleIncident(inc, overdue, unsettled, past))
-    return out
-
-
 # ---------------------------------------------------------------- surge mode
-
-
-def open_count(session: Session) -> int:
-    return int(
-        session.scalar(
-            select(func.count())
-            .select_from(Incident)
-            .where(Incident.status.in_([s.value for s in OPEN_STATUSES]))
-        )
-        or 0
-    )
 
 
 def replan_surge(
@@ -1924,7 +1688,7 @@ def replan_surge(
     from liftwatch.rescue.surge import plan_surge
 
     estimator = estimator or RoadFactorEstimator()
-    if open_count(session) < settings.surge_threshold:
+    if incident_queries.open_count(session) < settings.surge_threshold:
         return []
     pending = session.scalars(
         select(Incident)
@@ -1988,7 +1752,7 @@ def replan_surge(
         if changed:  # the unanswered dispatches it replaces are withdrawn by the plan, a new one is added
             for row in _dispatches(session, inc):
                 if row.withdrawn_at is None and row.acknowledged_at is None and row.arrived_at is None:
-                    row.withdrawn_at, row.withdrawn_by, row.withdraw_reason = now, "surge", "replanned"
+                    _take_off(session, inc, row, "surge", "replanned", now)
             _add_dispatch(session, inc, level, crew.unit, crew, "surge", now)
         inc.level = level.value
         inc.updated_at = now
@@ -2011,38 +1775,6 @@ def replan_surge(
 # ---------------------------------------------------------------- reads for pages and the API
 
 
-def open_incidents(session: Session, limit: int = 500) -> list[Incident]:
-    """Every open incident (raised, dispatched, acknowledged, arrived), oldest alarm first."""
-    stmt = (
-        select(Incident)
-        .where(Incident.status.in_([s.value for s in OPEN_STATUSES]))
-        .order_by(Incident.alarm_at, Incident.id)
-        .limit(limit)
-    )
-    return list(session.scalars(stmt))
-
-
-def incident_events(session: Session, incident: Incident) -> list[IncidentEvent]:
-    """The incident's audit trail, oldest first."""
-    return list(
-        session.scalars(
-            select(IncidentEvent).where(IncidentEvent.incident_id == incident.id).order_by(IncidentEvent.id)
-        )
-    )
-
-
-def undelivered_notices(session: Session, incident: Incident) -> list[NoticeOutbox]:
-    """The incident's notices the outbox has not delivered yet, with their attempts and last error (for
-    its page: a notice that keeps failing is also an event ``notice_failed`` on the audit trail)."""
-    return list(
-        session.scalars(
-            select(NoticeOutbox)
-            .where(NoticeOutbox.incident_id == incident.id, NoticeOutbox.delivered_at.is_(None))
-            .order_by(NoticeOutbox.id)
-        )
-    )
-
-
 def crews_by_id(session: Session, ids: Sequence[str]) -> dict[str, Crew]:
     if not ids:
         return {}
@@ -2054,11 +1786,6 @@ def visible_incidents(session: Session, actor: Actor, open_only: bool, limit: in
     that reads none is refused, 403). The search with filters and pages is rescue.queries.search."""
     flt = incident_queries.IncidentFilter(open_only=open_only)
     return incident_queries.latest(session, actor, flt, limit)
-
-
-def open_incident_of(session: Session, registration_code: str) -> Incident | None:
-    """The elevator's open incident, if it has one."""
-    return _open_incident(session, registration_code)
 
 
 def incidents_for_crews(session: Session) -> list[Incident]:

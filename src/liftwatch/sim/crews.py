@@ -77,12 +77,16 @@ async def run_demo_crews(
     stop: asyncio.Event,
     seed: int = 1,
     step_s: float = 5.0,
+    settings: rescue.RescueSettings | None = None,
 ) -> None:
-    """Every few seconds, move each open incident's crew along: acknowledge, arrive, release, complete."""
+    """Every few seconds, move each open incident's crew along: acknowledge, arrive, release, complete.
+    ``settings``: the app's rescue settings (a crew that completes takes a waiting incident at once, on
+    the crews' shifts); None reads them from the environment."""
     plans: dict[int, dict[str, datetime]] = {}
+    settings = settings or rescue.RescueSettings()
     while not stop.is_set():
         try:
-            await asyncio.to_thread(_advance, session_factory, clock, plans, seed)
+            await asyncio.to_thread(_advance, session_factory, clock, plans, seed, settings)
         except Exception:
             log.exception("demo crews: step failed")
         with contextlib.suppress(asyncio.TimeoutError):
@@ -90,8 +94,13 @@ async def run_demo_crews(
 
 
 def _advance(
-    session_factory: sessionmaker[Session], clock: Clock, plans: dict[int, dict[str, datetime]], seed: int
+    session_factory: sessionmaker[Session],
+    clock: Clock,
+    plans: dict[int, dict[str, datetime]],
+    seed: int,
+    settings: rescue.RescueSettings | None = None,
 ) -> None:
+    settings = settings or rescue.RescueSettings()
     now = clock.now()
     with session_factory() as session:
         work = rescue.incidents_for_crews(session)
@@ -116,7 +125,7 @@ def _advance(
                 if inc.status == IncidentStatus.RELEASED.value and now >= plan["complete"]:
                     rng = random.Random(f"{seed}:{inc.id}:cause")
                     cause = rng.choices([c for c, _ in CAUSES], [w for _, w in CAUSES])[0]
-                    rescue.complete(session, actor, inc.id, clock, cause)
+                    rescue.complete(session, actor, inc.id, clock, settings, cause)
                     plans.pop(inc.id, None)
                 session.commit()
             except Exception:

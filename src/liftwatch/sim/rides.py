@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -238,6 +238,20 @@ class FaultRates:
         """Faults ``factor`` times as often; noise unchanged."""
         return FaultRates(
             per_day={k: v * factor for k, v in self.per_day.items()},
+            noise_per_day=self.noise_per_day,
+            loiter=self.loiter,
+            slow_door=self.slow_door,
+            duplicate=self.duplicate,
+            reorder=self.reorder,
+        )
+
+    def only(self, kinds: Iterable[FaultType]) -> FaultRates:
+        """Only these fault scenarios start (``liftwatch simulate --faults``); noise unchanged. A scenario
+        may still raise other faults on its way (an entrapment between floors is also a stop outside the
+        door zone, a trapped passenger presses the alarm)."""
+        keep = set(kinds)
+        return FaultRates(
+            per_day={k: v for k, v in self.per_day.items() if k in keep},
             noise_per_day=self.noise_per_day,
             loiter=self.loiter,
             slow_door=self.slow_door,

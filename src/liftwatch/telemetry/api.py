@@ -13,6 +13,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from liftwatch.accounts.actor import Role
 from liftwatch.core.errors import DomainError, FieldError, Forbidden, InvalidInput
+from liftwatch.core.metrics import process_registry
 from liftwatch.core.types import PathCode, QueryStr, error_responses
 from liftwatch.deps import (
     ActorDep,
@@ -24,7 +25,7 @@ from liftwatch.deps import (
     optional_actor,
 )
 from liftwatch.registry import queries as registry
-from liftwatch.telemetry import service
+from liftwatch.telemetry import records, service
 from liftwatch.telemetry.ingest import Ingestor
 from liftwatch.telemetry.protocol import Rejected
 from liftwatch.telemetry.schemas import ElevatorLive, FaultOut, IngestResult, LiveStatusOut, RejectedItem
@@ -130,20 +131,38 @@ async def ingest_batch(request: Request, actor: GatewayActorDep, clock: ClockDep
 
 
 @router.get("/telemetry/stats")
-def telemetry_stats(request: Request, actor: ActorDep, session: SessionDep) -> dict[str, Any]:
-    out = service.stats(session, actor)
+async def telemetry_stats(
+    request: Request, actor: ActorDep, session: SessionDep, settings: SettingsDep
+) -> dict[str, Any]:
+    """Platform figures from the database; the streams' counters from the bus itself (right wherever
+    the workers run); this process's ingest and detector counters where it runs them."""
+    out = await asyncio.to_thread(service.stats, session, actor)
     pipeline = getattr(request.app.state, "pipeline", None)
     ingestor = getattr(pipeline, "ingestor", None)
     if ingestor is not None:
         out["ingest"] = {"accepted": ingestor.stats.accepted, "rejected": dict(ingestor.stats.rejected)}
+    bus = getattr(pipeline, "bus", None)
+    streams: dict[str, Any] = {}
+    if bus is not None:
+        topo = records.Topology(settings.stream_namespace)
+        streams = await service.stream_stats(bus, {"telemetry": topo.stream, "faults": topo.faults_stream})
+        out["streams"] = streams
     workers = getattr(pipeline, "workers", [])
-    out["detector"] = {
-        "partitions": len(workers),
-        "messages": sum(w.stats.messages for w in workers),
-        "faults_stored": sum(w.stats.faults_stored for w in workers),
-        "checkpoints": sum(w.stats.checkpoints for w in workers),
-        "stream_pending": sum(w.stats.pending for w in workers),
-    }
+    if workers:  # the detector runs here: its own counters
+        out["detector"] = {
+            "partitions": len(workers),
+            "messages": sum(w.stats.messages for w in workers),
+            "faults_stored": sum(w.stats.faults_stored for w in workers),
+            "checkpoints": sum(w.stats.checkpoints for w in workers),
+            "stream_pending": sum(w.stats.pending for w in workers),
+        }
+    else:  # it runs elsewhere: what the stream says is waiting for each partition
+        pending = streams.get("telemetry", {}).get("detector_pending", {})
+        out["detector"] = {
+            "partitions": len(pending),
+            "stream_pending": sum(pending.values()),
+            "pending_by_partition": pending,
+        }
     return out
 
 
@@ -195,9 +214,9 @@ def metrics(request: Request, session: SessionDep, settings: SettingsDep) -> Res
         if actor.role is not Role.ADMIN:
             raise Forbidden("only an admin, or a scraper with LIFTWATCH_METRICS_TOKEN, may read /metrics")
     pipeline = getattr(request.app.state, "pipeline", None)
-    registry_ = getattr(getattr(pipeline, "metrics", None), "registry", None)
-    body = generate_latest(registry_) if registry_ is not None else b""
-    return Response(body, media_type=CONTENT_TYPE_LATEST)
+    # the pipeline's registry holds the process metrics too; without a pipeline, those alone
+    registry_ = getattr(getattr(pipeline, "metrics", None), "registry", None) or process_registry()
+    return Response(generate_latest(registry_), media_type=CONTENT_TYPE_LATEST)
 
 
 def _is_metrics_scraper(request: Request, secret: str) -> bool:

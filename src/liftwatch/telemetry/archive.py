@@ -18,6 +18,7 @@ import pyarrow.json as pj
 import pyarrow.parquet as pq
 
 from liftwatch.core.bus import Bus, BusMessage, Consumer, Health, run_steps
+from liftwatch.core.metrics import Metrics
 from liftwatch.telemetry import records
 
 log = logging.getLogger(__name__)
@@ -80,8 +81,10 @@ class ArchiveWriter:
         max_rows: int = 200_000,
         max_age_s: float = 30.0,
         topology: records.Topology = records.DEFAULT_TOPOLOGY,
+        metrics: Metrics | None = None,
     ) -> None:
         self.bus = bus
+        self.metrics = metrics
         self.topology = topology
         self.root = root
         self.max_rows = max_rows
@@ -96,6 +99,7 @@ class ArchiveWriter:
         self.rows_written = 0
         self.health = Health("archive")
         self.skipped = 0
+        self._newest_ms = 0  # the newest receive time buffered (for the lag at the next write)
 
     async def start(self) -> None:
         topo = self.topology
@@ -114,18 +118,24 @@ class ArchiveWriter:
                 recs = records.decode_batch(bm.data)
             except Exception:  # the detector dead-letters it (bad_record); the archive goes on
                 self.skipped += 1
+                if self.metrics is not None:
+                    self.metrics.archive_skipped.inc()
                 log.error("archive: stream seq %d is not a batch of records; skipped", bm.seq)
                 continue
             for code, received_ms, kind, raw in recs:
                 self._add(code, received_ms, kind, raw)
                 n += 1
         self._count += n
+        if self.metrics is not None:
+            self.metrics.archive_buffered.set(self._count)
         if self._count >= self.max_rows or (self._count and time.monotonic() - self._since >= self.max_age_s):
             await self.flush()
         return n
 
     def _add(self, code: str, received_ms: int, kind: int, raw: bytes) -> None:
         buf = self._rows[_day(received_ms)]
+        if received_ms > self._newest_ms:
+            self._newest_ms = received_ms
         buf.codes.append(code)
         buf.received.append(received_ms)
         buf.kinds.append(_KIND_NAMES[kind])
@@ -140,15 +150,23 @@ class ArchiveWriter:
             return
         rows, self._rows = self._rows, defaultdict(_DayBuffer)
         first, last = self._first.seq, self._last.seq
-        await asyncio.to_thread(self._write, rows, first, last)
+        files = await asyncio.to_thread(self._write, rows, first, last)
         assert self._consumer is not None
         await self._consumer.ack_upto(self._last)
         self.rows_written += self._count
+        if self.metrics is not None:
+            now = time.time()
+            self.metrics.archive_rows.inc(self._count)
+            self.metrics.archive_files.inc(files)
+            self.metrics.archive_last_write.set(now)
+            self.metrics.archive_lag_seconds.set(max(0.0, now - self._newest_ms / 1000))
+            self.metrics.archive_buffered.set(0)
         self._count = 0
         self._first = None
         self._since = time.monotonic()
 
-    def _write(self, rows: dict[str, _DayBuffer], first: int, last: int) -> None:
+    def _write(self, rows: dict[str, _DayBuffer], first: int, last: int) -> int:
+        """One file per day touched; returns how many."""
         for day, buf in rows.items():
             folder = self.root / f"date={day}"
             folder.mkdir(parents=True, exist_ok=True)
@@ -157,6 +175,7 @@ class ArchiveWriter:
             pq.write_table(table, tmp, compression="zstd")
             tmp.replace(folder / f"part-{first:012d}-{last:012d}.parquet")  # atomic: never half a file
             self.files_written += 1
+        return len(rows)
 
     async def run(self, stop: asyncio.Event) -> None:
         await run_steps(self.step, stop, "archive", self.health)

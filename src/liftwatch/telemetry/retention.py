@@ -16,14 +16,14 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import CompoundSelect, Select, delete, func, select
 from sqlalchemy.orm import Session
 
 from liftwatch.core.clock import Clock
 from liftwatch.core.config import Settings, archive_dir
 from liftwatch.telemetry.models import DeadLetter, Fault
 
-KeepIds = Select[str | None]  # fault ids that must stay (a subquery)
+KeepIds = Select[Any] | CompoundSelect[Any]  # fault ids that must stay (a subquery)
 Part = Literal["archive", "faults", "dead-letters"]
 PARTS: tuple[Part, ...] = ("archive", "faults", "dead-letters")
 BATCH = 1000

@@ -15,6 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from liftwatch.accounts.actor import Actor, Role
+from liftwatch.core.bus import Bus, StreamInfo
 from liftwatch.core.errors import Forbidden
 from liftwatch.registry import queries as registry_queries
 from liftwatch.registry import service as registry
@@ -381,4 +382,40 @@ def stats(session: Session, actor: Actor) -> dict[str, Any]:
         "faults_total": int(session.scalar(select(func.count()).select_from(Fault)) or 0),
         "dead_letters": dead_letter_counts(session),
         "severity": {t.value: s.value for t, s in SEVERITY.items()},
+    }
+
+
+DETECTOR_CONSUMER_PREFIX = "detector-p"  # a detector partition's durable consumer: detector-p<N>
+
+
+async def stream_stats(bus: Bus, streams: Mapping[str, str]) -> dict[str, Any]:
+    """The streams' own counters, as the bus keeps them (``streams``: label -> stream name): the same in
+    every process, so right where the pipeline runs elsewhere (a web process with
+    LIFTWATCH_PIPELINE=false), unlike the counters of the workers in this process. A stream the bus
+    cannot describe is reported with its error."""
+    out: dict[str, Any] = {}
+    for label, name in streams.items():
+        try:
+            info = await bus.stream_info(name)
+        except Exception as exc:  # NATS down, or the stream not created yet
+            out[label] = {"name": name, "error": f"{type(exc).__name__}: {exc}"[:200]}
+            continue
+        out[label] = _stream_figures(info)
+    return out
+
+
+def _stream_figures(info: StreamInfo) -> dict[str, Any]:
+    partitions = {
+        int(name.removeprefix(DETECTOR_CONSUMER_PREFIX)): n
+        for name, n in info.consumers.items()
+        if name.startswith(DETECTOR_CONSUMER_PREFIX) and name[len(DETECTOR_CONSUMER_PREFIX) :].isdigit()
+    }
+    return {
+        "name": info.name,
+        "messages": info.messages,
+        "bytes": info.bytes,
+        "first_seq": info.first_seq,
+        "last_seq": info.last_seq,
+        "consumers": dict(sorted(info.consumers.items())),
+        "detector_pending": {str(p): partitions[p] for p in sorted(partitions)},
     }

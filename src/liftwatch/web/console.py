@@ -35,6 +35,7 @@ from liftwatch.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from liftwatch.deps import ClockDep, SessionDep
 from liftwatch.registry import queries as registry
 from liftwatch.registry.queries import ElevatorFilter
+from liftwatch.rescue import queries as rescue_queries
 from liftwatch.rescue import service as rescue
 from liftwatch.rescue.domain import OPEN_STATUSES, Level, Source, Urgency, most_urgent_first, normalise_phone
 from liftwatch.rescue.kpis import Kpis, compute_kpis
@@ -99,6 +100,27 @@ def rescue_settings(request: Request) -> rescue.RescueSettings:
 
 
 RescueSettingsDep = Annotated[rescue.RescueSettings, Depends(rescue_settings)]
+
+
+@dataclass(frozen=True)
+class RescuePage:
+    """What every rescue page (console, crew, crews) works with: the request, who is signed in, the
+    session, the clock and the rescue settings; one dependency instead of five parameters a route."""
+
+    request: Request
+    actor: Actor
+    session: Session
+    clock: Clock
+    settings: rescue.RescueSettings
+
+
+def rescue_page(
+    request: Request, actor: PageActorDep, session: SessionDep, clock: ClockDep, settings: RescueSettingsDep
+) -> RescuePage:
+    return RescuePage(request, actor, session, clock, settings)
+
+
+RescuePageDep = Annotated[RescuePage, Depends(rescue_page)]
 
 
 def _require_console(actor: Actor) -> None:
@@ -170,7 +192,7 @@ class BoardRow:
     warning: str  # the worst of the stages': "", "near", "late"
     elapsed_min: int
     urgency: Urgency
-    stale: rescue.StaleIncident | None = None
+    stale: rescue_queries.StaleIncident | None = None
     alarm_today: bool = True
 
     @property
@@ -235,7 +257,7 @@ def _worst(stages: Sequence[Stage]) -> str:
 
 
 def board_incidents(session: Session) -> list[Incident]:
-    return rescue.board_incidents(session, BOARD_LIMIT)
+    return rescue_queries.board_incidents(session, BOARD_LIMIT)
 
 
 def board_rows(
@@ -243,7 +265,7 @@ def board_rows(
     incidents: Sequence[Incident],
     now: datetime,
     settings: rescue.RescueSettings,
-    stale: dict[int, rescue.StaleIncident] | None = None,
+    stale: dict[int, rescue_queries.StaleIncident] | None = None,
 ) -> list[BoardRow]:
     """The rows of ``incidents``, most urgent first (rescue.domain.most_urgent_first)."""
     places = registry.places_of(session, sorted({i.registration_code for i in incidents}))
@@ -271,7 +293,7 @@ def board_rows(
                 stages=stages,
                 warning=_worst(stages),
                 elapsed_min=_minutes(now - as_utc(inc.alarm_at)),
-                urgency=rescue.urgency_of(inc, now, settings),
+                urgency=rescue_queries.urgency_of(inc, now, settings),
                 stale=(stale or {}).get(inc.id),
                 alarm_today=as_utc(inc.alarm_at).astimezone(screen_tz()).date() == today,
             )
@@ -284,7 +306,7 @@ def _board_context(
 ) -> dict[str, Any]:
     now = clock.now()
     incidents = board_incidents(session)
-    stale = {s.incident.id: s for s in rescue.stale_open_incidents(session, clock, settings)}
+    stale = {s.incident.id: s for s in rescue_queries.stale_open_incidents(session, clock, settings)}
     open_count = sum(1 for i in incidents if i.status in OPEN)
     return {
         "rows": board_rows(session, incidents, now, settings, stale),
@@ -317,7 +339,7 @@ def kpi_periods(
     limits = rescue.kpi_settings(settings)
     out = []
     for key, start in (("console.today", local_midnight), ("console.last_30_days", now - timedelta(days=30))):
-        records = rescue.incident_records(session, actor, start, now)
+        records = rescue_queries.incident_records(session, actor, start, now)
         out.append(KpiPeriod(key, compute_kpis(records, elevators, start, now, limits, as_of=now)))
     return out
 
@@ -363,7 +385,7 @@ def find_elevator(session: Session, actor: Actor, code: str) -> Elevator | None:
 
 
 def open_incident_of(session: Session, registration_code: str) -> Incident | None:
-    return rescue.open_incident_of(session, registration_code)
+    return rescue_queries.open_incident_of(session, registration_code)
 
 
 def lookup_context(
@@ -522,7 +544,7 @@ def trail_facts(
 
 def trail(session: Session, inc: Incident, now: datetime, lang: str) -> list[TrailEntry]:
     """The incident's trail, oldest first, each entry's facts in words (:func:`trail_facts`)."""
-    events = rescue.incident_events(session, inc)
+    events = rescue_queries.incident_events(session, inc)
     crew_ids = sorted({str(e.details["crew"]) for e in events if e.details.get("crew")})
     crew_names = {c.id: c.name for c in rescue.crews_by_id(session, crew_ids).values()}
     unit_codes = {str(e.details["unit"]) for e in events if e.details.get("unit")}
@@ -568,12 +590,12 @@ def incident_context(
     lang = request_language(request)
     now = clock.now()
     inc = rescue.get_incident(session, actor, incident_id)
-    stale = {s.incident.id: s for s in rescue.stale_open_incidents(session, clock, settings)}
+    stale = {s.incident.id: s for s in rescue_queries.stale_open_incidents(session, clock, settings)}
     row = board_rows(session, [inc], now, settings, stale)[0]
     people = responders(session, actor, inc, now, lang)
     is_open = inc.status in OPEN
     options = (
-        rescue.redispatch_options(session, actor, inc.id, clock, settings)
+        rescue_queries.redispatch_options(session, actor, inc.id, clock, settings)
         if is_open and can_act(actor)
         else []
     )
@@ -590,7 +612,7 @@ def incident_context(
         "elevator": find_elevator(session, actor, inc.registration_code),
         "responders": people,
         "fire": fire,
-        "calls": [(c, when(c.at, now)) for c in rescue.calls_of(session, inc)],
+        "calls": [(c, when(c.at, now)) for c in rescue_queries.calls_of(session, inc)],
         "trail": trail(session, inc, now, lang),
         "is_open": is_open,
         "can_act": can_act(actor),
@@ -610,15 +632,14 @@ def incident_context(
 # ---------------------------------------------------------------- pages
 
 
-def _page(
-    request: Request,
-    actor: Actor,
-    session: Session,
-    clock: Clock,
-    settings: rescue.RescueSettings,
-    extra: dict[str, Any],
-    status_code: int = 200,
-) -> HTMLResponse:
+def _page(page: RescuePage, extra: dict[str, Any], status_code: int = 200) -> HTMLResponse:
+    request, actor, session, clock, settings = (
+        page.request,
+        page.actor,
+        page.session,
+        page.clock,
+        page.settings,
+    )
     context = {
         **_board_context(session, actor, clock, settings),
         "periods": kpi_periods(session, actor, clock, settings),
@@ -631,23 +652,19 @@ def _page(
 
 @router.get("/console", response_class=HTMLResponse)
 def console_page(
-    request: Request,
-    actor: PageActorDep,
-    session: SessionDep,
-    clock: ClockDep,
-    settings: RescueSettingsDep,
+    page: RescuePageDep,
     incident: int | None = None,
     outcome: str = "",
 ) -> HTMLResponse:
     """The console: intake, the board, KPI panel; ``?incident=&outcome=`` after a report."""
-    _require_console(actor)
+    _require_console(page.actor)
     flash = None
     if incident is not None and outcome in ("created", "joined"):
         try:
-            flash = {"incident": rescue.get_incident(session, actor, incident), "outcome": outcome}
+            flash = {"incident": rescue.get_incident(page.session, page.actor, incident), "outcome": outcome}
         except NotFound:
             flash = None
-    return _page(request, actor, session, clock, settings, {"flash": flash})
+    return _page(page, {"flash": flash})
 
 
 @router.get("/console/lookup", response_class=HTMLResponse)
@@ -664,11 +681,7 @@ def lookup(
 
 @router.post("/console/incidents", response_class=HTMLResponse)
 def report_call(
-    request: Request,
-    actor: PageActorDep,
-    session: SessionDep,
-    clock: ClockDep,
-    settings: RescueSettingsDep,
+    page: RescuePageDep,
     code: Annotated[str, Form()] = "",
     persons_trapped: Annotated[str, Form()] = "",
     caller_name: Annotated[str, Form()] = "",
@@ -676,7 +689,7 @@ def report_call(
     notes: Annotated[str, Form()] = "",
 ) -> Response:
     """Take a phone call: open an incident (dispatched at once) or join the elevator's open one."""
-    _require_operator(actor, "open rescue incidents")
+    _require_operator(page.actor, "open rescue incidents")
     form = ReportForm(
         code=code.strip(),
         persons_trapped=persons_trapped,
@@ -686,8 +699,8 @@ def report_call(
     )
     form.validate()
     if form.errors:
-        extra = {"lookup": lookup_context(session, actor, clock, form.code, form)}
-        return _page(request, actor, session, clock, settings, extra, status_code=422)
+        extra = {"lookup": lookup_context(page.session, page.actor, page.clock, form.code, form)}
+        return _page(page, extra, status_code=422)
     call = rescue.Report(
         form.code,
         Source.PHONE,
@@ -696,84 +709,76 @@ def report_call(
         callback_phone=form.callback_phone,
         notes=form.notes,
     )
-    out = rescue.report(session, actor, call, clock, settings)
-    session.commit()  # its notices with it, in the outbox: the rescue worker delivers them
+    out = rescue.report(page.session, page.actor, call, page.clock, page.settings)
+    page.session.commit()  # its notices with it, in the outbox: the rescue worker delivers them
     query = urlencode({"incident": out.incident.id, "outcome": "created" if out.created else "joined"})
     return RedirectResponse(f"/console?{query}", status_code=303)
 
 
 @router.get("/console/board", response_class=HTMLResponse)
 def board(
-    request: Request, actor: PageActorDep, session: SessionDep, clock: ClockDep, settings: RescueSettingsDep
+    page: RescuePageDep,
 ) -> HTMLResponse:
     """The board and the surge banner, polled every 3 s."""
-    _require_console(actor)
-    context = {**_board_context(session, actor, clock, settings), "partial": True}
-    return render(request, "console/_board.html", context, actor=actor, headers={"Cache-Control": "no-store"})
+    _require_console(page.actor)
+    context = {**_board_context(page.session, page.actor, page.clock, page.settings), "partial": True}
+    return render(
+        page.request, "console/_board.html", context, actor=page.actor, headers={"Cache-Control": "no-store"}
+    )
 
 
 @router.get("/console/kpis", response_class=HTMLResponse)
 def kpis_panel(
-    request: Request, actor: PageActorDep, session: SessionDep, clock: ClockDep, settings: RescueSettingsDep
+    page: RescuePageDep,
 ) -> HTMLResponse:
-    _require_console(actor)
-    context = {"periods": kpi_periods(session, actor, clock, settings)}
-    return render(request, "console/_kpis.html", context, actor=actor, headers={"Cache-Control": "no-store"})
+    _require_console(page.actor)
+    context = {"periods": kpi_periods(page.session, page.actor, page.clock, page.settings)}
+    return render(
+        page.request, "console/_kpis.html", context, actor=page.actor, headers={"Cache-Control": "no-store"}
+    )
 
 
 @router.get("/console/incidents/{incident_id}", response_class=HTMLResponse)
 def incident_page(
-    request: Request,
+    page: RescuePageDep,
     incident_id: int,
-    actor: PageActorDep,
-    session: SessionDep,
-    clock: ClockDep,
-    settings: RescueSettingsDep,
 ) -> HTMLResponse:
     """One incident: facts, stages, responders and their phones, the 119 record, every call, the actions
     (operators), and the whole trail (oldest first); its live part refreshes (:func:`incident_live`)."""
-    _require_console(actor)
-    context = incident_context(request, session, actor, clock, settings, incident_id)
-    return render(request, "console/incident.html", context, actor=actor)
+    _require_console(page.actor)
+    context = incident_context(page.request, page.session, page.actor, page.clock, page.settings, incident_id)
+    return render(page.request, "console/incident.html", context, actor=page.actor)
 
 
 @router.get("/console/incidents/{incident_id}/live", response_class=HTMLResponse)
 def incident_live(
-    request: Request,
+    page: RescuePageDep,
     incident_id: int,
-    actor: PageActorDep,
-    session: SessionDep,
-    clock: ClockDep,
-    settings: RescueSettingsDep,
 ) -> HTMLResponse:
     """The incident page's live part, polled every 5 s (htmx; paused while a form is being filled in)."""
-    _require_console(actor)
-    context = {**incident_context(request, session, actor, clock, settings, incident_id), "partial": True}
+    _require_console(page.actor)
+    context = {
+        **incident_context(page.request, page.session, page.actor, page.clock, page.settings, incident_id),
+        "partial": True,
+    }
     return render(
-        request, "console/_incident_live.html", context, actor=actor, headers={"Cache-Control": "no-store"}
+        page.request,
+        "console/_incident_live.html",
+        context,
+        actor=page.actor,
+        headers={"Cache-Control": "no-store"},
     )
 
 
-def _incident_again(
-    request: Request,
-    actor: Actor,
-    session: Session,
-    clock: Clock,
-    settings: rescue.RescueSettings,
-    incident_id: int,
-    forms: ActionForms,
-    status_code: int,
-) -> HTMLResponse:
-    context = incident_context(request, session, actor, clock, settings, incident_id, forms)
-    return render(request, "console/incident.html", context, actor=actor, status_code=status_code)
+def _incident_again(page: RescuePage, incident_id: int, forms: ActionForms, status_code: int) -> HTMLResponse:
+    context = incident_context(
+        page.request, page.session, page.actor, page.clock, page.settings, incident_id, forms
+    )
+    return render(page.request, "console/incident.html", context, actor=page.actor, status_code=status_code)
 
 
 def _act(
-    request: Request,
-    actor: Actor,
-    session: Session,
-    clock: Clock,
-    settings: rescue.RescueSettings,
+    page: RescuePage,
     incident_id: int,
     form: str,
     values: dict[str, str],
@@ -787,19 +792,19 @@ def _act(
     the browser goes back to the page (303) with what was done."""
     if errors:
         forms = ActionForms({form: values}, {form: errors})
-        return _incident_again(request, actor, session, clock, settings, incident_id, forms, 422)
+        return _incident_again(page, incident_id, forms, 422)
     try:
         done = do()
     except InvalidInput as exc:
-        session.rollback()
+        page.session.rollback()
         keys = {(fields or {}).get(e.field, e.field): _error_key(e.field, e.message) for e in exc.errors}
         forms = ActionForms({form: values}, {form: keys or {"reason": "console.action_refused"}})
-        return _incident_again(request, actor, session, clock, settings, incident_id, forms, 422)
+        return _incident_again(page, incident_id, forms, 422)
     except Conflict:
-        session.rollback()
+        page.session.rollback()
         forms = ActionForms({form: values}, refused="console.action_conflict")
-        return _incident_again(request, actor, session, clock, settings, incident_id, forms, 409)
-    session.commit()  # the notices with it, in the outbox
+        return _incident_again(page, incident_id, forms, 409)
+    page.session.commit()  # the notices with it, in the outbox
     target = safe_next(next_url, f"/console/incidents/{incident_id}")
     if target == f"/console/incidents/{incident_id}":
         target += "?" + urlencode({"done": done})
@@ -826,18 +831,14 @@ def _reason(value: str) -> tuple[str, dict[str, str]]:
 
 @router.post("/console/incidents/{incident_id}/redispatch", response_class=HTMLResponse)
 def redispatch(
-    request: Request,
+    page: RescuePageDep,
     incident_id: int,
-    actor: PageActorDep,
-    session: SessionDep,
-    clock: ClockDep,
-    settings: RescueSettingsDep,
     target: Annotated[str, Form()] = "",
     reason: Annotated[str, Form()] = "",
     replace: Annotated[str, Form()] = "",
 ) -> Response:
     """Send a crew (``crew:<id>``) or a unit's nearest free crew (``unit:<code>``) by hand, with a reason."""
-    _require_operator(actor, "re-dispatch incidents")
+    _require_operator(page.actor, "re-dispatch incidents")
     why, errors = _reason(reason)
     kind, _, ident = target.partition(":")
     if kind not in ("crew", "unit") or not ident:
@@ -845,7 +846,7 @@ def redispatch(
 
     def do() -> str:
         _, created = rescue.redispatch(
-            session, actor, incident_id, clock, settings, why,
+            page.session, page.actor, incident_id, page.clock, page.settings, why,
             crew_id=ident if kind == "crew" else None, unit=ident if kind == "unit" else None,
             replace_earlier=bool(replace),
         )  # fmt: skip
@@ -853,161 +854,133 @@ def redispatch(
 
     values = {"target": target, "reason": reason, "replace": replace}
     return _act(
-        request, actor, session, clock, settings, incident_id, "redispatch", values, errors, do,
+        page, incident_id, "redispatch", values, errors, do,
         fields={"crew_id": "target", "unit": "target"},
     )  # fmt: skip
 
 
 @router.post("/console/incidents/{incident_id}/escalate", response_class=HTMLResponse)
 def escalate(
-    request: Request,
+    page: RescuePageDep,
     incident_id: int,
-    actor: PageActorDep,
-    session: SessionDep,
-    clock: ClockDep,
-    settings: RescueSettingsDep,
     reason: Annotated[str, Form()] = "",
     from_level: Annotated[str, Form()] = "",
 ) -> Response:
     """Escalate to the next level by hand, with a reason; a level already passed changes nothing."""
-    _require_operator(actor, "escalate incidents")
+    _require_operator(page.actor, "escalate incidents")
     why, errors = _reason(reason)
     seen = Level(from_level) if from_level in {lv.value for lv in Level} else None
 
     def do() -> str:
-        _, escalated = rescue.escalate_by_hand(session, actor, incident_id, clock, settings, why, seen)
+        _, escalated = rescue.escalate_by_hand(
+            page.session, page.actor, incident_id, page.clock, page.settings, why, seen
+        )
         return "escalated" if escalated else "escalate_repeat"
 
     values = {"reason": reason}
-    return _act(request, actor, session, clock, settings, incident_id, "escalate", values, errors, do)
+    return _act(page, incident_id, "escalate", values, errors, do)
 
 
 @router.post("/console/incidents/{incident_id}/withdraw", response_class=HTMLResponse)
 def withdraw(
-    request: Request,
+    page: RescuePageDep,
     incident_id: int,
-    actor: PageActorDep,
-    session: SessionDep,
-    clock: ClockDep,
-    settings: RescueSettingsDep,
     dispatch: Annotated[str, Form()] = "",
     reason: Annotated[str, Form()] = "",
 ) -> Response:
     """Take one dispatch off the job by hand, with a reason."""
-    _require_operator(actor, "withdraw dispatches")
+    _require_operator(page.actor, "withdraw dispatches")
     why, errors = _reason(reason)
     if not dispatch.isdigit():
         errors["dispatch"] = "console.dispatch_required"
 
     def do() -> str:
-        rescue.withdraw(session, actor, incident_id, int(dispatch), clock, why, settings=settings)
+        rescue.withdraw(page.session, page.actor, incident_id, int(dispatch), page.clock, page.settings, why)
         return "withdrawn"
 
     values = {"dispatch": dispatch, "reason": reason}
-    return _act(request, actor, session, clock, settings, incident_id, "withdraw", values, errors, do)
+    return _act(page, incident_id, "withdraw", values, errors, do)
 
 
 @router.post("/console/incidents/{incident_id}/false-alarm", response_class=HTMLResponse)
 def mark_false_alarm(
-    request: Request,
+    page: RescuePageDep,
     incident_id: int,
-    actor: PageActorDep,
-    session: SessionDep,
-    clock: ClockDep,
-    settings: RescueSettingsDep,
     note: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "",
 ) -> Response:
     """Close an open incident as a false alarm (误报); the reason is required."""
-    _require_operator(actor, "close incidents as false alarms")
+    _require_operator(page.actor, "close incidents as false alarms")
     why, errors = _reason(note)
 
     def do() -> str:
-        rescue.false_alarm(session, actor, incident_id, clock, why, settings=settings)
+        rescue.false_alarm(page.session, page.actor, incident_id, page.clock, page.settings, why)
         return "false_alarm"
 
     values = {"note": note}
     errors = {"note": errors["reason"]} if errors else {}
-    return _act(
-        request, actor, session, clock, settings, incident_id, "false_alarm", values, errors, do, next
-    )
+    return _act(page, incident_id, "false_alarm", values, errors, do, next)
 
 
 @router.post("/console/incidents/{incident_id}/fire-call", response_class=HTMLResponse)
 def fire_call(
-    request: Request,
+    page: RescuePageDep,
     incident_id: int,
-    actor: PageActorDep,
-    session: SessionDep,
-    clock: ClockDep,
-    settings: RescueSettingsDep,
     reference: Annotated[str, Form()] = "",
 ) -> Response:
     """The operator called 119 (L3): recorded now with the fire service's reference."""
-    _require_operator(actor, "record 119 calls")
+    _require_operator(page.actor, "record 119 calls")
     ref = reference.strip()[:64]
 
     def do() -> str:
-        rescue.record_fire_call(session, actor, incident_id, clock, ref)
+        rescue.record_fire_call(page.session, page.actor, incident_id, page.clock, ref)
         return "fire_called"
 
-    return _act(request, actor, session, clock, settings, incident_id, "fire", {"reference": ref}, {}, do)
+    return _act(page, incident_id, "fire", {"reference": ref}, {}, do)
 
 
 @router.post("/console/incidents/{incident_id}/fire-arrival", response_class=HTMLResponse)
 def fire_arrival(
-    request: Request,
+    page: RescuePageDep,
     incident_id: int,
-    actor: PageActorDep,
-    session: SessionDep,
-    clock: ClockDep,
-    settings: RescueSettingsDep,
 ) -> Response:
     """The fire service is on site (now)."""
-    _require_operator(actor, "record the fire service's arrival")
+    _require_operator(page.actor, "record the fire service's arrival")
 
     def do() -> str:
-        rescue.record_fire_arrival(session, actor, incident_id, clock)
+        rescue.record_fire_arrival(page.session, page.actor, incident_id, page.clock)
         return "fire_arrived"
 
-    return _act(request, actor, session, clock, settings, incident_id, "fire", {}, {}, do)
+    return _act(page, incident_id, "fire", {}, {}, do)
 
 
 @router.post("/console/incidents/{incident_id}/fire-release", response_class=HTMLResponse)
 def fire_release(
-    request: Request,
+    page: RescuePageDep,
     incident_id: int,
-    actor: PageActorDep,
-    session: SessionDep,
-    clock: ClockDep,
-    settings: RescueSettingsDep,
     all_released: Annotated[str, Form()] = "",
 ) -> Response:
     """The fire service freed the trapped persons (now)."""
-    _require_operator(actor, "record the fire service's release")
+    _require_operator(page.actor, "record the fire service's release")
 
     def do() -> str:
-        rescue.record_fire_release(session, actor, incident_id, clock, bool(all_released))
+        rescue.record_fire_release(page.session, page.actor, incident_id, page.clock, bool(all_released))
         return "fire_released"
 
-    return _act(request, actor, session, clock, settings, incident_id, "fire", {}, {}, do)
+    return _act(page, incident_id, "fire", {}, {}, do)
 
 
 @router.post("/console/incidents/{incident_id}/call-back", response_class=HTMLResponse)
 def record_call_back(
-    request: Request,
+    page: RescuePageDep,
     incident_id: int,
-    actor: PageActorDep,
-    session: SessionDep,
-    clock: ClockDep,
-    settings: RescueSettingsDep,
     note: Annotated[str, Form()] = "",
 ) -> Response:
     """The operator called the caller back (回访); back to the incident page."""
-    _require_console(actor)
+    _require_console(page.actor)
 
     def do() -> str:
-        rescue.call_back(session, actor, incident_id, clock, note.strip()[:2000])
+        rescue.call_back(page.session, page.actor, incident_id, page.clock, note.strip()[:2000])
         return "called_back"
 
-    return _act(request, actor, session, clock, settings, incident_id, "callback", {"note": note}, {}, do)
+    return _act(page, incident_id, "callback", {"note": note}, {}, do)

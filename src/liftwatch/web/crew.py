@@ -14,24 +14,23 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Annotated, Any, TypeAlias
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from liftwatch.accounts.actor import Actor, Role
 from liftwatch.core.clock import Clock, as_utc
 from liftwatch.core.errors import Conflict, Forbidden, InvalidInput
-from liftwatch.deps import ClockDep, SessionDep
 from liftwatch.registry import queries as registry
 from liftwatch.rescue import service as rescue
 from liftwatch.rescue.domain import Cause, IncidentStatus
-from liftwatch.web.console import RescueSettingsDep
-from liftwatch.web.templating import N_, PageActorDep, PageRoute, city_time, render, screen_tz
+from liftwatch.web.console import RescuePage, RescuePageDep
+from liftwatch.web.templating import N_, PageRoute, city_time, render, screen_tz
 
 log = logging.getLogger(__name__)
 
@@ -227,22 +226,24 @@ def _tasks_context(
 
 @router.get("/crew", response_class=HTMLResponse)
 def crew_page(
-    request: Request, actor: PageActorDep, session: SessionDep, clock: ClockDep, settings: RescueSettingsDep
+    page: RescuePageDep,
 ) -> HTMLResponse:
     """My tasks (我的任务): the incidents this crew is sent to, most pressing first."""
-    _require_crew_role(actor)
-    context = _tasks_context(session, actor, clock, settings)
-    return render(request, "crew/index.html", context, actor=actor)
+    _require_crew_role(page.actor)
+    context = _tasks_context(page.session, page.actor, page.clock, page.settings)
+    return render(page.request, "crew/index.html", context, actor=page.actor)
 
 
 @router.get("/crew/tasks", response_class=HTMLResponse)
 def tasks_fragment(
-    request: Request, actor: PageActorDep, session: SessionDep, clock: ClockDep, settings: RescueSettingsDep
+    page: RescuePageDep,
 ) -> HTMLResponse:
     """The task list alone, polled every :data:`POLL_S` seconds."""
-    _require_crew_role(actor)
-    context = _tasks_context(session, actor, clock, settings)
-    return render(request, "crew/_tasks.html", context, actor=actor, headers={"Cache-Control": "no-store"})
+    _require_crew_role(page.actor)
+    context = _tasks_context(page.session, page.actor, page.clock, page.settings)
+    return render(
+        page.request, "crew/_tasks.html", context, actor=page.actor, headers={"Cache-Control": "no-store"}
+    )
 
 
 # ---------------------------------------------------------------- one task and its steps
@@ -258,20 +259,18 @@ class StepForm:
 
 
 def _detail_page(
-    request: Request,
-    actor: Actor,
-    session: Session,
-    clock: Clock,
-    settings: rescue.RescueSettings,
+    page: RescuePage,
     incident_id: int,
     form: StepForm | None = None,
     conflict: bool = False,
     status_code: int = 200,
 ) -> HTMLResponse:
-    inc = rescue.get_incident(session, actor, incident_id)  # 404 outside the actor's scope
-    now = clock.now()
-    crew = rescue.crew_of(session, actor)
-    task = tasks_of(session, actor, crew, [inc], now, settings.ack_limit_s, closed_dispatches=True)[0]
+    inc = rescue.get_incident(page.session, page.actor, incident_id)  # 404 outside the actor's scope
+    now = page.clock.now()
+    crew = rescue.crew_of(page.session, page.actor)
+    task = tasks_of(
+        page.session, page.actor, crew, [inc], now, page.settings.ack_limit_s, closed_dispatches=True
+    )[0]
     own = task.own
     stages = [
         (name, when(at, now))
@@ -292,21 +291,17 @@ def _detail_page(
         "form": form or StepForm(),
         "conflict": conflict,
     }
-    return render(request, "crew/incident.html", context, actor=actor, status_code=status_code)
+    return render(page.request, "crew/incident.html", context, actor=page.actor, status_code=status_code)
 
 
 @router.get("/crew/incidents/{incident_id}", response_class=HTMLResponse)
 def incident_page(
-    request: Request,
+    page: RescuePageDep,
     incident_id: int,
-    actor: PageActorDep,
-    session: SessionDep,
-    clock: ClockDep,
-    settings: RescueSettingsDep,
 ) -> HTMLResponse:
     """One task: where, who called, the deadline, and the form of the next step."""
-    _require_crew_role(actor)
-    return _detail_page(request, actor, session, clock, settings, incident_id)
+    _require_crew_role(page.actor)
+    return _detail_page(page, incident_id)
 
 
 def _after_step(incident_id: int) -> RedirectResponse:
@@ -314,37 +309,37 @@ def _after_step(incident_id: int) -> RedirectResponse:
 
 
 def _conflict(
-    request: Request,
-    actor: Actor,
-    session: Session,
-    clock: Clock,
-    settings: rescue.RescueSettings,
+    page: RescuePage,
     incident_id: int,
     exc: Conflict,
 ) -> HTMLResponse:
     """The incident moved on (a second tap, the operator closed it): show it as it is now, with a note."""
-    session.rollback()
-    log.info("crew step refused for incident %s by %s: %s", incident_id, actor.username, exc.message)
-    return _detail_page(request, actor, session, clock, settings, incident_id, conflict=True, status_code=409)
+    page.session.rollback()
+    log.info("crew step refused for incident %s by %s: %s", incident_id, page.actor.username, exc.message)
+    return _detail_page(page, incident_id, conflict=True, status_code=409)
+
+
+def _step(page: RescuePage, incident_id: int, do: Callable[[], object]) -> Response:
+    """Take one of the crew's steps: refused as the incident now stands (a second tap, the operator closed
+    it), the incident as it is now (409); done, committed with its notices, back to the task (303)."""
+    try:
+        do()
+    except Conflict as exc:
+        return _conflict(page, incident_id, exc)
+    page.session.commit()
+    return _after_step(incident_id)
 
 
 @router.post("/crew/incidents/{incident_id}/acknowledge", response_class=HTMLResponse)
 def acknowledge(
-    request: Request,
+    page: RescuePageDep,
     incident_id: int,
-    actor: PageActorDep,
-    session: SessionDep,
-    clock: ClockDep,
-    settings: RescueSettingsDep,
 ) -> Response:
     """接单: the crew has the task and is on its way."""
-    _require_crew_role(actor)
-    try:
-        rescue.acknowledge(session, actor, incident_id, clock)
-    except Conflict as exc:
-        return _conflict(request, actor, session, clock, settings, incident_id, exc)
-    session.commit()
-    return _after_step(incident_id)
+    _require_crew_role(page.actor)
+    return _step(
+        page, incident_id, lambda: rescue.acknowledge(page.session, page.actor, incident_id, page.clock)
+    )
 
 
 def parse_position(latitude: str, longitude: str) -> tuple[float, float] | None:
@@ -359,75 +354,62 @@ def parse_position(latitude: str, longitude: str) -> tuple[float, float] | None:
 
 @router.post("/crew/incidents/{incident_id}/arrive", response_class=HTMLResponse)
 def arrive(
-    request: Request,
+    page: RescuePageDep,
     incident_id: int,
-    actor: PageActorDep,
-    session: SessionDep,
-    clock: ClockDep,
-    settings: RescueSettingsDep,
     latitude: Annotated[str, Form()] = "",
     longitude: Annotated[str, Form()] = "",
 ) -> Response:
     """到场: the arrival, and the crew's position when the phone gave one. A missing or impossible
     position never holds up the arrival: it is left out (and logged)."""
-    _require_crew_role(actor)
-    try:
-        rescue.arrive(session, actor, incident_id, clock)
-    except Conflict as exc:
-        return _conflict(request, actor, session, clock, settings, incident_id, exc)
+    _require_crew_role(page.actor)
     position = parse_position(latitude.strip(), longitude.strip())
-    if position is not None:
-        try:
-            rescue.report_position(session, actor, position[0], position[1], clock)
-        except InvalidInput as exc:
-            log.info("arrival position of %s dropped: %s", actor.username, exc.message)
-    session.commit()
-    return _after_step(incident_id)
+
+    def do() -> None:
+        rescue.arrive(page.session, page.actor, incident_id, page.clock)
+        if position is not None:
+            try:
+                rescue.report_position(page.session, page.actor, position[0], position[1], page.clock)
+            except InvalidInput as exc:
+                log.info("arrival position of %s dropped: %s", page.actor.username, exc.message)
+
+    return _step(page, incident_id, do)
 
 
 @router.post("/crew/incidents/{incident_id}/release", response_class=HTMLResponse)
 def release(
-    request: Request,
+    page: RescuePageDep,
     incident_id: int,
-    actor: PageActorDep,
-    session: SessionDep,
-    clock: ClockDep,
-    settings: RescueSettingsDep,
     all_released: Annotated[str, Form()] = "yes",
 ) -> Response:
     """解救: the trapped persons are out (``all_released=no``: not all of them, the rescue failed)."""
-    _require_crew_role(actor)
-    try:
-        rescue.release(session, actor, incident_id, clock, all_released=all_released != "no")
-    except Conflict as exc:
-        return _conflict(request, actor, session, clock, settings, incident_id, exc)
-    session.commit()
-    return _after_step(incident_id)
+    _require_crew_role(page.actor)
+    everyone = all_released != "no"
+    return _step(
+        page, incident_id, lambda: rescue.release(page.session, page.actor, incident_id, page.clock, everyone)
+    )
 
 
 @router.post("/crew/incidents/{incident_id}/complete", response_class=HTMLResponse)
 def complete(
-    request: Request,
+    page: RescuePageDep,
     incident_id: int,
-    actor: PageActorDep,
-    session: SessionDep,
-    clock: ClockDep,
-    settings: RescueSettingsDep,
     cause: Annotated[str, Form()] = "",
     detail: Annotated[str, Form()] = "",
 ) -> Response:
     """结案: the cause of the entrapment (required) and what was found, which closes the incident."""
-    _require_crew_role(actor)
+    _require_crew_role(page.actor)
     form = StepForm(cause=cause.strip(), detail=detail.strip())
     if form.cause not in {c.value for c in Cause}:
         form.errors["cause"] = N_("crew.cause_required")
     if len(form.detail) > DETAIL_MAX:
         form.errors["detail"] = N_("crew.detail_too_long")
     if form.errors:
-        return _detail_page(request, actor, session, clock, settings, incident_id, form=form, status_code=422)
-    try:
-        rescue.complete(session, actor, incident_id, clock, Cause(form.cause), form.detail, settings=settings)
-    except Conflict as exc:
-        return _conflict(request, actor, session, clock, settings, incident_id, exc)
-    session.commit()
-    return _after_step(incident_id)
+        return _detail_page(page, incident_id, form=form, status_code=422)
+    cause_of = Cause(form.cause)
+    return _step(
+        page,
+        incident_id,
+        lambda: rescue.complete(
+            page.session, page.actor, incident_id, page.clock, page.settings, cause_of, form.detail
+        ),
+    )

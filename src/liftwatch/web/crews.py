@@ -21,13 +21,12 @@ from sqlalchemy.orm import Session
 from liftwatch.accounts.actor import Actor, Role
 from liftwatch.core.clock import Clock
 from liftwatch.core.errors import Conflict, DomainError, InvalidInput, NotFound
-from liftwatch.deps import ClockDep, SessionDep
 from liftwatch.registry import queries as registry
 from liftwatch.registry.domain import UnitType
 from liftwatch.rescue import service as rescue
 from liftwatch.rescue.domain import GeoPoint
-from liftwatch.web.console import CONSOLE_ROLES, RescueSettingsDep
-from liftwatch.web.templating import N_, PageActorDep, PageRoute, render
+from liftwatch.web.console import CONSOLE_ROLES, RescuePage, RescuePageDep
+from liftwatch.web.templating import N_, PageRoute, render
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -141,31 +140,27 @@ def _common(actor: Actor) -> dict[str, Any]:
 
 
 def _list_page(
-    request: Request,
-    actor: Actor,
-    session: Session,
-    clock: Clock,
-    settings: rescue.RescueSettings,
+    page: RescuePage,
     unit: str,
     form: CrewForm | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    units = _units(session, actor)
+    units = _units(page.session, page.actor)
     if form is None:
         form = CrewForm(unit=unit if unit in units else (next(iter(units)) if len(units) == 1 else ""))
-    rows = _rows(session, actor, clock, settings, unit or None)
+    rows = _rows(page.session, page.actor, page.clock, page.settings, unit or None)
     context = {
-        **_common(actor),
+        **_common(page.actor),
         "rows": rows,
         "unit": unit,
         "units": units,
-        "unit_names": registry.unit_names(session, {r.crew.unit for r in rows} | set(units)),
-        "filter_units": _filter_units(session, actor),
+        "unit_names": registry.unit_names(page.session, {r.crew.unit for r in rows} | set(units)),
+        "filter_units": _filter_units(page.session, page.actor),
         "form": form,
-        "flash": _flash(request, session, actor),
+        "flash": _flash(page.request, page.session, page.actor),
     }
     return render(
-        request, "crews/index.html", context, actor=actor, status_code=status_code, headers=NO_STORE
+        page.request, "crews/index.html", context, actor=page.actor, status_code=status_code, headers=NO_STORE
     )
 
 
@@ -205,24 +200,16 @@ def _done(crew: Crew, done: str, busy_before: int | None) -> RedirectResponse:
 
 @router.get(PAGE, response_class=HTMLResponse)
 def crews_page(
-    request: Request,
-    actor: PageActorDep,
-    session: SessionDep,
-    clock: ClockDep,
-    settings: RescueSettingsDep,
+    page: RescuePageDep,
     unit: str = "",
 ) -> HTMLResponse:
     """The crews in the actor's scope (``?unit=`` narrows to one unit) and the form for a new one."""
-    return _list_page(request, actor, session, clock, settings, unit.strip())
+    return _list_page(page, unit.strip())
 
 
 @router.post(PAGE, response_class=HTMLResponse)
 def create_crew(
-    request: Request,
-    actor: PageActorDep,
-    session: SessionDep,
-    clock: ClockDep,
-    settings: RescueSettingsDep,
+    page: RescuePageDep,
     id: Annotated[str, Form()] = "",
     name: Annotated[str, Form()] = "",
     phone: Annotated[str, Form()] = "",
@@ -243,8 +230,8 @@ def create_crew(
         latitude=latitude.strip(),
         longitude=longitude.strip(),
     )
-    units = _units(session, actor)
-    if actor.role not in (Role.ADMIN, Role.REGULATOR) and len(units) == 1:
+    units = _units(page.session, page.actor)
+    if page.actor.role not in (Role.ADMIN, Role.REGULATOR) and len(units) == 1:
         form.unit = next(iter(units))  # unit staff add to their own unit
     if not form.unit or (units and form.unit not in units):  # no unit at all: the service refuses
         form.errors["unit"] = N_("crews.unit_required")
@@ -257,72 +244,62 @@ def create_crew(
     if not form.errors and where is not None:
         try:
             crew = rescue.add_crew(
-                session,
-                actor,
+                page.session,
+                page.actor,
                 form.id,
                 form.unit,
                 form.name,
                 where,
-                clock,
+                page.clock,
                 phone=form.phone,
                 username=form.username or None,
                 shift=hours,
-                settings=settings,
+                settings=page.settings,
             )
         except (InvalidInput, Conflict) as exc:
-            session.rollback()
+            page.session.rollback()
             form.refused(exc)
         else:
-            session.commit()
+            page.session.commit()
             return _done(crew, "created", None)
-    return _list_page(request, actor, session, clock, settings, "", form=form, status_code=422)
+    return _list_page(page, "", form=form, status_code=422)
 
 
 def _edit_page(
-    request: Request,
-    actor: Actor,
-    session: Session,
-    clock: Clock,
-    settings: rescue.RescueSettings,
+    page: RescuePage,
     crew: Crew,
     form: CrewForm | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    units = _units(session, actor)
+    units = _units(page.session, page.actor)
     context = {
-        **_common(actor),
+        **_common(page.actor),
         "crew": crew,
-        "on_duty": rescue.crew_on_duty(crew, clock, settings),
-        "can_manage": rescue.may_manage_crews(session, actor, crew.unit),
+        "on_duty": rescue.crew_on_duty(crew, page.clock, page.settings),
+        "can_manage": rescue.may_manage_crews(page.session, page.actor, crew.unit),
         "units": units,
-        "unit_names": registry.unit_names(session, {crew.unit} | set(units)),
+        "unit_names": registry.unit_names(page.session, {crew.unit} | set(units)),
         "form": form or CrewForm.of(crew),
     }
-    return render(request, "crews/edit.html", context, actor=actor, status_code=status_code, headers=NO_STORE)
+    return render(
+        page.request, "crews/edit.html", context, actor=page.actor, status_code=status_code, headers=NO_STORE
+    )
 
 
 @router.get(PAGE + "/{crew_id}", response_class=HTMLResponse)
 def crew_page(
-    request: Request,
+    page: RescuePageDep,
     crew_id: str,
-    actor: PageActorDep,
-    session: SessionDep,
-    clock: ClockDep,
-    settings: RescueSettingsDep,
 ) -> HTMLResponse:
     """One crew: its edit form for those who may change it, else what is on file."""
-    crew = rescue.get_crew(session, actor, crew_id)
-    return _edit_page(request, actor, session, clock, settings, crew)
+    crew = rescue.get_crew(page.session, page.actor, crew_id)
+    return _edit_page(page, crew)
 
 
 @router.post(PAGE + "/{crew_id}", response_class=HTMLResponse)
 def edit_crew(
-    request: Request,
+    page: RescuePageDep,
     crew_id: str,
-    actor: PageActorDep,
-    session: SessionDep,
-    clock: ClockDep,
-    settings: RescueSettingsDep,
     name: Annotated[str, Form()] = "",
     phone: Annotated[str, Form()] = "",
     unit: Annotated[str, Form()] = "",
@@ -332,7 +309,7 @@ def edit_crew(
     longitude: Annotated[str, Form()] = "",
 ) -> Response:
     """Change a crew; the position only when it was changed (it also dates the crew's last position)."""
-    crew = rescue.get_crew(session, actor, crew_id)
+    crew = rescue.get_crew(page.session, page.actor, crew_id)
     form = CrewForm(
         id=crew.id,
         name=name,
@@ -354,49 +331,48 @@ def edit_crew(
         change = rescue.CrewChange(
             name=form.name,
             phone=form.phone,
-            unit=form.unit if actor.role in (Role.ADMIN, Role.REGULATOR) else None,
+            unit=form.unit if page.actor.role in (Role.ADMIN, Role.REGULATOR) else None,
             position=where,
             username=form.username,
             shift=form.shift,
         )
         try:
-            crew = rescue.update_crew(session, actor, crew.id, change, clock, settings)
+            crew = rescue.update_crew(page.session, page.actor, crew.id, change, page.clock, page.settings)
         except (InvalidInput, Conflict) as exc:
-            session.rollback()
+            page.session.rollback()
             form.refused(exc)
         else:
-            session.commit()
+            page.session.commit()
             return _done(crew, "changed", busy_before)
-        crew = rescue.get_crew(session, actor, crew_id)
-    return _edit_page(request, actor, session, clock, settings, crew, form=form, status_code=422)
+        crew = rescue.get_crew(page.session, page.actor, crew_id)
+    return _edit_page(page, crew, form=form, status_code=422)
 
 
 def _set_on_shift(
-    session: Session,
-    actor: Actor,
-    clock: Clock,
-    settings: rescue.RescueSettings,
+    page: RescuePage,
     crew_id: str,
     on_shift: bool,
 ) -> Response:
-    crew = rescue.get_crew(session, actor, crew_id)
+    crew = rescue.get_crew(page.session, page.actor, crew_id)
     busy_before = crew.busy_incident_id
-    crew = rescue.set_crew_on_shift(session, actor, crew.id, on_shift, clock, settings)
-    session.commit()
+    crew = rescue.set_crew_on_shift(page.session, page.actor, crew.id, on_shift, page.clock, page.settings)
+    page.session.commit()
     return _done(crew, "back" if on_shift else "stood_down", busy_before)
 
 
 @router.post(PAGE + "/{crew_id}/stand-down", response_class=HTMLResponse)
 def stand_down(
-    crew_id: str, actor: PageActorDep, session: SessionDep, clock: ClockDep, settings: RescueSettingsDep
+    page: RescuePageDep,
+    crew_id: str,
 ) -> Response:
     """Stand the crew down (on leave, vehicle out of service): it keeps the job it has, gets no new one."""
-    return _set_on_shift(session, actor, clock, settings, crew_id, False)
+    return _set_on_shift(page, crew_id, False)
 
 
 @router.post(PAGE + "/{crew_id}/bring-back", response_class=HTMLResponse)
 def bring_back(
-    crew_id: str, actor: PageActorDep, session: SessionDep, clock: ClockDep, settings: RescueSettingsDep
+    page: RescuePageDep,
+    crew_id: str,
 ) -> Response:
     """Bring the crew back on duty; an incident waiting for a crew is dispatched to it at once."""
-    return _set_on_shift(session, actor, clock, settings, crew_id, True)
+    return _set_on_shift(page, crew_id, True)

@@ -283,7 +283,7 @@ def queues_page(
     params = request.query_params
     callbacks = queries.callbacks_due(session, actor, _page_no(params.get("cb_page")), QUEUE_PAGE_SIZE)
     causes = queries.causes_missing(session, actor, _page_no(params.get("cm_page")), QUEUE_PAGE_SIZE)
-    stale = rescue.stale_open_incidents(session, clock, settings)
+    stale = queries.stale_open_incidents(session, clock, settings)
     stale_rows = rows_of(session, [s.incident for s in stale])
     done = params.get("done", "")
     context: dict[str, Any] = {
@@ -350,7 +350,7 @@ def record_cause(
     if cause not in {c.value for c in Cause}:
         return _back("invalid", incident_id, "queue-causes")
     try:
-        rescue.complete(session, actor, incident_id, clock, Cause(cause), detail.strip(), settings=settings)
+        rescue.complete(session, actor, incident_id, clock, settings, Cause(cause), detail.strip())
     except (Conflict, InvalidInput):
         session.rollback()
         return _back("conflict", incident_id, "queue-causes")

@@ -25,6 +25,7 @@ from liftwatch.core.doctor import (
     is_production,
     render,
 )
+from liftwatch.core.migrate import SchemaState, Verdict
 
 GOOD_KEY = "Zq8v2X-kP0rT5wYb7nLm3cFh9dJs1gAe4uQi6oRt"
 MB = 2**20
@@ -76,13 +77,17 @@ def test_the_cookie_must_be_secure_in_production(tmp_path: Path) -> None:
 
 
 def test_schema_revisions() -> None:
-    known = ["c3", "b2", "a1"]
-    assert check_revision("c3", "c3", known).status is Status.OK
-    behind = check_revision("a1", "c3", known)
+    def state(current: str | None, verdict: Verdict, **more: str) -> SchemaState:
+        return SchemaState(current, "c3", verdict, **more)
+
+    assert check_revision(state("c3", Verdict.CURRENT)).status is Status.OK
+    behind = check_revision(state("a1", Verdict.BEHIND))
     assert behind.status is Status.FAIL and "liftwatch db upgrade" in behind.fix
-    assert check_revision(None, "c3", known).status is Status.FAIL
-    newer = check_revision("d4", "c3", known)
-    assert newer.status is Status.WARN and "does not know" in newer.message
+    assert check_revision(state(None, Verdict.EMPTY)).status is Status.FAIL
+    expanded = check_revision(state("d4", Verdict.NEWER_COMPATIBLE, oldest_reader="c3"))
+    assert expanded.status is Status.WARN and "only expanded since c3" in expanded.message
+    contracted = check_revision(state("e5", Verdict.NEWER_INCOMPATIBLE, oldest_reader="e5", contract="e5"))
+    assert contracted.status is Status.FAIL and "contract migration e5" in contracted.message
 
 
 @pytest.mark.parametrize(("skew", "status"), [(0.0, Status.OK), (1.9, Status.OK), (-1.9, Status.OK),

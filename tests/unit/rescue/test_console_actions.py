@@ -21,6 +21,7 @@ from liftwatch.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from liftwatch.registry import queries as registry_queries
 from liftwatch.registry import service as registry
 from liftwatch.registry.schemas import ElevatorUpdate
+from liftwatch.rescue import queries as rescue_queries
 from liftwatch.rescue import service as rescue
 from liftwatch.rescue.domain import (
     Cause,
@@ -32,6 +33,7 @@ from liftwatch.rescue.domain import (
     urgency_rank,
 )
 from liftwatch.rescue.models import Crew, NoticeOutbox, RescueTimer
+from liftwatch.rescue.queries import urgency_of
 from tests.factories import auth
 
 OPERATOR = Actor("operator", Role.RESCUE_OPERATOR)
@@ -58,7 +60,7 @@ def _rows(session: Session, inc_id: int) -> list[tuple[object, ...]]:
 
 def _trail(session: Session, inc_id: int) -> list[tuple[str, str, dict[str, object]]]:
     inc = rescue.get_incident(session, OPERATOR, inc_id)
-    return [(e.kind, e.actor, dict(e.details)) for e in rescue.incident_events(session, inc)]
+    return [(e.kind, e.actor, dict(e.details)) for e in rescue_queries.incident_events(session, inc)]
 
 
 def _notices(session: Session, inc_id: int) -> list[tuple[str, str, dict[str, object]]]:
@@ -111,24 +113,24 @@ def test_urgency_of_an_incident(session: Session, clock: FixedClock, city: None)
     inc_id = _open(session, clock)
     zero = _open(session, clock, "11SHA000002", persons_trapped=0)
     inc = rescue.get_incident(session, OPERATOR, inc_id)
-    assert rescue.urgency_of(inc, t0, SETTINGS) == Urgency(True, False, inc.alarm_at)
-    assert not rescue.urgency_of(rescue.get_incident(session, OPERATOR, zero), t0, SETTINGS).trapped
-    assert rescue.urgency_of(inc, t0 + timedelta(seconds=300), SETTINGS).overdue is False
-    assert rescue.urgency_of(inc, t0 + timedelta(seconds=301), SETTINGS).overdue is True  # not acknowledged
+    assert urgency_of(inc, t0, SETTINGS) == Urgency(True, False, inc.alarm_at)
+    assert not urgency_of(rescue.get_incident(session, OPERATOR, zero), t0, SETTINGS).trapped
+    assert urgency_of(inc, t0 + timedelta(seconds=300), SETTINGS).overdue is False
+    assert urgency_of(inc, t0 + timedelta(seconds=301), SETTINGS).overdue is True  # not acknowledged
     crew = Actor("crew_a1", Role.MAINTENANCE)
     rescue.acknowledge(session, crew, inc_id, clock)
-    assert rescue.urgency_of(inc, t0 + timedelta(minutes=30), SETTINGS).overdue is False
-    assert rescue.urgency_of(inc, t0 + timedelta(minutes=30, seconds=1), SETTINGS).overdue is True  # arrival
+    assert urgency_of(inc, t0 + timedelta(minutes=30), SETTINGS).overdue is False
+    assert urgency_of(inc, t0 + timedelta(minutes=30, seconds=1), SETTINGS).overdue is True  # arrival
     rescue.arrive(session, crew, inc_id, clock)
     rescue.release(session, crew, inc_id, clock)
     session.commit()
-    assert rescue.urgency_of(inc, t0 + timedelta(hours=2), SETTINGS) == Urgency(False, False, inc.alarm_at)
-    assert rescue.urgency_of(inc, t0 + timedelta(hours=24, seconds=1), SETTINGS).overdue  # past closing
-    on_board = [i.id for i in rescue.board_incidents(session)]
+    assert urgency_of(inc, t0 + timedelta(hours=2), SETTINGS) == Urgency(False, False, inc.alarm_at)
+    assert urgency_of(inc, t0 + timedelta(hours=24, seconds=1), SETTINGS).overdue  # past closing
+    on_board = [i.id for i in rescue_queries.board_incidents(session)]
     assert on_board == [zero, inc_id]  # released but not completed: still on the board, newest first
-    rescue.complete(session, crew, inc_id, clock, Cause.MISUSE)
+    rescue.complete(session, crew, inc_id, clock, SETTINGS, Cause.MISUSE)
     session.commit()
-    assert [i.id for i in rescue.board_incidents(session)] == [zero]
+    assert [i.id for i in rescue_queries.board_incidents(session)] == [zero]
 
 
 # ---------------------------------------------------------------- re-dispatch by hand
@@ -223,6 +225,33 @@ def test_redispatch_to_a_unit_replacing_the_earlier_crews(
     assert _notices(session, inc_id)[-1][0] == "no_crew"
 
 
+def test_a_redispatch_replacing_a_crew_tells_the_crew_taken_off_once(
+    session: Session, clock: FixedClock, city: None
+) -> None:
+    """A re-dispatch that replaces the earlier crews withdraws them as a withdrawal by hand does: each gets
+    one ``withdrawn`` notice (and a ``withdrawn`` event) with the operator's reason; a double submit says
+    nothing again."""
+    inc_id = _open(session, clock)
+    first = rescue.dispatches_of(session, OPERATOR, inc_id)[0].id
+    rescue.redispatch(
+        session, OPERATOR, inc_id, clock, SETTINGS, "一组车辆故障", crew_id="RS1", replace_earlier=True
+    )
+    session.commit()
+    told = [n for n in _notices(session, inc_id) if n[0] == "withdrawn"]
+    assert told == [
+        ("withdrawn", "L1", {"dispatch": first, "unit": "MU-A", "crew": "A1", "reason": "一组车辆故障"})
+    ]
+    assert ("withdrawn", "operator", {"dispatch": first, "crew": "A1", "reason": "一组车辆故障"}) in _trail(
+        session, inc_id
+    )
+    clock.advance(timedelta(seconds=5))
+    rescue.redispatch(
+        session, OPERATOR, inc_id, clock, SETTINGS, "一组车辆故障", crew_id="RS1", replace_earlier=True
+    )
+    session.commit()
+    assert [n for n in _notices(session, inc_id) if n[0] == "withdrawn"] == told
+
+
 def test_redispatch_refusals(session: Session, clock: FixedClock, city: None) -> None:
     inc_id = _open(session, clock)
 
@@ -253,7 +282,7 @@ def test_redispatch_refusals(session: Session, clock: FixedClock, city: None) ->
             rescue.redispatch(session, who, inc_id, clock, SETTINGS, "原因", crew_id="A2")
     with pytest.raises(NotFound):
         rescue.redispatch(session, OPERATOR, 999, clock, SETTINGS, "原因", crew_id="A2")
-    rescue.false_alarm(session, OPERATOR, inc_id, clock, "误报")
+    rescue.false_alarm(session, OPERATOR, inc_id, clock, SETTINGS, "误报")
     with pytest.raises(Conflict):
         rescue.redispatch(session, OPERATOR, inc_id, clock, SETTINGS, "原因", crew_id="A2")
     assert len(_rows(session, inc_id)) == 1
@@ -310,7 +339,7 @@ def test_withdraw_by_hand(session: Session, clock: FixedClock, city: None) -> No
     rescue.redispatch(session, OPERATOR, inc_id, clock, SETTINGS, "加派", crew_id="RS1")
     first = rescue.dispatches_of(session, OPERATOR, inc_id)[0].id
     clock.advance(timedelta(minutes=3))
-    rescue.withdraw(session, OPERATOR, inc_id, first, clock, "一组在另一起事件")
+    rescue.withdraw(session, OPERATOR, inc_id, first, clock, SETTINGS, "一组在另一起事件")
     session.commit()
     assert [r[1:] for r in _rows(session, inc_id)] == [
         ("L1", "MU-A", "A1", "system", True, "operator", "一组在另一起事件"),
@@ -326,7 +355,7 @@ def test_withdraw_by_hand(session: Session, clock: FixedClock, city: None) -> No
     inc = rescue.get_incident(session, OPERATOR, inc_id)
     assert (inc.crew_id, inc.responder_unit) == ("RS1", "RS-1")
     with pytest.raises(Conflict):  # a double submit: already withdrawn
-        rescue.withdraw(session, OPERATOR, inc_id, first, clock, "一组在另一起事件")
+        rescue.withdraw(session, OPERATOR, inc_id, first, clock, SETTINGS, "一组在另一起事件")
 
 
 # ---------------------------------------------------------------- calls that join
@@ -359,7 +388,7 @@ def test_every_call_is_kept_with_its_caller_number_and_note(
     assert not joined.created and joined.incident.id == inc_id
     inc = rescue.get_incident(session, OPERATOR, inc_id)
     assert (inc.caller_name, inc.callback_phone, inc.persons_trapped) == ("李女士", "13800000000", 2)
-    calls = rescue.calls_of(session, inc)
+    calls = rescue_queries.calls_of(session, inc)
     assert [(c.source, c.caller, c.phone, c.note, c.persons, c.taken_by, c.first) for c in calls] == [
         ("iot", "", "", "", None, "system", True),
         ("phone", "李女士", "13800000000", "九楼，轿厢灯亮", 2, "operator", False),

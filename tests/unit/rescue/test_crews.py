@@ -294,7 +294,7 @@ def test_a_crew_freed_by_completing_takes_the_next_waiting_incident(
     session.commit()
     assert rescue.dispatch_waiting(session, clock, SETTINGS) == []  # released, not done: still busy
     clock.advance(timedelta(minutes=1))
-    rescue.complete(session, me, first.id, clock, Cause.MISUSE, settings=SETTINGS)
+    rescue.complete(session, me, first.id, clock, SETTINGS, Cause.MISUSE)
     session.commit()
     [row] = _rows(session, second.id)
     assert (row.crew_id, row.dispatched_at) == ("A1", second.alarm_at)
@@ -320,7 +320,7 @@ def test_no_double_dispatch_and_no_crew_sent_back_unasked(session: Session, cloc
     assert a2 is not None and a2.busy_incident_id is None
     # the operator takes A1 off: A2 gets it at once; A1, free again, is not sent back to it
     [row] = _rows(session, inc.id)
-    rescue.withdraw(session, OPERATOR, inc.id, row.id, clock, "车辆故障", settings=SETTINGS)
+    rescue.withdraw(session, OPERATOR, inc.id, row.id, clock, SETTINGS, "车辆故障")
     session.commit()
     assert [(r.crew_id, r.withdrawn_at is not None) for r in _rows(session, inc.id)] == [
         ("A1", True), ("A2", False),

@@ -20,6 +20,7 @@ from liftwatch.accounts.schemas import UserCreate
 from liftwatch.accounts.service import create_user
 from liftwatch.core.clock import FixedClock
 from liftwatch.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from liftwatch.rescue import queries as rescue_queries
 from liftwatch.rescue import service as rescue
 from liftwatch.rescue.domain import Cause, Level, Source
 from liftwatch.rescue.kpis import Kpis, Ratio, compute_kpis
@@ -65,7 +66,7 @@ def _rows(session: Session, inc_id: int, t0: datetime) -> list[tuple[object, ...
 def _kpis(session: Session, clock: FixedClock, t0: datetime, unit: str | None = None) -> Kpis:
     """The KPIs of the day around t0, as of the clock's now, with the rescue settings' limits."""
     start, end = t0 - timedelta(hours=1), t0 + timedelta(hours=23)
-    records = rescue.incident_records(session, OPERATOR, start, end, unit=unit)
+    records = rescue_queries.incident_records(session, OPERATOR, start, end, unit=unit)
     return compute_kpis(records, 4, start, end, rescue.kpi_settings(SETTINGS), clock.now(), unit)
 
 
@@ -93,7 +94,7 @@ def test_l1_acknowledges_arrives_late_and_l2_arrives_first(
     _at(clock, t0, 42)
     rescue.release(session, RS1, inc_id, clock)  # 42
     _at(clock, t0, 50)
-    rescue.complete(session, A1, inc_id, clock, Cause.ELECTRO_MECHANICAL)  # 50: the L1 unit's cause
+    rescue.complete(session, A1, inc_id, clock, SETTINGS, Cause.ELECTRO_MECHANICAL)  # 50: the L1 unit's cause
     _at(clock, t0, 55)
     rescue.call_back(session, OPERATOR, inc_id, clock, "已平安")  # 55
     session.commit()
@@ -141,10 +142,12 @@ def test_l1_never_answers(session: Session, clock: FixedClock, city: None) -> No
     _at(clock, t0, 20)
     rows = rescue.dispatches_of(session, OPERATOR, inc_id)
     with pytest.raises(InvalidInput):
-        rescue.withdraw(session, OPERATOR, inc_id, rows[0].id, clock, "  ")  # a reason is required
-    rescue.withdraw(session, OPERATOR, inc_id, rows[0].id, clock, "一级未应答")  # 20: A1 off the job
+        rescue.withdraw(session, OPERATOR, inc_id, rows[0].id, clock, SETTINGS, "  ")  # a reason is required
+    rescue.withdraw(
+        session, OPERATOR, inc_id, rows[0].id, clock, SETTINGS, "一级未应答"
+    )  # 20: A1 off the job
     _at(clock, t0, 25)
-    rescue.complete(session, RS1, inc_id, clock, Cause.MISUSE)  # 25
+    rescue.complete(session, RS1, inc_id, clock, SETTINGS, Cause.MISUSE)  # 25
     session.commit()
     with pytest.raises(Conflict):  # a withdrawn crew cannot act any more (it still sees the incident)
         rescue.acknowledge(session, A1, inc_id, clock)
@@ -192,13 +195,13 @@ def test_l3_with_a_119_record(session: Session, clock: FixedClock, city: None) -
     # the fire service arrived at 52 (told at 53); the operator stands RS1 down
     rescue.record_fire_arrival(session, OPERATOR, inc_id, clock, t0 + timedelta(minutes=52))
     rs1_row = rescue.dispatches_of(session, OPERATOR, inc_id)[1]
-    rescue.withdraw(session, OPERATOR, inc_id, rs1_row.id, clock, "消防已到场")  # 53
+    rescue.withdraw(session, OPERATOR, inc_id, rs1_row.id, clock, SETTINGS, "消防已到场")  # 53
     _at(clock, t0, 55)
     rescue.arrive(session, A1, inc_id, clock)  # 55
     _at(clock, t0, 60)
     rescue.record_fire_release(session, OPERATOR, inc_id, clock)  # 60
     _at(clock, t0, 70)
-    rescue.complete(session, A1, inc_id, clock, Cause.ELECTRO_MECHANICAL)  # 70
+    rescue.complete(session, A1, inc_id, clock, SETTINGS, Cause.ELECTRO_MECHANICAL)  # 70
     session.commit()
 
     assert _rows(session, inc_id, t0) == [
@@ -211,7 +214,7 @@ def test_l3_with_a_119_record(session: Session, clock: FixedClock, city: None) -
     inc = rescue.get_incident(session, OPERATOR, inc_id)
     assert inc.level == "L3" and inc.escalated_l3_at == t0 + timedelta(minutes=40)
     assert inc.arrived_at == t0 + timedelta(minutes=52) and inc.released_at == t0 + timedelta(minutes=60)
-    kinds = [e.kind for e in rescue.incident_events(session, inc)]
+    kinds = [e.kind for e in rescue_queries.incident_events(session, inc)]
     assert {"fire_called", "fire_arrived", "fire_released", "withdrawn"} <= set(kinds)
 
     _at(clock, t0, 24 * 60)
@@ -231,9 +234,11 @@ def test_self_release(session: Session, clock: FixedClock, city: None) -> None:
     rescue.acknowledge(session, A1, inc_id, clock)  # 1: on its way
     _at(clock, t0, 8)
     with pytest.raises(InvalidInput):  # they cannot have got out after now
-        rescue.self_released(session, OPERATOR, inc_id, clock, at=t0 + timedelta(minutes=9))
+        rescue.self_released(session, OPERATOR, inc_id, clock, SETTINGS, at=t0 + timedelta(minutes=9))
     # 8: the caller says they got out at 6 (自行脱困); the crew on the way is withdrawn
-    rescue.self_released(session, OPERATOR, inc_id, clock, "乘客自行打开轿门", t0 + timedelta(minutes=6))
+    rescue.self_released(
+        session, OPERATOR, inc_id, clock, SETTINGS, "乘客自行打开轿门", t0 + timedelta(minutes=6)
+    )
     _at(clock, t0, 10)
     rescue.call_back(session, OPERATOR, inc_id, clock, "已确认平安")
     session.commit()
@@ -245,7 +250,7 @@ def test_self_release(session: Session, clock: FixedClock, city: None) -> None:
     )  # fmt: skip
     a1 = session.get(Crew, "A1")
     assert a1 is not None and a1.busy_incident_id is None
-    assert rescue.open_incident_of(session, CODE) is None  # the elevator can have a new incident
+    assert rescue_queries.open_incident_of(session, CODE) is None  # the elevator can have a new incident
     _at(clock, t0, 40)
     assert _fire(session, clock) == []  # its deadlines were cancelled
 
@@ -266,14 +271,14 @@ def test_cancelled_call_and_false_alarm_need_a_reason(
     t0 = clock.now()
     first = _open(session, clock)
     with pytest.raises(InvalidInput):
-        rescue.false_alarm(session, OPERATOR, first, clock, "")
-    rescue.false_alarm(session, OPERATOR, first, clock, "按错按钮")
+        rescue.false_alarm(session, OPERATOR, first, clock, SETTINGS, "")
+    rescue.false_alarm(session, OPERATOR, first, clock, SETTINGS, "按错按钮")
     session.commit()
     second = _open(session, clock)
     with pytest.raises(InvalidInput):
-        rescue.cancel_call(session, OPERATOR, second, clock, " ")
+        rescue.cancel_call(session, OPERATOR, second, clock, SETTINGS, " ")
     _at(clock, t0, 3)
-    rescue.cancel_call(session, OPERATOR, second, clock, "来电人取消")
+    rescue.cancel_call(session, OPERATOR, second, clock, SETTINGS, "来电人取消")
     session.commit()
     assert [r[-1] for r in _rows(session, second, t0)] == [3]  # A1 withdrawn with the call
     inc = rescue.get_incident(session, OPERATOR, second)
@@ -294,10 +299,12 @@ def test_a_crew_acts_only_on_its_own_dispatch(session: Session, clock: FixedCloc
     with pytest.raises(NotFound):  # A2 has no dispatch on it: the incident is not even visible
         rescue.acknowledge(session, Actor("crew_a2", Role.MAINTENANCE), inc_id, clock)
     with pytest.raises(NotFound):
-        rescue.withdraw(session, RS1, inc_id, rows[0].id, clock, "不是我的")
+        rescue.withdraw(session, RS1, inc_id, rows[0].id, clock, SETTINGS, "不是我的")
     rescue.acknowledge(session, RS1, inc_id, clock)  # its own
     rescue.acknowledge(session, A1, inc_id, clock)  # A1 late, but it answers its own dispatch
-    rescue.withdraw(session, A1, inc_id, rows[0].id, clock, "车辆故障")  # a crew may withdraw itself
+    rescue.withdraw(
+        session, A1, inc_id, rows[0].id, clock, SETTINGS, "车辆故障"
+    )  # a crew may withdraw itself
     session.commit()
     assert [(r[2], r[4], r[7]) for r in _rows(session, inc_id, t0)] == [("A1", 5, 5), ("RS1", 5, None)]
     assert [i.id for i in rescue.visible_incidents(session, A1, open_only=True)] == [inc_id]
@@ -320,7 +327,7 @@ def test_l2_says_when_no_candidate_can_make_the_deadline(
     late = notices[-1].details
     assert late["crew"] == "RS1" and late["deadline"] == (t0 + timedelta(minutes=30)).isoformat()
     assert session.scalar(select(NoticeOutbox.id).where(NoticeOutbox.kind == "no_crew_in_time")) is not None
-    trail = [e.kind for e in rescue.incident_events(session, inc)]
+    trail = [e.kind for e in rescue_queries.incident_events(session, inc)]
     assert trail[-1] == "no_crew_in_time"
 
 
@@ -359,7 +366,7 @@ def test_open_past_its_deadline_and_the_month_reported_after_it(
     k = client.get(november, headers=_reg(client)).json()
     assert (k["on_time_arrival"]["numerator"], k["on_time_arrival"]["denominator"]) == (0, 1)
     assert (k["rescue_success"]["denominator"], k["pending"]) == (0, 1)
-    stale = rescue.stale_open_incidents(session, clock, SETTINGS)
+    stale = rescue_queries.stale_open_incidents(session, clock, SETTINGS)
     assert [(s.incident.id, s.overdue, s.unsettled, s.minutes_past) for s in stale] == [
         (inc_id, True, False, 10)
     ]
@@ -368,7 +375,7 @@ def test_open_past_its_deadline_and_the_month_reported_after_it(
     k = client.get(november, headers=_reg(client)).json()
     assert (k["rescue_success"]["numerator"], k["rescue_success"]["denominator"]) == (0, 1)
     assert k["pending"] == 0 and k["rescue_success"]["met"] is False
-    assert [s.unsettled for s in rescue.stale_open_incidents(session, clock, SETTINGS)] == [True]
+    assert [s.unsettled for s in rescue_queries.stale_open_incidents(session, clock, SETTINGS)] == [True]
 
 
 def test_a_period_given_as_dates_around_midnight_in_beijing(

@@ -16,6 +16,7 @@ from liftwatch.core.errors import Conflict, Forbidden, NotFound
 from liftwatch.registry import service as registry
 from liftwatch.registry.models import ElevatorEvent
 from liftwatch.registry.schemas import ElevatorUpdate
+from liftwatch.rescue import queries as rescue_queries
 from liftwatch.rescue import service as rescue
 from liftwatch.rescue.domain import Cause, Source
 from liftwatch.rescue.models import Incident, IncidentEvent, RescueTimer
@@ -52,7 +53,7 @@ def test_l1_in_time(session: Session, clock: FixedClock, city: None) -> None:
     clock.advance(timedelta(minutes=3))
     rescue.release(session, crew("crew_a1"), inc.id, clock)
     clock.advance(timedelta(minutes=20))
-    rescue.complete(session, crew("crew_a1"), inc.id, clock, Cause.MISUSE, "乘客扒门")
+    rescue.complete(session, crew("crew_a1"), inc.id, clock, SETTINGS, Cause.MISUSE, "乘客扒门")
     session.commit()
     clock.advance(timedelta(hours=2))
     assert rescue.fire_due_timers(session, clock, SETTINGS) == []  # every deadline was cancelled
@@ -134,7 +135,7 @@ def test_predicted_late_arrival_escalates_at_once(session: Session, clock: Fixed
 def test_false_alarm_closes_and_cancels(session: Session, clock: FixedClock, city: None) -> None:
     inc = _phone(session, clock).incident
     clock.advance(timedelta(minutes=2))
-    rescue.false_alarm(session, OPERATOR, inc.id, clock, "乘客已自行离开")
+    rescue.false_alarm(session, OPERATOR, inc.id, clock, SETTINGS, "乘客已自行离开")
     session.commit()
     clock.advance(timedelta(hours=1))
     assert rescue.fire_due_timers(session, clock, SETTINGS) == []
@@ -145,7 +146,7 @@ def test_false_alarm_closes_and_cancels(session: Session, clock: FixedClock, cit
     again = _phone(session, clock)  # the elevator has no open incident any more: a new one
     assert again.created and again.incident.id != inc.id
     with pytest.raises(Forbidden):
-        rescue.false_alarm(session, crew("crew_a1"), again.incident.id, clock)
+        rescue.false_alarm(session, crew("crew_a1"), again.incident.id, clock, SETTINGS)
 
 
 def test_calls_join_the_iot_incident(session: Session, clock: FixedClock, city: None) -> None:
@@ -163,6 +164,39 @@ def test_calls_join_the_iot_incident(session: Session, clock: FixedClock, city: 
     kinds = [e.kind for e in session.scalars(select(IncidentEvent).order_by(IncidentEvent.id))]
     assert kinds.count("joined") == 2  # the phone call and the public report; the redelivery adds nothing
     assert call.incident.persons_trapped == 1
+
+
+def test_a_fault_that_joined_is_taken_in_once_whenever_it_comes_again(
+    session: Session, clock: FixedClock, city: None
+) -> None:
+    """An alarm button pressed during an entrapment joins the entrapment's incident. Delivered again (a
+    redelivery, a restore that re-reads the FAULTS stream), it must not join twice, nor, once the incident
+    is closed, open a second incident for a person who is no longer trapped."""
+    entrapment = rescue.Report(CODE, Source.IOT, fault_id="11SHA000001:entrapment:1")
+    button = rescue.Report(CODE, Source.IOT, fault_id="11SHA000001:alarm_button:1")
+    opened = rescue.report(session, OPERATOR, entrapment, clock, SETTINGS)
+    clock.advance(timedelta(seconds=20))
+    joined = rescue.report(session, OPERATOR, button, clock, SETTINGS)
+    session.commit()
+    assert opened.created and not joined.created and joined.incident.id == opened.incident.id
+    again = rescue.report(session, OPERATOR, button, clock, SETTINGS)
+    session.commit()
+    assert not again.created and again.incident.id == opened.incident.id
+
+    inc = opened.incident
+    rescue.acknowledge(session, crew("crew_a1"), inc.id, clock)
+    rescue.arrive(session, crew("crew_a1"), inc.id, clock)
+    rescue.release(session, crew("crew_a1"), inc.id, clock)
+    rescue.complete(session, crew("crew_a1"), inc.id, clock, SETTINGS, Cause.MISUSE, "")
+    session.commit()
+    clock.advance(timedelta(minutes=5))
+    for fault in (button, entrapment):  # both again, after the incident closed
+        late = rescue.report(session, OPERATOR, fault, clock, SETTINGS)
+        assert not late.created and late.incident.id == inc.id
+    session.commit()
+    assert session.scalar(select(func.count()).select_from(Incident)) == 1
+    kinds = [e.kind for e in session.scalars(select(IncidentEvent).order_by(IncidentEvent.id))]
+    assert kinds.count("joined") == 1 and kinds.count("raised") == 1
 
 
 def test_state_rules(session: Session, clock: FixedClock, city: None) -> None:
@@ -219,7 +253,7 @@ def test_surge_mode_plans_all_open_incidents_together(
         for code in ("11SHA000001", "11SHA000002", "11SHB000003", "11SHB000004")
     ]
     session.commit()
-    assert rescue.open_count(session) == 4
+    assert rescue_queries.open_count(session) == 4
     notices = rescue.replan_surge(session, clock, settings)
     session.commit()
     incidents = [session.get(Incident, o.incident.id) for o in outs]
@@ -246,7 +280,7 @@ def test_surge_mode_plans_all_open_incidents_together(
     worker = Actor(waiting_for.username or "", Role.MAINTENANCE)
     for step in (rescue.acknowledge, rescue.arrive, rescue.release):
         step(session, worker, current.id, clock)
-    rescue.complete(session, worker, current.id, clock, Cause.OTHER)
+    rescue.complete(session, worker, current.id, clock, SETTINGS, Cause.OTHER)
     session.commit()
     session.refresh(waiting_for)
     assert waiting_for.busy_incident_id == queued[0].id
@@ -264,7 +298,7 @@ def test_a_crew_off_shift_is_not_dispatched(session: Session, clock: FixedClock,
     session.commit()
     first = _phone(session, clock).incident  # 17:00 Beijing: on duty
     assert first.crew_id == "A1"
-    rescue.false_alarm(session, OPERATOR, first.id, clock, "测试")
+    rescue.false_alarm(session, OPERATOR, first.id, clock, SETTINGS, "测试")
     session.commit()
     clock.advance(timedelta(hours=1))  # 18:00 Beijing: A1 has gone home
     second = _phone(session, clock).incident

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from liftwatch.accounts.actor import Actor, Role
 from liftwatch.core.clock import FixedClock
 from liftwatch.core.metrics import Metrics
+from liftwatch.rescue import queries as rescue_queries
 from liftwatch.rescue import service as rescue
 from liftwatch.rescue.domain import Source
 from liftwatch.rescue.models import IncidentEvent, NoticeOutbox
@@ -54,7 +55,7 @@ def test_notices_leave_with_their_commit_and_are_delivered_once(
         assert _rows(session_factory) == []
         out = _call(session, clock, settings)
         inc = out.incident
-        events = {e.kind: e.id for e in rescue.incident_events(session, inc)}
+        events = {e.kind: e.id for e in rescue_queries.incident_events(session, inc)}
         rows = _rows(session_factory)
         assert [(r.kind, r.key) for r in rows] == [
             ("raised", f"{inc.id}:{events['raised']}:raised"),
@@ -120,14 +121,14 @@ def test_a_failing_receiver_gets_retries_with_backoff_and_the_incident_shows_it(
             ("outbox", "raised", 3),
             ("outbox", "dispatched", 3),
         ]
-        assert [n.kind for n in rescue.undelivered_notices(session, inc)] == ["raised", "dispatched"]
+        assert [n.kind for n in rescue_queries.undelivered_notices(session, inc)] == ["raised", "dispatched"]
         # the receiver recovers: both go, each once, the retried one under its same key
         assert outbox.deliver_due() == 2
     rows = _rows(session_factory)
     assert hook.keys() == {rows[0].key: 1, rows[1].key: 1}
     assert [(r.attempts, r.delivered_at) for r in rows] == [(4, clock.now())] * 2
     session.expire_all()
-    assert rescue.undelivered_notices(session, inc) == []
+    assert rescue_queries.undelivered_notices(session, inc) == []
 
 
 def test_an_unreachable_receiver_is_a_failed_attempt(

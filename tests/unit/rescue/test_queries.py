@@ -178,7 +178,15 @@ def test_queues(client: TestClient, session: Session, ledger: Ledger, clock: Fix
     ]
     # working through them: the call-back and the cause leave their queues
     rescue.call_back(session, OPERATOR, ledger.ids[2], clock, "已回访")
-    rescue.complete(session, OPERATOR, ledger.ids[3], clock, rescue.Cause.POWER_CUT, "由维保单位电话告知")
+    rescue.complete(
+        session,
+        OPERATOR,
+        ledger.ids[3],
+        clock,
+        rescue.RescueSettings(),
+        rescue.Cause.POWER_CUT,
+        "由维保单位电话告知",
+    )
     session.commit()
     assert numbers(ledger, ids(queries.callbacks_due(session, OPERATOR))) == [3]
     assert numbers(ledger, ids(queries.causes_missing(session, OPERATOR))) == [5]

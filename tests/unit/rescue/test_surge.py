@@ -249,7 +249,7 @@ class TestLargeInstances:
         assert min(a.start_s for a in plan) >= 600.0
 
     def test_same_input_same_plan(self) -> None:
-        incidents, crews = random_city(300, 200, seed=6)
+        incidents, crews = random_city(150, 100, seed=6)
         est = RoadFactorEstimator()
         # the search ends (no improving move, ruin-and-recreate rounds used up) long before this budget,
         # so the result does not depend on the machine's speed

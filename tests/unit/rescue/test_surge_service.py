@@ -4,15 +4,17 @@ on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from liftwatch.accounts.actor import SYSTEM_ACTOR, Actor, Role
 from liftwatch.core.clock import FixedClock
 from liftwatch.registry import service as registry
 from liftwatch.registry.schemas import ElevatorUpdate
+from liftwatch.rescue import queries as rescue_queries
 from liftwatch.rescue import service as rescue
 from liftwatch.rescue.domain import Source
-from liftwatch.rescue.models import Crew, Incident
+from liftwatch.rescue.models import Crew, Incident, NoticeOutbox
 from tests.factories import RESCUE_SITE, km_north, rescue_city, seed
 
 OPERATOR = Actor("operator", Role.RESCUE_OPERATOR)
@@ -73,3 +75,27 @@ def test_a_contracted_crew_that_cannot_come_in_time_is_passed_over_and_the_other
         assert incidents[code].level == "L2"
     for code in CODES[:2]:
         assert incidents[code].level == ("L1" if incidents[code].crew_id in {"A1", "A2"} else "L2")
+
+
+def test_a_surge_replan_tells_each_crew_it_takes_off_once(session: Session, clock: FixedClock) -> None:
+    """Before the plan each incident was dispatched on its own (11SHA000002 to A2, 8 km); the plan gives
+    it a nearer crew, so A2's unanswered dispatch is withdrawn ("replanned") and A2 is told, once: a
+    second re-plan that changes nothing says nothing again."""
+    incidents = surge(session, clock, b1_km=2.0)
+    second = incidents["11SHA000002"]
+    assert second.crew_id != "A2"
+
+    def withdrawn() -> list[tuple[str | None, str]]:
+        rows = session.scalars(
+            select(NoticeOutbox).where(
+                NoticeOutbox.incident_id == second.id, NoticeOutbox.kind == "withdrawn"
+            )
+        )
+        return [(n.details["crew"], n.details["reason"]) for n in rows]
+
+    assert withdrawn() == [("A2", "replanned")]
+    events = [e for e in rescue_queries.incident_events(session, second) if e.kind == "withdrawn"]
+    assert [(e.actor, e.details["crew"]) for e in events] == [("surge", "A2")]
+    rescue.replan_surge(session, clock, SETTINGS)
+    session.commit()
+    assert withdrawn() == [("A2", "replanned")]

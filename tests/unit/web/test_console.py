@@ -188,7 +188,7 @@ def test_board_order_stages_and_deadline_warnings(
     clock.advance(timedelta(minutes=1))
     third = report(session, clock, A2)  # crew CA2
     done = report(session, clock, B4)
-    rescue.false_alarm(session, SYSTEM_ACTOR, done.id, clock, "误报")
+    rescue.false_alarm(session, SYSTEM_ACTOR, done.id, clock, rescue.RescueSettings(), "误报")
     session.commit()
     login(client, "operator")
 
@@ -353,7 +353,7 @@ def test_kpi_panel(client: TestClient, session: Session, clock: FixedClock, city
     good = report(session, clock, A1)  # crew CA1
     bad = report(session, clock, A2)  # crew CA2
     false = report(session, clock, B3)
-    rescue.false_alarm(session, SYSTEM_ACTOR, false.id, clock, "误报")
+    rescue.false_alarm(session, SYSTEM_ACTOR, false.id, clock, rescue.RescueSettings(), "误报")
     for inc, ack, arrive, all_out in ((good, 1, 13, True), (bad, 6, 40, False)):
         set_clock(clock, t0 + timedelta(minutes=ack))
         rescue.acknowledge(session, SYSTEM_ACTOR, inc.id, clock)
@@ -361,7 +361,7 @@ def test_kpi_panel(client: TestClient, session: Session, clock: FixedClock, city
         rescue.arrive(session, SYSTEM_ACTOR, inc.id, clock)
         set_clock(clock, t0 + timedelta(minutes=arrive + 3))
         rescue.release(session, SYSTEM_ACTOR, inc.id, clock, all_released=all_out)
-        rescue.complete(session, SYSTEM_ACTOR, inc.id, clock, Cause.POWER_CUT)
+        rescue.complete(session, SYSTEM_ACTOR, inc.id, clock, rescue.RescueSettings(), Cause.POWER_CUT)
     session.commit()
     set_clock(clock, t0 + timedelta(hours=1))
     login(client, "operator")
@@ -390,7 +390,7 @@ def test_kpi_panel_all_met(client: TestClient, session: Session, clock: FixedClo
     set_clock(clock, t0 + timedelta(minutes=10))
     rescue.arrive(session, SYSTEM_ACTOR, inc.id, clock)
     rescue.release(session, SYSTEM_ACTOR, inc.id, clock)
-    rescue.complete(session, SYSTEM_ACTOR, inc.id, clock, Cause.MISUSE)
+    rescue.complete(session, SYSTEM_ACTOR, inc.id, clock, rescue.RescueSettings(), Cause.MISUSE)
     session.commit()
     set_clock(clock, t0 + timedelta(minutes=30))
     login(client, "regulator")
@@ -421,7 +421,9 @@ def test_surge_banner_at_the_threshold(
     fragment = client.get("/console/board", headers=HX).text
     assert 'id="surge-banner" class="surge-slot" hx-swap-oob="true"' in fragment
     assert 'id="surge-on"' in fragment
-    rescue.false_alarm(session, SYSTEM_ACTOR, session.query(Incident).first().id, clock, "误报")  # type: ignore[union-attr]
+    rescue.false_alarm(
+        session, SYSTEM_ACTOR, session.query(Incident).first().id, clock, rescue.RescueSettings(), "误报"
+    )  # type: ignore[union-attr]
     session.commit()
     fragment = client.get("/console/board", headers=HX).text
     assert 'hx-swap-oob="true"' in fragment and 'id="surge-on"' not in fragment
@@ -653,7 +655,7 @@ def test_a_released_incident_stays_on_the_board_until_closed(
     assert "已解救，待上报原因" in row_html(html, inc.id) and 'data-trapped="false"' in row_html(html, inc.id)
     assert 'id="open-count" data-value="1"' in html and 'id="released-count" data-value="1"' in html
     assert 'data-source="phone"' in row_html(html, inc.id) and "96333来电" in row_html(html, inc.id)
-    rescue.complete(session, crew, inc.id, clock, Cause.MISUSE)
+    rescue.complete(session, crew, inc.id, clock, rescue.RescueSettings(), Cause.MISUSE)
     session.commit()
     assert [r[0] for r in rows(client.get("/console/board", headers=HX).text)] == [other.id]
 

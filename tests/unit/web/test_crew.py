@@ -18,6 +18,7 @@ from liftwatch.accounts.actor import SYSTEM_ACTOR, Actor, Role
 from liftwatch.accounts.schemas import UserCreate
 from liftwatch.accounts.service import create_user
 from liftwatch.core.clock import FixedClock
+from liftwatch.rescue import queries as rescue_queries
 from liftwatch.rescue import service as rescue
 from liftwatch.rescue.domain import Source
 from liftwatch.web.crew import parse_position
@@ -177,7 +178,7 @@ def test_crew_sees_its_task_and_takes_every_step(
         "门锁回路故障，已修复",
     )
 
-    trail = [(e.kind, e.actor) for e in rescue.incident_events(session, inc)]
+    trail = [(e.kind, e.actor) for e in rescue_queries.incident_events(session, inc)]
     assert trail[-4:] == [
         ("acknowledged", "crew_a1"),
         ("arrived", "crew_a1"),
@@ -281,7 +282,7 @@ def test_a_crew_taken_off_the_job_has_no_step(
     inc = report(session, clock)
     (dispatch,) = rescue.dispatches_of(session, SYSTEM_ACTOR, inc.id)
     clock.advance(timedelta(minutes=1))
-    rescue.withdraw(session, SYSTEM_ACTOR, inc.id, dispatch.id, clock, "换派二组")
+    rescue.withdraw(session, SYSTEM_ACTOR, inc.id, dispatch.id, clock, rescue.RescueSettings(), "换派二组")
     session.commit()
     crew_login(client, "crew_a1")
     page = client.get("/crew").text

@@ -14,6 +14,8 @@ revision: str = "0005"
 down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+# Written before rolling upgrades: a contract, only code at 0005 ran against it (0011 records it).
+oldest_reader: str = "0005"
 
 
 def upgrade() -> None:

@@ -14,6 +14,8 @@ revision: str = "0008"
 down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+# Written before rolling upgrades: a contract, only code at 0008 ran against it (0011 records it).
+oldest_reader: str = "0008"
 
 
 def upgrade() -> None:

@@ -17,6 +17,8 @@ revision: str = "0010"
 down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+# Written before rolling upgrades: a contract, only code at 0010 ran against it (0011 records it).
+oldest_reader: str = "0010"
 
 _incidents = sa.table(
     "incidents",
