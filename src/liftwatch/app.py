@@ -214,5 +214,15 @@ def create_app(
     return app
 
 
+def create_served_app() -> FastAPI:
+    """The app of one of several web processes (``liftwatch serve --workers N``): a process started by
+    uvicorn's supervisor configures its own logging from the settings, as the CLI does for one."""
+    from liftwatch.core.logs import configure_logging
+
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format, settings.log_levels)
+    return create_app(settings)
+
+
 def _wants_html(request: Request) -> bool:
     return "text/html" in request.headers.get("accept", "")

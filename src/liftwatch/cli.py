@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from pydantic import ValidationError
@@ -378,20 +378,56 @@ def registry_export(
 
 
 @app.command()
-def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
-    """Serve the API and web UI (the schema must be at the newest revision)."""
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1, help="web processes sharing the port (several need LIFTWATCH_PIPELINE=false and NATS)"
+        ),
+    ] = 1,
+    forwarded_allow_ips: Annotated[
+        str,
+        typer.Option(
+            help="proxies whose X-Forwarded-For/-Proto are believed (comma-separated addresses, or *): "
+            "the load balancer's, so sign-in throttling counts each client's address, not the proxy's"
+        ),
+    ] = "127.0.0.1",
+) -> None:
+    """Serve the API and web UI (the schema must be at this release's revision, or a newer one it runs
+    with). Behind a load balancer: --forwarded-allow-ips <its address>; at the root of its host name (the
+    pages link from /)."""
     import uvicorn
 
     from liftwatch.app import create_app
     from liftwatch.core.migrate import pending
 
-    problem = pending(get_settings().resolved_database_url)
+    settings = get_settings()
+    problem = pending(settings.resolved_database_url)
     if problem:
         console.print(f"[red]{problem}[/red]")
         raise typer.Exit(code=1)
+    if workers > 1 and settings.pipeline:
+        console.print(
+            "[red]--workers: more than one web process needs LIFTWATCH_PIPELINE=false and the workers "
+            "running on NATS (liftwatch worker); the embedded pipeline runs in one process only[/red]"
+        )
+        raise typer.Exit(code=1)
     # log_config=None: uvicorn's own loggers (uvicorn.error, uvicorn.access) keep no handler of their own
     # and reach the one configured for every command, in its format and at its levels
-    uvicorn.run(create_app(), host=host, port=port, log_config=None, log_level=None)
+    common: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_config": None,
+        "log_level": None,
+        "proxy_headers": True,
+        "forwarded_allow_ips": forwarded_allow_ips,
+    }
+    if workers == 1:
+        uvicorn.run(create_app(), **common)
+    else:  # each process builds its own app (and configures its logging) from the same settings
+        uvicorn.run("liftwatch.app:create_served_app", factory=True, workers=workers, **common)
 
 
 @app.command()

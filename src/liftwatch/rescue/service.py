@@ -780,17 +780,17 @@ def _close(
     **details: Any,
 ) -> Incident:
     """End an open incident without a rescue on site: deadlines off, the elevator unlocked, every crew not
-    yet arrived withdrawn, the change recorded as ``kind`` with ``details``, and every crew freed
-    (:func:`_free_crew`)."""
+    yet arrived withdrawn and told so (a crew on the road turns back; the reason is the closing status),
+    the change recorded as ``kind`` with ``details``, and every crew freed (:func:`_free_crew`)."""
     inc.status = status.value
     inc.close_reason = reason
     inc.updated_at = now
     _cancel_timers(session, inc, TimerKind.ACK, TimerKind.ARRIVAL, TimerKind.L3)
     _unlock(session, inc)
+    _record(session, inc, actor.username, kind, now, **details)
     for row in _dispatches(session, inc):
         if row.withdrawn_at is None and row.arrived_at is None:
-            row.withdrawn_at, row.withdrawn_by, row.withdraw_reason = now, actor.username, status.value
-    _record(session, inc, actor.username, kind, now, **details)
+            _take_off(session, inc, row, actor.username, status.value, now)
     _free_crew(session, inc, clock, settings)
     return inc
 

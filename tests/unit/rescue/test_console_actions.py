@@ -252,6 +252,24 @@ def test_a_redispatch_replacing_a_crew_tells_the_crew_taken_off_once(
     assert [n for n in _notices(session, inc_id) if n[0] == "withdrawn"] == told
 
 
+def test_a_crew_on_the_road_is_told_when_the_incident_is_closed_without_it(
+    session: Session, clock: FixedClock, city: None
+) -> None:
+    """A false alarm, a cancelled call or passengers who got out alone close the incident while a crew may
+    still be driving to it: the crew gets one ``withdrawn`` notice naming why, and turns back."""
+    inc_id = _open(session, clock)
+    first = rescue.dispatches_of(session, OPERATOR, inc_id)[0].id
+    clock.advance(timedelta(minutes=2))
+    rescue.false_alarm(session, OPERATOR, inc_id, clock, SETTINGS, "乘客误按")
+    session.commit()
+    told = [n for n in _notices(session, inc_id) if n[0] == "withdrawn"]
+    assert told == [
+        ("withdrawn", "L1", {"dispatch": first, "unit": "MU-A", "crew": "A1", "reason": "false_alarm"})
+    ]
+    (row,) = rescue.dispatches_of(session, OPERATOR, inc_id)
+    assert row.withdrawn_at == clock.now() and row.withdraw_reason == "false_alarm"
+
+
 def test_redispatch_refusals(session: Session, clock: FixedClock, city: None) -> None:
     inc_id = _open(session, clock)
 
