@@ -67,9 +67,13 @@ browser:
 demo: setup
 	$(BIN)/liftwatch demo
 
+# The unit tests in parallel, a process per CPU (pytest-xdist: they are CPU-bound and each makes its own
+# databases); then the integration and browser tests one at a time (they start, freeze and kill servers and
+# count what arrived, so they do not share the machine with a parallel run).
 test: setup browser
 	$(BIN)/lint-imports --no-logo
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadfile tests/unit
+	$(BIN)/python -m pytest tests/integration tests/e2e
 
 lint: setup
 	$(BIN)/ruff check src tests bench setup.py

@@ -2,11 +2,21 @@
 
 from liftwatch.accounts.models import User
 from liftwatch.core.db import Base
+from liftwatch.maintenance.models import (
+    Attachment,
+    MaintenanceContract,
+    MaintenanceNotice,
+    MaintenanceRecord,
+    WorkOrder,
+    WorkOrderEvent,
+    WorkOrderTimer,
+)
 from liftwatch.registry.models import Elevator, ElevatorEvent, Unit
 from liftwatch.rescue.models import Crew, Incident, IncidentEvent, OpenIncidentLock, RescueTimer
 from liftwatch.telemetry.models import DeadLetter, DetectorCheckpoint, Fault, LiveStatus
 
 __all__ = [
+    "Attachment",
     "Base",
     "Crew",
     "DeadLetter",
@@ -17,8 +27,14 @@ __all__ = [
     "Incident",
     "IncidentEvent",
     "LiveStatus",
+    "MaintenanceContract",
+    "MaintenanceNotice",
+    "MaintenanceRecord",
     "OpenIncidentLock",
     "RescueTimer",
     "Unit",
     "User",
+    "WorkOrder",
+    "WorkOrderEvent",
+    "WorkOrderTimer",
 ]

@@ -104,6 +104,11 @@ def _incidents(factory: sessionmaker[Session]) -> list[tuple[str, str | None]]:
         return [(i.registration_code, i.fault_id) for i in s.scalars(select(Incident)).all()]
 
 
+def _checkpoints(factory: sessionmaker[Session]) -> dict[int, int]:
+    with factory() as s:
+        return {c.partition: c.stream_seq for c in s.scalars(select(DetectorCheckpoint))}
+
+
 def _codes_with_incident(factory: sessionmaker[Session]) -> set[str]:
     return {code for code, _ in _incidents(factory)}
 
@@ -181,6 +186,9 @@ def test_a_backup_restored_into_new_services_resumes_without_loss_or_duplication
                         20,
                         lambda: f"incidents before the dump: {sorted(_codes_with_incident(live))}",
                     )
+                    # a checkpoint is taken every 0.5 s, but a loaded machine may not have taken one yet:
+                    # the dump must hold one for the restore to resume from (else it replays it all)
+                    await until(lambda: bool(_checkpoints(live)), 20, "a detector checkpoint before the dump")
                     # the backup, step 1: the database, while everything runs
                     dump_started = datetime.now(UTC)
                     await asyncio.to_thread(
@@ -224,8 +232,7 @@ def test_a_backup_restored_into_new_services_resumes_without_loss_or_duplication
             restored_nats = OwnNats(tmp_path / "restored-js").start()
             engine = make_engine(restored_url)
             restored = make_session_factory(engine)
-            with restored() as s:
-                checkpoints = {c.partition: c.stream_seq for c in s.scalars(select(DetectorCheckpoint))}
+            checkpoints = _checkpoints(restored)
             assert _codes_with_incident(restored) == set(BEFORE_DUMP)  # what the dump holds
             position = asyncio.run(stream_position(restored_nats.url, topo.stream))
             assert position is not None

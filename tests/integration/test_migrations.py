@@ -41,6 +41,13 @@ TABLES = {
     "alembic_version",
     "schema_compat",
     "incident_faults",
+    "maintenance_contracts",
+    "work_orders",
+    "work_order_events",
+    "work_order_timers",
+    "maintenance_notices",
+    "maintenance_records",
+    "maintenance_attachments",
 }
 
 

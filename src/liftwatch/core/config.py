@@ -184,6 +184,22 @@ class Settings(BaseSettings):
     import_max_body_mb: float = Field(
         default=20.0, gt=0, description="Largest upload (MiB) of POST /api/v1/registry/import."
     )
+    upload_max_mb: float = Field(
+        default=8.0,
+        gt=0,
+        description="Largest photo (MiB) of POST /api/v1/maintenance/attachments (JPEG, PNG or WebP).",
+    )
+    maintenance_corrective_sla_h: float = Field(
+        default=24.0, gt=0, description="Hours a corrective work order has to be signed by its worker."
+    )
+    maintenance_urgent_sla_h: float = Field(
+        default=4.0, gt=0, description="Hours an urgent corrective work order has to be signed."
+    )
+    maintenance_escalation_h: float = Field(
+        default=24.0,
+        ge=0,
+        description="Hours after a work order's due time before the regulator is told it is still not done.",
+    )
     login_max_failures_account: int = Field(
         default=10, ge=1, description="Failed sign-ins per username per minute before it answers 429."
     )

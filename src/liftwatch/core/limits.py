@@ -37,6 +37,8 @@ def body_limits(settings: Settings) -> tuple[int, list[BodyLimit]]:
     return int(settings.max_body_mb * MIB), [
         BodyLimit("POST", "/api/v1/telemetry", int(settings.telemetry_max_body_mb * MIB)),
         BodyLimit("POST", "/api/v1/registry/import", int(settings.import_max_body_mb * MIB)),
+        # a photo and its multipart envelope; the photo's own limit (413 naming the field) is the service's
+        BodyLimit("POST", "/api/v1/maintenance/attachments", int((settings.upload_max_mb + 1) * MIB)),
     ]
 
 

@@ -787,10 +787,10 @@ def _close(
     inc.updated_at = now
     _cancel_timers(session, inc, TimerKind.ACK, TimerKind.ARRIVAL, TimerKind.L3)
     _unlock(session, inc)
-    _record(session, inc, actor.username, kind, now, **details)
     for row in _dispatches(session, inc):
         if row.withdrawn_at is None and row.arrived_at is None:
             _take_off(session, inc, row, actor.username, status.value, now)
+    _record(session, inc, actor.username, kind, now, **details)  # the closing entry ends the trail
     _free_crew(session, inc, clock, settings)
     return inc
 

@@ -3,7 +3,9 @@ requests run in order and are written not to disturb each other."""
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -11,11 +13,14 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from liftwatch.accounts.actor import SYSTEM_ACTOR, Role
-from liftwatch.accounts.schemas import ApiKeyCreate
-from liftwatch.accounts.service import create_api_key
+from liftwatch.accounts.actor import SYSTEM_ACTOR, Actor, Role
+from liftwatch.accounts.schemas import ApiKeyCreate, UserCreate
+from liftwatch.accounts.service import create_api_key, create_user
 from liftwatch.core.clock import FixedClock
 from liftwatch.core.config import Settings
+from liftwatch.maintenance import service as maintenance
+from liftwatch.maintenance.workflow import WorkOrderSource
+from liftwatch.registry.queries import unit_by_code
 from liftwatch.rescue import service as rescue
 from liftwatch.rescue.domain import GeoPoint, Source
 from tests.factories import PASSWORD, USERS, auth, seed
@@ -280,6 +285,84 @@ CASES: list[Case] = [
         _expect(403, A=200, R=200, M=200, U=404),
         body={"phone": "13800000002"},
     ),
+    # maintenance (issue 13): contract 1 (11SHA000001, MU-A); work order 1 (11SHA000001, MU-A) assigned to
+    # maint_a (M), who checks in, records, checks out, signs and amends it; work order 2 (11SHB000004, MU-B)
+    # signed by maint_b and signed off by UU-B (U); 3 and 4 (11SHA000002) open; photo 1 on work order 1
+    Case(
+        "POST",
+        "/api/v1/maintenance/contracts",
+        _expect(403, A=201, R=201, M=201),
+        body={
+            "registration_code": "11SHA000002",
+            "unit_code": "MU-A",
+            "start_date": "2026-01-01",
+            "end_date": "2026-12-31",
+            "price_fen": 1000000,
+        },
+    ),
+    Case("GET", "/api/v1/maintenance/contracts", _expect(200, G=403)),
+    Case("GET", "/api/v1/maintenance/contracts/1", _expect(200, U=404, G=403)),
+    Case(
+        "POST",
+        "/api/v1/maintenance/contracts/1/end",
+        _expect(403, A=200, R=200, M=200),
+        body={"on": "2026-12-31", "reason": "到期不续"},
+    ),
+    Case("GET", "/api/v1/maintenance/elevators-without-contract", _expect(200, G=403)),
+    Case(
+        "POST",
+        "/api/v1/maintenance/work-orders",
+        _expect(201, U=404, G=403),
+        body={"code": "11SHA000002", "source": "manual", "summary": "按钮失灵"},
+    ),
+    Case("GET", "/api/v1/maintenance/work-orders", _expect(200, G=403)),
+    Case("GET", "/api/v1/maintenance/work-orders/1", _expect(200, U=404, G=403)),
+    Case(
+        "POST",
+        "/api/v1/maintenance/work-orders/3/assign",
+        _expect(403, A=200, M=200),
+        body={"assignee": "maint_a"},
+    ),
+    Case(
+        "POST",
+        "/api/v1/maintenance/work-orders/1/check-in",
+        _expect(403, M=200),
+        body={"latitude": 31.22, "longitude": 121.46, "scanned_code": "100001"},
+    ),
+    Case(
+        "POST",
+        "/api/v1/maintenance/work-orders/1/results",
+        _expect(403, M=200),
+        body={"items": [{"code": "A1-03", "result": "ok"}], "parts": [{"name": "门锁触点"}]},
+    ),
+    Case(
+        "POST",
+        "/api/v1/maintenance/work-orders/1/check-out",
+        _expect(403, M=200),
+        body={"latitude": 31.22, "longitude": 121.46},
+    ),
+    Case("POST", "/api/v1/maintenance/work-orders/1/sign", _expect(403, M=200)),
+    Case(
+        "POST",
+        "/api/v1/maintenance/work-orders/1/amendments",
+        _expect(403, M=201),
+        body={"reason": "漏记一项", "items": [{"code": "A1-02", "result": "ok"}]},
+    ),
+    Case("POST", "/api/v1/maintenance/work-orders/2/confirm", _expect(403, U=200), body={"note": "已验收"}),
+    Case(
+        "POST",
+        "/api/v1/maintenance/work-orders/4/cancel",
+        _expect(403, A=200, R=200, M=200),
+        body={"reason": "重复"},
+    ),
+    Case(
+        "POST",
+        "/api/v1/maintenance/attachments",
+        _expect(403, M=201),
+        files_for=lambda role: {"file": ("p.png", PNG, "image/png")},
+        form_for=lambda role: {"work_order_id": "1"},
+    ),
+    Case("GET", "/api/v1/maintenance/attachments/1", _expect(200, U=404, G=403)),
     # passwords: an admin resets another user's; anyone signed in may change their own (a wrong current
     # password here, so the role's token stays valid for the cases after it: 422 means the route let it in)
     Case(
@@ -297,6 +380,43 @@ CASES: list[Case] = [
     # last: sign-out revokes the role's token
     Case("POST", "/api/v1/auth/logout", _expect(204)),
 ]
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def _maintenance_city(session: Session, clock: FixedClock, settings: Settings) -> None:
+    """The maintenance cases' records (see the comment over them), made through the service."""
+    create_user(
+        session,
+        SYSTEM_ACTOR,
+        UserCreate(username="maint_b", password=PASSWORD, role=Role.MAINTENANCE, unit="MU-B"),
+        clock,
+    )
+    terms = maintenance.ContractTerms(
+        "11SHA000001", "MU-A", date(2026, 1, 1), date(2026, 12, 31), price_fen=1
+    )
+    maintenance.create_contract(session, SYSTEM_ACTOR, terms, clock)
+    opened = [
+        maintenance.open_corrective(
+            session, SYSTEM_ACTOR, code, WorkOrderSource.FAULT, f"F-{n}", "", clock, settings
+        )
+        for n, code in enumerate(("11SHA000001", "11SHB000004", "11SHA000002", "11SHA000002"), start=1)
+    ]
+    assert [o.work_order.id for o in opened] == [1, 2, 3, 4]
+    maintenance.assign(session, SYSTEM_ACTOR, 1, "maint_a", clock)
+    maintenance.assign(session, SYSTEM_ACTOR, 2, "maint_b", clock)
+    unit_b = unit_by_code(session, "MU-B")
+    worker_b = Actor("maint_b", Role.MAINTENANCE, unit_b.id if unit_b else None)
+    maintenance.check_in(session, worker_b, 2, 31.2, 121.4, "100004", clock)
+    maintenance.check_out(session, worker_b, 2, 31.2, 121.4, clock)
+    maintenance.sign(session, worker_b, 2, clock)
+    unit_a = unit_by_code(session, "MU-A")
+    worker_a = Actor("maint_a", Role.MAINTENANCE, unit_a.id if unit_a else None)
+    _, staged = maintenance.add_attachment(
+        session, worker_a, 1, io.BytesIO(PNG), "image/png", "p.png", clock, settings
+    )
+    maintenance.commit_attachment(session, staged)
 
 
 def _login_form(role: Role) -> dict[str, str]:
@@ -322,8 +442,11 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.mark.parametrize("role", list(Role), ids=lambda r: r.value)
-def test_role_matrix(role: Role, client: TestClient, session: Session, clock: FixedClock) -> None:
+def test_role_matrix(
+    role: Role, client: TestClient, session: Session, clock: FixedClock, settings: Settings
+) -> None:
     seed(session, clock)
+    _maintenance_city(session, clock, settings)
     rescue.add_crew(
         session, SYSTEM_ACTOR, "A1", "MU-A", "一组", GeoPoint(31.22, 121.46), clock, username="maint_a"
     )
@@ -380,4 +503,11 @@ def _template(path: str) -> str:
         parts[4] = "{username}"
     if path.startswith("/api/v1/api-keys/"):
         parts[4] = "{prefix}"
+    for collection, name in (
+        ("contracts", "contract_id"),
+        ("work-orders", "work_order_id"),
+        ("attachments", "attachment_id"),
+    ):
+        if path.startswith(f"/api/v1/maintenance/{collection}/"):
+            parts[5] = "{" + name + "}"
     return "/".join(parts)
