@@ -26,6 +26,7 @@ from liftwatch.core.limits import BodyLimitMiddleware, body_limits
 from liftwatch.core.probes import BlockingCheck
 from liftwatch.core.throttle import LoginThrottle
 from liftwatch.core.types import ERRORS
+from liftwatch.inspection.api import router as inspection_router
 from liftwatch.maintenance.api import router as maintenance_router
 from liftwatch.registry.api import router as registry_router
 from liftwatch.rescue.api import router as rescue_router
@@ -206,6 +207,7 @@ def create_app(
     app.include_router(telemetry_router)
     app.include_router(rescue_router)
     app.include_router(maintenance_router)
+    app.include_router(inspection_router)
     app.include_router(metrics_router)
 
     from liftwatch.web import accounts as accounts_pages

@@ -433,7 +433,8 @@ def serve(
 @app.command()
 def worker(
     role: Annotated[
-        list[str] | None, typer.Option("--role", help="ingest, detect, archive, rescue (repeat; default all)")
+        list[str] | None,
+        typer.Option("--role", help="ingest, detect, archive, rescue, maintenance (repeat; default all)"),
     ] = None,
     partitions: Annotated[
         str | None, typer.Option(help="partitions this process detects, e.g. 0,1 (default all)")
@@ -442,7 +443,8 @@ def worker(
         int | None,
         typer.Option(
             help="serve /metrics, /healthz and /readyz on this port (0: off; default by role: ingest "
-            "9108, archive 9109, rescue 9110, detect 9111 + first partition; several roles: the first's)"
+            "9108, archive 9109, rescue 9110, maintenance 9120, detect 9111 + first partition; several "
+            "roles: the first's)"
         ),
     ] = None,
     client_id: Annotated[str | None, typer.Option(help="stable MQTT client id (default: per host)")] = None,

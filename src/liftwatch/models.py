@@ -2,6 +2,7 @@
 
 from liftwatch.accounts.models import User
 from liftwatch.core.db import Base
+from liftwatch.inspection.models import Inspection, Nonconformity
 from liftwatch.maintenance.models import (
     Attachment,
     MaintenanceContract,
@@ -26,10 +27,12 @@ __all__ = [
     "Fault",
     "Incident",
     "IncidentEvent",
+    "Inspection",
     "LiveStatus",
     "MaintenanceContract",
     "MaintenanceNotice",
     "MaintenanceRecord",
+    "Nonconformity",
     "OpenIncidentLock",
     "RescueTimer",
     "Unit",

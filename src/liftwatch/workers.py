@@ -34,6 +34,7 @@ from liftwatch.core.config import Settings, archive_dir
 from liftwatch.core.logs import mask_secrets
 from liftwatch.core.metrics import Metrics
 from liftwatch.core.probes import BlockingCheck, LagWatch
+from liftwatch.maintenance.worker import MaintenanceWorker
 from liftwatch.registry import queries as registry
 from liftwatch.rescue.intake import RescueWorker
 from liftwatch.telemetry import records, service
@@ -47,7 +48,7 @@ from liftwatch.telemetry.worker import LiveBoard, PartitionWorker
 
 log = logging.getLogger(__name__)
 
-ROLES = frozenset({"ingest", "detect", "archive", "rescue"})
+ROLES = frozenset({"ingest", "detect", "archive", "rescue", "maintenance"})
 STOP_GRACE_S = 15.0  # how long stop() lets the workers flush and checkpoint before cancelling them
 REGISTRY_SWEEP_S = 300.0  # the registry feed's full re-read (its safety net)
 READY_CHECK_S = 2.0  # how often /readyz's own checks (database, bus, detector lag) run
@@ -55,15 +56,16 @@ READY_TIMEOUT_S = 2.0  # how long one of them may take before it counts as a fai
 
 # Default --metrics-port of `liftwatch worker` by role (docs/OPERATIONS.md, "Supervision, health and
 # backpressure"): one process of each role fits on one host without a flag.
-METRICS_PORTS = {"ingest": 9108, "archive": 9109, "rescue": 9110, "detect": 9111}
-ROLE_ORDER = ("ingest", "detect", "archive", "rescue")
+METRICS_PORTS = {"ingest": 9108, "archive": 9109, "rescue": 9110, "detect": 9111, "maintenance": 9120}
+ROLE_ORDER = ("ingest", "detect", "archive", "rescue", "maintenance")
 
 
 def default_metrics_port(roles: frozenset[str], partitions: list[int] | None) -> int:
     """The probe port of a worker process without ``--metrics-port``: its role's port (ingest 9108,
-    archive 9109, rescue 9110); a detect process 9111 plus the first partition it owns, so processes
-    owning different partitions on one host do not collide (``--partitions 2,3``: 9113); several roles
-    in one process take the port of the first of ingest, detect, archive, rescue it runs (all roles: 9108)."""
+    archive 9109, rescue 9110, maintenance 9120); a detect process 9111 plus the first partition it owns,
+    so processes owning different partitions on one host do not collide (``--partitions 2,3``: 9113);
+    several roles in one process take the port of the first of ingest, detect, archive, rescue,
+    maintenance it runs (all roles: 9108)."""
     first = next(r for r in ROLE_ORDER if r in roles)
     if first == "detect":
         return METRICS_PORTS["detect"] + (min(partitions) if partitions else 0)
@@ -169,6 +171,7 @@ class Pipeline:
     mqtt: MqttIngest | None = None
     nats_raw: NatsRawIngest | None = None
     rescue: RescueWorker | None = None
+    maintenance: MaintenanceWorker | None = None
     live: LiveBoard = field(default_factory=LiveBoard)
     adapters: bool = True  # the MQTT and NATS ingestion adapters; a web process ingests HTTP only
     registry_poll_s: float = 0.5  # how soon a registry change reaches ingestion and the detector
@@ -271,6 +274,13 @@ class Pipeline:
             )
             await self.rescue.start()
             self._spawn(self.rescue.run(self._stop))
+        if "maintenance" in self.roles:
+            # work order deadlines, their notices and the plan job (no stream: the database only)
+            self.maintenance = MaintenanceWorker(
+                self.session_factory, self.clock, self.settings, self.metrics
+            )
+            await self.maintenance.start()
+            self._spawn(self.maintenance.run(self._stop))
         if "archive" in self.roles and self.settings.archive:
             self.archive = ArchiveWriter(
                 self.bus, archive_dir(self.settings), topology=topo, metrics=self.metrics
@@ -282,6 +292,8 @@ class Pipeline:
         healths = [w.health for w in self.workers]
         if self.rescue is not None:
             healths += [self.rescue.health, self.rescue.outbox_health]
+        if self.maintenance is not None:
+            healths += [self.maintenance.health, self.maintenance.outbox_health]
         if self.archive is not None:
             healths.append(self.archive.health)
         for health in healths:
@@ -342,6 +354,9 @@ class Pipeline:
         if self.rescue is not None:
             parts["rescue worker"] = self.rescue.health.report()
             parts["notice outbox"] = self.rescue.outbox_health.report()
+        if self.maintenance is not None:
+            parts["maintenance worker"] = self.maintenance.health.report()
+            parts["maintenance notices"] = self.maintenance.outbox_health.report()
         if self.archive is not None:
             parts["archive"] = self.archive.health.report()
         parts["registry feed"] = self._registry_health.report()

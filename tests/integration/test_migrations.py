@@ -48,6 +48,9 @@ TABLES = {
     "maintenance_notices",
     "maintenance_records",
     "maintenance_attachments",
+    "inspections",
+    "inspection_nonconformities",
+    "maintenance_flags",
 }
 
 

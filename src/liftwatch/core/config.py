@@ -200,6 +200,23 @@ class Settings(BaseSettings):
         ge=0,
         description="Hours after a work order's due time before the regulator is told it is still not done.",
     )
+    maintenance_plan_every_h: float = Field(
+        default=24.0,
+        gt=0,
+        description="Hours between two runs of the maintenance worker's plan job (contracts to work orders).",
+    )
+    maintenance_plan_days_ahead: int = Field(
+        default=3,
+        ge=0,
+        le=60,
+        description="Days before a planned visit is due that its preventive work order is opened.",
+    )
+    inspection_schedule: str = Field(
+        default="yearly",
+        pattern="^(yearly|reform)$",
+        description="Periodic inspection schedule: yearly (TSG T7001-2023), or reform (by age: <= 6 years "
+        "every 3 years, 6-15 every 2, > 15 yearly; self-tests in between). docs/INSPECTION.md.",
+    )
     login_max_failures_account: int = Field(
         default=10, ge=1, description="Failed sign-ins per username per minute before it answers 429."
     )

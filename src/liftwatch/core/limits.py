@@ -39,6 +39,7 @@ def body_limits(settings: Settings) -> tuple[int, list[BodyLimit]]:
         BodyLimit("POST", "/api/v1/registry/import", int(settings.import_max_body_mb * MIB)),
         # a photo and its multipart envelope; the photo's own limit (413 naming the field) is the service's
         BodyLimit("POST", "/api/v1/maintenance/attachments", int((settings.upload_max_mb + 1) * MIB)),
+        BodyLimit("POST", "/maintenance/photos", int((settings.upload_max_mb + 1) * MIB)),  # the phone page's
     ]
 
 

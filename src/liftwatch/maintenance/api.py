@@ -4,7 +4,7 @@ scope and rules; every route commits what the service changed."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi.responses import FileResponse, Response
@@ -26,6 +26,8 @@ from liftwatch.maintenance.schemas import (
     ContractIn,
     ContractOut,
     EventOut,
+    FlagOut,
+    FlagReviewIn,
     ItemIn,
     OpenResult,
     PartIn,
@@ -293,3 +295,32 @@ def download(
 ) -> FileResponse:
     row, path = service.get_attachment(session, actor, attachment_id, settings)
     return FileResponse(path, media_type=row.content_type, headers={"X-Content-SHA256": row.sha256})
+
+
+# ---------------------------------------------------------------- fake-maintenance flags
+
+
+@router.get("/flags", response_model=list[FlagOut])
+def list_flags(
+    actor: ActorDep,
+    session: SessionDep,
+    state: Annotated[Literal["open", "confirmed", "dismissed"] | None, Query()] = None,
+    registration_code: Annotated[QueryStr | None, Query(max_length=40)] = None,
+) -> Any:
+    """Signs of fake maintenance (假维保) found on signed records, newest first, in the caller's scope."""
+    return service.list_flags(session, actor, state, registration_code)
+
+
+@router.get("/flags/{flag_id}", response_model=FlagOut)
+def get_flag(flag_id: DbId, actor: ActorDep, session: SessionDep) -> Any:
+    return service.get_flag(session, actor, flag_id)
+
+
+@router.post("/flags/{flag_id}/review", response_model=FlagOut)
+def review_flag(
+    flag_id: DbId, data: FlagReviewIn, actor: ActorDep, session: SessionDep, clock: ClockDep
+) -> Any:
+    """A regulator confirms or dismisses a flag with a note (409 once reviewed)."""
+    flag = service.review_flag(session, actor, flag_id, data.decision, data.note, clock)
+    session.commit()
+    return flag

@@ -149,6 +149,9 @@ PLAN_REASON = Labels(
             "At most {factor} times the last interval ({previous_days} days)",
         ),
         "calendar_items": zh_en("{interval}项目于{due}到期", "{interval} items fall due on {due}"),
+        "traditional": zh_en(
+            "传统维保：上次维保后{days}天内", "Traditional: within {days} days of the last visit"
+        ),
     },
 )
 
@@ -164,3 +167,20 @@ def reason_text(reason: Reason, lang: str = DEFAULT_LANGUAGE) -> str:
         return template.format(**values)
     except (KeyError, IndexError, ValueError):
         return template
+
+
+# ---------------------------------------------------------------- the elevator file (web pages, W1)
+
+#: The maintenance entries on the elevator file (``registry.SystemEntry`` kinds the service writes).
+FILE_ENTRY = Labels(
+    "maintenance_file_entry",
+    {
+        "maintenance_contract": zh_en("签订维保合同", "Maintenance contract filed"),
+        "maintenance_contract_ended": zh_en("维保合同终止", "Maintenance contract ended"),
+        "work_order_opened": zh_en("维保工单开单", "Work order opened"),
+        "work_order_completed": zh_en("维保工单完成", "Work order completed"),
+        "work_order_amended": zh_en("维保记录更正", "Maintenance record amended"),
+        "work_order_overdue": zh_en("维保工单超期", "Work order overdue"),
+        "maintenance_flag_reviewed": zh_en("疑似假维保已复核", "Suspected fake maintenance reviewed"),
+    },
+)

@@ -182,3 +182,30 @@ class Attachment(Base):
     filename: Mapped[str] = mapped_column(String(200), default="")  # as uploaded
     uploaded_by: Mapped[str] = mapped_column(String(64))
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class MaintenanceFlag(Base):
+    """A sign of fake maintenance (假维保) found on a signed record (maintenance/fakes.py), kept for a
+    regulator to confirm or dismiss with a note. ``key`` (record, kind, the other visit of a pair) makes
+    judging a record again add nothing."""
+
+    __tablename__ = "maintenance_flags"
+    __table_args__ = (
+        Index("ix_maintenance_flags_state", "state", "created_at"),
+        Index("ix_maintenance_flags_code", "registration_code"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(120), unique=True)
+    work_order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id"), index=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("maintenance_records.id"), index=True)
+    registration_code: Mapped[str] = mapped_column(String(40))
+    unit_code: Mapped[str] = mapped_column(String(32))
+    worker: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(40))  # fakes.FakeKind
+    evidence: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    state: Mapped[str] = mapped_column(String(16))  # open | confirmed | dismissed
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    reviewer: Mapped[str] = mapped_column(String(64), default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

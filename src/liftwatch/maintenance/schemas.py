@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -232,3 +232,30 @@ class WorkOrderDetail(BaseModel):
     records: list[RecordOut]
     events: list[EventOut]
     attachments: list[AttachmentOut]
+
+
+class FlagOut(BaseModel):
+    """A sign of fake maintenance on a signed record (docs/MAINTENANCE.md, "Reviewing flags")."""
+
+    model_config = _OUT
+
+    id: int
+    work_order_id: int
+    record_id: int
+    registration_code: str
+    unit_code: str
+    worker: str
+    kind: str
+    evidence: dict[str, Any]
+    state: str
+    created_at: datetime
+    reviewer: str
+    note: str
+    reviewed_at: datetime | None
+
+
+class FlagReviewIn(BaseModel):
+    model_config = _IN
+
+    decision: Literal["confirmed", "dismissed"]
+    note: Text = Field(min_length=1, max_length=2000, description="why: required either way")

@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO, TypeAlias
 
@@ -34,12 +34,13 @@ from liftwatch.accounts.actor import Actor, Role
 from liftwatch.core.clock import Clock, as_utc
 from liftwatch.core.config import Settings, zone
 from liftwatch.core.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
-from liftwatch.maintenance import files, workflow
+from liftwatch.maintenance import fakes, files, workflow
 from liftwatch.maintenance.catalogue import load_catalogue
-from liftwatch.maintenance.domain import Interval, MaintenanceModel, appendix_of
+from liftwatch.maintenance.domain import Evidence, Interval, MaintenanceModel, appendix_of
 from liftwatch.maintenance.models import (
     Attachment,
     MaintenanceContract,
+    MaintenanceFlag,
     MaintenanceNotice,
     MaintenanceRecord,
     WorkOrder,
@@ -924,6 +925,7 @@ def sign(session: Session, actor: Actor, work_order_id: int, clock: Clock) -> Ma
         items=len(record.items),
         parts=len(record.parts),
     )
+    judge_record(session, order, record, now)
     return record
 
 
@@ -1032,6 +1034,189 @@ def amend(
         reason=reason.strip(),
     )
     return record
+
+
+# ---------------------------------------------------------------- fake-maintenance flags
+
+FLAG_REVIEWERS = frozenset({Role.ADMIN, Role.REGULATOR})
+FLAG_STATES = ("open", "confirmed", "dismissed")
+# Judged from what the database holds: position, the worker's other visits, duration against the items.
+# The telemetry kinds wait for the inspection-mode status of the terminals (not wired yet).
+TELEMETRY_NOT_JUDGED = "inspection-mode status not wired yet"
+StoredFlag: TypeAlias = MaintenanceFlag
+
+
+def _visit(record: MaintenanceRecord, elevator: registry_queries.StoredElevator | None) -> fakes.Visit:
+    catalogue = load_catalogue()
+    items = []
+    for row in record.items:
+        item = catalogue.item(str(row["code"]))
+        items.append(fakes.SignedItem(str(row["code"]), item.evidence if item else Evidence.NONE))
+    at = None
+    if elevator is not None and elevator.latitude is not None and elevator.longitude is not None:
+        at = fakes.Point(elevator.latitude, elevator.longitude)
+    out = None
+    if record.check_out_lat is not None and record.check_out_lon is not None:
+        out = fakes.Point(record.check_out_lat, record.check_out_lon)
+    check_in = as_utc(record.check_in_at)
+    return fakes.Visit(
+        id=str(record.id),
+        elevator=record.registration_code,
+        worker=record.worker,
+        check_in=check_in,
+        check_out=as_utc(record.check_out_at) if record.check_out_at else check_in,
+        items=tuple(items),
+        check_in_at=fakes.Point(record.check_in_lat, record.check_in_lon),
+        check_out_at=out,
+        elevator_at=at,
+    )
+
+
+def _store_flag(
+    session: Session, record: MaintenanceRecord, unit_code: str, flag: fakes.Flag, now: datetime
+) -> MaintenanceFlag | None:
+    other = flag.evidence.get("other_visit", "")
+    key = f"record:{record.id}:{flag.kind.value}" + (f":{other}" if other else "")
+    if session.scalars(select(MaintenanceFlag.id).where(MaintenanceFlag.key == key)).first() is not None:
+        return None
+    row = MaintenanceFlag(
+        key=key,
+        work_order_id=record.work_order_id,
+        record_id=record.id,
+        registration_code=record.registration_code,
+        unit_code=unit_code,
+        worker=record.worker,
+        kind=flag.kind.value,
+        evidence=dict(flag.evidence),
+        state="open",
+        created_at=now,
+        reviewer="",
+        note="",
+        reviewed_at=None,
+    )
+    session.add(row)
+    return row
+
+
+def judge_record(
+    session: Session, order: WorkOrder, record: MaintenanceRecord, now: datetime
+) -> fakes.Judgement:
+    """Run the fake-maintenance rules (maintenance/fakes.py) over a record just signed, with what the
+    database knows: the check-in position against the elevator's, the same worker's signed visits of the
+    day around it (both of a clashing pair are flagged), the duration against the items signed. The
+    telemetry kinds are listed as not judged (``TELEMETRY_NOT_JUDGED``). Flags are stored ``open`` for a
+    regulator; judging again adds nothing."""
+    elevator = registry_queries.get_public_elevator(session, record.registration_code)
+    visit = _visit(record, elevator)
+    day = timedelta(days=1)
+    nearby = session.scalars(
+        select(MaintenanceRecord).where(
+            MaintenanceRecord.worker == record.worker,
+            MaintenanceRecord.id != record.id,
+            MaintenanceRecord.amends_id.is_(None),
+            MaintenanceRecord.worker_signed_at.is_not(None),
+            MaintenanceRecord.check_in_at >= visit.check_in - day,
+            MaintenanceRecord.check_in_at <= visit.check_out + day,
+        )
+    ).all()
+    by_id = {str(r.id): r for r in nearby}
+    codes = {r.registration_code for r in nearby}
+    elevators = {code: registry_queries.get_public_elevator(session, code) for code in codes}
+    others = [_visit(r, elevators[r.registration_code]) for r in nearby]
+    found = fakes.judge_visit(visit, None, others)
+    not_judged = tuple(
+        fakes.NotJudged(n.kind, TELEMETRY_NOT_JUDGED) if n.kind in fakes.TELEMETRY_KINDS else n
+        for n in found.not_judged
+    )
+    for flag in found.flags:
+        _store_flag(session, record, order.unit_code, flag, now)
+        other = by_id.get(str(flag.evidence.get("other_visit", "")))
+        if other is not None and flag.kind is fakes.FakeKind.TWO_PLACES_AT_ONCE:
+            mirrored = fakes.Flag(
+                flag.kind,
+                {**flag.evidence, "other_visit": str(record.id), "other_elevator": record.registration_code},
+            )
+            other_order = session.get(WorkOrder, other.work_order_id)
+            _store_flag(session, other, other_order.unit_code if other_order else "", mirrored, now)
+    session.flush()
+    if found.flags:
+        log.info(
+            "record %d of work order %d flagged: %s",
+            record.id,
+            order.id,
+            ", ".join(sorted(f.kind.value for f in found.flags)),
+        )
+    return fakes.Judgement(found.visit_id, found.flags, not_judged)
+
+
+def list_flags(
+    session: Session,
+    actor: Actor,
+    state: str | None = None,
+    registration_code: str | None = None,
+    limit: int = 500,
+) -> list[MaintenanceFlag]:
+    """Flags in the actor's scope (the centre all; maintenance staff their unit's; a use unit those on its
+    elevators), newest first."""
+    stmt = _scoped(session, actor, select(MaintenanceFlag), MaintenanceFlag)
+    if state:
+        if state not in FLAG_STATES:
+            raise InvalidInput(FieldError("state", f"one of {', '.join(FLAG_STATES)}"))
+        stmt = stmt.where(MaintenanceFlag.state == state)
+    if registration_code:
+        stmt = stmt.where(MaintenanceFlag.registration_code == registration_code)
+    return list(session.scalars(stmt.order_by(MaintenanceFlag.id.desc()).limit(limit)))
+
+
+def flags_of_elevator(session: Session, actor: Actor, registration_code: str) -> list[MaintenanceFlag]:
+    """The flags of one elevator for its file (一梯一档), whatever their state, newest first."""
+    return list_flags(session, actor, registration_code=registration_code)
+
+
+def get_flag(session: Session, actor: Actor, flag_id: int) -> MaintenanceFlag:
+    stmt = _scoped(
+        session, actor, select(MaintenanceFlag).where(MaintenanceFlag.id == flag_id), MaintenanceFlag
+    )
+    flag: MaintenanceFlag | None = session.scalars(stmt).first()
+    if flag is None:
+        raise NotFound(f"no maintenance flag {flag_id}")
+    return flag
+
+
+def review_flag(
+    session: Session, actor: Actor, flag_id: int, decision: str, note: str, clock: Clock
+) -> MaintenanceFlag:
+    """A regulator confirms a flag (the visit was fake) or dismisses it (it was not), saying why: the note
+    is required either way and goes on the elevator file. A reviewed flag is not reviewed again (409)."""
+    if actor.role not in FLAG_REVIEWERS:
+        raise Forbidden(f"role '{actor.role.value}' may not review maintenance flags")
+    if decision not in ("confirmed", "dismissed"):
+        raise InvalidInput(FieldError("decision", "confirmed or dismissed"))
+    if not note.strip():
+        raise InvalidInput(FieldError("note", "say why"))
+    flag = get_flag(session, actor, flag_id)
+    if flag.state != "open":
+        raise Conflict(f"flag {flag.id} was already {flag.state} by '{flag.reviewer}'")
+    now = clock.now()
+    flag.state = decision
+    flag.reviewer = actor.username
+    flag.note = note.strip()
+    flag.reviewed_at = now
+    session.flush()
+    _file_entry(
+        session,
+        actor,
+        flag.registration_code,
+        "maintenance_flag_reviewed",
+        now,
+        f"maintenance-flag:{flag.id}:reviewed",
+        flag_id=flag.id,
+        work_order_id=flag.work_order_id,
+        kind=flag.kind,
+        decision=decision,
+        note=flag.note,
+    )
+    return flag
 
 
 # ---------------------------------------------------------------- deadlines

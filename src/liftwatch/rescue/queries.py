@@ -594,3 +594,12 @@ def redispatch_options(
     own = [o for o in out if o.crew.unit == inc.maintenance_unit]
     others = [o for o in out if o.crew.unit != inc.maintenance_unit][:limit]
     return sorted(own + others, key=lambda o: (o.eta_s is None, o.eta_s or 0, o.crew.id))
+
+
+def count_incidents_since(session: Session, registration_code: str, since: datetime) -> int:
+    """How many incidents (entrapments, alarm calls) the elevator had from ``since`` on (maintenance's
+    on-demand rule counts them since the last visit)."""
+    stmt = select(func.count(Incident.id)).where(
+        Incident.registration_code == registration_code, Incident.alarm_at >= since
+    )
+    return int(session.scalar(stmt) or 0)

@@ -419,3 +419,17 @@ def _stream_figures(info: StreamInfo) -> dict[str, Any]:
         "consumers": dict(sorted(info.consumers.items())),
         "detector_pending": {str(p): partitions[p] for p in sorted(partitions)},
     }
+
+
+def count_faults_since(
+    session: Session, registration_code: str, since: datetime, exclude_types: Iterable[str] = ()
+) -> int:
+    """How many faults the elevator raised from ``since`` on (maintenance's on-demand rule counts them
+    since the last visit); ``exclude_types`` leaves out kinds counted elsewhere (entrapments)."""
+    stmt = select(func.count(Fault.id)).where(
+        Fault.registration_code == registration_code, Fault.started_at >= since
+    )
+    excluded = list(exclude_types)
+    if excluded:
+        stmt = stmt.where(Fault.fault_type.not_in(excluded))
+    return int(session.scalar(stmt) or 0)

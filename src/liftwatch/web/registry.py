@@ -19,7 +19,7 @@ from starlette.datastructures import QueryParams
 from liftwatch.deps import ClockDep, SessionDep
 from liftwatch.registry import queries
 from liftwatch.registry.domain import ElevatorKind, ElevatorStatus, PlaceType, UnitType
-from liftwatch.web import monitor
+from liftwatch.web import maintenance, monitor
 from liftwatch.web.templating import PageActorDep, PageRoute, is_partial, render, request_language
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -178,6 +178,8 @@ def elevator_file(
         ],
         # Remote monitoring: the live-status panel and the fault history.
         **monitor.file_context(session, actor, registration_code, clock, request_language(request)),
+        # Maintenance (维保记录): contracts, work orders and their signed records.
+        **maintenance.file_context(session, actor, elevator.registration_code),
     }
     return render(request, "elevators/file.html", context, actor=actor)
 

@@ -25,6 +25,8 @@ from liftwatch.core.errors import DomainError, Unauthorized
 from liftwatch.core.i18n import Labels, LabelSet, PageText, normalise_language
 from liftwatch.core.security import decode_token
 from liftwatch.deps import COOKIE_NAME, SessionDep, SettingsDep, optional_actor
+from liftwatch.inspection import labels as inspection_labels
+from liftwatch.maintenance import labels as maintenance_labels
 from liftwatch.registry import labels as registry_labels
 from liftwatch.rescue import labels as rescue_labels
 from liftwatch.telemetry import labels as telemetry_labels
@@ -86,7 +88,17 @@ PAGE_TEXT = PageText(LOCALE_DIR)
 def _timeline_events() -> Labels:
     """The elevator file's entry kinds: the registry's own, and rescue's as ``incident_<kind>``."""
     rescue_entries = {f"incident_{k}": v for k, v in rescue_labels.INCIDENT_EVENT.entries.items()}
-    return Labels("event", {**registry_labels.EVENT_KIND.entries, **rescue_entries})
+    maintenance_entries = maintenance_labels.FILE_ENTRY.entries
+    inspection_entries = inspection_labels.FILE_ENTRY.entries
+    return Labels(
+        "event",
+        {
+            **registry_labels.EVENT_KIND.entries,
+            **rescue_entries,
+            **maintenance_entries,
+            **inspection_entries,
+        },
+    )
 
 
 #: Every domain's label tables, by the name pages use (``label('kind', value)``).
@@ -96,6 +108,10 @@ LABELS = LabelSet.of(
     _timeline_events(),
     *telemetry_labels.TABLES,
     *rescue_labels.TABLES,
+    *maintenance_labels.TABLES,
+    maintenance_labels.INTERVAL,
+    maintenance_labels.MAINTENANCE_MODEL,
+    *inspection_labels.TABLES,
 )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,8 @@ from liftwatch.accounts.schemas import ApiKeyCreate, UserCreate
 from liftwatch.accounts.service import create_api_key, create_user
 from liftwatch.core.clock import FixedClock
 from liftwatch.core.config import Settings
+from liftwatch.inspection import service as inspection
+from liftwatch.inspection.domain import Conclusion, Severity
 from liftwatch.maintenance import service as maintenance
 from liftwatch.maintenance.workflow import WorkOrderSource
 from liftwatch.registry.queries import unit_by_code
@@ -363,6 +365,45 @@ CASES: list[Case] = [
         form_for=lambda role: {"work_order_id": "1"},
     ),
     Case("GET", "/api/v1/maintenance/attachments/1", _expect(200, U=404, G=403)),
+    # flag 1: work order 2's record (11SHB000004, MU-B) was signed the minute it was checked in (too short)
+    Case("GET", "/api/v1/maintenance/flags", _expect(200, G=403)),
+    Case("GET", "/api/v1/maintenance/flags/1", _expect(200, M=404, G=403)),
+    Case(
+        "POST",
+        "/api/v1/maintenance/flags/1/review",
+        _expect(403, A=200, R=200),
+        body={"decision": "dismissed", "note": "电梯停用, 仅做检查"},
+    ),
+    # inspection (issue 13): inspection 1 (11SHA000001, MU-A, inspector "inspector") scheduled, its result
+    # recorded and signed here; inspection 2 (11SHB000004, MU-B, UU-B) signed "fail" in the set-up
+    Case(
+        "POST",
+        "/api/v1/inspection/inspections",
+        _expect(403, A=201, R=201, I=201),
+        body={"code": "11SHA000002", "body_unit_code": "IB-1", "inspector": "inspector"},
+    ),
+    Case("GET", "/api/v1/inspection/inspections", _expect(200, O=403, G=403)),
+    Case("GET", "/api/v1/inspection/inspections/1", _expect(200, U=404, O=403, G=403)),
+    Case(
+        "PUT",
+        "/api/v1/inspection/inspections/1/result",
+        _expect(403, I=200, U=404),
+        body={
+            "performed_at": "2026-11-20T02:00:00Z",
+            "conclusion": "pass_after_rectification",
+            "report_number": "DJ-2026-0001",
+            "nonconformities": [{"text": "层门自闭装置失效", "rectify_by": "2026-12-20"}],
+        },
+    ),
+    Case("POST", "/api/v1/inspection/inspections/1/sign", _expect(403, I=200, U=404)),
+    Case(
+        "POST",
+        "/api/v1/inspection/inspections/2/re-inspections",
+        _expect(403, A=201, R=201, I=201),
+        body={"scheduled_date": "2026-12-01"},
+    ),
+    Case("GET", "/api/v1/inspection/overdue", _expect(200, O=403, G=403)),
+    Case("GET", "/api/v1/inspection/pass-rate?start=2026-01-01&end=2027-01-01", _expect(200, O=403, G=403)),
     # passwords: an admin resets another user's; anyone signed in may change their own (a wrong current
     # password here, so the role's token stays valid for the cases after it: 422 means the route let it in)
     Case(
@@ -419,6 +460,21 @@ def _maintenance_city(session: Session, clock: FixedClock, settings: Settings) -
     maintenance.commit_attachment(session, staged)
 
 
+def _inspection_city(session: Session, clock: FixedClock, settings: Settings) -> None:
+    """The inspection cases' records (see the comment over them), made through the service."""
+    made = [
+        inspection.schedule_next(session, SYSTEM_ACTOR, code, "IB-1", "inspector", clock, settings)[0]
+        for code in ("11SHA000001", "11SHB000004")
+    ]
+    assert [m.id for m in made] == [1, 2]
+    inspector = Actor("inspector", Role.INSPECTOR)
+    finding = inspection.Finding("曳引绳磨损超标", Severity.MAJOR, date(2026, 12, 1))
+    inspection.record_result(
+        session, inspector, 2, clock.now() - timedelta(days=2), Conclusion.FAIL, "DJ-2", [finding], clock
+    )
+    inspection.sign(session, inspector, 2, clock, settings)
+
+
 def _login_form(role: Role) -> dict[str, str]:
     username = USERS[role][0] if role in USERS else "nobody"
     return {"username": username, "password": PASSWORD}
@@ -447,6 +503,7 @@ def test_role_matrix(
 ) -> None:
     seed(session, clock)
     _maintenance_city(session, clock, settings)
+    _inspection_city(session, clock, settings)
     rescue.add_crew(
         session, SYSTEM_ACTOR, "A1", "MU-A", "一组", GeoPoint(31.22, 121.46), clock, username="maint_a"
     )
@@ -503,10 +560,13 @@ def _template(path: str) -> str:
         parts[4] = "{username}"
     if path.startswith("/api/v1/api-keys/"):
         parts[4] = "{prefix}"
+    if path.startswith("/api/v1/inspection/inspections/"):
+        parts[5] = "{inspection_id}"
     for collection, name in (
         ("contracts", "contract_id"),
         ("work-orders", "work_order_id"),
         ("attachments", "attachment_id"),
+        ("flags", "flag_id"),
     ):
         if path.startswith(f"/api/v1/maintenance/{collection}/"):
             parts[5] = "{" + name + "}"

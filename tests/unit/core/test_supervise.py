@@ -80,7 +80,7 @@ def test_options_and_probe_ports() -> None:
 def test_the_deployment_procfile_runs_every_role_once_on_distinct_ports() -> None:
     specs = load_procfile(PROCFILE)
     roles = [s.option("--role") for s in specs if "worker" in s.argv]
-    assert sorted(r for r in roles if r) == ["archive", "detect", "detect", "ingest", "rescue"]
+    assert sorted(r for r in roles if r) == ["archive", "detect", "detect", "ingest", "maintenance", "rescue"]
     partitions = [
         p
         for s in specs

@@ -28,7 +28,7 @@ def _run(*args: str) -> tuple[int, str]:
 def test_an_unknown_role_is_refused(command: str) -> None:
     code, out = _run(command, "--role", "detect", "--role", "dance")
     assert code == 1
-    assert "--role: expected one of archive, detect, ingest, rescue" in out
+    assert "--role: expected one of archive, detect, ingest, maintenance, rescue" in out
 
 
 def test_split_roles_need_a_shared_bus(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,0 +1,517 @@
+"""The inspection domain's only writer: scheduling periodic inspections (定期检验) by the rule in force,
+recording and signing results with their non-conformities (不符合项), the rectification work orders they open
+in maintenance, re-inspections (复检), the overdue list and the first-attempt pass rate (检验合格率).
+
+Scope (outside it an inspection is *not found*): admins and regulators read everything; an inspector the
+inspections they are named on (inspector accounts belong to no unit yet, so "their body" is the inspections
+naming them); maintenance staff the inspections of elevators their unit maintained when scheduled; use-unit
+staff those of the elevators they use. The 96333 operators, gateways and the public: none (403).
+
+A signed result is never changed (409). Signing opens one corrective work order per non-conformity through
+``maintenance.service.open_corrective`` (source "inspection", ref "<inspection id>:<item n>"), idempotent
+on that reference, so a retried signing never doubles an order. Settings: ``LIFTWATCH_INSPECTION_SCHEDULE``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, TypeAlias
+
+from sqlalchemy import ColumnElement, Select, false, select
+from sqlalchemy.orm import Session
+
+from liftwatch.accounts import service as accounts
+from liftwatch.accounts.actor import Actor, Role
+from liftwatch.core.clock import Clock, as_utc
+from liftwatch.core.config import Settings, zone
+from liftwatch.core.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
+from liftwatch.inspection.domain import (
+    Concluded,
+    Conclusion,
+    Due,
+    InspectionKind,
+    InspectionRule,
+    PassRate,
+    Schedule,
+    Severity,
+    first_attempt_pass_rate,
+    is_overdue,
+    next_due,
+)
+from liftwatch.inspection.models import Inspection, Nonconformity
+from liftwatch.maintenance import service as maintenance
+from liftwatch.maintenance.workflow import WorkOrderSource
+from liftwatch.registry import queries as registry_queries
+from liftwatch.registry import service as registry
+from liftwatch.registry.domain import UnitType
+
+StoredInspection: TypeAlias = Inspection
+StoredNonconformity: TypeAlias = Nonconformity
+
+READ_ALL = frozenset({Role.ADMIN, Role.REGULATOR})
+SCHEDULERS = frozenset({Role.ADMIN, Role.REGULATOR, Role.INSPECTOR})
+READERS = READ_ALL | {Role.INSPECTOR, Role.MAINTENANCE, Role.USE_UNIT}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A non-conformity as the inspector enters it."""
+
+    text: str
+    severity: Severity
+    rectify_by: date
+
+
+@dataclass
+class Signed:
+    inspection: Inspection
+    work_order_ids: list[int] = field(default_factory=list)
+    next_inspection: Inspection | None = None
+
+
+@dataclass(frozen=True)
+class Overdue:
+    registration_code: str
+    inspection_id: int
+    due_date: date
+    days_overdue: int
+
+
+def rule_from(settings: Settings) -> InspectionRule:
+    return InspectionRule(Schedule(settings.inspection_schedule))
+
+
+# ---------------------------------------------------------------- scope
+
+
+def _unit_code(session: Session, actor: Actor) -> str | None:
+    if actor.unit_id is None:
+        return None
+    return registry_queries.unit_codes(session, [actor.unit_id]).get(actor.unit_id)
+
+
+def _scope(session: Session, actor: Actor) -> ColumnElement[bool] | None:
+    """The condition limiting inspections to the actor's scope; None: no limit; 403 for roles with none."""
+    if actor.role not in READERS:
+        raise Forbidden(f"role '{actor.role.value}' may not read inspections")
+    if actor.role in READ_ALL:
+        return None
+    if actor.role is Role.INSPECTOR:
+        return Inspection.inspector == actor.username
+    if actor.role is Role.MAINTENANCE:
+        unit = _unit_code(session, actor)
+        return Inspection.unit_code == unit if unit else false()
+    if actor.unit_id is None:
+        return false()
+    cond: ColumnElement[bool] = Inspection.registration_code.in_(
+        registry_queries.code_subquery(use_unit_id=actor.unit_id)
+    )
+    return cond
+
+
+def _scoped(session: Session, actor: Actor, stmt: Select[Any]) -> Select[Any]:
+    cond = _scope(session, actor)
+    return stmt if cond is None else stmt.where(cond)
+
+
+def get_inspection(session: Session, actor: Actor, inspection_id: int) -> Inspection:
+    found: Inspection | None = session.scalars(
+        _scoped(session, actor, select(Inspection).where(Inspection.id == inspection_id))
+    ).first()
+    if found is None:
+        raise NotFound(f"no inspection {inspection_id}")
+    return found
+
+
+def list_inspections(
+    session: Session, actor: Actor, registration_code: str | None = None, limit: int = 500
+) -> list[Inspection]:
+    stmt = _scoped(session, actor, select(Inspection))
+    if registration_code:
+        stmt = stmt.where(Inspection.registration_code == registration_code)
+    return list(session.scalars(stmt.order_by(Inspection.scheduled_date.desc(), Inspection.id).limit(limit)))
+
+
+def nonconformities_of(session: Session, inspection: Inspection) -> list[Nonconformity]:
+    return list(
+        session.scalars(
+            select(Nonconformity)
+            .where(Nonconformity.inspection_id == inspection.id)
+            .order_by(Nonconformity.item_no)
+        )
+    )
+
+
+# ---------------------------------------------------------------- scheduling
+
+
+def _today(clock: Clock, settings: Settings) -> date:
+    return clock.now().astimezone(zone(settings.timezone)).date()
+
+
+def _local_date(at: datetime, settings: Settings) -> date:
+    return at.astimezone(zone(settings.timezone)).date()
+
+
+def _check_body_and_inspector(session: Session, body_unit_code: str, inspector: str) -> None:
+    body = registry_queries.unit_by_code(session, body_unit_code)
+    if body is None or body.unit_type != UnitType.INSPECTION_BODY.value:
+        raise InvalidInput(FieldError("body_unit_code", f"'{body_unit_code}' is not an inspection body"))
+    account = accounts.account_of(session, inspector)
+    if account is None or account.role != Role.INSPECTOR.value:
+        raise InvalidInput(FieldError("inspector", f"'{inspector}' is not an inspector's account"))
+
+
+def _last_concluded(session: Session, code: str) -> Inspection | None:
+    """The elevator's latest signed periodic inspection or re-inspection."""
+    last: Inspection | None = session.scalars(
+        select(Inspection)
+        .where(
+            Inspection.registration_code == code,
+            Inspection.signed_at.is_not(None),
+            Inspection.kind.in_([InspectionKind.PERIODIC.value, InspectionKind.RE_INSPECTION.value]),
+        )
+        .order_by(Inspection.performed_at.desc(), Inspection.id.desc())
+    ).first()
+    return last
+
+
+def due_for(
+    session: Session, elevator: registry_queries.StoredElevator, settings: Settings, today: date
+) -> Due:
+    """When the elevator's next periodic inspection is due: from its last concluded inspection when that
+    passed (with or without rectification), at once (today) when it failed and no re-inspection has passed
+    since; with no inspection on record, from its commissioning (today when that is unknown)."""
+    rule = rule_from(settings)
+    commissioned = elevator.commissioning_date or elevator.installation_date
+    last = _last_concluded(session, elevator.registration_code)
+    if last is not None and last.performed_at is not None:
+        if last.conclusion == Conclusion.FAIL.value:
+            return Due(today, 0, None)
+        return next_due(_local_date(last.performed_at, settings), commissioned, rule)
+    if commissioned is None:
+        return Due(today, 0, None)
+    return next_due(commissioned, commissioned, rule)
+
+
+def _open_periodic(session: Session, code: str) -> Inspection | None:
+    found: Inspection | None = session.scalars(
+        select(Inspection).where(
+            Inspection.registration_code == code,
+            Inspection.kind == InspectionKind.PERIODIC.value,
+            Inspection.signed_at.is_(None),
+        )
+    ).first()
+    return found
+
+
+def _maintenance_unit(session: Session, elevator: registry_queries.StoredElevator, on: date) -> str:
+    contract = maintenance.valid_contract(session, elevator.registration_code, on)
+    if contract is not None:
+        return contract.unit_code
+    return elevator.maintenance_unit.code if elevator.maintenance_unit is not None else ""
+
+
+def schedule_next(
+    session: Session,
+    actor: Actor,
+    code: str,
+    body_unit_code: str,
+    inspector: str,
+    clock: Clock,
+    settings: Settings,
+    scheduled_date: date | None = None,
+) -> tuple[Inspection, bool]:
+    """Schedule the elevator's next periodic inspection, due by :func:`due_for` (``scheduled_date``
+    defaults to the due date). One open periodic inspection per elevator: asked again, the one already
+    scheduled is returned (``created`` False)."""
+    if actor.role not in SCHEDULERS:
+        raise Forbidden(f"role '{actor.role.value}' may not schedule inspections")
+    found = registry_queries.get_public_elevator(session, code)
+    elevator = registry_queries.get_elevator(session, actor, found.registration_code)
+    existing = _open_periodic(session, elevator.registration_code)
+    if existing is not None:
+        return existing, False
+    _check_body_and_inspector(session, body_unit_code, inspector)
+    today = _today(clock, settings)
+    due = due_for(session, elevator, settings, today)
+    return _new(
+        session,
+        actor,
+        elevator,
+        InspectionKind.PERIODIC,
+        body_unit_code,
+        inspector,
+        scheduled_date or due.due,
+        due.due,
+        clock,
+        today,
+    ), True
+
+
+def _new(
+    session: Session,
+    actor: Actor | str,
+    elevator: registry_queries.StoredElevator,
+    kind: InspectionKind,
+    body_unit_code: str,
+    inspector: str,
+    scheduled: date,
+    due: date,
+    clock: Clock,
+    today: date,
+    original_id: int | None = None,
+) -> Inspection:
+    now = clock.now()
+    row = Inspection(
+        registration_code=elevator.registration_code,
+        unit_code=_maintenance_unit(session, elevator, today),
+        kind=kind.value,
+        body_unit_code=body_unit_code,
+        inspector=inspector,
+        scheduled_date=scheduled,
+        due_date=due,
+        original_id=original_id,
+        report_number="",
+        created_at=now,
+        created_by=actor if isinstance(actor, str) else actor.username,
+        updated_at=now,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+# ---------------------------------------------------------------- results
+
+
+def _own(session: Session, actor: Actor, inspection_id: int) -> Inspection:
+    """The inspection for its named inspector to record: others who can see it get 403, the rest 404."""
+    row = get_inspection(session, actor, inspection_id)
+    if actor.role is not Role.INSPECTOR or row.inspector != actor.username:
+        raise Forbidden("only the inspection's inspector records its result")
+    if row.signed_at is not None:
+        raise Conflict(f"inspection {inspection_id} is signed: its result is never changed")
+    return row
+
+
+def record_result(
+    session: Session,
+    actor: Actor,
+    inspection_id: int,
+    performed_at: datetime,
+    conclusion: Conclusion,
+    report_number: str,
+    findings: Sequence[Finding],
+    clock: Clock,
+) -> Inspection:
+    """Record (or correct, while unsigned) the result: when, the conclusion, the report number and the
+    non-conformities, numbered 1..n in the order given. ``pass`` carries none; a pass after rectification or
+    a fail carries at least one. A signed inspection refuses (409)."""
+    row = _own(session, actor, inspection_id)
+    performed = as_utc(performed_at)
+    if performed > clock.now():
+        raise InvalidInput(FieldError("performed_at", "lies in the future"))
+    if conclusion is Conclusion.PASS and findings:
+        raise InvalidInput(FieldError("nonconformities", "a pass has no non-conformities"))
+    if conclusion is not Conclusion.PASS and not findings:
+        raise InvalidInput(
+            FieldError("nonconformities", f"a '{conclusion.value}' names its non-conformities")
+        )
+    for old in nonconformities_of(session, row):
+        session.delete(old)
+    session.flush()
+    for n, f in enumerate(findings, start=1):
+        session.add(
+            Nonconformity(
+                inspection_id=row.id,
+                item_no=n,
+                text=f.text,
+                severity=f.severity.value,
+                rectify_by=f.rectify_by,
+                work_order_id=None,
+            )
+        )
+    row.performed_at = performed
+    row.conclusion = conclusion.value
+    row.report_number = report_number
+    row.updated_at = clock.now()
+    session.flush()
+    return row
+
+
+def open_rectifications(
+    session: Session, actor: Actor, row: Inspection, clock: Clock, settings: Settings
+) -> list[int]:
+    """One rectification work order per non-conformity, through maintenance's public opener; idempotent
+    on "<inspection id>:<item n>" (a second call returns the same orders)."""
+    ids: list[int] = []
+    for item in nonconformities_of(session, row):
+        summary = (
+            f"检验不符合项 {row.id}-{item.item_no}: {item.text} (整改期限 {item.rectify_by.isoformat()})"
+        )
+        outcome = maintenance.open_corrective(
+            session,
+            actor,
+            row.registration_code,
+            WorkOrderSource.INSPECTION,
+            f"{row.id}:{item.item_no}",
+            summary,
+            clock,
+            settings,
+            urgent=item.severity == Severity.MAJOR.value,
+        )
+        item.work_order_id = outcome.work_order.id
+        ids.append(outcome.work_order.id)
+    session.flush()
+    return ids
+
+
+def sign(session: Session, actor: Actor, inspection_id: int, clock: Clock, settings: Settings) -> Signed:
+    """Sign the recorded result: from now on it is never changed. Opens the rectification work orders and,
+    after a pass (with or without rectification) of a periodic inspection or re-inspection, schedules the
+    next periodic inspection by the rule (same body and inspector). On the elevator file."""
+    row = _own(session, actor, inspection_id)
+    if row.performed_at is None or row.conclusion is None:
+        raise Conflict(f"inspection {inspection_id} has no result to sign")
+    now = clock.now()
+    row.signed_at = now
+    row.updated_at = now
+    session.flush()
+    out = Signed(row, open_rectifications(session, actor, row, clock, settings))
+    registry.append_system_entries(
+        session,
+        [
+            registry.SystemEntry(
+                row.registration_code,
+                "inspection_signed",
+                row.performed_at,
+                "inspection_signed",
+                {
+                    "inspection_id": row.id,
+                    "kind": row.kind,
+                    "conclusion": row.conclusion,
+                    "report_number": row.report_number,
+                    "work_orders": out.work_order_ids,
+                },
+                f"inspection:{row.id}:signed",
+            )
+        ],
+        recorded_by=actor.username,
+    )
+    if row.kind != InspectionKind.SELF_TEST.value and row.conclusion != Conclusion.FAIL.value:
+        elevator = registry_queries.get_elevator(session, actor, row.registration_code)
+        if _open_periodic(session, row.registration_code) is None:
+            today = _today(clock, settings)
+            due = due_for(session, elevator, settings, today)
+            out.next_inspection = _new(
+                session,
+                actor,
+                elevator,
+                InspectionKind.PERIODIC,
+                row.body_unit_code,
+                row.inspector,
+                due.due,
+                due.due,
+                clock,
+                today,
+            )
+    return out
+
+
+def schedule_re_inspection(
+    session: Session,
+    actor: Actor,
+    original_id: int,
+    scheduled_date: date,
+    clock: Clock,
+    settings: Settings,
+) -> tuple[Inspection, bool]:
+    """A re-inspection (复检) of a signed inspection that did not pass outright, after its rectification;
+    same body and inspector. One per original: asked again, the open one is returned (``created`` False)."""
+    if actor.role not in SCHEDULERS:
+        raise Forbidden(f"role '{actor.role.value}' may not schedule inspections")
+    original = get_inspection(session, actor, original_id)
+    if original.signed_at is None or original.conclusion == Conclusion.PASS.value:
+        raise Conflict(f"inspection {original_id} is not a signed result with non-conformities")
+    existing: Inspection | None = session.scalars(
+        select(Inspection).where(Inspection.original_id == original.id, Inspection.signed_at.is_(None))
+    ).first()
+    if existing is not None:
+        return existing, False
+    elevator = registry_queries.get_elevator(session, actor, original.registration_code)
+    return _new(
+        session,
+        actor,
+        elevator,
+        InspectionKind.RE_INSPECTION,
+        original.body_unit_code,
+        original.inspector,
+        scheduled_date,
+        scheduled_date,
+        clock,
+        _today(clock, settings),
+        original_id=original.id,
+    ), True
+
+
+# ---------------------------------------------------------------- overdue and the KPI
+
+
+def overdue(session: Session, actor: Actor, clock: Clock, settings: Settings) -> list[Overdue]:
+    """Elevators whose scheduled inspection is past its due date and not yet signed (oldest first)."""
+    today = _today(clock, settings)
+    stmt = _scoped(
+        session,
+        actor,
+        select(Inspection).where(
+            Inspection.signed_at.is_(None),
+            Inspection.due_date < today,
+            Inspection.kind != InspectionKind.SELF_TEST.value,
+        ),
+    )
+    rows = session.scalars(stmt.order_by(Inspection.due_date, Inspection.id))
+    return [
+        Overdue(r.registration_code, r.id, r.due_date, (today - r.due_date).days)
+        for r in rows
+        if is_overdue(r.due_date, today)
+    ]
+
+
+def pass_rate(
+    session: Session,
+    actor: Actor,
+    start: date,
+    end: date,
+    settings: Settings,
+    unit_code: str | None = None,
+    district: str | None = None,
+) -> PassRate:
+    """The first-attempt pass rate (检验合格率, :func:`domain.first_attempt_pass_rate`) of the inspections
+    signed with a performance date in ``[start, end)`` (the city's days), in the actor's scope, optionally of
+    one maintenance unit and/or one district."""
+    if end <= start:
+        raise InvalidInput(FieldError("end", "must be after start"))
+    scope = _scope(session, actor)
+    stmt = select(Inspection.kind, Inspection.conclusion, Inspection.performed_at).where(
+        Inspection.signed_at.is_not(None),
+        # a day's margin each side in UTC; the exact cut is on the city's days below
+        Inspection.performed_at >= datetime.combine(start - timedelta(days=1), time(0), tzinfo=UTC),
+        Inspection.performed_at < datetime.combine(end + timedelta(days=1), time(0), tzinfo=UTC),
+    )
+    if scope is not None:
+        stmt = stmt.where(scope)
+    if unit_code:
+        stmt = stmt.where(Inspection.unit_code == unit_code)
+    if district:
+        stmt = stmt.where(Inspection.registration_code.in_(registry_queries.code_subquery(district=district)))
+    rows = [
+        Concluded(InspectionKind(kind), Conclusion(conclusion))
+        for kind, conclusion, performed in session.execute(stmt)
+        if conclusion is not None
+        and performed is not None
+        and start <= _local_date(performed, settings) < end
+    ]
+    return first_attempt_pass_rate(rows)
