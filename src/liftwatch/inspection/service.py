@@ -362,6 +362,7 @@ def open_rectifications(
             clock,
             settings,
             urgent=item.severity == Severity.MAJOR.value,
+            due_by=item.rectify_by,  # the inspection body's rectification period, not the repair SLA
         )
         item.work_order_id = outcome.work_order.id
         ids.append(outcome.work_order.id)

@@ -425,6 +425,7 @@ def _open(
     urgent: bool = False,
     planned_date: date | None = None,
     interval: Interval | None = None,
+    due_by: date | None = None,
 ) -> Outcome:
     if source_ref is not None:
         existing = _by_source(session, source, source_ref)
@@ -433,7 +434,7 @@ def _open(
     now = clock.now()
     tz = zone(settings.timezone)
     rule = sla_rule(settings)
-    due = workflow.due_at(kind, now, rule, tz, planned_date, urgent)
+    due = workflow.due_at(kind, now, rule, tz, planned_date, urgent, due_by)
     order = WorkOrder(
         registration_code=elevator.registration_code,
         unit_code=_unit_for(session, elevator, planned_date or now.astimezone(tz).date()),
@@ -508,11 +509,13 @@ def open_corrective(
     clock: Clock,
     settings: Settings,
     urgent: bool = False,
+    due_by: date | None = None,
 ) -> Outcome:
     """Open a repair work order (维修工单) on the elevator with this registration or rescue code, for a fault,
     a rescue, an inspection finding, a complaint, a hazard or by hand. Idempotent on ``(source,
-    source_ref)``: the second call returns the first order (``created`` False). Due within
-    LIFTWATCH_MAINTENANCE_CORRECTIVE_SLA_H (URGENT_SLA_H when urgent)."""
+    source_ref)``: the second call returns the first order (``created`` False). Due by the end of
+    ``due_by`` (city clock) when the source sets a deadline, as an inspection's rectification period
+    does; else within LIFTWATCH_MAINTENANCE_CORRECTIVE_SLA_H (URGENT_SLA_H when urgent)."""
     if actor.role not in OPENERS:
         raise Forbidden(f"role '{actor.role.value}' may not open work orders")
     if source is WorkOrderSource.PLAN:
@@ -531,6 +534,7 @@ def open_corrective(
         clock,
         settings,
         urgent=urgent,
+        due_by=due_by,
     )
 
 

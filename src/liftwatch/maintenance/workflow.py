@@ -85,12 +85,15 @@ def due_at(
     tz: tzinfo,
     planned_date: date | None = None,
     urgent: bool = False,
+    due_by: date | None = None,
 ) -> datetime:
     """When the work order must be signed. Preventive: the end of the planned day in the city (midnight
-    after it, local time; the opening day when no date is given). Corrective: ``urgent_sla_h`` or
+    after it, local time; the opening day when no date is given). Corrective: the end of ``due_by`` when
+    its source set a deadline (an inspection's rectification period), else ``urgent_sla_h`` or
     ``corrective_sla_h`` after opening."""
-    if kind is WorkOrderKind.PREVENTIVE:
-        day = planned_date or opened_at.astimezone(tz).date()
+    last_day = planned_date if kind is WorkOrderKind.PREVENTIVE else due_by
+    if kind is WorkOrderKind.PREVENTIVE or last_day is not None:
+        day = last_day or opened_at.astimezone(tz).date()
         return datetime.combine(day + timedelta(days=1), time(0, 0), tzinfo=tz).astimezone(UTC)
     hours = rule.urgent_sla_h if urgent else rule.corrective_sla_h
     return opened_at + timedelta(hours=hours)

@@ -104,6 +104,11 @@ def test_nonconformities_open_rectification_work_orders_once(
         ("inspection", f"{iid}:2", "MU-A", False),
     ]
     assert "2026-12-05" in orders[0].summary
+    # due by the end of the inspection body's rectification day (Beijing midnight), not the repair SLA
+    assert [o.due_at.isoformat() for o in orders] == [
+        "2026-12-05T16:00:00+00:00",
+        "2026-12-20T16:00:00+00:00",
+    ]
     row = service.get_inspection(session, people["admin"], iid)
     again = service.open_rectifications(session, people["inspector"], row, clock, YEARLY)
     assert again == out.work_order_ids
