@@ -101,6 +101,20 @@ async def run_steps(
             health.ok()
 
 
+async def run_together(*loops: Awaitable[None]) -> None:
+    """Loops of one worker (each a ``run_steps``) run side by side, so a slow one (a webhook that hangs)
+    delays no other; the first to end (``Unrecoverable``) ends them all and its error is raised."""
+    tasks = [asyncio.ensure_future(loop) for loop in loops]
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            task.result()
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
 @dataclass(frozen=True, slots=True)
 class BusMessage:
     subject: str

@@ -23,7 +23,7 @@ from prometheus_client import Counter, Gauge
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from liftwatch.core.bus import Health, run_steps
+from liftwatch.core.bus import Health, run_steps, run_together
 from liftwatch.core.clock import Clock, as_utc
 from liftwatch.core.config import Settings
 from liftwatch.core.metrics import Metrics
@@ -207,19 +207,7 @@ class MaintenanceWorker:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Two loops, deadlines and plans, and the notices; either giving up (``Unrecoverable``) ends both."""
-        loops = [
-            asyncio.create_task(
-                run_steps(lambda: self._timer_step(stop), stop, "maintenance worker", self.health)
-            ),
-            asyncio.create_task(
-                run_steps(lambda: self._deliver_step(stop), stop, "maintenance notices", self.outbox_health)
-            ),
-        ]
-        try:
-            done, _ = await asyncio.wait(loops, return_when=asyncio.FIRST_COMPLETED)
-            for loop in done:
-                loop.result()
-        finally:
-            for loop in loops:
-                loop.cancel()
-            await asyncio.gather(*loops, return_exceptions=True)
+        await run_together(
+            run_steps(lambda: self._timer_step(stop), stop, "maintenance worker", self.health),
+            run_steps(lambda: self._deliver_step(stop), stop, "maintenance notices", self.outbox_health),
+        )

@@ -15,7 +15,7 @@ import msgspec
 from sqlalchemy.orm import Session, sessionmaker
 
 from liftwatch.accounts.actor import Actor, Role
-from liftwatch.core.bus import Bus, BusMessage, Consumer, Health, run_steps
+from liftwatch.core.bus import Bus, BusMessage, Consumer, Health, run_steps, run_together
 from liftwatch.core.clock import Clock
 from liftwatch.core.config import Settings
 from liftwatch.core.errors import DomainError
@@ -238,17 +238,7 @@ class RescueWorker:
     async def run(self, stop: asyncio.Event) -> None:
         """Two loops: faults and deadlines, and the outbox (so a webhook that hangs delays no incident).
         Either one giving up (``Unrecoverable``) ends both."""
-        loops = [
-            asyncio.create_task(run_steps(self.step, stop, "rescue worker", self.health)),
-            asyncio.create_task(
-                run_steps(lambda: self._deliver_step(stop), stop, "notice outbox", self.outbox_health)
-            ),
-        ]
-        try:
-            done, _ = await asyncio.wait(loops, return_when=asyncio.FIRST_COMPLETED)
-            for loop in done:
-                loop.result()
-        finally:
-            for loop in loops:
-                loop.cancel()
-            await asyncio.gather(*loops, return_exceptions=True)
+        await run_together(
+            run_steps(self.step, stop, "rescue worker", self.health),
+            run_steps(lambda: self._deliver_step(stop), stop, "notice outbox", self.outbox_health),
+        )
