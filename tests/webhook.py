@@ -1,5 +1,6 @@
-"""A real HTTP receiver for rescue notices, in a thread: it records every POST (header key, body) and can be
-told to refuse (HTTP 503) or to hold requests, to test retries and a worker stopped mid-delivery."""
+"""A real HTTP receiver for notices (rescue's and maintenance's, core/notify.py), in a thread: it records
+every POST (header key, body) and can be told to refuse (HTTP 503) or to hold requests, to test retries and
+a worker stopped mid-delivery."""
 
 from __future__ import annotations
 
@@ -42,7 +43,10 @@ class WebhookReceiver:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        # a short poll: shutdown() waits for one, and every notice test stops a receiver
+        self._thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
 
     def __enter__(self) -> WebhookReceiver:
         self._thread.start()

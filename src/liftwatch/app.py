@@ -71,8 +71,9 @@ def create_app(
         if pipeline is not None:
             await pipeline.start()
             if settings.simulate and pipeline.ingestor is not None:
-                from liftwatch.sim.live import run_live_city
+                from liftwatch.sim.live import TerminalHooks, run_live_city
 
+                hooks = TerminalHooks()  # the live crews hold terminals in inspection mode on site
                 pipeline.spawn(
                     run_live_city(
                         pipeline.ingestor,
@@ -81,8 +82,17 @@ def create_app(
                         pipeline.detector_settings,
                         fault_scale=settings.simulate_fault_scale,
                         tz=city_tz(settings),
+                        hooks=hooks,
                     )
                 )
+                if settings.simulate_visits_per_hour > 0:
+                    from liftwatch.sim.live_maintenance import run_live_crews
+
+                    pipeline.spawn(
+                        run_live_crews(
+                            app.state.session_factory, app.state.clock, pipeline.stopping, hooks, settings
+                        )
+                    )
                 if pipeline.rescue is not None:
                     from liftwatch.sim.crews import run_demo_crews
 

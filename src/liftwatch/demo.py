@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy.orm import Session, sessionmaker
@@ -10,7 +12,7 @@ from liftwatch.accounts.actor import SYSTEM_ACTOR, Role
 from liftwatch.accounts.schemas import UserCreate
 from liftwatch.accounts.service import create_user, user_count
 from liftwatch.core.clock import SystemClock
-from liftwatch.core.config import get_settings
+from liftwatch.core.config import get_settings, zone
 from liftwatch.core.db import make_engine, make_session_factory, session_scope
 from liftwatch.core.migrate import upgrade
 from liftwatch.registry import queries as registry
@@ -35,7 +37,8 @@ def demo_users(maintenance_code: str | None, use_unit_code: str | None) -> list[
 
 
 def prepare(elevators: int = 2000, seed: int = 1) -> None:
-    """Create the schema, generate the city and the demo users, once; later runs reuse them."""
+    """Create the schema, generate the city, the demo users, rescue crews and maintenance contracts (with
+    their workers), once; later runs reuse them and add nothing."""
     from liftwatch.sim.city import generate_city
 
     url = get_settings().resolved_database_url
@@ -48,15 +51,33 @@ def prepare(elevators: int = 2000, seed: int = 1) -> None:
         stats = generate_city(engine, elevators=elevators, seed=seed)
         console.print(stats.summary())
     with session_scope(factory) as session:
-        if user_count(session):
-            _crews(factory)
-            return
-        maint = registry.busiest_unit(session, UnitType.MAINTENANCE)
-        owner = registry.busiest_unit(session, UnitType.USE_UNIT)
-        for username, role, unit in demo_users(maint, owner):
-            data = UserCreate(username=username, password=DEMO_PASSWORD, role=role, unit=unit)
-            create_user(session, SYSTEM_ACTOR, data, SystemClock())
+        if not user_count(session):
+            maint = registry.busiest_unit(session, UnitType.MAINTENANCE)
+            owner = registry.busiest_unit(session, UnitType.USE_UNIT)
+            for username, role, unit in demo_users(maint, owner):
+                data = UserCreate(username=username, password=DEMO_PASSWORD, role=role, unit=unit)
+                create_user(session, SYSTEM_ACTOR, data, SystemClock())
     _crews(factory)
+    _contracts(factory, seed)
+
+
+def _contracts(factory: sessionmaker[Session], seed: int) -> None:
+    """Maintenance contracts and workers for every elevator in use (sim/contracts.py), once."""
+    from liftwatch.sim.contracts import seed_contracts
+
+    settings = get_settings()
+    clock = SystemClock()
+    began = time.monotonic()
+    with session_scope(factory) as session:
+        done = seed_contracts(
+            session,
+            clock,
+            clock.now().astimezone(zone(settings.timezone)).date(),
+            on_demand_share=settings.simulate_on_demand_share,
+            seed=seed,
+        )
+    if done.contracts or done.workers or done.expired:
+        console.print(f"{done.summary()} in {time.monotonic() - began:.1f} s")
 
 
 def _crews(factory: sessionmaker[Session]) -> None:

@@ -50,6 +50,8 @@ TABLES = {
     "maintenance_attachments",
     "inspections",
     "inspection_nonconformities",
+    "inspection_self_tests",
+    "service_state_changes",
     "maintenance_flags",
 }
 

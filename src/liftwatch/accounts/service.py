@@ -44,6 +44,9 @@ _UNIT_TYPES_FOR_ROLE = {
     # a gateway of a maintenance company or an owner reports for that unit's elevators only; a gateway with
     # no unit (the city's IoT platform) reports for any registered elevator
     Role.GATEWAY: (UnitType.MAINTENANCE, UnitType.USE_UNIT),
+    # an inspector of an inspection body records that body's inspections (docs/INSPECTION.md); optional:
+    # an inspector with no body records only the inspections naming them. Not unit-scoped for elevators.
+    Role.INSPECTOR: (UnitType.INSPECTION_BODY,),
 }
 
 
@@ -55,7 +58,7 @@ def create_user(session: Session, actor: Actor, data: UserCreate, clock: Clock) 
     if session.scalar(select(User.id).where(User.username == data.username)):
         raise Conflict(f"username: '{data.username}' is taken", [FieldError("username", "is taken")])
     unit_id: int | None = None
-    if data.role in UNIT_SCOPED_ROLES or (data.role is Role.GATEWAY and data.unit):
+    if data.role in UNIT_SCOPED_ROLES or (data.role in (Role.GATEWAY, Role.INSPECTOR) and data.unit):
         if not data.unit:
             raise InvalidInput(FieldError("unit", f"a {data.role.value} user needs the code of its unit"))
         unit = registry.unit_by_code(session, data.unit)

@@ -149,6 +149,27 @@ class Settings(BaseSettings):
         default=False, description="Run the simulated city's terminals inside the web process (the demo)."
     )
     simulate_fault_scale: float = Field(default=50.0, ge=0, description="Simulated fault rates x this.")
+    simulate_visits_per_hour: float = Field(
+        default=60.0,
+        ge=0,
+        description="Maintenance visits the demo's simulated workers start an hour (0 = none), each taking "
+        "the real time its items take; they work through the open preventive work orders due soonest, "
+        "days ahead of plan, so the demo shows visits within minutes.",
+    )
+    simulate_fake_share: float = Field(
+        default=0.10,
+        ge=0,
+        le=1,
+        description="Share of the demo's simulated maintenance visits that are fake, split evenly among the "
+        "six kinds; their ground truth is written to var/sim/maintenance_truth.jsonl.",
+    )
+    simulate_on_demand_share: float = Field(
+        default=0.10,
+        ge=0,
+        le=1,
+        description="Share of the demo's elevators with an IoT terminal whose contract is on the on-demand "
+        "model (set when `liftwatch demo` first creates the contracts).",
+    )
     archive: bool = Field(
         default=True,
         description="Archive raw telemetry to Parquet under var/archive/telemetry (the archive role, or the "
@@ -210,6 +231,29 @@ class Settings(BaseSettings):
         ge=0,
         le=60,
         description="Days before a planned visit is due that its preventive work order is opened.",
+    )
+    maintenance_telemetry_lag_min: float = Field(
+        default=15.0,
+        ge=0,
+        le=1440,
+        description="Minutes after a signed visit's check-out plus the mode slack before its telemetry kinds "
+        "of fake maintenance are judged: the telemetry pipeline must have recorded the visit by then (a "
+        "silent terminal is called offline 2 min after its last message; a restarted detector replays its "
+        "backlog first).",
+    )
+    maintenance_webhook_url: str = Field(
+        default="",
+        description="POST maintenance notices (overdue, escalated, ...; JSON with an Idempotency-Key) here "
+        "as well as to the log: the maintenance unit's or regulator's system. Empty: the log only.",
+    )
+    maintenance_webhook_timeout_s: float = Field(
+        default=5.0, gt=0, description="One maintenance webhook delivery's time limit."
+    )
+    maintenance_notice_retry_s: float = Field(
+        default=5.0, gt=0, description="First retry of a failed maintenance notice delivery (then doubling)."
+    )
+    maintenance_notice_retry_max_s: float = Field(
+        default=600.0, gt=0, description="Longest wait between two retries of a maintenance notice."
     )
     inspection_schedule: str = Field(
         default="yearly",

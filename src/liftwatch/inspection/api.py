@@ -1,4 +1,5 @@
-"""Routes of inspection: scheduling, results, signing, re-inspection, the overdue list and the pass rate.
+"""Routes of inspection: scheduling, results, signing, re-inspection, self-tests, an elevator's inspections,
+the overdue list and the pass rate.
 Thin: the service decides scope and rules; every writing route commits what the service changed."""
 
 from __future__ import annotations
@@ -9,10 +10,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from liftwatch.core.types import DbId, QueryStr
+from liftwatch.core.types import DbId, PathCode, QueryStr
 from liftwatch.deps import ActorDep, ClockDep, SessionDep, SettingsDep
 from liftwatch.inspection import service
 from liftwatch.inspection.schemas import (
+    DueOut,
+    ElevatorInspectionsOut,
     InspectionDetail,
     InspectionOut,
     NonconformityOut,
@@ -22,6 +25,8 @@ from liftwatch.inspection.schemas import (
     ResultIn,
     ScheduledOut,
     ScheduleIn,
+    SelfTestIn,
+    SelfTestOut,
     SignedOut,
 )
 
@@ -76,10 +81,15 @@ def get_inspection(inspection_id: DbId, actor: ActorDep, session: SessionDep) ->
 
 @router.put("/inspections/{inspection_id}/result", response_model=InspectionDetail)
 def record_result(
-    inspection_id: DbId, data: ResultIn, actor: ActorDep, session: SessionDep, clock: ClockDep
+    inspection_id: DbId,
+    data: ResultIn,
+    actor: ActorDep,
+    session: SessionDep,
+    clock: ClockDep,
+    settings: SettingsDep,
 ) -> InspectionDetail:
     """Record or correct the result while unsigned (its inspector only); 409 once signed."""
-    findings = [service.Finding(f.text, f.severity, f.rectify_by) for f in data.nonconformities]
+    findings = [service.Finding(f.text, f.severity, f.rectify_by, f.item) for f in data.nonconformities]
     row = service.record_result(
         session,
         actor,
@@ -89,6 +99,7 @@ def record_result(
         data.report_number,
         findings,
         clock,
+        settings,
     )
     session.commit()
     return _detail(session, row)
@@ -153,3 +164,60 @@ def pass_rate(
     first attempt ÷ periodic inspections concluded, performed in [start, end)."""
     rate = service.pass_rate(session, actor, start, end, settings, unit, district)
     return PassRateOut(start=start, end=end, passed=rate.passed, concluded=rate.concluded, rate=rate.rate)
+
+
+@router.post("/self-tests", response_model=SelfTestOut, status_code=201)
+def record_self_test(
+    data: SelfTestIn, actor: ActorDep, session: SessionDep, clock: ClockDep, settings: SettingsDep
+) -> Any:
+    """Record a self-test (自行检测) of an elevator your maintenance unit maintains; never changed afterwards
+    (the same elevator and day again: 409)."""
+    row = service.record_self_test(
+        session,
+        actor,
+        data.code,
+        data.tested_on,
+        data.conclusion,
+        data.tester,
+        data.notes,
+        clock,
+        settings,
+    )
+    session.commit()
+    return row
+
+
+@router.get("/self-tests", response_model=list[SelfTestOut])
+def list_self_tests(
+    actor: ActorDep,
+    session: SessionDep,
+    code: Annotated[
+        QueryStr | None, Query(max_length=40, description="an elevator's registration code")
+    ] = None,
+) -> Any:
+    """Self-tests in the caller's scope, newest first."""
+    return service.list_self_tests(session, actor, code)
+
+
+@router.get("/elevators/{code}", response_model=ElevatorInspectionsOut)
+def elevator_inspections(
+    code: PathCode,
+    actor: ActorDep,
+    session: SessionDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+) -> ElevatorInspectionsOut:
+    """An elevator's inspection record: the next periodic inspection's due date (and the self-tests before
+    it under the reform schedule), its inspections and its self-tests, as far as the caller may read them."""
+    out = service.elevator_inspections(session, actor, code, clock, settings)
+    return ElevatorInspectionsOut(
+        registration_code=out.registration_code,
+        due=DueOut(
+            due=out.due.due,
+            interval_years=out.due.interval_years,
+            age_years=out.due.age_years,
+            self_tests=list(out.due.self_tests),
+        ),
+        inspections=[InspectionOut.model_validate(r) for r in out.inspections],
+        self_tests=[SelfTestOut.model_validate(r) for r in out.self_tests],
+    )

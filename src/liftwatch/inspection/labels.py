@@ -43,7 +43,10 @@ INSPECTION_SCHEDULE = Labels(
 #: the kinds of entry inspection writes on the elevator file (一梯一档)
 FILE_ENTRY = Labels(
     "inspection_file_entry",
-    {"inspection_signed": zh_en("检验报告签发", "Inspection report signed")},
+    {
+        "inspection_signed": zh_en("检验报告签发", "Inspection report signed"),
+        "inspection_self_test": zh_en("自行检测记录", "Self-test recorded"),
+    },
 )
 
 TABLES = (INSPECTION_KIND, INSPECTION_CONCLUSION, INSPECTION_SEVERITY, INSPECTION_SCHEDULE)

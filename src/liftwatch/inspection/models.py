@@ -1,5 +1,6 @@
-"""Inspection tables: inspections (定期检验, self-tests, re-inspections) and their non-conformities
-(不符合项), each linked to the rectification work order it opened in maintenance."""
+"""Inspection tables: inspections (定期检验, re-inspections) and their non-conformities (不符合项), each
+linked to the rectification work order it opened in maintenance; the maintenance unit's self-tests (自行检测,
+migration 0017)."""
 
 from __future__ import annotations
 
@@ -51,7 +52,32 @@ class Nonconformity(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     inspection_id: Mapped[int] = mapped_column(ForeignKey("inspections.id"), index=True)
     item_no: Mapped[int] = mapped_column(Integer)
+    # the inspection item it concerns (检验项目, e.g. "3.8 层门自闭装置"), free text; "" before 0017
+    item: Mapped[str] = mapped_column(String(64), default="", server_default="")
     text: Mapped[str] = mapped_column(Text)
     severity: Mapped[str] = mapped_column(String(16))  # Severity
     rectify_by: Mapped[date] = mapped_column(Date)
     work_order_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class SelfTest(Base):
+    """A self-test (自行检测, TSG T7008-2023) the maintenance unit made of one elevator on one day, before
+    (or, under the reform schedule, between) periodic inspections. Recorded once, never changed: a second
+    record of the same elevator and day is refused (409). ``unit_code`` is the maintenance unit that made it
+    (its staff read it), ``tester`` the person who tested (a name, not necessarily an account)."""
+
+    __tablename__ = "inspection_self_tests"
+    __table_args__ = (
+        UniqueConstraint("registration_code", "tested_on", name="uq_inspection_self_tests_day"),
+        Index("ix_inspection_self_tests_unit", "unit_code", "tested_on"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    registration_code: Mapped[str] = mapped_column(String(40))
+    unit_code: Mapped[str] = mapped_column(String(32))
+    tested_on: Mapped[date] = mapped_column(Date)
+    conclusion: Mapped[str] = mapped_column(String(32))  # Conclusion
+    tester: Mapped[str] = mapped_column(String(64))
+    notes: Mapped[str] = mapped_column(Text, default="")
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -38,6 +38,7 @@ class FindingIn(BaseModel):
     text: Text = Field(min_length=1, max_length=2000)
     severity: Severity = Severity.MINOR
     rectify_by: date = Field(ge=_MIN_DATE, le=_MAX_DATE, description="the rectification deadline")
+    item: SingleLine = Field(default="", max_length=64, description="the inspection item it concerns")
 
 
 class ResultIn(BaseModel):
@@ -53,6 +54,7 @@ class NonconformityOut(BaseModel):
     model_config = _OUT
 
     item_no: int
+    item: str
     text: str
     severity: str
     rectify_by: date
@@ -110,3 +112,41 @@ class PassRateOut(BaseModel):
     passed: int
     concluded: int
     rate: float | None = Field(description="passed at the first attempt ÷ periodic inspections concluded")
+
+
+class SelfTestIn(BaseModel):
+    model_config = _IN
+
+    code: SingleLine = Field(min_length=1, max_length=40, description="registration or rescue code")
+    tested_on: date = Field(ge=_MIN_DATE, le=_MAX_DATE, description="the day of the self-test")
+    conclusion: Conclusion
+    tester: SingleLine = Field(min_length=1, max_length=64, description="the maintenance unit's tester")
+    notes: Text = Field(default="", max_length=2000)
+
+
+class SelfTestOut(BaseModel):
+    model_config = _OUT
+
+    id: int
+    registration_code: str
+    unit_code: str
+    tested_on: date
+    conclusion: str
+    tester: str
+    notes: str
+    recorded_by: str
+    recorded_at: datetime
+
+
+class DueOut(BaseModel):
+    due: date
+    interval_years: int
+    age_years: int | None
+    self_tests: list[date] = Field(description="self-tests due before it (reform schedule)")
+
+
+class ElevatorInspectionsOut(BaseModel):
+    registration_code: str
+    due: DueOut
+    inspections: list[InspectionOut]
+    self_tests: list[SelfTestOut]

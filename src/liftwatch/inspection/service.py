@@ -1,11 +1,14 @@
 """The inspection domain's only writer: scheduling periodic inspections (定期检验) by the rule in force,
 recording and signing results with their non-conformities (不符合项), the rectification work orders they open
-in maintenance, re-inspections (复检), the overdue list and the first-attempt pass rate (检验合格率).
+in maintenance, re-inspections (复检), the maintenance unit's self-tests (自行检测), the overdue list, the
+inspector's schedule and the first-attempt pass rate (检验合格率).
 
-Scope (outside it an inspection is *not found*): admins and regulators read everything; an inspector the
-inspections they are named on (inspector accounts belong to no unit yet, so "their body" is the inspections
-naming them); maintenance staff the inspections of elevators their unit maintained when scheduled; use-unit
-staff those of the elevators they use. The 96333 operators, gateways and the public: none (403).
+Scope (outside it an inspection is *not found*): admins and regulators read everything; an inspector of an
+inspection body (an account with that body as its unit) the body's inspections, an inspector with no body
+the inspections naming them; maintenance staff the inspections of elevators their unit maintained when
+scheduled; use-unit staff those of the elevators they use. The 96333 operators, gateways and the public:
+none (403). Self-tests: the centre and inspectors read all, a unit's staff their own, a use unit those of
+its elevators; only the maintenance unit of the elevator records one.
 
 A signed result is never changed (409). Signing opens one corrective work order per non-conformity through
 ``maintenance.service.open_corrective`` (source "inspection", ref "<inspection id>:<item n>"), idempotent
@@ -19,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeAlias
 
-from sqlalchemy import ColumnElement, Select, false, select
+from sqlalchemy import ColumnElement, Select, false, func, select
 from sqlalchemy.orm import Session
 
 from liftwatch.accounts import service as accounts
@@ -36,11 +39,12 @@ from liftwatch.inspection.domain import (
     PassRate,
     Schedule,
     Severity,
+    add_years,
     first_attempt_pass_rate,
     is_overdue,
     next_due,
 )
-from liftwatch.inspection.models import Inspection, Nonconformity
+from liftwatch.inspection.models import Inspection, Nonconformity, SelfTest
 from liftwatch.maintenance import service as maintenance
 from liftwatch.maintenance.workflow import WorkOrderSource
 from liftwatch.registry import queries as registry_queries
@@ -49,19 +53,24 @@ from liftwatch.registry.domain import UnitType
 
 StoredInspection: TypeAlias = Inspection
 StoredNonconformity: TypeAlias = Nonconformity
+StoredSelfTest: TypeAlias = SelfTest
 
 READ_ALL = frozenset({Role.ADMIN, Role.REGULATOR})
 SCHEDULERS = frozenset({Role.ADMIN, Role.REGULATOR, Role.INSPECTOR})
 READERS = READ_ALL | {Role.INSPECTOR, Role.MAINTENANCE, Role.USE_UNIT}
+#: how many days ahead the inspector's schedule counts an inspection as "due soon"
+DUE_SOON_DAYS = 30
 
 
 @dataclass(frozen=True)
 class Finding:
-    """A non-conformity as the inspector enters it."""
+    """A non-conformity as the inspector enters it: what is wrong, how serious, the deadline for its
+    rectification and (optional) the inspection item it concerns."""
 
     text: str
     severity: Severity
     rectify_by: date
+    item: str = ""
 
 
 @dataclass
@@ -99,7 +108,8 @@ def _scope(session: Session, actor: Actor) -> ColumnElement[bool] | None:
     if actor.role in READ_ALL:
         return None
     if actor.role is Role.INSPECTOR:
-        return Inspection.inspector == actor.username
+        body = _unit_code(session, actor)
+        return Inspection.body_unit_code == body if body else Inspection.inspector == actor.username
     if actor.role is Role.MAINTENANCE:
         unit = _unit_code(session, actor)
         return Inspection.unit_code == unit if unit else false()
@@ -155,13 +165,27 @@ def _local_date(at: datetime, settings: Settings) -> date:
     return at.astimezone(zone(settings.timezone)).date()
 
 
-def _check_body_and_inspector(session: Session, body_unit_code: str, inspector: str) -> None:
+def body_of(session: Session, actor: Actor) -> str | None:
+    """The inspection body an inspector belongs to (its account's unit), or None."""
+    return _unit_code(session, actor) if actor.role is Role.INSPECTOR else None
+
+
+def _check_body_and_inspector(session: Session, actor: Actor, body_unit_code: str, inspector: str) -> None:
+    """The body must be an inspection body, the inspector an inspector's account of that body (or of none);
+    an inspector of a body schedules for that body only."""
     body = registry_queries.unit_by_code(session, body_unit_code)
     if body is None or body.unit_type != UnitType.INSPECTION_BODY.value:
         raise InvalidInput(FieldError("body_unit_code", f"'{body_unit_code}' is not an inspection body"))
+    own = body_of(session, actor)
+    if own is not None and own != body_unit_code:
+        raise InvalidInput(
+            FieldError("body_unit_code", f"an inspector of '{own}' schedules for '{own}' only")
+        )
     account = accounts.account_of(session, inspector)
     if account is None or account.role != Role.INSPECTOR.value:
         raise InvalidInput(FieldError("inspector", f"'{inspector}' is not an inspector's account"))
+    if account.unit is not None and account.unit != body_unit_code:
+        raise InvalidInput(FieldError("inspector", f"'{inspector}' is an inspector of '{account.unit}'"))
 
 
 def _last_concluded(session: Session, code: str) -> Inspection | None:
@@ -234,7 +258,7 @@ def schedule_next(
     existing = _open_periodic(session, elevator.registration_code)
     if existing is not None:
         return existing, False
-    _check_body_and_inspector(session, body_unit_code, inspector)
+    _check_body_and_inspector(session, actor, body_unit_code, inspector)
     today = _today(clock, settings)
     due = due_for(session, elevator, settings, today)
     return _new(
@@ -287,11 +311,20 @@ def _new(
 # ---------------------------------------------------------------- results
 
 
-def _own(session: Session, actor: Actor, inspection_id: int) -> Inspection:
-    """The inspection for its named inspector to record: others who can see it get 403, the rest 404."""
+def may_record(session: Session, actor: Actor, row: Inspection) -> bool:
+    """Whether ``actor`` may record the (visible) inspection's result: its named inspector, or any inspector
+    of its inspection body (who then becomes its inspector: the report names who inspected)."""
+    if actor.role is not Role.INSPECTOR:
+        return False
+    return row.inspector == actor.username or body_of(session, actor) == row.body_unit_code
+
+
+def _own(session: Session, actor: Actor, inspection_id: int, signing: bool = False) -> Inspection:
+    """The inspection for its inspector to record (any inspector of its body) or sign (the inspector who
+    recorded it): others who can see it get 403, the rest 404."""
     row = get_inspection(session, actor, inspection_id)
-    if actor.role is not Role.INSPECTOR or row.inspector != actor.username:
-        raise Forbidden("only the inspection's inspector records its result")
+    if not may_record(session, actor, row) or (signing and row.inspector != actor.username):
+        raise Forbidden("only the inspection's inspector records and signs its result")
     if row.signed_at is not None:
         raise Conflict(f"inspection {inspection_id} is signed: its result is never changed")
     return row
@@ -306,10 +339,12 @@ def record_result(
     report_number: str,
     findings: Sequence[Finding],
     clock: Clock,
+    settings: Settings | None = None,
 ) -> Inspection:
     """Record (or correct, while unsigned) the result: when, the conclusion, the report number and the
     non-conformities, numbered 1..n in the order given. ``pass`` carries none; a pass after rectification or
-    a fail carries at least one. A signed inspection refuses (409)."""
+    a fail carries at least one, none with a rectification deadline before the day of the inspection (on
+    the city's calendar with ``settings``, else UTC). A signed inspection refuses (409)."""
     row = _own(session, actor, inspection_id)
     performed = as_utc(performed_at)
     if performed > clock.now():
@@ -320,6 +355,14 @@ def record_result(
         raise InvalidInput(
             FieldError("nonconformities", f"a '{conclusion.value}' names its non-conformities")
         )
+    performed_day = _local_date(performed, settings) if settings else performed.date()
+    late = [
+        FieldError(f"nonconformities.{n}.rectify_by", "precedes the day of the inspection")
+        for n, f in enumerate(findings)
+        if f.rectify_by < performed_day
+    ]
+    if late:
+        raise InvalidInput(late)
     for old in nonconformities_of(session, row):
         session.delete(old)
     session.flush()
@@ -328,12 +371,14 @@ def record_result(
             Nonconformity(
                 inspection_id=row.id,
                 item_no=n,
+                item=f.item,
                 text=f.text,
                 severity=f.severity.value,
                 rectify_by=f.rectify_by,
                 work_order_id=None,
             )
         )
+    row.inspector = actor.username
     row.performed_at = performed
     row.conclusion = conclusion.value
     row.report_number = report_number
@@ -349,9 +394,8 @@ def open_rectifications(
     on "<inspection id>:<item n>" (a second call returns the same orders)."""
     ids: list[int] = []
     for item in nonconformities_of(session, row):
-        summary = (
-            f"检验不符合项 {row.id}-{item.item_no}: {item.text} (整改期限 {item.rectify_by.isoformat()})"
-        )
+        what = f"[{item.item}] {item.text}" if item.item else item.text
+        summary = f"检验不符合项 {row.id}-{item.item_no}: {what} (整改期限 {item.rectify_by.isoformat()})"
         outcome = maintenance.open_corrective(
             session,
             actor,
@@ -374,7 +418,7 @@ def sign(session: Session, actor: Actor, inspection_id: int, clock: Clock, setti
     """Sign the recorded result: from now on it is never changed. Opens the rectification work orders and,
     after a pass (with or without rectification) of a periodic inspection or re-inspection, schedules the
     next periodic inspection by the rule (same body and inspector). On the elevator file."""
-    row = _own(session, actor, inspection_id)
+    row = _own(session, actor, inspection_id, signing=True)
     if row.performed_at is None or row.conclusion is None:
         raise Conflict(f"inspection {inspection_id} has no result to sign")
     now = clock.now()
@@ -516,3 +560,294 @@ def pass_rate(
         and start <= _local_date(performed, settings) < end
     ]
     return first_attempt_pass_rate(rows)
+
+
+# ---------------------------------------------------------------- self-tests (自行检测)
+
+SELF_TEST_READ_ALL = READ_ALL | {Role.INSPECTOR}
+
+
+def _self_test_scope(session: Session, actor: Actor) -> ColumnElement[bool] | None:
+    """Who reads self-tests: the centre and inspectors (who inspect after them) all; a maintenance unit's
+    staff their unit's; use-unit staff those of their elevators; everyone else 403."""
+    if actor.role not in READERS:
+        raise Forbidden(f"role '{actor.role.value}' may not read self-tests")
+    if actor.role in SELF_TEST_READ_ALL:
+        return None
+    if actor.role is Role.MAINTENANCE:
+        unit = _unit_code(session, actor)
+        return SelfTest.unit_code == unit if unit else false()
+    if actor.unit_id is None:
+        return false()
+    cond: ColumnElement[bool] = SelfTest.registration_code.in_(
+        registry_queries.code_subquery(use_unit_id=actor.unit_id)
+    )
+    return cond
+
+
+def list_self_tests(
+    session: Session, actor: Actor, registration_code: str | None = None, limit: int = 200
+) -> list[SelfTest]:
+    """Self-tests in the actor's scope, newest first (of one elevator with ``registration_code``)."""
+    stmt = select(SelfTest)
+    cond = _self_test_scope(session, actor)
+    if cond is not None:
+        stmt = stmt.where(cond)
+    if registration_code:
+        stmt = stmt.where(SelfTest.registration_code == registration_code)
+    return list(session.scalars(stmt.order_by(SelfTest.tested_on.desc(), SelfTest.id.desc()).limit(limit)))
+
+
+def record_self_test(
+    session: Session,
+    actor: Actor,
+    code: str,
+    tested_on: date,
+    conclusion: Conclusion,
+    tester: str,
+    notes: str,
+    clock: Clock,
+    settings: Settings,
+) -> SelfTest:
+    """Record the self-test the maintenance unit made of an elevator (TSG T7008-2023): only the staff of
+    the unit maintaining it on ``tested_on`` (by contract, else the registry) record it; an elevator outside
+    their scope is not found (404). Once recorded it is never changed; the same elevator and day again is a
+    conflict (409). On the elevator file."""
+    if actor.role is not Role.MAINTENANCE:
+        raise Forbidden("only the maintenance unit's staff record self-tests")
+    found = registry_queries.get_public_elevator(session, code)
+    elevator = registry_queries.get_elevator(session, actor, found.registration_code)  # 404 outside scope
+    if tested_on > _today(clock, settings):
+        raise InvalidInput(FieldError("tested_on", "lies in the future"))
+    unit = _unit_code(session, actor)
+    if not unit or _maintenance_unit(session, elevator, tested_on) != unit:
+        raise NotFound(f"elevator '{code}' is not maintained by your unit")
+    taken = session.scalar(
+        select(SelfTest.id).where(
+            SelfTest.registration_code == elevator.registration_code, SelfTest.tested_on == tested_on
+        )
+    )
+    if taken is not None:
+        raise Conflict(
+            f"a self-test of '{elevator.registration_code}' on {tested_on.isoformat()} is recorded",
+            [FieldError("tested_on", "a self-test of this elevator on this day is recorded")],
+        )
+    row = SelfTest(
+        registration_code=elevator.registration_code,
+        unit_code=unit,
+        tested_on=tested_on,
+        conclusion=conclusion.value,
+        tester=tester,
+        notes=notes,
+        recorded_by=actor.username,
+        recorded_at=clock.now(),
+    )
+    session.add(row)
+    session.flush()
+    registry.append_system_entries(
+        session,
+        [
+            registry.SystemEntry(
+                row.registration_code,
+                "inspection_self_test",
+                clock.now(),
+                "inspection_self_test",
+                {"self_test_id": row.id, "tested_on": tested_on.isoformat(), "conclusion": row.conclusion},
+                f"inspection:self_test:{row.id}",
+            )
+        ],
+        recorded_by=actor.username,
+    )
+    return row
+
+
+@dataclass(frozen=True)
+class SelfTestDue:
+    """An elevator that wants a self-test (待自检): its periodic inspection is due by ``due`` (``periodic``
+    True, the unsigned inspection ``inspection_id``), or, under the reform schedule, ``due`` is the
+    anniversary of its last inspection in a year without one (``periodic`` False)."""
+
+    registration_code: str
+    due: date
+    periodic: bool
+    inspection_id: int | None = None
+
+
+def self_tests_due(
+    session: Session, actor: Actor, clock: Clock, settings: Settings, days: int = DUE_SOON_DAYS
+) -> list[SelfTestDue]:
+    """The elevators in the actor's inspection scope (a maintenance unit: its own) with a self-test due
+    within ``days`` (or already late), soonest first, so the unit tests before the inspection body comes:
+    unsigned periodic inspections due by then, and with the reform schedule the anniversaries of the last
+    passed inspection from ``days`` ago to ``days`` ahead. A self-test recorded in the last ``days`` days
+    clears an elevator."""
+    today = _today(clock, settings)
+    until = today + timedelta(days=days)
+    out: dict[str, SelfTestDue] = {}
+    open_rows = session.scalars(
+        _scoped(
+            session,
+            actor,
+            select(Inspection).where(
+                Inspection.kind == InspectionKind.PERIODIC.value,
+                Inspection.signed_at.is_(None),
+                Inspection.due_date <= until,
+            ),
+        ).order_by(Inspection.due_date, Inspection.id)
+    )
+    for row in open_rows:
+        out.setdefault(row.registration_code, SelfTestDue(row.registration_code, row.due_date, True, row.id))
+    rule = rule_from(settings)
+    if rule.schedule is Schedule.REFORM:
+        concluded = session.scalars(
+            _scoped(
+                session,
+                actor,
+                select(Inspection).where(
+                    Inspection.signed_at.is_not(None),
+                    Inspection.performed_at.is_not(None),
+                    Inspection.kind.in_([InspectionKind.PERIODIC.value, InspectionKind.RE_INSPECTION.value]),
+                ),
+            ).order_by(Inspection.performed_at.desc(), Inspection.id.desc())
+        )
+        latest: dict[str, Inspection] = {}
+        for row in concluded:
+            latest.setdefault(row.registration_code, row)
+        for code, row in latest.items():
+            if code in out or row.conclusion == Conclusion.FAIL.value or row.performed_at is None:
+                continue
+            last = _local_date(row.performed_at, settings)
+            near = [
+                add_years(last, n)
+                for n in range(1, today.year - last.year + 2)
+                if today - timedelta(days=days) <= add_years(last, n) <= until
+            ]
+            if not near:  # no anniversary near: no need to read the elevator
+                continue
+            elevator = registry_queries.get_public_elevator(session, code)  # in scope by its inspection
+            commissioned = elevator.commissioning_date or elevator.installation_date
+            tests = [d for d in next_due(last, commissioned, rule).self_tests if d in near]
+            if tests:
+                out[code] = SelfTestDue(code, tests[0], False)
+    if not out:
+        return []
+    tested = set(
+        session.scalars(
+            select(SelfTest.registration_code).where(
+                SelfTest.registration_code.in_(list(out)), SelfTest.tested_on >= today - timedelta(days=days)
+            )
+        )
+    )
+    return sorted((d for c, d in out.items() if c not in tested), key=lambda d: (d.due, d.registration_code))
+
+
+# ---------------------------------------------------------------- reads: an elevator, the schedule
+
+
+@dataclass(frozen=True)
+class ElevatorInspections:
+    """An elevator's inspection record as its readers see it: when the next periodic inspection is due
+    (with the self-tests before it under the reform schedule), its inspections and its self-tests."""
+
+    registration_code: str
+    due: Due
+    inspections: list[Inspection]
+    self_tests: list[SelfTest]
+
+
+def elevator_inspections(
+    session: Session, actor: Actor, code: str, clock: Clock, settings: Settings
+) -> ElevatorInspections:
+    """One elevator's inspections and self-tests in the actor's scope (404 for an elevator outside it)."""
+    _scope(session, actor)  # 403 for roles that read no inspections
+    found = registry_queries.get_public_elevator(session, code)
+    elevator = registry_queries.get_elevator(session, actor, found.registration_code)
+    reg = elevator.registration_code
+    return ElevatorInspections(
+        reg,
+        due_for(session, elevator, settings, _today(clock, settings)),
+        list_inspections(session, actor, reg),
+        list_self_tests(session, actor, reg),
+    )
+
+
+@dataclass(frozen=True)
+class Board:
+    """The inspector's schedule (检验计划): unsigned inspections by where they stand, the latest signed and
+    self-tests, each list with its full count (``counts``) and at most ``limit`` rows."""
+
+    today: date
+    overdue: list[Inspection]
+    due_soon: list[Inspection]
+    scheduled: list[Inspection]
+    in_progress: list[Inspection]
+    signed: list[Inspection]
+    self_tests: list[SelfTest]
+    counts: dict[str, int]
+
+
+def schedule_board(
+    session: Session, actor: Actor, clock: Clock, settings: Settings, limit: int = 50, days: int = 30
+) -> Board:
+    """The schedule in the actor's scope. Unsigned inspections: *in progress* once a result is recorded
+    (a draft), else *overdue* (due date passed), *due soon* (due within ``DUE_SOON_DAYS``) or *scheduled*;
+    *signed*: signed in the last ``days`` days, newest first; the self-tests of the last ``days`` days."""
+    today = _today(clock, settings)
+    soon = today + timedelta(days=DUE_SOON_DAYS)
+    since = clock.now() - timedelta(days=days)
+    unsigned = Inspection.signed_at.is_(None)
+    blank = Inspection.performed_at.is_(None)
+    lists: dict[str, tuple[ColumnElement[bool], Any]] = {
+        "overdue": (unsigned & blank & (Inspection.due_date < today), Inspection.due_date),
+        "due_soon": (
+            unsigned & blank & (Inspection.due_date >= today) & (Inspection.due_date <= soon),
+            Inspection.due_date,
+        ),
+        "scheduled": (unsigned & blank & (Inspection.due_date > soon), Inspection.due_date),
+        "in_progress": (unsigned & Inspection.performed_at.is_not(None), Inspection.due_date),
+        "signed": (Inspection.signed_at >= since, Inspection.signed_at.desc()),
+    }
+    scope = _scope(session, actor)
+    rows: dict[str, list[Inspection]] = {}
+    counts: dict[str, int] = {}
+    for name, (cond, order) in lists.items():
+        where = cond if scope is None else cond & scope
+        counts[name] = int(session.scalar(select(func.count()).select_from(Inspection).where(where)) or 0)
+        rows[name] = list(
+            session.scalars(select(Inspection).where(where).order_by(order, Inspection.id).limit(limit))
+        )
+    tests_cond = SelfTest.tested_on >= today - timedelta(days=days)
+    test_scope = _self_test_scope(session, actor)
+    if test_scope is not None:
+        tests_cond = tests_cond & test_scope
+    counts["self_tests"] = int(
+        session.scalar(select(func.count()).select_from(SelfTest).where(tests_cond)) or 0
+    )
+    tests = list(
+        session.scalars(
+            select(SelfTest)
+            .where(tests_cond)
+            .order_by(SelfTest.tested_on.desc(), SelfTest.id.desc())
+            .limit(limit)
+        )
+    )
+    return Board(
+        today,
+        rows["overdue"],
+        rows["due_soon"],
+        rows["scheduled"],
+        rows["in_progress"],
+        rows["signed"],
+        tests,
+        counts,
+    )
+
+
+def re_inspection_of(session: Session, actor: Actor, original: Inspection) -> Inspection | None:
+    """The latest re-inspection of ``original`` in the actor's scope, if any."""
+    found: Inspection | None = session.scalars(
+        _scoped(session, actor, select(Inspection).where(Inspection.original_id == original.id)).order_by(
+            Inspection.id.desc()
+        )
+    ).first()
+    return found

@@ -120,7 +120,8 @@ class WorkOrderTimer(Base):
 class MaintenanceNotice(Base):
     """A notice to deliver (an overdue or escalated work order), written in the transaction of the change it
     tells of. ``recipient`` is a unit code or "regulator"; ``key`` is stable for the receiver to drop
-    repeats. A later worker delivers them (``delivered_at``)."""
+    repeats. The maintenance worker delivers them (``delivered_at``); a failed webhook attempt counts in
+    ``attempts`` and moves ``next_attempt_at`` (none: due at once)."""
 
     __tablename__ = "maintenance_notices"
     __table_args__ = (Index("ix_maintenance_notices_due", "delivered_at", "created_at"),)
@@ -134,6 +135,9 @@ class MaintenanceNotice(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # failed ones
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_error: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class MaintenanceRecord(Base):

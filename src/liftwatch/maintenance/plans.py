@@ -249,6 +249,9 @@ class Usage:
     door_cycles: int = 0
     faults: int = 0
     entrapments: int = 0
+    #: counts that could not be known (no terminal readings, a counter reset): "trips", "door_cycles";
+    #: they stand at 0, so they never bring a visit closer, and the explanation says so
+    unknown: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -415,6 +418,9 @@ def on_demand_due(
             texts.append(f"the {interval.value.replace('_', '-')} items fall due on {cal.isoformat()}")
     interval_days = (due - last_visit).days
     carries = intervals_carried(due, done, s)
+    if usage.unknown:
+        names = " and ".join(u.replace("_", " ") for u in usage.unknown)
+        texts.append(f"{names} since the last visit unknown (counted as none)")
     explanation = (
         f"Next visit due {due.isoformat()} ({interval_days} days after {last_visit.isoformat()}): "
         + "; ".join(texts)

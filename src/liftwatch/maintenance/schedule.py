@@ -4,9 +4,12 @@ LIFTWATCH_MAINTENANCE_PLAN_EVERY_H.
 
 * Traditional: the last signed preventive visit + 15 days (no visit yet: the contract's start + 15); the
   visit's interval follows its number under the contract (``plans.visit_interval``).
-* On demand: ``plans.on_demand_due`` with what the database holds since the last visit: faults (telemetry)
-  and incidents (rescue, counted as entrapments). Trips and door cycles are not stored yet: they count as
-  unknown (zero: they never bring a visit closer) and the order says so (``unknown``).
+* On demand: ``plans.on_demand_due`` with what the database holds since the last visit: faults (telemetry),
+  incidents (rescue, counted as entrapments), and trips and door cycles from the terminal's counters (the
+  live count now less the count recorded around the last visit, ``counts_since``). A count that cannot be
+  known (no terminal readings near the last visit or now, a counter that went back: reset or replaced)
+  stands at zero, so it never brings a visit closer, and the order and its explanation say so
+  (``unknown``).
 
 A due date already past is planned for today. One order per contract and due date (source reference
 ``contract:<id>:<date>``), and none while the contract's elevator has a preventive order not yet finished,
@@ -33,22 +36,48 @@ from liftwatch.maintenance.domain import Interval, MaintenanceModel
 from liftwatch.maintenance.models import MaintenanceContract, MaintenanceRecord, WorkOrder, WorkOrderEvent
 from liftwatch.maintenance.workflow import FINISHED, WorkOrderKind, WorkOrderState
 from liftwatch.rescue import queries as rescue_queries
+from liftwatch.telemetry import queries as telemetry_queries
 from liftwatch.telemetry import service as telemetry
 from liftwatch.telemetry.faults import FaultType
 
 log = logging.getLogger(__name__)
 
 SCHEDULER = Actor("scheduler", Role.ADMIN)
-UNKNOWN_COUNTS = ("trips", "door_cycles")  # not stored yet: never bring a visit closer
+COUNTS = ("trips", "door_cycles")  # from the terminal's counters; unknown ones never bring a visit closer
+# The counter reading "at the last visit" must be this close to it: the newest reading at most this long
+# before ``since``, else the first one at most this long after it (the visit's own switch to inspection).
+# An older reading would count a whole earlier period's trips as this one's.
+REFERENCE_WITHIN = timedelta(days=1)
 _ORDER = [Interval.HALF_MONTH, Interval.QUARTER, Interval.HALF_YEAR, Interval.YEAR]
 
 # (session, registration code, since) -> what the elevator counted since then
 UsageOf = Callable[[Session, str, datetime], plans.Usage]
 
 
+def counts_since(session: Session, registration_code: str, since: datetime) -> tuple[int | None, int | None]:
+    """Trips and door cycles since ``since`` from the terminal's counters: the live count now less the count
+    recorded nearest before ``since`` (within ``REFERENCE_WITHIN``; else the first within it after). None:
+    unknown (no such reading, no count now, or a count now below the reading: the counter was reset)."""
+    now = telemetry_queries.counters_now(session, registration_code)
+    if now is None:
+        return None, None
+    ref = telemetry_queries.counters_at(session, registration_code, since)
+    if ref is None or ref.at < since - REFERENCE_WITHIN:
+        ref = telemetry_queries.counters_after(session, registration_code, since, since + REFERENCE_WITHIN)
+    if ref is None:
+        return None, None
+
+    def diff(count: int | None, reference: int | None) -> int | None:
+        if count is None or reference is None or count < reference:
+            return None
+        return count - reference
+
+    return diff(now.trips, ref.trips), diff(now.door_cycles, ref.door_cycles)
+
+
 def usage_from_database(session: Session, registration_code: str, since: datetime) -> plans.Usage:
     """Faults (entrapment and alarm faults left out: their incidents count) and incidents since ``since``;
-    trips and door cycles unknown (0)."""
+    trips and door cycles from the counters (``counts_since``), those unknown listed in ``unknown``."""
     faults = telemetry.count_faults_since(
         session,
         registration_code,
@@ -56,7 +85,15 @@ def usage_from_database(session: Session, registration_code: str, since: datetim
         exclude_types=(FaultType.ENTRAPMENT.value, FaultType.ALARM_BUTTON.value),
     )
     entrapments = rescue_queries.count_incidents_since(session, registration_code, since)
-    return plans.Usage(faults=faults, entrapments=entrapments)
+    trips, doors = counts_since(session, registration_code, since)
+    unknown = tuple(name for name, n in zip(COUNTS, (trips, doors), strict=True) if n is None)
+    return plans.Usage(
+        trips=trips or 0,
+        door_cycles=doors or 0,
+        faults=faults,
+        entrapments=entrapments,
+        unknown=unknown,
+    )
 
 
 @dataclass(frozen=True)
@@ -117,7 +154,11 @@ def next_visit(
         for day, interval in visits:
             for iv in _ORDER[: _ORDER.index(interval) + 1]:
                 last_done[iv] = day
-        previous = (visits[-1][0] - visits[-2][0]).days if len(visits) >= 2 else None
+        # Fewer than two visits: the elevator comes from the traditional plan, so the interval it grows
+        # from is the traditional 15 days (a new on-demand elevator goes 15, 30, 60, 90; never 90 at once).
+        previous = (
+            (visits[-1][0] - visits[-2][0]).days if len(visits) >= 2 else plans.TRADITIONAL_INTERVAL_DAYS
+        )
         due = plans.on_demand_due(last, today, usage, last_done, previous, on_demand)
         return NextVisit(
             contract.id,
@@ -126,7 +167,7 @@ def next_visit(
             due.carries,
             due.reasons,
             due.explanation,
-            UNKNOWN_COUNTS,
+            usage.unknown,
         )
     under_contract = sum(1 for day, _ in visits if day >= contract.start_date)
     days = plans.TRADITIONAL_INTERVAL_DAYS

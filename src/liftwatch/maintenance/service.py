@@ -9,7 +9,9 @@ A work order is opened once per ``(source, source_ref)``: a fault, a rescue, an 
 complaint, a hazard or a planned visit reported again returns the order already open. Its deadlines are
 rows of ``work_order_timers``: at ``due_at`` an order not yet signed by its worker is overdue (its
 maintenance unit and use unit are told), ``maintenance_escalation_h`` later it is escalated to the regulator;
-``fire_due_timers`` fires them, in any process, after any restart (the same mechanism as rescue's). Notices
+``fire_due_timers`` fires them, in any process, after any restart (the same mechanism as rescue's); a signed
+visit's ``telemetry`` timer judges its telemetry kinds of fake maintenance once the pipeline has recorded
+the visit ("Fake-maintenance flags" below). Notices
 are rows of ``maintenance_notices``, written with the change. A signed record is never changed (409): a
 correction is an amendment, a new record naming the one it amends and why.
 
@@ -18,14 +20,16 @@ Settings are the core ones (``LIFTWATCH_MAINTENANCE_*``, ``LIFTWATCH_UPLOAD_MAX_
 
 from __future__ import annotations
 
+import itertools
 import logging
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO, TypeAlias
 
-from sqlalchemy import ColumnElement, Select, false, select, text, update
+from sqlalchemy import ColumnElement, Select, and_, false, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -57,6 +61,8 @@ from liftwatch.maintenance.workflow import (
 from liftwatch.registry import queries as registry_queries
 from liftwatch.registry import service as registry
 from liftwatch.registry.domain import UnitType
+from liftwatch.telemetry import queries as telemetry_queries
+from liftwatch.telemetry.protocol import ServiceMode
 
 log = logging.getLogger(__name__)
 
@@ -1044,9 +1050,15 @@ def amend(
 
 FLAG_REVIEWERS = frozenset({Role.ADMIN, Role.REGULATOR})
 FLAG_STATES = ("open", "confirmed", "dismissed")
-# Judged from what the database holds: position, the worker's other visits, duration against the items.
-# The telemetry kinds wait for the inspection-mode status of the terminals (not wired yet).
-TELEMETRY_NOT_JUDGED = "inspection-mode status not wired yet"
+# Judged at signing from what the database holds: position, the worker's other visits, duration against
+# the items. The telemetry kinds (an elevator with an IoT terminal) wait for the pipeline to have recorded
+# the visit: a TELEMETRY timer due at check-out + the mode slack, fired
+# LIFTWATCH_MAINTENANCE_TELEMETRY_LAG_MIN later, judges them (judge_telemetry).
+TELEMETRY_PENDING = "judged from the terminal's record after check-out (telemetry timer)"
+# The summary's window for online spans: an outage that began before check-in must be seen to begin
+ONLINE_MARGIN = timedelta(hours=2)
+# At most this many runs are placed per stretch between two counter readings (evidence figures only)
+_MAX_RUNS = 10_000
 StoredFlag: TypeAlias = MaintenanceFlag
 
 
@@ -1108,8 +1120,9 @@ def judge_record(
     """Run the fake-maintenance rules (maintenance/fakes.py) over a record just signed, with what the
     database knows: the check-in position against the elevator's, the same worker's signed visits of the
     day around it (both of a clashing pair are flagged), the duration against the items signed. The
-    telemetry kinds are listed as not judged (``TELEMETRY_NOT_JUDGED``). Flags are stored ``open`` for a
-    regulator; judging again adds nothing."""
+    telemetry kinds are judged later (``TELEMETRY_PENDING``: a ``telemetry`` timer is added once) when the
+    elevator has an IoT terminal, else listed as not judged (no IoT terminal). Flags are stored ``open``
+    for a regulator; judging again adds nothing."""
     elevator = registry_queries.get_public_elevator(session, record.registration_code)
     visit = _visit(record, elevator)
     day = timedelta(days=1)
@@ -1128,10 +1141,13 @@ def judge_record(
     elevators = {code: registry_queries.get_public_elevator(session, code) for code in codes}
     others = [_visit(r, elevators[r.registration_code]) for r in nearby]
     found = fakes.judge_visit(visit, None, others)
-    not_judged = tuple(
-        fakes.NotJudged(n.kind, TELEMETRY_NOT_JUDGED) if n.kind in fakes.TELEMETRY_KINDS else n
-        for n in found.not_judged
-    )
+    not_judged = found.not_judged
+    if elevator.iot_terminal_id:
+        not_judged = tuple(
+            fakes.NotJudged(n.kind, TELEMETRY_PENDING) if n.kind in fakes.TELEMETRY_KINDS else n
+            for n in found.not_judged
+        )
+        _schedule_telemetry_judge(session, order, visit)
     for flag in found.flags:
         _store_flag(session, record, order.unit_code, flag, now)
         other = by_id.get(str(flag.evidence.get("other_visit", "")))
@@ -1151,6 +1167,117 @@ def judge_record(
             ", ".join(sorted(f.kind.value for f in found.flags)),
         )
     return fakes.Judgement(found.visit_id, found.flags, not_judged)
+
+
+def _schedule_telemetry_judge(session: Session, order: WorkOrder, visit: fakes.Visit) -> None:
+    """The durable deadline of the telemetry kinds: check-out + the mode slack (the last moment the rules
+    look at), once per work order."""
+    exists = session.scalars(
+        select(WorkOrderTimer.id).where(
+            WorkOrderTimer.work_order_id == order.id, WorkOrderTimer.kind == TimerKind.TELEMETRY.value
+        )
+    ).first()
+    if exists is not None:
+        return
+    slack = timedelta(minutes=fakes.FakeSettings().mode_slack_minutes)
+    session.add(
+        WorkOrderTimer(
+            work_order_id=order.id,
+            kind=TimerKind.TELEMETRY.value,
+            due_at=visit.check_out + slack,
+            cancelled=False,
+        )
+    )
+
+
+def _clip(spans: Sequence[telemetry_queries.Span], lo: datetime, hi: datetime) -> tuple[fakes.Span, ...]:
+    return tuple(fakes.Span(max(s.start, lo), min(s.end, hi)) for s in spans if s.end > lo and s.start < hi)
+
+
+def _runs(
+    history: telemetry_queries.ServiceHistory,
+    normal: Sequence[telemetry_queries.Span],
+    now: telemetry_queries.Counters | None,
+) -> tuple[fakes.Span, ...]:
+    """The runs in normal service, approximated from the trip counter: between two consecutive readings
+    (the changes that carried a trip count, and the live count now) the difference is spread evenly over
+    the time between them, and the runs falling inside a normal-service span count (as instants). A
+    counter that went down (reset) or a stretch without readings gives none."""
+    readings = [(c.at, c.trips) for c in (*history.before, *history.changes) if c.trips is not None]
+    readings.sort(key=lambda r: r[0])
+    if now is not None and now.trips is not None and (not readings or now.at > readings[-1][0]):
+        readings.append((now.at, now.trips))
+    lo, hi = history.window.start, history.window.end
+    runs: list[fakes.Span] = []
+    for (a, ta), (b, tb) in itertools.pairwise(readings):
+        n = tb - ta
+        if n <= 0 or b <= lo or a >= hi or b <= a:
+            continue
+        step = (b - a).total_seconds() / n  # run i at a + (i + 0.5) step; only those in the window
+        first = max(0, math.ceil((lo - a).total_seconds() / step - 0.5))
+        last = min(n, math.ceil((hi - a).total_seconds() / step - 0.5), first + _MAX_RUNS)
+        for i in range(first, last):
+            at = a + timedelta(seconds=step * (i + 0.5))
+            if any(s.start <= at < s.end for s in normal):
+                runs.append(fakes.Span(at, at))
+    return tuple(runs)
+
+
+def telemetry_of_visit(
+    session: Session, visit: fakes.Visit, settings: fakes.FakeSettings | None = None
+) -> fakes.Telemetry:
+    """The summary the fake-maintenance rules read (fakes.Telemetry) from the pipeline's record of the
+    elevator (telemetry/queries.py): online spans over the visit +- ``ONLINE_MARGIN``, the inspection and
+    normal-service spans over the visit +- the mode slack (known only while online), the runs from the trip
+    counter (``_runs``)."""
+    s = settings or fakes.FakeSettings()
+    lo, hi = visit.check_in - ONLINE_MARGIN, visit.check_out + ONLINE_MARGIN
+    history = telemetry_queries.service_history(session, visit.elevator, lo, hi)
+    slack = timedelta(minutes=s.mode_slack_minutes)
+    mlo, mhi = visit.check_in - slack, visit.check_out + slack
+    normal = history.spans(ServiceMode.NORMAL)
+    now = telemetry_queries.counters_now(session, visit.elevator)
+    return fakes.Telemetry(
+        window=fakes.Span(lo, hi),
+        online=_clip(history.online, lo, hi),
+        inspection=_clip(history.spans(ServiceMode.INSPECTION), mlo, mhi),
+        normal=_clip(normal, mlo, mhi),
+        runs=_runs(history, normal, now),
+    )
+
+
+def judge_telemetry(session: Session, order: WorkOrder, now: datetime) -> fakes.Judgement | None:
+    """The telemetry kinds (no_inspection_mode, normal_service_during_visit, terminal_offline) of the order's
+    signed record, from the pipeline's record of the elevator; fired by its ``telemetry`` timer. Flags are
+    stored as at signing (open, keyed: judging again adds nothing). None: the order has no signed record."""
+    record = session.scalars(
+        select(MaintenanceRecord)
+        .where(
+            MaintenanceRecord.work_order_id == order.id,
+            MaintenanceRecord.amends_id.is_(None),
+            MaintenanceRecord.worker_signed_at.is_not(None),
+        )
+        .order_by(MaintenanceRecord.id)
+    ).first()
+    if record is None:
+        return None
+    elevator = registry_queries.get_public_elevator(session, record.registration_code)
+    visit = _visit(record, elevator)
+    summary = telemetry_of_visit(session, visit) if elevator.iot_terminal_id else None
+    found = fakes.judge_visit(visit, summary)
+    flags = tuple(f for f in found.flags if f.kind in fakes.TELEMETRY_KINDS)
+    not_judged = tuple(n for n in found.not_judged if n.kind in fakes.TELEMETRY_KINDS)
+    for flag in flags:
+        _store_flag(session, record, order.unit_code, flag, now)
+    session.flush()
+    if flags:
+        log.info(
+            "record %d of work order %d flagged from telemetry: %s",
+            record.id,
+            order.id,
+            ", ".join(sorted(f.kind.value for f in flags)),
+        )
+    return fakes.Judgement(found.visit_id, flags, not_judged)
 
 
 def list_flags(
@@ -1230,15 +1357,21 @@ def fire_due_timers(session: Session, clock: Clock, settings: Settings) -> list[
     """Fire every due deadline; a worker loop calls this every few seconds, in any process, after any
     restart (PostgreSQL: rows locked with SKIP LOCKED so two schedulers never fire one twice). SLA: an order
     not yet signed is overdue (event, notices to its maintenance unit and use unit); escalation: still not
-    signed, the regulator is told. The caller commits."""
-    del settings  # the deadlines were set from them when the order opened; kept for the worker's signature
+    signed, the regulator is told; telemetry: ``maintenance_telemetry_lag_min`` after it is due (the
+    pipeline's lag), the signed visit's telemetry kinds are judged (``judge_telemetry``). The caller
+    commits."""
     now = clock.now()
+    lagged = now - timedelta(minutes=settings.maintenance_telemetry_lag_min)
+    telemetry_kind = TimerKind.TELEMETRY.value
     stmt = (
         select(WorkOrderTimer)
         .where(
             WorkOrderTimer.fired_at.is_(None),
             WorkOrderTimer.cancelled.is_(False),
-            WorkOrderTimer.due_at <= now,
+            or_(
+                and_(WorkOrderTimer.kind != telemetry_kind, WorkOrderTimer.due_at <= now),
+                and_(WorkOrderTimer.kind == telemetry_kind, WorkOrderTimer.due_at <= lagged),
+            ),
         )
         .order_by(WorkOrderTimer.due_at, WorkOrderTimer.id)
     )
@@ -1248,6 +1381,10 @@ def fire_due_timers(session: Session, clock: Clock, settings: Settings) -> list[
     for timer in session.scalars(stmt).all():
         timer.fired_at = now
         order = session.get(WorkOrder, timer.work_order_id)
+        if timer.kind == telemetry_kind:
+            if order is not None:
+                _judge_telemetry_safely(session, order, now)
+            continue
         if order is None or _state(order) in workflow.FINISHED:
             continue
         due = as_utc(timer.due_at)
@@ -1277,6 +1414,16 @@ def fire_due_timers(session: Session, clock: Clock, settings: Settings) -> list[
         order.updated_at = now
     session.flush()
     return notices
+
+
+def _judge_telemetry_safely(session: Session, order: WorkOrder, now: datetime) -> None:
+    """One visit's judgement in a savepoint: a failure is logged (the timer stays fired) and does not hold
+    the other deadlines of the run."""
+    try:
+        with session.begin_nested():
+            judge_telemetry(session, order, now)
+    except Exception:
+        log.exception("work order %d: the telemetry kinds of fake maintenance could not be judged", order.id)
 
 
 def pending_notices(session: Session, limit: int = 100) -> list[Notice]:

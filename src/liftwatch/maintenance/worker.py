@@ -1,15 +1,20 @@
 """The maintenance worker (``liftwatch worker --role maintenance``; every role in the embedded pipeline):
 
-* deadlines: every ``timer_every_s`` it fires the due SLA and escalation timers of work orders
-  (``service.fire_due_timers``: durable rows, so a deadline set by one process fires in another after a
-  restart; SKIP LOCKED, so two workers never fire one twice);
-* notices: it delivers the ``maintenance_notices`` outbox to the log, one row claimed and marked at a time
-  (at least once: a row is marked only after it was logged);
+* deadlines: every ``timer_every_s`` it fires the due SLA and escalation timers of work orders, and the
+  telemetry timers that judge a signed visit's telemetry kinds of fake maintenance once the pipeline has
+  recorded it (``service.fire_due_timers``: durable rows, so a deadline set by one process fires in another
+  after a restart; SKIP LOCKED, so two workers never fire one twice);
+* notices: it delivers the ``maintenance_notices`` outbox to the log and, with
+  LIFTWATCH_MAINTENANCE_WEBHOOK_URL, to the maintenance unit's or regulator's system (core/notify.py, as
+  rescue's notices: a POST with the notice's key as ``Idempotency-Key``), one row claimed and marked at a
+  time. At least once: a row is marked delivered only after the webhook's 2xx; a failed attempt keeps it with
+  its attempts and next try (LIFTWATCH_MAINTENANCE_NOTICE_RETRY_S doubling, at most ..._RETRY_MAX_S), never
+  dropped;
 * plans: a minute after start and then every LIFTWATCH_MAINTENANCE_PLAN_EVERY_H it opens the preventive
   work orders of the visits due soon (maintenance/schedule.py).
 
-Each loop reports a ``Health`` for /readyz; metrics count timers fired, notices delivered and orders
-planned."""
+Each loop reports a ``Health`` for /readyz; metrics count timers fired, notices delivered, failed notice
+attempts and orders planned."""
 
 from __future__ import annotations
 
@@ -20,12 +25,14 @@ import time
 from typing import Any
 
 from prometheus_client import Counter, Gauge
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from liftwatch.core import notify
 from liftwatch.core.bus import Health, run_steps, run_together
 from liftwatch.core.clock import Clock, as_utc
 from liftwatch.core.config import Settings
+from liftwatch.core.logs import mask_secrets
 from liftwatch.core.metrics import Metrics
 from liftwatch.maintenance import schedule, service
 from liftwatch.maintenance.models import MaintenanceNotice
@@ -57,13 +64,18 @@ class MaintenanceMetrics:
             "Preventive work orders opened by the plan job",
             registry=r,
         )
+        self.notice_failures = Counter(
+            "liftwatch_maintenance_notice_failures",
+            "Failed webhook attempts of maintenance notices (each is retried, never dropped)",
+            registry=r,
+        )
         self.notices_pending = Gauge(
             "liftwatch_maintenance_notices_pending", "Maintenance notices not yet delivered", registry=r
         )
 
 
 def notice_payload(row: MaintenanceNotice) -> dict[str, Any]:
-    """What the log (and a later webhook) receives for one notice."""
+    """What the log and the webhook receive for one notice (docs/MAINTENANCE.md, "Worker and schedules")."""
     return {
         "idempotency_key": row.key,
         "work_order_id": row.work_order_id,
@@ -97,8 +109,15 @@ class MaintenanceWorker:
         self.metrics = MaintenanceMetrics(metrics) if metrics is not None else None
         self._next_plan = time.monotonic() + plan_delay_s  # the first run soon after start
         self._wrote = asyncio.Event()
+        self.sender = notify.Sender(
+            settings.maintenance_webhook_url,
+            settings.maintenance_webhook_timeout_s,
+            settings.maintenance_notice_retry_s,
+            settings.maintenance_notice_retry_max_s,
+        )
         self.timers_fired = 0
         self.delivered = 0
+        self.failures = 0  # failed webhook attempts
         self.health = Health("maintenance worker", settings.worker_give_up_s)
         self.outbox_health = Health("maintenance notices", settings.worker_give_up_s)
 
@@ -109,7 +128,7 @@ class MaintenanceWorker:
                 "maintenance": {
                     "plan_every_h": self.settings.maintenance_plan_every_h,
                     "plan_days_ahead": self.settings.maintenance_plan_days_ahead,
-                    "notices": "log",
+                    "notices": mask_secrets(self.settings.maintenance_webhook_url) or "log only",
                 }
             },
         )
@@ -150,34 +169,13 @@ class MaintenanceWorker:
     # ------------------------------------------------------------ notices
 
     def deliver_due(self, limit: int = 50) -> int:
-        """Deliver up to ``limit`` notices to the log, each claimed (SKIP LOCKED on PostgreSQL), logged and
-        marked delivered in one transaction."""
+        """Deliver up to ``limit`` due notices, each claimed (SKIP LOCKED on PostgreSQL), sent and marked in
+        its own transaction; returns how many were delivered. Stops at the first failure: the receiver is
+        likely down, and the others would wait for its time-out in turn (each row keeps its own next try)."""
         delivered = 0
         for _ in range(limit):
-            with self.session_factory() as session:
-                stmt = (
-                    select(MaintenanceNotice)
-                    .where(MaintenanceNotice.delivered_at.is_(None))
-                    .order_by(MaintenanceNotice.created_at, MaintenanceNotice.id)
-                    .limit(1)
-                )
-                if session.get_bind().dialect.name == "postgresql":
-                    stmt = stmt.with_for_update(skip_locked=True)
-                row = session.scalar(stmt)
-                if row is None:
-                    break
-                body = notice_payload(row)
-                log.info(
-                    "maintenance %s: work order %d %s to %s %s (%s)",
-                    body["kind"],
-                    body["work_order_id"],
-                    body["registration_code"],
-                    body["recipient"],
-                    body["details"],
-                    body["idempotency_key"],
-                )
-                row.delivered_at = self.clock.now()
-                session.commit()
+            if not self._deliver_one():  # nothing due, or a failure
+                break
             delivered += 1
         self.delivered += delivered
         if self.metrics is not None:
@@ -188,6 +186,55 @@ class MaintenanceWorker:
                 )
             self.metrics.notices_pending.set(pending or 0)
         return delivered
+
+    def _deliver_one(self) -> bool | None:
+        """None: nothing due; True: one delivered; False: one failed (kept for its next try)."""
+        with self.session_factory() as session:
+            now = self.clock.now()
+            due = or_(MaintenanceNotice.next_attempt_at.is_(None), MaintenanceNotice.next_attempt_at <= now)
+            row = notify.claim_one(
+                session,
+                select(MaintenanceNotice)
+                .where(MaintenanceNotice.delivered_at.is_(None), due)
+                .order_by(MaintenanceNotice.created_at, MaintenanceNotice.id)
+                .limit(1),
+            )
+            if row is None:
+                return None
+            body = notice_payload(row)
+            if row.attempts == 0:  # the log is told once; the webhook until it takes it
+                log.info(
+                    "maintenance %s: work order %d %s to %s %s (%s)",
+                    body["kind"],
+                    body["work_order_id"],
+                    body["registration_code"],
+                    body["recipient"],
+                    body["details"],
+                    body["idempotency_key"],
+                )
+            failure = self.sender.attempt(body, row.key, row.attempts, now)
+            if failure is not None:
+                self._failed(row, failure)
+                session.commit()
+                return False
+            if self.sender.webhook is not None:
+                log.info("maintenance notice %s delivered to the webhook", row.key)
+            row.delivered_at = now
+            session.commit()
+        return True
+
+    def _failed(self, row: MaintenanceNotice, failure: notify.Failure) -> None:
+        """Keep the row for its next try, and say so (a warning a failure, counted in the metrics)."""
+        row.attempts = failure.attempts
+        row.last_error = failure.error[:500]
+        row.next_attempt_at = failure.next_attempt_at
+        log.warning(
+            "maintenance notice %s (%s to %s) not delivered, attempt %d, next in %.0f s: %s",
+            row.key, row.kind, row.recipient, row.attempts, failure.wait_s, failure.error,
+        )  # fmt: skip
+        self.failures += 1
+        if self.metrics is not None:
+            self.metrics.notice_failures.inc()
 
     async def _deliver_step(self, stop: asyncio.Event) -> None:
         if await asyncio.to_thread(self.deliver_due):

@@ -52,6 +52,9 @@ class ItemResult(StrEnum):
 class TimerKind(StrEnum):
     SLA = "sla"  # not signed by due_at: overdue, the units are told
     ESCALATION = "escalation"  # still not signed escalation_h later: the regulator is told
+    # a signed visit's telemetry window closed (check-out + mode slack; fired
+    # LIFTWATCH_MAINTENANCE_TELEMETRY_LAG_MIN later): judge its telemetry kinds of fake maintenance
+    TELEMETRY = "telemetry"
 
 
 # state -> the actions allowed in it (the service refuses the others with 409, naming the state)

@@ -6,25 +6,39 @@ At least once: a row is marked delivered only after the webhook's 2xx, so a proc
 sends it again, with the same idempotency key. A failed attempt pushes the row back with exponential
 backoff (``notice_retry_s`` doubling, at most ``notice_retry_max_s``) and is never dropped; after
 ``notice_alert_after`` failures the incident's audit trail says so. On PostgreSQL a row is claimed
-``FOR UPDATE SKIP LOCKED``, so two workers never send one at the same time."""
+``FOR UPDATE SKIP LOCKED``, so two workers never send one at the same time (the sending, backoff and claim
+are core/notify.py's, shared with the maintenance notices)."""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from liftwatch.core import notify
 from liftwatch.core.clock import Clock, as_utc
 from liftwatch.core.metrics import Metrics
 from liftwatch.rescue.models import IncidentEvent, NoticeOutbox
-from liftwatch.rescue.notify import DeliveryFailed, Webhook, log_notice
 from liftwatch.rescue.service import RescueSettings
 
 log = logging.getLogger(__name__)
+notices_log = logging.getLogger("liftwatch.rescue")  # where each notice is told, once
+
+
+def log_notice(payload: dict[str, Any]) -> None:
+    notices_log.info(
+        "rescue %s: incident %d %s %s %s (%s)",
+        payload["kind"],
+        payload["incident_id"],
+        payload["level"],
+        payload["registration_code"],
+        payload["details"],
+        payload["idempotency_key"],
+    )
 
 
 def payload(row: NoticeOutbox) -> dict[str, Any]:
@@ -42,7 +56,7 @@ def payload(row: NoticeOutbox) -> dict[str, Any]:
 
 def retry_delay_s(settings: RescueSettings, attempts: int) -> float:
     """Wait after the ``attempts``-th failed attempt (1, 2, ...): doubling, capped."""
-    return float(min(settings.notice_retry_max_s, settings.notice_retry_s * 2 ** max(0, attempts - 1)))
+    return notify.retry_delay_s(settings.notice_retry_s, settings.notice_retry_max_s, attempts)
 
 
 @dataclass(frozen=True)
@@ -63,8 +77,11 @@ class Outbox:
         self.clock = clock
         self.settings = settings
         self.metrics = metrics
-        self.webhook = (
-            Webhook(settings.webhook_url, settings.webhook_timeout_s) if settings.webhook_url else None
+        self.sender = notify.Sender(
+            settings.webhook_url,
+            settings.webhook_timeout_s,
+            settings.notice_retry_s,
+            settings.notice_retry_max_s,
         )
 
     def deliver_due(self, limit: int = 50) -> int:
@@ -83,30 +100,26 @@ class Outbox:
         """None: nothing due; True: one delivered; False: one failed."""
         with self.session_factory() as session:
             now = self.clock.now()
-            stmt = (
+            row = notify.claim_one(
+                session,
                 select(NoticeOutbox)
                 .where(NoticeOutbox.delivered_at.is_(None), NoticeOutbox.next_attempt_at <= now)
                 .order_by(NoticeOutbox.next_attempt_at, NoticeOutbox.id)
-                .limit(1)
+                .limit(1),
             )
-            if session.get_bind().dialect.name == "postgresql":
-                stmt = stmt.with_for_update(skip_locked=True)
-            row = session.scalar(stmt)
             if row is None:
                 return None
             body = payload(row)
             if row.attempts == 0:
                 log_notice(body)  # the log is told once; the webhook until it takes it
-            try:
-                if self.webhook is not None:
-                    self.webhook.send(body)
-            except DeliveryFailed as exc:
-                self._failed(session, row, now, str(exc))
+            failure = self.sender.attempt(body, row.key, row.attempts, now)
+            if failure is not None:
+                self._failed(session, row, now, failure)
                 session.commit()
                 return False
             row.delivered_at = now
             session.commit()
-            if self.webhook is not None:
+            if self.sender.webhook is not None:
                 log.info(
                     "notice %s (%s) delivered to the webhook%s",
                     row.key,
@@ -117,14 +130,14 @@ class Outbox:
             self.metrics.notices_delivered.inc()
         return True
 
-    def _failed(self, session: Session, row: NoticeOutbox, now: datetime, error: str) -> None:
-        row.attempts += 1
+    def _failed(self, session: Session, row: NoticeOutbox, now: datetime, failure: notify.Failure) -> None:
+        error = failure.error
+        row.attempts = failure.attempts
         row.last_error = error[:500]
-        wait = retry_delay_s(self.settings, row.attempts)
-        row.next_attempt_at = now + timedelta(seconds=wait)
+        row.next_attempt_at = failure.next_attempt_at
         log.warning(
             "notice %s (%s) not delivered, attempt %d, next in %.0f s: %s",
-            row.key, row.kind, row.attempts, wait, error,
+            row.key, row.kind, row.attempts, failure.wait_s, error,
         )  # fmt: skip
         if self.metrics is not None:
             self.metrics.notice_failures.inc()

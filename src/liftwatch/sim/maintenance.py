@@ -69,9 +69,16 @@ __all__ = [
     "ELEVATORS_PER_WORKER",
     "SimVisit",
     "SiteElevator",
+    "check_in_point",
+    "draw_fake",
     "fleet_from_plan",
+    "honest_minutes",
+    "items_due",
+    "offline_spans",
+    "share_among_workers",
     "simulate_visits",
     "truth_records",
+    "visit_modes",
     "write_truth",
 ]
 
@@ -150,7 +157,8 @@ def fleet_from_plan(elevators: int, seed: int = 1, as_of: date | None = None) ->
 
 
 @lru_cache(maxsize=32)
-def _items(kind: str, interval: Interval) -> tuple[SignedItem, ...]:
+def items_due(kind: str, interval: Interval) -> tuple[SignedItem, ...]:
+    """The catalogue items a visit of ``interval`` to an elevator of ``kind`` carries."""
     catalogue = load_catalogue()
     return tuple(SignedItem(i.code, i.evidence) for i in catalogue.items_due(appendix_of(kind), interval))
 
@@ -167,14 +175,14 @@ def _interval(n: int) -> Interval:
     return Interval.HALF_MONTH
 
 
-def _metres(a: tuple[float, float], b: tuple[float, float]) -> float:
+def distance_m(a: tuple[float, float], b: tuple[float, float]) -> float:
     """Equirectangular distance, good to well under 1% across a city."""
     dy = (a[0] - b[0]) * _M_PER_DEG_LAT
     dx = (a[1] - b[1]) * _M_PER_DEG_LAT * math.cos(math.radians((a[0] + b[0]) / 2))
     return math.hypot(dx, dy)
 
 
-def _offset(lat: float, lon: float, metres: float, bearing: float) -> tuple[float, float]:
+def offset(lat: float, lon: float, metres: float, bearing: float) -> tuple[float, float]:
     dlat = metres * math.cos(bearing) / _M_PER_DEG_LAT
     dlon = metres * math.sin(bearing) / (_M_PER_DEG_LAT * math.cos(math.radians(lat)))
     return lat + dlat, lon + dlon
@@ -205,7 +213,7 @@ class _Job:
         return self.check_in + timedelta(minutes=self.minutes)
 
 
-def _honest_minutes(items: Sequence[SignedItem], pace: float, rng: random.Random, job: _Job) -> float:
+def honest_minutes(items: Sequence[SignedItem], pace: float, rng: random.Random, noise: list[str]) -> float:
     """What the items really take: 8-15 min of setup, about a minute an item, more for photos and
     measurements, at the worker's pace; one visit in 12 is fast but legitimate (an experienced worker on a
     lift in good order)."""
@@ -219,12 +227,38 @@ def _honest_minutes(items: Sequence[SignedItem], pace: float, rng: random.Random
     factor = pace * math.exp(rng.gauss(0, 0.12))
     if rng.random() < 1 / 12:
         factor *= rng.uniform(0.6, 0.85)
-        job.noise.append("fast")
+        noise.append("fast")
     return base * factor
 
 
-def _workers(fleet: Sequence[SiteElevator]) -> dict[str, list[SiteElevator]]:
-    """Each unit's elevators shared among its workers by neighbourhood (a 1 km grid, then position)."""
+def checked_shares(shares: Mapping[FakeKind, float]) -> dict[FakeKind, float]:
+    """Each kind's share of the visits; refused when they add up to more than 1."""
+    out = dict(shares)
+    if any(v < 0 for v in out.values()) or sum(out.values()) > 1:
+        raise ValueError(f"fake shares must be >= 0 and add up to at most 1: {sum(out.values()):.2f}")
+    return out
+
+
+def draw_fake(rng: random.Random, shares: Mapping[FakeKind, float], monitored: bool) -> FakeKind | None:
+    """One visit's kind: fake of a kind with its share, else real (None). One draw; a telemetry kind drawn
+    for an elevator without a terminal stays a real visit (nothing would show it)."""
+    r = rng.random()
+    acc = 0.0
+    for kind in FakeKind:
+        acc += shares.get(kind, 0.0)
+        if r < acc:
+            return None if kind in TELEMETRY_KINDS and not monitored else kind
+    return None
+
+
+def too_short_factor(rng: random.Random) -> float:
+    """A too-short fake lasts this share of what the items really take the worker."""
+    return rng.uniform(0.1, 0.4)
+
+
+def share_among_workers(fleet: Sequence[SiteElevator]) -> dict[str, list[SiteElevator]]:
+    """Each unit's elevators shared among its workers by neighbourhood (a 1 km grid, then position); the
+    workers are named ``<unit code>-W01``... (the demo's worker accounts, sim/contracts.py)."""
     by_unit: dict[str, list[SiteElevator]] = defaultdict(list)
     for e in fleet:
         by_unit[e.unit].append(e)
@@ -254,10 +288,10 @@ def _route(
     while todo:
         nxt = min(
             todo,
-            key=lambda j: (_metres(here, (j.elevator.lat, j.elevator.lon)), j.elevator.registration_code),
+            key=lambda j: (distance_m(here, (j.elevator.lat, j.elevator.lon)), j.elevator.registration_code),
         )
         todo.remove(nxt)
-        metres = _metres(here, (nxt.elevator.lat, nxt.elevator.lon))
+        metres = distance_m(here, (nxt.elevator.lat, nxt.elevator.lon))
         if metres < 150:
             t += timedelta(minutes=rng.uniform(1, 4))  # next lift of the same building
         else:  # by road: 1.3-1.6 x the straight line at 15-30 km/h, then parking
@@ -282,12 +316,10 @@ def simulate_visits(
     """The visits of ``days`` days from ``start`` (local dates) to ``fleet``, each with its telemetry summary
     and truth; ``shares`` is each kind's share of the visits (default 3% each; the telemetry kinds are drawn
     on every visit and kept only for elevators with a terminal)."""
-    shares = dict(DEFAULT_SHARES if shares is None else shares)
-    if sum(shares.values()) > 1:
-        raise ValueError(f"fake shares add up to more than 1: {sum(shares.values()):.2f}")
+    shares = checked_shares(DEFAULT_SHARES if shares is None else shares)
     rng = random.Random(f"{seed}:maintenance")
     unit_home: dict[str, tuple[float, float]] = {}
-    workers = _workers(fleet)
+    workers = share_among_workers(fleet)
     jobs: list[_Job] = []
     days_of: dict[tuple[str, int], list[_Job]] = defaultdict(list)
     for worker, elevators in workers.items():
@@ -295,7 +327,7 @@ def simulate_visits(
         unit = elevators[0].unit
         if unit not in unit_home:
             e0 = elevators[0]
-            unit_home[unit] = _offset(e0.lat, e0.lon, rng.uniform(500, 4000), rng.uniform(0, 2 * math.pi))
+            unit_home[unit] = offset(e0.lat, e0.lon, rng.uniform(500, 4000), rng.uniform(0, 2 * math.pi))
         phase_of: dict[tuple[float, float], int] = {}
         seen: dict[tuple[float, float], int] = defaultdict(int)
         for e in elevators:
@@ -310,24 +342,14 @@ def simulate_visits(
             for n, day in enumerate(range(phase, days, VISIT_EVERY_DAYS)):
                 interval = _interval(first_n + n)
                 job = _Job(e, worker, interval, night=e.place_type in _NIGHT_PLACES)
-                job.minutes = _honest_minutes(_items(e.kind, interval), pace, rng, job)
+                job.minutes = honest_minutes(items_due(e.kind, interval), pace, rng, job.noise)
                 jobs.append(job)
                 days_of[(worker, day)].append(job)
     # fakes: one draw per visit, in plan order
-    kinds = list(FakeKind)
-    cum: list[float] = []
-    acc = 0.0
-    for k in kinds:
-        acc += shares.get(k, 0.0)
-        cum.append(acc)
     for job in jobs:
-        r = rng.random()
-        kind = next((k for k, c in zip(kinds, cum, strict=True) if r < c), None)
-        if kind in TELEMETRY_KINDS and not job.elevator.monitored:
-            kind = None
-        job.fake = kind
+        job.fake = kind = draw_fake(rng, shares, job.elevator.monitored)
         if kind is FakeKind.TOO_SHORT:
-            job.minutes *= rng.uniform(0.1, 0.4)  # of what the items really take this worker
+            job.minutes *= too_short_factor(rng)
     # the days' routes; a worker starts no earlier than half an hour after the last job ended
     free_at: dict[str, datetime] = {}
     for (worker, day), todays in sorted(days_of.items(), key=lambda kv: (kv[0][0], kv[0][1])):
@@ -369,7 +391,7 @@ def _move_two_places(jobs: list[_Job], rng: random.Random) -> None:
             if o is not j
             and o.fake is None
             and abs((o.check_in - j.check_in).total_seconds()) < 7 * 86400
-            and _metres(here, (o.elevator.lat, o.elevator.lon)) >= 1000
+            and distance_m(here, (o.elevator.lat, o.elevator.lon)) >= 1000
         ]
         if not hosts:
             j.fake = None  # nowhere to be at the same time: stays a real visit
@@ -384,7 +406,7 @@ def _move_two_places(jobs: list[_Job], rng: random.Random) -> None:
             continue
         here = (j.elevator.lat, j.elevator.lon)
         for o in by_worker[j.worker]:
-            metres = _metres(here, (o.elevator.lat, o.elevator.lon))
+            metres = distance_m(here, (o.elevator.lat, o.elevator.lon))
             if o is j or metres < 300:
                 continue
             fastest = timedelta(minutes=metres / 1000 * 1.3 / 30 * 60)
@@ -393,12 +415,15 @@ def _move_two_places(jobs: list[_Job], rng: random.Random) -> None:
                 o.counterpart_of.append(j.vid)
 
 
-def _check_in_point(e: SiteElevator, job: _Job, rng: random.Random) -> Point:
-    """The phone's fix at check-in: GPS near the elevator, a coarse indoor fix now and then, or far away."""
+def check_in_point(
+    lat: float, lon: float, fake: FakeKind | None, rng: random.Random, noise: list[str]
+) -> Point:
+    """The phone's fix at check-in at the elevator at (lat, lon): GPS near it, a coarse indoor fix now and
+    then, or, a far_check_in fake, 1.5-20 km away."""
     bearing = rng.uniform(0, 2 * math.pi)
-    if job.fake is FakeKind.FAR_CHECK_IN:
-        lat, lon = _offset(e.lat, e.lon, _log_uniform(rng, 1500, 20000), bearing)
-        return Point(lat, lon, rng.uniform(5, 30))
+    if fake is FakeKind.FAR_CHECK_IN:
+        far_lat, far_lon = offset(lat, lon, _log_uniform(rng, 1500, 20000), bearing)
+        return Point(far_lat, far_lon, rng.uniform(5, 30))
     r = rng.random()
     if r < 0.85:
         err, acc = abs(rng.gauss(0, 15)), rng.uniform(5, 20)
@@ -407,9 +432,9 @@ def _check_in_point(e: SiteElevator, job: _Job, rng: random.Random) -> Point:
     else:
         acc = _log_uniform(rng, 100, 1000)  # indoors: Wi-Fi or cell fix
         err = acc * abs(rng.gauss(0, 1))
-        job.noise.append("coarse_fix")
-    lat, lon = _offset(e.lat, e.lon, err, bearing)
-    return Point(lat, lon, acc)
+        noise.append("coarse_fix")
+    fix_lat, fix_lon = offset(lat, lon, err, bearing)
+    return Point(fix_lat, fix_lon, acc)
 
 
 def _trips(rng: random.Random, lo: datetime, hi: datetime, per_hour: float) -> list[Span]:
@@ -424,25 +449,33 @@ def _trips(rng: random.Random, lo: datetime, hi: datetime, per_hour: float) -> l
         out.append(Span(t, t + timedelta(seconds=rng.uniform(20, 60))))
 
 
-def _telemetry(job: _Job, ci: datetime, co: datetime, rng: random.Random) -> Telemetry:
-    """The terminal's summary around the visit (modes and runs as the terminal would report them)."""
-    e = job.elevator
+@dataclass(frozen=True, slots=True)
+class VisitModes:
+    """What the elevator's terminal shows of one visit: inspection (检修) spans, out-of-service spans, and
+    the test runs in normal service the worker makes (after switching back, or mid-visit)."""
+
+    inspection: tuple[Span, ...]
+    out_of_service: tuple[Span, ...]
+    tests: tuple[Span, ...]
+
+
+def visit_modes(
+    fake: FakeKind | None, ci: datetime, co: datetime, rng: random.Random, noise: list[str]
+) -> VisitModes:
+    """The modes of a visit from check-in ``ci`` to check-out ``co``, by its kind (module docstring): a
+    real visit is in inspection for most of it; no_inspection_mode never (half parked out of service);
+    normal_service_during_visit a few minutes at the start. Shared by the quarter simulator and the live
+    crews (sim/live_maintenance.py), which hold the terminals in these modes."""
     minutes = (co - ci).total_seconds() / 60
-    lo, hi = ci - MODE_WINDOW, co + MODE_WINDOW
-    hour = ci.astimezone(LOCAL).hour
-    rate = rng.uniform(*_TRIPS_PER_HOUR.get(e.place_type, (5, 20)))
-    if hour >= 22 or hour < 6:
-        rate *= 0.05  # night: the mall is closed
-    moving = e.kind in _MOVING
     inspection: list[Span] = []
     out_of_service: list[Span] = []
     tests: list[Span] = []
-    if job.fake is FakeKind.NO_INSPECTION_MODE:
+    if fake is FakeKind.NO_INSPECTION_MODE:
         if rng.random() < 0.5:  # parked out of service: looks busy, nobody in the shaft
             out_of_service.append(
                 Span(ci + timedelta(minutes=rng.uniform(0, 3)), co - timedelta(minutes=rng.uniform(0, 3)))
             )
-    elif job.fake is FakeKind.NORMAL_SERVICE_DURING_VISIT:
+    elif fake is FakeKind.NORMAL_SERVICE_DURING_VISIT:
         switched = ci + timedelta(minutes=rng.uniform(0.5, 3))
         inspection.append(Span(switched, switched + timedelta(minutes=rng.uniform(2, 6))))
     else:
@@ -450,7 +483,7 @@ def _telemetry(job: _Job, ci: datetime, co: datetime, rng: random.Random) -> Tel
         b = min(rng.uniform(1, 5), minutes * 0.2)
         if rng.random() < 0.04 and minutes > 20:  # machine room first, then the shaft
             a = minutes * rng.uniform(0.3, 0.5)
-            job.noise.append("machine_room_first")
+            noise.append("machine_room_first")
         s, t = ci + timedelta(minutes=a), co - timedelta(minutes=b)
         if rng.random() < 0.3 and (t - s) > timedelta(minutes=15):  # back to normal to test, mid-visit
             inner = (t - s).total_seconds() / 60
@@ -459,12 +492,52 @@ def _telemetry(job: _Job, ci: datetime, co: datetime, rng: random.Random) -> Tel
             back = at + timedelta(minutes=m)
             inspection += [Span(s, at), Span(back, t)]
             tests += _trips(rng, at, back, 30.0)[:3]
-            job.noise.append("mid_test")
+            noise.append("mid_test")
         else:
             inspection.append(Span(s, t))
         tests += _trips(rng, t, co, 40.0)[:3]  # test runs after switching back
+    return VisitModes(tuple(inspection), tuple(out_of_service), tuple(tests))
+
+
+def offline_spans(
+    fake: FakeKind | None, ci: datetime, co: datetime, rng: random.Random, noise: list[str]
+) -> list[Span]:
+    """When the terminal is silent around a visit, by start: a terminal_offline fake unplugs it up to 15
+    minutes before check-in until up to 20 after check-out; honestly, 1.5% of terminals were already down
+    for hours and 8% drop out for 0.5-15 minutes during the visit."""
+    minutes = (co - ci).total_seconds() / 60
+    offline: list[Span] = []
+    if fake is FakeKind.TERMINAL_OFFLINE:
+        offline.append(
+            Span(ci - timedelta(minutes=rng.uniform(0, 15)), co + timedelta(minutes=rng.uniform(0, 20)))
+        )
+    elif rng.random() < 0.015:  # already down for hours (its offline fault stands)
+        offline.append(
+            Span(ci - timedelta(hours=rng.uniform(2, 48)), co + timedelta(hours=rng.uniform(0.5, 24)))
+        )
+        noise.append("long_outage")
+    if fake is not FakeKind.TERMINAL_OFFLINE and rng.random() < 0.08:  # 4G drops out briefly
+        length = _log_uniform(rng, 0.5, 15)
+        at = ci + timedelta(minutes=rng.uniform(0, max(0.0, minutes - length)))
+        offline.append(Span(at, at + timedelta(minutes=length)))
+        noise.append("brief_drop")
+    offline.sort(key=lambda x: x.start)
+    return offline
+
+
+def _telemetry(job: _Job, ci: datetime, co: datetime, rng: random.Random) -> Telemetry:
+    """The terminal's summary around the visit (modes and runs as the terminal would report them)."""
+    e = job.elevator
+    lo, hi = ci - MODE_WINDOW, co + MODE_WINDOW
+    hour = ci.astimezone(LOCAL).hour
+    rate = rng.uniform(*_TRIPS_PER_HOUR.get(e.place_type, (5, 20)))
+    if hour >= 22 or hour < 6:
+        rate *= 0.05  # night: the mall is closed
+    moving = e.kind in _MOVING
+    modes = visit_modes(job.fake, ci, co, rng, job.noise)
+    inspection = list(modes.inspection)
     # normal service: everything in the window outside inspection and out of service
-    busy = sorted(inspection + out_of_service, key=lambda x: x.start)
+    busy = sorted(inspection + list(modes.out_of_service), key=lambda x: x.start)
     normal: list[Span] = []
     cursor = lo
     for span in busy:
@@ -473,7 +546,7 @@ def _telemetry(job: _Job, ci: datetime, co: datetime, rng: random.Random) -> Tel
         cursor = max(cursor, span.end)
     if cursor < hi:
         normal.append(Span(cursor, hi))
-    runs: list[Span] = list(tests)
+    runs: list[Span] = list(modes.tests)
     for span in normal:
         if moving:
             if rate > 3:  # an escalator in service runs; closed at night it stands
@@ -482,22 +555,7 @@ def _telemetry(job: _Job, ci: datetime, co: datetime, rng: random.Random) -> Tel
             runs += _trips(rng, span.start, span.end, rate)
     # the terminal's online state over the visit +- 2 h
     window = Span(ci - TELEMETRY_WINDOW, co + TELEMETRY_WINDOW)
-    offline: list[Span] = []
-    if job.fake is FakeKind.TERMINAL_OFFLINE:
-        offline.append(
-            Span(ci - timedelta(minutes=rng.uniform(0, 15)), co + timedelta(minutes=rng.uniform(0, 20)))
-        )
-    elif rng.random() < 0.015:  # already down for hours (its offline fault stands)
-        offline.append(
-            Span(ci - timedelta(hours=rng.uniform(2, 48)), co + timedelta(hours=rng.uniform(0.5, 24)))
-        )
-        job.noise.append("long_outage")
-    if job.fake is not FakeKind.TERMINAL_OFFLINE and rng.random() < 0.08:  # 4G drops out briefly
-        length = _log_uniform(rng, 0.5, 15)
-        at = ci + timedelta(minutes=rng.uniform(0, max(0.0, minutes - length)))
-        offline.append(Span(at, at + timedelta(minutes=length)))
-        job.noise.append("brief_drop")
-    offline.sort(key=lambda x: x.start)
+    offline = offline_spans(job.fake, ci, co, rng, job.noise)
     online: list[Span] = []
     cursor = window.start
     for span in offline:
@@ -526,9 +584,9 @@ def _telemetry(job: _Job, ci: datetime, co: datetime, rng: random.Random) -> Tel
 def _finish(job: _Job, rng: random.Random) -> SimVisit:
     e = job.elevator
     ci, co = job.check_in, job.check_out
-    items = _items(e.kind, job.interval)
-    check_in_at = _check_in_point(e, job, rng)
-    lat, lon = _offset(e.lat, e.lon, abs(rng.gauss(0, 15)), rng.uniform(0, 2 * math.pi))
+    items = items_due(e.kind, job.interval)
+    check_in_at = check_in_point(e.lat, e.lon, job.fake, rng, job.noise)
+    lat, lon = offset(e.lat, e.lon, abs(rng.gauss(0, 15)), rng.uniform(0, 2 * math.pi))
     visit = Visit(
         id=job.vid,
         elevator=e.registration_code,

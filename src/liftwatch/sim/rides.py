@@ -161,6 +161,17 @@ class FleetElevator:
         return self.rated_speed or (1.0 if self.is_lift else 0.5)
 
 
+@dataclass(frozen=True, slots=True)
+class Hold:
+    """A stretch of true time when the terminal does not report normal service: a maintenance worker on
+    site switched the elevator to ``mode`` (inspection 检修, or out of service), or, ``mode`` None, the
+    terminal was unplugged (silent; the elevator runs on unobserved)."""
+
+    start_ms: int
+    end_ms: int
+    mode: ServiceMode | None = None
+
+
 @dataclass(slots=True)
 class TruthRecord:
     """One fault as the rules define it: when its condition began and ended on the terminal (true time).
@@ -311,6 +322,7 @@ class Device:
         self.last_sent = self.t
         self.beats = 0
         self.mute = False  # offline: messages are produced (seq advances) but never delivered
+        self.holds: list[Hold] = []  # pending maintenance holds, by start (``add_hold``)
         self.profile = TRAFFIC.get(spec.place_type, _OTHER)
         self.rated = spec.speed
         self.cur: Status = Status(
@@ -386,6 +398,77 @@ class Device:
 
     def ms(self, lo: float, hi: float) -> int:
         return int(lo + (hi - lo) * self.rng.random())
+
+    # -- maintenance holds (the live crews: ``TelemetrySimulator.hold_mode`` / ``silence``)
+
+    def add_hold(self, hold: Hold) -> None:
+        """Keep ``hold`` for when the process gets there. Exact when added before the device has produced
+        its messages up to ``hold.start_ms`` (a minute ahead is always enough: the simulator looks one
+        message ahead); a hold that starts in an episode (a fault, a ride) starts when that ends, and one
+        that ended meanwhile is dropped."""
+        at = next((i for i, h in enumerate(self.holds) if h.start_ms > hold.start_ms), len(self.holds))
+        self.holds.insert(at, hold)
+
+    def held(self) -> bool:
+        """A hold is due now."""
+        return bool(self.holds) and self.holds[0].start_ms <= self.t
+
+    def idle(self, until: int) -> Iterator[Timed]:
+        """``wait(until)``, but stop early where a hold starts (check ``held()`` after it). The same
+        messages and draws as ``wait`` while no hold is pending, so a city without crews is unchanged."""
+        hb = self.hb_ms
+        while True:
+            stop = min(until, self.holds[0].start_ms) if self.holds else until
+            if self.last_sent + hb <= stop:
+                self.t = self.last_sent + hb
+                yield self.beat()
+                continue
+            if stop > self.t:
+                self.t = stop
+            return
+
+    def hold_state(self, mode: ServiceMode) -> dict[str, Any]:
+        """The status fields while held in ``mode`` (the car stands: no rides)."""
+        return {"mode": mode, "running": False}
+
+    def resume_state(self) -> dict[str, Any]:
+        return {"mode": ServiceMode.NORMAL}
+
+    def run_hold(self, operate: Operate) -> Iterator[Timed]:
+        """The due hold: the mode from its start (or now) to its end, then normal service again; or the
+        terminal silent over it (the elevator in service, unobserved), reconnecting with a full status. A
+        silence longer than the offline limit is an offline fault on the terminal: its truth is recorded."""
+        hold = self.holds.pop(0)
+        if hold.end_ms <= self.t:
+            return
+        if hold.mode is None:
+            since = self.last_sent
+            self.mute = True
+            yield from operate(hold.end_ms)
+            self.mute = False
+            yield from self.reconnect()
+            if self.t - since > self.settings.offline_after_ms:
+                self.ctx.truth.append(
+                    TruthRecord(
+                        self.code,
+                        FaultType.TERMINAL_OFFLINE,
+                        since,
+                        self.t,
+                        FaultType.TERMINAL_OFFLINE,
+                        {"maintenance": True},
+                    )
+                )
+            return
+        self.t += 1
+        yield self.st(**self.hold_state(hold.mode))
+        yield from self.wait(hold.end_ms)
+        self.t += 1
+        yield self.st(**self.resume_state())
+
+    def calm(self) -> None:
+        """A minute's calm after an episode, so one never runs into the next one's clear window."""
+        self.next_fault = max(self.next_fault, self.t + MINUTE)
+        self.next_noise = max(self.next_noise, self.t + MINUTE)
 
     # -- ground truth
 
@@ -537,20 +620,23 @@ class Lift(Device):
         while True:
             t_call = self.next_arrival(self.t)
             if self.next_fault <= t_call or self.next_noise <= t_call:
-                if self.next_fault <= self.next_noise:
-                    yield from self.wait(self.next_fault)
+                yield from self.idle(min(self.next_fault, self.next_noise))
+                if self.held():
+                    yield from self.run_hold(self.operate)
+                elif self.next_fault <= self.next_noise:
                     yield from self.fault(self.pick(self.fault_types, self.fault_cum))
                     self.next_fault = self._draw(self.t, self.fault_cum)
                 else:
-                    yield from self.wait(self.next_noise)
                     yield from self.noise(self.pick(self.noise_types, self.noise_cum))
                     self.next_noise = self._draw(self.t, self.noise_cum)
-                # a minute's calm between episodes, so one never runs into the next one's clear window
-                self.next_fault = max(self.next_fault, self.t + MINUTE)
-                self.next_noise = max(self.next_noise, self.t + MINUTE)
+                self.calm()
             else:
-                yield from self.wait(t_call)
-                yield from self.serve_call()
+                yield from self.idle(t_call)
+                if self.held():
+                    yield from self.run_hold(self.operate)
+                    self.calm()
+                else:
+                    yield from self.serve_call()
 
     def operate(self, until: int) -> Iterator[Timed]:
         """Normal service only (no injected episodes) until ``until``; returns with the car idle."""
@@ -1173,8 +1259,12 @@ class Escalator(Device):
             t_slow = busy_until if fast and busy_until > self.t else NEVER
             t_ep = min(self.next_fault, self.next_noise)
             first = min(t_change, t_pax, t_slow, t_ep)
-            yield from self.wait(first)
-            if first == t_ep:
+            yield from self.idle(first)
+            if self.held():
+                yield from self.run_hold(self.operate)
+                self.calm()
+                busy_until = 0
+            elif first == t_ep:
                 if self.next_fault <= self.next_noise:
                     kind = self.pick(self.fault_types, self.fault_cum)
                     if kind in ANY_FAULTS or self.is_open(self.t):
@@ -1185,8 +1275,7 @@ class Escalator(Device):
                     if kind == "short_outage" or self.is_open(self.t):
                         yield from self.noise(kind)
                     self.next_noise = self._draw(self.t, self.noise_cum)
-                self.next_fault = max(self.next_fault, self.t + MINUTE)
-                self.next_noise = max(self.next_noise, self.t + MINUTE)
+                self.calm()
                 busy_until = 0
             elif first == t_change:
                 yield self.st(**self.state(self.t))
@@ -1196,6 +1285,12 @@ class Escalator(Device):
                     yield self.st(speed=self.rated)
             else:
                 yield self.st(speed=self.SLOW)
+
+    def hold_state(self, mode: ServiceMode) -> dict[str, Any]:
+        return {"mode": mode, "running": False, "direction": Direction.NONE, "speed": 0.0}
+
+    def resume_state(self) -> dict[str, Any]:
+        return self.state(self.t)
 
     def operate(self, until: int) -> Iterator[Timed]:
         """Normal service until ``until`` (opening hours, no speed changes recorded while unobserved)."""

@@ -41,12 +41,13 @@ from liftwatch.sim.rides import (
     Device,
     FaultRates,
     FleetElevator,
+    Hold,
     SimContext,
     TruthRecord,
     make_device,
 )
 from liftwatch.telemetry.faults import DetectorSettings
-from liftwatch.telemetry.protocol import TOPIC_PREFIX, Event, Heartbeat, Message, encode
+from liftwatch.telemetry.protocol import TOPIC_PREFIX, Event, Heartbeat, Message, ServiceMode, encode
 
 __all__ = [
     "MAX_TRAFFIC",
@@ -115,6 +116,7 @@ class TelemetrySimulator:
             make_device(spec, random.Random(f"{seed}:{spec.registration_code}"), self.start_ms, ctx)
             for spec in self.fleet
         ]
+        self._index = {spec.registration_code: i for i, spec in enumerate(self.fleet)}
         self._net = [random.Random(f"{seed}:net:{spec.registration_code}") for spec in self.fleet]
         self._gens = [d.process() for d in self.devices]
         self._pending: list[tuple[int, Message] | None] = [None] * len(self.devices)
@@ -132,6 +134,23 @@ class TelemetrySimulator:
     def rated_speeds(self) -> dict[str, float]:
         """Rated speed by registration code, as the registry knows it (for the detector)."""
         return {spec.registration_code: spec.speed for spec in self.fleet}
+
+    def hold_mode(self, registration_code: str, mode: ServiceMode, start_ms: int, end_ms: int) -> bool:
+        """A worker on site: from ``start_ms`` to ``end_ms`` the terminal reports ``mode`` (inspection 检修,
+        out of service) and the elevator makes no rides. Add it a minute ahead of its start to be exact
+        (``rides.Device.add_hold``). False: no terminal of this fleet has that code."""
+        return self._hold(registration_code, Hold(start_ms, end_ms, mode))
+
+    def silence(self, registration_code: str, start_ms: int, end_ms: int) -> bool:
+        """The terminal unplugged from ``start_ms`` to ``end_ms``: nothing delivered, then a full status."""
+        return self._hold(registration_code, Hold(start_ms, end_ms, None))
+
+    def _hold(self, registration_code: str, hold: Hold) -> bool:
+        i = self._index.get(registration_code)
+        if i is None or hold.end_ms <= hold.start_ms:
+            return False
+        self.devices[i].add_hold(hold)
+        return True
 
     def messages(self, until_ms: int) -> Iterator[Delivery]:
         """Deliveries up to ``until_ms`` in delivery order (ties keep the terminals' order)."""

@@ -27,6 +27,10 @@ How it works, in short:
   passes, then the held ones are applied in order, each timed as when it was received. A message that comes
   after its gap was given up is late: a status older than the newest applied status is stale (it changes no
   held condition); events are facts and count even when late, unless a newer event of the same code is known.
+* **Service mode.** Besides faults, the detector notes each change of an elevator's service mode (正常,
+  检修 ...) seen in a fresh status, as a ``ModeChange`` kept until the caller takes them
+  (``take_mode_changes()``): the record of maintenance visits and the counters at their ends. The mode is
+  part of the dumped state, so a restored detector reports only real changes.
 * **Restarts and implausible seqs.** A small ``seq`` with a newer time is a reboot: the count starts again. A
   ``seq`` further than ``seq_jump_max`` from the count, or further ahead than ``seq_rate_max`` messages a
   second since the terminal was last heard, is dropped, so one forged message cannot make the real ones
@@ -57,7 +61,7 @@ from liftwatch.telemetry.faults import (
 )
 from liftwatch.telemetry.protocol import DoorCommand, Event, EventCode, Message, ServiceMode, Status
 
-__all__ = ["Detector", "DetectorStats"]
+__all__ = ["Detector", "DetectorStats", "ModeChange"]
 
 _NEVER = 1 << 62  # "no timer"
 _LONG_AGO = -(1 << 62)
@@ -146,6 +150,21 @@ class _State(msgspec.Struct, array_like=True, gc=False):
     held: list[tuple[int, int, Message]] | None = None
     alt: int = -1  # the newest seq that was implausibly far from the count
     alt_n: int = 0  # how many such messages in a row
+    # Added with issue 13: the service mode of the newest applied status (None: none seen yet)
+    mode: ServiceMode | None = None
+
+
+class ModeChange(msgspec.Struct, frozen=True, gc=False):
+    """An elevator's service mode changed (``previous`` None: the first status seen), at event time
+    ``at_ms``, with the counters the status carried (None: not in that message). A msgspec struct: built
+    in C, so the first status of each elevator (a change from None) costs the hot path next to nothing."""
+
+    registration_code: str
+    at_ms: int
+    mode: ServiceMode
+    previous: ServiceMode | None
+    trips: int | None
+    door_cycles: int | None
 
 
 @dataclass(slots=True)
@@ -221,6 +240,7 @@ class Detector:
         self._implausible = 0
         self._raised: dict[FaultType, int] = {}
         self._cleared: dict[FaultType, int] = {}
+        self._modes: list[ModeChange] = []
 
     # ------------------------------------------------------------------ public API
 
@@ -305,6 +325,9 @@ class Detector:
                 self._stale += 1
                 return out
             st.sseq = msg.seq
+            mode = msg.mode
+            if mode is not st.mode:  # rare: out of line
+                self._mode_change(code, st, msg, t)
             running = msg.running
             was_running = st.ran
             st.ran = running
@@ -316,12 +339,12 @@ class Detector:
                 if not dc:
                     m = B_UM
             else:
-                if msg.mode is _NORMAL:
+                if mode is _NORMAL:
                     if not msg.door_zone:
                         m = B_SOZ
                     if dc and msg.passenger:
                         m |= B_ENT
-                elif dc and msg.passenger and msg.mode is not _INSPECTION:
+                elif dc and msg.passenger and mode is not _INSPECTION:
                     m = B_ENT
                 f = msg.floor
                 if f is not None:
@@ -633,6 +656,21 @@ class Detector:
             out.sort(key=_at_code)
         return out
 
+    @property
+    def mode_changes(self) -> list[ModeChange]:
+        """The service-mode changes not yet taken: always the same list object, so a caller's loop can test
+        it after each feed() (one truth test) and take them while its own view of the message is current."""
+        return self._modes
+
+    def take_mode_changes(self) -> list[ModeChange]:
+        """The service-mode changes since the last call, in the order the messages were applied; a separate
+        output from the fault changes so feed()'s callers and its hot path stay as they are."""
+        if not self._modes:
+            return []
+        modes = self._modes[:]
+        self._modes.clear()
+        return modes
+
     def open_faults(self, code: str) -> list[FaultChange]:
         """The raise-changes of the faults open now on ``code`` (for overspeed, the latest severity)."""
         st = self._states.get(code)
@@ -736,6 +774,10 @@ class Detector:
                 r.registration_code, r.fault_type, False, at_ms, r.started_ms, r.severity, evidence, detail
             )
         )
+
+    def _mode_change(self, code: str, st: _State, msg: Status, t: int) -> None:
+        self._modes.append(ModeChange(code, t, msg.mode, st.mode, msg.trips, msg.door_cycles))
+        st.mode = msg.mode
 
     def _back_online(self, st: _State, msg_id: str, now_ms: int, out: list[FaultChange]) -> None:
         st.offline = False

@@ -1,11 +1,23 @@
-"""Telemetry tables: fault records, live status per elevator, dead letters, detector checkpoints."""
+"""Telemetry tables: fault records, live status per elevator, dead letters, detector checkpoints, service
+state changes."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Float, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Float,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from liftwatch.core.db import Base, UTCDateTime
@@ -111,3 +123,24 @@ class TerminalCredential(Base):
     nats_password_hash: Mapped[str | None] = mapped_column(String(100), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class ServiceStateChange(Base):
+    """One change of an elevator's service mode (``kind`` "mode", ``value`` a ServiceMode) or of its
+    terminal's online state (``kind`` "online", ``value`` 1 back online, 0 gone silent), timed as the
+    detector timed the message (silence: from the last message heard), with the terminal's trip and
+    door-cycle counters at that moment when known. Append-only; written with the detector checkpoint that
+    acknowledges the messages, and the unique key makes a replay after a restart insert nothing twice."""
+
+    __tablename__ = "service_state_changes"
+    __table_args__ = (UniqueConstraint("registration_code", "at", "kind", "value"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    registration_code: Mapped[str] = mapped_column(String(40))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    kind: Mapped[str] = mapped_column(String(16))
+    value: Mapped[int] = mapped_column(Integer)
+    previous: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    trips: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    door_cycles: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)

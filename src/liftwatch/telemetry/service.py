@@ -20,7 +20,13 @@ from liftwatch.core.errors import Forbidden
 from liftwatch.registry import queries as registry_queries
 from liftwatch.registry import service as registry
 from liftwatch.telemetry.faults import SEVERITY, DetectorSettings, FaultChange, Severity
-from liftwatch.telemetry.models import DeadLetter, DetectorCheckpoint, Fault, LiveStatus
+from liftwatch.telemetry.models import (
+    DeadLetter,
+    DetectorCheckpoint,
+    Fault,
+    LiveStatus,
+    ServiceStateChange,
+)
 
 _SEVERITY_RANK = {Severity.INFO: 0, Severity.MINOR: 1, Severity.MAJOR: 2, Severity.CRITICAL: 3}
 
@@ -330,6 +336,48 @@ def claim_replays(session: Session, codes: Iterable[str], now: datetime, limit: 
 def dead_letter_counts(session: Session) -> dict[str, int]:
     rows = session.execute(select(DeadLetter.reason, func.count()).group_by(DeadLetter.reason))
     return {reason: int(n) for reason, n in rows}
+
+
+# ---------------------------------------------------------------- service state changes
+
+# ServiceStateChange.kind: a change of service mode (value: the ServiceMode) or of online state (1/0)
+MODE_CHANGE = "mode"
+ONLINE_CHANGE = "online"
+
+
+def state_change_row(
+    registration_code: str,
+    at_ms: int,
+    kind: str,
+    value: int,
+    previous: int | None,
+    trips: int | None,
+    door_cycles: int | None,
+    now: datetime,
+) -> dict[str, Any]:
+    """One row for record_state_changes (built by the detector worker, kept until its checkpoint)."""
+    return {
+        "registration_code": registration_code,
+        "at": ms_to_dt(at_ms),
+        "kind": kind,
+        "value": value,
+        "previous": previous,
+        "trips": trips,
+        "door_cycles": door_cycles,
+        "recorded_at": now,
+    }
+
+
+def record_state_changes(session: Session, rows: Sequence[dict[str, Any]]) -> int:
+    """Append changes of service mode and online state. Called in the checkpoint's transaction; a change
+    already recorded (the same elevator, time, kind and value: a replay after a restart) is skipped."""
+    if not rows:
+        return 0
+    stmt = _insert(session, _table(ServiceStateChange)).on_conflict_do_nothing(
+        index_elements=["registration_code", "at", "kind", "value"]
+    )
+    session.execute(stmt, list(rows))
+    return len(rows)
 
 
 # ---------------------------------------------------------------- checkpoints

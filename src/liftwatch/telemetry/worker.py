@@ -5,7 +5,10 @@ Restart guarantee (never lost, never doubled): faults are written idempotently (
 batch is processed; every ``checkpoint_s`` the detector's state and the stream sequence it covers are saved
 in one transaction and the stream is acknowledged up to there. A restarted worker loads the checkpoint and
 the stream redelivers everything after it; replaying those messages re-derives the same fault changes,
-which the idempotent writes turn into no-ops. Timers are driven by stream time (receive times carried in
+which the idempotent writes turn into no-ops. Changes of service mode (the detector's second output) and of
+online state (its terminal_offline faults) are kept in memory and written in the checkpoint's transaction,
+so they are durable before the messages that show them are acknowledged; a replay re-derives the same rows,
+which their unique key skips. Timers are driven by stream time (receive times carried in
 the records) while catching up, by the wall clock once caught up, so replay is deterministic.
 """
 
@@ -28,7 +31,7 @@ from liftwatch.core.bus import Bus, BusMessage, Consumer, Health, run_steps
 from liftwatch.core.clock import Clock
 from liftwatch.core.metrics import Metrics
 from liftwatch.telemetry import records, service
-from liftwatch.telemetry.detector import Detector
+from liftwatch.telemetry.detector import Detector, ModeChange
 from liftwatch.telemetry.faults import DetectorSettings, FaultChange, FaultType
 from liftwatch.telemetry.protocol import Event, Heartbeat, Message, Status
 
@@ -111,6 +114,15 @@ class LiveBoard:
             "rope_bends": counters[3],
         }
 
+    def known_counters(self, code: str) -> tuple[int | None, int | None]:
+        """The newest trip and door-cycle counters known for ``code`` (the newest status's, else the last
+        ones written out): the counters at a change whose own message did not carry them."""
+        st = self.status.get(code)
+        old = self.counters.get(code, (None, None, None, None))
+        trips = st.trips if st is not None and st.trips is not None else old[0]
+        doors = st.door_cycles if st is not None and st.door_cycles is not None else old[1]
+        return trips, doors
+
     def take_dirty(self, now_ms: int) -> list[dict[str, Any]]:
         """The changed rows, in code order: the partitions share the board and save concurrently, and
         upserting in one order means waiting for each other, never a deadlock (PostgreSQL found one)."""
@@ -173,6 +185,8 @@ class PartitionWorker:
         # failed: the database was locked or down). Until they are, nothing is fetched and no checkpoint
         # is taken, so they are neither skipped nor acknowledged away.
         self._unsettled: list[FaultChange] | None = None
+        # changes of service mode and online state not yet written: they go with the next checkpoint
+        self._state_changes: list[dict[str, Any]] = []
         # records of this step that could not be decoded or detected: dead-lettered with the step's
         # faults, before anything past them is acknowledged
         self._bad: list[service.DeadLetterRecord] = []
@@ -259,6 +273,7 @@ class PartitionWorker:
         n = 0
         feed = self.detector.feed
         update = self.live.update
+        modes = self.detector.mode_changes  # one list, filled by feed(): taken before the board moves on
         stream_ms = self._stream_ms
         for bm in batch:
             try:
@@ -275,6 +290,8 @@ class PartitionWorker:
                     continue
                 if got:
                     changes.extend(got)
+                if modes:
+                    self._note_modes(self.detector.take_mode_changes())
                 update(code, msg, received_ms)
                 if received_ms > stream_ms:
                     stream_ms = received_ms
@@ -299,6 +316,8 @@ class PartitionWorker:
         now_ms = max(self.clock_ms(), stream_ms) if caught_up else stream_ms
         if now_ms:
             changes.extend(self.detector.tick(now_ms))
+        if modes:  # tick() may apply held statuses
+            self._note_modes(self.detector.take_mode_changes())
         self.stats.messages += n  # through the detector, whether or not its faults are stored yet
         if self.metrics is not None:
             self.metrics.detected.inc(n)
@@ -308,6 +327,7 @@ class PartitionWorker:
                 )
         if changes or self._bad:
             self.live.apply(changes)
+            self._note_online(changes)
             self._unsettled = changes
             await self._settle(changes)
         if self.metrics is not None:
@@ -315,6 +335,46 @@ class PartitionWorker:
         if time.monotonic() >= self._next_checkpoint:
             await self.checkpoint()
         return n
+
+    def _note_modes(self, modes: list[ModeChange]) -> None:
+        """Keep the service-mode changes for the next checkpoint; a status without counters gets the newest
+        ones the board knows before it (the previous status's, else those last written out)."""
+        now = self.clock.now()
+        for ch in modes:
+            trips, doors = ch.trips, ch.door_cycles
+            if trips is None or doors is None:
+                known = self.live.known_counters(ch.registration_code)
+                trips = known[0] if trips is None else trips
+                doors = known[1] if doors is None else doors
+            self._state_changes.append(
+                service.state_change_row(
+                    ch.registration_code,
+                    ch.at_ms,
+                    service.MODE_CHANGE,
+                    int(ch.mode),
+                    None if ch.previous is None else int(ch.previous),
+                    trips,
+                    doors,
+                    now,
+                )
+            )
+
+    def _note_online(self, changes: list[FaultChange]) -> None:
+        """The terminal_offline faults as online-state changes: offline from the last message heard (the
+        fault's start), online again when a message came (its clear)."""
+        now = None
+        for ch in changes:
+            if ch.fault_type is not FaultType.TERMINAL_OFFLINE:
+                continue
+            now = now or self.clock.now()
+            trips, doors = self.live.known_counters(ch.registration_code)
+            at = ch.started_ms if ch.raised else ch.at_ms
+            value = 0 if ch.raised else 1
+            self._state_changes.append(
+                service.state_change_row(
+                    ch.registration_code, at, service.ONLINE_CHANGE, value, 1 - value, trips, doors, now
+                )
+            )
 
     def _reject(self, subject: str, reason: str, detail: str, payload: bytes, received_ms: int = 0) -> None:
         log.error("detector partition %d: %s (%s)", self.partition, reason, detail[:300])
@@ -363,7 +423,7 @@ class PartitionWorker:
         last = self._last
         if last is None or last.seq <= self._acked_seq:
             rows = self.live.take_dirty(self.clock_ms())
-            if rows:
+            if rows or self._state_changes:
                 await self._save_or_put_back(None, rows)
             return
         state = _state_codec.encode(self.detector.dump())
@@ -419,19 +479,29 @@ class PartitionWorker:
             self.metrics.discarded.labels(str(self.partition)).inc(gone)
 
     async def _save_or_put_back(self, ckpt: tuple[int, bytes] | None, rows: list[dict[str, Any]]) -> None:
+        changes, self._state_changes = self._state_changes, []
         try:
-            await asyncio.to_thread(self._save, ckpt, rows)
+            await asyncio.to_thread(self._save, ckpt, rows, changes)
         except BaseException:
             self.live.put_back(rows)
+            self._state_changes[:0] = changes
             raise
 
-    def _save(self, ckpt: tuple[int, bytes] | None, rows: list[dict[str, Any]]) -> None:
+    def _save(
+        self,
+        ckpt: tuple[int, bytes] | None,
+        rows: list[dict[str, Any]],
+        changes: list[dict[str, Any]] | None = None,
+    ) -> None:
+        """One transaction: the checkpoint, the live status and the state changes up to it."""
         with _writer(self.session_factory), self.session_factory() as session:
             if ckpt is not None:
                 service.save_checkpoint(
                     session, self.partition, ckpt[0], ckpt[1], self.clock.now(), self._epoch
                 )
             service.upsert_live_status(session, rows)
+            if changes:
+                service.record_state_changes(session, changes)
             session.commit()
 
     async def run(self, stop: asyncio.Event) -> None:

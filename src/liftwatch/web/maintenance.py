@@ -1,7 +1,9 @@
 """Maintenance pages (维保): the worker's phone list of work orders and the work order on a 390-pixel-wide
 screen (check in with the phone's position and the car's code, the TSG T5002 checklist by interval with its
 measurements, photos, parts, check out, sign; a signed record read-only, with amendments), the use unit's
-view of visits to its elevators with its sign-off, and the maintenance section of the elevator file.
+view of visits to its elevators with its sign-off, the maintenance manager's planner (维保计划: what is due,
+overdue or late, the on-demand intervals, the elevators without a contract, MTBF and MTTR) and the
+maintenance section of the elevator file.
 
 Every change goes through ``maintenance.service`` (the only writer), which also decides scope: a work order
 outside the actor's scope is the same 404 page as a missing one. The service's messages are English for
@@ -24,10 +26,12 @@ from sqlalchemy.orm import Session
 
 from liftwatch.accounts.actor import Actor, Role
 from liftwatch.core.clock import Clock, as_utc
-from liftwatch.core.config import Settings
+from liftwatch.core.config import Settings, zone
 from liftwatch.core.errors import Conflict, DomainError, Forbidden, InvalidInput
 from liftwatch.deps import ClockDep, SessionDep, SettingsDep
-from liftwatch.maintenance import service
+from liftwatch.inspection import service as inspection
+from liftwatch.maintenance import labels as maintenance_labels
+from liftwatch.maintenance import queries, service
 from liftwatch.maintenance.catalogue import load_catalogue
 from liftwatch.maintenance.domain import CatalogueItem, Interval, appendix_of
 from liftwatch.maintenance.workflow import FINISHED, ItemResult, WorkOrderState
@@ -609,18 +613,105 @@ def photo(page: MaintenancePageDep, attachment_id: int) -> Response:
     return FileResponse(path, media_type=row.content_type, headers={"Cache-Control": "private, max-age=3600"})
 
 
+# ---------------------------------------------------------------- the planner
+
+
+def plan_text(visit: queries.PlannedVisit, lang: str) -> str:
+    """A computed due date in words: "按需维保：上次维保以来困人1次，每次提前45天；间隔缩短至45天"."""
+    return maintenance_labels.plan_summary(
+        visit.model, visit.reasons, visit.interval_days, visit.unknown, lang
+    )
+
+
+def flag_text(flag: service.StoredFlag, lang: str) -> str:
+    """A fake-maintenance flag's evidence in words."""
+    return maintenance_labels.flag_evidence_text(flag.kind, flag.evidence or {}, lang)
+
+
+def hours(value: float | None) -> str:
+    """Hours on screen: one decimal under 100, whole above."""
+    if value is None:
+        return ""
+    return f"{value:.1f}" if value < 100 else f"{value:.0f}"
+
+
+@router.get("/maintenance/planner", response_class=HTMLResponse)
+def planner_page(page: MaintenancePageDep, unit: str = "") -> HTMLResponse:
+    """维保计划: one unit's week (maintenance staff: their own; the centre: the unit it picks): overdue
+    visits, corrective orders past their SLA, visits due in the coming days, on-demand intervals, elevators
+    without a valid contract, with counts and the unit's MTBF and MTTR."""
+    plan = queries.planner(page.session, page.actor, unit.strip()[:40] or None, page.clock, page.settings)
+    codes = sorted(
+        {v.registration_code for v in (*plan.overdue, *plan.due_soon, *plan.on_demand)}
+        | {r.order.registration_code for r in plan.late_orders}
+        | set(plan.without_contract)
+    )
+    picks = page.actor.role is not Role.MAINTENANCE
+    units = queries.maintenance_units(page.session, page.actor) if picks else []
+    names = registry.unit_names(page.session, [plan.unit_code] if plan.unit_code else [])
+    context = {
+        "plan": plan,
+        "places": registry.places_of(page.session, codes),
+        "picks_unit": picks,
+        "units": units,
+        "unit_name": names.get(plan.unit_code or "", ""),
+        "figures": queries.as_row(plan.reliability) if plan.reliability else None,
+        "plan_text": plan_text,
+        "hours": hours,
+    }
+    return render(page.request, "maintenance/planner.html", context, actor=page.actor)
+
+
 # ---------------------------------------------------------------- the elevator file
 
 
-def file_context(session: Session, actor: Actor, registration_code: str) -> dict[str, Any]:
-    """The elevator file's 维保记录 section: contracts, work orders and their signed records, as far as the
-    actor may read maintenance records (``maintenance: None`` otherwise)."""
+def file_context(
+    session: Session,
+    actor: Actor,
+    registration_code: str,
+    clock: Clock,
+    settings: Settings,
+) -> dict[str, Any]:
+    """The elevator file's 维保记录 section, as far as the actor may read maintenance records
+    (``maintenance: None`` otherwise): the three-no warning when no contract is valid today, the next
+    visit with its reasons, contracts, work orders and their signed records, fake-maintenance flags with
+    their review, the elevator's inspections (``inspections: None`` for a role that may not read them),
+    and MTBF / MTTR over the last ``queries.RELIABILITY_DAYS``, on the app's clock and settings."""
     try:
         contracts = service.list_contracts(session, actor, registration_code, None, None)
         orders = service.list_work_orders(session, actor, registration_code, limit=50)
+        flags = service.flags_of_elevator(session, actor, registration_code)
+        figures = queries.elevator_reliability(session, actor, registration_code, clock, settings)
     except Forbidden:
         return {"maintenance": None}
     signed = {
         o.id: [r for r in service.records_of(session, o) if r.worker_signed_at is not None] for o in orders
     }
-    return {"maintenance": {"contracts": contracts, "orders": orders, "signed": signed}}
+    today = clock.now().astimezone(zone(settings.timezone)).date()
+    valid = service.valid_contract(session, registration_code, today)
+    next_visit = queries.planned_visits(session, [valid], today, settings)[0] if valid is not None else None
+    try:
+        inspections: list[Any] | None = inspection.list_inspections(
+            session, actor, registration_code, limit=20
+        )
+    except Forbidden:
+        inspections = None
+    findings = {i.id: len(inspection.nonconformities_of(session, i)) for i in inspections or []}
+    return {
+        "maintenance": {
+            "contracts": contracts,
+            "orders": orders,
+            "signed": signed,
+            "valid_contract": valid,
+            "next_visit": next_visit,
+            "flags": flags,
+            "inspections": inspections,
+            "findings": findings,
+            "reliability": figures,
+            "figures": queries.as_row(figures.figures),
+            "today": today,
+        },
+        "plan_text": plan_text,
+        "flag_text": flag_text,
+        "hours": hours,
+    }

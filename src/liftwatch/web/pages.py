@@ -21,7 +21,7 @@ from liftwatch.core.config import LANGUAGES
 from liftwatch.core.security import decode_token
 from liftwatch.core.throttle import LoginThrottle, Throttled
 from liftwatch.deps import COOKIE_NAME, ClockDep, SessionDep, SettingsDep
-from liftwatch.web import console, crew, crews, maintenance, monitor, registry, reports
+from liftwatch.web import console, crew, crews, inspection, maintenance, monitor, oversight, registry, reports
 from liftwatch.web.templating import (
     DEFAULT_NEXT,
     LANG_COOKIE,
@@ -170,6 +170,8 @@ def install(app: FastAPI) -> None:
     app.include_router(crews.router)
     app.include_router(reports.router)
     app.include_router(maintenance.router)
+    app.include_router(inspection.router)
+    app.include_router(oversight.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     async def html_http_error(request: Request, exc: Exception) -> Response:

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from starlette.datastructures import QueryParams
 
-from liftwatch.deps import ClockDep, SessionDep
+from liftwatch.deps import ClockDep, SessionDep, SettingsDep
 from liftwatch.registry import queries
 from liftwatch.registry.domain import ElevatorKind, ElevatorStatus, PlaceType, UnitType
 from liftwatch.web import maintenance, monitor
@@ -164,7 +164,12 @@ def elevator_search(
 
 @router.get("/elevators/{registration_code}", response_class=HTMLResponse)
 def elevator_file(
-    request: Request, registration_code: str, actor: PageActorDep, session: SessionDep, clock: ClockDep
+    request: Request,
+    registration_code: str,
+    actor: PageActorDep,
+    session: SessionDep,
+    clock: ClockDep,
+    settings: SettingsDep,
 ) -> HTMLResponse:
     elevator = queries.get_elevator(session, actor, registration_code)
     context = {
@@ -178,8 +183,8 @@ def elevator_file(
         ],
         # Remote monitoring: the live-status panel and the fault history.
         **monitor.file_context(session, actor, registration_code, clock, request_language(request)),
-        # Maintenance (维保记录): contracts, work orders and their signed records.
-        **maintenance.file_context(session, actor, elevator.registration_code),
+        # Maintenance (维保记录): contracts, the next visit, work orders, records, flags, inspections.
+        **maintenance.file_context(session, actor, elevator.registration_code, clock, settings),
     }
     return render(request, "elevators/file.html", context, actor=actor)
 

@@ -25,11 +25,12 @@ from starlette.datastructures import QueryParams
 from liftwatch.accounts.actor import Actor, Role
 from liftwatch.core.clock import as_utc
 from liftwatch.core.errors import Conflict, InvalidInput
-from liftwatch.deps import ClockDep, SessionDep
+from liftwatch.deps import ClockDep, SessionDep, SettingsDep
 from liftwatch.registry import queries as registry
 from liftwatch.rescue import queries
 from liftwatch.rescue import service as rescue
 from liftwatch.rescue.domain import Cause, IncidentStatus, Level
+from liftwatch.web import inspection as inspection_pages
 from liftwatch.web.console import RescueSettingsDep
 from liftwatch.web.templating import (
     N_,
@@ -53,6 +54,8 @@ TEXT_MAX = 64
 NOTE_MAX = 2000
 #: Who may export the KPIs (the statistics the service gives the centre only).
 KPI_ROLES = frozenset({Role.ADMIN, Role.RESCUE_OPERATOR, Role.REGULATOR})
+#: Who reads the first-attempt inspection pass rate beside the search (the centre's supervisors).
+INSPECTION_KPI_ROLES = frozenset({Role.ADMIN, Role.REGULATOR})
 #: The forms on the queues: operators only (regulators read).
 ACTING_ROLES = rescue.OPERATORS
 
@@ -195,7 +198,9 @@ def _tabs(actor: Actor) -> dict[str, Any]:
 
 
 @router.get("/reports", response_class=HTMLResponse)
-def reports_page(request: Request, actor: PageActorDep, session: SessionDep) -> HTMLResponse:
+def reports_page(
+    request: Request, actor: PageActorDep, session: SessionDep, clock: ClockDep, settings: SettingsDep
+) -> HTMLResponse:
     """The incident search: filters, one page of results, the export buttons."""
     form = SearchForm.parse(request.query_params)
     result = queries.search(session, actor, form.to_filter(), form.page, PAGE_SIZE)  # 403 with no scope
@@ -211,6 +216,19 @@ def reports_page(request: Request, actor: PageActorDep, session: SessionDep) -> 
         "statuses": [s.value for s in IncidentStatus],
         "read_only": actor.role is Role.USE_UNIT,
         "kpi_exports": actor.role in KPI_ROLES,
+        # the inspection figure of the period (检验合格率, docs/KPIS.md): inspection's, not rescue's
+        "inspection_kpi": inspection_pages.pass_rate_figure(
+            session,
+            actor,
+            form._day("first") if "first" not in form.errors else None,
+            form._day("last") if "last" not in form.errors else None,
+            settings,
+            clock.now().astimezone(screen_tz()).date(),
+            form.unit or None,
+            form.district or None,
+        )
+        if actor.role in INSPECTION_KPI_ROLES
+        else None,
         "exports": {
             "incidents_xlsx": form.export_url("incidents", "xlsx", lang),
             "incidents_csv": form.export_url("incidents", "csv", lang),

@@ -95,6 +95,7 @@ def test_create_user_checks_unit_and_role(client: TestClient, session: Session, 
         ({"username": "m2", "password": "long-password", "role": "public"}, "role"),
         ({"username": "m2", "password": "long-password", "role": "king"}, "role"),
         ({"username": "m2", "password": "long-password", "role": "gateway", "unit": "IB-1"}, "unit"),
+        ({"username": "m2", "password": "long-password", "role": "inspector", "unit": "MU-A"}, "unit"),
     ]
     for body, field in cases:
         r = client.post("/api/v1/users", headers=h, json=body)
@@ -106,8 +107,13 @@ def test_create_user_checks_unit_and_role(client: TestClient, session: Session, 
         json={"username": "m2", "password": "long-password", "role": "maintenance", "unit": "MU-B"},
     )
     assert r.status_code == 201 and r.json()["unit"] == "MU-B"
-    for username, unit in (("gw-mu", "MU-A"), ("gw-uu", "UU-B"), ("gw-city", None)):  # a unit is optional
-        body = {"username": username, "password": "long-password", "role": "gateway", "unit": unit}
+    for username, role, unit in (  # a unit is optional: gateways, inspectors (of an inspection body)
+        ("gw-mu", "gateway", "MU-A"),
+        ("gw-uu", "gateway", "UU-B"),
+        ("gw-city", "gateway", None),
+        ("ib-1", "inspector", "IB-1"),
+    ):
+        body = {"username": username, "password": "long-password", "role": role, "unit": unit}
         r = client.post("/api/v1/users", headers=h, json=body)
         assert r.status_code == 201 and r.json()["unit"] == unit, r.text
     r = client.post(

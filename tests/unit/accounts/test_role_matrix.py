@@ -404,6 +404,15 @@ CASES: list[Case] = [
     ),
     Case("GET", "/api/v1/inspection/overdue", _expect(200, O=403, G=403)),
     Case("GET", "/api/v1/inspection/pass-rate?start=2026-01-01&end=2027-01-01", _expect(200, O=403, G=403)),
+    # self-tests (自行检测): recorded by the maintenance unit of the elevator only (MU-A: 11SHA000001)
+    Case(
+        "POST",
+        "/api/v1/inspection/self-tests",
+        _expect(403, M=201),
+        body={"code": "11SHA000001", "tested_on": "2026-11-20", "conclusion": "pass", "tester": "王工"},
+    ),
+    Case("GET", "/api/v1/inspection/self-tests", _expect(200, O=403, G=403)),
+    Case("GET", "/api/v1/inspection/elevators/11SHA000001", _expect(200, U=404, O=403, G=403)),
     # passwords: an admin resets another user's; anyone signed in may change their own (a wrong current
     # password here, so the role's token stays valid for the cases after it: 422 means the route let it in)
     Case(
@@ -562,6 +571,8 @@ def _template(path: str) -> str:
         parts[4] = "{prefix}"
     if path.startswith("/api/v1/inspection/inspections/"):
         parts[5] = "{inspection_id}"
+    if path.startswith("/api/v1/inspection/elevators/"):
+        parts[5] = "{code}"
     for collection, name in (
         ("contracts", "contract_id"),
         ("work-orders", "work_order_id"),

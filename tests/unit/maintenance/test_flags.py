@@ -78,14 +78,14 @@ def test_signing_a_short_visit_far_from_the_elevator_stores_two_open_flags(
     assert 2000 < by_kind["far_check_in"].evidence["metres"] < 2500
     assert by_kind["too_short"].evidence["minutes"] == 2.0
     assert by_kind["too_short"].evidence["expected_min"] > 2.0
-    # judging again adds nothing; the telemetry kinds are not judged yet, and say why
+    # judging again adds nothing; the telemetry kinds: the elevator has no IoT terminal, and says so
     order = service.get_work_order(session, p["admin"], wo)
     record = service.records_of(session, order)[0]
     judgement = service.judge_record(session, order, record, clock.now())
     assert len(service.list_flags(session, p["regulator"])) == 2
     not_judged = {n.kind: n.reason for n in judgement.not_judged}
     assert set(fakes.TELEMETRY_KINDS) <= set(not_judged)
-    assert not_judged[fakes.FakeKind.NO_INSPECTION_MODE] == service.TELEMETRY_NOT_JUDGED
+    assert not_judged[fakes.FakeKind.NO_INSPECTION_MODE] == "no IoT terminal"
 
 
 def test_an_honest_visit_is_not_flagged(

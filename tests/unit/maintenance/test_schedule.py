@@ -17,6 +17,7 @@ from liftwatch.maintenance.service import ItemEntry
 from liftwatch.maintenance.workflow import ItemResult
 from liftwatch.rescue import service as rescue
 from liftwatch.rescue.domain import Source
+from liftwatch.telemetry import service as telemetry
 from liftwatch.telemetry.models import Fault
 from tests.unit.maintenance.workorder_city import contract, people_fixture  # noqa: F401 - fixture
 
@@ -109,9 +110,9 @@ def test_an_on_demand_visit_comes_closer_with_faults_and_says_why(
     clock: FixedClock,
     people: dict[str, Actor],
 ) -> None:
-    terms = contract(start=date(2026, 9, 1))
+    terms = contract(start=date(2026, 11, 1))
     on_demand = service.ContractTerms(**{**terms.__dict__, "model": MaintenanceModel.ON_DEMAND})
-    service.create_contract(session, people["admin"], on_demand, clock)
+    stored = service.create_contract(session, people["admin"], on_demand, clock)
     session.commit()
     seen: list[tuple[str, datetime]] = []
 
@@ -120,18 +121,23 @@ def test_an_on_demand_visit_comes_closer_with_faults_and_says_why(
         return plans.Usage()
 
     def faulty(_: Session, code: str, since: datetime) -> plans.Usage:
-        return plans.Usage(faults=2, entrapments=1)
+        return plans.Usage(faults=2, entrapments=1, unknown=("trips", "door_cycles"))
 
-    assert schedule.open_due_orders(session_factory, clock, SETTINGS, quiet).opened == []  # due 11-30
-    assert seen == [(CODE, datetime(2026, 8, 31, 16, 0, tzinfo=UTC))]  # since the start, city midnight
-    # 2 faults and an entrapment: 90 - 30 - 45 = 15 days after 09-01, long past: planned today
+    # quiet, but new: no visit yet, so the interval grows from the traditional 15 days to 30, not 90
+    assert schedule.open_due_orders(session_factory, clock, SETTINGS, quiet).opened == []
+    assert seen == [(CODE, datetime(2026, 10, 31, 16, 0, tzinfo=UTC))]  # since the start, city midnight
+    planned = schedule.next_visit(session, stored, date(2026, 11, 23), SETTINGS, quiet)
+    assert planned.due == date(2026, 12, 1)
+    assert [r.code for r in planned.reasons] == ["growth_capped"]
+    # 2 faults and an entrapment: 90 - 30 - 45 = 15 days after 11-01, past: planned today
     run = schedule.open_due_orders(session_factory, clock, SETTINGS, faulty)
     (order,) = _preventive(session)
     assert run.opened == [order.id] and order.planned_date == date(2026, 11, 23)
     plan = schedule.plan_of(session, order)
-    assert plan is not None and plan["due"] == "2026-09-16"
-    assert [r["code"] for r in plan["reasons"]] == ["faults", "entrapments"]
+    assert plan is not None and plan["due"] == "2026-11-16"
+    assert [r["code"] for r in plan["reasons"]] == ["faults", "entrapments", "growth_capped"]
     assert plan["unknown"] == ["trips", "door_cycles"]
+    assert "trips and door cycles since the last visit unknown (counted as none)" in plan["explanation"]
     assert order.interval == "year"  # a new contract's first visit carries everything
 
 
@@ -161,5 +167,49 @@ def test_usage_from_the_database_counts_faults_and_incidents_since_the_last_visi
     session.commit()
     usage = schedule.usage_from_database(session, CODE, since)
     # the entrapment fault counts once, as its incident; the fault 20 days ago is before the last visit
-    assert usage == plans.Usage(trips=0, door_cycles=0, faults=2, entrapments=1)
-    assert schedule.usage_from_database(session, "11SHA000002", since) == plans.Usage()
+    # no terminal readings: trips and door cycles unknown
+    assert usage == plans.Usage(faults=2, entrapments=1, unknown=("trips", "door_cycles"))
+    assert schedule.usage_from_database(session, "11SHA000002", since) == plans.Usage(
+        unknown=("trips", "door_cycles")
+    )
+
+
+def _live(session: Session, at: datetime, trips: int | None, doors: int | None) -> None:
+    row = {
+        "registration_code": CODE,
+        "last_seen_at": at,
+        "online": True,
+        "open_faults": [],
+        "updated_at": at,
+        "trips": trips,
+        "door_cycles": doors,
+    }
+    telemetry.upsert_live_status(session, [row])
+    session.commit()
+
+
+def _reading(session: Session, at: datetime, kind: str, value: int, trips: int, doors: int | None) -> None:
+    row = telemetry.state_change_row(CODE, int(at.timestamp() * 1000), kind, value, None, trips, doors, at)
+    telemetry.record_state_changes(session, [row])
+    session.commit()
+
+
+def test_trips_and_door_cycles_since_the_last_visit_come_from_the_counters(
+    session: Session, clock: FixedClock, people: dict[str, Actor]
+) -> None:
+    """Count now less the reading around ``since``: the newest within a day before it, else the first
+    within a day after (the visit's own switch to inspection); a count that went back is unknown."""
+    since = clock.now() - timedelta(days=10)
+    _reading(session, since - timedelta(days=20), "mode", 1, 1_000, 2_000)  # the visit before: too old
+    assert schedule.counts_since(session, CODE, since) == (None, None)  # no count now
+    _live(session, clock.now(), 4_000, None)
+    assert schedule.counts_since(session, CODE, since) == (None, None)  # no reading near the last visit
+    _reading(session, since + timedelta(hours=9), "mode", 2, 1_500, 3_100)  # switched to inspection
+    assert schedule.counts_since(session, CODE, since) == (2_500, None)  # door cycles not counted now
+    _reading(session, since - timedelta(hours=2), "online", 1, 1_400, 2_900)  # just before: preferred
+    _live(session, clock.now(), 4_000, 9_000)
+    usage = schedule.usage_from_database(session, CODE, since)
+    assert (usage.trips, usage.door_cycles, usage.unknown) == (2_600, 6_100, ())
+    _live(session, clock.now(), 12, 9_000)  # the terminal was replaced: its trips count from 0 again
+    usage = schedule.usage_from_database(session, CODE, since)
+    assert (usage.trips, usage.door_cycles, usage.unknown) == (0, 6_100, ("trips",))

@@ -1,0 +1,242 @@
+"""Reads of the telemetry domain for other domains, as plain data: an elevator's service history around a
+time (online spans, spans per service mode, the counters at each change) and its counters now.
+
+The history comes from ``service_state_changes`` (written by the detector worker with its checkpoints: a
+row per change of service mode or online state, not per status) and ``live_status``. It is as current as
+the pipeline: a change is there a checkpoint (seconds) after its message, a terminal's silence once the
+detector has called it offline (``LIFTWATCH_DETECTOR_OFFLINE_AFTER_MS`` after its last message, dated
+back to that message). Callers that judge a period wait that long after it (maintenance's judge timer).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from liftwatch.core.clock import as_utc
+from liftwatch.telemetry.models import LiveStatus, ServiceStateChange
+from liftwatch.telemetry.protocol import ServiceMode
+from liftwatch.telemetry.service import MODE_CHANGE, ONLINE_CHANGE
+
+__all__ = [
+    "Change",
+    "Counters",
+    "ServiceHistory",
+    "Span",
+    "counters_after",
+    "counters_at",
+    "counters_now",
+    "service_history",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A half-open time interval [start, end)."""
+
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One recorded change: ``kind`` "mode" (``value`` a ServiceMode) or "online" (1 online, 0 silent),
+    with the terminal's counters at that moment (None: not known)."""
+
+    at: datetime
+    kind: str
+    value: int
+    previous: int | None
+    trips: int | None
+    door_cycles: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Counters:
+    """A terminal's trip and door-cycle counters (None: never reported) as of ``at``."""
+
+    at: datetime
+    trips: int | None
+    door_cycles: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceHistory:
+    """One elevator over ``window``: when its terminal was online, and in which service mode while online
+    (``modes`` by ServiceMode, each a sorted list of spans clipped to the window); ``changes`` the recorded
+    changes inside the window, and ``before`` the last of each kind before it (the state the window starts
+    in). ``heard`` is False when the pipeline never recorded anything of this elevator up to the window's
+    end (no terminal, or one never heard): nothing can be told from it."""
+
+    window: Span
+    online: tuple[Span, ...]
+    modes: dict[ServiceMode, tuple[Span, ...]]
+    changes: tuple[Change, ...]
+    before: tuple[Change, ...]
+    heard: bool
+
+    def spans(self, mode: ServiceMode) -> tuple[Span, ...]:
+        return self.modes.get(mode, ())
+
+
+def _change(row: ServiceStateChange) -> Change:
+    return Change(as_utc(row.at), row.kind, row.value, row.previous, row.trips, row.door_cycles)
+
+
+def _last_before(session: Session, code: str, kind: str, at: datetime) -> Change | None:
+    row = session.scalars(
+        select(ServiceStateChange)
+        .where(
+            ServiceStateChange.registration_code == code,
+            ServiceStateChange.kind == kind,
+            ServiceStateChange.at <= at,
+        )
+        .order_by(ServiceStateChange.at.desc(), ServiceStateChange.id.desc())
+        .limit(1)
+    ).first()
+    return _change(row) if row is not None else None
+
+
+def _steps(
+    start: datetime, end: datetime, first: int | None, changes: list[Change]
+) -> list[tuple[datetime, datetime, int]]:
+    """Piecewise-constant values over [start, end): ``first`` at start (None: unknown until the first
+    change), then each change's value from its time on. Unknown stretches are left out."""
+    out: list[tuple[datetime, datetime, int]] = []
+    at, value = start, first
+    for ch in changes:
+        if ch.at > at and value is not None:
+            out.append((at, ch.at, value))
+        at, value = max(at, ch.at), ch.value
+    if end > at and value is not None:
+        out.append((at, end, value))
+    return out
+
+
+def _intersect(a: list[Span], b: list[Span]) -> list[Span]:
+    out: list[Span] = []
+    i = j = 0
+    while i < len(a) and j < len(b):
+        lo, hi = max(a[i].start, b[j].start), min(a[i].end, b[j].end)
+        if lo < hi:
+            out.append(Span(lo, hi))
+        if a[i].end < b[j].end:
+            i += 1
+        else:
+            j += 1
+    return out
+
+
+def _merge(spans: list[Span]) -> list[Span]:
+    out: list[Span] = []
+    for s in spans:
+        if out and s.start <= out[-1].end:
+            out[-1] = Span(out[-1].start, max(out[-1].end, s.end))
+        else:
+            out.append(s)
+    return out
+
+
+def service_history(
+    session: Session, registration_code: str, start: datetime, end: datetime
+) -> ServiceHistory:
+    """The elevator's online and service-mode spans over [start, end), from the recorded changes.
+
+    Online: the last online change before ``start`` says how the window begins; without one, a terminal
+    heard before (a recorded mode) was online, one first heard inside the window is online from then. The
+    state of the last change holds to ``end``. Modes are known only while online (a silent terminal's
+    last mode is not evidence), so mode spans are cut to the online spans."""
+    start, end = as_utc(start), as_utc(end)
+    code = registration_code
+    rows = session.scalars(
+        select(ServiceStateChange)
+        .where(
+            ServiceStateChange.registration_code == code,
+            ServiceStateChange.at > start,
+            ServiceStateChange.at < end,
+        )
+        .order_by(ServiceStateChange.at, ServiceStateChange.id)
+    ).all()
+    changes = [_change(r) for r in rows]
+    mode0 = _last_before(session, code, MODE_CHANGE, start)
+    online0 = _last_before(session, code, ONLINE_CHANGE, start)
+    before = tuple(c for c in (mode0, online0) if c is not None)
+    first_online = online0.value if online0 is not None else (1 if mode0 is not None else None)
+    mode_changes = [c for c in changes if c.kind == MODE_CHANGE]
+    online_changes = [c for c in changes if c.kind == ONLINE_CHANGE]
+    if first_online is None and mode_changes:
+        # first heard inside the window: online from its first status (unless an online row says otherwise)
+        online_changes = sorted(
+            [Change(mode_changes[0].at, ONLINE_CHANGE, 1, None, None, None), *online_changes],
+            key=lambda c: c.at,
+        )
+    online = _merge([Span(a, b) for a, b, v in _steps(start, end, first_online, online_changes) if v])
+    by_mode: dict[ServiceMode, list[Span]] = {}
+    for a, b, v in _steps(start, end, mode0.value if mode0 is not None else None, mode_changes):
+        by_mode.setdefault(ServiceMode(v), []).append(Span(a, b))
+    modes = {m: tuple(_intersect(_merge(s), online)) for m, s in by_mode.items()}
+    return ServiceHistory(
+        window=Span(start, end),
+        online=tuple(online),
+        modes={m: s for m, s in modes.items() if s},
+        changes=tuple(changes),
+        before=before,
+        heard=bool(before or changes),
+    )
+
+
+def counters_now(session: Session, registration_code: str) -> Counters | None:
+    """The terminal's counters as the live status last flushed them (None: never heard)."""
+    row = session.get(LiveStatus, registration_code)
+    if row is None:
+        return None
+    return Counters(as_utc(row.last_seen_at), row.trips, row.door_cycles)
+
+
+def counters_at(session: Session, registration_code: str, at: datetime) -> Counters | None:
+    """The counters recorded at the newest changes at or before ``at`` that carried them (None: none
+    recorded): each counter from the newest change that knew it, ``at`` of the result the older of the two."""
+    at = as_utc(at)
+    rows = session.scalars(
+        select(ServiceStateChange)
+        .where(ServiceStateChange.registration_code == registration_code, ServiceStateChange.at <= at)
+        .order_by(ServiceStateChange.at.desc(), ServiceStateChange.id.desc())
+        .limit(50)
+    ).all()
+    return _readings(rows, min)
+
+
+def counters_after(
+    session: Session, registration_code: str, at: datetime, until: datetime
+) -> Counters | None:
+    """The counters recorded at the first changes in [at, until) that carried them (None: none): each
+    counter from the first change that knew it, ``at`` of the result the later of the two."""
+    rows = session.scalars(
+        select(ServiceStateChange)
+        .where(
+            ServiceStateChange.registration_code == registration_code,
+            ServiceStateChange.at >= as_utc(at),
+            ServiceStateChange.at < as_utc(until),
+        )
+        .order_by(ServiceStateChange.at, ServiceStateChange.id)
+        .limit(50)
+    ).all()
+    return _readings(rows, max)
+
+
+def _readings(rows: Sequence[ServiceStateChange], pick: Callable[..., datetime]) -> Counters | None:
+    trips = doors = None
+    trips_at = doors_at = None
+    for r in rows:
+        if trips is None and r.trips is not None:
+            trips, trips_at = r.trips, as_utc(r.at)
+        if doors is None and r.door_cycles is not None:
+            doors, doors_at = r.door_cycles, as_utc(r.at)
+        if trips is not None and doors is not None:
+            break
+    times = [t for t in (trips_at, doors_at) if t is not None]
+    return Counters(pick(times), trips, doors) if times else None
