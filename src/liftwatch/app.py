@@ -26,11 +26,13 @@ from liftwatch.core.limits import BodyLimitMiddleware, body_limits
 from liftwatch.core.probes import BlockingCheck
 from liftwatch.core.throttle import LoginThrottle
 from liftwatch.core.types import ERRORS
+from liftwatch.hazards.api import router as hazards_router
 from liftwatch.inspection.api import router as inspection_router
 from liftwatch.maintenance.api import router as maintenance_router
 from liftwatch.registry.api import router as registry_router
 from liftwatch.rescue.api import router as rescue_router
 from liftwatch.rescue.service import RescueSettings
+from liftwatch.risk.api import router as risk_router
 from liftwatch.telemetry.api import metrics_router
 from liftwatch.telemetry.api import router as telemetry_router
 
@@ -218,6 +220,8 @@ def create_app(
     app.include_router(rescue_router)
     app.include_router(maintenance_router)
     app.include_router(inspection_router)
+    app.include_router(hazards_router)
+    app.include_router(risk_router)
     app.include_router(metrics_router)
 
     from liftwatch.web import accounts as accounts_pages

@@ -956,6 +956,7 @@ def settings_groups() -> list[SettingsGroup]:
     from liftwatch.core.config import Settings
     from liftwatch.core.settings_table import pydantic_group, struct_group
     from liftwatch.rescue.service import RescueSettings
+    from liftwatch.risk.settings import settings_group as risk_settings_group
     from liftwatch.telemetry.faults import DetectorSettings
     from liftwatch.telemetry.service import DETECTOR_ENV_PREFIX
 
@@ -968,6 +969,7 @@ def settings_groups() -> list[SettingsGroup]:
             DetectorSettings,
             DETECTOR_ENV_PREFIX,
         ),
+        risk_settings_group(),
     ]
 
 
@@ -1245,6 +1247,41 @@ def rewind_rescue(
         f"{done.stream}/{done.durable}: {was}; now delivers from {done.start_seq} "
         f"({done.reread} fault changes to read again; the stream holds {done.first_seq}..{done.last_seq})"
     )
+
+
+risk_app = typer.Typer(help="Risk grading (风险分级)", no_args_is_help=True)
+app.add_typer(risk_app, name="risk")
+
+
+@risk_app.command("recompute")
+def risk_recompute(
+    database_url: DbOption = None,
+    district: Annotated[str | None, typer.Option(help="only the elevators of this district")] = None,
+    code: Annotated[
+        list[str] | None, typer.Option("--code", help="only these elevators (repeat the option)")
+    ] = None,
+) -> None:
+    """Score every elevator in use (or a district's, or the given ones) and store the scores with their
+    explanations; prints the elevators per grade and the seconds taken (docs/RISK.md)."""
+    from liftwatch.risk.service import recompute
+    from liftwatch.risk.settings import risk_settings_from_env
+
+    with _user_errors():
+        try:
+            weights = risk_settings_from_env()
+        except ValueError as exc:
+            console.print(f"[red]{exc}[/red]", highlight=False)
+            raise typer.Exit(code=1) from None
+        engine = make_engine(_url(database_url))
+        try:
+            with session_scope(make_session_factory(engine)) as session:
+                done = recompute(
+                    session, SystemClock(), get_settings(), weights, codes=code, district=district
+                )
+        finally:
+            engine.dispose()
+    grades = "  ".join(f"{g.value} {n}" for g, n in done.by_grade.items())
+    typer.echo(f"{done.elevators} elevators scored: {grades}; {done.dropped} dropped; {done.seconds} s")
 
 
 if __name__ == "__main__":

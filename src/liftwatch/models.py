@@ -2,6 +2,7 @@
 
 from liftwatch.accounts.models import User
 from liftwatch.core.db import Base
+from liftwatch.hazards.models import Hazard
 from liftwatch.inspection.models import Inspection, Nonconformity
 from liftwatch.maintenance.models import (
     Attachment,
@@ -14,6 +15,7 @@ from liftwatch.maintenance.models import (
 )
 from liftwatch.registry.models import Elevator, ElevatorEvent, Unit
 from liftwatch.rescue.models import Crew, Incident, IncidentEvent, OpenIncidentLock, RescueTimer
+from liftwatch.risk.models import RiskScoreRow
 from liftwatch.telemetry.models import DeadLetter, DetectorCheckpoint, Fault, LiveStatus
 
 __all__ = [
@@ -25,6 +27,7 @@ __all__ = [
     "Elevator",
     "ElevatorEvent",
     "Fault",
+    "Hazard",
     "Incident",
     "IncidentEvent",
     "Inspection",
@@ -35,6 +38,7 @@ __all__ = [
     "Nonconformity",
     "OpenIncidentLock",
     "RescueTimer",
+    "RiskScoreRow",
     "Unit",
     "User",
     "WorkOrder",

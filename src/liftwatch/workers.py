@@ -34,6 +34,7 @@ from liftwatch.core.config import Settings, archive_dir
 from liftwatch.core.logs import mask_secrets
 from liftwatch.core.metrics import Metrics
 from liftwatch.core.probes import BlockingCheck, LagWatch
+from liftwatch.hazards.worker import HazardWorker
 from liftwatch.maintenance.worker import MaintenanceWorker
 from liftwatch.registry import queries as registry
 from liftwatch.rescue.intake import RescueWorker
@@ -172,6 +173,7 @@ class Pipeline:
     nats_raw: NatsRawIngest | None = None
     rescue: RescueWorker | None = None
     maintenance: MaintenanceWorker | None = None
+    hazards: HazardWorker | None = None  # runs with the maintenance role
     live: LiveBoard = field(default_factory=LiveBoard)
     adapters: bool = True  # the MQTT and NATS ingestion adapters; a web process ingests HTTP only
     registry_poll_s: float = 0.5  # how soon a registry change reaches ingestion and the detector
@@ -281,6 +283,9 @@ class Pipeline:
             )
             await self.maintenance.start()
             self._spawn(self.maintenance.run(self._stop))
+            # hazards' escalation deadlines and their notices (docs/HAZARDS.md)
+            self.hazards = HazardWorker(self.session_factory, self.clock, self.settings)
+            self._spawn(self.hazards.run(self._stop))
         if "archive" in self.roles and self.settings.archive:
             self.archive = ArchiveWriter(
                 self.bus, archive_dir(self.settings), topology=topo, metrics=self.metrics
@@ -294,6 +299,8 @@ class Pipeline:
             healths += [self.rescue.health, self.rescue.outbox_health]
         if self.maintenance is not None:
             healths += [self.maintenance.health, self.maintenance.outbox_health]
+        if self.hazards is not None:
+            healths.append(self.hazards.health)
         if self.archive is not None:
             healths.append(self.archive.health)
         for health in healths:
@@ -357,6 +364,8 @@ class Pipeline:
         if self.maintenance is not None:
             parts["maintenance worker"] = self.maintenance.health.report()
             parts["maintenance notices"] = self.maintenance.outbox_health.report()
+        if self.hazards is not None:
+            parts["hazard worker"] = self.hazards.health.report()
         if self.archive is not None:
             parts["archive"] = self.archive.health.report()
         parts["registry feed"] = self._registry_health.report()

@@ -53,6 +53,12 @@ TABLES = {
     "inspection_self_tests",
     "service_state_changes",
     "maintenance_flags",
+    "hazards",
+    "hazard_events",
+    "hazard_evidence",
+    "hazard_timers",
+    "hazard_notices",
+    "risk_scores",
 }
 
 

@@ -255,6 +255,13 @@ class Settings(BaseSettings):
     maintenance_notice_retry_max_s: float = Field(
         default=600.0, gt=0, description="Longest wait between two retries of a maintenance notice."
     )
+    hazard_webhook_url: str = Field(
+        default="",
+        description="POST hazard notices (overdue, supervised, escalated; JSON with an Idempotency-Key) here "
+        "as well as to the log: the responsible unit's or regulator's system. Empty: the log only. Time "
+        "limit and retries as the maintenance notices' (LIFTWATCH_MAINTENANCE_WEBHOOK_TIMEOUT_S, "
+        "LIFTWATCH_MAINTENANCE_NOTICE_RETRY_S, ..._RETRY_MAX_S).",
+    )
     inspection_schedule: str = Field(
         default="yearly",
         pattern="^(yearly|reform)$",

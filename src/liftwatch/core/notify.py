@@ -1,8 +1,8 @@
 """How a notice leaves: a webhook POST (SMS, WeCom, the 110/119 link or a maintenance unit's or regulator's
-system sit behind it) and the wait before the next try. Generic: a domain's outbox (rescue/outbox.py, the
-maintenance worker) claims its due rows (:func:`claim_one`), builds the JSON and logs it in its own words,
-then sends it (:class:`Sender`) after the change a notice tells of was committed, and keeps a failed one for
-its next try."""
+system sit behind it) and the wait before the next try. Generic: the one delivery loop (core/outbox.py)
+claims a domain's due rows, has the domain build the JSON and log it in its own words, then sends it
+(:class:`Sender`) after the change a notice tells of was committed, and keeps a failed one for its next
+try."""
 
 from __future__ import annotations
 
@@ -11,12 +11,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
-
-from sqlalchemy import Select
-from sqlalchemy.orm import Session
-
-T = TypeVar("T")
+from typing import Any
 
 
 class DeliveryFailed(Exception):
@@ -81,11 +76,3 @@ class Sender:
             wait = retry_delay_s(self.retry_s, self.retry_max_s, attempts + 1)
             return Failure(attempts + 1, str(exc), wait, now + timedelta(seconds=wait))
         return None
-
-
-def claim_one(session: Session, stmt: Select[T]) -> T | None:
-    """The first row of ``stmt`` (the due notices, oldest first), locked ``FOR UPDATE SKIP LOCKED`` on
-    PostgreSQL so that two workers never send one at the same time; the caller commits."""
-    if session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update(skip_locked=True)
-    return session.scalar(stmt)

@@ -17,7 +17,7 @@ on that reference, so a retried signing never doubles an order. Settings: ``LIFT
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeAlias
@@ -45,6 +45,7 @@ from liftwatch.inspection.domain import (
     next_due,
 )
 from liftwatch.inspection.models import Inspection, Nonconformity, SelfTest
+from liftwatch.maintenance import queries as maintenance_queries
 from liftwatch.maintenance import service as maintenance
 from liftwatch.maintenance.workflow import WorkOrderSource
 from liftwatch.registry import queries as registry_queries
@@ -851,3 +852,48 @@ def re_inspection_of(session: Session, actor: Actor, original: Inspection) -> In
         )
     ).first()
     return found
+
+
+# ---------------------------------------------------------------- city-wide counts (risk grading)
+# One query each over the whole city or the given elevators; the caller decides who may read them.
+
+
+def inspection_overdue_days(
+    session: Session, today: date, codes: Collection[str] | None = None
+) -> dict[str, int]:
+    """Days the oldest unsigned scheduled inspection (periodic or re-inspection) of each elevator is past its
+    due date (``overdue``'s rule: the due day itself is on time); elevators not overdue are absent."""
+    stmt = select(Inspection.registration_code, func.min(Inspection.due_date)).where(
+        Inspection.signed_at.is_(None),
+        Inspection.due_date < today,
+        Inspection.kind != InspectionKind.SELF_TEST.value,
+    )
+    if codes is not None:
+        stmt = stmt.where(Inspection.registration_code.in_(list(codes)))
+    rows = session.execute(stmt.group_by(Inspection.registration_code))
+    return {code: (today - due).days for code, due in rows if due is not None and is_overdue(due, today)}
+
+
+def open_nonconformity_counts(session: Session, codes: Collection[str] | None = None) -> dict[str, int]:
+    """Non-conformities of each elevator's latest signed periodic inspection or re-inspection that are not
+    rectified yet: no rectification work order, or one not finished (maintenance's read). A passed
+    re-inspection has none, so it clears them."""
+    kinds = [InspectionKind.PERIODIC.value, InspectionKind.RE_INSPECTION.value]
+    latest = select(
+        Inspection.registration_code.label("code"), func.max(Inspection.performed_at).label("at")
+    ).where(Inspection.signed_at.is_not(None), Inspection.kind.in_(kinds))
+    if codes is not None:
+        latest = latest.where(Inspection.registration_code.in_(list(codes)))
+    sub = latest.group_by(Inspection.registration_code).subquery()
+    rows = session.execute(
+        select(Inspection.registration_code, Nonconformity.work_order_id)
+        .join(Nonconformity, Nonconformity.inspection_id == Inspection.id)
+        .join(sub, (sub.c.code == Inspection.registration_code) & (sub.c.at == Inspection.performed_at))
+        .where(Inspection.signed_at.is_not(None), Inspection.kind.in_(kinds))
+    ).all()
+    done = maintenance_queries.finished_work_orders(session, [wo for _, wo in rows if wo is not None])
+    out: dict[str, int] = {}
+    for code, wo in rows:
+        if wo is None or wo not in done:
+            out[code] = out.get(code, 0) + 1
+    return out

@@ -10,7 +10,7 @@ counts of other domains through their public reads: telemetry's ``count_faults_s
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -24,7 +24,7 @@ from liftwatch.core.config import Settings, zone
 from liftwatch.core.errors import Forbidden, NotFound
 from liftwatch.maintenance import reliability, schedule, service
 from liftwatch.maintenance.domain import Interval, MaintenanceModel
-from liftwatch.maintenance.models import MaintenanceRecord, WorkOrder
+from liftwatch.maintenance.models import MaintenanceContract, MaintenanceFlag, MaintenanceRecord, WorkOrder
 from liftwatch.maintenance.plans import Reason
 from liftwatch.maintenance.workflow import FINISHED, WorkOrderKind, WorkOrderSource, WorkOrderState
 from liftwatch.registry import queries as registry_queries
@@ -390,3 +390,62 @@ def as_row(r: reliability.Reliability) -> dict[str, Any]:
         "repairs": r.repairs,
         "mttr_h": None if r.mttr_h is None else round(r.mttr_h, 1),
     }
+
+
+# ---------------------------------------------------------------- city-wide counts (risk grading)
+# One GROUP BY each over the whole city or the given elevators; the caller decides who may read them.
+
+
+def preventive_overdue_days(
+    session: Session, now: datetime, codes: Collection[str] | None = None
+) -> dict[str, float]:
+    """Days the oldest unsigned preventive visit of each elevator is past its ``due_at`` (the oversight
+    list's rule: a visit missed); elevators with none overdue are absent."""
+    stmt = select(WorkOrder.registration_code, func.min(WorkOrder.due_at)).where(
+        WorkOrder.kind == WorkOrderKind.PREVENTIVE.value,
+        WorkOrder.state.in_(_UNFINISHED),
+        WorkOrder.due_at < now,
+    )
+    if codes is not None:
+        stmt = stmt.where(WorkOrder.registration_code.in_(list(codes)))
+    rows = session.execute(stmt.group_by(WorkOrder.registration_code))
+    return {
+        code: round((now - as_utc(due)).total_seconds() / 86400, 1) for code, due in rows if due is not None
+    }
+
+
+def confirmed_flag_counts(
+    session: Session, since: datetime, codes: Collection[str] | None = None
+) -> dict[str, int]:
+    """Fake-maintenance flags a regulator confirmed, raised from ``since`` on, per elevator."""
+    stmt = select(MaintenanceFlag.registration_code, func.count(MaintenanceFlag.id)).where(
+        MaintenanceFlag.state == "confirmed", MaintenanceFlag.created_at >= since
+    )
+    if codes is not None:
+        stmt = stmt.where(MaintenanceFlag.registration_code.in_(list(codes)))
+    return {code: int(n) for code, n in session.execute(stmt.group_by(MaintenanceFlag.registration_code))}
+
+
+def codes_with_valid_contract(session: Session, on: date, codes: Collection[str] | None = None) -> set[str]:
+    """The elevators with a maintenance contract valid on ``on`` (the service's ``valid_contract`` rule)."""
+    stmt = select(MaintenanceContract.registration_code).where(
+        MaintenanceContract.start_date <= on, MaintenanceContract.end_date >= on
+    )
+    if codes is not None:
+        stmt = stmt.where(MaintenanceContract.registration_code.in_(list(codes)))
+    return set(session.scalars(stmt.distinct()))
+
+
+def finished_work_orders(session: Session, ids: Collection[int]) -> set[int]:
+    """Which of the work orders ``ids`` are finished (signed, confirmed or cancelled): inspection asks it
+    of the rectification orders of its non-conformities."""
+    wanted = sorted(set(ids))
+    done = [s.value for s in FINISHED]
+    out: set[int] = set()
+    for i in range(0, len(wanted), 5000):
+        out.update(
+            session.scalars(
+                select(WorkOrder.id).where(WorkOrder.id.in_(wanted[i : i + 5000]), WorkOrder.state.in_(done))
+            )
+        )
+    return out

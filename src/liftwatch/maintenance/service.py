@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 
 from liftwatch.accounts import service as accounts
 from liftwatch.accounts.actor import Actor, Role
+from liftwatch.core import deadlines
 from liftwatch.core.clock import Clock, as_utc
 from liftwatch.core.config import Settings, zone
 from liftwatch.core.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
@@ -1363,23 +1364,12 @@ def fire_due_timers(session: Session, clock: Clock, settings: Settings) -> list[
     now = clock.now()
     lagged = now - timedelta(minutes=settings.maintenance_telemetry_lag_min)
     telemetry_kind = TimerKind.TELEMETRY.value
-    stmt = (
-        select(WorkOrderTimer)
-        .where(
-            WorkOrderTimer.fired_at.is_(None),
-            WorkOrderTimer.cancelled.is_(False),
-            or_(
-                and_(WorkOrderTimer.kind != telemetry_kind, WorkOrderTimer.due_at <= now),
-                and_(WorkOrderTimer.kind == telemetry_kind, WorkOrderTimer.due_at <= lagged),
-            ),
-        )
-        .order_by(WorkOrderTimer.due_at, WorkOrderTimer.id)
+    when = or_(
+        and_(WorkOrderTimer.kind != telemetry_kind, WorkOrderTimer.due_at <= now),
+        and_(WorkOrderTimer.kind == telemetry_kind, WorkOrderTimer.due_at <= lagged),
     )
-    if session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update(skip_locked=True)
     notices: list[Notice] = []
-    for timer in session.scalars(stmt).all():
-        timer.fired_at = now
+    for timer in deadlines.fire_due(session, WorkOrderTimer, now, when):
         order = session.get(WorkOrder, timer.work_order_id)
         if timer.kind == telemetry_kind:
             if order is not None:
@@ -1424,30 +1414,6 @@ def _judge_telemetry_safely(session: Session, order: WorkOrder, now: datetime) -
             judge_telemetry(session, order, now)
     except Exception:
         log.exception("work order %d: the telemetry kinds of fake maintenance could not be judged", order.id)
-
-
-def pending_notices(session: Session, limit: int = 100) -> list[Notice]:
-    """Notices not yet delivered, oldest first: what a delivery worker sends (at least once; the receiver
-    drops repeats by ``key``) before :func:`mark_delivered`."""
-    rows = session.scalars(
-        select(MaintenanceNotice)
-        .where(MaintenanceNotice.delivered_at.is_(None))
-        .order_by(MaintenanceNotice.created_at, MaintenanceNotice.id)
-        .limit(limit)
-    )
-    return [Notice(r.work_order_id, r.kind, r.recipient, r.registration_code, r.details, r.key) for r in rows]
-
-
-def mark_delivered(session: Session, keys: Sequence[str], clock: Clock) -> int:
-    """Record the notices with these keys as delivered; returns how many were still pending."""
-    if not keys:
-        return 0
-    result = session.execute(
-        update(MaintenanceNotice)
-        .where(MaintenanceNotice.key.in_(list(keys)), MaintenanceNotice.delivered_at.is_(None))
-        .values(delivered_at=clock.now())
-    )
-    return int(getattr(result, "rowcount", 0) or 0)
 
 
 # ---------------------------------------------------------------- photos

@@ -7,9 +7,9 @@
 * notices: it delivers the ``maintenance_notices`` outbox to the log and, with
   LIFTWATCH_MAINTENANCE_WEBHOOK_URL, to the maintenance unit's or regulator's system (core/notify.py, as
   rescue's notices: a POST with the notice's key as ``Idempotency-Key``), one row claimed and marked at a
-  time. At least once: a row is marked delivered only after the webhook's 2xx; a failed attempt keeps it with
-  its attempts and next try (LIFTWATCH_MAINTENANCE_NOTICE_RETRY_S doubling, at most ..._RETRY_MAX_S), never
-  dropped;
+  time by core/outbox.py's delivery loop (shared with rescue and hazards). At least once: a row is marked
+  delivered only after the webhook's 2xx; a failed attempt keeps it with its attempts and next try
+  (LIFTWATCH_MAINTENANCE_NOTICE_RETRY_S doubling, at most ..._RETRY_MAX_S), never dropped;
 * plans: a minute after start and then every LIFTWATCH_MAINTENANCE_PLAN_EVERY_H it opens the preventive
   work orders of the visits due soon (maintenance/schedule.py).
 
@@ -22,15 +22,15 @@ import asyncio
 import contextlib
 import logging
 import time
+from datetime import datetime
 from typing import Any
 
 from prometheus_client import Counter, Gauge
-from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from liftwatch.core import notify
+from liftwatch.core import notify, outbox
 from liftwatch.core.bus import Health, run_steps, run_together
-from liftwatch.core.clock import Clock, as_utc
+from liftwatch.core.clock import Clock
 from liftwatch.core.config import Settings
 from liftwatch.core.logs import mask_secrets
 from liftwatch.core.metrics import Metrics
@@ -76,15 +76,7 @@ class MaintenanceMetrics:
 
 def notice_payload(row: MaintenanceNotice) -> dict[str, Any]:
     """What the log and the webhook receive for one notice (docs/MAINTENANCE.md, "Worker and schedules")."""
-    return {
-        "idempotency_key": row.key,
-        "work_order_id": row.work_order_id,
-        "kind": row.kind,
-        "recipient": row.recipient,
-        "registration_code": row.registration_code,
-        "details": row.details,
-        "created_at": as_utc(row.created_at).isoformat(),
-    }
+    return outbox.payload(row, ("work_order_id", row.work_order_id), recipient=row.recipient)
 
 
 class MaintenanceWorker:
@@ -109,15 +101,28 @@ class MaintenanceWorker:
         self.metrics = MaintenanceMetrics(metrics) if metrics is not None else None
         self._next_plan = time.monotonic() + plan_delay_s  # the first run soon after start
         self._wrote = asyncio.Event()
-        self.sender = notify.Sender(
-            settings.maintenance_webhook_url,
-            settings.maintenance_webhook_timeout_s,
-            settings.maintenance_notice_retry_s,
-            settings.maintenance_notice_retry_max_s,
+        self.delivery = outbox.Delivery(
+            MaintenanceNotice,
+            session_factory,
+            clock,
+            notify.Sender(
+                settings.maintenance_webhook_url,
+                settings.maintenance_webhook_timeout_s,
+                settings.maintenance_notice_retry_s,
+                settings.maintenance_notice_retry_max_s,
+            ),
+            payload=notice_payload,
+            tell=outbox.teller(
+                log,
+                "maintenance %(kind)s: work order %(work_order_id)d %(registration_code)s to %(recipient)s "
+                "%(details)s (%(idempotency_key)s)",
+            ),
+            log=log,
+            label="maintenance notice",
+            describe=lambda row: f"{row.kind} to {row.recipient}",
+            on_failed=self._failed,
         )
         self.timers_fired = 0
-        self.delivered = 0
-        self.failures = 0  # failed webhook attempts
         self.health = Health("maintenance worker", settings.worker_give_up_s)
         self.outbox_health = Health("maintenance notices", settings.worker_give_up_s)
 
@@ -169,70 +174,26 @@ class MaintenanceWorker:
     # ------------------------------------------------------------ notices
 
     def deliver_due(self, limit: int = 50) -> int:
-        """Deliver up to ``limit`` due notices, each claimed (SKIP LOCKED on PostgreSQL), sent and marked in
-        its own transaction; returns how many were delivered. Stops at the first failure: the receiver is
-        likely down, and the others would wait for its time-out in turn (each row keeps its own next try)."""
-        delivered = 0
-        for _ in range(limit):
-            if not self._deliver_one():  # nothing due, or a failure
-                break
-            delivered += 1
-        self.delivered += delivered
+        """Deliver up to ``limit`` due notices through core/outbox.py's loop (each claimed, SKIP LOCKED on
+        PostgreSQL, sent and marked in its own transaction; stops at the first failure); returns how many
+        were delivered."""
+        delivered = self.delivery.deliver_due(limit)
         if self.metrics is not None:
             self.metrics.notices_delivered.inc(delivered)
             with self.session_factory() as session:
-                pending = session.scalar(
-                    select(func.count(MaintenanceNotice.id)).where(MaintenanceNotice.delivered_at.is_(None))
-                )
-            self.metrics.notices_pending.set(pending or 0)
+                self.metrics.notices_pending.set(outbox.count_pending(session, MaintenanceNotice))
         return delivered
 
-    def _deliver_one(self) -> bool | None:
-        """None: nothing due; True: one delivered; False: one failed (kept for its next try)."""
-        with self.session_factory() as session:
-            now = self.clock.now()
-            due = or_(MaintenanceNotice.next_attempt_at.is_(None), MaintenanceNotice.next_attempt_at <= now)
-            row = notify.claim_one(
-                session,
-                select(MaintenanceNotice)
-                .where(MaintenanceNotice.delivered_at.is_(None), due)
-                .order_by(MaintenanceNotice.created_at, MaintenanceNotice.id)
-                .limit(1),
-            )
-            if row is None:
-                return None
-            body = notice_payload(row)
-            if row.attempts == 0:  # the log is told once; the webhook until it takes it
-                log.info(
-                    "maintenance %s: work order %d %s to %s %s (%s)",
-                    body["kind"],
-                    body["work_order_id"],
-                    body["registration_code"],
-                    body["recipient"],
-                    body["details"],
-                    body["idempotency_key"],
-                )
-            failure = self.sender.attempt(body, row.key, row.attempts, now)
-            if failure is not None:
-                self._failed(row, failure)
-                session.commit()
-                return False
-            if self.sender.webhook is not None:
-                log.info("maintenance notice %s delivered to the webhook", row.key)
-            row.delivered_at = now
-            session.commit()
-        return True
+    @property
+    def delivered(self) -> int:
+        return self.delivery.delivered
 
-    def _failed(self, row: MaintenanceNotice, failure: notify.Failure) -> None:
-        """Keep the row for its next try, and say so (a warning a failure, counted in the metrics)."""
-        row.attempts = failure.attempts
-        row.last_error = failure.error[:500]
-        row.next_attempt_at = failure.next_attempt_at
-        log.warning(
-            "maintenance notice %s (%s to %s) not delivered, attempt %d, next in %.0f s: %s",
-            row.key, row.kind, row.recipient, row.attempts, failure.wait_s, failure.error,
-        )  # fmt: skip
-        self.failures += 1
+    @property
+    def failures(self) -> int:
+        """Failed webhook attempts."""
+        return self.delivery.failures
+
+    def _failed(self, _s: Session, _row: MaintenanceNotice, _now: datetime, _f: notify.Failure) -> None:
         if self.metrics is not None:
             self.metrics.notice_failures.inc()
 

@@ -6,8 +6,9 @@ At least once: a row is marked delivered only after the webhook's 2xx, so a proc
 sends it again, with the same idempotency key. A failed attempt pushes the row back with exponential
 backoff (``notice_retry_s`` doubling, at most ``notice_retry_max_s``) and is never dropped; after
 ``notice_alert_after`` failures the incident's audit trail says so. On PostgreSQL a row is claimed
-``FOR UPDATE SKIP LOCKED``, so two workers never send one at the same time (the sending, backoff and claim
-are core/notify.py's, shared with the maintenance notices)."""
+``FOR UPDATE SKIP LOCKED``, so two workers never send one at the same time (the loop, claim and marks are
+core/outbox.py's, the sending and backoff core/notify.py's, shared with the maintenance and hazard
+notices)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from liftwatch.core import notify
+from liftwatch.core import notify, outbox
 from liftwatch.core.clock import Clock, as_utc
 from liftwatch.core.metrics import Metrics
 from liftwatch.rescue.models import IncidentEvent, NoticeOutbox
@@ -43,15 +44,7 @@ def log_notice(payload: dict[str, Any]) -> None:
 
 def payload(row: NoticeOutbox) -> dict[str, Any]:
     """The JSON a receiver gets (docs/OPERATIONS.md, "Notices")."""
-    return {
-        "idempotency_key": row.key,
-        "incident_id": row.incident_id,
-        "kind": row.kind,
-        "level": row.level,
-        "registration_code": row.registration_code,
-        "details": row.details,
-        "created_at": as_utc(row.created_at).isoformat(),
-    }
+    return outbox.payload(row, ("incident_id", row.incident_id), level=row.level)
 
 
 def retry_delay_s(settings: RescueSettings, attempts: int) -> float:
@@ -77,72 +70,39 @@ class Outbox:
         self.clock = clock
         self.settings = settings
         self.metrics = metrics
-        self.sender = notify.Sender(
-            settings.webhook_url,
-            settings.webhook_timeout_s,
-            settings.notice_retry_s,
-            settings.notice_retry_max_s,
+        self.delivery = outbox.Delivery(
+            NoticeOutbox,
+            session_factory,
+            clock,
+            notify.Sender(
+                settings.webhook_url,
+                settings.webhook_timeout_s,
+                settings.notice_retry_s,
+                settings.notice_retry_max_s,
+            ),
+            payload=payload,
+            tell=log_notice,
+            log=log,
+            describe=lambda row: row.kind,
+            order_by=(NoticeOutbox.next_attempt_at, NoticeOutbox.id),
+            on_failed=self._failed,
         )
 
     def deliver_due(self, limit: int = 50) -> int:
-        """Send up to ``limit`` due notices, one claimed and committed at a time; returns how many were
-        delivered. Stops at the first failure: the receiver is likely down, and the others would wait for
-        its time-out in turn (each row keeps its own backoff)."""
-        delivered = 0
-        for _ in range(limit):
-            if not self._deliver_one():  # nothing due, or a failure
-                break
-            delivered += 1
+        """Send up to ``limit`` due notices, one claimed and committed at a time (core/outbox.py's loop);
+        returns how many were delivered. Stops at the first failure (each row keeps its own backoff)."""
+        delivered = self.delivery.deliver_due(limit)
+        if self.metrics is not None and delivered:
+            self.metrics.notices_delivered.inc(delivered)
         self._observe()
         return delivered
 
-    def _deliver_one(self) -> bool | None:
-        """None: nothing due; True: one delivered; False: one failed."""
-        with self.session_factory() as session:
-            now = self.clock.now()
-            row = notify.claim_one(
-                session,
-                select(NoticeOutbox)
-                .where(NoticeOutbox.delivered_at.is_(None), NoticeOutbox.next_attempt_at <= now)
-                .order_by(NoticeOutbox.next_attempt_at, NoticeOutbox.id)
-                .limit(1),
-            )
-            if row is None:
-                return None
-            body = payload(row)
-            if row.attempts == 0:
-                log_notice(body)  # the log is told once; the webhook until it takes it
-            failure = self.sender.attempt(body, row.key, row.attempts, now)
-            if failure is not None:
-                self._failed(session, row, now, failure)
-                session.commit()
-                return False
-            row.delivered_at = now
-            session.commit()
-            if self.sender.webhook is not None:
-                log.info(
-                    "notice %s (%s) delivered to the webhook%s",
-                    row.key,
-                    row.kind,
-                    f" after {row.attempts} failed attempts" if row.attempts else "",
-                )
-        if self.metrics is not None:
-            self.metrics.notices_delivered.inc()
-        return True
-
     def _failed(self, session: Session, row: NoticeOutbox, now: datetime, failure: notify.Failure) -> None:
-        error = failure.error
-        row.attempts = failure.attempts
-        row.last_error = error[:500]
-        row.next_attempt_at = failure.next_attempt_at
-        log.warning(
-            "notice %s (%s) not delivered, attempt %d, next in %.0f s: %s",
-            row.key, row.kind, row.attempts, failure.wait_s, error,
-        )  # fmt: skip
+        """A failed attempt (the row is already kept for its next try): counted, and after
+        ``notice_alert_after`` failures said once on the incident's audit trail (its page)."""
         if self.metrics is not None:
             self.metrics.notice_failures.inc()
         if row.attempts == self.settings.notice_alert_after:
-            # on the incident's audit trail (its page), once; the row keeps being retried
             session.add(
                 IncidentEvent(
                     incident_id=row.incident_id,
@@ -153,7 +113,7 @@ class Outbox:
                         "notice": row.kind,
                         "key": row.key,
                         "attempts": row.attempts,
-                        "error": error[:200],
+                        "error": failure.error[:200],
                     },
                 )
             )

@@ -603,3 +603,17 @@ def count_incidents_since(session: Session, registration_code: str, since: datet
         Incident.registration_code == registration_code, Incident.alarm_at >= since
     )
     return int(session.scalar(stmt) or 0)
+
+
+def entrapment_counts(
+    session: Session, since: datetime, codes: Collection[str] | None = None
+) -> dict[str, int]:
+    """Entrapments (困人) per elevator from ``since`` on, in one GROUP BY (``codes`` None: the whole city):
+    incidents by their alarm time, false alarms and cancelled calls left out as the KPIs leave them out
+    (docs/KPIS.md). For risk grading; the caller decides who may read it."""
+    stmt = select(Incident.registration_code, func.count(Incident.id)).where(
+        Incident.alarm_at >= since, Incident.closed_false_at.is_(None), Incident.cancelled_at.is_(None)
+    )
+    if codes is not None:
+        stmt = stmt.where(Incident.registration_code.in_(list(codes)))
+    return {code: int(n) for code, n in session.execute(stmt.group_by(Incident.registration_code))}

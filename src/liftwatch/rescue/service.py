@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 
 from liftwatch.accounts import service as accounts
 from liftwatch.accounts.actor import Actor, Role
+from liftwatch.core import deadlines
 from liftwatch.core.clock import Clock, as_utc
 from liftwatch.core.config import Settings, valid_timezone, zone
 from liftwatch.core.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
@@ -571,17 +572,8 @@ def fire_due_timers(
 ) -> list[Notice]:
     """Fire every deadline that is due; the scheduler calls this every few seconds, in any process,
     after any restart (PostgreSQL: rows locked with SKIP LOCKED so two schedulers never fire one twice)."""
-    now = clock.now()
-    stmt = (
-        select(RescueTimer)
-        .where(RescueTimer.fired_at.is_(None), RescueTimer.cancelled.is_(False), RescueTimer.due_at <= now)
-        .order_by(RescueTimer.due_at, RescueTimer.id)
-    )
-    if session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update(skip_locked=True)
     notices: list[Notice] = []
-    for timer in session.scalars(stmt).all():
-        timer.fired_at = now
+    for timer in deadlines.fire_due(session, RescueTimer, clock.now()):
         inc = session.get(Incident, timer.incident_id)
         if inc is None or inc.status not in _WATCHED:
             continue

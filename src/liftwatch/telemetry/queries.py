@@ -10,15 +10,16 @@ back to that message). Callers that judge a period wait that long after it (main
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from liftwatch.core.clock import as_utc
-from liftwatch.telemetry.models import LiveStatus, ServiceStateChange
+from liftwatch.telemetry.faults import FaultType
+from liftwatch.telemetry.models import Fault, LiveStatus, ServiceStateChange
 from liftwatch.telemetry.protocol import ServiceMode
 from liftwatch.telemetry.service import MODE_CHANGE, ONLINE_CHANGE
 
@@ -240,3 +241,62 @@ def _readings(rows: Sequence[ServiceStateChange], pick: Callable[..., datetime])
             break
     times = [t for t in (trips_at, doors_at) if t is not None]
     return Counters(pick(times), trips, doors) if times else None
+
+
+# ---------------------------------------------------------------- city-wide counts (risk grading)
+
+#: Fault types that are not the elevator failing (the terminal, its clock, the supply) or that rescue counts
+#: as incidents (entrapments, alarm presses): left out of the fault counts risk grading reads.
+NOT_ELEVATOR_FAULTS = (
+    FaultType.ENTRAPMENT.value,
+    FaultType.ALARM_BUTTON.value,
+    FaultType.TERMINAL_OFFLINE.value,
+    FaultType.CLOCK_SKEW.value,
+    FaultType.POWER_CUT.value,
+)
+
+
+def fault_counts(session: Session, since: datetime, codes: Collection[str] | None = None) -> dict[str, int]:
+    """Faults that started from ``since`` on, per elevator, in one GROUP BY (``codes`` None: the whole city;
+    elevators without a fault are absent). Entrapments and alarms are rescue's count, so are left out."""
+    stmt = select(Fault.registration_code, func.count(Fault.id)).where(
+        Fault.started_at >= as_utc(since), Fault.fault_type.not_in(NOT_ELEVATOR_FAULTS)
+    )
+    if codes is not None:
+        stmt = stmt.where(Fault.registration_code.in_(list(codes)))
+    return {code: int(n) for code, n in session.execute(stmt.group_by(Fault.registration_code))}
+
+
+def trips_per_day(
+    session: Session, now: datetime, days: int = 30, codes: Collection[str] | None = None
+) -> dict[str, float]:
+    """Trips a day per elevator: the trip counter now (live status) less the first one recorded in the last
+    ``days`` days (service state changes), over the time between them; absent when the terminal recorded
+    no counter in that window or the two readings are less than a day apart (too short to say)."""
+    since = as_utc(now) - timedelta(days=days)
+    first = (
+        select(
+            ServiceStateChange.registration_code.label("code"), func.min(ServiceStateChange.at).label("at")
+        )
+        .where(ServiceStateChange.at >= since, ServiceStateChange.trips.is_not(None))
+        .group_by(ServiceStateChange.registration_code)
+    )
+    if codes is not None:
+        first = first.where(ServiceStateChange.registration_code.in_(list(codes)))
+    sub = first.subquery()
+    rows = session.execute(
+        select(LiveStatus.registration_code, LiveStatus.trips, LiveStatus.last_seen_at,
+               ServiceStateChange.trips, ServiceStateChange.at)
+        .join(sub, sub.c.code == LiveStatus.registration_code)
+        .join(ServiceStateChange, (ServiceStateChange.registration_code == sub.c.code)
+              & (ServiceStateChange.at == sub.c.at))
+        .where(LiveStatus.trips.is_not(None), ServiceStateChange.trips.is_not(None))
+    )  # fmt: skip
+    out: dict[str, float] = {}
+    for code, now_trips, seen, then_trips, then in rows:
+        span_days = (as_utc(seen) - as_utc(then)).total_seconds() / 86400
+        if now_trips is None or then_trips is None:
+            continue
+        if span_days >= 1 and now_trips >= then_trips:
+            out[code] = round((now_trips - then_trips) / span_days, 1)
+    return out

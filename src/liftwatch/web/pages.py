@@ -21,7 +21,18 @@ from liftwatch.core.config import LANGUAGES
 from liftwatch.core.security import decode_token
 from liftwatch.core.throttle import LoginThrottle, Throttled
 from liftwatch.deps import COOKIE_NAME, ClockDep, SessionDep, SettingsDep
-from liftwatch.web import console, crew, crews, inspection, maintenance, monitor, oversight, registry, reports
+from liftwatch.web import (
+    console,
+    crew,
+    crews,
+    inspection,
+    maintenance,
+    monitor,
+    oversight,
+    registry,
+    reports,
+    risk,
+)
 from liftwatch.web.templating import (
     DEFAULT_NEXT,
     LANG_COOKIE,
@@ -172,6 +183,7 @@ def install(app: FastAPI) -> None:
     app.include_router(maintenance.router)
     app.include_router(inspection.router)
     app.include_router(oversight.router)
+    app.include_router(risk.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     async def html_http_error(request: Request, exc: Exception) -> Response:

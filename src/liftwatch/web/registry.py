@@ -19,6 +19,7 @@ from starlette.datastructures import QueryParams
 from liftwatch.deps import ClockDep, SessionDep, SettingsDep
 from liftwatch.registry import queries
 from liftwatch.registry.domain import ElevatorKind, ElevatorStatus, PlaceType, UnitType
+from liftwatch.risk import service as risk_service
 from liftwatch.web import maintenance, monitor
 from liftwatch.web.templating import PageActorDep, PageRoute, is_partial, render, request_language
 
@@ -185,6 +186,8 @@ def elevator_file(
         **monitor.file_context(session, actor, registration_code, clock, request_language(request)),
         # Maintenance (维保记录): contracts, the next visit, work orders, records, flags, inspections.
         **maintenance.file_context(session, actor, elevator.registration_code, clock, settings),
+        # Risk grading (风险分级): the stored grade, linking to its explanation (None before a recompute).
+        "risk_score": risk_service.stored_score(session, elevator.registration_code),
     }
     return render(request, "elevators/file.html", context, actor=actor)
 

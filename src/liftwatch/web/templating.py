@@ -25,10 +25,12 @@ from liftwatch.core.errors import DomainError, Unauthorized
 from liftwatch.core.i18n import Labels, LabelSet, PageText, normalise_language
 from liftwatch.core.security import decode_token
 from liftwatch.deps import COOKIE_NAME, SessionDep, SettingsDep, optional_actor
+from liftwatch.hazards import labels as hazards_labels
 from liftwatch.inspection import labels as inspection_labels
 from liftwatch.maintenance import labels as maintenance_labels
 from liftwatch.registry import labels as registry_labels
 from liftwatch.rescue import labels as rescue_labels
+from liftwatch.risk import labels as risk_labels
 from liftwatch.telemetry import labels as telemetry_labels
 
 WEB_DIR = Path(__file__).resolve().parent
@@ -90,6 +92,7 @@ def _timeline_events() -> Labels:
     rescue_entries = {f"incident_{k}": v for k, v in rescue_labels.INCIDENT_EVENT.entries.items()}
     maintenance_entries = maintenance_labels.FILE_ENTRY.entries
     inspection_entries = inspection_labels.FILE_ENTRY.entries
+    hazard_entries = hazards_labels.FILE_ENTRY.entries
     return Labels(
         "event",
         {
@@ -97,6 +100,7 @@ def _timeline_events() -> Labels:
             **rescue_entries,
             **maintenance_entries,
             **inspection_entries,
+            **hazard_entries,
         },
     )
 
@@ -112,6 +116,8 @@ LABELS = LabelSet.of(
     maintenance_labels.INTERVAL,
     maintenance_labels.MAINTENANCE_MODEL,
     *inspection_labels.TABLES,
+    *hazards_labels.TABLES,
+    *risk_labels.TABLES,
 )
 
 

@@ -18,6 +18,8 @@ from liftwatch.accounts.schemas import ApiKeyCreate, UserCreate
 from liftwatch.accounts.service import create_api_key, create_user
 from liftwatch.core.clock import FixedClock
 from liftwatch.core.config import Settings
+from liftwatch.hazards import service as hazards
+from liftwatch.hazards.workflow import HazardLevel, HazardSource
 from liftwatch.inspection import service as inspection
 from liftwatch.inspection.domain import Conclusion, Severity
 from liftwatch.maintenance import service as maintenance
@@ -25,6 +27,8 @@ from liftwatch.maintenance.workflow import WorkOrderSource
 from liftwatch.registry.queries import unit_by_code
 from liftwatch.rescue import service as rescue
 from liftwatch.rescue.domain import GeoPoint, Source
+from liftwatch.risk import service as risk
+from liftwatch.risk.score import RiskSettings
 from tests.factories import PASSWORD, USERS, auth, seed
 
 A, R, O, M, U, I, G, P = (  # noqa: E741 - one letter per role keeps the matrix readable
@@ -413,6 +417,39 @@ CASES: list[Case] = [
     ),
     Case("GET", "/api/v1/inspection/self-tests", _expect(200, O=403, G=403)),
     Case("GET", "/api/v1/inspection/elevators/11SHA000001", _expect(200, U=404, O=403, G=403)),
+    # hazards (issue 14): set up by _hazard_city: 1 on 11SHA000001 (MU-A, responsible UU-A), 2 on 11SHB000004
+    # (MU-B, responsible UU-B), 3 and 4 on 11SHB000003 with evidence submitted (rectified)
+    Case(
+        "POST",
+        "/api/v1/hazards",
+        _expect(403, A=201, R=201, I=201, M=201, U=404),
+        body={
+            "code": "11SHA000002",
+            "source": "maintenance",
+            "source_ref": "WB-1",
+            "level": "general",
+            "description": "曳引轮槽磨损",
+        },
+    ),
+    Case("GET", "/api/v1/hazards", _expect(200, O=403, G=403)),
+    Case("GET", "/api/v1/hazards/supervised", _expect(200, public=200)),
+    Case("GET", "/api/v1/hazards/1", _expect(200, U=404, O=403, G=403)),
+    Case(
+        "PUT",
+        "/api/v1/hazards/1/deadline",
+        _expect(403, A=200, R=200, U=404),
+        body={"deadline": "2027-01-31"},
+    ),
+    Case("POST", "/api/v1/hazards/2/start", _expect(403, A=200, U=200, M=404)),
+    Case("POST", "/api/v1/hazards/2/work-order", _expect(403, A=201, R=201, U=201, M=404)),
+    Case("POST", "/api/v1/hazards/2/evidence", _expect(403, A=201, U=201, M=404), body={"text": "已换绳"}),
+    Case("POST", "/api/v1/hazards/3/reject", _expect(403, A=200, R=200, M=404), body={"note": "缺检测数据"}),
+    Case("POST", "/api/v1/hazards/4/verify", _expect(403, A=200, R=200, M=404), body={"note": ""}),
+    Case("POST", "/api/v1/hazards/1/close", _expect(403, A=200, R=200, U=404), body={"reason": "重复上报"}),
+    # risk grading (issue 14): scores recomputed after the cities above; the centre reads all, unit staff
+    # their own elevators (UU-B does not use 11SHA000001: 404)
+    Case("GET", "/api/v1/risk/elevators", _expect(200, O=403, I=403, G=403)),
+    Case("GET", "/api/v1/risk/elevators/11SHA000001", _expect(200, U=404, O=403, I=403, G=403)),
     # passwords: an admin resets another user's; anyone signed in may change their own (a wrong current
     # password here, so the role's token stays valid for the cases after it: 422 means the route let it in)
     Case(
@@ -484,6 +521,27 @@ def _inspection_city(session: Session, clock: FixedClock, settings: Settings) ->
     inspection.sign(session, inspector, 2, clock, settings)
 
 
+def _hazard_city(session: Session, clock: FixedClock, settings: Settings) -> None:
+    """The hazard cases' records (see the comment over them), made through the service."""
+    made = [
+        hazards.report(
+            session, SYSTEM_ACTOR, code, HazardSource.INSPECTION, f"H-{n}", level, "门锁失效", clock, settings
+        ).hazard.id
+        for n, (code, level) in enumerate(
+            [
+                ("11SHA000001", HazardLevel.GENERAL),
+                ("11SHB000004", HazardLevel.MAJOR),
+                ("11SHB000003", HazardLevel.GENERAL),
+                ("11SHB000003", HazardLevel.GENERAL),
+            ],
+            start=1,
+        )
+    ]
+    assert made == [1, 2, 3, 4]
+    for hazard_id in (3, 4):
+        hazards.submit_evidence(session, SYSTEM_ACTOR, hazard_id, "已整改", clock)
+
+
 def _login_form(role: Role) -> dict[str, str]:
     username = USERS[role][0] if role in USERS else "nobody"
     return {"username": username, "password": PASSWORD}
@@ -513,6 +571,8 @@ def test_role_matrix(
     seed(session, clock)
     _maintenance_city(session, clock, settings)
     _inspection_city(session, clock, settings)
+    _hazard_city(session, clock, settings)
+    risk.recompute(session, clock, settings, RiskSettings())
     rescue.add_crew(
         session, SYSTEM_ACTOR, "A1", "MU-A", "一组", GeoPoint(31.22, 121.46), clock, username="maint_a"
     )
@@ -571,7 +631,11 @@ def _template(path: str) -> str:
         parts[4] = "{prefix}"
     if path.startswith("/api/v1/inspection/inspections/"):
         parts[5] = "{inspection_id}"
+    if path.startswith("/api/v1/hazards/") and parts[4].isdigit():
+        parts[4] = "{hazard_id}"
     if path.startswith("/api/v1/inspection/elevators/"):
+        parts[5] = "{code}"
+    if path.startswith("/api/v1/risk/elevators/"):
         parts[5] = "{code}"
     for collection, name in (
         ("contracts", "contract_id"),

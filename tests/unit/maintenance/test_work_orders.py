@@ -12,11 +12,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from liftwatch.accounts.actor import Actor, Role
+from liftwatch.core import outbox
 from liftwatch.core.clock import FixedClock
 from liftwatch.core.config import Settings
 from liftwatch.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from liftwatch.maintenance import service
 from liftwatch.maintenance.domain import Interval
+from liftwatch.maintenance.models import MaintenanceNotice
 from liftwatch.maintenance.service import ItemEntry, PartEntry
 from liftwatch.maintenance.workflow import ItemResult, WorkOrderSource, WorkOrderState
 from tests.conftest import NOW
@@ -351,9 +353,10 @@ def test_notices_wait_in_the_outbox_until_delivered(
     clock.advance(timedelta(hours=24))
     fired = service.fire_due_timers(session, clock, SETTINGS)
     session.commit()
-    pending = service.pending_notices(session)
+    pending = outbox.pending(session, MaintenanceNotice)
     assert [n.key for n in pending] == [n.key for n in fired] and len(pending) == 2
-    assert service.mark_delivered(session, [pending[0].key], clock) == 1
-    assert service.mark_delivered(session, [pending[0].key], clock) == 0  # delivered once
+    assert outbox.mark_delivered(session, MaintenanceNotice, [pending[0].key], clock.now()) == 1
+    again = outbox.mark_delivered(session, MaintenanceNotice, [pending[0].key], clock.now())
+    assert again == 0  # delivered once
     session.commit()
-    assert [n.key for n in service.pending_notices(session)] == [pending[1].key]
+    assert [n.key for n in outbox.pending(session, MaintenanceNotice)] == [pending[1].key]

@@ -12,10 +12,12 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from liftwatch.accounts.actor import Actor
+from liftwatch.core import outbox
 from liftwatch.core.clock import FixedClock
 from liftwatch.core.config import Settings
 from liftwatch.core.metrics import Metrics
 from liftwatch.maintenance import service
+from liftwatch.maintenance.models import MaintenanceNotice
 from liftwatch.maintenance.worker import MaintenanceWorker
 from liftwatch.maintenance.workflow import WorkOrderSource
 from liftwatch.workers import ROLES, default_metrics_port
@@ -51,7 +53,7 @@ def test_a_due_deadline_fires_once_and_its_notices_are_delivered_once(
     told = [r.getMessage() for r in caplog.records if r.getMessage().startswith("maintenance overdue")]
     assert len(told) == 2 and any("MU-A" in m for m in told) and any("UU-A" in m for m in told)
     assert worker.deliver_due() == 0
-    assert service.pending_notices(session) == []
+    assert outbox.pending(session, MaintenanceNotice) == []
     clock.advance(timedelta(hours=24))  # still not signed: the regulator
     assert worker.fire() == 1 and worker.deliver_due() == 1
     order = service.get_work_order(session, people["admin"], out.work_order.id)
