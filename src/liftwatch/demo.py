@@ -22,12 +22,16 @@ DEMO_PASSWORD = "liftwatch-demo"
 console = Console(stderr=True)
 
 
-def demo_users(maintenance_code: str | None, use_unit_code: str | None) -> list[tuple[str, Role, str | None]]:
+def demo_users(
+    maintenance_code: str | None, use_unit_code: str | None, inspection_body: str | None = None
+) -> list[tuple[str, Role, str | None]]:
+    """The demo's logins (username, role, unit code); the inspector belongs to the city's inspection body,
+    so it sees that body's inspections."""
     users: list[tuple[str, Role, str | None]] = [
         ("admin", Role.ADMIN, None),
         ("regulator", Role.REGULATOR, None),
         ("operator", Role.RESCUE_OPERATOR, None),
-        ("inspector", Role.INSPECTOR, None),
+        ("inspector", Role.INSPECTOR, inspection_body),
     ]
     if maintenance_code:
         users.append(("maint", Role.MAINTENANCE, maintenance_code))
@@ -37,9 +41,10 @@ def demo_users(maintenance_code: str | None, use_unit_code: str | None) -> list[
 
 
 def prepare(elevators: int = 2000, seed: int = 1) -> None:
-    """Create the schema, generate the city, the demo users, rescue crews and maintenance contracts (with
-    their workers), once; later runs reuse them and add nothing."""
+    """Create the schema, generate the city, the demo users, rescue crews, maintenance contracts (with
+    their workers) and the inspection history, once; later runs reuse them and add nothing."""
     from liftwatch.sim.city import generate_city
+    from liftwatch.sim.inspections import inspection_body
 
     url = get_settings().resolved_database_url
     upgrade(url)
@@ -54,11 +59,24 @@ def prepare(elevators: int = 2000, seed: int = 1) -> None:
         if not user_count(session):
             maint = registry.busiest_unit(session, UnitType.MAINTENANCE)
             owner = registry.busiest_unit(session, UnitType.USE_UNIT)
-            for username, role, unit in demo_users(maint, owner):
+            for username, role, unit in demo_users(maint, owner, inspection_body(session)):
                 data = UserCreate(username=username, password=DEMO_PASSWORD, role=role, unit=unit)
                 create_user(session, SYSTEM_ACTOR, data, SystemClock())
     _crews(factory)
     _contracts(factory, seed)
+    _inspections(factory, seed)
+
+
+def _inspections(factory: sessionmaker[Session], seed: int) -> None:
+    """The last periodic inspection of every elevator in use and the schedule of the coming month
+    (sim/inspections.py), once; after the contracts, so the scheduled ones name the contracted unit."""
+    from liftwatch.sim.inspections import seed_inspections
+
+    began = time.monotonic()
+    with session_scope(factory) as session:
+        done = seed_inspections(session, SystemClock(), get_settings(), inspector="inspector", seed=seed)
+    if done.history or done.scheduled:
+        console.print(f"{done.summary()} in {time.monotonic() - began:.1f} s")
 
 
 def _contracts(factory: sessionmaker[Session], seed: int) -> None:

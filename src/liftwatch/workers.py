@@ -38,6 +38,7 @@ from liftwatch.hazards.worker import HazardWorker
 from liftwatch.maintenance.worker import MaintenanceWorker
 from liftwatch.registry import queries as registry
 from liftwatch.rescue.intake import RescueWorker
+from liftwatch.risk.worker import RiskWorker
 from liftwatch.telemetry import records, service
 from liftwatch.telemetry.archive import ArchiveWriter
 from liftwatch.telemetry.faults import DetectorSettings, FaultChange
@@ -174,6 +175,7 @@ class Pipeline:
     rescue: RescueWorker | None = None
     maintenance: MaintenanceWorker | None = None
     hazards: HazardWorker | None = None  # runs with the maintenance role
+    risk: RiskWorker | None = None  # runs with the maintenance role
     live: LiveBoard = field(default_factory=LiveBoard)
     adapters: bool = True  # the MQTT and NATS ingestion adapters; a web process ingests HTTP only
     registry_poll_s: float = 0.5  # how soon a registry change reaches ingestion and the detector
@@ -286,6 +288,9 @@ class Pipeline:
             # hazards' escalation deadlines and their notices (docs/HAZARDS.md)
             self.hazards = HazardWorker(self.session_factory, self.clock, self.settings)
             self._spawn(self.hazards.run(self._stop))
+            # risk scores rescored as their data changes (docs/RISK.md)
+            self.risk = RiskWorker(self.session_factory, self.clock, self.settings)
+            self._spawn(self.risk.run(self._stop))
         if "archive" in self.roles and self.settings.archive:
             self.archive = ArchiveWriter(
                 self.bus, archive_dir(self.settings), topology=topo, metrics=self.metrics
@@ -301,6 +306,8 @@ class Pipeline:
             healths += [self.maintenance.health, self.maintenance.outbox_health]
         if self.hazards is not None:
             healths.append(self.hazards.health)
+        if self.risk is not None:
+            healths.append(self.risk.health)
         if self.archive is not None:
             healths.append(self.archive.health)
         for health in healths:
@@ -366,6 +373,8 @@ class Pipeline:
             parts["maintenance notices"] = self.maintenance.outbox_health.report()
         if self.hazards is not None:
             parts["hazard worker"] = self.hazards.health.report()
+        if self.risk is not None:
+            parts["risk worker"] = self.risk.health.report()
         if self.archive is not None:
             parts["archive"] = self.archive.health.report()
         parts["registry feed"] = self._registry_health.report()

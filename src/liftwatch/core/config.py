@@ -262,6 +262,13 @@ class Settings(BaseSettings):
         "limit and retries as the maintenance notices' (LIFTWATCH_MAINTENANCE_WEBHOOK_TIMEOUT_S, "
         "LIFTWATCH_MAINTENANCE_NOTICE_RETRY_S, ..._RETRY_MAX_S).",
     )
+    risk_recompute_s: float = Field(
+        default=300.0,
+        gt=0,
+        description="Seconds between two passes of the risk worker (maintenance role): each rescores the "
+        "elevators whose records changed since the last pass; a full recomputation once a day "
+        "(docs/RISK.md).",
+    )
     inspection_schedule: str = Field(
         default="yearly",
         pattern="^(yearly|reform)$",

@@ -660,3 +660,37 @@ def fire_due_timers(session: Session, clock: Clock) -> list[Notice]:
         hazard.updated_at = now
     session.flush()
     return notices
+
+
+def open_counts_by_level(session: Session) -> dict[str, dict[str, int]]:
+    """Open hazards (not verified or closed) per elevator and level, whoever asks (the caller decides who
+    may): risk grading weighs a major hazard (重大隐患) more than a general one."""
+    rows = session.execute(
+        select(Hazard.registration_code, Hazard.level, func.count(Hazard.id))
+        .where(Hazard.state.not_in([s.value for s in workflow.FINISHED]))
+        .group_by(Hazard.registration_code, Hazard.level)
+    )
+    out: dict[str, dict[str, int]] = {}
+    for code, level, n in rows:
+        out.setdefault(code, {})[level] = int(n)
+    return out
+
+
+def moves_for(session: Session, actor: Actor, hazard: Hazard) -> frozenset[Action]:
+    """The moves this actor may make on this hazard now (the ones ``_acting`` would let through), so a
+    screen offers only those forms."""
+    unit = _unit_code(session, actor) if actor.role in workflow.UNIT_STAFF else None
+    state = HazardState(hazard.state)
+    return frozenset(
+        a
+        for a in Action
+        if workflow.may(actor.role, a)
+        and workflow.allowed(state, a)
+        and not (workflow.needs_responsible_unit(actor.role, a) and unit != hazard.responsible_unit)
+    )
+
+
+def codes_changed_since(session: Session, since: datetime) -> set[str]:
+    """The elevators with a hazard changed after ``since`` (what the risk worker rescores)."""
+    stmt = select(Hazard.registration_code).where(Hazard.updated_at > since).distinct()
+    return set(session.scalars(stmt))

@@ -897,3 +897,110 @@ def open_nonconformity_counts(session: Session, codes: Collection[str] | None = 
         if wo is None or wo not in done:
             out[code] = out.get(code, 0) + 1
     return out
+
+
+# ---------------------------------------------------------------- a generated city's history
+
+
+@dataclass(frozen=True)
+class PastFinding:
+    """A non-conformity of a past inspection (plain values)."""
+
+    item: str
+    text: str
+    severity: Severity
+    rectify_by: date
+
+
+@dataclass(frozen=True)
+class PastInspection:
+    """A signed periodic inspection of a generated city's past (the demo), as plain values."""
+
+    registration_code: str
+    unit_code: str
+    body_unit_code: str
+    inspector: str
+    scheduled_date: date
+    due_date: date
+    performed_at: datetime
+    conclusion: Conclusion
+    report_number: str
+    signed_at: datetime
+    created_at: datetime
+    finding: PastFinding | None = None
+
+
+def inspected_codes(session: Session) -> set[str]:
+    """The elevators with any inspection on record."""
+    return set(session.scalars(select(Inspection.registration_code).distinct()))
+
+
+def bulk_load_history(session: Session, past: Sequence[PastInspection], recorded_by: str) -> list[Inspection]:
+    """File a generated city's signed periodic inspections in bulk, with their non-conformities and their
+    entries on the elevator file as :func:`sign` writes them (no work orders: what is still open goes
+    through the functions above). For a generator, like ``registry.service.bulk_load``: no role or scope
+    checks, the caller vouches for the data. Returns the rows in the order given (ids assigned)."""
+    rows = [
+        Inspection(
+            registration_code=p.registration_code,
+            unit_code=p.unit_code,
+            kind=InspectionKind.PERIODIC.value,
+            body_unit_code=p.body_unit_code,
+            inspector=p.inspector,
+            scheduled_date=p.scheduled_date,
+            due_date=p.due_date,
+            performed_at=p.performed_at,
+            conclusion=p.conclusion.value,
+            report_number=p.report_number,
+            signed_at=p.signed_at,
+            created_at=p.created_at,
+            created_by=p.inspector,
+            updated_at=p.performed_at,
+        )
+        for p in past
+    ]
+    session.add_all(rows)
+    session.flush()
+    for row, p in zip(rows, past, strict=True):
+        if p.finding is not None:
+            f = p.finding
+            session.add(
+                Nonconformity(
+                    inspection_id=row.id,
+                    item_no=1,
+                    item=f.item,
+                    text=f.text,
+                    severity=f.severity.value,
+                    rectify_by=f.rectify_by,
+                    work_order_id=None,
+                )
+            )
+    session.flush()
+    registry.append_system_entries(
+        session,
+        [
+            registry.SystemEntry(
+                row.registration_code,
+                "inspection_signed",
+                row.performed_at or row.created_at,
+                "inspection_signed",
+                {
+                    "inspection_id": row.id,
+                    "kind": row.kind,
+                    "conclusion": row.conclusion,
+                    "report_number": row.report_number,
+                    "work_orders": [],
+                },
+                f"inspection:{row.id}:signed",
+            )
+            for row in rows
+        ],
+        recorded_by=recorded_by,
+    )
+    return rows
+
+
+def codes_changed_since(session: Session, since: datetime) -> set[str]:
+    """The elevators with an inspection changed after ``since`` (what the risk worker rescores)."""
+    stmt = select(Inspection.registration_code).where(Inspection.updated_at > since).distinct()
+    return set(session.scalars(stmt))

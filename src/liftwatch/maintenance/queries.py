@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from liftwatch.accounts.actor import Actor, Role
@@ -449,3 +449,21 @@ def finished_work_orders(session: Session, ids: Collection[int]) -> set[int]:
             )
         )
     return out
+
+
+def codes_changed_since(session: Session, since: datetime) -> set[str]:
+    """The elevators whose maintenance changed after ``since``: work orders (overdue visits, rectification
+    of non-conformities), fake-maintenance flags raised or reviewed, contracts filed or ended (three-no).
+    What the risk worker rescores."""
+    codes: set[str] = set()
+    for stmt in (
+        select(WorkOrder.registration_code).where(WorkOrder.updated_at > since),
+        select(MaintenanceFlag.registration_code).where(
+            or_(MaintenanceFlag.created_at > since, MaintenanceFlag.reviewed_at > since)
+        ),
+        select(MaintenanceContract.registration_code).where(
+            or_(MaintenanceContract.created_at > since, MaintenanceContract.ended_at > since)
+        ),
+    ):
+        codes |= set(session.scalars(stmt.distinct()))
+    return codes

@@ -12,7 +12,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any, TypeAlias, TypeVar
 
 from sqlalchemy import Select, false, func, or_, select
@@ -654,3 +654,26 @@ def map_extent(session: Session) -> MapExtent:
         min(east + dlon, 180.0),
         districts,
     )
+
+
+def codes_changed_since(session: Session, since: datetime) -> set[str]:
+    """The codes of elevators whose record was updated or whose file got an event recorded after ``since``
+    (risk grading's incremental recomputation follows the registry this way)."""
+    events = (
+        select(Elevator.registration_code)
+        .join(ElevatorEvent, ElevatorEvent.elevator_id == Elevator.id)
+        .where(ElevatorEvent.recorded_at > since)
+    )
+    updated = select(Elevator.registration_code).where(Elevator.updated_at > since)
+    return set(session.scalars(events)) | set(session.scalars(updated))
+
+
+def elevators_by_codes(session: Session, codes: Iterable[str], batch: int = 5000) -> list[Elevator]:
+    """The elevators with ``codes`` (unknown codes left out), in code order: one query per ``batch``
+    codes, not one per elevator (risk grading's incremental recomputation names a few thousand at most)."""
+    wanted = sorted(set(codes))
+    found: list[Elevator] = []
+    for i in range(0, len(wanted), batch):
+        chunk = wanted[i : i + batch]
+        found += session.scalars(select(Elevator).where(Elevator.registration_code.in_(chunk))).unique()
+    return sorted(found, key=lambda e: e.registration_code)

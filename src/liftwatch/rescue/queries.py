@@ -617,3 +617,9 @@ def entrapment_counts(
     if codes is not None:
         stmt = stmt.where(Incident.registration_code.in_(list(codes)))
     return {code: int(n) for code, n in session.execute(stmt.group_by(Incident.registration_code))}
+
+
+def codes_changed_since(session: Session, since: datetime) -> set[str]:
+    """The elevators with an incident changed after ``since`` (what the risk worker rescores)."""
+    stmt = select(Incident.registration_code).where(Incident.updated_at > since).distinct()
+    return set(session.scalars(stmt))

@@ -20,6 +20,7 @@ from liftwatch.core.clock import Clock
 from liftwatch.core.config import Settings, zone
 from liftwatch.core.errors import NotFound
 from liftwatch.hazards import service as hazards
+from liftwatch.hazards.workflow import HazardLevel
 from liftwatch.inspection import service as inspection
 from liftwatch.maintenance import queries as maintenance_queries
 from liftwatch.registry import queries as registry_queries
@@ -50,7 +51,7 @@ class Reads:
     with_contract: set[str] = field(default_factory=set)
     inspection_overdue: dict[str, int] = field(default_factory=dict)
     nonconformities: dict[str, int] = field(default_factory=dict)
-    hazards_open: dict[str, int] = field(default_factory=dict)
+    hazards_open: dict[str, dict[str, int]] = field(default_factory=dict)  # code -> level -> open
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ class Gathered:
 def read_domains(session: Session, now: datetime, today: date, codes: Collection[str] | None) -> Reads:
     """Every domain's count for ``codes`` (None: the whole city), one query each."""
     d90, d365 = now - timedelta(days=90), now - timedelta(days=365)
-    hazards_open = hazards.open_counts(session)  # every open hazard; its read has no level yet
+    hazards_open = hazards.open_counts_by_level(session)
     if codes is not None:
         wanted = set(codes)
         hazards_open = {c: n for c, n in hazards_open.items() if c in wanted}
@@ -100,8 +101,8 @@ def _facts(e: registry_queries.StoredElevator, today: date, r: Reads) -> Elevato
         maintenance_overdue_days=r.maintenance_overdue.get(code, 0.0),
         inspection_overdue_days=float(r.inspection_overdue.get(code, 0)),
         open_nonconformities=r.nonconformities.get(code, 0),
-        open_hazards_general=r.hazards_open.get(code, 0),
-        open_hazards_major=0,
+        open_hazards_general=r.hazards_open.get(code, {}).get(HazardLevel.GENERAL.value, 0),
+        open_hazards_major=r.hazards_open.get(code, {}).get(HazardLevel.MAJOR.value, 0),
         confirmed_fake_flags=r.fake_flags.get(code, 0),
         complaints=0,  # no complaints domain yet
         three_no=e.no_property_management and e.no_repair_fund and no_contract,

@@ -300,3 +300,8 @@ def trips_per_day(
         if span_days >= 1 and now_trips >= then_trips:
             out[code] = round((now_trips - then_trips) / span_days, 1)
     return out
+
+
+def codes_changed_since(session: Session, since: datetime) -> set[str]:
+    """The elevators with a fault raised after ``since`` (what the risk worker rescores)."""
+    return set(session.scalars(select(Fault.registration_code).where(Fault.raised_at > since).distinct()))

@@ -25,6 +25,7 @@ from liftwatch.web import (
     console,
     crew,
     crews,
+    hazards,
     inspection,
     maintenance,
     monitor,
@@ -184,6 +185,7 @@ def install(app: FastAPI) -> None:
     app.include_router(inspection.router)
     app.include_router(oversight.router)
     app.include_router(risk.router)
+    app.include_router(hazards.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     async def html_http_error(request: Request, exc: Exception) -> Response:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import os
-import time
 import zipfile
 from pathlib import Path
 
@@ -54,10 +53,9 @@ def regulator(client: TestClient, session: Session, clock: FixedClock) -> dict[s
     return auth(client, Role.REGULATOR)
 
 
-def _post(client: TestClient, headers: dict[str, str], name: str, content: bytes) -> tuple[int, dict, float]:
-    t0 = time.perf_counter()
+def _post(client: TestClient, headers: dict[str, str], name: str, content: bytes) -> tuple[int, dict]:
     r = client.post(URL, files={"file": (name, content, "application/octet-stream")}, headers=headers)
-    return r.status_code, r.json(), time.perf_counter() - t0
+    return r.status_code, r.json()
 
 
 def test_zip_bomb_is_refused_before_it_is_unpacked(
@@ -65,10 +63,10 @@ def test_zip_bomb_is_refused_before_it_is_unpacked(
 ) -> None:
     bomb = _zip_bomb(tmp_path / "bomb.xlsx", 2 * registry_io.MAX_UNPACKED_BYTES // 2**20)
     assert bomb.stat().st_size < 2 * 2**20
-    status, body, seconds = _post(client, regulator, "台账.xlsx", bomb.read_bytes())
+    status, body = _post(client, regulator, "台账.xlsx", bomb.read_bytes())
     assert status == 413, body
+    # "unpacks to" is said from the archive's declared sizes, before anything is unpacked
     assert body["errors"][0]["field"] == "file" and "unpacks to" in body["detail"]
-    assert seconds < 3
     assert _elevators(engine) == 4
 
 
@@ -89,11 +87,10 @@ def test_unreadable_files_are_422_naming_the_file(
     content: bytes,
     words: str,
 ) -> None:
-    status, body, seconds = _post(client, regulator, name, content)
+    status, body = _post(client, regulator, name, content)
     assert status == 422, body
     assert body["errors"][0]["field"] == "file"
     assert name in body["detail"] and words in body["detail"]
-    assert seconds < 3
     assert _elevators(engine) == 4
 
 
@@ -103,7 +100,7 @@ def test_a_zip_that_is_no_workbook_is_422(
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
         zf.writestr("hello.txt", "not a workbook")
-    status, body, _ = _post(client, regulator, "x.xlsx", buf.getvalue())
+    status, body = _post(client, regulator, "x.xlsx", buf.getvalue())
     assert status == 422 and body["errors"][0]["field"] == "file", body
     assert _elevators(engine) == 4
 
