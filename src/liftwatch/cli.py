@@ -955,6 +955,7 @@ def settings_groups() -> list[SettingsGroup]:
     (tests/unit/core/test_settings_table.py checks that no BaseSettings class is left out)."""
     from liftwatch.core.config import Settings
     from liftwatch.core.settings_table import pydantic_group, struct_group
+    from liftwatch.ratings.settings import settings_group as rating_settings_group
     from liftwatch.rescue.service import RescueSettings
     from liftwatch.risk.settings import settings_group as risk_settings_group
     from liftwatch.telemetry.faults import DetectorSettings
@@ -970,6 +971,7 @@ def settings_groups() -> list[SettingsGroup]:
             DETECTOR_ENV_PREFIX,
         ),
         risk_settings_group(),
+        rating_settings_group(),
     ]
 
 

@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeAlias, TypeVar
 
-from sqlalchemy import Select, false, func, or_, select
+from sqlalchemy import Select, case, false, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from liftwatch.accounts.actor import Actor, Role
 from liftwatch.core.clock import Clock
 from liftwatch.core.errors import FieldError, Forbidden, InvalidInput, NotFound
-from liftwatch.registry.domain import ElevatorStatus, EventKind, UnitType
+from liftwatch.registry.domain import ElevatorStatus, EventKind, PlaceType, UnitType
 from liftwatch.registry.models import Elevator, ElevatorEvent, Unit
 from liftwatch.registry.schemas import UNIT_RECORD_FIELDS, PublicElevator, UnitRef
 
@@ -677,3 +677,118 @@ def elevators_by_codes(session: Session, codes: Iterable[str], batch: int = 5000
         chunk = wanted[i : i + batch]
         found += session.scalars(select(Elevator).where(Elevator.registration_code.in_(chunk))).unique()
     return sorted(found, key=lambda e: e.registration_code)
+
+
+# ---------------------------------------------------------------- the regulator's registers
+
+
+@dataclass(frozen=True)
+class RegisterEntry:
+    """An elevator in use as the regulator's registers list it (三无电梯, 15年以上老旧电梯)."""
+
+    registration_code: str
+    district: str
+    street: str
+    address: str
+    place_type: str
+    use_unit: str  # its name, "" when none
+    maintenance_unit: str  # its name, "" when none
+    started: date | None  # commissioning date, else installation date
+    no_property_management: bool
+    no_maintenance_contract: bool  # the registry's flag, or (three-no list) no contract valid today
+    no_repair_fund: bool
+
+    def full_years(self, today: date) -> int | None:
+        """Whole years in use on ``today`` (an elevator is 15 on its 15th anniversary)."""
+        if self.started is None:
+            return None
+        s = self.started
+        return today.year - s.year - ((today.month, today.day) < (s.month, s.day))
+
+
+def _anniversary_before(today: date, years: int) -> date:
+    """The day ``years`` whole years before ``today`` (28 February for a 29th)."""
+    try:
+        return today.replace(year=today.year - years)
+    except ValueError:
+        return today.replace(year=today.year - years, day=28)
+
+
+def _register_entries(
+    actor: Actor, district: str | None, place_type: str | None, extra: Any = None
+) -> Select[*tuple[Any, ...]]:
+    """The select of both registers: elevators in use in scope, filtered, as ``RegisterEntry`` columns."""
+    if actor.role in NO_REGISTRY_ACCESS:
+        raise _refuse(actor, "may not list elevators")
+    use, mnt = aliased(Unit), aliased(Unit)
+    stmt = (
+        select(
+            Elevator.registration_code,
+            Elevator.district,
+            Elevator.street,
+            Elevator.address,
+            Elevator.place_type,
+            use.name,
+            mnt.name,
+            func.coalesce(Elevator.commissioning_date, Elevator.installation_date),
+            Elevator.no_property_management,
+            Elevator.no_maintenance_contract,
+            Elevator.no_repair_fund,
+        )
+        .outerjoin(use, use.id == Elevator.use_unit_id)
+        .outerjoin(mnt, mnt.id == Elevator.maintenance_unit_id)
+        .where(Elevator.status == ElevatorStatus.IN_USE.value)
+    )
+    stmt = _scoped(stmt, actor)
+    if district:
+        stmt = stmt.where(Elevator.district == district)
+    if place_type:
+        stmt = stmt.where(Elevator.place_type == place_type)
+    return stmt if extra is None else stmt.where(extra)
+
+
+def _entry(row: Any, no_contract: bool = False) -> RegisterEntry:
+    code, district, street, address, place_type, use, mnt, started, npm, nmc, nrf = row
+    return RegisterEntry(
+        code, district, street, address, place_type, use or "", mnt or "", started,
+        bool(npm), bool(nmc) or no_contract, bool(nrf),
+    )  # fmt: skip
+
+
+def three_no_elevators(
+    session: Session,
+    actor: Actor,
+    valid_contract_codes: Iterable[str],
+    district: str | None = None,
+    place_type: str | None = None,
+) -> list[RegisterEntry]:
+    """三无电梯: the elevators in use in the actor's scope with any of no property management, no
+    maintenance contract (the registry's flag, or no code in ``valid_contract_codes``: maintenance knows
+    the contracts) and no repair fund, by district and code. Any one condition lists it: the regulator
+    follows each up, not only the elevators that have all three."""
+    valid = set(valid_contract_codes)
+    stmt = _register_entries(actor, district, place_type)
+    out = []
+    for row in session.execute(stmt.order_by(Elevator.district, Elevator.registration_code)):
+        e = _entry(row, no_contract=row[0] not in valid)
+        if e.no_property_management or e.no_maintenance_contract or e.no_repair_fund:
+            out.append(e)
+    return out
+
+
+def old_elevators(
+    session: Session,
+    actor: Actor,
+    today: date,
+    min_years: int = 15,
+    district: str | None = None,
+    place_type: str | None = None,
+) -> list[RegisterEntry]:
+    """15年以上老旧电梯: the elevators in use in the actor's scope in use ``min_years`` whole years or more
+    on ``today`` (the city's day) by commissioning date, else installation date; residential first (their
+    safety assessment is the regulator's concern), then the oldest."""
+    start = func.coalesce(Elevator.commissioning_date, Elevator.installation_date)
+    stmt = _register_entries(actor, district, place_type, start <= _anniversary_before(today, min_years))
+    residential = case((Elevator.place_type == PlaceType.RESIDENTIAL.value, 0), else_=1)
+    stmt = stmt.order_by(residential, start, Elevator.registration_code)
+    return [_entry(row) for row in session.execute(stmt)]

@@ -268,3 +268,17 @@ def top_risks(
         stmt = stmt.where(RiskScoreRow.district == district)
     stmt = stmt.order_by(RiskScoreRow.score.desc(), RiskScoreRow.registration_code).limit(limit)
     return list(session.scalars(stmt))
+
+
+def stored_grades(session: Session, codes: Collection[str]) -> dict[str, str]:
+    """The stored grade of each of ``codes`` that has one (lists of elevators the caller already holds in
+    scope, in batches well under the databases' parameter limits)."""
+    wanted = list(dict.fromkeys(codes))
+    out: dict[str, str] = {}
+    for i in range(0, len(wanted), 1000):
+        chunk = wanted[i : i + 1000]
+        stmt = select(RiskScoreRow.registration_code, RiskScoreRow.grade).where(
+            RiskScoreRow.registration_code.in_(chunk)
+        )
+        out.update({code: grade for code, grade in session.execute(stmt)})
+    return out

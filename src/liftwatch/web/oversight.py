@@ -38,6 +38,8 @@ from liftwatch.maintenance.workflow import WorkOrderKind
 from liftwatch.registry import queries as registry
 from liftwatch.registry.domain import UnitType
 from liftwatch.rescue import exports
+from liftwatch.web.listing import address as _address
+from liftwatch.web.listing import param as _param
 from liftwatch.web.templating import (
     N_,
     PageActorDep,
@@ -104,14 +106,6 @@ def oversight_page(
 
 
 OversightPageDep = Annotated[OversightPage, Depends(oversight_page)]
-
-
-def _param(request: Request, name: str) -> str:
-    return request.query_params.get(name, "").strip()[:TEXT_MAX]
-
-
-def _address(place: registry.Place | None) -> str:
-    return " · ".join(x for x in (place.district, place.street, place.address) if x) if place else ""
 
 
 def _choices(page: OversightPage) -> dict[str, Any]:

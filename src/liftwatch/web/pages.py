@@ -30,6 +30,7 @@ from liftwatch.web import (
     maintenance,
     monitor,
     oversight,
+    registers,
     registry,
     reports,
     risk,
@@ -184,6 +185,7 @@ def install(app: FastAPI) -> None:
     app.include_router(maintenance.router)
     app.include_router(inspection.router)
     app.include_router(oversight.router)
+    app.include_router(registers.router)
     app.include_router(risk.router)
     app.include_router(hazards.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

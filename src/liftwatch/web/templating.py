@@ -28,6 +28,7 @@ from liftwatch.deps import COOKIE_NAME, SessionDep, SettingsDep, optional_actor
 from liftwatch.hazards import labels as hazards_labels
 from liftwatch.inspection import labels as inspection_labels
 from liftwatch.maintenance import labels as maintenance_labels
+from liftwatch.ratings import labels as ratings_labels
 from liftwatch.registry import labels as registry_labels
 from liftwatch.rescue import labels as rescue_labels
 from liftwatch.risk import labels as risk_labels
@@ -118,6 +119,7 @@ LABELS = LabelSet.of(
     *inspection_labels.TABLES,
     *hazards_labels.TABLES,
     *risk_labels.TABLES,
+    *ratings_labels.TABLES,
 )
 
 
