@@ -5,11 +5,13 @@ compares it with the copy in docs/OPERATIONS.md. Core knows no domain: the calle
 
 from __future__ import annotations
 
+import dataclasses
 import enum
-from collections.abc import Iterable, Sequence
+import math
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 from pydantic_core import PydanticUndefined
@@ -127,3 +129,58 @@ def replace_between_markers(document: str, table: str) -> str:
     if start < 0 or end < start:
         raise ValueError(f"the markers {BEGIN} and {END} are missing")
     return f"{document[: start + len(BEGIN)]}\n{table.rstrip(chr(10))}\n{document[end:]}"
+
+
+_T = TypeVar("_T")
+
+
+def process_environment() -> dict[str, str]:
+    """The process's environment over the ``.env`` file, as every settings group reads them."""
+    import os
+
+    from dotenv import dotenv_values
+
+    from liftwatch.core.config import ENV_FILE
+
+    from_file = {k: v for k, v in dotenv_values(ENV_FILE).items() if v is not None}
+    return {**from_file, **os.environ}
+
+
+def numbers_from_env(cls: type[_T], prefix: str, environ: Mapping[str, str] | None = None) -> _T:
+    """A frozen dataclass of non-negative numbers (a pure module's weights) from ``<prefix><NAME>`` (any case)
+    over its defaults. A value that is not a number, or negative, or that the dataclass refuses, is a
+    ValueError naming every bad variable."""
+    env = process_environment() if environ is None else environ
+    names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    given: dict[str, float] = {}
+    problems = []
+    for key, raw in sorted(env.items()):
+        upper = key.upper()
+        name = upper[len(prefix) :].lower()
+        if not upper.startswith(prefix) or name not in names:
+            continue
+        try:
+            value = float(raw)
+        except ValueError:
+            problems.append(f"{prefix}{name.upper()}={raw!r}: expected a number")
+            continue
+        if not math.isfinite(value) or value < 0:
+            problems.append(f"{prefix}{name.upper()}={raw!r}: expected a number >= 0")
+            continue
+        given[name] = value
+    if problems:
+        raise ValueError("; ".join(problems))
+    try:
+        return cls(**given)
+    except ValueError as exc:
+        raise ValueError(f"{prefix}*: {exc}") from None
+
+
+def dataclass_group(title: str, cls: type[Any], prefix: str) -> Group:
+    """The rows of a dataclass read by :func:`numbers_from_env`: variable, default, the reason for the
+    default (each field's ``metadata["why"]``)."""
+    rows = []
+    for f in dataclasses.fields(cls):
+        why = str(f.metadata.get("why", ""))
+        rows.append(Row(f"{prefix}{f.name.upper()}", show_default(f.default), why[:1].upper() + why[1:]))
+    return Group(title, tuple(rows))

@@ -3,7 +3,6 @@ detector checkpoints. Every write is idempotent, so a redelivered stream batch c
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,6 +16,7 @@ from sqlalchemy.orm import Session
 from liftwatch.accounts.actor import Actor, Role
 from liftwatch.core.bus import Bus, StreamInfo
 from liftwatch.core.errors import Forbidden
+from liftwatch.core.settings_table import process_environment
 from liftwatch.registry import queries as registry_queries
 from liftwatch.registry import service as registry
 from liftwatch.telemetry.faults import SEVERITY, DetectorSettings, FaultChange, Severity
@@ -41,14 +41,7 @@ def detector_settings_from_env(environ: Mapping[str, str] | None = None) -> Dete
     (docs/PROTOCOL.md). The one place they are read; the workers' wiring calls it and passes the result
     down, so the detector stays pure. A value out of bounds is a ValueError naming every bad variable.
     Without ``environ``: the process's environment over the ``.env`` file, as the other settings groups."""
-    if environ is None:
-        from dotenv import dotenv_values
-
-        from liftwatch.core.config import ENV_FILE
-
-        from_file = {k: v for k, v in dotenv_values(ENV_FILE).items() if v is not None}
-        environ = {**from_file, **os.environ}
-    env = environ
+    env = process_environment() if environ is None else environ
     fields = set(DetectorSettings.__struct_fields__)
     given: dict[str, str] = {}
     for key, raw in env.items():
