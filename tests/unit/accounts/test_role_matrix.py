@@ -4,7 +4,6 @@ requests run in order and are written not to disturb each other."""
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -30,29 +29,8 @@ from liftwatch.rescue.domain import GeoPoint, Source
 from liftwatch.risk import service as risk
 from liftwatch.risk.score import RiskSettings
 from tests.factories import PASSWORD, USERS, auth, seed
-
-A, R, O, M, U, I, G, P = (  # noqa: E741 - one letter per role keeps the matrix readable
-    Role.ADMIN,
-    Role.REGULATOR,
-    Role.RESCUE_OPERATOR,
-    Role.MAINTENANCE,  # staff of MU-A: maintains 11SHA000001/2
-    Role.USE_UNIT,  # staff of UU-B: uses 11SHB000003/4
-    Role.INSPECTOR,
-    Role.GATEWAY,  # an IoT gateway: telemetry only
-    Role.PUBLIC,
-)
-
-
-MATRIX_KEY = "lwk_matrix00"  # the prefix of a key seeded for the gateway account
-
-
-def _expect(default: int, public: int = 401, **by_role: int) -> dict[Role, int]:
-    names = {"A": A, "R": R, "O": O, "M": M, "U": U, "I": I, "G": G}
-    out = dict.fromkeys(Role, default)
-    out[P] = public
-    for key, status in by_role.items():
-        out[names[key]] = status
-    return out
+from tests.unit.accounts.matrix import MATRIX_KEY, Case, sections
+from tests.unit.accounts.matrix import expect as _expect
 
 
 def _new_elevator(role: Role) -> dict[str, Any]:
@@ -65,18 +43,6 @@ def _new_elevator(role: Role) -> dict[str, Any]:
         "district": "黄浦区",
         "maintenance_unit": "MU-A",
     }
-
-
-@dataclass
-class Case:
-    method: str
-    path: str
-    expect: dict[Role, int]
-    body: Any = None
-    form: dict[str, str] | None = None
-    body_for: Any = field(default=None)  # callable(role) -> body
-    files_for: Any = field(default=None)  # callable(role) -> multipart files
-    form_for: Any = field(default=None)  # callable(role) -> form fields
 
 
 CASES: list[Case] = [
@@ -450,6 +416,8 @@ CASES: list[Case] = [
     # their own elevators (UU-B does not use 11SHA000001: 404)
     Case("GET", "/api/v1/risk/elevators", _expect(200, O=403, I=403, G=403)),
     Case("GET", "/api/v1/risk/elevators/11SHA000001", _expect(200, U=404, O=403, I=403, G=403)),
+    # the domains' own sections (tests/unit/accounts/matrix_*.py), before the password and sign-out cases
+    *(case for section in sections() for case in section.CASES),
     # passwords: an admin resets another user's; anyone signed in may change their own (a wrong current
     # password here, so the role's token stays valid for the cases after it: 422 means the route let it in)
     Case(
@@ -579,6 +547,9 @@ def test_role_matrix(
     rescue.report(
         session, SYSTEM_ACTOR, rescue.Report("11SHA000001", Source.PHONE), clock, rescue.RescueSettings()
     )
+    for section in sections():
+        if hasattr(section, "city"):
+            section.city(session, clock, settings)
     new = create_api_key(session, SYSTEM_ACTOR, ApiKeyCreate(username="gateway", name="matrix"), clock)
     new.record.prefix = MATRIX_KEY
     session.commit()
@@ -645,4 +616,7 @@ def _template(path: str) -> str:
     ):
         if path.startswith(f"/api/v1/maintenance/{collection}/"):
             parts[5] = "{" + name + "}"
+    for section in sections():
+        if hasattr(section, "template"):
+            section.template(parts)
     return "/".join(parts)

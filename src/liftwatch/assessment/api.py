@@ -1,0 +1,1 @@
+"""assessment.api: filled in by issue 14 (in progress)."""

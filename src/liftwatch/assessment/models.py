@@ -1,0 +1,1 @@
+"""assessment.models: filled in by issue 14 (in progress)."""

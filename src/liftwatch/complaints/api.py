@@ -1,0 +1,1 @@
+"""complaints.api: filled in by issue 14 (in progress)."""

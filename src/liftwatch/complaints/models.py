@@ -1,0 +1,1 @@
+"""complaints.models: filled in by issue 14 (in progress)."""

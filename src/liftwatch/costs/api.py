@@ -1,0 +1,1 @@
+"""costs.api: filled in by issue 14 (in progress)."""

