@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, TypeAlias, TypeVar
+from typing import Any, NamedTuple, TypeAlias, TypeVar
 
 from sqlalchemy import Select, case, false, func, or_, select
 from sqlalchemy.orm import Session, aliased
@@ -57,7 +57,7 @@ class ElevatorFilter:
     three_no: bool | None = None
 
 
-def age_years(elevator: Elevator, today: date) -> float | None:
+def age_years(elevator: Elevator | ElevatorBrief, today: date) -> float | None:
     start = elevator.commissioning_date or elevator.installation_date
     if start is None:
         return None
@@ -677,6 +677,66 @@ def elevators_by_codes(session: Session, codes: Iterable[str], batch: int = 5000
         chunk = wanted[i : i + batch]
         found += session.scalars(select(Elevator).where(Elevator.registration_code.in_(chunk))).unique()
     return sorted(found, key=lambda e: e.registration_code)
+
+
+class ElevatorBrief(NamedTuple):
+    """The few columns of an elevator in use that city-wide passes need (risk grading's facts): a plain row,
+    no ORM object, no unit loaded."""
+
+    registration_code: str
+    district: str
+    place_type: str
+    commissioning_date: date | None
+    installation_date: date | None
+    design_life_years: int | None
+    no_property_management: bool
+    no_repair_fund: bool
+    no_maintenance_contract: bool
+
+
+_BRIEF_COLUMNS = (
+    Elevator.registration_code,
+    Elevator.district,
+    Elevator.place_type,
+    Elevator.commissioning_date,
+    Elevator.installation_date,
+    Elevator.design_life_years,
+    Elevator.no_property_management,
+    Elevator.no_repair_fund,
+    Elevator.no_maintenance_contract,
+)
+
+
+def elevator_briefs(
+    session: Session,
+    district: str | None = None,
+    codes: Collection[str] | None = None,
+    batch: int = 5000,
+) -> Iterator[list[ElevatorBrief]]:
+    """The elevators in use (of ``district``, or only ``codes``), ``batch`` at a time in code order: keyset
+    pages on the registration code (no OFFSET, no count), or one IN list per ``batch`` named codes. A full
+    read of the city this way is a tenth of paging ``list_elevators`` (whole ORM rows and a count a page)."""
+    base = select(*_BRIEF_COLUMNS).where(Elevator.status == ElevatorStatus.IN_USE.value)
+    if district is not None:
+        base = base.where(Elevator.district == district)
+    if codes is not None:
+        wanted = sorted(set(codes))
+        for i in range(0, len(wanted), batch):
+            stmt = base.where(Elevator.registration_code.in_(wanted[i : i + batch]))
+            rows = [ElevatorBrief(*r) for r in session.execute(stmt.order_by(Elevator.registration_code))]
+            if rows:
+                yield rows
+        return
+    after: str | None = None
+    while True:
+        stmt = base if after is None else base.where(Elevator.registration_code > after)
+        rows = [
+            ElevatorBrief(*r) for r in session.execute(stmt.order_by(Elevator.registration_code).limit(batch))
+        ]
+        if not rows:
+            return
+        yield rows
+        after = rows[-1].registration_code
 
 
 # ---------------------------------------------------------------- the regulator's registers

@@ -3,8 +3,9 @@ those of a district, or given codes) an ``ElevatorFacts``, in batches.
 
 Each domain is read once per run with one GROUP BY (its city-wide read: ``telemetry.queries.fault_counts``,
 ``rescue.queries.entrapment_counts``, ``maintenance.queries.preventive_overdue_days`` ...) when the whole
-city is scored, or once per batch with the batch's codes otherwise; the registry's elevators come in pages.
-What feeds which factor is in docs/RISK.md. No writes; the caller decides who may read.
+city is scored, or once per batch with the batch's codes otherwise; the registry's elevators come in
+keyset pages of the few columns the facts need (``registry.queries.elevator_briefs``). What feeds which
+factor is in docs/RISK.md. No writes; the caller decides who may read.
 """
 
 from __future__ import annotations
@@ -15,16 +16,14 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from liftwatch.accounts.actor import SYSTEM_ACTOR
+from liftwatch.complaints import queries as complaints_queries
 from liftwatch.core.clock import Clock
 from liftwatch.core.config import Settings, zone
-from liftwatch.core.errors import NotFound
 from liftwatch.hazards import service as hazards
 from liftwatch.hazards.workflow import HazardLevel
 from liftwatch.inspection import service as inspection
 from liftwatch.maintenance import queries as maintenance_queries
 from liftwatch.registry import queries as registry_queries
-from liftwatch.registry.domain import ElevatorStatus
 from liftwatch.rescue import queries as rescue_queries
 from liftwatch.risk.domain import ElevatorFacts
 from liftwatch.telemetry import queries as telemetry_queries
@@ -52,6 +51,7 @@ class Reads:
     inspection_overdue: dict[str, int] = field(default_factory=dict)
     nonconformities: dict[str, int] = field(default_factory=dict)
     hazards_open: dict[str, dict[str, int]] = field(default_factory=dict)  # code -> level -> open
+    complaints: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -81,10 +81,11 @@ def read_domains(session: Session, now: datetime, today: date, codes: Collection
         inspection_overdue=inspection.inspection_overdue_days(session, today, codes),
         nonconformities=inspection.open_nonconformity_counts(session, codes),
         hazards_open=hazards_open,
+        complaints=complaints_queries.counts_by_elevator(session, d365, now, codes),
     )
 
 
-def _facts(e: registry_queries.StoredElevator, today: date, r: Reads) -> ElevatorFacts:
+def _facts(e: registry_queries.ElevatorBrief, today: date, r: Reads) -> ElevatorFacts:
     code = e.registration_code
     # three-no: the registry's three flags, the contract known from maintenance when the flag lags behind
     no_contract = e.no_maintenance_contract or code not in r.with_contract
@@ -104,7 +105,7 @@ def _facts(e: registry_queries.StoredElevator, today: date, r: Reads) -> Elevato
         open_hazards_general=r.hazards_open.get(code, {}).get(HazardLevel.GENERAL.value, 0),
         open_hazards_major=r.hazards_open.get(code, {}).get(HazardLevel.MAJOR.value, 0),
         confirmed_fake_flags=r.fake_flags.get(code, 0),
-        complaints=0,  # no complaints domain yet
+        complaints=r.complaints.get(code, 0),
         three_no=e.no_property_management and e.no_repair_fund and no_contract,
     )
 
@@ -122,40 +123,6 @@ def gather(
     now = clock.now()
     today = now.astimezone(zone(settings.timezone)).date()
     city = read_domains(session, now, today, None) if district is None and codes is None else None
-    wanted = sorted(set(codes)) if codes is not None else None
-    flt = registry_queries.ElevatorFilter(district=district, status=ElevatorStatus.IN_USE.value)
-    if wanted is not None:
-        for i in range(0, len(wanted), batch):
-            chunk = wanted[i : i + batch]
-            rows = [e for e in (_elevator(session, c) for c in chunk) if e is not None]
-            yield _batch(session, now, today, rows, None)
-        return
-    page = 1
-    while True:
-        rows, _ = registry_queries.list_elevators(session, SYSTEM_ACTOR, flt, clock, page, batch)
-        if not rows:
-            return
-        yield _batch(session, now, today, rows, city)
-        page += 1
-
-
-def _elevator(session: Session, code: str) -> registry_queries.StoredElevator | None:
-    """The elevator in use with ``code``, else None (an incremental run names few elevators)."""
-    try:
-        e = registry_queries.get_elevator(session, SYSTEM_ACTOR, code)
-    except NotFound:
-        return None
-    return e if e.status == ElevatorStatus.IN_USE.value else None
-
-
-def _batch(
-    session: Session,
-    now: datetime,
-    today: date,
-    rows: list[registry_queries.StoredElevator],
-    city: Reads | None,
-) -> list[Gathered]:
-    reads = (
-        city if city is not None else read_domains(session, now, today, [e.registration_code for e in rows])
-    )
-    return [Gathered(_facts(e, today, reads), e.district) for e in rows]
+    for rows in registry_queries.elevator_briefs(session, district=district, codes=codes, batch=batch):
+        reads = city or read_domains(session, now, today, [e.registration_code for e in rows])
+        yield [Gathered(_facts(e, today, reads), e.district) for e in rows]

@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields
+from operator import attrgetter
 from typing import NamedTuple
 
 from liftwatch.risk.domain import (
@@ -49,13 +50,15 @@ class RiskSettings:
 
     age_free_years: float = _w(10, "years in use that add nothing (a young lift's wear is not a risk)")
     age_per_year: float = _w(0.4, "points per year in use beyond the free years (wear, older standards)")
-    age_cap: float = _w(8, "most points age adds (reached at 30 years)")
+    age_cap: float = _w(
+        6, "most points age adds (reached at 25 years; design life weighs the same wear again)"
+    )
     design_life_default_years: float = _w(
         20, "design life taken when the elevator file lacks one (the commonest registered value)"
     )
     design_life_free_share: float = _w(0.8, "share of the design life used that adds nothing")
     design_life_per_10pct: float = _w(2, "points per 10% of the design life used beyond the free share")
-    design_life_cap: float = _w(8, "most points design life adds (reached at 120% used)")
+    design_life_cap: float = _w(6, "most points design life adds (reached at 110% used)")
     place_crowded: float = _w(
         4,
         "metro, mall, hospital, school, public building: crowds and vulnerable people (public places first)",
@@ -67,16 +70,16 @@ class RiskSettings:
     faults_90d_per: float = _w(1.5, "points per fault in the last 90 days (a recent fault counts again)")
     faults_90d_cap: float = _w(12, "most points recent faults add")
     faults_365d_free: float = _w(5, "faults a year that add nothing (an average lift stops 4-6 times)")
-    faults_365d_per: float = _w(0.75, "points per fault in the last 365 days beyond the free ones")
-    faults_365d_cap: float = _w(9, "most points the year's faults add (17 faults)")
+    faults_365d_per: float = _w(1, "points per fault in the last 365 days beyond the free ones")
+    faults_365d_cap: float = _w(10, "most points the year's faults add (15 faults)")
     entrapments_90d_per: float = _w(4, "points per entrapment in the last 90 days (0.11 a year is usual)")
     entrapments_90d_cap: float = _w(12, "most points recent entrapments add")
     entrapments_365d_per: float = _w(2, "points per entrapment in the last 365 days")
     entrapments_365d_cap: float = _w(8, "most points the year's entrapments add")
     maintenance_overdue_per_day: float = _w(
-        0.3, "points per day the due maintenance visit is late (TSG T5002: at most 15 days apart)"
+        0.4, "points per day the due maintenance visit is late (TSG T5002: at most 15 days apart)"
     )
-    maintenance_overdue_cap: float = _w(12, "most points overdue maintenance adds (40 days late)")
+    maintenance_overdue_cap: float = _w(12, "most points overdue maintenance adds (30 days late)")
     inspection_overdue_step: float = _w(
         5, "points from the first day past the inspection's validity (unlawful use)"
     )
@@ -167,20 +170,21 @@ def grade_of(points: float, settings: RiskSettings = DEFAULT_SETTINGS) -> Grade:
 
 _Getter = Callable[[ElevatorFacts], float | None]
 
-#: Where each counted factor's value comes from; the design life's share is computed by the scorer.
+#: Where each counted factor's value comes from (attrgetter: a C call, not a lambda, per factor and elevator);
+#: the design life's share is computed by the scorer.
 _VALUES: tuple[tuple[Factor, _Getter], ...] = (
-    (Factor.TRAFFIC, lambda f: f.trips_per_day),
-    (Factor.FAULTS_90D, lambda f: f.faults_90d),
-    (Factor.FAULTS_365D, lambda f: f.faults_365d),
-    (Factor.ENTRAPMENTS_90D, lambda f: f.entrapments_90d),
-    (Factor.ENTRAPMENTS_365D, lambda f: f.entrapments_365d),
-    (Factor.MAINTENANCE_OVERDUE, lambda f: f.maintenance_overdue_days),
-    (Factor.INSPECTION_OVERDUE, lambda f: f.inspection_overdue_days),
-    (Factor.NONCONFORMITIES, lambda f: f.open_nonconformities),
-    (Factor.HAZARDS_GENERAL, lambda f: f.open_hazards_general),
-    (Factor.HAZARDS_MAJOR, lambda f: f.open_hazards_major),
-    (Factor.FAKE_MAINTENANCE, lambda f: f.confirmed_fake_flags),
-    (Factor.COMPLAINTS, lambda f: f.complaints),
+    (Factor.TRAFFIC, attrgetter("trips_per_day")),
+    (Factor.FAULTS_90D, attrgetter("faults_90d")),
+    (Factor.FAULTS_365D, attrgetter("faults_365d")),
+    (Factor.ENTRAPMENTS_90D, attrgetter("entrapments_90d")),
+    (Factor.ENTRAPMENTS_365D, attrgetter("entrapments_365d")),
+    (Factor.MAINTENANCE_OVERDUE, attrgetter("maintenance_overdue_days")),
+    (Factor.INSPECTION_OVERDUE, attrgetter("inspection_overdue_days")),
+    (Factor.NONCONFORMITIES, attrgetter("open_nonconformities")),
+    (Factor.HAZARDS_GENERAL, attrgetter("open_hazards_general")),
+    (Factor.HAZARDS_MAJOR, attrgetter("open_hazards_major")),
+    (Factor.FAKE_MAINTENANCE, attrgetter("confirmed_fake_flags")),
+    (Factor.COMPLAINTS, attrgetter("complaints")),
     (Factor.THREE_NO, lambda f: 1 if f.three_no else 0),
 )
 
@@ -222,7 +226,8 @@ class Scorer:
         lines.append(Contribution(Factor.PLACE, place, self._place.get(place, self._place_other)))
         for factor, getter, curve in self._counted:
             value = getter(facts)
-            lines.append(Contribution(factor, value, 0 if value is None else curve.points(value)))
+            # most counts are zero, which no curve scores (settings are never negative): skip the call
+            lines.append(Contribution(factor, value, curve.points(value) if value else 0))
         total = sum(line.points for line in lines)
         b, c, d = self._thresholds
         grade = Grade.D if total >= d else Grade.C if total >= c else Grade.B if total >= b else Grade.A

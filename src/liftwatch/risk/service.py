@@ -22,6 +22,7 @@ from sqlalchemy import Select, Table, delete, func, select
 from sqlalchemy.orm import Session
 
 from liftwatch.accounts.actor import Actor, Role
+from liftwatch.complaints import queries as complaints_queries
 from liftwatch.core.clock import Clock
 from liftwatch.core.config import Settings
 from liftwatch.core.errors import Forbidden, NotFound
@@ -167,9 +168,9 @@ def recompute(
 #: to them); faults count by when they were raised, the rest by their last update.
 def changed_since(session: Session, since: datetime) -> set[str]:
     """The elevators whose inputs changed after ``since``: the elevator file (registry), faults, incidents,
-    work orders, fake-maintenance flags and contracts, inspections and hazards, each through its own
-    domain's read. What only the passing of time changes (a fault leaving the 90-day window, a visit growing
-    later, traffic) waits for the daily full run."""
+    work orders, fake-maintenance flags and contracts, inspections, hazards and complaints, each through its
+    own domain's read. What only the passing of time changes (a fault leaving the 90-day window, a visit
+    growing later, traffic) waits for the daily full run."""
     codes = registry_queries.codes_changed_since(session, since)
     for read in (
         telemetry_queries.codes_changed_since,
@@ -177,6 +178,7 @@ def changed_since(session: Session, since: datetime) -> set[str]:
         maintenance_queries.codes_changed_since,
         inspection.codes_changed_since,
         hazards.codes_changed_since,
+        complaints_queries.codes_changed_since,
     ):
         codes |= read(session, since)
     return codes

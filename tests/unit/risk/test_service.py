@@ -57,7 +57,7 @@ def test_recompute_stores_scores_that_explain_themselves(city: Session, clock: F
     assert row.score > before + 20 and row.grade in (Grade.C.value, Grade.D.value)
     assert sum(c["points"] for c in row.contributions) == row.score
     points = {c["factor"]: c["points"] for c in row.contributions}
-    assert points["fake_maintenance"] == 8 and points["maintenance_overdue"] == 9
+    assert points["fake_maintenance"] == 8 and points["maintenance_overdue"] == 12  # 30 days x 0.4: the cap
     assert row.facts["faults_365d"] == 7 and row.facts["confirmed_fake_flags"] == 1
     top = service.top_risks(s, regulator)
     assert top[0].registration_code == A1 and top[0].score > service.score_of(s, regulator, A2).score
