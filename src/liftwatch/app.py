@@ -24,8 +24,10 @@ from liftwatch.core.errors import DomainError, Unauthorized
 from liftwatch.core.headers import SecurityHeadersMiddleware
 from liftwatch.core.limits import BodyLimitMiddleware, body_limits
 from liftwatch.core.probes import BlockingCheck
+from liftwatch.core.ratelimit import PublicRateLimitMiddleware
 from liftwatch.core.throttle import LoginThrottle
 from liftwatch.core.types import ERRORS
+from liftwatch.deps import COOKIE_NAME
 from liftwatch.hazards.api import router as hazards_router
 from liftwatch.inspection.api import router as inspection_router
 from liftwatch.maintenance.api import router as maintenance_router
@@ -127,6 +129,10 @@ def create_app(
     # first, so the security headers are on every answer, the 413 included
     default_body, body_rules = body_limits(settings)
     app.add_middleware(BodyLimitMiddleware, default=default_body, limits=body_rules)
+    # the public's requests (no credentials) per address, before any route or database work (issue 14)
+    app.add_middleware(
+        PublicRateLimitMiddleware, per_minute=settings.public_requests_per_min, cookie_name=COOKIE_NAME
+    )
     app.add_middleware(SecurityHeadersMiddleware, settings=settings)
     app.state.login_throttle = LoginThrottle.from_settings(settings)
     app.state.settings = settings

@@ -193,6 +193,13 @@ class Settings(BaseSettings):
         description="`liftwatch prune` removes dead letters received longer ago than this (an "
         "unknown_elevator letter is not replayed after). 0 = keep forever.",
     )
+    public_requests_per_min: int = Field(
+        default=120,
+        ge=0,
+        description="Requests a minute one client address may send without credentials (the passenger "
+        "pages, the public lists and their API reads, the sign-in page); more get 429 with Retry-After. "
+        "Counted per web process. 0 = no limit (behind a gateway that limits itself).",
+    )
     max_body_mb: float = Field(
         default=1.0,
         gt=0,
@@ -261,6 +268,28 @@ class Settings(BaseSettings):
         "as well as to the log: the responsible unit's or regulator's system. Empty: the log only. Time "
         "limit and retries as the maintenance notices' (LIFTWATCH_MAINTENANCE_WEBHOOK_TIMEOUT_S, "
         "LIFTWATCH_MAINTENANCE_NOTICE_RETRY_S, ..._RETRY_MAX_S).",
+    )
+    hazard_sources_every_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="Seconds between two scans of the hazard worker for the hidden dangers the platform "
+        "finds itself: dangerous faults, recurring faults and serious findings of signed inspections "
+        "(docs/HAZARDS.md). 0 is refused; a city that reports them by hand sets a long period.",
+    )
+    hazard_sources_lookback_h: float = Field(
+        default=48.0,
+        gt=0,
+        description="Hours each scan looks back over faults and signed inspections: a worker stopped for "
+        "less than this finds on restart what came meanwhile (a finding seen twice is one hazard).",
+    )
+    hazard_repeat_faults: int = Field(
+        default=5,
+        ge=2,
+        description="Faults of one type on one elevator within LIFTWATCH_HAZARD_REPEAT_DAYS that make a "
+        "general hidden danger (a door failing to close five times in a month is a defect, not bad luck).",
+    )
+    hazard_repeat_days: int = Field(
+        default=30, ge=1, description="The window of LIFTWATCH_HAZARD_REPEAT_FAULTS, in days."
     )
     risk_recompute_s: float = Field(
         default=300.0,

@@ -9,6 +9,11 @@ embedded pipeline):
   and rescue's are (one row claimed with SKIP LOCKED, sent and marked at a time; at least once, a failed
   attempt kept for its next try with the maintenance notices' backoff, never dropped).
 
+* sources: every LIFTWATCH_HAZARD_SOURCES_EVERY_S it reports the hidden dangers the platform finds itself
+  (``hazards/sources.py``: dangerous and recurring faults, serious findings of signed inspections) over
+  the last LIFTWATCH_HAZARD_SOURCES_LOOKBACK_H hours; ``service.report`` is idempotent on the finding's
+  reference, so a scan that sees a finding again, or a second worker, opens no second hazard.
+
 Its one loop reports a ``Health`` for /readyz."""
 
 from __future__ import annotations
@@ -16,16 +21,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from liftwatch.accounts.actor import SYSTEM_ACTOR
 from liftwatch.core import notify, outbox
 from liftwatch.core.bus import Health, run_steps
 from liftwatch.core.clock import Clock
 from liftwatch.core.config import Settings
-from liftwatch.hazards import service
+from liftwatch.core.errors import DomainError
+from liftwatch.hazards import queries, service, sources
 from liftwatch.hazards.models import HazardNotice
+from liftwatch.inspection import service as inspection
+from liftwatch.telemetry import queries as telemetry_queries
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +80,10 @@ class HazardWorker:
             describe=lambda row: f"{row.kind} to {row.recipient}",
         )
         self.timers_fired = 0
+        self.settings = settings
+        self.rule = sources.SourceRule(settings.hazard_repeat_faults, settings.hazard_repeat_days)
+        self.found = 0  # hidden dangers the scans opened
+        self._next_scan: datetime | None = None
         self.health = Health("hazard worker", settings.worker_give_up_s)
 
     def fire(self) -> int:
@@ -88,6 +102,70 @@ class HazardWorker:
         self.timers_fired += len(notices)
         return len(notices)
 
+    def findings(self, session: Session, now: datetime) -> list[sources.Finding]:
+        """What the last LIFTWATCH_HAZARD_SOURCES_LOOKBACK_H hours of faults and signed inspections show."""
+        start = now - timedelta(hours=self.settings.hazard_sources_lookback_h)
+        recent = [
+            sources.FaultSeen(*row) for row in telemetry_queries.faults_started_between(session, start, now)
+        ]
+        pairs = {(f.registration_code, f.fault_type) for f in recent}
+        history = telemetry_queries.fault_starts(
+            session, start - timedelta(days=self.rule.repeat_days), pairs
+        )
+        found = sources.monitoring_findings(
+            recent, history, queries.open_monitoring_repeats(session), self.rule
+        )
+        signed = inspection.findings_signed_between(session, start, now)
+        return found + sources.inspection_findings(sources.InspectionFinding(*row) for row in signed)
+
+    def scan(self) -> int:
+        """Report the findings (each in its own transaction: an elevator the registry no longer knows is
+        logged and skipped, never a stop); returns how many hidden dangers were opened."""
+        now = self.clock.now()
+        with self.session_factory() as session:
+            found = self.findings(session, now)
+        opened = 0
+        for f in found:
+            with self.session_factory() as session:
+                try:
+                    out = service.report(
+                        session,
+                        SYSTEM_ACTOR,
+                        f.registration_code,
+                        f.source,
+                        f.source_ref,
+                        f.level,
+                        f.description,
+                        self.clock,
+                        self.settings,
+                    )
+                    session.commit()
+                except DomainError as exc:
+                    session.rollback()
+                    log.warning(
+                        "hazard finding %s on %s not reported: %s", f.source_ref, f.registration_code, exc
+                    )
+                    continue
+            if out.created:
+                opened += 1
+                log.warning(
+                    "hazard found by the platform: hazard %d on %s (%s %s, %s)",
+                    out.hazard.id,
+                    f.registration_code,
+                    f.source.value,
+                    f.source_ref,
+                    f.level.value,
+                )
+        self.found += opened
+        return opened
+
+    def scan_if_due(self) -> int:
+        now = self.clock.now()
+        if self._next_scan is not None and now < self._next_scan:
+            return 0
+        self._next_scan = now + timedelta(seconds=self.settings.hazard_sources_every_s)
+        return self.scan()
+
     def deliver_due(self, limit: int = 50) -> int:
         """Deliver up to ``limit`` due notices through core/outbox.py's loop (each claimed, sent and marked
         in its own transaction; stops at the first failure); returns how many were delivered."""
@@ -99,6 +177,7 @@ class HazardWorker:
 
     async def _timer_step(self, stop: asyncio.Event) -> None:
         await asyncio.to_thread(self.fire)
+        await asyncio.to_thread(self.scan_if_due)
         await asyncio.to_thread(self.deliver_due)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=self.timer_every_s)

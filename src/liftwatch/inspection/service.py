@@ -1004,3 +1004,25 @@ def codes_changed_since(session: Session, since: datetime) -> set[str]:
     """The elevators with an inspection changed after ``since`` (what the risk worker rescores)."""
     stmt = select(Inspection.registration_code).where(Inspection.updated_at > since).distinct()
     return set(session.scalars(stmt))
+
+
+def findings_signed_between(
+    session: Session, start: datetime, end: datetime
+) -> list[tuple[int, int, str, str, str, str]]:
+    """The non-conformities of the inspections signed in [start, end): (non-conformity id, inspection id,
+    registration code, severity, item, text), in signing order. What the hazard worker turns into hidden
+    dangers (serious findings)."""
+    stmt = (
+        select(
+            Nonconformity.id,
+            Inspection.id,
+            Inspection.registration_code,
+            Nonconformity.severity,
+            Nonconformity.item,
+            Nonconformity.text,
+        )
+        .join(Inspection, Inspection.id == Nonconformity.inspection_id)
+        .where(Inspection.signed_at >= as_utc(start), Inspection.signed_at < as_utc(end))
+        .order_by(Inspection.signed_at, Nonconformity.id)
+    )
+    return [(int(n), int(i), c, sev, item, text) for n, i, c, sev, item, text in session.execute(stmt)]

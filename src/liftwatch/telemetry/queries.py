@@ -31,6 +31,8 @@ __all__ = [
     "counters_after",
     "counters_at",
     "counters_now",
+    "fault_starts",
+    "faults_started_between",
     "service_history",
 ]
 
@@ -305,3 +307,36 @@ def trips_per_day(
 def codes_changed_since(session: Session, since: datetime) -> set[str]:
     """The elevators with a fault raised after ``since`` (what the risk worker rescores)."""
     return set(session.scalars(select(Fault.registration_code).where(Fault.raised_at > since).distinct()))
+
+
+def faults_started_between(
+    session: Session, start: datetime, end: datetime
+) -> list[tuple[str, str, str, str, datetime]]:
+    """The faults that started in [start, end), city-wide, oldest first: (fault id, registration code, fault
+    type, severity, started at). What the hazard worker scans for dangerous and recurring faults."""
+    stmt = (
+        select(Fault.fault_id, Fault.registration_code, Fault.fault_type, Fault.severity, Fault.started_at)
+        .where(Fault.started_at >= as_utc(start), Fault.started_at < as_utc(end))
+        .order_by(Fault.started_at, Fault.id)
+    )
+    return [(f, c, t, sev, as_utc(at)) for f, c, t, sev, at in session.execute(stmt)]
+
+
+def fault_starts(
+    session: Session, since: datetime, pairs: Collection[tuple[str, str]]
+) -> dict[tuple[str, str], list[datetime]]:
+    """For each (registration code, fault type) of ``pairs``, the start times of its faults from ``since``
+    on, oldest first (one query per 1,000 elevators)."""
+    wanted = set(pairs)
+    codes = sorted({code for code, _ in wanted})
+    out: dict[tuple[str, str], list[datetime]] = {}
+    for i in range(0, len(codes), 1000):
+        stmt = (
+            select(Fault.registration_code, Fault.fault_type, Fault.started_at)
+            .where(Fault.registration_code.in_(codes[i : i + 1000]), Fault.started_at >= as_utc(since))
+            .order_by(Fault.started_at)
+        )
+        for code, kind, at in session.execute(stmt):
+            if (code, kind) in wanted:
+                out.setdefault((code, kind), []).append(as_utc(at))
+    return out

@@ -526,9 +526,15 @@ def _import_file(role: Role) -> dict[str, tuple[str, bytes, str]]:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    """The embedded pipeline runs, so the telemetry endpoint accepts (in-process bus, no archive)."""
+    """The embedded pipeline runs, so the telemetry endpoint accepts (in-process bus, no archive). The
+    public's rate limit is off: the anonymous role sends every case from one address within seconds
+    (tests/unit/core/test_ratelimit.py tests the limit)."""
     return Settings(
-        var_dir=tmp_path / "var", secret_key="test-secret-" + "x" * 40, pipeline=True, archive=False
+        var_dir=tmp_path / "var",
+        secret_key="test-secret-" + "x" * 40,
+        pipeline=True,
+        archive=False,
+        public_requests_per_min=0,
     )
 
 

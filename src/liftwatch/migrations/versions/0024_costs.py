@@ -1,4 +1,5 @@
-"""costs: maintenance cost and advertising income ledgers per use unit, half-yearly publications (issue 14, item 7).
+"""costs: maintenance cost and advertising income ledgers per use unit, half-yearly publications (issue
+14, item 7).
 
 Expand only: new tables, nothing else changes, so the release before keeps running against it (it declares
 no oldest_reader and inherits the one before).

@@ -1,4 +1,5 @@
-"""the emergency use of the repair fund for a hazard; safety assessments of old elevators and three-no measures (issue 14, items 2 and 3).
+"""The emergency use of the repair fund for a hazard; safety assessments of old elevators and three-no
+measures (issue 14, items 2 and 3).
 
 Expand only: new tables, nothing else changes, so the release before keeps running against it (it declares
 no oldest_reader and inherits the one before).
