@@ -27,6 +27,7 @@ UNITS = [
     ("UU-A", "静安物业管理有限公司", UnitType.USE_UNIT),
     ("UU-B", "徐汇置业物业服务公司", UnitType.USE_UNIT),
     ("IB-1", "上海市特种设备监督检验技术研究院", UnitType.INSPECTION_BODY),
+    ("IN-A", "申江财产保险上海分公司", UnitType.INSURER),
 ]
 
 # registration code, rescue code, district, place type, kind, maintenance unit, use unit, commissioned
@@ -81,6 +82,7 @@ USERS = {
     Role.MAINTENANCE: ("maint_a", "MU-A"),
     Role.USE_UNIT: ("owner_b", "UU-B"),
     Role.GATEWAY: ("gateway", None),
+    Role.INSURER: ("insurer_a", "IN-A"),
 }
 
 

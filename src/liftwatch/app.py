@@ -17,6 +17,8 @@ from sqlalchemy.exc import DataError
 
 from liftwatch import __version__
 from liftwatch.accounts.api import router as accounts_router
+from liftwatch.assessment.api import router as assessment_router
+from liftwatch.complaints.api import router as complaints_router
 from liftwatch.core.clock import Clock, SystemClock
 from liftwatch.core.config import Settings, city_tz, get_settings
 from liftwatch.core.db import make_engine, make_session_factory
@@ -27,10 +29,13 @@ from liftwatch.core.probes import BlockingCheck
 from liftwatch.core.ratelimit import PublicRateLimitMiddleware
 from liftwatch.core.throttle import LoginThrottle
 from liftwatch.core.types import ERRORS
+from liftwatch.costs.api import router as costs_router
 from liftwatch.deps import COOKIE_NAME
 from liftwatch.hazards.api import router as hazards_router
 from liftwatch.inspection.api import router as inspection_router
+from liftwatch.insurance.api import router as insurance_router
 from liftwatch.maintenance.api import router as maintenance_router
+from liftwatch.ratings.api import router as ratings_router
 from liftwatch.registry.api import router as registry_router
 from liftwatch.rescue.api import router as rescue_router
 from liftwatch.rescue.service import RescueSettings
@@ -227,7 +232,12 @@ def create_app(
     app.include_router(maintenance_router)
     app.include_router(inspection_router)
     app.include_router(hazards_router)
+    app.include_router(complaints_router)
+    app.include_router(costs_router)
     app.include_router(risk_router)
+    app.include_router(assessment_router)
+    app.include_router(ratings_router)
+    app.include_router(insurance_router)
     app.include_router(metrics_router)
 
     from liftwatch.web import accounts as accounts_pages

@@ -953,8 +953,12 @@ if TYPE_CHECKING:
 def settings_groups() -> list[SettingsGroup]:
     """Every settings group of the package, for the one generated table
     (tests/unit/core/test_settings_table.py checks that no BaseSettings class is left out)."""
+    from liftwatch.assessment.settings import settings_group as assessment_settings_group
+    from liftwatch.complaints.settings import settings_group as complaint_settings_group
     from liftwatch.core.config import Settings
     from liftwatch.core.settings_table import pydantic_group, struct_group
+    from liftwatch.costs.settings import settings_group as cost_settings_group
+    from liftwatch.insurance.settings import settings_group as insurance_settings_group
     from liftwatch.ratings.settings import settings_group as rating_settings_group
     from liftwatch.rescue.service import RescueSettings
     from liftwatch.risk.settings import settings_group as risk_settings_group
@@ -972,6 +976,10 @@ def settings_groups() -> list[SettingsGroup]:
         ),
         risk_settings_group(),
         rating_settings_group(),
+        insurance_settings_group(),
+        assessment_settings_group(),
+        complaint_settings_group(),
+        cost_settings_group(),
     ]
 
 
@@ -1284,6 +1292,103 @@ def risk_recompute(
             engine.dispose()
     grades = "  ".join(f"{g.value} {n}" for g, n in done.by_grade.items())
     typer.echo(f"{done.elevators} elevators scored: {grades}; {done.dropped} dropped; {done.seconds} s")
+
+
+ratings_app = typer.Typer(help="Maintenance-unit ratings (星级评定, 红黑榜)", no_args_is_help=True)
+app.add_typer(ratings_app, name="ratings")
+
+
+@ratings_app.command("compute")
+def ratings_compute(
+    period: Annotated[str, typer.Option(help="2026-H2 (half-year), 2026-Q4 (quarter) or 2026-11 (month)")],
+    database_url: DbOption = None,
+) -> None:
+    """Rate every maintenance unit for the period and store it, replacing the period's earlier ratings;
+    prints the units per star and the red and black lists (docs/RATINGS.md)."""
+    from liftwatch.ratings.service import compute, public_period
+    from liftwatch.ratings.settings import rating_settings_from_env
+
+    with _user_errors():
+        try:
+            rs = rating_settings_from_env()
+        except ValueError as exc:
+            console.print(f"[red]{exc}[/red]", highlight=False)
+            raise typer.Exit(code=1) from None
+        engine = make_engine(_url(database_url))
+        try:
+            with session_scope(make_session_factory(engine)) as session:
+                row = compute(session, SYSTEM_ACTOR, SystemClock(), get_settings(), period, rs)
+                done = public_period(session, row.label)
+                assert done is not None
+                stars = {n: sum(1 for r in done.rows if r.stars == n) for n in range(5, 0, -1)}
+                red = ", ".join(r.unit_code for r in done.red) or "-"
+                black = ", ".join(r.unit_code for r in done.black) or "-"
+                label, units = row.label, len(done.rows)
+        finally:
+            engine.dispose()
+    per_star = "  ".join(f"{n}★ {k}" for n, k in stars.items())
+    typer.echo(f"{label}: {units} units rated: {per_star}; red list: {red}; black list: {black}")
+
+
+insurance_app = typer.Typer(help="Elevator liability insurance (电梯安全责任保险)", no_args_is_help=True)
+app.add_typer(insurance_app, name="insurance")
+
+
+@insurance_app.command("reprice")
+def insurance_reprice(
+    period: Annotated[str, typer.Option(help="2026-Q4 (quarter), 2026-H2 (half-year) or 2026-11 (month)")],
+    database_url: DbOption = None,
+) -> None:
+    """Price every policy in force during the period from its elevator's stored risk grade and store the
+    factors, replacing the period's earlier ones; prints the policies per grade (docs/INSURANCE.md)."""
+    from liftwatch.insurance.service import reprice
+    from liftwatch.insurance.settings import premium_settings_from_env
+
+    with _user_errors():
+        try:
+            ps = premium_settings_from_env()
+        except ValueError as exc:
+            console.print(f"[red]{exc}[/red]", highlight=False)
+            raise typer.Exit(code=1) from None
+        engine = make_engine(_url(database_url))
+        try:
+            with session_scope(make_session_factory(engine)) as session:
+                done = reprice(session, SYSTEM_ACTOR, SystemClock(), period, ps)
+        finally:
+            engine.dispose()
+    grades = "  ".join(f"{g} {n}" for g, n in sorted(done.by_grade.items())) or "-"
+    typer.echo(f"{done.period}: {done.policies} policies repriced: {grades} ('-': not graded yet)")
+
+
+costs_app = typer.Typer(help="Cost disclosure (费用公开; docs/COSTS.md)", no_args_is_help=True)
+app.add_typer(costs_app, name="costs")
+
+
+@costs_app.command("book-contracts")
+def costs_book_contracts(
+    period: Annotated[str, typer.Option(help="the half-year, e.g. 2026-H2")],
+    database_url: DbOption = None,
+    unit: Annotated[str | None, typer.Option(help="only this use unit's ledger (its code)")] = None,
+) -> None:
+    """Book the half-year's share of every maintenance contract (prorated by days) on the ledgers of the
+    elevators' use units; a contract already booked for the half-year is left as it is."""
+    from liftwatch.costs.domain import HalfYear
+    from liftwatch.costs.service import book_contracts
+
+    try:
+        half = HalfYear.parse(period)
+    except ValueError as exc:
+        console.print(f"[red]{exc}[/red]", highlight=False)
+        raise typer.Exit(code=1) from None
+    with _user_errors():
+        engine = make_engine(_url(database_url))
+        try:
+            with session_scope(make_session_factory(engine)) as session:
+                done = book_contracts(session, SYSTEM_ACTOR, unit, half, SystemClock(), get_settings())
+                created, existing = len(done.created), done.existing
+        finally:
+            engine.dispose()
+    typer.echo(f"{half}: {created} contract fees booked, {existing} booked before")
 
 
 if __name__ == "__main__":

@@ -23,7 +23,10 @@ console = Console(stderr=True)
 
 
 def demo_users(
-    maintenance_code: str | None, use_unit_code: str | None, inspection_body: str | None = None
+    maintenance_code: str | None,
+    use_unit_code: str | None,
+    inspection_body: str | None = None,
+    insurer_code: str | None = None,
 ) -> list[tuple[str, Role, str | None]]:
     """The demo's logins (username, role, unit code); the inspector belongs to the city's inspection body,
     so it sees that body's inspections."""
@@ -37,14 +40,18 @@ def demo_users(
         users.append(("maint", Role.MAINTENANCE, maintenance_code))
     if use_unit_code:
         users.append(("owner", Role.USE_UNIT, use_unit_code))
+    if insurer_code:
+        users.append(("insurer", Role.INSURER, insurer_code))
     return users
 
 
 def prepare(elevators: int = 2000, seed: int = 1) -> None:
     """Create the schema, generate the city, the demo users, rescue crews, maintenance contracts (with
-    their workers) and the inspection history, once; later runs reuse them and add nothing."""
+    their workers), the cost ledgers, the inspection history, liability policies and complaints, once;
+    later runs reuse them and add nothing."""
     from liftwatch.sim.city import generate_city
     from liftwatch.sim.inspections import inspection_body
+    from liftwatch.sim.insurance import demo_insurer
 
     url = get_settings().resolved_database_url
     upgrade(url)
@@ -59,12 +66,48 @@ def prepare(elevators: int = 2000, seed: int = 1) -> None:
         if not user_count(session):
             maint = registry.busiest_unit(session, UnitType.MAINTENANCE)
             owner = registry.busiest_unit(session, UnitType.USE_UNIT)
-            for username, role, unit in demo_users(maint, owner, inspection_body(session)):
+            insurer = demo_insurer(session)
+            for username, role, unit in demo_users(maint, owner, inspection_body(session), insurer):
                 data = UserCreate(username=username, password=DEMO_PASSWORD, role=role, unit=unit)
                 create_user(session, SYSTEM_ACTOR, data, SystemClock())
     _crews(factory)
     _contracts(factory, seed)
+    _costs(factory, seed)
     _inspections(factory, seed)
+    _insurance(factory, seed)
+    _complaints(factory, seed)
+
+
+def _complaints(factory: sessionmaker[Session], seed: int) -> None:
+    """Three dozen complaints at every stage (sim/complaints.py), once."""
+    from liftwatch.sim.complaints import seed_complaints
+
+    with session_scope(factory) as session:
+        done = seed_complaints(session, SystemClock(), get_settings(), seed=seed)
+    if done.complaints:
+        console.print(done.summary())
+
+
+def _costs(factory: sessionmaker[Session], seed: int) -> None:
+    """The use units' cost ledgers from the contracts, a few repairs and advertising income, the ended
+    half-year published by most (sim/costs.py), once: a second run books nothing (idempotent sources)."""
+    from liftwatch.sim.costs import seed_cost_ledgers
+
+    with session_scope(factory) as session:
+        done = seed_cost_ledgers(session, SystemClock(), get_settings(), seed=seed)
+    if done.entries:
+        console.print(done.summary())
+
+
+def _insurance(factory: sessionmaker[Session], seed: int) -> None:
+    """The demo's liability policies and the current quarter's premium factors (sim/insurance.py), once."""
+    from liftwatch.sim.insurance import seed_policies
+
+    began = time.monotonic()
+    with session_scope(factory) as session:
+        done = seed_policies(session, SystemClock(), get_settings(), seed=seed)
+    if done.policies:
+        console.print(f"{done.summary()} in {time.monotonic() - began:.1f} s")
 
 
 def _inspections(factory: sessionmaker[Session], seed: int) -> None:
@@ -115,6 +158,6 @@ def print_logins(host: str, port: int) -> None:
     table.add_column("username")
     table.add_column("role")
     table.add_column("password")
-    for username, role, _ in demo_users("x", "x"):
+    for username, role, _ in demo_users("x", "x", insurer_code="x"):
         table.add_row(username, role.value, DEMO_PASSWORD)
     Console().print(table)

@@ -1,9 +1,13 @@
 """Every table, imported in one place so metadata is complete (Alembic, create_all)."""
 
 from liftwatch.accounts.models import User
+from liftwatch.assessment.models import SafetyAssessment, ThreeNoMeasure
+from liftwatch.complaints.models import Complaint
 from liftwatch.core.db import Base
+from liftwatch.costs.models import CostEntry, CostPublication
 from liftwatch.hazards.models import Hazard
 from liftwatch.inspection.models import Inspection, Nonconformity
+from liftwatch.insurance.models import InsurancePolicy, PremiumFactorRow
 from liftwatch.maintenance.models import (
     Attachment,
     MaintenanceContract,
@@ -13,6 +17,7 @@ from liftwatch.maintenance.models import (
     WorkOrderEvent,
     WorkOrderTimer,
 )
+from liftwatch.ratings.models import RatingPeriodRow, UnitRatingRow
 from liftwatch.registry.models import Elevator, ElevatorEvent, Unit
 from liftwatch.rescue.models import Crew, Incident, IncidentEvent, OpenIncidentLock, RescueTimer
 from liftwatch.risk.models import RiskScoreRow
@@ -21,6 +26,9 @@ from liftwatch.telemetry.models import DeadLetter, DetectorCheckpoint, Fault, Li
 __all__ = [
     "Attachment",
     "Base",
+    "Complaint",
+    "CostEntry",
+    "CostPublication",
     "Crew",
     "DeadLetter",
     "DetectorCheckpoint",
@@ -31,15 +39,21 @@ __all__ = [
     "Incident",
     "IncidentEvent",
     "Inspection",
+    "InsurancePolicy",
     "LiveStatus",
     "MaintenanceContract",
     "MaintenanceNotice",
     "MaintenanceRecord",
     "Nonconformity",
     "OpenIncidentLock",
+    "PremiumFactorRow",
+    "RatingPeriodRow",
     "RescueTimer",
     "RiskScoreRow",
+    "SafetyAssessment",
+    "ThreeNoMeasure",
     "Unit",
+    "UnitRatingRow",
     "User",
     "WorkOrder",
     "WorkOrderEvent",

@@ -28,6 +28,7 @@ import msgspec
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
+from liftwatch.complaints.worker import ComplaintWorker
 from liftwatch.core.bus import Bus, Health, StreamSpec, ensure_spec, make_bus
 from liftwatch.core.clock import Clock
 from liftwatch.core.config import Settings, archive_dir
@@ -36,6 +37,7 @@ from liftwatch.core.metrics import Metrics
 from liftwatch.core.probes import BlockingCheck, LagWatch
 from liftwatch.hazards.worker import HazardWorker
 from liftwatch.maintenance.worker import MaintenanceWorker
+from liftwatch.ratings.worker import RatingsWorker
 from liftwatch.registry import queries as registry
 from liftwatch.rescue.intake import RescueWorker
 from liftwatch.risk.worker import RiskWorker
@@ -175,7 +177,9 @@ class Pipeline:
     rescue: RescueWorker | None = None
     maintenance: MaintenanceWorker | None = None
     hazards: HazardWorker | None = None  # runs with the maintenance role
+    complaints: ComplaintWorker | None = None  # runs with the maintenance role
     risk: RiskWorker | None = None  # runs with the maintenance role
+    ratings: RatingsWorker | None = None  # runs with the maintenance role
     live: LiveBoard = field(default_factory=LiveBoard)
     adapters: bool = True  # the MQTT and NATS ingestion adapters; a web process ingests HTTP only
     registry_poll_s: float = 0.5  # how soon a registry change reaches ingestion and the detector
@@ -288,9 +292,15 @@ class Pipeline:
             # hazards' escalation deadlines and their notices (docs/HAZARDS.md)
             self.hazards = HazardWorker(self.session_factory, self.clock, self.settings)
             self._spawn(self.hazards.run(self._stop))
+            # complaints' SLA limits and their notices (docs/COMPLAINTS.md)
+            self.complaints = ComplaintWorker(self.session_factory, self.clock, self.settings)
+            self._spawn(self.complaints.run(self._stop))
             # risk scores rescored as their data changes (docs/RISK.md)
             self.risk = RiskWorker(self.session_factory, self.clock, self.settings)
             self._spawn(self.risk.run(self._stop))
+            # the maintenance units' ratings of each period just closed (docs/RATINGS.md)
+            self.ratings = RatingsWorker(self.session_factory, self.clock, self.settings)
+            self._spawn(self.ratings.run(self._stop))
         if "archive" in self.roles and self.settings.archive:
             self.archive = ArchiveWriter(
                 self.bus, archive_dir(self.settings), topology=topo, metrics=self.metrics
@@ -306,8 +316,12 @@ class Pipeline:
             healths += [self.maintenance.health, self.maintenance.outbox_health]
         if self.hazards is not None:
             healths.append(self.hazards.health)
+        if self.complaints is not None:
+            healths.append(self.complaints.health)
         if self.risk is not None:
             healths.append(self.risk.health)
+        if self.ratings is not None:
+            healths.append(self.ratings.health)
         if self.archive is not None:
             healths.append(self.archive.health)
         for health in healths:
@@ -373,8 +387,12 @@ class Pipeline:
             parts["maintenance notices"] = self.maintenance.outbox_health.report()
         if self.hazards is not None:
             parts["hazard worker"] = self.hazards.health.report()
+        if self.complaints is not None:
+            parts["complaint worker"] = self.complaints.health.report()
         if self.risk is not None:
             parts["risk worker"] = self.risk.health.report()
+        if self.ratings is not None:
+            parts["ratings worker"] = self.ratings.health.report()
         if self.archive is not None:
             parts["archive"] = self.archive.health.report()
         parts["registry feed"] = self._registry_health.report()

@@ -59,6 +59,20 @@ TABLES = {
     "hazard_timers",
     "hazard_notices",
     "risk_scores",
+    "rating_periods",
+    "unit_ratings",
+    "complaints",
+    "complaint_events",
+    "complaint_timers",
+    "complaint_notices",
+    "insurance_policies",
+    "insurance_premium_factors",
+    "cost_entries",
+    "cost_publications",
+    "hazard_fund_requests",
+    "hazard_fund_payments",
+    "safety_assessments",
+    "three_no_measures",
 }
 
 

@@ -20,9 +20,17 @@ from sqlalchemy.orm import Session
 from liftwatch.accounts import actor as accounts_actor
 from liftwatch.accounts import labels as accounts_labels
 from liftwatch.accounts.actor import SYSTEM_ACTOR
+from liftwatch.assessment import domain as assessment_domain
+from liftwatch.assessment import labels as assessment_labels
+from liftwatch.complaints import labels as complaints_labels
+from liftwatch.complaints import workflow as complaints_workflow
 from liftwatch.core.clock import FixedClock
 from liftwatch.core.config import LANGUAGES
 from liftwatch.core.i18n import Labels
+from liftwatch.hazards import fund as hazards_fund
+from liftwatch.hazards import labels as hazards_labels
+from liftwatch.insurance import domain as insurance_domain
+from liftwatch.insurance import labels as insurance_labels
 from liftwatch.registry import domain as registry_domain
 from liftwatch.registry import io
 from liftwatch.registry import labels as registry_labels
@@ -40,6 +48,10 @@ DOMAINS: list[tuple[list[ModuleType], ModuleType]] = [
     ([registry_domain], registry_labels),
     ([telemetry_faults], telemetry_labels),
     ([rescue_domain], rescue_labels),
+    ([hazards_fund], hazards_labels),
+    ([assessment_domain], assessment_labels),
+    ([complaints_workflow], complaints_labels),
+    ([insurance_domain], insurance_labels),
 ]
 
 ZH = "zh-CN"

@@ -17,6 +17,7 @@ class Role(StrEnum):
     USE_UNIT = "use_unit"  # 使用单位 staff: only its unit's elevators
     INSPECTOR = "inspector"  # 检验机构
     GATEWAY = "gateway"  # an IoT terminal or gateway (物联网网关): may only send telemetry
+    INSURER = "insurer"  # 保险机构 staff: only the elevators its unit insures (docs/INSURANCE.md)
     PUBLIC = "public"  # passenger, no login
 
 

@@ -16,6 +16,7 @@ ROLE = Labels(
         Role.INSPECTOR: zh_en("检验机构", "Inspector"),
         Role.PUBLIC: zh_en("公众", "Public"),
         Role.GATEWAY: zh_en("物联网网关", "IoT gateway"),
+        Role.INSURER: zh_en("保险机构", "Insurer"),
     },
 )
 

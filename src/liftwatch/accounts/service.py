@@ -47,7 +47,11 @@ _UNIT_TYPES_FOR_ROLE = {
     # an inspector of an inspection body records that body's inspections (docs/INSPECTION.md); optional:
     # an inspector with no body records only the inspections naming them. Not unit-scoped for elevators.
     Role.INSPECTOR: (UnitType.INSPECTION_BODY,),
+    # an insurer's staff see the policies of their own insurer unit only (docs/INSURANCE.md): unit required
+    Role.INSURER: (UnitType.INSURER,),
 }
+# the roles whose users must belong to a unit
+_UNIT_REQUIRED = UNIT_SCOPED_ROLES | {Role.INSURER}
 
 
 def create_user(session: Session, actor: Actor, data: UserCreate, clock: Clock) -> User:
@@ -58,7 +62,7 @@ def create_user(session: Session, actor: Actor, data: UserCreate, clock: Clock) 
     if session.scalar(select(User.id).where(User.username == data.username)):
         raise Conflict(f"username: '{data.username}' is taken", [FieldError("username", "is taken")])
     unit_id: int | None = None
-    if data.role in UNIT_SCOPED_ROLES or (data.role in (Role.GATEWAY, Role.INSPECTOR) and data.unit):
+    if data.role in _UNIT_REQUIRED or (data.role in (Role.GATEWAY, Role.INSPECTOR) and data.unit):
         if not data.unit:
             raise InvalidInput(FieldError("unit", f"a {data.role.value} user needs the code of its unit"))
         unit = registry.unit_by_code(session, data.unit)

@@ -291,6 +291,12 @@ class Settings(BaseSettings):
     hazard_repeat_days: int = Field(
         default=30, ge=1, description="The window of LIFTWATCH_HAZARD_REPEAT_FAULTS, in days."
     )
+    complaint_webhook_url: str = Field(
+        default="",
+        description="POST complaint notices (a complaint not assigned, answered or verified in time; JSON "
+        "with an Idempotency-Key, no personal data) here as well as to the log: the regulator's or the "
+        "responsible unit's system. Empty: the log only. Time limit and retries as the maintenance notices'.",
+    )
     risk_recompute_s: float = Field(
         default=300.0,
         gt=0,

@@ -1,5 +1,6 @@
 """Routes of hazards (隐患): report, read, the deadline, the responsible unit's start and evidence, the
-regulator's verdict, the corrective work order, and the public list of supervised rectifications.
+regulator's verdict, the corrective work order, the public list of supervised rectifications, and the
+emergency use of the repair fund (``/{id}/fund...``; the city's list at ``/fund``).
 Thin: the service decides scope and rules; every writing route commits what the service changed."""
 
 from __future__ import annotations
@@ -12,11 +13,24 @@ from fastapi.responses import Response
 from liftwatch.core.types import DbId, QueryStr
 from liftwatch.deps import ActorDep, ClockDep, SessionDep, SettingsDep
 from liftwatch.hazards import service
+from liftwatch.hazards.fund import FundState
 from liftwatch.hazards.schemas import (
     DeadlineIn,
+    DistrictTotalsOut,
     EventOut,
     EvidenceIn,
     EvidenceOut,
+    FundApproveIn,
+    FundCityOut,
+    FundCompleteIn,
+    FundLineOut,
+    FundPaidOut,
+    FundPaymentIn,
+    FundPaymentOut,
+    FundRefuseIn,
+    FundRequestedOut,
+    FundRequestIn,
+    FundRequestOut,
     HazardDetail,
     HazardOut,
     NoteIn,
@@ -96,6 +110,22 @@ def list_hazards(
 ) -> list[HazardOut]:
     rows = service.list_hazards(session, actor, code, state or (), supervised)
     return [_out(r, clock) for r in rows]
+
+
+@router.get("/fund", response_model=FundCityOut)
+def fund_city(
+    actor: ActorDep,
+    session: SessionDep,
+    district: Annotated[QueryStr | None, Query(max_length=64)] = None,
+    state: Annotated[list[FundState] | None, Query()] = None,
+) -> FundCityOut:
+    """The city's repair-fund requests and the totals by district (requested, approved, paid): the
+    regulator and admins."""
+    out = service.fund_city(session, actor, district, state or ())
+    return FundCityOut(
+        requests=[FundRequestOut.model_validate(r) for r in out.requests],
+        by_district=[DistrictTotalsOut.model_validate(d) for d in out.by_district],
+    )
 
 
 @router.get("/{hazard_id}", response_model=HazardDetail)
@@ -181,3 +211,111 @@ def open_work_order(
     session.commit()
     response.status_code = 201 if created else 200
     return WorkOrderOpened(created=created, work_order_id=work_order_id, hazard=_out(row, clock))
+
+
+# ---------------------------------------------------------------- the repair fund (维修资金紧急使用)
+
+
+def _line(line: service.FundLine) -> FundLineOut:
+    return FundLineOut(
+        request=FundRequestOut.model_validate(line.request),
+        payments=[FundPaymentOut.model_validate(p) for p in line.payments],
+    )
+
+
+@router.get("/{hazard_id}/fund", response_model=list[FundLineOut])
+def fund_ledger(hazard_id: DbId, actor: ActorDep, session: SessionDep) -> list[FundLineOut]:
+    """The hazard's repair-fund ledger: its requests, newest first, each with its disbursements."""
+    return [_line(line) for line in service.fund_ledger(session, actor, hazard_id)]
+
+
+@router.post(
+    "/{hazard_id}/fund",
+    response_model=FundRequestedOut,
+    status_code=201,
+    responses={200: {"model": FundRequestedOut}},
+)
+def request_fund(
+    hazard_id: DbId,
+    data: FundRequestIn,
+    response: Response,
+    actor: ActorDep,
+    session: SessionDep,
+    clock: ClockDep,
+) -> FundRequestedOut:
+    """The use unit asks for the repair fund's emergency use (residential elevators only): 201 when new,
+    200 when this request key was sent before."""
+    out = service.request_fund(
+        session,
+        actor,
+        hazard_id,
+        data.request_key,
+        data.applicant,
+        data.amount_fen,
+        data.quote,
+        data.purpose,
+        clock,
+    )
+    session.commit()
+    response.status_code = 201 if out.created else 200
+    return FundRequestedOut(created=out.created, request=FundRequestOut.model_validate(out.request))
+
+
+@router.post("/{hazard_id}/fund/approve", response_model=FundRequestOut)
+def approve_fund(
+    hazard_id: DbId, data: FundApproveIn, actor: ActorDep, session: SessionDep, clock: ClockDep
+) -> FundRequestOut:
+    """The housing authority (the regulator or an admin) approves the amount asked for or a lower one."""
+    row = service.decide_fund(session, actor, hazard_id, True, clock, data.approved_fen, data.note)
+    session.commit()
+    return FundRequestOut.model_validate(row)
+
+
+@router.post("/{hazard_id}/fund/refuse", response_model=FundRequestOut)
+def refuse_fund(
+    hazard_id: DbId, data: FundRefuseIn, actor: ActorDep, session: SessionDep, clock: ClockDep
+) -> FundRequestOut:
+    """The housing authority refuses the request, with the reason."""
+    row = service.decide_fund(session, actor, hazard_id, False, clock, note=data.reason)
+    session.commit()
+    return FundRequestOut.model_validate(row)
+
+
+@router.post(
+    "/{hazard_id}/fund/payments",
+    response_model=FundPaidOut,
+    status_code=201,
+    responses={200: {"model": FundPaidOut}},
+)
+def record_payment(
+    hazard_id: DbId,
+    data: FundPaymentIn,
+    response: Response,
+    actor: ActorDep,
+    session: SessionDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+) -> FundPaidOut:
+    """The use unit records a disbursement within the approved amount: 201 when new, 200 when this voucher
+    was recorded before."""
+    payment, created = service.record_payment(
+        session, actor, hazard_id, data.amount_fen, data.paid_on, data.voucher, clock, settings, data.note
+    )
+    session.commit()
+    response.status_code = 201 if created else 200
+    request = service.fund_ledger(session, actor, hazard_id)[0].request
+    return FundPaidOut(
+        created=created,
+        payment=FundPaymentOut.model_validate(payment),
+        request=FundRequestOut.model_validate(request),
+    )
+
+
+@router.post("/{hazard_id}/fund/complete", response_model=FundRequestOut)
+def complete_fund(
+    hazard_id: DbId, data: FundCompleteIn, actor: ActorDep, session: SessionDep, clock: ClockDep
+) -> FundRequestOut:
+    """The use unit closes the approved request once the work is done and paid."""
+    row = service.complete_fund(session, actor, hazard_id, clock, data.note)
+    session.commit()
+    return FundRequestOut.model_validate(row)

@@ -5,6 +5,7 @@ never clash with another domain's. Pure: no database, no web."""
 from __future__ import annotations
 
 from liftwatch.core.i18n import Labels, zh_en
+from liftwatch.hazards.fund import Applicant, FundAction, FundState
 from liftwatch.hazards.workflow import HazardLevel, HazardSource, HazardState, Step
 
 HAZARD_SOURCE = Labels(
@@ -60,6 +61,11 @@ HAZARD_EVENT = Labels(
         "overdue": zh_en("逾期未整改", "Overdue"),
         "escalated": zh_en("逾期上报监管部门", "Escalated to the regulator"),
         "supervised": zh_en("挂牌督办", "Supervised rectification"),
+        "fund_requested": zh_en("申请维修资金紧急使用", "Repair fund requested"),
+        "fund_approved": zh_en("维修资金使用已批准", "Repair fund approved"),
+        "fund_refused": zh_en("维修资金使用未批准", "Repair fund refused"),
+        "fund_paid": zh_en("维修资金支付", "Repair fund disbursed"),
+        "fund_completed": zh_en("维修资金使用完成", "Repair fund use completed"),
     },
 )
 
@@ -76,4 +82,45 @@ FILE_ENTRY = Labels(
     },
 )
 
-TABLES: tuple[Labels, ...] = (HAZARD_SOURCE, HAZARD_LEVEL, HAZARD_STATE, HAZARD_STEP, HAZARD_EVENT)
+#: the emergency use of the repair fund (维修资金紧急使用, fund.py)
+FUND_STATE = Labels(
+    "fund_state",
+    {
+        FundState.REQUESTED: zh_en("已申请", "Requested"),
+        FundState.APPROVED: zh_en("已批准", "Approved"),
+        FundState.REFUSED: zh_en("未批准", "Refused"),
+        FundState.COMPLETED: zh_en("已完成", "Completed"),
+    },
+)
+
+FUND_ACTION = Labels(
+    "fund_action",
+    {
+        FundAction.REQUEST: zh_en("申请使用", "Request"),
+        FundAction.APPROVE: zh_en("批准", "Approve"),
+        FundAction.REFUSE: zh_en("不予批准", "Refuse"),
+        FundAction.DISBURSE: zh_en("登记支付", "Record a disbursement"),
+        FundAction.COMPLETE: zh_en("使用完成", "Complete"),
+    },
+)
+
+FUND_APPLICANT = Labels(
+    "fund_applicant",
+    {
+        Applicant.USE_UNIT: zh_en("使用单位", "Use unit"),
+        Applicant.OWNERS_COMMITTEE: zh_en(
+            "业主委员会（经使用单位）", "Owners' committee (through the use unit)"
+        ),
+    },
+)
+
+TABLES: tuple[Labels, ...] = (
+    HAZARD_SOURCE,
+    HAZARD_LEVEL,
+    HAZARD_STATE,
+    HAZARD_STEP,
+    HAZARD_EVENT,
+    FUND_STATE,
+    FUND_ACTION,
+    FUND_APPLICANT,
+)

@@ -1,13 +1,13 @@
 """Hazard tables: hazards (隐患) with their append-only trail, the evidence of each fix, durable deadlines
-(they survive a restart, like work_order_timers) and the notices escalation sends (an outbox: written with
-the change it tells of)."""
+(they survive a restart, like work_order_timers), the notices escalation sends (an outbox: written with
+the change it tells of) and the emergency use of the repair fund with its disbursements."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from liftwatch.core.db import Base, UTCDateTime
@@ -119,3 +119,58 @@ class HazardNotice(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_error: Mapped[str] = mapped_column(Text, default="", server_default="")
+
+
+class HazardFundRequest(Base):
+    """A request for the emergency use of the repair fund (维修资金紧急使用) for a hazard on a residential
+    elevator (fund.py). ``request_key`` makes a request sent twice one request; ``open_hazard_id`` is the
+    hazard's id while the request is open (requested or approved) and NULL after, so the unique index
+    allows at most one open request per hazard even for two simultaneous requests. ``district`` is the
+    elevator's when asked, for the city's totals by district."""
+
+    __tablename__ = "hazard_fund_requests"
+    __table_args__ = (
+        Index("ix_hazard_fund_requests_hazard", "hazard_id"),
+        Index("ix_hazard_fund_requests_state", "state", "district"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hazard_id: Mapped[int] = mapped_column(ForeignKey("hazards.id"))
+    open_hazard_id: Mapped[int | None] = mapped_column(Integer, nullable=True, unique=True)
+    request_key: Mapped[str] = mapped_column(String(120), unique=True)
+    registration_code: Mapped[str] = mapped_column(String(40))
+    district: Mapped[str] = mapped_column(String(64), default="")
+    use_unit: Mapped[str] = mapped_column(String(32))  # the unit code that asks and pays out
+    applicant: Mapped[str] = mapped_column(String(24))  # fund.Applicant
+    amount_fen: Mapped[int] = mapped_column(Integer)  # asked for
+    quote: Mapped[str] = mapped_column(Text)  # the contractor's quote (报价): who, what, reference
+    purpose: Mapped[str] = mapped_column(Text)  # what the money fixes, tied to the hazard
+    state: Mapped[str] = mapped_column(String(16))  # fund.FundState
+    requested_by: Mapped[str] = mapped_column(String(64))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    approved_fen: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    decided_by: Mapped[str] = mapped_column(String(64), default="")
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    decision_note: Mapped[str] = mapped_column(Text, default="")  # the refusal's reason, or a note
+    paid_fen: Mapped[int] = mapped_column(Integer, default=0)
+    completed_by: Mapped[str] = mapped_column(String(64), default="")
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    completion_note: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class HazardFundPayment(Base):
+    """One disbursement of an approved request (支付记录): the amount, the day and the voucher (凭证号);
+    ``(request_id, voucher)`` is unique, so a payment recorded twice is one."""
+
+    __tablename__ = "hazard_fund_payments"
+    __table_args__ = (UniqueConstraint("request_id", "voucher", name="uq_hazard_fund_payments_voucher"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("hazard_fund_requests.id"), index=True)
+    amount_fen: Mapped[int] = mapped_column(Integer)
+    paid_on: Mapped[date] = mapped_column(Date)
+    voucher: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str] = mapped_column(Text, default="")
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,5 +1,6 @@
 """API shapes for hazards (隐患): the report, the deadline, the evidence of a fix, the regulator's verdict,
-a hazard with its trail, and the public list of supervised rectifications (no person, no free text)."""
+a hazard with its trail, the public list of supervised rectifications (no person, no free text), and the
+emergency use of the repair fund (request, decision, disbursement, completion, ledger, the city's list)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from liftwatch.core.types import SingleLine, Text
+from liftwatch.hazards.fund import MAX_AMOUNT_FEN, Applicant
 from liftwatch.hazards.workflow import HazardLevel, HazardSource
 
 _IN = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -144,3 +146,119 @@ class SupervisedOut(BaseModel):
     deadline: datetime
     supervised_at: datetime | None
     overdue: bool
+
+
+# ---------------------------------------------------------------- the repair fund
+
+
+class FundRequestIn(BaseModel):
+    model_config = _IN
+
+    request_key: SingleLine = Field(
+        min_length=1, max_length=120, description="the request's idempotency key: sent again, one request"
+    )
+    applicant: Applicant = Applicant.USE_UNIT
+    amount_fen: int = Field(ge=1, le=MAX_AMOUNT_FEN, description="the amount asked for, in fen (分)")
+    quote: Text = Field(min_length=1, max_length=2000, description="the contractor's quote (报价)")
+    purpose: Text = Field(min_length=1, max_length=2000, description="what the money fixes")
+
+
+class FundApproveIn(BaseModel):
+    model_config = _IN
+
+    approved_fen: int | None = Field(
+        default=None, ge=1, le=MAX_AMOUNT_FEN, description="default: the amount asked for; never more"
+    )
+    note: Text = Field(default="", max_length=2000)
+
+
+class FundRefuseIn(BaseModel):
+    model_config = _IN
+
+    reason: Text = Field(min_length=1, max_length=2000)
+
+
+class FundPaymentIn(BaseModel):
+    model_config = _IN
+
+    amount_fen: int = Field(ge=1, le=MAX_AMOUNT_FEN)
+    paid_on: date = Field(ge=_MIN_DATE, le=_MAX_DATE)
+    voucher: SingleLine = Field(
+        min_length=1, max_length=64, description="the payment's voucher number (凭证号): recorded once"
+    )
+    note: Text = Field(default="", max_length=2000)
+
+
+class FundCompleteIn(BaseModel):
+    model_config = _IN
+
+    note: Text = Field(default="", max_length=2000)
+
+
+class FundPaymentOut(BaseModel):
+    model_config = _OUT
+
+    id: int
+    amount_fen: int
+    paid_on: date
+    voucher: str
+    note: str
+    recorded_by: str
+    recorded_at: datetime
+
+
+class FundRequestOut(BaseModel):
+    model_config = _OUT
+
+    id: int
+    hazard_id: int
+    request_key: str
+    registration_code: str
+    district: str
+    use_unit: str
+    applicant: str
+    amount_fen: int
+    quote: str
+    purpose: str
+    state: str
+    requested_by: str
+    requested_at: datetime
+    approved_fen: int | None
+    decided_by: str
+    decided_at: datetime | None
+    decision_note: str
+    paid_fen: int
+    completed_by: str
+    completed_at: datetime | None
+    completion_note: str
+
+
+class FundLineOut(BaseModel):
+    request: FundRequestOut
+    payments: list[FundPaymentOut]
+
+
+class FundRequestedOut(BaseModel):
+    created: bool
+    request: FundRequestOut
+
+
+class FundPaidOut(BaseModel):
+    created: bool
+    payment: FundPaymentOut
+    request: FundRequestOut
+
+
+class DistrictTotalsOut(BaseModel):
+    model_config = _OUT
+
+    district: str
+    requests: int
+    requested_fen: int
+    approved_fen: int
+    paid_fen: int
+
+
+class FundCityOut(BaseModel):
+    requests: list[FundRequestOut]
+    by_district: list[DistrictTotalsOut]

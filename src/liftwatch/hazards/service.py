@@ -15,6 +15,13 @@ fired by ``fire_due_timers`` in any process, after any restart (SKIP LOCKED on P
 work-order deadlines are; the notices they send are rows of ``hazard_notices``, written with the change.
 Each change is a ``hazard_events`` row, and the report, the fix, the verdict, overdue and supervision are
 entries on the elevator file (一梯一档).
+
+The emergency use of the repair fund (维修资金紧急使用, fund.py) for a hazard on a residential elevator: the
+elevator's use unit asks (``request_fund``, idempotent on its request key; at most one open request per
+hazard), the regulator or an admin approves an amount up to the one asked for or refuses with a reason
+(``decide_fund``), the use unit records each disbursement within the approved amount (``record_payment``,
+idempotent on the voucher) and the completion (``complete_fund``). Each move is on the hazard's trail; the
+decision is a notice to the use unit. ``fund_city`` is the regulator's city-wide list and totals.
 """
 
 from __future__ import annotations
@@ -33,8 +40,17 @@ from liftwatch.core import deadlines
 from liftwatch.core.clock import Clock, as_utc
 from liftwatch.core.config import Settings, zone
 from liftwatch.core.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
-from liftwatch.hazards import workflow
-from liftwatch.hazards.models import Hazard, HazardEvent, HazardEvidence, HazardNotice, HazardTimer
+from liftwatch.hazards import fund, workflow
+from liftwatch.hazards.fund import Applicant, FundAction, FundState
+from liftwatch.hazards.models import (
+    Hazard,
+    HazardEvent,
+    HazardEvidence,
+    HazardFundPayment,
+    HazardFundRequest,
+    HazardNotice,
+    HazardTimer,
+)
 from liftwatch.hazards.workflow import (
     DEFAULT_RULE,
     Action,
@@ -49,11 +65,14 @@ from liftwatch.maintenance import service as maintenance
 from liftwatch.maintenance.workflow import WorkOrderSource
 from liftwatch.registry import queries as registry_queries
 from liftwatch.registry import service as registry
+from liftwatch.registry.domain import PlaceType
 
 # The records this service hands out (callers name them from here; the tables' module is the domain's own).
 StoredHazard: TypeAlias = Hazard
 StoredEvent: TypeAlias = HazardEvent
 StoredEvidence: TypeAlias = HazardEvidence
+StoredFundRequest: TypeAlias = HazardFundRequest
+StoredFundPayment: TypeAlias = HazardFundPayment
 
 READ_ALL = frozenset({Role.ADMIN, Role.REGULATOR, Role.INSPECTOR})
 REGULATOR = "regulator"  # the recipient of escalations
@@ -694,3 +713,393 @@ def codes_changed_since(session: Session, since: datetime) -> set[str]:
     """The elevators with a hazard changed after ``since`` (what the risk worker rescores)."""
     stmt = select(Hazard.registration_code).where(Hazard.updated_at > since).distinct()
     return set(session.scalars(stmt))
+
+
+# ---------------------------------------------------------------- the repair fund (维修资金紧急使用)
+
+
+@dataclass
+class FundOutcome:
+    request: HazardFundRequest
+    created: bool
+
+
+@dataclass(frozen=True)
+class FundLine:
+    """A request with its disbursements, oldest first (the hazard's ledger)."""
+
+    request: HazardFundRequest
+    payments: list[HazardFundPayment]
+
+
+@dataclass(frozen=True)
+class DistrictTotals:
+    district: str
+    requests: int
+    requested_fen: int
+    approved_fen: int
+    paid_fen: int
+
+
+@dataclass(frozen=True)
+class FundCity:
+    """The city-wide list (newest first) and the totals by district of the requests listed."""
+
+    requests: list[HazardFundRequest]
+    by_district: list[DistrictTotals]
+
+
+def _fund_request_by_key(session: Session, key: str) -> HazardFundRequest | None:
+    row: HazardFundRequest | None = session.scalars(
+        select(HazardFundRequest).where(HazardFundRequest.request_key == key)
+    ).first()
+    return row
+
+
+def _open_request(session: Session, hazard: Hazard, lock: bool = False) -> HazardFundRequest | None:
+    stmt = select(HazardFundRequest).where(HazardFundRequest.open_hazard_id == hazard.id)
+    if lock:
+        stmt = stmt.with_for_update()
+    row: HazardFundRequest | None = session.scalars(stmt).first()
+    return row
+
+
+def _fund_hazard(session: Session, actor: Actor, hazard_id: int, action: FundAction) -> Hazard:
+    """The hazard, if the actor's role may make this fund move: 404 outside scope, 403 for a role that may
+    not."""
+    hazard = get_hazard(session, actor, hazard_id)
+    if not fund.may(actor.role, action):
+        raise Forbidden(f"role '{actor.role.value}' may not {action.value} the repair fund's emergency use")
+    return hazard
+
+
+def _check_use_unit(session: Session, actor: Actor, use_unit: str, hazard: Hazard) -> None:
+    """Use-unit staff act only for the elevator's own use unit (an admin stands in for any)."""
+    if actor.role is Role.USE_UNIT and _unit_code(session, actor) != use_unit:
+        raise Forbidden(
+            f"the elevator of hazard {hazard.id} is used by unit '{use_unit}': only its staff ask and pay out"
+        )
+
+
+def _open_in(session: Session, hazard: Hazard, action: FundAction, lock: bool = False) -> HazardFundRequest:
+    """The hazard's open request if its state allows the move, else 409 naming what is there."""
+    request = _open_request(session, hazard, lock)
+    if request is None:
+        raise Conflict(f"hazard {hazard.id} has no open request for the repair fund")
+    if not fund.allowed(FundState(request.state), action):
+        raise Conflict(
+            f"the repair-fund request {request.id} is {request.state}: it cannot be {action.value}d now"
+        )
+    return request
+
+
+def _required(name: str, value: str, what: str) -> None:
+    if not value.strip():
+        raise InvalidInput(FieldError(name, what))
+
+
+def request_fund(
+    session: Session,
+    actor: Actor,
+    hazard_id: int,
+    request_key: str,
+    applicant: Applicant,
+    amount_fen: int,
+    quote: str,
+    purpose: str,
+    clock: Clock,
+) -> FundOutcome:
+    """Ask for the emergency use of the repair fund for this hazard (维修资金紧急使用申请): the elevator's use
+    unit (or the owners' committee through it), with the amount in fen, the contractor's quote and the
+    purpose. Only for a residential elevator's open hazard, one open request at a time. Idempotent on
+    ``request_key``: sent again, the request already there (``created`` False)."""
+    hazard = _fund_hazard(session, actor, hazard_id, FundAction.REQUEST)
+    _required("request_key", request_key, "name the request (its idempotency key)")
+    existing = _fund_request_by_key(session, request_key)
+    if existing is not None:
+        if existing.hazard_id != hazard.id:
+            raise Conflict(f"request key '{request_key}' is hazard {existing.hazard_id}'s request")
+        return FundOutcome(existing, created=False)
+    elevator = registry_queries.get_elevator(session, SYSTEM_ACTOR, hazard.registration_code)
+    if elevator.place_type != PlaceType.RESIDENTIAL.value:
+        raise InvalidInput(
+            FieldError(
+                "place_type",
+                f"the repair fund is for residential elevators: {elevator.registration_code} is "
+                f"'{elevator.place_type}'",
+            )
+        )
+    if elevator.use_unit is None:
+        raise InvalidInput(
+            FieldError(
+                "use_unit", f"elevator {elevator.registration_code} has no use unit to ask and pay out"
+            )
+        )
+    use_unit = str(elevator.use_unit.code)
+    _check_use_unit(session, actor, use_unit, hazard)
+    if HazardState(hazard.state) in workflow.FINISHED:
+        raise Conflict(f"hazard {hazard.id} is {hazard.state}: the repair fund is for an open hazard")
+    if (err := fund.amount_error(amount_fen)) is not None:
+        raise InvalidInput(FieldError("amount_fen", err))
+    _required("quote", quote, "give the contractor's quote (报价)")
+    _required("purpose", purpose, "say what the money fixes")
+    if (other := _open_request(session, hazard)) is not None:
+        raise Conflict(f"hazard {hazard.id} has an open repair-fund request {other.id} ({other.state})")
+    now = clock.now()
+    place = registry_queries.places_of(session, [hazard.registration_code]).get(hazard.registration_code)
+    row = HazardFundRequest(
+        hazard_id=hazard.id,
+        open_hazard_id=hazard.id,
+        request_key=request_key,
+        registration_code=hazard.registration_code,
+        district=place.district if place else "",
+        use_unit=use_unit,
+        applicant=applicant.value,
+        amount_fen=amount_fen,
+        quote=quote,
+        purpose=purpose,
+        state=FundState.REQUESTED.value,
+        requested_by=actor.username,
+        requested_at=now,
+        decided_by="",
+        decision_note="",
+        paid_fen=0,
+        completed_by="",
+        completion_note="",
+        updated_at=now,
+    )
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError:
+        # the same key, or another open request, committed meanwhile by another request
+        again = _fund_request_by_key(session, request_key)
+        if again is not None and again.hazard_id == hazard.id:
+            return FundOutcome(again, created=False)
+        raise Conflict(f"hazard {hazard.id} has an open repair-fund request") from None
+    hazard.updated_at = now
+    _record(
+        session,
+        hazard,
+        actor.username,
+        "fund_requested",
+        now,
+        request_id=row.id,
+        amount_fen=amount_fen,
+        applicant=applicant.value,
+    )
+    return FundOutcome(row, created=True)
+
+
+def decide_fund(
+    session: Session,
+    actor: Actor,
+    hazard_id: int,
+    approve: bool,
+    clock: Clock,
+    approved_fen: int | None = None,
+    note: str = "",
+) -> HazardFundRequest:
+    """The housing authority's decision (the regulator or an admin stands in): approve the amount asked for
+    or a lower one, or refuse with the reason in ``note``. The use unit is told."""
+    action = FundAction.APPROVE if approve else FundAction.REFUSE
+    hazard = _fund_hazard(session, actor, hazard_id, action)
+    request = _open_in(session, hazard, action)
+    now = clock.now()
+    if approve:
+        amount = request.amount_fen if approved_fen is None else approved_fen
+        if (err := fund.approval_error(request.amount_fen, amount)) is not None:
+            raise InvalidInput(FieldError("approved_fen", err))
+        request.approved_fen = amount
+        kind = "fund_approved"
+    else:
+        _required("reason", note, "say why the request is refused")
+        request.open_hazard_id = None
+        kind = "fund_refused"
+    request.state = fund.NEXT[action].value
+    request.decided_by, request.decided_at, request.decision_note = actor.username, now, note
+    request.updated_at = hazard.updated_at = now
+    event = _record(
+        session,
+        hazard,
+        actor.username,
+        kind,
+        now,
+        request_id=request.id,
+        approved_fen=request.approved_fen,
+        note=note,
+    )
+    _notice(session, hazard, event, kind, request.use_unit)
+    return request
+
+
+def record_payment(
+    session: Session,
+    actor: Actor,
+    hazard_id: int,
+    amount_fen: int,
+    paid_on: date,
+    voucher: str,
+    clock: Clock,
+    settings: Settings,
+    note: str = "",
+) -> tuple[HazardFundPayment, bool]:
+    """The use unit records a disbursement (支付) of the approved request: the amount, the day (not after the
+    city's today) and the voucher (凭证号). The total paid never exceeds the approved amount. Idempotent on
+    the voucher: recorded again with the same amount, the payment already there (False)."""
+    hazard = _fund_hazard(session, actor, hazard_id, FundAction.DISBURSE)
+    request = _open_in(session, hazard, FundAction.DISBURSE, lock=True)
+    _check_use_unit(session, actor, request.use_unit, hazard)
+    _required("voucher", voucher, "give the payment's voucher number (凭证号)")
+    existing = session.scalars(
+        select(HazardFundPayment).where(
+            HazardFundPayment.request_id == request.id, HazardFundPayment.voucher == voucher
+        )
+    ).first()
+    if existing is not None:
+        if existing.amount_fen != amount_fen:
+            raise Conflict(f"voucher '{voucher}' was recorded with {existing.amount_fen} fen")
+        return existing, False
+    if (err := fund.disbursement_error(request.approved_fen or 0, request.paid_fen, amount_fen)) is not None:
+        raise InvalidInput(FieldError("amount_fen", err))
+    now = clock.now()
+    if paid_on > now.astimezone(zone(settings.timezone)).date():
+        raise InvalidInput(FieldError("paid_on", f"{paid_on.isoformat()} is in the future"))
+    row = HazardFundPayment(
+        request_id=request.id,
+        amount_fen=amount_fen,
+        paid_on=paid_on,
+        voucher=voucher,
+        note=note,
+        recorded_by=actor.username,
+        recorded_at=now,
+    )
+    session.add(row)
+    request.paid_fen += amount_fen
+    request.updated_at = hazard.updated_at = now
+    session.flush()
+    _record(
+        session,
+        hazard,
+        actor.username,
+        "fund_paid",
+        now,
+        request_id=request.id,
+        payment_id=row.id,
+        amount_fen=amount_fen,
+        voucher=voucher,
+    )
+    return row, True
+
+
+def complete_fund(
+    session: Session, actor: Actor, hazard_id: int, clock: Clock, note: str = ""
+) -> HazardFundRequest:
+    """The use unit closes the approved request once the work is done and paid (at least one disbursement):
+    the ledger is final and a new request may follow."""
+    hazard = _fund_hazard(session, actor, hazard_id, FundAction.COMPLETE)
+    request = _open_in(session, hazard, FundAction.COMPLETE)
+    _check_use_unit(session, actor, request.use_unit, hazard)
+    if (err := fund.completion_error(request.paid_fen)) is not None:
+        raise InvalidInput(FieldError("payments", err))
+    now = clock.now()
+    request.state = FundState.COMPLETED.value
+    request.open_hazard_id = None
+    request.completed_by, request.completed_at, request.completion_note = actor.username, now, note
+    request.updated_at = hazard.updated_at = now
+    _record(
+        session,
+        hazard,
+        actor.username,
+        "fund_completed",
+        now,
+        request_id=request.id,
+        paid_fen=request.paid_fen,
+    )
+    return request
+
+
+def fund_ledger(session: Session, actor: Actor, hazard_id: int) -> list[FundLine]:
+    """The hazard's repair-fund requests, newest first, each with its disbursements (404 outside scope)."""
+    hazard = get_hazard(session, actor, hazard_id)
+    return fund_lines(session, hazard)
+
+
+def fund_lines(session: Session, hazard: Hazard) -> list[FundLine]:
+    """The ledger of a hazard the caller already holds (so already in scope)."""
+    requests = list(
+        session.scalars(
+            select(HazardFundRequest)
+            .where(HazardFundRequest.hazard_id == hazard.id)
+            .order_by(HazardFundRequest.id.desc())
+        )
+    )
+    payments: dict[int, list[HazardFundPayment]] = {r.id: [] for r in requests}
+    if requests:
+        for p in session.scalars(
+            select(HazardFundPayment)
+            .where(HazardFundPayment.request_id.in_(list(payments)))
+            .order_by(HazardFundPayment.id)
+        ):
+            payments[p.request_id].append(p)
+    return [FundLine(r, payments[r.id]) for r in requests]
+
+
+def fund_moves_for(session: Session, actor: Actor, hazard: Hazard) -> frozenset[FundAction]:
+    """The fund moves this actor may make on this hazard now, so a screen offers only those forms."""
+    open_request = _open_request(session, hazard)
+    moves: set[FundAction] = set()
+    if open_request is None:
+        if fund.may(actor.role, FundAction.REQUEST) and HazardState(hazard.state) not in workflow.FINISHED:
+            place = registry_queries.places_of(session, [hazard.registration_code]).get(
+                hazard.registration_code
+            )
+            if place is not None and place.place_type == PlaceType.RESIDENTIAL.value:
+                moves.add(FundAction.REQUEST)
+    else:
+        state = FundState(open_request.state)
+        moves |= {a for a in FundAction if fund.may(actor.role, a) and fund.allowed(state, a)}
+    if actor.role is Role.USE_UNIT:
+        unit = _unit_code(session, actor)
+        mine = (
+            open_request.use_unit == unit
+            if open_request is not None
+            else _elevator_use_unit(session, hazard.registration_code) == unit
+        )
+        if not mine:
+            moves -= {FundAction.REQUEST, FundAction.DISBURSE, FundAction.COMPLETE}
+    return frozenset(moves)
+
+
+def _elevator_use_unit(session: Session, code: str) -> str | None:
+    elevator = registry_queries.get_elevator(session, SYSTEM_ACTOR, code)
+    return str(elevator.use_unit.code) if elevator.use_unit is not None else None
+
+
+def fund_city(
+    session: Session,
+    actor: Actor,
+    district: str | None = None,
+    states: Sequence[FundState] = (),
+    limit: int = 1000,
+) -> FundCity:
+    """The city's repair-fund requests (the regulator's list), newest first, with the totals by district
+    (requested, approved, paid) of those listed. The regulator and admins only (others 403)."""
+    if actor.role not in fund.AUTHORITY:
+        raise Forbidden(f"role '{actor.role.value}' may not read the city's repair-fund requests")
+    stmt = select(HazardFundRequest)
+    if district:
+        stmt = stmt.where(HazardFundRequest.district == district)
+    if states:
+        stmt = stmt.where(HazardFundRequest.state.in_([s.value for s in states]))
+    rows = list(session.scalars(stmt.order_by(HazardFundRequest.id.desc()).limit(limit)))
+    totals: dict[str, list[int]] = {}
+    for r in rows:
+        t = totals.setdefault(r.district, [0, 0, 0, 0])
+        t[0] += 1
+        t[1] += r.amount_fen
+        t[2] += r.approved_fen or 0
+        t[3] += r.paid_fen
+    by_district = [DistrictTotals(d, *t) for d, t in sorted(totals.items())]
+    return FundCity(rows, by_district)

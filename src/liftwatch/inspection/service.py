@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeAlias
 
-from sqlalchemy import ColumnElement, Select, false, func, select
+from sqlalchemy import ColumnElement, Select, case, false, func, select
 from sqlalchemy.orm import Session
 
 from liftwatch.accounts import service as accounts
@@ -872,6 +872,25 @@ def inspection_overdue_days(
         stmt = stmt.where(Inspection.registration_code.in_(list(codes)))
     rows = session.execute(stmt.group_by(Inspection.registration_code))
     return {code: (today - due).days for code, due in rows if due is not None and is_overdue(due, today)}
+
+
+def pass_counts_by_unit(session: Session, start: datetime, end: datetime) -> dict[str, PassRate]:
+    """The first-attempt pass rate's counts (:func:`domain.first_attempt_pass_rate`: periodic inspections
+    concluded ``pass`` of those concluded) per maintenance unit of record, signed inspections performed in
+    ``[start, end)``, in one GROUP BY (the ratings)."""
+    passed = func.sum(case((Inspection.conclusion == Conclusion.PASS.value, 1), else_=0))
+    stmt = (
+        select(Inspection.unit_code, passed, func.count(Inspection.id))
+        .where(
+            Inspection.kind == InspectionKind.PERIODIC.value,
+            Inspection.signed_at.is_not(None),
+            Inspection.conclusion.is_not(None),
+            Inspection.performed_at >= start,
+            Inspection.performed_at < end,
+        )
+        .group_by(Inspection.unit_code)
+    )
+    return {str(unit): PassRate(int(p or 0), int(n)) for unit, p, n in session.execute(stmt)}
 
 
 def open_nonconformity_counts(session: Session, codes: Collection[str] | None = None) -> dict[str, int]:

@@ -128,7 +128,8 @@ PLAN_REASON = Labels(
     {
         "qualified": zh_en("符合按需维保条件", "Qualifies for on-demand maintenance"),
         "unit_rated_low": zh_en(
-            "维保单位评级为{rating}（须为A或B）", "Maintenance unit rated {rating} (A or B required)"
+            "维保单位评为{stars}星，须达到{min}星",
+            "Maintenance unit rated {stars} of 5 stars, {min} required",
         ),
         "iot_missing": zh_en("未安装物联网监测装置", "No IoT terminal fitted"),
         "iot_offline": zh_en("物联网监测装置离线", "IoT terminal offline"),

@@ -7,10 +7,11 @@ also the quarter items; every 12th (12, 24) also the half-year items; the 24th, 
 items, so it carries all four intervals' items. Over a year: 20 half-month visits, 2 quarter visits (6 and
 18), 1 half-year visit (12), 1 year visit (24): quarter items 4 times, half-year items twice, year items once.
 
-On-demand maintenance (按需维保, 国市监特设〔2020〕56号): an elevator qualifies when its maintenance unit is
-not rated C or lower, it is monitored by an IoT terminal that is online, in service and inside its
-inspection validity, and insured (``qualify_on_demand``; each condition is one small function of plain
-inputs, true while its data does not exist yet). Its next visit is due (``on_demand_due``)::
+On-demand maintenance (按需维保, 国市监特设〔2020〕56号): an elevator qualifies when its maintenance unit's
+latest rating has at least the minimum stars (3 by default; the caller passes both), it is monitored by
+an IoT terminal that is online, in service and inside its inspection validity, and insured
+(``qualify_on_demand``; each condition is one small function of plain inputs, true while its data does not
+exist yet). Its next visit is due (``on_demand_due``)::
 
     interval = min(max_days,
                    trip_limit / trips_per_day,            # usage: trips since the last visit, projected
@@ -117,17 +118,16 @@ class Reason:
 
 # ---------------------------------------------------------------- on-demand qualification
 
-# ratings of maintenance units run A (best) to D; "not rated C or lower" means A or B
-_QUALIFYING_RATINGS = frozenset({"A", "B"})
+#: the fewest stars of a maintenance unit's latest rating (星级评定, 1-5) for on-demand maintenance when the
+#: caller passes none: 3 stars is 60 points of 100, the pass mark (docs/RATINGS.md, LIFTWATCH_RATING_*)
+DEFAULT_MIN_STARS = 3
 
 
-def unit_rating_qualifies(rating: str | None) -> bool:
-    """The maintenance unit is not rated C or lower. No rating yet (None: ratings come with supervision)
-    qualifies; "A"/"B" (any case, "A+" or "AA" count as A) qualify, anything else does not."""
-    if rating is None:
-        return True
-    text = rating.strip().upper()
-    return bool(text) and text[0] in _QUALIFYING_RATINGS
+def unit_rating_qualifies(stars: int | None, min_stars: int = DEFAULT_MIN_STARS) -> bool:
+    """The maintenance unit's latest rating has at least ``min_stars`` stars. No rating (None: no period
+    rated yet, or the unit too small to be rated) qualifies: the condition is "not rated low". The stars
+    come from the ratings domain through the caller (maintenance never imports ratings: layers)."""
+    return stars is None or stars >= min_stars
 
 
 def iot_qualifies(terminal_fitted: bool = True, online: bool = True) -> bool:
@@ -151,7 +151,8 @@ class QualificationInput:
     """What on-demand qualification looks at, as plain values; None means "no data yet" (qualifies)."""
 
     today: date
-    unit_rating: str | None = None
+    unit_stars: int | None = None  # the unit's latest rating (1-5 stars), passed in by the caller
+    min_stars: int = DEFAULT_MIN_STARS
     terminal_fitted: bool = True
     online: bool = True
     in_service: bool = True
@@ -172,9 +173,13 @@ def qualify_on_demand(facts: QualificationInput) -> Qualification:
     """Apply the pilot's entry conditions (DOMAIN.md §4): every failed condition is a reason."""
     reasons: list[Reason] = []
     texts: list[str] = []
-    if not unit_rating_qualifies(facts.unit_rating):
-        reasons.append(Reason("unit_rated_low", {"rating": str(facts.unit_rating)}))
-        texts.append(f"the maintenance unit is rated {facts.unit_rating} (A or B required)")
+    if not unit_rating_qualifies(facts.unit_stars, facts.min_stars):
+        reasons.append(
+            Reason("unit_rated_low", {"stars": int(facts.unit_stars or 0), "min": facts.min_stars})
+        )
+        texts.append(
+            f"the maintenance unit is rated {facts.unit_stars} of 5 stars, {facts.min_stars} required"
+        )
     if not facts.terminal_fitted:
         reasons.append(Reason("iot_missing"))
         texts.append("no IoT terminal is fitted")

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from liftwatch.accounts.actor import Actor, Role
@@ -426,6 +426,53 @@ def confirmed_flag_counts(
     return {code: int(n) for code, n in session.execute(stmt.group_by(MaintenanceFlag.registration_code))}
 
 
+def elevators_by_unit(session: Session, first: date, last: date) -> dict[str, int]:
+    """Elevators under each maintenance unit's contracts at some day of ``[first, last]`` (unit code ->
+    distinct elevators; an elevator that changed unit counts for both). The ratings' denominator."""
+    stmt = (
+        select(
+            MaintenanceContract.unit_code,
+            func.count(func.distinct(MaintenanceContract.registration_code)),
+        )
+        .where(MaintenanceContract.start_date <= last, MaintenanceContract.end_date >= first)
+        .group_by(MaintenanceContract.unit_code)
+    )
+    return {str(unit): int(n) for unit, n in session.execute(stmt)}
+
+
+def due_work_by_unit(session: Session, start: datetime, end: datetime) -> dict[str, tuple[int, int]]:
+    """Work orders (every kind) due in ``[start, end)`` and not cancelled, per unit doing them: (due, late),
+    late being signed by the worker after ``due_at`` or not signed at all (the ratings' overdue work; the
+    caller ends the window at now so work not yet due is not counted)."""
+    late = case(
+        (or_(WorkOrder.completed_at.is_(None), WorkOrder.completed_at > WorkOrder.due_at), 1), else_=0
+    )
+    stmt = (
+        select(WorkOrder.unit_code, func.count(WorkOrder.id), func.sum(late))
+        .where(
+            WorkOrder.due_at >= start,
+            WorkOrder.due_at < end,
+            WorkOrder.state != WorkOrderState.CANCELLED.value,
+        )
+        .group_by(WorkOrder.unit_code)
+    )
+    return {str(unit): (int(n), int(k or 0)) for unit, n, k in session.execute(stmt)}
+
+
+def confirmed_flags_by_unit(session: Session, start: datetime, end: datetime) -> dict[str, int]:
+    """Fake-maintenance flags raised in ``[start, end)`` that a regulator confirmed, per maintenance unit."""
+    stmt = (
+        select(MaintenanceFlag.unit_code, func.count(MaintenanceFlag.id))
+        .where(
+            MaintenanceFlag.state == "confirmed",
+            MaintenanceFlag.created_at >= start,
+            MaintenanceFlag.created_at < end,
+        )
+        .group_by(MaintenanceFlag.unit_code)
+    )
+    return {str(unit): int(n) for unit, n in session.execute(stmt)}
+
+
 def codes_with_valid_contract(session: Session, on: date, codes: Collection[str] | None = None) -> set[str]:
     """The elevators with a maintenance contract valid on ``on`` (the service's ``valid_contract`` rule)."""
     stmt = select(MaintenanceContract.registration_code).where(
@@ -467,3 +514,51 @@ def codes_changed_since(session: Session, since: datetime) -> set[str]:
     ):
         codes |= set(session.scalars(stmt.distinct()))
     return codes
+
+
+@dataclass(frozen=True)
+class ContractPrice:
+    """A contract as cost disclosure books it: which elevator, which unit, its days and its yearly price."""
+
+    id: int
+    registration_code: str
+    unit_code: str
+    start_date: date
+    end_date: date
+    price_fen: int  # per year
+
+
+def contracts_overlapping(
+    session: Session, first: date, last: date, codes: Collection[str] | None = None
+) -> list[ContractPrice]:
+    """The contracts valid on some day of ``[first, last]`` (of ``codes`` only when given), in id order:
+    the fees cost disclosure books per half-year. The caller decides who may ask."""
+    stmt = select(MaintenanceContract).where(
+        MaintenanceContract.start_date <= last, MaintenanceContract.end_date >= first
+    )
+    if codes is not None:
+        stmt = stmt.where(MaintenanceContract.registration_code.in_(sorted(codes)))
+    return [
+        ContractPrice(c.id, c.registration_code, c.unit_code, c.start_date, c.end_date, c.price_fen)
+        for c in session.scalars(stmt.order_by(MaintenanceContract.id))
+    ]
+
+
+@dataclass(frozen=True)
+class WorkOrderRef:
+    """A work order as a cost entry refers to it: its elevator, kind and state."""
+
+    id: int
+    registration_code: str
+    kind: str  # workflow.WorkOrderKind
+    state: str  # workflow.WorkOrderState
+
+
+def work_order_ref(session: Session, work_order_id: int) -> WorkOrderRef | None:
+    """The work order ``work_order_id``, or None (the caller decides who may ask)."""
+    row = session.execute(
+        select(WorkOrder.id, WorkOrder.registration_code, WorkOrder.kind, WorkOrder.state).where(
+            WorkOrder.id == work_order_id
+        )
+    ).first()
+    return WorkOrderRef(*row) if row else None

@@ -93,6 +93,9 @@ class RatingSettings:
     black_max_stars: float = _w(
         2, "most stars for the bottom's black list: a good field's last is not shamed"
     )
+    on_demand_min_stars: float = _w(
+        3, "fewest stars of the latest rating for on-demand maintenance (按需维保): the pass mark, 60 points"
+    )
 
     def __post_init__(self) -> None:
         bad = [f.name for f in fields(self) if not (getattr(self, f.name) >= 0)]  # NaN fails too
@@ -110,7 +113,7 @@ class RatingSettings:
         for name in ("red_share", "black_share", "arrival_floor"):
             if getattr(self, name) > 1:
                 problems.append(f"{name} is a share: at most 1")
-        for name in ("hard_max_stars", "red_min_stars", "black_max_stars"):
+        for name in ("hard_max_stars", "red_min_stars", "black_max_stars", "on_demand_min_stars"):
             value = getattr(self, name)
             if value != int(value) or not 1 <= value <= 5:
                 problems.append(f"{name} is a number of stars: a whole number from 1 to 5")

@@ -9,8 +9,13 @@ open, overdue and supervised ones, filtered by state, level, source, district an
 the actor may make now (``service.moves_for``): start and evidence for the responsible unit, the verdict
 (a note required either way), the deadline and closing for the regulator, the corrective work order.
 A refused field is shown at the field (422); a hazard someone moved meanwhile shows as it is now (409).
-``/hazards/new`` is the report form of the centre and inspectors. ``/public/hazards/supervised`` needs no
-sign-in and shows only what ``service.public_supervised`` gives: no person, no free text.
+``/hazards/new`` is the report form of the centre and inspectors. On a residential elevator's hazard the page
+also shows the emergency use of the repair fund (维修资金紧急使用): the ledger of requests with their
+disbursements and the fund forms the service says the actor may use now (``service.fund_moves_for``: the
+use unit asks, pays out and completes; the regulator approves or refuses); amounts are typed in yuan and
+kept in fen. ``/hazards/fund`` is the regulator's city-wide list with the totals by district.
+``/public/hazards/supervised`` needs no sign-in and shows only what ``service.public_supervised`` gives: no
+person, no free text.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -33,8 +39,10 @@ from liftwatch.core.config import Settings
 from liftwatch.core.errors import Conflict, Forbidden, InvalidInput
 from liftwatch.deps import ClockDep, SessionDep, SettingsDep
 from liftwatch.hazards import service
+from liftwatch.hazards.fund import MAX_AMOUNT_FEN, Applicant, FundAction, FundState
 from liftwatch.hazards.workflow import HazardLevel, HazardSource, HazardState
 from liftwatch.registry import queries as registry
+from liftwatch.registry.domain import PlaceType
 from liftwatch.web.templating import N_, PageActorDep, PageRoute, city_time, render, screen_tz
 
 log = logging.getLogger(__name__)
@@ -63,6 +71,11 @@ KEYS = (
     N_("hz.err_description"),
     N_("hz.err_choice"),
     N_("search.invalid_choice"),
+    N_("hz.err_amount"),
+    N_("hz.err_required"),
+    N_("hz.err_fund_place"),
+    N_("hz.err_fund_date"),
+    N_("hz.err_fund_unpaid"),
 )
 #: The service's refused fields -> the form's message.
 FIELD_ERRORS = {
@@ -73,7 +86,19 @@ FIELD_ERRORS = {
     "code": N_("hz.err_code"),
     "responsible_unit": N_("hz.err_code"),
     "attachment_id": N_("hz.err_text"),
+    "amount_fen": N_("hz.err_amount"),
+    "approved_fen": N_("hz.err_amount"),
+    "quote": N_("hz.err_required"),
+    "purpose": N_("hz.err_required"),
+    "voucher": N_("hz.err_required"),
+    "request_key": N_("hz.err_required"),
+    "place_type": N_("hz.err_fund_place"),
+    "use_unit": N_("hz.err_fund_place"),
+    "paid_on": N_("hz.err_fund_date"),
+    "payments": N_("hz.err_fund_unpaid"),
 }
+#: Who reads the city's repair-fund list (the housing authority's stand-ins).
+FUND_READERS = frozenset({Role.ADMIN, Role.REGULATOR})
 
 
 @dataclass(frozen=True)
@@ -278,6 +303,40 @@ def report_submit(
     return RedirectResponse(f"/hazards/{out.hazard.id}", status_code=303)
 
 
+# ---------------------------------------------------------------- the city's repair-fund list
+
+
+@router.get("/hazards/fund", response_class=HTMLResponse)
+def fund_page(page: HazardPageDep) -> HTMLResponse:
+    """维修资金紧急使用: the city's requests (newest first) with the totals by district; the regulator and
+    admins (others 403)."""
+    request = page.request
+    district, state = _param(request, "district"), _param(request, "state")
+    errors: dict[str, str] = {}
+    if state and state not in {s.value for s in FundState}:
+        errors["state"] = N_("search.invalid_choice")
+        state = ""
+    every = service.fund_city(page.session, page.actor)  # 403 for others
+    city = service.fund_city(page.session, page.actor, district or None, [FundState(state)] if state else ())
+    totals = {
+        "requests": sum(d.requests for d in city.by_district),
+        "requested": sum(d.requested_fen for d in city.by_district),
+        "approved": sum(d.approved_fen for d in city.by_district),
+        "paid": sum(d.paid_fen for d in city.by_district),
+    }
+    context = {
+        "city": city,
+        "totals": totals,
+        "district": district,
+        "state": state,
+        "errors": errors,
+        "states": [s.value for s in FundState],
+        "districts": sorted({d.district for d in every.by_district if d.district}),
+        "yuan": yuan,
+    }
+    return render(request, "hazards/fund.html", context, actor=page.actor)
+
+
 # ---------------------------------------------------------------- one hazard
 
 
@@ -310,8 +369,50 @@ def _detail_page(
         "form": form or MoveForm(),
         "conflict": conflict,
         "min_day": (today + timedelta(days=1)).isoformat(),
+        "today": today.isoformat(),
+        **_fund_context(session, page.actor, hazard),
     }
     return render(page.request, "hazards/detail.html", context, actor=page.actor, status_code=status_code)
+
+
+def _fund_context(session: Session, actor: Actor, hazard: service.StoredHazard) -> dict[str, object]:
+    """The repair fund's part of the hazard page: shown on a residential elevator's hazard, or wherever a
+    request was made."""
+    lines = service.fund_lines(session, hazard)
+    place = registry.places_of(session, [hazard.registration_code]).get(hazard.registration_code)
+    residential = place is not None and place.place_type == PlaceType.RESIDENTIAL.value
+    return {
+        "fund_shown": residential or bool(lines),
+        "fund_lines": lines,
+        "fund_moves": {m.value for m in service.fund_moves_for(session, actor, hazard)},
+        "fund_open": next((ln.request for ln in lines if ln.request.state in OPEN_FUND), None),
+        "applicants": [a.value for a in Applicant],
+        "yuan": yuan,
+        "fund_nonce": uuid.uuid4().hex,
+    }
+
+
+OPEN_FUND = frozenset({FundState.REQUESTED.value, FundState.APPROVED.value})
+
+
+def yuan(fen: int | None) -> str:
+    """Fen as yuan with two decimals and thousands separators (¥ left to the template)."""
+    if fen is None:
+        return "—"
+    return f"{Decimal(fen) / 100:,.2f}"
+
+
+def parse_yuan(text: str) -> int | None:
+    """Yuan as typed ("85000", "85,000.50") to fen; None when it is not a positive amount with at most two
+    decimals within the fund's limit."""
+    try:
+        value = Decimal(text.strip().replace(",", "").replace("，", ""))
+    except InvalidOperation:
+        return None
+    if not value.is_finite() or value <= 0 or value != value.quantize(Decimal("0.01")):
+        return None
+    fen = int(value * 100)
+    return fen if fen <= MAX_AMOUNT_FEN else None
 
 
 @router.get("/hazards/{hazard_id}", response_class=HTMLResponse)
@@ -435,6 +536,142 @@ def work_order(page: HazardPageDep, hazard_id: int) -> BaseResponse:
         hazard_id,
         MoveForm("work_order"),
         lambda: service.open_work_order(page.session, page.actor, hazard_id, page.clock, page.settings),
+    )
+
+
+# ---------------------------------------------------------------- the repair fund on one hazard
+
+
+def _amount(form: MoveForm, name: str, text: str, required: bool = True) -> int | None:
+    """The typed yuan as fen, or the field's error on the form."""
+    if not text.strip() and not required:
+        return None
+    fen = parse_yuan(text)
+    if fen is None:
+        form.errors[name] = N_("hz.err_amount")
+    return fen
+
+
+def _text_error(form: MoveForm, name: str, text: str, limit: int = NOTE_MAX) -> None:
+    if (err := _note_error(text, limit, N_("hz.err_required"))) is not None:
+        form.errors[name] = err
+
+
+@router.post("/hazards/{hazard_id}/fund/request", response_class=HTMLResponse)
+def fund_request(
+    page: HazardPageDep,
+    hazard_id: int,
+    amount: Annotated[str, Form()] = "",
+    applicant: Annotated[str, Form()] = "",
+    quote: Annotated[str, Form()] = "",
+    purpose: Annotated[str, Form()] = "",
+    nonce: Annotated[str, Form()] = "",
+) -> BaseResponse:
+    """申请维修资金紧急使用: the amount in yuan, the quote and the purpose. The form's one-time ``nonce`` is
+    the request key, so a form sent twice is one request."""
+    nonce = nonce.strip()[:TEXT_MAX] or uuid.uuid4().hex
+    form = MoveForm("fund_request", {"amount": amount, "quote": quote, "purpose": purpose, "nonce": nonce})
+    fen = _amount(form, "amount_fen", amount)
+    if applicant not in {a.value for a in Applicant}:
+        form.errors["applicant"] = N_("hz.err_choice")
+    _text_error(form, "quote", quote)
+    _text_error(form, "purpose", purpose)
+    key = f"web:{nonce}"
+    return _apply(
+        page,
+        hazard_id,
+        form,
+        lambda: service.request_fund(
+            page.session,
+            page.actor,
+            hazard_id,
+            key,
+            Applicant(applicant),
+            fen or 0,
+            quote.strip(),
+            purpose.strip(),
+            page.clock,
+        ),
+    )
+
+
+@router.post("/hazards/{hazard_id}/fund/decision", response_class=HTMLResponse)
+def fund_decision(
+    page: HazardPageDep,
+    hazard_id: int,
+    decision: Annotated[str, Form()] = "",
+    amount: Annotated[str, Form()] = "",
+    note: Annotated[str, Form()] = "",
+) -> BaseResponse:
+    """审批: approve the amount asked for or a lower one (the amount field), or refuse with the reason."""
+    form = MoveForm("fund_decision", {"amount": amount, "note": note})
+    approve = decision == FundAction.APPROVE.value
+    if decision not in (FundAction.APPROVE.value, FundAction.REFUSE.value):
+        form.errors["decision"] = N_("hz.err_choice")
+    fen = _amount(form, "approved_fen", amount, required=False) if approve else None
+    if approve and len(note) > NOTE_MAX:
+        form.errors["note"] = N_("hz.err_too_long")
+    if not approve and (err := _note_error(note, NOTE_MAX, N_("hz.err_reason"))) is not None:
+        form.errors["reason"] = err
+    return _apply(
+        page,
+        hazard_id,
+        form,
+        lambda: service.decide_fund(
+            page.session, page.actor, hazard_id, approve, page.clock, fen, note.strip()
+        ),
+    )
+
+
+@router.post("/hazards/{hazard_id}/fund/payment", response_class=HTMLResponse)
+def fund_payment(
+    page: HazardPageDep,
+    hazard_id: int,
+    amount: Annotated[str, Form()] = "",
+    paid_on: Annotated[str, Form()] = "",
+    voucher: Annotated[str, Form()] = "",
+    note: Annotated[str, Form()] = "",
+) -> BaseResponse:
+    """登记支付: the amount in yuan, the day and the voucher number (recorded once)."""
+    form = MoveForm("fund_payment", {"amount": amount, "paid_on": paid_on, "voucher": voucher, "note": note})
+    fen = _amount(form, "amount_fen", amount)
+    try:
+        day = date.fromisoformat(paid_on.strip())
+    except ValueError:
+        form.errors["paid_on"] = N_("hz.err_fund_date")
+        day = date.min
+    _text_error(form, "voucher", voucher, 64)
+    if len(note) > NOTE_MAX:
+        form.errors["note"] = N_("hz.err_too_long")
+    return _apply(
+        page,
+        hazard_id,
+        form,
+        lambda: service.record_payment(
+            page.session,
+            page.actor,
+            hazard_id,
+            fen or 0,
+            day,
+            voucher.strip(),
+            page.clock,
+            page.settings,
+            note.strip(),
+        ),
+    )
+
+
+@router.post("/hazards/{hazard_id}/fund/complete", response_class=HTMLResponse)
+def fund_complete(page: HazardPageDep, hazard_id: int, note: Annotated[str, Form()] = "") -> BaseResponse:
+    """使用完成: the work is done and paid; the ledger is final."""
+    form = MoveForm("fund_complete", {"note": note})
+    if len(note) > NOTE_MAX:
+        form.errors["note"] = N_("hz.err_too_long")
+    return _apply(
+        page,
+        hazard_id,
+        form,
+        lambda: service.complete_fund(page.session, page.actor, hazard_id, page.clock, note.strip()),
     )
 
 

@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from liftwatch.accounts.actor import Role
 from liftwatch.accounts.service import actor_for, authenticate, issue_token, revoke_token
 from liftwatch.core import csrf
 from liftwatch.core.config import LANGUAGES
@@ -22,14 +23,18 @@ from liftwatch.core.security import decode_token
 from liftwatch.core.throttle import LoginThrottle, Throttled
 from liftwatch.deps import COOKIE_NAME, ClockDep, SessionDep, SettingsDep
 from liftwatch.web import (
+    complaints,
     console,
+    costs,
     crew,
     crews,
     hazards,
     inspection,
+    insurance,
     maintenance,
     monitor,
     oversight,
+    ratings,
     registers,
     registry,
     reports,
@@ -61,6 +66,10 @@ HTMX_PATH = STATIC_DIR / "vendor" / "htmx.min.js"
 LANG_COOKIE_SECONDS = 365 * 24 * 3600
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+#: where a role lands after signing in with no page asked for, when not the elevator list (DEFAULT_NEXT):
+#: an insurer sees no elevator outside its policies, so the registry's list would be empty
+ROLE_HOME = {Role.INSURER: "/insurance"}
 
 
 @router.get("/")
@@ -115,7 +124,10 @@ def login_submit(
         context = {"next": target, "username": username.strip(), "error": "login.error"}
         return render(request, "login.html", context, status_code=401)
     token = issue_token(user, request.app.state.secret_key, clock.now(), settings.token_minutes)
-    log.info("web sign-in: %s (%s)", user.username, actor_for(user).role.value)
+    role = actor_for(user).role
+    log.info("web sign-in: %s (%s)", user.username, role.value)
+    if not next.strip():  # no page asked for: the role's own first page
+        target = ROLE_HOME.get(role, target)
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
         COOKIE_NAME,
@@ -187,7 +199,11 @@ def install(app: FastAPI) -> None:
     app.include_router(oversight.router)
     app.include_router(registers.router)
     app.include_router(risk.router)
+    app.include_router(ratings.router)
     app.include_router(hazards.router)
+    app.include_router(insurance.router)
+    app.include_router(costs.router)
+    app.include_router(complaints.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     async def html_http_error(request: Request, exc: Exception) -> Response:

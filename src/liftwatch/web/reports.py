@@ -30,6 +30,7 @@ from liftwatch.registry import queries as registry
 from liftwatch.rescue import queries
 from liftwatch.rescue import service as rescue
 from liftwatch.rescue.domain import Cause, IncidentStatus, Level
+from liftwatch.web import complaints as complaint_pages
 from liftwatch.web import inspection as inspection_pages
 from liftwatch.web.console import RescueSettingsDep
 from liftwatch.web.templating import (
@@ -229,6 +230,14 @@ def reports_page(
         )
         if actor.role in INSPECTION_KPI_ROLES
         else None,
+        # the complaint rate of the period (投诉率 per 10,000 elevators a month, docs/KPIS.md): complaints'
+        "complaint_kpi": complaint_pages.complaint_rate_figure(
+            session,
+            actor,
+            form._day("first") if "first" not in form.errors else None,
+            form._day("last") if "last" not in form.errors else None,
+            clock.now().astimezone(screen_tz()).date(),
+        ),
         "exports": {
             "incidents_xlsx": form.export_url("incidents", "xlsx", lang),
             "incidents_csv": form.export_url("incidents", "csv", lang),

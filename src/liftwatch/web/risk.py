@@ -86,7 +86,7 @@ def risk_page(request: Request, actor: PageActorDep, session: SessionDep) -> HTM
     return render(request, "risk/index.html", context, actor=actor)
 
 
-def _value(factor: Factor, value: Any, facts: dict[str, Any], lang: str) -> str:
+def factor_value(factor: Factor, value: Any, facts: dict[str, Any], lang: str) -> str:
     """A factor's value in the page's words: unknown, yes/no, a share in per cent, the place and its tier."""
     if value is None:
         return translate("risk.unknown", lang)
@@ -110,7 +110,9 @@ def explanation_page(
     row = service.score_of(session, actor, registration_code)
     lang = request_language(request)
     factors = [
-        FactorRow(c["factor"], _value(Factor(c["factor"]), c["value"], row.facts, lang), int(c["points"]))
+        FactorRow(
+            c["factor"], factor_value(Factor(c["factor"]), c["value"], row.facts, lang), int(c["points"])
+        )
         for c in row.contributions
     ]
     place = registry.places_of(session, [row.registration_code]).get(row.registration_code)

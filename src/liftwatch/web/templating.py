@@ -18,15 +18,19 @@ from fastapi.templating import Jinja2Templates
 
 from liftwatch.accounts import labels as accounts_labels
 from liftwatch.accounts.actor import Actor, Role
+from liftwatch.assessment import labels as assessment_labels
+from liftwatch.complaints import labels as complaints_labels
 from liftwatch.core import csrf
 from liftwatch.core.clock import as_utc
 from liftwatch.core.config import Settings, city_tz, zone
 from liftwatch.core.errors import DomainError, Unauthorized
 from liftwatch.core.i18n import Labels, LabelSet, PageText, normalise_language
 from liftwatch.core.security import decode_token
+from liftwatch.costs import labels as costs_labels
 from liftwatch.deps import COOKIE_NAME, SessionDep, SettingsDep, optional_actor
 from liftwatch.hazards import labels as hazards_labels
 from liftwatch.inspection import labels as inspection_labels
+from liftwatch.insurance import labels as insurance_labels
 from liftwatch.maintenance import labels as maintenance_labels
 from liftwatch.ratings import labels as ratings_labels
 from liftwatch.registry import labels as registry_labels
@@ -94,6 +98,7 @@ def _timeline_events() -> Labels:
     maintenance_entries = maintenance_labels.FILE_ENTRY.entries
     inspection_entries = inspection_labels.FILE_ENTRY.entries
     hazard_entries = hazards_labels.FILE_ENTRY.entries
+    complaint_entries = complaints_labels.FILE_ENTRY.entries
     return Labels(
         "event",
         {
@@ -102,6 +107,8 @@ def _timeline_events() -> Labels:
             **maintenance_entries,
             **inspection_entries,
             **hazard_entries,
+            **complaint_entries,
+            **assessment_labels.FILE_ENTRY.entries,
         },
     )
 
@@ -118,8 +125,12 @@ LABELS = LabelSet.of(
     maintenance_labels.MAINTENANCE_MODEL,
     *inspection_labels.TABLES,
     *hazards_labels.TABLES,
+    *complaints_labels.TABLES,
+    *costs_labels.TABLES,
+    *assessment_labels.TABLES,
     *risk_labels.TABLES,
     *ratings_labels.TABLES,
+    *insurance_labels.TABLES,
 )
 
 

@@ -19,7 +19,7 @@ from liftwatch.accounts.actor import Role
 
 __all__ = ["MATRIX_KEY", "Case", "expect", "sections"]
 
-A, R, O, M, U, I, G, P = (  # noqa: E741 - one letter per role keeps the matrix readable
+A, R, O, M, U, I, G, N, P = (  # noqa: E741 - one letter per role keeps the matrix readable
     Role.ADMIN,
     Role.REGULATOR,
     Role.RESCUE_OPERATOR,
@@ -27,6 +27,7 @@ A, R, O, M, U, I, G, P = (  # noqa: E741 - one letter per role keeps the matrix 
     Role.USE_UNIT,  # staff of UU-B: uses 11SHB000003/4
     Role.INSPECTOR,
     Role.GATEWAY,  # an IoT gateway: telemetry only
+    Role.INSURER,  # staff of the insurer IN-A: the insurance screens of the elevators it insures only
     Role.PUBLIC,
 )
 
@@ -35,7 +36,7 @@ MATRIX_KEY = "lwk_matrix00"  # the prefix of a key seeded for the gateway accoun
 
 
 def expect(default: int, public: int = 401, **by_role: int) -> dict[Role, int]:
-    names = {"A": A, "R": R, "O": O, "M": M, "U": U, "I": I, "G": G}
+    names = {"A": A, "R": R, "O": O, "M": M, "U": U, "I": I, "G": G, "N": N}
     out = dict.fromkeys(Role, default)
     out[P] = public
     for key, status in by_role.items():

@@ -140,6 +140,7 @@ def test_users_show_the_code_of_their_unit(client: TestClient, session: Session,
         "maint_a": "MU-A",
         "owner_b": "UU-B",
         "gateway": None,
+        "insurer_a": "IN-A",
     }
     r = client.get("/api/v1/auth/me", headers=auth(client, Role.USE_UNIT))
     assert r.status_code == 200 and r.json()["unit"] == "UU-B"

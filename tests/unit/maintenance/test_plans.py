@@ -95,8 +95,10 @@ def test_traditional_visits_are_at_most_15_days_apart_within_the_year() -> None:
 
 
 def test_each_condition_behind_its_own_function() -> None:
-    assert unit_rating_qualifies(None) and unit_rating_qualifies("A") and unit_rating_qualifies("b")
-    assert not unit_rating_qualifies("C") and not unit_rating_qualifies("D") and not unit_rating_qualifies("")
+    # the unit's latest rating in stars (1-5) against the minimum (3 by default); no rating qualifies
+    assert unit_rating_qualifies(None) and unit_rating_qualifies(3) and unit_rating_qualifies(5)
+    assert not unit_rating_qualifies(2) and not unit_rating_qualifies(1)
+    assert unit_rating_qualifies(2, min_stars=2) and not unit_rating_qualifies(3, min_stars=4)
     assert iot_qualifies() and not iot_qualifies(terminal_fitted=False) and not iot_qualifies(online=False)
     today = date(2026, 6, 1)
     assert inspection_qualifies(None, today) and inspection_qualifies(today, today)
@@ -113,7 +115,7 @@ def test_qualifies_when_no_data_contradicts() -> None:
 @pytest.mark.parametrize(
     ("facts", "code", "params"),
     [
-        (QualificationInput(START, unit_rating="C"), "unit_rated_low", {"rating": "C"}),
+        (QualificationInput(START, unit_stars=2), "unit_rated_low", {"stars": 2, "min": 3}),
         (QualificationInput(START, terminal_fitted=False), "iot_missing", {}),
         (QualificationInput(START, online=False), "iot_offline", {}),
         (QualificationInput(START, in_service=False), "out_of_service", {}),
@@ -133,7 +135,7 @@ def test_each_condition_refuses(facts: QualificationInput, code: str, params: di
 
 
 def test_every_failed_condition_is_listed() -> None:
-    result = qualify_on_demand(QualificationInput(START, unit_rating="D", online=False, insured=False))
+    result = qualify_on_demand(QualificationInput(START, unit_stars=1, online=False, insured=False))
     assert codes(result.reasons) == ["unit_rated_low", "iot_offline", "not_insured"]
 
 

@@ -559,7 +559,7 @@ def test_round_trip_into_an_empty_database_loses_nothing(
         report = import_file(target, SYSTEM_ACTOR, path, clock)
         target.commit()
     assert report.errors == [] and report.warnings == []
-    assert (report.imported, report.units_imported) == (5, 5)
+    assert (report.imported, report.units_imported) == (5, 6)  # every seeded unit, the insurer too
 
     before_e, before_u = _snapshot(engine)
     after_e, after_u = _snapshot(empty_db)

@@ -249,7 +249,7 @@ def test_unit_counts(session: Session, clock: FixedClock) -> None:
     units, _ = queries.list_units(session, SYSTEM_ACTOR)
     counts = queries.elevator_counts(session, units)
     by_code = {u.code: counts.get(u.id, 0) for u in units}
-    assert by_code == {"MU-A": 2, "MU-B": 2, "UU-A": 2, "UU-B": 2, "IB-1": 0}
+    assert by_code == {"MU-A": 2, "MU-B": 2, "UU-A": 2, "UU-B": 2, "IB-1": 0, "IN-A": 0}
 
 
 def test_public_view_shows_only_public_facts(session: Session, clock: FixedClock) -> None:

@@ -179,3 +179,71 @@ def test_risk_reads_open_hazards_by_level(
     (batch,) = list(risk_queries.gather(session, clock, SETTINGS, codes=[A1]))
     facts = batch[0].facts
     assert (facts.open_hazards_major, facts.open_hazards_general) == (1, 1)
+
+
+def test_the_repair_fund_on_a_residential_hazard_and_the_citys_list(
+    client: TestClient, session: Session, clock: FixedClock, people: dict[str, Actor]
+) -> None:
+    """The use unit asks in yuan (a form sent twice is one request), the regulator approves less, the use
+    unit pays out within it (a payment above what is left is refused at the field) and completes; the
+    regulator's city list totals it by district. An office elevator's hazard shows no fund at all."""
+    hid = _report(session, people["inspector"], clock, "11SHB000004", "DJ-F:1", HazardLevel.MAJOR)
+    office = _report(session, people["inspector"], clock, "11SHA000002", "DJ-F:2", HazardLevel.GENERAL)
+
+    web_login(client, "owner_b")
+    page = client.get(f"/hazards/{hid}")
+    assert 'id="hazard-fund"' in page.text and 'id="fund-request-form"' in page.text
+    assert "维修资金紧急使用" in page.text and 'id="fund-decision-form"' not in page.text
+    _no_raw(page.text, "fund")
+    nonce = re.search(r'name="nonce" value="([^"]+)"', page.text)
+    assert nonce
+    data = {"applicant": "owners_committee", "quote": "申城电梯 报价 BJ-118", "purpose": "更换制动器"}
+    bad = client.post(
+        f"/hazards/{hid}/fund/request", data={**data, "amount": "12.345", "nonce": nonce.group(1)}
+    )
+    assert bad.status_code == 422 and 'id="err-amount_fen"' in bad.text
+    for _ in range(2):
+        r = client.post(
+            f"/hazards/{hid}/fund/request",
+            data={**data, "amount": "85,000", "nonce": nonce.group(1)},
+            follow_redirects=False,
+        )
+        assert r.status_code == 303, r.text
+    [line] = service.fund_lines(session, service.get_hazard(session, people["admin"], hid))
+    assert (line.request.amount_fen, line.request.applicant) == (8_500_000, "owners_committee")
+
+    web_login(client, "regulator")
+    page = client.get(f"/hazards/{hid}")
+    assert 'id="fund-approve-submit"' in page.text and 'id="fund-request-form"' not in page.text
+    refuse = client.post(f"/hazards/{hid}/fund/decision", data={"decision": "refuse", "note": " "})
+    assert refuse.status_code == 422 and 'id="err-reason"' in refuse.text
+    r = client.post(
+        f"/hazards/{hid}/fund/decision",
+        data={"decision": "approve", "amount": "60000"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    assert client.get(f"/hazards/{office}").text.count('id="hazard-fund"') == 0
+
+    web_login(client, "owner_b")
+    pay = {"paid_on": "2026-11-23", "voucher": "PZ-1"}
+    over = client.post(f"/hazards/{hid}/fund/payment", data={**pay, "amount": "60000.01"})
+    assert over.status_code == 422 and 'id="err-amount_fen"' in over.text
+    r = client.post(f"/hazards/{hid}/fund/payment", data={**pay, "amount": "60000"}, follow_redirects=False)
+    assert r.status_code == 303
+    r = client.post(f"/hazards/{hid}/fund/complete", data={"note": "验收合格"}, follow_redirects=False)
+    assert r.status_code == 303
+    page = client.get(f"/hazards/{hid}").text
+    assert 'data-state="completed"' in page and "¥60,000.00" in page and 'data-voucher="PZ-1"' in page
+    assert client.get("/hazards/fund").status_code == 403
+
+    web_login(client, "regulator")
+    listed = client.get("/hazards/fund")
+    assert listed.status_code == 200 and 'data-district="徐汇区"' in listed.text
+    assert 'id="total-paid" data-fen="6000000"' in listed.text and "已完成" in listed.text
+    _no_raw(listed.text, "fund list")
+    client.cookies.set("lang", "en")
+    english = client.get("/hazards/fund").text
+    assert "Repair fund: emergency use" in english and "Completed" in english
+    client.cookies.delete("lang")
+    assert client.get("/hazards/fund?state=bogus").status_code == 200

@@ -103,6 +103,14 @@ def test_login_ignores_foreign_next(client: TestClient, seeded: None) -> None:
     assert r.headers["location"] == "/elevators"
 
 
+def test_a_role_with_a_first_page_of_its_own_lands_there(client: TestClient, seeded: None) -> None:
+    """An insurer sees no elevator outside its policies: with no page asked for it lands on its desk; a
+    page asked for still wins, and the other roles land on the elevator list."""
+    assert post_login(client, "insurer_a").headers["location"] == "/insurance"
+    assert post_login(client, "insurer_a", next="/public/ratings").headers["location"] == "/public/ratings"
+    assert post_login(client, "regulator").headers["location"] == "/elevators"
+
+
 def test_logout_clears_cookie(client: TestClient, seeded: None) -> None:
     login(client, "regulator")
     r = client.post("/logout", follow_redirects=False)
@@ -314,7 +322,8 @@ def test_units_list_and_unit_page(client: TestClient, seeded: None) -> None:
     login(client, "regulator")
     r = client.get("/units")
     assert r.status_code == 200
-    assert set(re.findall(r'<tr data-code="([^"]+)"', r.text)) == {"MU-A", "MU-B", "UU-A", "UU-B", "IB-1"}
+    seeded = {"MU-A", "MU-B", "UU-A", "UU-B", "IB-1", "IN-A"}
+    assert set(re.findall(r'<tr data-code="([^"]+)"', r.text)) == seeded
     r = client.get("/units", params={"unit_type": "maintenance"})
     assert set(re.findall(r'<tr data-code="([^"]+)"', r.text)) == {"MU-A", "MU-B"}
     unit = client.get("/units/MU-A")

@@ -1,8 +1,8 @@
 """The regulator's registers (/oversight/registers): three-no elevators with their conditions as chips and
 counts (an expired contract counts as no contract), elevators of 15 years and more residential first with
-their age bands and "not assessed", filters, the export of the whole list, in Chinese with no raw key;
-maintenance staff are refused. The seeded city of 2026-11-23: A1 residential 2005, A2 office 2019,
-B3 mall 2012, B4 residential 1998."""
+their age bands and their safety-assessment status, filters, the export of the whole list, in Chinese with
+no raw key; maintenance staff are refused; measures and assessments recorded from an elevator's page. The
+seeded city of 2026-11-23: A1 residential 2005, A2 office 2019, B3 mall 2012, B4 residential 1998."""
 
 from __future__ import annotations
 
@@ -87,14 +87,16 @@ def test_the_15_year_list_residential_first_with_bands(
     assert _codes(page.text) == [B4, A1]  # B3 is 14
     counts = dict(re.findall(r'id="count-(\w+)" data-count="(\d+)"', page.text))
     assert counts == {"15_19": "0", "20_24": "1", "25_up": "1"}
-    assert page.text.count('data-assessment="none">未评估') == 2
+    # never assessed: due on the 15th anniversary, overdue 180 days later
+    assert page.text.count('data-assessment="overdue"') == 2 and "逾期未评估" in page.text
+    assert "2013-09-09 应评估" in page.text  # B4, in use since 1998-09-09
     assert "浦江电梯维保有限公司" in page.text and "住宅" in page.text
     assert "data-grade=" not in page.text  # no score stored yet: a dash
     assert_no_raw_keys(page.text, "old")
     assert _codes(client.get("/oversight/registers?tab=old&place_type=office").text) == []
     client.cookies.set("lang", "en")
     english = client.get("/oversight/registers?tab=old").text
-    assert "Elevators of 15 years and more" in english and "Not assessed" in english and "28 years" in english
+    assert "Elevators of 15 years and more" in english and "Overdue" in english and "28 years" in english
     assert_no_raw_keys(english, "old, en")
     client.cookies.set("lang", "zh-CN")
 
@@ -102,10 +104,93 @@ def test_the_15_year_list_residential_first_with_bands(
     assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
     csv = client.get("/oversight/registers/export?tab=old&format=csv&district=徐汇区")
     lines = csv.content.decode("utf-8-sig").splitlines()
-    assert len(lines) == 2 and lines[1].startswith(f"{B4},") and lines[1].endswith(",未评估")
+    assert len(lines) == 2 and lines[1].startswith(f"{B4},") and lines[1].endswith(",逾期未评估,,,2013-09-09")
 
 
 def test_maintenance_staff_are_refused(client: TestClient, people: dict[str, Actor]) -> None:
     web_login(client, "maint_a")
     for path in ("/oversight/registers", "/oversight/registers?tab=old", "/oversight/registers/export"):
         assert client.get(path).status_code == 403, path
+
+
+def test_measures_and_assessments_from_the_registers(
+    client: TestClient, session: Session, clock: FixedClock, people: dict[str, Actor]
+) -> None:
+    """The regulator records a measure on a three-no elevator (a form sent twice is one measure) and the
+    list shows it with its status and filters by it; the inspector records an assessment that opens a
+    hazard; the 15-year list then shows it assessed and "due or overdue" leaves it out; the use unit reads
+    its own elevator's page without the forms, and another unit's is not found."""
+    _city(session, clock, people)
+    web_login(client, "regulator")
+    page = client.get(f"/oversight/registers/elevators/{B4}")
+    assert (
+        page.status_code == 200 and 'id="measure-form"' in page.text and 'id="assessment-form"' in page.text
+    )
+    assert 'id="three-no-status" data-status="identified"' in page.text
+    assert_no_raw_keys(page.text, "elevator")
+    nonce = re.search(r'id="measure-form".*?name="nonce" value="([^"]+)"', page.text, re.S)
+    assert nonce
+    data = {
+        "kind": "interim_maintenance",
+        "taken_on": "2026-11-20",
+        "taken_by": "天平路街道",
+        "nonce": nonce.group(1),
+    }
+    empty = client.post(f"/oversight/registers/elevators/{B4}/measures", data={**data, "taken_by": " "})
+    assert empty.status_code == 422 and 'id="err-taken_by"' in empty.text
+    for _ in range(2):
+        r = client.post(f"/oversight/registers/elevators/{B4}/measures", data=data, follow_redirects=False)
+        assert r.status_code == 303, r.text
+    page = client.get(f"/oversight/registers/elevators/{B4}").text
+    assert page.count('data-measure-id="') == 1 and 'data-status="in_progress"' in page
+    listed = client.get("/oversight/registers?tab=three_no").text
+    b4 = re.search(rf'<tr data-code="{B4}">.*?</tr>', listed, re.S)
+    assert b4 and 'data-status="in_progress"' in b4.group(0) and "托管/兜底维保" in b4.group(0)
+    assert 'id="status-in_progress" data-count="1"' in listed
+    assert _codes(client.get("/oversight/registers?tab=three_no&status=identified").text) == [A2]
+    assert _codes(client.get("/oversight/registers?tab=three_no&status=in_progress").text) == [B4]
+
+    web_login(client, "inspector")
+    assert client.get("/oversight/registers").status_code == 403  # the registers are the regulator's
+    page = client.get(f"/oversight/registers/elevators/{B4}").text
+    assert 'id="measure-form"' not in page and 'id="assessment-form"' in page
+    form = {"assessor": "市特检院", "assessed_on": "2026-11-02", "result": "safe", "open_hazard": "1"}
+    safe = client.post(f"/oversight/registers/elevators/{B4}/assessments", data=form)
+    assert safe.status_code == 422 and 'id="err-open_hazard"' in safe.text
+    form.update(result="rectify", findings="曳引绳磨损接近报废标准")
+    r = client.post(f"/oversight/registers/elevators/{B4}/assessments", data=form, follow_redirects=False)
+    assert r.status_code == 303
+    page = client.get(f"/oversight/registers/elevators/{B4}").text
+    assert (
+        'data-status="assessed"' in page
+        and "2029-11-02 应评估" in page
+        and 'id="assessment-hazard-1"' in page
+    )
+    r = client.post(
+        "/oversight/registers/assessments/1/decision",
+        data={"decision": "major_repair", "decision_on": "2026-11-20"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    assert 'data-decision="major_repair"' in client.get(f"/oversight/registers/elevators/{B4}").text
+
+    web_login(client, "regulator")
+    old = client.get("/oversight/registers?tab=old").text
+    assert 'data-assessment="assessed"' in old and "2026-11-02 评估" in old and "整改后继续使用" in old
+    assert _codes(client.get("/oversight/registers?tab=old&status=due_overdue").text) == [A1]
+    client.cookies.set("lang", "en")
+    english = client.get(f"/oversight/registers/elevators/{B4}").text
+    assert "Continue after rectification" in english and "Interim maintenance unit assigned" in english
+    assert_no_raw_keys(english, "elevator, en")
+    client.cookies.set("lang", "zh-CN")
+
+    web_login(client, "owner_b")
+    mine = client.get(f"/oversight/registers/elevators/{B4}")
+    assert (
+        mine.status_code == 200
+        and 'id="assessment-form"' not in mine.text
+        and 'id="measure-form"' not in mine.text
+    )
+    assert client.get(f"/oversight/registers/elevators/{A1}").status_code == 404
+    r = client.post(f"/oversight/registers/elevators/{B4}/measures", data={**data, "nonce": "x"})
+    assert r.status_code == 403
