@@ -198,6 +198,17 @@ CrewIdOption = Annotated[str, typer.Option("--id", help="the crew's id, e.g. MU-
 
 
 @contextmanager
+def _unit_of_work(database_url: str | None) -> Iterator[Session]:
+    """One transaction on the database (committed when the block ends well), its engine disposed after."""
+    engine = make_engine(_url(database_url))
+    try:
+        with session_scope(make_session_factory(engine)) as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+@contextmanager
 def _crew_session(database_url: str | None) -> Iterator[tuple[Session, RescueSettings]]:
     """A unit of work for a crews command, with the rescue settings read once here; bad input is one
     clear line naming the field and exit 1."""
@@ -205,12 +216,8 @@ def _crew_session(database_url: str | None) -> Iterator[tuple[Session, RescueSet
 
     with _user_errors():
         settings = Rescue.for_city(get_settings())
-        engine = make_engine(_url(database_url))
-        try:
-            with session_scope(make_session_factory(engine)) as session:
-                yield session, settings
-        finally:
-            engine.dispose()
+        with _unit_of_work(database_url) as session:
+            yield session, settings
 
 
 def _crew_line(crew: StoredCrew) -> str:
@@ -1282,14 +1289,8 @@ def risk_recompute(
         except ValueError as exc:
             console.print(f"[red]{exc}[/red]", highlight=False)
             raise typer.Exit(code=1) from None
-        engine = make_engine(_url(database_url))
-        try:
-            with session_scope(make_session_factory(engine)) as session:
-                done = recompute(
-                    session, SystemClock(), get_settings(), weights, codes=code, district=district
-                )
-        finally:
-            engine.dispose()
+        with _unit_of_work(database_url) as session:
+            done = recompute(session, SystemClock(), get_settings(), weights, codes=code, district=district)
     grades = "  ".join(f"{g.value} {n}" for g, n in done.by_grade.items())
     typer.echo(f"{done.elevators} elevators scored: {grades}; {done.dropped} dropped; {done.seconds} s")
 
@@ -1314,18 +1315,14 @@ def ratings_compute(
         except ValueError as exc:
             console.print(f"[red]{exc}[/red]", highlight=False)
             raise typer.Exit(code=1) from None
-        engine = make_engine(_url(database_url))
-        try:
-            with session_scope(make_session_factory(engine)) as session:
-                row = compute(session, SYSTEM_ACTOR, SystemClock(), get_settings(), period, rs)
-                done = public_period(session, row.label)
-                assert done is not None
-                stars = {n: sum(1 for r in done.rows if r.stars == n) for n in range(5, 0, -1)}
-                red = ", ".join(r.unit_code for r in done.red) or "-"
-                black = ", ".join(r.unit_code for r in done.black) or "-"
-                label, units = row.label, len(done.rows)
-        finally:
-            engine.dispose()
+        with _unit_of_work(database_url) as session:
+            row = compute(session, SYSTEM_ACTOR, SystemClock(), get_settings(), period, rs)
+            done = public_period(session, row.label)
+            assert done is not None
+            stars = {n: sum(1 for r in done.rows if r.stars == n) for n in range(5, 0, -1)}
+            red = ", ".join(r.unit_code for r in done.red) or "-"
+            black = ", ".join(r.unit_code for r in done.black) or "-"
+            label, units = row.label, len(done.rows)
     per_star = "  ".join(f"{n}★ {k}" for n, k in stars.items())
     typer.echo(f"{label}: {units} units rated: {per_star}; red list: {red}; black list: {black}")
 
@@ -1350,12 +1347,8 @@ def insurance_reprice(
         except ValueError as exc:
             console.print(f"[red]{exc}[/red]", highlight=False)
             raise typer.Exit(code=1) from None
-        engine = make_engine(_url(database_url))
-        try:
-            with session_scope(make_session_factory(engine)) as session:
-                done = reprice(session, SYSTEM_ACTOR, SystemClock(), period, ps)
-        finally:
-            engine.dispose()
+        with _unit_of_work(database_url) as session:
+            done = reprice(session, SYSTEM_ACTOR, SystemClock(), period, ps)
     grades = "  ".join(f"{g} {n}" for g, n in sorted(done.by_grade.items())) or "-"
     typer.echo(f"{done.period}: {done.policies} policies repriced: {grades} ('-': not graded yet)")
 
@@ -1380,14 +1373,9 @@ def costs_book_contracts(
     except ValueError as exc:
         console.print(f"[red]{exc}[/red]", highlight=False)
         raise typer.Exit(code=1) from None
-    with _user_errors():
-        engine = make_engine(_url(database_url))
-        try:
-            with session_scope(make_session_factory(engine)) as session:
-                done = book_contracts(session, SYSTEM_ACTOR, unit, half, SystemClock(), get_settings())
-                created, existing = len(done.created), done.existing
-        finally:
-            engine.dispose()
+    with _user_errors(), _unit_of_work(database_url) as session:
+        done = book_contracts(session, SYSTEM_ACTOR, unit, half, SystemClock(), get_settings())
+        created, existing = len(done.created), done.existing
     typer.echo(f"{half}: {created} contract fees booked, {existing} booked before")
 
 

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeAlias
 
-from sqlalchemy import ColumnElement, Select, false, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -146,25 +146,12 @@ def mask_phone(phone: str) -> str:
 # ---------------------------------------------------------------- scope
 
 
-def _unit_code(session: Session, actor: Actor) -> str | None:
-    if actor.unit_id is None:
-        return None
-    return registry_queries.unit_codes(session, [actor.unit_id]).get(actor.unit_id)
-
-
 def _scope(session: Session, actor: Actor) -> ColumnElement[bool] | None:
     if actor.role in READ_ALL:
         return None
     if actor.role not in workflow.UNIT_STAFF:
         raise Forbidden(f"role '{actor.role.value}' may not read complaints")
-    unit = _unit_code(session, actor)
-    if unit is None:
-        return false()
-    codes = registry_queries.scoped_codes(session, actor) or set()
-    result: ColumnElement[bool] = or_(
-        Complaint.responsible_unit == unit, Complaint.registration_code.in_(sorted(codes))
-    )
-    return result
+    return registry_queries.own_rows(session, actor, Complaint.responsible_unit, Complaint.registration_code)
 
 
 def _scoped(session: Session, actor: Actor, stmt: Select[Any]) -> Select[Any]:
@@ -580,7 +567,7 @@ def districts(session: Session, actor: Actor) -> list[str]:
 
 
 def moves_for(session: Session, actor: Actor, complaint: Complaint) -> frozenset[Action]:
-    unit = _unit_code(session, actor) if actor.role in workflow.UNIT_STAFF else None
+    unit = registry_queries.actor_unit_code(session, actor) if actor.role in workflow.UNIT_STAFF else None
     state = ComplaintState(complaint.state)
     return frozenset(
         a
@@ -600,7 +587,7 @@ def _acting(session: Session, actor: Actor, complaint_id: int, action: Action) -
         raise Forbidden(f"role '{actor.role.value}' may not {action.value} a complaint")
     if (
         workflow.needs_responsible_unit(actor.role, action)
-        and _unit_code(session, actor) != complaint.responsible_unit
+        and registry_queries.actor_unit_code(session, actor) != complaint.responsible_unit
     ):
         raise Forbidden(
             f"complaint {complaint.id} is for unit '{complaint.responsible_unit}' to answer, not yours"

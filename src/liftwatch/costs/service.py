@@ -104,17 +104,11 @@ def city_today(clock: Clock, settings: Settings) -> date:
 # ---------------------------------------------------------------- scope
 
 
-def _own_unit(session: Session, actor: Actor) -> str | None:
-    if actor.unit_id is None:
-        return None
-    return registry_queries.unit_codes(session, [actor.unit_id]).get(actor.unit_id)
-
-
 def ledger(session: Session, actor: Actor, unit_code: str, *, write: bool = False) -> Ledger:
     """The use unit ``unit_code`` if the actor may read (or, with ``write``, book) its ledger: 404 when it is
     not a use unit or outside the actor's scope, 403 for a role that reads or books none."""
     if actor.role is Role.USE_UNIT:
-        if unit_code != _own_unit(session, actor):
+        if unit_code != registry_queries.actor_unit_code(session, actor):
             raise NotFound(f"no ledger of use unit '{unit_code[:40]}'")
     elif actor.role not in READ_ALL:
         raise Forbidden(f"role '{actor.role.value}' has no cost ledger")
@@ -130,7 +124,7 @@ def own_ledger(session: Session, actor: Actor) -> Ledger | None:
     """A use unit's staff's own ledger (None for other roles or a user without a unit)."""
     if actor.role is not Role.USE_UNIT:
         return None
-    code = _own_unit(session, actor)
+    code = registry_queries.actor_unit_code(session, actor)
     return ledger(session, actor, code) if code else None
 
 

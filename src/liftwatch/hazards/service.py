@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, TypeAlias
 
-from sqlalchemy import ColumnElement, Select, false, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -117,26 +117,13 @@ class PublicSupervised:
 # ---------------------------------------------------------------- scope
 
 
-def _unit_code(session: Session, actor: Actor) -> str | None:
-    if actor.unit_id is None:
-        return None
-    return registry_queries.unit_codes(session, [actor.unit_id]).get(actor.unit_id)
-
-
 def _scope(session: Session, actor: Actor) -> ColumnElement[bool] | None:
     """The condition that limits hazards to the actor's scope; None: no limit. Roles that read none: 403."""
     if actor.role in READ_ALL:
         return None
     if actor.role not in workflow.UNIT_STAFF:
         raise Forbidden(f"role '{actor.role.value}' may not read hazards")
-    unit = _unit_code(session, actor)
-    if unit is None:
-        return false()
-    codes = registry_queries.scoped_codes(session, actor) or set()
-    result: ColumnElement[bool] = or_(
-        Hazard.responsible_unit == unit, Hazard.registration_code.in_(sorted(codes))
-    )
-    return result
+    return registry_queries.own_rows(session, actor, Hazard.responsible_unit, Hazard.registration_code)
 
 
 def _scoped(session: Session, actor: Actor, stmt: Select[Any]) -> Select[Any]:
@@ -439,7 +426,7 @@ def _acting(session: Session, actor: Actor, hazard_id: int, action: Action) -> H
         raise Forbidden(f"role '{actor.role.value}' may not {action.value.replace('_', ' ')} a hazard")
     if (
         workflow.needs_responsible_unit(actor.role, action)
-        and _unit_code(session, actor) != hazard.responsible_unit
+        and registry_queries.actor_unit_code(session, actor) != hazard.responsible_unit
     ):
         raise Forbidden(f"hazard {hazard.id} is for unit '{hazard.responsible_unit}' to rectify, not yours")
     if not workflow.allowed(HazardState(hazard.state), action):
@@ -698,7 +685,7 @@ def open_counts_by_level(session: Session) -> dict[str, dict[str, int]]:
 def moves_for(session: Session, actor: Actor, hazard: Hazard) -> frozenset[Action]:
     """The moves this actor may make on this hazard now (the ones ``_acting`` would let through), so a
     screen offers only those forms."""
-    unit = _unit_code(session, actor) if actor.role in workflow.UNIT_STAFF else None
+    unit = registry_queries.actor_unit_code(session, actor) if actor.role in workflow.UNIT_STAFF else None
     state = HazardState(hazard.state)
     return frozenset(
         a
@@ -775,7 +762,7 @@ def _fund_hazard(session: Session, actor: Actor, hazard_id: int, action: FundAct
 
 def _check_use_unit(session: Session, actor: Actor, use_unit: str, hazard: Hazard) -> None:
     """Use-unit staff act only for the elevator's own use unit (an admin stands in for any)."""
-    if actor.role is Role.USE_UNIT and _unit_code(session, actor) != use_unit:
+    if actor.role is Role.USE_UNIT and registry_queries.actor_unit_code(session, actor) != use_unit:
         raise Forbidden(
             f"the elevator of hazard {hazard.id} is used by unit '{use_unit}': only its staff ask and pay out"
         )
@@ -1061,7 +1048,7 @@ def fund_moves_for(session: Session, actor: Actor, hazard: Hazard) -> frozenset[
         state = FundState(open_request.state)
         moves |= {a for a in FundAction if fund.may(actor.role, a) and fund.allowed(state, a)}
     if actor.role is Role.USE_UNIT:
-        unit = _unit_code(session, actor)
+        unit = registry_queries.actor_unit_code(session, actor)
         mine = (
             open_request.use_unit == unit
             if open_request is not None

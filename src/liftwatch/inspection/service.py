@@ -96,12 +96,6 @@ def rule_from(settings: Settings) -> InspectionRule:
 # ---------------------------------------------------------------- scope
 
 
-def _unit_code(session: Session, actor: Actor) -> str | None:
-    if actor.unit_id is None:
-        return None
-    return registry_queries.unit_codes(session, [actor.unit_id]).get(actor.unit_id)
-
-
 def _scope(session: Session, actor: Actor) -> ColumnElement[bool] | None:
     """The condition limiting inspections to the actor's scope; None: no limit; 403 for roles with none."""
     if actor.role not in READERS:
@@ -109,10 +103,10 @@ def _scope(session: Session, actor: Actor) -> ColumnElement[bool] | None:
     if actor.role in READ_ALL:
         return None
     if actor.role is Role.INSPECTOR:
-        body = _unit_code(session, actor)
+        body = registry_queries.actor_unit_code(session, actor)
         return Inspection.body_unit_code == body if body else Inspection.inspector == actor.username
     if actor.role is Role.MAINTENANCE:
-        unit = _unit_code(session, actor)
+        unit = registry_queries.actor_unit_code(session, actor)
         return Inspection.unit_code == unit if unit else false()
     if actor.unit_id is None:
         return false()
@@ -168,7 +162,7 @@ def _local_date(at: datetime, settings: Settings) -> date:
 
 def body_of(session: Session, actor: Actor) -> str | None:
     """The inspection body an inspector belongs to (its account's unit), or None."""
-    return _unit_code(session, actor) if actor.role is Role.INSPECTOR else None
+    return registry_queries.actor_unit_code(session, actor) if actor.role is Role.INSPECTOR else None
 
 
 def _check_body_and_inspector(session: Session, actor: Actor, body_unit_code: str, inspector: str) -> None:
@@ -576,7 +570,7 @@ def _self_test_scope(session: Session, actor: Actor) -> ColumnElement[bool] | No
     if actor.role in SELF_TEST_READ_ALL:
         return None
     if actor.role is Role.MAINTENANCE:
-        unit = _unit_code(session, actor)
+        unit = registry_queries.actor_unit_code(session, actor)
         return SelfTest.unit_code == unit if unit else false()
     if actor.unit_id is None:
         return false()
@@ -620,7 +614,7 @@ def record_self_test(
     elevator = registry_queries.get_elevator(session, actor, found.registration_code)  # 404 outside scope
     if tested_on > _today(clock, settings):
         raise InvalidInput(FieldError("tested_on", "lies in the future"))
-    unit = _unit_code(session, actor)
+    unit = registry_queries.actor_unit_code(session, actor)
     if not unit or _maintenance_unit(session, elevator, tested_on) != unit:
         raise NotFound(f"elevator '{code}' is not maintained by your unit")
     taken = session.scalar(

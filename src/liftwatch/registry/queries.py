@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, NamedTuple, TypeAlias, TypeVar
 
-from sqlalchemy import Select, case, false, func, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import ColumnElement, Select, case, false, func, or_, select
+from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
 from liftwatch.accounts.actor import Actor, Role
 from liftwatch.core.clock import Clock
@@ -351,6 +351,29 @@ def scoped_codes(session: Session, actor: Actor) -> set[str] | None:
     if actor.role in READ_ALL:
         return None
     return set(session.scalars(_scoped(select(Elevator.registration_code), actor)))
+
+
+def actor_unit_code(session: Session, actor: Actor) -> str | None:
+    """The code of the unit the actor's account belongs to (None: no unit)."""
+    if actor.unit_id is None:
+        return None
+    return unit_codes(session, [actor.unit_id]).get(actor.unit_id)
+
+
+def own_rows(
+    session: Session,
+    actor: Actor,
+    unit_column: InstrumentedAttribute[Any],
+    code_column: InstrumentedAttribute[Any],
+) -> ColumnElement[bool]:
+    """The condition a unit's staff read another domain's rows by (hazards, complaints): rows naming its
+    unit in ``unit_column``, or about an elevator it maintains or uses (``code_column``); none without a
+    unit. The domain decides first which roles read at all."""
+    unit = actor_unit_code(session, actor)
+    if unit is None:
+        return false()
+    codes = scoped_codes(session, actor) or set()
+    return or_(unit_column == unit, code_column.in_(sorted(codes)))
 
 
 def codes_of_unit(session: Session, unit_id: int) -> set[str]:
