@@ -677,6 +677,18 @@ class Uninsured:
     maintenance_unit: str
 
 
+def insured_on(session: Session, registration_code: str, day: date) -> bool:
+    """Whether the elevator has a valid liability policy (any insurer) on ``day`` (the on-demand
+    qualification's insurance condition)."""
+    stmt = select(InsurancePolicy.id).where(
+        InsurancePolicy.registration_code == registration_code,
+        InsurancePolicy.cancelled_at.is_(None),
+        InsurancePolicy.start_date <= day,
+        InsurancePolicy.end_date >= day,
+    )
+    return session.scalars(stmt.limit(1)).first() is not None
+
+
 def insured_codes(session: Session, day: date) -> set[str]:
     """The elevators with a valid liability policy (any insurer) on ``day``."""
     stmt = select(InsurancePolicy.registration_code).where(

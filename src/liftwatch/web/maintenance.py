@@ -16,7 +16,7 @@ import logging
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
@@ -30,12 +30,16 @@ from liftwatch.core.config import Settings, zone
 from liftwatch.core.errors import Conflict, DomainError, Forbidden, InvalidInput
 from liftwatch.deps import ClockDep, SessionDep, SettingsDep
 from liftwatch.inspection import service as inspection
+from liftwatch.insurance import service as insurance
 from liftwatch.maintenance import labels as maintenance_labels
-from liftwatch.maintenance import queries, service
+from liftwatch.maintenance import plans, queries, service
 from liftwatch.maintenance.catalogue import load_catalogue
 from liftwatch.maintenance.domain import CatalogueItem, Interval, appendix_of
 from liftwatch.maintenance.workflow import FINISHED, ItemResult, WorkOrderState
+from liftwatch.ratings import service as ratings
 from liftwatch.registry import queries as registry
+from liftwatch.registry.domain import ElevatorStatus
+from liftwatch.telemetry import service as telemetry
 from liftwatch.web.templating import (
     N_,
     PageActorDep,
@@ -616,6 +620,33 @@ def photo(page: MaintenancePageDep, attachment_id: int) -> Response:
 # ---------------------------------------------------------------- the planner
 
 
+def _on_demand(
+    session: Session,
+    actor: Actor,
+    registration_code: str,
+    contract: service.StoredContract | None,
+    today: date,
+    settings: Settings,
+) -> plans.Qualification | None:
+    """Whether the elevator may be maintained on demand (按需维保准入), every condition not met named: its
+    maintenance unit's latest stored rating (ratings), the IoT terminal fitted and online (telemetry), in
+    service with a valid inspection (inspection), a valid liability policy (insurance). None without a
+    valid contract: there is no unit to qualify."""
+    if contract is None:
+        return None
+    elevator = registry.get_elevator(session, actor, registration_code)
+    live = telemetry.live_status(session, actor, registration_code)
+    facts = plans.QualificationInput(
+        today=today,
+        terminal_fitted=bool(elevator.iot_terminal_id),
+        online=bool(live and live.online),
+        in_service=elevator.status == ElevatorStatus.IN_USE.value,
+        inspection_valid_until=inspection.due_for(session, elevator, settings, today).due,
+        insured=insurance.insured_on(session, registration_code, today),
+    )
+    return ratings.qualify_on_demand(session, contract.unit_code, facts)
+
+
 def plan_text(visit: queries.PlannedVisit, lang: str) -> str:
     """A computed due date in words: "按需维保：上次维保以来困人1次，每次提前45天；间隔缩短至45天"."""
     return maintenance_labels.plan_summary(
@@ -699,6 +730,7 @@ def file_context(
     findings = {i.id: len(inspection.nonconformities_of(session, i)) for i in inspections or []}
     return {
         "maintenance": {
+            "on_demand": _on_demand(session, actor, registration_code, valid, today, settings),
             "contracts": contracts,
             "orders": orders,
             "signed": signed,
@@ -712,6 +744,7 @@ def file_context(
             "today": today,
         },
         "plan_text": plan_text,
+        "reason_text": maintenance_labels.reason_text,
         "flag_text": flag_text,
         "hours": hours,
     }

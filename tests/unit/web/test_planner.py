@@ -183,6 +183,12 @@ def test_the_file_section_warns_three_no_and_shows_flags(
     assert "维保时长：6 分钟；所签项目至少需：" in flag
     assert "无物联网终端" in section  # MTBF is not measured without a terminal
     assert 'id="file-mttr"' in section
+    # on-demand entry (按需维保准入): no terminal and no liability policy; the unit has no stored rating yet
+    on_demand = section.split('id="file-on-demand"')[1].split("</div>")[0]
+    assert 'data-qualified="no"' in on_demand
+    assert 'data-reason="iot_missing"' in on_demand and "未安装物联网监测装置" in on_demand
+    assert 'data-reason="not_insured"' in on_demand and 'data-reason="unit_rated_low"' not in on_demand
+    assert 'id="file-on-demand"' not in uncovered  # no valid contract: no unit to qualify
     assert_no_raw_keys(section, "file section")
 
 
