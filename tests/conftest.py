@@ -161,9 +161,17 @@ def pg_database_url() -> Iterator[str]:
 
 
 def _truncate_all(engine: Engine) -> None:
-    names = ", ".join(f'"{t.name}"' for t in reversed(Base.metadata.sorted_tables))
+    """Empty every table and restart every sequence (ids count from 1 again), in one round trip.
+
+    DELETE, children first, not TRUNCATE: TRUNCATE gives each of the 50 tables new files, 0.4 s per test
+    against 0.015 s for deleting the few rows a test leaves, on every PostgreSQL test of the suite."""
+    deletes = "; ".join(f'DELETE FROM "{t.name}"' for t in reversed(Base.metadata.sorted_tables))
     with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        conn.exec_driver_sql(deletes)
+        conn.exec_driver_sql(
+            "SELECT setval(c.oid, 1, false) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE c.relkind = 'S' AND n.nspname = current_schema()"
+        )
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
