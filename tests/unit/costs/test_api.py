@@ -4,13 +4,23 @@ the published figures and no username, and a half-year that is not one (422 nami
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from liftwatch.accounts.actor import Role
 from liftwatch.core.clock import FixedClock
 from tests.factories import auth, seed
 from tests.unit.costs.city import B4, cost_city
+
+
+@pytest.fixture
+def engine(sqlite_engine: Engine) -> Engine:
+    """Routes and pages on the embedded SQLite only: the service under them is tested on SQLite and
+    PostgreSQL, the HTTP shaping is the same on both (and the suite stays within its time)."""
+    return sqlite_engine
+
 
 LEDGER = "/api/v1/costs/ledgers/UU-B"
 

@@ -4,6 +4,7 @@ demo has an insurer login of one of the city's insurer units."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -14,6 +15,13 @@ from liftwatch.demo import demo_users
 from liftwatch.insurance import service
 from liftwatch.sim.city import generate_city
 from liftwatch.sim.insurance import demo_insurer, seed_policies
+
+
+@pytest.fixture
+def engine(sqlite_engine: Engine) -> Engine:
+    """The demo's seed on the embedded SQLite it runs on (the services it calls are tested on both
+    backends)."""
+    return sqlite_engine
 
 
 def test_the_demo_insures_most_public_places_once(sqlite_engine: Engine, clock: FixedClock) -> None:

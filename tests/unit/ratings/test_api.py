@@ -4,13 +4,22 @@ carries unit names and figures, no person."""
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from liftwatch.accounts.actor import Role
 from liftwatch.core.clock import FixedClock
 from tests.factories import auth
 from tests.unit.ratings.test_queries import hand_made_quarter
+
+
+@pytest.fixture
+def engine(sqlite_engine: Engine) -> Engine:
+    """Routes and pages on the embedded SQLite only: the service under them is tested on SQLite and
+    PostgreSQL, the HTTP shaping is the same on both (and the suite stays within its time)."""
+    return sqlite_engine
 
 
 def test_rate_read_and_publish(client: TestClient, session: Session, clock: FixedClock) -> None:

@@ -8,7 +8,9 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from liftwatch.accounts.actor import Actor
@@ -18,6 +20,14 @@ from liftwatch.core.clock import FixedClock
 from tests.unit.maintenance.workorder_city import people_fixture  # noqa: F401 - fixture
 from tests.unit.web.forms import web_login
 from tests.unit.web.test_maintenance_pages import assert_no_raw_keys, visible
+
+
+@pytest.fixture
+def engine(sqlite_engine: Engine) -> Engine:
+    """Routes and pages on the embedded SQLite only: the service under them is tested on SQLite and
+    PostgreSQL, the HTTP shaping is the same on both (and the suite stays within its time)."""
+    return sqlite_engine
+
 
 NAME, PHONE = "李四光", "13900001111"
 TOKEN = re.compile(r'name="token" value="([^"]+)"')

@@ -8,7 +8,9 @@ from __future__ import annotations
 import re
 
 import httpx
+import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from liftwatch.accounts.actor import Actor
@@ -19,6 +21,14 @@ from tests.unit.costs.city import A1, SETTINGS, cost_city
 from tests.unit.maintenance.workorder_city import people_fixture  # noqa: F401 - fixture
 from tests.unit.web.forms import web_login
 from tests.unit.web.test_maintenance_pages import assert_no_raw_keys, visible
+
+
+@pytest.fixture
+def engine(sqlite_engine: Engine) -> Engine:
+    """Routes and pages on the embedded SQLite only: the service under them is tested on SQLite and
+    PostgreSQL, the HTTP shaping is the same on both (and the suite stays within its time)."""
+    return sqlite_engine
+
 
 LEDGER = "/costs/ledgers/UU-A"
 

@@ -9,6 +9,7 @@ import re
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from liftwatch.accounts.actor import SYSTEM_ACTOR
@@ -19,6 +20,14 @@ from tests.unit.ratings.test_queries import hand_made_quarter
 from tests.unit.ratings.test_service import SMALL
 from tests.unit.web.forms import page_token, web_login
 from tests.unit.web.test_maintenance_pages import assert_no_raw_keys, visible
+
+
+@pytest.fixture
+def engine(sqlite_engine: Engine) -> Engine:
+    """Routes and pages on the embedded SQLite only: the service under them is tested on SQLite and
+    PostgreSQL, the HTTP shaping is the same on both (and the suite stays within its time)."""
+    return sqlite_engine
+
 
 RT_KEY = re.compile(r"\b(?:rt|rating_[a-z]+)\.[a-z_]+")
 NAME_A, NAME_B = "浦江电梯维保有限公司", "申城电梯工程有限公司"
