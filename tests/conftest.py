@@ -174,6 +174,21 @@ def _truncate_all(engine: Engine) -> None:
         )
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A ``sqlite_only`` module keeps only its SQLite runs: routes, pages and demo seeds shape the same
+    answers on both backends, and the services under them are tested on both (the suite's time)."""
+    dropped = [
+        item
+        for item in items
+        if item.get_closest_marker("sqlite_only") is not None
+        and item.get_closest_marker("postgres") is not None
+    ]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        gone = set(map(id, dropped))
+        items[:] = [item for item in items if id(item) not in gone]
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def engine(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> Iterator[Engine]:
     """An empty, migrated database: SQLite (embedded default) and PostgreSQL (production)."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from liftwatch.accounts.actor import SYSTEM_ACTOR
@@ -15,12 +14,7 @@ from liftwatch.core.config import Settings
 from liftwatch.sim.complaints import seed_complaints
 from tests.factories import seed
 
-
-@pytest.fixture
-def engine(sqlite_engine: Engine) -> Engine:
-    """The demo's seed on the embedded SQLite it runs on (the services it calls are tested on both
-    backends)."""
-    return sqlite_engine
+pytestmark = pytest.mark.sqlite_only  # routes and pages: the service is tested on both backends
 
 
 def test_the_demo_complaints_are_filed_once_at_every_stage(

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from liftwatch.accounts.actor import Role
@@ -14,12 +13,7 @@ from liftwatch.core.clock import FixedClock
 from tests.factories import auth, seed
 from tests.unit.costs.city import B4, cost_city
 
-
-@pytest.fixture
-def engine(sqlite_engine: Engine) -> Engine:
-    """Routes and pages on the embedded SQLite only: the service under them is tested on SQLite and
-    PostgreSQL, the HTTP shaping is the same on both (and the suite stays within its time)."""
-    return sqlite_engine
+pytestmark = pytest.mark.sqlite_only  # routes and pages: the service is tested on both backends
 
 
 LEDGER = "/api/v1/costs/ledgers/UU-B"

@@ -4,7 +4,6 @@ unit, the current half-year's contract fees booked, and a second run adds nothin
 from __future__ import annotations
 
 import pytest
-from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from liftwatch.accounts.actor import Actor
@@ -17,12 +16,7 @@ from liftwatch.sim.costs import seed_cost_ledgers
 from tests.unit.costs.city import SETTINGS, cost_city
 from tests.unit.maintenance.workorder_city import people_fixture  # noqa: F401 - fixture
 
-
-@pytest.fixture
-def engine(sqlite_engine: Engine) -> Engine:
-    """The demo's seed on the embedded SQLite it runs on (the services it calls are tested on both
-    backends)."""
-    return sqlite_engine
+pytestmark = pytest.mark.sqlite_only  # routes and pages: the service is tested on both backends
 
 
 def test_the_demo_ledgers(session: Session, clock: FixedClock, people: dict[str, Actor]) -> None:

@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from liftwatch.accounts.actor import Role
@@ -19,12 +18,7 @@ from liftwatch.risk.score import RiskSettings
 from tests.factories import auth
 from tests.unit.insurance.city import insurance_city
 
-
-@pytest.fixture
-def engine(sqlite_engine: Engine) -> Engine:
-    """Routes and pages on the embedded SQLite only: the service under them is tested on SQLite and
-    PostgreSQL, the HTTP shaping is the same on both (and the suite stays within its time)."""
-    return sqlite_engine
+pytestmark = pytest.mark.sqlite_only  # routes and pages: the service is tested on both backends
 
 
 def _row(code: str, number: str, **over: Any) -> dict[str, Any]:

@@ -16,12 +16,7 @@ from liftwatch.insurance import service
 from liftwatch.sim.city import generate_city
 from liftwatch.sim.insurance import demo_insurer, seed_policies
 
-
-@pytest.fixture
-def engine(sqlite_engine: Engine) -> Engine:
-    """The demo's seed on the embedded SQLite it runs on (the services it calls are tested on both
-    backends)."""
-    return sqlite_engine
+pytestmark = pytest.mark.sqlite_only  # routes and pages: the service is tested on both backends
 
 
 def test_the_demo_insures_most_public_places_once(sqlite_engine: Engine, clock: FixedClock) -> None:

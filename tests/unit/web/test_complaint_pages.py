@@ -10,7 +10,6 @@ from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from liftwatch.accounts.actor import Actor
@@ -21,12 +20,7 @@ from tests.unit.maintenance.workorder_city import people_fixture  # noqa: F401 -
 from tests.unit.web.forms import web_login
 from tests.unit.web.test_maintenance_pages import assert_no_raw_keys, visible
 
-
-@pytest.fixture
-def engine(sqlite_engine: Engine) -> Engine:
-    """Routes and pages on the embedded SQLite only: the service under them is tested on SQLite and
-    PostgreSQL, the HTTP shaping is the same on both (and the suite stays within its time)."""
-    return sqlite_engine
+pytestmark = pytest.mark.sqlite_only  # routes and pages: the service is tested on both backends
 
 
 NAME, PHONE = "李四光", "13900001111"

@@ -8,7 +8,6 @@ from datetime import date
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from liftwatch.core.clock import FixedClock
@@ -19,12 +18,7 @@ from liftwatch.risk.score import RiskSettings
 from tests.unit.insurance.city import ADMIN, insurance_city
 from tests.unit.web.forms import web_login
 
-
-@pytest.fixture
-def engine(sqlite_engine: Engine) -> Engine:
-    """Routes and pages on the embedded SQLite only: the service under them is tested on SQLite and
-    PostgreSQL, the HTTP shaping is the same on both (and the suite stays within its time)."""
-    return sqlite_engine
+pytestmark = pytest.mark.sqlite_only  # routes and pages: the service is tested on both backends
 
 
 DAY = date(2026, 11, 23)
