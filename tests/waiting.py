@@ -105,3 +105,22 @@ async def stays(
         if time.monotonic() >= deadline:
             return
         await asyncio.sleep(min(interval, max(0.0, deadline - time.monotonic())))
+
+
+def run_bounded(main: Awaitable[T], timeout: float = 200.0) -> T:
+    """``asyncio.run(main)`` that fails after ``timeout`` with every task's stack printed (pytest shows
+    it): a hang names the await it is stuck on, instead of the whole test timeout saying only that the
+    loop was idle."""
+
+    async def _watch() -> T:
+        task = asyncio.ensure_future(main)
+        done, _ = await asyncio.wait({task}, timeout=timeout)
+        if not done:
+            for other in asyncio.all_tasks():
+                if other is not asyncio.current_task():
+                    other.print_stack(limit=12)
+            task.cancel()
+            raise AssertionError(f"the test's event loop did not finish in {timeout:g} s (task stacks above)")
+        return task.result()
+
+    return asyncio.run(_watch())

@@ -35,6 +35,7 @@ from liftwatch.core.config import Settings, archive_dir
 from liftwatch.core.logs import mask_secrets
 from liftwatch.core.metrics import Metrics
 from liftwatch.core.probes import BlockingCheck, LagWatch
+from liftwatch.core.tasks import settle
 from liftwatch.hazards.worker import HazardWorker
 from liftwatch.maintenance.worker import MaintenanceWorker
 from liftwatch.ratings.worker import RatingsWorker
@@ -54,6 +55,7 @@ log = logging.getLogger(__name__)
 
 ROLES = frozenset({"ingest", "detect", "archive", "rescue", "maintenance"})
 STOP_GRACE_S = 15.0  # how long stop() lets the workers flush and checkpoint before cancelling them
+KILL_GRACE_S = 5.0  # how long kill() waits for the cancelled workers to end
 REGISTRY_SWEEP_S = 300.0  # the registry feed's full re-read (its safety net)
 READY_CHECK_S = 2.0  # how often /readyz's own checks (database, bus, detector lag) run
 READY_TIMEOUT_S = 2.0  # how long one of them may take before it counts as a failure
@@ -471,15 +473,9 @@ class Pipeline:
             await self.mqtt.stop()
         # one deadline for all of them (not 15 s each, one after the other): a supervisor's grace period is
         # short, and a worker stuck on a frozen NATS must not hold the others' shutdown for minutes
-        if self._tasks:
-            _, late = await asyncio.wait(self._tasks, timeout=STOP_GRACE_S)
-            for task in late:
-                log.warning("stop: %s did not finish in %.0f s; cancelled", task.get_name(), STOP_GRACE_S)
-                task.cancel()
-            for task in self._tasks:
-                # a task that failed has said why already (_task_done)
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
+        # (a task that failed has said why already, _task_done; one that ignores its cancellation is left
+        # behind with a warning rather than holding the process)
+        await settle(self._tasks, STOP_GRACE_S, "stop")
         if self.bus is not None:
             await self.bus.close()
 
@@ -487,9 +483,7 @@ class Pipeline:
         """Stop at once without flushing or checkpointing (tests simulate a crash with this)."""
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await settle(self._tasks, KILL_GRACE_S, "kill")
         if self.mqtt is not None:
             self.mqtt.abort()
 

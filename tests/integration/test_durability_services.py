@@ -32,7 +32,7 @@ from tests.conftest import NOW
 from tests.factories import rescue_city, seed
 from tests.integration.nats_server import OwnNats, require_nats_binary
 from tests.unit.telemetry.test_pipeline import CODE, Terminal
-from tests.waiting import until
+from tests.waiting import run_bounded, until
 
 pytestmark = pytest.mark.nats
 
@@ -112,7 +112,7 @@ def test_ingestion_survives_nats_frozen_for_12_seconds(own_nats: OwnNats) -> Non
         await bus.close()
         return ingestor, acks, was_unready
 
-    ingestor, acks, was_unready = asyncio.run(main())
+    ingestor, acks, was_unready = run_bounded(main())
     got = asyncio.run(_stream_records(own_nats.url))
     seqs = [json.loads(raw)["seq"] for _, _, _, raw in got]
     assert was_unready and ingestor.stats.flush_failures >= 1
@@ -148,7 +148,7 @@ def test_ingestion_survives_a_nats_restart(own_nats: OwnNats) -> None:
         await bus.close()
         return ingestor
 
-    ingestor = asyncio.run(main())
+    ingestor = run_bounded(main())
     seqs = [json.loads(raw)["seq"] for _, _, _, raw in asyncio.run(_stream_records(own_nats.url))]
     assert sorted(set(seqs)) == list(range(1, 101))
     assert ingestor.buffered() == 0
@@ -218,7 +218,7 @@ def test_rescue_does_not_acknowledge_a_fault_whose_incident_failed(
         await bus.close()
         return worker
 
-    worker = asyncio.run(main())
+    worker = run_bounded(main())
     locker.dispose()
     with factory() as s:
         incidents = s.scalars(select(Incident)).all()
@@ -252,4 +252,4 @@ def test_a_consumer_that_died_holding_a_message_loses_nothing(own_nats: OwnNats)
         await second.close()
         return [m.seq for m in seen]
 
-    assert asyncio.run(main()) == [2, 3]
+    assert run_bounded(main()) == [2, 3]

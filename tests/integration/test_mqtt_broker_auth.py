@@ -36,7 +36,7 @@ from liftwatch.telemetry.mqtt import MqttIngest, MqttRefused
 from liftwatch.telemetry.natsraw import NatsRawIngest
 from tests.conftest import IN_CI
 from tests.factories import seed
-from tests.waiting import stays, until, wait_until
+from tests.waiting import run_bounded, stays, until, wait_until
 
 pytestmark = pytest.mark.mqtt
 OWN, OTHER = "11SHA000001", "11SHA000002"
@@ -195,7 +195,7 @@ def test_anonymous_clients_and_wrong_passwords_are_refused(mosquitto: Setup) -> 
         with pytest.raises(MqttRefused, match=r"'liftwatch-ingest'.*(not authorized|bad user name)"):
             await _ingest(mosquitto, ingestor, username=INGEST.username, password="wrong").start()
 
-    asyncio.run(main())
+    run_bounded(main())
     anonymous = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
     codes: list[int] = []
     anonymous.on_connect = lambda _c, _u, _f, rc, _p: codes.append(rc.value)
@@ -237,7 +237,7 @@ def test_a_terminal_publishes_only_as_itself_end_to_end_into_the_ingest(mosquitt
         got = [r for m in await consumer.fetch(100, timeout=1) for r in records.decode_batch(m.data)]
         assert [(code, json.loads(raw)["seq"]) for code, _, _, raw in got] == [(OWN, 2)]
 
-    asyncio.run(main())
+    run_bounded(main())
 
 
 def test_mosquitto_accepts_our_hashes_for_every_terminal(mosquitto: Setup) -> None:
@@ -348,4 +348,4 @@ def test_nats_users_services_on_their_subjects_terminals_on_their_own(setup: Set
         assert await consumer.pending() == 0
         await bus.close()
 
-    asyncio.run(main())
+    run_bounded(main())

@@ -17,7 +17,7 @@ from liftwatch.telemetry.ingest import Ingestor, KnownElevators
 from liftwatch.telemetry.mqtt import MqttIngest
 from tests.conftest import MQTT_URL, require_service
 from tests.integration.mqtt_helpers import forget_session, telemetry_bus
-from tests.waiting import stays, until
+from tests.waiting import run_bounded, stays, until
 
 pytestmark = pytest.mark.mqtt
 CODE = "11SHA000001"
@@ -59,7 +59,7 @@ def test_unacknowledged_events_come_back_after_an_ingest_crash() -> None:
         ids = sorted(json.loads(raw)["msg_id"] for _, _, _, raw in got)
         assert ids == ["e1", "e2", "e3", "e4", "e5"]
 
-    asyncio.run(main())
+    run_bounded(main())
 
 
 def _publish_events(codes_seqs: list[tuple[str, int]], now: int, port: int = 1883) -> None:
@@ -131,6 +131,6 @@ def test_events_redelivered_on_reconnect_are_acknowledged_and_later_ones_still_f
         assert redelivered == 0, f"{redelivered} messages were never acknowledged"
 
     try:
-        asyncio.run(main())
+        run_bounded(main())
     finally:
         forget_session(client_id)

@@ -21,7 +21,7 @@ from liftwatch.telemetry.mqtt import MqttIngest
 from liftwatch.telemetry.service import DeadLetterRecord
 from tests.conftest import MQTT_URL, require_service
 from tests.integration.mqtt_helpers import forget_session, telemetry_bus
-from tests.waiting import until
+from tests.waiting import run_bounded, until
 
 pytestmark = pytest.mark.mqtt
 CODE = "11SHA000002"
@@ -107,7 +107,7 @@ def test_a_gracefully_stopped_ingest_leaves_the_group_and_loses_nothing() -> Non
         assert seen_a, "A took part before it stopped"
 
     try:
-        asyncio.run(main())
+        run_bounded(main())
     finally:
         forget_session(a.client_id)
         forget_session(b.client_id)
@@ -146,6 +146,6 @@ def test_topics_outside_the_protocol_are_dead_lettered_as_bad_topic() -> None:
         ]
 
     try:
-        asyncio.run(main())
+        run_bounded(main())
     finally:
         forget_session(client_id)

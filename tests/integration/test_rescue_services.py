@@ -24,7 +24,7 @@ from liftwatch.telemetry.records import Topology
 from liftwatch.workers import Pipeline
 from tests.conftest import NATS_URL, new_stream_namespace, require_service
 from tests.factories import seed
-from tests.waiting import until
+from tests.waiting import run_bounded, until
 
 pytestmark = pytest.mark.nats
 CODE = "11SHB000004"
@@ -82,7 +82,7 @@ def test_terminal_and_three_calls_at_once_give_one_incident(
         finally:
             await pipeline.stop()
 
-    asyncio.run(main())
+    run_bounded(main())
     assert not errors, errors
     with session_factory() as s:
         incidents = s.scalars(select(Incident)).all()

@@ -25,7 +25,7 @@ from liftwatch.telemetry.records import Topology
 from liftwatch.workers import Pipeline
 from tests.conftest import MQTT_URL, NATS_URL, new_stream_namespace, require_service
 from tests.factories import ELEVATORS, seed
-from tests.waiting import until
+from tests.waiting import run_bounded, until
 
 pytestmark = [pytest.mark.nats, pytest.mark.mqtt]
 CODES = [e[0] for e in ELEVATORS]
@@ -166,7 +166,7 @@ def test_mqtt_to_jetstream_to_stores_with_a_worker_restart(
         assert ingest.ingestor.stats.rejected == {}
         assert ingest.archive is not None and ingest.archive.rows_written == pub.sent
 
-    asyncio.run(main())
+    run_bounded(main())
     assert _faults(session_factory) == [
         (CODES[0], "alarm_button"),
         (CODES[1], "overrun_top"),
@@ -215,7 +215,7 @@ def test_nats_raw_subjects_are_ingested_durably(
         finally:
             await pipeline.stop()
 
-    asyncio.run(main())
+    run_bounded(main())
     assert _faults(session_factory) == [(CODES[2], "overrun_bottom")]
     with session_factory() as s:
         assert dead_letter_counts(s) == {"bad_topic": 1}

@@ -17,10 +17,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from liftwatch.core.tasks import bounded
+
 log = logging.getLogger(__name__)
 
 
 ACK_TIMEOUT_S = 10.0  # JetStream acknowledgement confirmation
+CLOSE_TIMEOUT_S = 10.0  # a close's drain, then a close without it
 
 
 class Health:
@@ -506,8 +509,11 @@ class JetStreamBus:
                 with contextlib.suppress(Exception):
                     await sub.unsubscribe()
             self._subs.clear()
-            await self._nc.drain()
-            self._nc = None
+            nc, self._nc = self._nc, None
+            # bounded: a drain on a frozen or half-open connection must not hold a shutdown (a close without
+            # the drain then: what was not acknowledged is redelivered)
+            if not await bounded(nc.drain(), CLOSE_TIMEOUT_S, "NATS drain"):
+                await bounded(nc.close(), CLOSE_TIMEOUT_S, "NATS close")
 
     async def ensure_stream(
         self,

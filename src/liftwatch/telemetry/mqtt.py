@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from liftwatch.core.tasks import settle
 from liftwatch.telemetry.ingest import Ingestor
 from liftwatch.telemetry.mqttwire import WireSubscriber
 from liftwatch.telemetry.protocol import Rejected
@@ -181,8 +182,7 @@ class MqttIngest:
         self._stopping = True
         if self._task is not None:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await settle([self._task], 5.0, "MQTT stop")
         proto = self._proto
         if proto is None or proto.closed.is_set():
             return
