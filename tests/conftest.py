@@ -25,8 +25,10 @@ from liftwatch.core.config import Settings
 from liftwatch.core.db import make_engine, make_session_factory
 from liftwatch.core.migrate import upgrade
 from liftwatch.models import Base
+from tests import routecache
 
 security.use_fast_hashing()
+routecache.install()  # an app's route table is built once per process (tests/routecache.py)
 # JetStream reserves a stream's size limit against the server's store when the stream is created; tests
 # create many namespaced streams on the machine's NATS, so they ask for small ones.
 os.environ.setdefault("LIFTWATCH_STREAM_MAX_MB", "64")
