@@ -2,10 +2,11 @@
 
 pyproject.toml holds the project's metadata; this file only adds what a static configuration cannot:
 
-* the front-end libraries (htmx, Leaflet) are installed by ``npm ci`` into node_modules and never committed.
-  The app serves them from ``liftwatch/web/static/vendor``. Building a wheel copies them there inside the
-  build; ``make setup`` runs ``python setup.py vendor`` to copy them into the source tree for development
-  (that folder is in .gitignore), so a checkout, the tests and an installed wheel use the same path.
+* the front-end libraries (htmx, Leaflet, Leaflet.markercluster, ECharts) are installed by ``npm ci`` into
+  node_modules and never committed. The app serves them from ``liftwatch/web/static/vendor``. Building a
+  wheel copies them there inside the build; ``make setup`` runs ``python setup.py vendor`` to copy them
+  into the source tree for development (that folder is in .gitignore), so a checkout, the tests and an
+  installed wheel use the same path.
 * ``src/liftwatch/locale/**/*.po`` are compiled to ``.mo`` with Babel inside the build.
 
 Building fails with a clear message when node_modules lacks a file, rather than shipping pages without
@@ -40,6 +41,12 @@ VENDOR_FILES = {
     "leaflet/images/marker-icon-2x.png": "leaflet/dist/images/marker-icon-2x.png",
     "leaflet/images/marker-shadow.png": "leaflet/dist/images/marker-shadow.png",
     "leaflet/LICENSE": "leaflet/LICENSE",
+    "markercluster/leaflet.markercluster.js": "leaflet.markercluster/dist/leaflet.markercluster.js",
+    "markercluster/MarkerCluster.css": "leaflet.markercluster/dist/MarkerCluster.css",
+    "markercluster/MarkerCluster.Default.css": "leaflet.markercluster/dist/MarkerCluster.Default.css",
+    "markercluster/LICENSE": "leaflet.markercluster/MIT-LICENCE.txt",
+    "echarts/echarts.common.min.js": "echarts/dist/echarts.common.min.js",
+    "echarts/LICENSE": "echarts/LICENSE",
 }
 
 

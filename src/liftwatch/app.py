@@ -17,6 +17,7 @@ from sqlalchemy.exc import DataError
 
 from liftwatch import __version__
 from liftwatch.accounts.api import router as accounts_router
+from liftwatch.analytics.api import router as analytics_router
 from liftwatch.assessment.api import router as assessment_router
 from liftwatch.complaints.api import router as complaints_router
 from liftwatch.core.clock import Clock, SystemClock
@@ -238,6 +239,7 @@ def create_app(
     app.include_router(assessment_router)
     app.include_router(ratings_router)
     app.include_router(insurance_router)
+    app.include_router(analytics_router)
     app.include_router(metrics_router)
 
     from liftwatch.web import accounts as accounts_pages

@@ -1379,5 +1379,61 @@ def costs_book_contracts(
     typer.echo(f"{half}: {created} contract fees booked, {existing} booked before")
 
 
+report_app = typer.Typer(help="Supervision reports (监管月报、年报; docs/REPORTS.md)", no_args_is_help=True)
+app.add_typer(report_app, name="report")
+OutOption = Annotated[Path, typer.Option("--out", help="the folder the PDF and the workbook are written to")]
+LangOption = Annotated[str, typer.Option("--lang", help="zh (default) or en")]
+
+
+def _write_report(period_text: str, out: Path, lang: str, database_url: str | None) -> None:
+    """The city's report of the period as PDF and Excel in ``out`` (the CLI acts as the system: the city)."""
+    from liftwatch.analytics import excel, gather, pdf
+    from liftwatch.analytics.report import ReportPeriod, build_report
+
+    try:
+        period = ReportPeriod.parse(period_text)
+    except ValueError as exc:
+        console.print(f"[red]{exc}[/red]", highlight=False)
+        raise typer.Exit(code=1) from None
+    with _user_errors(), _unit_of_work(database_url) as session:
+        figures = gather.gather(session, gather.CITY, period, SystemClock(), get_settings())
+    report = build_report(figures, "en" if lang == "en" else "zh")
+    out.mkdir(parents=True, exist_ok=True)
+    pdf_path, xlsx_path = out / f"report-{period.key}.pdf", out / f"report-{period.key}.xlsx"
+    pdf_path.write_bytes(pdf.pdf(report))
+    xlsx_path.write_bytes(excel.xlsx(report))
+    typer.echo(f"{report.title}: {pdf_path}, {xlsx_path}")
+    for line in report.findings:
+        typer.echo(f"- {line}")
+
+
+@report_app.command("monthly")
+def report_monthly(
+    month: Annotated[str, typer.Option(help="the month, YYYY-MM")],
+    out: OutOption = Path("."),
+    lang: LangOption = "zh",
+    database_url: DbOption = None,
+) -> None:
+    """The monthly supervision report of the city: a PDF and an Excel workbook with every table."""
+    if len(month.strip()) != 7:
+        console.print(f"[red]month: '{month}' is not YYYY-MM[/red]", highlight=False)
+        raise typer.Exit(code=1)
+    _write_report(month, out, lang, database_url)
+
+
+@report_app.command("annual")
+def report_annual(
+    year: Annotated[str, typer.Option(help="the year, YYYY")],
+    out: OutOption = Path("."),
+    lang: LangOption = "zh",
+    database_url: DbOption = None,
+) -> None:
+    """The annual supervision report of the city (the months as its trend): PDF and Excel."""
+    if len(year.strip()) != 4:
+        console.print(f"[red]year: '{year}' is not YYYY[/red]", highlight=False)
+        raise typer.Exit(code=1)
+    _write_report(year, out, lang, database_url)
+
+
 if __name__ == "__main__":
     app()

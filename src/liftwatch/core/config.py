@@ -331,6 +331,12 @@ class Settings(BaseSettings):
         description="Tile URL template for the monitoring map, e.g. https://tile.example/{z}/{x}/{y}.png; "
         "empty = no tiles (offline): the map draws its own light grid and district centres.",
     )
+    districts_geojson: str = Field(
+        default="",
+        description="Path of the city's district boundaries (a GeoJSON FeatureCollection, each feature's "
+        "`properties.name` the district as the registry writes it), served as is to the maps; empty = "
+        "boundaries derived from the registry (Voronoi cells of the districts' centres, docs/DASHBOARD.md).",
+    )
     log_level: str = Field(
         default="info", description="Log level of every process: debug, info, warning, error, critical."
     )

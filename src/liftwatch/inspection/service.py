@@ -1039,3 +1039,23 @@ def findings_signed_between(
         .order_by(Inspection.signed_at, Nonconformity.id)
     )
     return [(int(n), int(i), c, sev, item, text) for n, i, c, sev, item, text in session.execute(stmt)]
+
+
+def pass_counts_by_elevator(session: Session, start: datetime, end: datetime) -> dict[str, PassRate]:
+    """The first-attempt pass rate's counts (:func:`domain.first_attempt_pass_rate`) per elevator: signed
+    periodic inspections performed in ``[start, end)`` (instants: give the city's midnights), in one GROUP
+    BY, only the elevators with one (the city's figures group them by district, age and so on). The
+    caller decides who may read it."""
+    passed = func.sum(case((Inspection.conclusion == Conclusion.PASS.value, 1), else_=0))
+    stmt = (
+        select(Inspection.registration_code, passed, func.count(Inspection.id))
+        .where(
+            Inspection.kind == InspectionKind.PERIODIC.value,
+            Inspection.signed_at.is_not(None),
+            Inspection.conclusion.is_not(None),
+            Inspection.performed_at >= as_utc(start),
+            Inspection.performed_at < as_utc(end),
+        )
+        .group_by(Inspection.registration_code)
+    )
+    return {str(code): PassRate(int(p or 0), int(n)) for code, p, n in session.execute(stmt)}

@@ -74,6 +74,7 @@ ELEVATOR_COLUMNS: tuple[str, ...] = (
     "no_property_management",
     "no_maintenance_contract",
     "no_repair_fund",
+    "mobile_signal",
 )
 UNIT_COLUMNS: tuple[str, ...] = UNIT_RECORD_FIELDS
 REQUIRED_ELEVATOR_COLUMNS = ("registration_code", "rescue_code", "kind", "place_type", "district")
@@ -112,6 +113,7 @@ ELEVATOR_SPELLINGS: dict[str, tuple[str, ...]] = {
     "no_property_management": ("无物业", "无物业管理"),
     "no_maintenance_contract": ("无维保", "无维保合同", "无维保单位"),
     "no_repair_fund": ("无维修资金",),
+    "mobile_signal": ("轿厢移动信号", "轿厢内移动信号", "移动信号"),
 }
 UNIT_SPELLINGS: dict[str, tuple[str, ...]] = {
     "code": ("单位代码", "统一社会信用代码", "代码"),
@@ -236,7 +238,9 @@ ENUM_LABELS: dict[str, dict[str, str]] = {
 }
 
 DATE_FIELDS = frozenset({"installation_date", "commissioning_date"})
-BOOL_FIELDS = frozenset({"no_property_management", "no_maintenance_contract", "no_repair_fund"})
+BOOL_FIELDS = frozenset(
+    {"no_property_management", "no_maintenance_contract", "no_repair_fund", "mobile_signal"}
+)
 INT_FIELDS = frozenset({"rated_load_kg", "stops", "floors", "design_life_years", "design_life_cycles"})
 FLOAT_FIELDS = frozenset({"rated_speed_mps", "latitude", "longitude"})
 NUMBER_FIELDS = INT_FIELDS | FLOAT_FIELDS

@@ -114,6 +114,7 @@ ELEVATOR_FIELD = Labels(
         "no_property_management": zh_en("无物业管理", "No property management"),
         "no_maintenance_contract": zh_en("无维保合同", "No maintenance contract"),
         "no_repair_fund": zh_en("无维修资金", "No repair fund"),
+        "mobile_signal": zh_en("轿厢移动信号", "In-car mobile signal"),
         "three_no": zh_en("三无电梯", "Three-no elevator"),
         "location": zh_en("位置", "Location"),
     },

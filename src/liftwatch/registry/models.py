@@ -81,6 +81,8 @@ class Elevator(Base):
     no_property_management: Mapped[bool] = mapped_column(Boolean, default=False)
     no_maintenance_contract: Mapped[bool] = mapped_column(Boolean, default=False)
     no_repair_fund: Mapped[bool] = mapped_column(Boolean, default=False)
+    # in-car mobile signal (轿厢内移动信号): None while nobody has checked (docs/ANALYTICS.md, coverage)
+    mobile_signal: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

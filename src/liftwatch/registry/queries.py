@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, NamedTuple, TypeAlias, TypeVar
 
-from sqlalchemy import ColumnElement, Select, case, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, case, false, func, literal_column, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
 from liftwatch.accounts.actor import Actor, Role
@@ -875,3 +875,182 @@ def old_elevators(
     residential = case((Elevator.place_type == PlaceType.RESIDENTIAL.value, 0), else_=1)
     stmt = stmt.order_by(residential, start, Elevator.registration_code)
     return [_entry(row) for row in session.execute(stmt)]
+
+
+# ---------------------------------------------------------------- the city's figures (analytics)
+
+#: The dimensions the city's figures group elevators by (docs/ANALYTICS.md): the elevator's district,
+#: street, place type, maintenance unit (its code, "" for none) or age band.
+GROUP_KEYS = ("district", "street", "place_type", "maintenance_unit", "age_band")
+#: Age bands in whole years of use (commissioning date, else installation date): [0, 5), [5, 10), ...,
+#: 20 and more; an elevator with neither date is in the band "unknown".
+AGE_BAND_EDGES = (5, 10, 15, 20)
+AGE_BANDS = ("0-5", "5-10", "10-15", "15-20", "20+")
+AGE_UNKNOWN = "unknown"
+
+
+def _age_band(today: date) -> ColumnElement[str]:
+    start = func.coalesce(Elevator.commissioning_date, Elevator.installation_date)
+    whens: list[tuple[ColumnElement[bool], str]] = [(start.is_(None), AGE_UNKNOWN)]
+    for edge, band in zip(AGE_BAND_EDGES, AGE_BANDS, strict=False):
+        whens.append((start > _anniversary_before(today, edge), band))
+    return case(*whens, else_=AGE_BANDS[-1])
+
+
+def _group_select(key: str, today: date, *columns: Any) -> Select[Any]:
+    """SELECT key, columns... FROM elevators (joined to the maintenance unit for its code)."""
+    if key == "maintenance_unit":
+        column: Any = func.coalesce(Unit.code, "")
+        return (
+            select(column, *columns)
+            .select_from(Elevator)
+            .outerjoin(Unit, Unit.id == Elevator.maintenance_unit_id)
+        )
+    if key == "age_band":
+        return select(_age_band(today), *columns).select_from(Elevator)
+    if key in ("district", "street", "place_type"):
+        return select(getattr(Elevator, key), *columns).select_from(Elevator)
+    raise InvalidInput(FieldError("by", f"cannot group elevators by '{key}'"))
+
+
+def in_service_by(session: Session, actor: Actor, key: str, today: date) -> dict[str, tuple[int, int]]:
+    """Elevators in use in the actor's scope per ``key`` (one of ``GROUP_KEYS``), in one GROUP BY:
+    key -> (elevators, with an IoT terminal on file). The KPI denominators."""
+    stmt = _group_select(
+        key,
+        today,
+        func.count(Elevator.id),
+        func.sum(case((Elevator.iot_terminal_id != "", 1), else_=0)),
+    ).where(Elevator.status == ElevatorStatus.IN_USE.value)
+    stmt = _scoped(stmt, actor).group_by(literal_column("1"))
+    return {str(k): (int(n), int(t or 0)) for k, n, t in session.execute(stmt)}
+
+
+def group_keys_of(
+    session: Session, actor: Actor, key: str, codes: Collection[str], today: date, batch: int = 5000
+) -> dict[str, str]:
+    """registration code -> its ``key`` (as :func:`in_service_by` groups it) for those of ``codes`` in the
+    actor's scope, whatever their status (an incident of an elevator scrapped since still counts)."""
+    wanted = sorted(set(codes))
+    out: dict[str, str] = {}
+    for i in range(0, len(wanted), batch):
+        stmt = _group_select(key, today, Elevator.registration_code).where(
+            Elevator.registration_code.in_(wanted[i : i + batch])
+        )
+        out.update({str(code): str(k) for k, code in session.execute(_scoped(stmt, actor))})
+    return out
+
+
+@dataclass(frozen=True)
+class CoverageCounts:
+    """Elevators in use in a scope, counted once for every coverage figure (docs/ANALYTICS.md)."""
+
+    elevators: int
+    monitored: int  # with an IoT terminal on file
+    public: int  # in public places (the caller names the place types)
+    public_monitored: int
+    public_located: int  # public, with both coordinates
+    old_residential: int  # residential, in use 15 whole years or more
+    old_residential_monitored: int
+    signal: int  # in-car mobile signal: yes
+    no_signal: int  # no
+    public_signal: int
+
+
+def coverage_counts(
+    session: Session, actor: Actor, today: date, public_place_types: Collection[str], old_years: int = 15
+) -> CoverageCounts:
+    """Every coverage count of the elevators in use in the actor's scope, in one SELECT of sums."""
+    start = func.coalesce(Elevator.commissioning_date, Elevator.installation_date)
+    monitored = Elevator.iot_terminal_id != ""
+    public = Elevator.place_type.in_(sorted(public_place_types))
+    located = Elevator.latitude.is_not(None) & Elevator.longitude.is_not(None)
+    old = (Elevator.place_type == PlaceType.RESIDENTIAL.value) & (
+        start <= _anniversary_before(today, old_years)
+    )
+    signal = Elevator.mobile_signal.is_(True)
+
+    def n(cond: ColumnElement[bool]) -> Any:
+        return func.sum(case((cond, 1), else_=0))
+
+    stmt = select(
+        func.count(Elevator.id),
+        n(monitored),
+        n(public),
+        n(public & monitored),
+        n(public & located),
+        n(old),
+        n(old & monitored),
+        n(signal),
+        n(Elevator.mobile_signal.is_(False)),
+        n(public & signal),
+    ).where(Elevator.status == ElevatorStatus.IN_USE.value)
+    row = session.execute(_scoped(stmt, actor)).one()
+    return CoverageCounts(*(int(v or 0) for v in row))
+
+
+def public_codes_in_service(session: Session, actor: Actor, public_place_types: Collection[str]) -> set[str]:
+    """The codes of the elevators in use in public places in the actor's scope (one column, one query)."""
+    stmt = select(Elevator.registration_code).where(
+        Elevator.status == ElevatorStatus.IN_USE.value, Elevator.place_type.in_(sorted(public_place_types))
+    )
+    return set(session.scalars(_scoped(stmt, actor)))
+
+
+@dataclass(frozen=True)
+class CoverageGap:
+    """An elevator in use that lacks what a coverage figure counts."""
+
+    registration_code: str
+    district: str
+    street: str
+    address: str
+    place_type: str
+    maintenance_unit: str  # its name, "" when none
+    mobile_signal: bool | None
+
+
+#: Gap kinds: which elevators in use lack the in-car mobile signal (no, or not checked), an IoT terminal,
+#: or (in public places) coordinates.
+GAP_KINDS = ("mobile_signal", "monitoring", "geolocation")
+
+
+def coverage_gaps(
+    session: Session,
+    actor: Actor,
+    kind: str,
+    public_place_types: Collection[str],
+    page: int = 1,
+    size: int = 50,
+) -> tuple[list[CoverageGap], int]:
+    """The elevators in use in the actor's scope that lack ``kind`` (``GAP_KINDS``), by district, street and
+    code, one page at a time, with how many there are."""
+    if kind == "mobile_signal":
+        cond: ColumnElement[bool] = or_(Elevator.mobile_signal.is_(None), Elevator.mobile_signal.is_(False))
+    elif kind == "monitoring":
+        cond = Elevator.iot_terminal_id == ""
+    elif kind == "geolocation":
+        cond = Elevator.place_type.in_(sorted(public_place_types)) & or_(
+            Elevator.latitude.is_(None), Elevator.longitude.is_(None)
+        )
+    else:
+        raise InvalidInput(FieldError("kind", f"expected one of {', '.join(GAP_KINDS)}, got '{kind}'"))
+    base = _scoped(select(Elevator.id).where(Elevator.status == ElevatorStatus.IN_USE.value, cond), actor)
+    total = int(session.scalar(select(func.count()).select_from(base.subquery())) or 0)
+    stmt = _scoped(
+        select(
+            Elevator.registration_code,
+            Elevator.district,
+            Elevator.street,
+            Elevator.address,
+            Elevator.place_type,
+            func.coalesce(Unit.name, ""),
+            Elevator.mobile_signal,
+        )
+        .outerjoin(Unit, Unit.id == Elevator.maintenance_unit_id)
+        .where(Elevator.status == ElevatorStatus.IN_USE.value, cond),
+        actor,
+    )
+    stmt = stmt.order_by(Elevator.district, Elevator.street, Elevator.registration_code)
+    rows = session.execute(stmt.offset((page - 1) * size).limit(size))
+    return [CoverageGap(*row) for row in rows], total

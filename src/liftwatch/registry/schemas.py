@@ -84,6 +84,9 @@ class ElevatorFields(_Strict):
     no_property_management: bool | None = None
     no_maintenance_contract: bool | None = None
     no_repair_fund: bool | None = None
+    mobile_signal: bool | None = Field(
+        default=None, description="In-car mobile signal (轿厢内移动信号); null: not checked"
+    )
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> ElevatorFields:
@@ -181,6 +184,7 @@ class ElevatorOut(BaseModel):
     no_property_management: bool
     no_maintenance_contract: bool
     no_repair_fund: bool
+    mobile_signal: bool | None = None
     three_no: bool
     age_years: float | None = None
     created_at: datetime

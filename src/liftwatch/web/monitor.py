@@ -8,7 +8,7 @@ only the elevators in fault or offline, at most :data:`LIST_LIMIT` of them. The 
 every 5 s through htmx; the map markers through :func:`markers` (JSON).
 
 The read queries (counts, the trouble list) are the telemetry domain's (``telemetry/monitoring.py``); the
-map's first view (bounds and district labels) is the registry's extent (``registry.queries.map_extent``).
+map's first view (bounds) is the registry's extent (``registry.queries.map_extent``).
 """
 
 from __future__ import annotations
@@ -166,7 +166,8 @@ def monitor_page(
         "markers_url": "/monitor/markers.json",
         "tile_url": settings.map_tile_url,
         "bounds": extent.bounds,
-        "districts": [{"name": d.name, "lat": d.lat, "lon": d.lon} for d in extent.districts],
+        # the district boundaries (the city's file, or derived from the registry: web/dashboard.py)
+        "districts_url": "/dashboard/districts.geojson",
         "labels": {
             "open_file": translate("monitor.open_file", lang),
             "since": translate("monitor.since", lang),

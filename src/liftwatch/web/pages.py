@@ -28,15 +28,18 @@ from liftwatch.web import (
     costs,
     crew,
     crews,
+    dashboard,
     hazards,
     inspection,
     insurance,
     maintenance,
     monitor,
     oversight,
+    public,
     ratings,
     registers,
     registry,
+    report_files,
     reports,
     risk,
 )
@@ -190,9 +193,11 @@ def install(app: FastAPI) -> None:
     app.include_router(router)
     app.include_router(registry.router)
     app.include_router(monitor.router)
+    app.include_router(dashboard.router)
     app.include_router(console.router)
     app.include_router(crew.router)
     app.include_router(crews.router)
+    app.include_router(report_files.router)
     app.include_router(reports.router)
     app.include_router(maintenance.router)
     app.include_router(inspection.router)
@@ -204,6 +209,7 @@ def install(app: FastAPI) -> None:
     app.include_router(insurance.router)
     app.include_router(costs.router)
     app.include_router(complaints.router)
+    app.include_router(public.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     async def html_http_error(request: Request, exc: Exception) -> Response:

@@ -1,4 +1,5 @@
-"""Registry pages: elevator search, the elevator file (一梯一档), units, and the passengers' public page.
+"""Registry pages: elevator search, the elevator file (一梯一档) and units (the passengers' page /p/{code}
+is web/public.py).
 
 All data comes from ``registry.queries`` with the signed-in actor, so scope is enforced there: another
 unit's elevator is the same 404 page as a missing one.
@@ -225,10 +226,3 @@ def unit_page(request: Request, code: str, actor: PageActorDep, session: Session
     count = queries.elevator_counts(session, [unit]).get(unit.id, 0)
     context = {"u": unit, "count": count, "search_url": "/elevators?" + urlencode({"unit": unit.code})}
     return render(request, "units/detail.html", context, actor=actor)
-
-
-@router.get("/p/{code}", response_class=HTMLResponse)
-def public_page(request: Request, code: str, session: SessionDep) -> HTMLResponse:
-    """For passengers who scan the code in the car: no login, only what the public may know."""
-    view = queries.public_view(session, code)
-    return render(request, "public.html", {"p": view})

@@ -1,5 +1,5 @@
 // liftwatch remote monitoring map. Leaflet with our own base layer (no tiles offline): a light grid and
-// the district centres, or a tile layer when LIFTWATCH_MAP_TILE_URL is set. Markers come from
+// the district boundaries, or a tile layer when LIFTWATCH_MAP_TILE_URL is set. Markers come from
 // /monitor/markers.json with the list's filters and refresh whenever htmx has refreshed the list.
 (function () {
   "use strict";
@@ -76,14 +76,49 @@
       map.on("moveend zoomend resize", drawGrid);
       map.whenReady(drawGrid);
     }
-    (cfg.districts || []).forEach(function (d) {
-      L.circleMarker([d.lat, d.lon], {
-        pane: "districts", radius: 3, color: "#8a9bb0", weight: 1, fillColor: "#8a9bb0", fillOpacity: 0.8,
-        interactive: false,
-      })
-        .bindTooltip(d.name, { permanent: true, direction: "right", className: "district-label", offset: [4, 0] })
-        .addTo(map);
-    });
+    // District boundaries (the city's file or the registry's derived cells) with one label each; a
+    // label that would cover another is hidden until zooming in makes room.
+    var labels = [];
+    function declutter() {
+      var shown = [];
+      labels.forEach(function (t) {
+        var el = t.getElement();
+        if (!el) return;
+        el.classList.remove("district-label-hidden");
+        var r = el.getBoundingClientRect();
+        var clash = shown.some(function (s) {
+          return r.left < s.right && r.right > s.left && r.top < s.bottom && r.bottom > s.top;
+        });
+        if (clash) el.classList.add("district-label-hidden");
+        else shown.push(r);
+      });
+    }
+    if (cfg.districts_url) {
+      fetch(cfg.districts_url, { credentials: "same-origin", headers: { Accept: "application/geo+json" } })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (gj) {
+          if (!gj) return;
+          L.geoJSON(gj, {
+            pane: "districts",
+            interactive: false,
+            style: { color: "#8a9bb0", weight: 1.2, fillColor: "#e8eef5", fillOpacity: 0.25, className: "lw-district" },
+            onEachFeature: function (f, layer) {
+              var name = f.properties && f.properties.name;
+              if (!name) return;
+              var c = f.properties.centre;
+              var at = c ? L.latLng(c[1], c[0]) : layer.getBounds().getCenter();
+              var tip = L.tooltip({ permanent: true, direction: "center", className: "district-label" })
+                .setLatLng(at).setContent(name);
+              tip.addTo(map);
+              labels.push(tip);
+            },
+          }).addTo(map);
+          el.dataset.districts = String(labels.length);
+          declutter();
+        })
+        .catch(function () { /* the map works without boundaries */ });
+      map.on("zoomend", declutter);
+    }
 
     var markers = L.layerGroup().addTo(map);
     var fitted = false;

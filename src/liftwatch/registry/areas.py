@@ -1,0 +1,206 @@
+"""The registry's reads by area (区域) for the city dashboard: drill-down city -> district -> street -> use
+unit -> elevator, each level's children with their elevator counts, the map's points and the bounds of an
+area. Every figure is aggregated in SQL (GROUP BY, MIN/MAX), so a 300,000-elevator city answers in one
+query per figure; only the map's points are rows, and at most ``limit`` of them.
+
+Scope: the centre (admin, regulator, rescue operator, inspector) reads the whole registry; unit staff
+their unit's elevators (maintained or used, as ``registry.queries``); the page decides which roles may ask.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sqlalchemy import ColumnElement, and_, case, false, func, select, true
+from sqlalchemy.orm import Session
+
+from liftwatch.accounts.actor import Actor, Role
+from liftwatch.registry.domain import ElevatorStatus
+from liftwatch.registry.models import Elevator, Unit
+from liftwatch.registry.queries import READ_ALL
+
+Level = Literal["city", "district", "street", "unit", "elevator"]
+#: What each level's children are.
+CHILD_LEVEL: dict[str, Level] = {
+    "city": "district",
+    "district": "street",
+    "street": "unit",
+    "unit": "elevator",
+}
+
+
+@dataclass(frozen=True)
+class Area:
+    """A drill-down position: a district, a street in it, a use unit (its code) on that street, an
+    elevator; empty parts are not chosen. The level is the deepest part chosen."""
+
+    district: str = ""
+    street: str = ""
+    unit: str = ""
+    elevator: str = ""
+
+    @property
+    def level(self) -> Level:
+        if self.elevator:
+            return "elevator"
+        if self.unit:
+            return "unit"
+        if self.street:
+            return "street"
+        if self.district:
+            return "district"
+        return "city"
+
+
+def scope_condition(actor: Actor) -> ColumnElement[bool]:
+    """The elevators the actor reads: every one for the centre, its unit's for unit staff, none else."""
+    if actor.role in READ_ALL:
+        return true()
+    if actor.role is Role.MAINTENANCE and actor.unit_id is not None:
+        return Elevator.maintenance_unit_id == actor.unit_id
+    if actor.role is Role.USE_UNIT and actor.unit_id is not None:
+        return Elevator.use_unit_id == actor.unit_id
+    return false()
+
+
+_UseUnit = Unit.__table__.alias("use_unit")
+
+
+def _within(stmt: Any, actor: Actor, area: Area) -> Any:
+    """``stmt`` (over elevators joined to their use unit) limited to the actor's scope and the area."""
+    conds: list[ColumnElement[bool]] = [scope_condition(actor)]
+    if area.district:
+        conds.append(Elevator.district == area.district)
+    if area.street:
+        conds.append(Elevator.street == area.street)
+    if area.unit:
+        conds.append(_UseUnit.c.code == area.unit)
+    if area.elevator:
+        conds.append(Elevator.registration_code == area.elevator)
+    return stmt.where(and_(*conds))
+
+
+def _from(stmt: Any) -> Any:
+    return stmt.select_from(Elevator).outerjoin(_UseUnit, _UseUnit.c.id == Elevator.use_unit_id)
+
+
+_IN_USE = case((Elevator.status == ElevatorStatus.IN_USE.value, 1), else_=0)
+
+
+@dataclass(frozen=True)
+class AreaCount:
+    """One child of an area: its key (a district or street name, a unit or registration code), what the
+    page shows, and its elevators (all registered, and in use)."""
+
+    key: str
+    name: str
+    elevators: int
+    in_service: int
+
+
+def children(session: Session, actor: Actor, area: Area) -> list[AreaCount]:
+    """The children of ``area`` in the actor's scope with their elevator counts (one GROUP BY), by key."""
+    level = CHILD_LEVEL.get(area.level)
+    if level is None:
+        return []
+    key: Any
+    name: Any
+    if level == "district":
+        key = name = Elevator.district
+    elif level == "street":
+        key = name = Elevator.street
+    elif level == "unit":
+        key, name = func.coalesce(_UseUnit.c.code, ""), func.coalesce(func.max(_UseUnit.c.name), "")
+    else:
+        key, name = Elevator.registration_code, func.max(Elevator.address)
+    stmt = _within(_from(select(key, name, func.count(), func.sum(_IN_USE))), actor, area)
+    rows = session.execute(stmt.group_by(key).order_by(key))
+    return [AreaCount(str(k or ""), str(n or ""), int(total), int(used or 0)) for k, n, total, used in rows]
+
+
+@dataclass(frozen=True)
+class Totals:
+    """An area's elevators: registered, in use, and in use with coordinates."""
+
+    elevators: int
+    in_service: int
+    located: int
+
+
+def totals(session: Session, actor: Actor, area: Area) -> Totals:
+    located = case((and_(Elevator.latitude.is_not(None), Elevator.longitude.is_not(None)), 1), else_=0)
+    stmt = _within(_from(select(func.count(), func.sum(_IN_USE), func.sum(located))), actor, area)
+    total, used, with_coords = session.execute(stmt).one()
+    return Totals(int(total or 0), int(used or 0), int(with_coords or 0))
+
+
+def bounds(session: Session, actor: Actor, area: Area) -> tuple[float, float, float, float] | None:
+    """South, west, north, east of the area's elevators with coordinates (None: none has any): the map
+    opens on the user's own area."""
+    lat, lon = Elevator.latitude, Elevator.longitude
+    stmt = _within(_from(select(func.min(lat), func.min(lon), func.max(lat), func.max(lon))), actor, area)
+    stmt = stmt.where(lat.is_not(None), lon.is_not(None))
+    row = session.execute(stmt).one()
+    if row[0] is None:
+        return None
+    return float(row[0]), float(row[1]), float(row[2]), float(row[3])
+
+
+@dataclass(frozen=True)
+class Point:
+    """An elevator on the map."""
+
+    registration_code: str
+    lat: float
+    lon: float
+    status: str
+    district: str
+    street: str
+    address: str
+    unit: str  # the use unit's name, "" when none
+
+
+#: The sample order of the map's points (``points``): SAMPLE_STEP is prime to SAMPLE_BLOCK (a prime).
+SAMPLE_BLOCK = 10_007
+SAMPLE_STEP = 7_919
+
+
+def points(session: Session, actor: Actor, area: Area, limit: int) -> list[Point]:
+    """The area's elevators with coordinates, at most ``limit`` of them: all of a small area, an even
+    sample of a bigger one."""
+    stmt = _within(
+        _from(
+            select(
+                Elevator.registration_code,
+                Elevator.latitude,
+                Elevator.longitude,
+                Elevator.status,
+                Elevator.district,
+                Elevator.street,
+                Elevator.address,
+                func.coalesce(_UseUnit.c.name, ""),
+            )
+        ),
+        actor,
+        area,
+    ).where(Elevator.latitude.is_not(None), Elevator.longitude.is_not(None))
+    # A spread-out sample when the area holds more than ``limit``: ids in a scrambled order (a fixed
+    # permutation of each block of SAMPLE_BLOCK ids), so the first ``limit`` cover the whole area rather
+    # than the lowest codes' district; small enough for 32-bit integer arithmetic in every database.
+    scrambled = ((Elevator.id % SAMPLE_BLOCK) * SAMPLE_STEP) % SAMPLE_BLOCK
+    rows = session.execute(stmt.order_by(scrambled, Elevator.id).limit(limit))
+    return [Point(c, float(la), float(lo), s, d, st, a, u) for c, la, lo, s, d, st, a, u in rows]
+
+
+def codes_in(session: Session, actor: Actor, area: Area) -> dict[str, str]:
+    """The area's registration codes, each with its use unit's code ("" when none): for areas below the
+    district level or unit staff's own elevators (thousands, not a city)."""
+    stmt = _within(_from(select(Elevator.registration_code, func.coalesce(_UseUnit.c.code, ""))), actor, area)
+    return {str(code): str(unit) for code, unit in session.execute(stmt)}
+
+
+def unit_name(session: Session, code: str) -> str:
+    """A use unit's name by code ("" when unknown), for the breadcrumb."""
+    name = session.scalar(select(Unit.name).where(Unit.code == code))
+    return str(name) if name else ""

@@ -1,0 +1,70 @@
+"""Migration 0026 adds the registry's nullable ``mobile_signal`` column and takes it away again, keeping
+the elevators' rows, on SQLite and PostgreSQL (an expand: the release before keeps running against it)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic import command
+from sqlalchemy import inspect, text
+
+from liftwatch.core.db import make_engine
+from liftwatch.core.migrate import alembic_config, upgrade
+from tests.conftest import fresh_pg_database, require_postgres
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'm.db'}"
+        return
+    require_postgres()
+    with fresh_pg_database("liftwatch_m26") as pg:
+        yield pg
+
+
+def _columns(url: str) -> set[str]:
+    engine = make_engine(url)
+    try:
+        return {c["name"] for c in inspect(engine).get_columns("elevators")}
+    finally:
+        engine.dispose()
+
+
+def _count(url: str) -> int:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(text("SELECT count(*) FROM elevators")).scalar_one())
+    finally:
+        engine.dispose()
+
+
+def test_0026_applies_and_reverses(url: str) -> None:
+    upgrade(url, "0025")
+    assert "mobile_signal" not in _columns(url)
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO elevators (registration_code, equipment_code, rescue_code, kind, manufacturer,"
+                " model, serial_number, district, street, address, building, place_type, status,"
+                " iot_terminal_id, no_property_management, no_maintenance_contract, no_repair_fund,"
+                " created_at, updated_at) VALUES ('11SHA000001', '', '100001', 'traction', '', '', '',"
+                " '静安区', '', '', '', 'residential', 'in_use', '', false, false, false,"
+                " '2026-11-23 09:00:00+00:00', '2026-11-23 09:00:00+00:00')"
+            )
+        )
+    engine.dispose()
+    upgrade(url)
+    assert "mobile_signal" in _columns(url)
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT mobile_signal FROM elevators")).scalar_one() is None  # not checked
+    engine.dispose()
+    command.downgrade(alembic_config(url), "0025")
+    assert "mobile_signal" not in _columns(url) and _count(url) == 1
+    upgrade(url)
+    assert "mobile_signal" in _columns(url) and _count(url) == 1
