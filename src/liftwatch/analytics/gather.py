@@ -1,19 +1,23 @@
-"""The report's figures, read through the other domains' services and read modules (docs/REPORTS.md).
+"""The report's figures (docs/REPORTS.md), and the figures of a drill-down area for the dashboard
+(docs/DASHBOARD.md): both read the analytics service (``analytics.service.kpi_table`` / ``trend``), so a
+figure means the same in the report, on the dashboard and in ``GET /api/v1/analytics/kpis``.
 
 ``report_scope(session, actor)`` decides who gets what, like the API: the centre (admin, regulator, 96333
-operator) the city; a maintenance unit's staff their own unit (its elevators, its own dispatches, docs/
-KPIS.md "A unit's figures"); anyone else 403. The CLI acts as the system: the city.
+operator) the city; a maintenance unit's staff their own unit (the elevators it maintains); anyone else 403.
+The CLI acts as the system: the city.
 
-``gather(session, scope, period, clock, settings)`` is the one function that collects the figures: the
-rescue KPIs (``rescue.exports.kpi_report``: the same figures as ``GET /api/v1/rescue/kpis``) by district,
-by maintenance unit and by month, the ratings' red and black lists, hidden dangers, complaints and
-inspections. When the analytics service lands, only this function changes.
+``gather(session, scope, period, clock, settings)`` collects the report's figures: headline, by district,
+by maintenance unit, trend, inspection pass rate and complaints from the analytics service; what the
+service has not (incidents and false alarms, inspections overdue, the ratings' red and black lists, hidden
+dangers) through those domains' services.
+
+``area_table(session, actor, clock, ...)`` is the analytics service's table narrowed to one drill-down
+area (city, district, street, or a use unit on its street), in the caller's scope.
 """
 
 from __future__ import annotations
 
 import os
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
@@ -21,6 +25,8 @@ from datetime import UTC, date, datetime, time
 from sqlalchemy.orm import Session
 
 from liftwatch.accounts.actor import SYSTEM_ACTOR, Actor, Role
+from liftwatch.analytics import service as analytics
+from liftwatch.analytics.domain import Dimension, Figure, KpiRow, KpiTable
 from liftwatch.analytics.report import (
     AreaFigures,
     CountArea,
@@ -33,7 +39,6 @@ from liftwatch.analytics.report import (
     ReportPeriod,
     Targets,
 )
-from liftwatch.complaints import queries as complaints
 from liftwatch.core.clock import Clock
 from liftwatch.core.config import Settings, zone
 from liftwatch.core.errors import Forbidden, NotFound
@@ -42,15 +47,14 @@ from liftwatch.hazards.workflow import FINISHED
 from liftwatch.inspection import service as inspection
 from liftwatch.ratings import service as ratings
 from liftwatch.registry import queries as registry
-from liftwatch.rescue import exports as rescue_exports
+from liftwatch.rescue import queries as rescue_queries
 from liftwatch.rescue import service as rescue
-from liftwatch.rescue.kpis import Kpis
 
 #: who reads the city's report; maintenance staff read their own unit's
 CITY_ROLES = frozenset({Role.ADMIN, Role.REGULATOR, Role.RESCUE_OPERATOR})
 #: the city's name in the title (e.g. 重庆市); unset: "本市"
 CITY_NAME_ENV = "LIFTWATCH_REPORT_CITY_NAME"
-#: every hazard of the scope is read for the counts (the analytics service will count in SQL)
+#: every hazard of the scope is read for the counts (the hazards service has no counts by district yet)
 HAZARD_LIMIT = 1_000_000
 
 
@@ -60,6 +64,7 @@ class ReportScope:
 
     unit: str | None = None
     unit_name: str = ""
+    unit_id: int | None = None
 
 
 CITY = ReportScope()
@@ -74,27 +79,94 @@ def report_scope(session: Session, actor: Actor) -> ReportScope:
         code = registry.actor_unit_code(session, actor)
         if code is None:
             raise Forbidden("a maintenance account without a unit has no report")
-        return ReportScope(code, registry.unit_names(session, [code]).get(code, code))
+        return ReportScope(code, registry.unit_names(session, [code]).get(code, code), actor.unit_id)
     raise Forbidden(f"role '{actor.role.value}' may not read the supervision report")
+
+
+def _reader(session: Session, scope: ReportScope) -> Actor:
+    """Who the analytics service reads for: the system (the city) or the unit's staff (its elevators)."""
+    if scope.unit is None:
+        return SYSTEM_ACTOR
+    unit_id = scope.unit_id
+    if unit_id is None:
+        record = registry.unit_by_code(session, scope.unit)
+        if record is None:
+            raise NotFound(f"no unit '{scope.unit}'")
+        unit_id = record.id
+    return Actor("report", Role.MAINTENANCE, unit_id)
+
+
+# ---------------------------------------------------------------- one drill-down area
+
+
+def area_table(
+    session: Session,
+    actor: Actor,
+    clock: Clock,
+    *,
+    district: str = "",
+    street: str = "",
+    use_unit: str = "",
+    month: str | None = None,
+    settings: Settings | None = None,
+) -> tuple[KpiTable, KpiRow | None]:
+    """The analytics table of ``month`` (the current one when None) and the row of the area in the
+    actor's scope: the city (the table's total), a district, a street, or a use unit (its code) on its
+    street; the row is None when the area has neither elevators nor events in the scope.
+
+    The service groups but does not filter by area, so a district is its row of the table by district, a
+    street its row by street (street names are taken as unique in the city). A use unit is read as its
+    own staff would read it (its elevators), grouped by street; maintenance staff get, of those, the
+    elevators their unit maintains (grouped by maintenance unit: the use unit's, on every street)."""
+    analytics.require_reader(actor)
+    by: Dimension = "district"
+    key: str | None = None
+    reader = actor
+    if use_unit:
+        record = registry.unit_by_code(session, use_unit)
+        if record is None or (actor.role is Role.USE_UNIT and actor.unit_id != record.id):
+            raise NotFound(f"no use unit '{use_unit}' in your scope")
+        reader = Actor(actor.username, Role.USE_UNIT, record.id)
+        if actor.role is Role.MAINTENANCE:
+            by, key = "maintenance_unit", registry.actor_unit_code(session, actor) or ""
+        else:
+            by, key = "street", street
+    elif street:
+        by, key = "street", street
+    elif district:
+        key = district
+    table = analytics.kpi_table(session, reader, clock, month=month, by=by, settings=settings)
+    if key is None:
+        return table, table.total
+    return table, next((r for r in table.rows if r.key == key), None)
+
+
+# ---------------------------------------------------------------- the report
 
 
 def _instant(day: date, settings: Settings) -> datetime:
     return datetime.combine(day, time(0), tzinfo=zone(settings.timezone)).astimezone(UTC)
 
 
-def _rate(r: object) -> Rate:
-    return Rate(int(getattr(r, "numerator", 0)), int(getattr(r, "denominator", 0)))
+def _share(f: Figure | None) -> Rate:
+    return Rate(f.count, f.base) if f is not None else Rate(0, 0)
 
 
-def _area(key: str, name: str, k: Kpis) -> AreaFigures:
+def _count(row: KpiRow, kpi: str) -> int:
+    f = row.figures.get(kpi)
+    return f.count if f is not None else 0
+
+
+def _area(key: str, name: str, row: KpiRow) -> AreaFigures:
+    arrival = row.figures.get("average_arrival")
     return AreaFigures(
         key,
         name,
-        k.elevators_in_service,
-        k.rescues,
-        _rate(k.on_time_arrival),
-        _rate(k.response_rate),
-        k.average_arrival.minutes,
+        row.elevators,
+        _count(row, "entrapment"),
+        _share(row.figures.get("on_time_arrival")),
+        _share(row.figures.get("response")),
+        arrival.value if arrival is not None else None,
     )
 
 
@@ -180,30 +252,45 @@ def _hazards(
     return [HazardArea(k, *v) for k, v in sorted(counts.items())]
 
 
-def _complaints(
-    session: Session,
-    start: datetime,
-    end: datetime,
-    unit: str | None,
-    codes: set[str] | None,
-    elevators: dict[str, int],
-) -> tuple[list[CountArea], int]:
-    """Per district: complaints about its elevators (in scope); the total: every complaint of the city, or
-    those charged to the unit (about its elevators or naming it), as the trend counts them."""
-    by_code = complaints.counts_by_elevator(session, start, end, codes)
-    district = _districts_of(session, by_code)
-    per: Counter[str] = Counter()
-    for code, n in by_code.items():
-        per[district.get(code, "")] += n
-    total = _complaints_in(session, start, end, unit)
-    keys = sorted(set(elevators) | set(per))
-    return [CountArea(k, elevators.get(k, 0), per.get(k, 0)) for k in keys], total
-
-
-def _complaints_in(session: Session, start: datetime, end: datetime, unit: str | None) -> int:
-    if unit is None:
-        return complaints.received_between(session, start, end)
-    return complaints.counts_by_unit(session, start, end).get(unit, 0)
+def _trend(
+    session: Session, reader: Actor, clock: Clock, months: list[str], settings: Settings, elevators: int
+) -> list[MonthFigures]:
+    """The trend's months: the analytics service's ``trend`` of entrapments, on-time arrival and
+    complaints (each reads only its own source) back from the current month to the first of ``months``;
+    a report older than the trend's reach reads the tables by month of the months' years instead. A month
+    not begun yet (the rest of the current year) has no events, on today's ``elevators``."""
+    tz = zone(settings.timezone)
+    local = clock.now().astimezone(tz)
+    first = int(months[0][:4]) * 12 + int(months[0][5:]) - 1
+    back = local.year * 12 + local.month - 1 - first + 1
+    figures: dict[str, dict[str, Figure]] = {m: {} for m in months}
+    if 1 <= back <= analytics.MAX_TREND_MONTHS:
+        for kpi in ("entrapment", "on_time_arrival", "complaint"):
+            points = analytics.trend(session, reader, clock, kpi=kpi, months=back, settings=settings).points
+            for point in points:
+                if point.month in figures:
+                    figures[point.month][kpi] = point.figure
+    else:
+        for year in sorted({int(m[:4]) for m in months}):
+            table = analytics.kpi_table(session, reader, clock, year=year, by="month", settings=settings)
+            for row in table.rows:
+                if row.key in figures:
+                    figures[row.key] = dict(row.figures)
+    out = []
+    for key in months:
+        f = figures[key]
+        trapped = f.get("entrapment")
+        complaints = f.get("complaint")
+        out.append(
+            MonthFigures(
+                key,
+                trapped.base if trapped else elevators,
+                trapped.count if trapped else 0,
+                _share(f.get("on_time_arrival")),
+                complaints.count if complaints else 0,
+            )
+        )
+    return out
 
 
 def gather(
@@ -211,52 +298,34 @@ def gather(
 ) -> ReportFigures:
     """The figures of the report of ``period`` for ``scope`` (the city, or one maintenance unit)."""
     unit = scope.unit
+    reader = _reader(session, scope)
     rescue_settings = rescue.RescueSettings.for_city(settings)
     ks = rescue.kpi_settings(rescue_settings)
     now = clock.now()
     start, end = _instant(period.start, settings), _instant(period.end, settings)
     at = min(now, end)
 
-    report = rescue_exports.kpi_report(
-        session, SYSTEM_ACTOR, start, end, rescue_settings, now, None, unit, ("district", "maintenance_unit")
-    )
-    months = period.trend_months()
-    trend_start = _instant(date(int(months[0][:4]), int(months[0][5:]), 1), settings)
-    trend = rescue_exports.kpi_report(
-        session, SYSTEM_ACTOR, trend_start, end, rescue_settings, now, None, unit, ("month",)
-    )
-    names = registry.unit_names(session, report.groups["maintenance_unit"])
-    by_district = [_area(k, k, v) for k, v in report.groups["district"].items()]
-    by_unit = [
-        _area(k, names.get(k, k), v)
-        for k, v in report.groups["maintenance_unit"].items()
-        if unit is None or k == unit
-    ]
-    month_figures = []
-    for key in months:
-        k = trend.groups["month"].get(key)
-        y, m = int(key[:4]), int(key[5:])
-        m_start = _instant(date(y, m, 1), settings)
-        m_end = _instant(date(y + (m == 12), m % 12 + 1, 1), settings)
-        month_figures.append(
-            MonthFigures(
-                key,
-                k.elevators_in_service if k else trend.total.elevators_in_service,
-                k.rescues if k else 0,
-                _rate(k.on_time_arrival) if k else Rate(0, 0),
-                _complaints_in(session, m_start, m_end, unit),
-            )
-        )
+    def table(by: Dimension) -> KpiTable:
+        month = period.key if period.month is not None else None
+        year = None if period.month is not None else period.year
+        return analytics.kpi_table(session, reader, clock, month=month, year=year, by=by, settings=settings)
 
+    by_district_table = table("district")
+    by_unit_table = table("maintenance_unit")
+    total = by_district_table.total
+    names = registry.unit_names(session, [r.key for r in by_unit_table.rows if r.key])
+    by_unit = [
+        _area(r.key, names.get(r.key, r.key), r)
+        for r in by_unit_table.rows
+        if r.key and (unit is None or r.key == unit)
+    ]
     codes = _unit_codes(session, unit) if unit else None
-    elevators_by_district = registry.count_in_service_by(session, "district", None, unit)
-    complaint_areas, complaint_total = _complaints(session, start, end, unit, codes, elevators_by_district)
-    inspections = [
-        InspectionArea(
-            d,
-            _pass(inspection.pass_rate(session, SYSTEM_ACTOR, period.start, period.end, settings, unit, d)),
-        )
-        for d in sorted(elevators_by_district)
+    # incidents and false alarms are no analytics figure: rescue's records of the period, on the
+    # elevators in scope (as the analytics service counts the rescues)
+    records = [
+        r
+        for r in rescue_queries.incident_records(session, SYSTEM_ACTOR, start, end)
+        if codes is None or r.registration_code in codes
     ]
     overdue = [
         o
@@ -264,31 +333,26 @@ def gather(
         if codes is None or o.registration_code in codes
     ]
     label, rated = _ratings(session, period, unit)
-    targets = _targets(ks)
     return ReportFigures(
         period=period,
         city_name=os.environ.get(CITY_NAME_ENV, "").strip(),
         scope_name=scope.unit_name if unit else "",
-        total=_area("", "", report.total),
-        incidents=report.total.incidents,
-        false_alarms=report.total.false_alarms,
-        rescue_success=_rate(report.total.rescue_success),
-        by_district=by_district,
+        total=_area("", "", total),
+        incidents=len(records),
+        false_alarms=sum(1 for r in records if r.false_alarm),
+        rescue_success=_share(total.figures.get("rescue_success")),
+        by_district=[_area(r.key, r.key, r) for r in by_district_table.rows],
         by_unit=by_unit,
-        trend=month_figures,
+        trend=_trend(session, reader, clock, period.trend_months(), settings, total.elevators),
         ratings_label=label,
         ratings=rated,
         hazards=_hazards(session, start, end, at, unit, codes),
-        complaints=complaint_areas,
-        complaints_total=complaint_total,
-        inspections=inspections,
-        inspection_total=_pass(
-            inspection.pass_rate(session, SYSTEM_ACTOR, period.start, period.end, settings, unit)
-        ),
+        complaints=[CountArea(r.key, r.elevators, _count(r, "complaint")) for r in by_district_table.rows],
+        complaints_total=_count(total, "complaint"),
+        inspections=[
+            InspectionArea(r.key, _share(r.figures.get("inspection_pass"))) for r in by_district_table.rows
+        ],
+        inspection_total=_share(total.figures.get("inspection_pass")),
         inspections_overdue=len(overdue),
-        targets=targets,
+        targets=_targets(ks),
     )
-
-
-def _pass(rate: object) -> Rate:
-    return Rate(int(getattr(rate, "passed", 0)), int(getattr(rate, "concluded", 0)))

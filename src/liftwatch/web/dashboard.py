@@ -10,11 +10,11 @@ use-unit staff their own elevators (a drill-down outside them is not found); eve
 Where the figures come from (docs/DASHBOARD.md):
 
 * elevators, children of an area, map points and the map's bounds: ``registry.areas`` (GROUP BY in SQL);
-* rescue figures for the centre: ``rescue.queries.incident_records`` over the last 12 months (cached per
-  app: this month for :data:`RECORDS_TTL_S`, the settled months before it for :data:`PAST_TTL_S`) and the
-  pure formulas of ``rescue.kpis`` (``compute_kpis`` for the month, ``kpis_by(..., "month")`` for the
-  trend); unit staff read their elevators' incidents through the scoped
-  search (``rescue.queries.all_matching``) and get the entrapment counts, not the centre's arrival rates;
+* the KPI figures (tiles, trend, ranking): the analytics service (``analytics.service.kpi_table`` and
+  ``trend``, the area's row through ``analytics.gather.area_table``) in the user's scope, the same
+  figures as ``GET /api/v1/analytics/kpis`` and the report; unit staff get the entrapments, not the
+  centre's arrival rates; the elevators of a use unit are ranked by the scoped incident search
+  (``rescue.queries.all_matching``: the service has no figure per elevator);
 * open incidents: ``rescue.queries.latest`` (open only, scoped); live states: the monitor's trouble list
   (``telemetry.monitoring.monitor_rows``); risk grades: ``risk.service.stored_grades``;
 * district boundaries: the city's file (LIFTWATCH_DISTRICTS_GEOJSON) or Voronoi cells of the districts'
@@ -29,6 +29,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -40,6 +41,11 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import QueryParams
 
 from liftwatch.accounts.actor import Actor, Role
+from liftwatch.analytics import gather
+from liftwatch.analytics import service as analytics
+from liftwatch.analytics.domain import Dimension, Figure, KpiRow, KpiTable, share
+from liftwatch.core.clock import Clock
+from liftwatch.core.config import Settings, zone
 from liftwatch.core.errors import Forbidden, NotFound
 from liftwatch.deps import ClockDep, SessionDep, SettingsDep
 from liftwatch.registry import areas, geo
@@ -48,16 +54,8 @@ from liftwatch.registry.areas import Area
 from liftwatch.registry.domain import ElevatorStatus
 from liftwatch.rescue import queries as rescue_queries
 from liftwatch.rescue import service as rescue
-from liftwatch.rescue.domain import IncidentRecord, IncidentStatus
-from liftwatch.rescue.kpis import (
-    EntrapmentRate,
-    KpiSettings,
-    Target,
-    compute_kpis,
-    kpis_by,
-    month_key,
-    month_keys,
-)
+from liftwatch.rescue.domain import IncidentStatus
+from liftwatch.rescue.kpis import EntrapmentRate, KpiSettings, Target
 from liftwatch.risk import service as risk
 from liftwatch.telemetry.monitoring import monitor_rows
 from liftwatch.web.console import RescueSettingsDep
@@ -80,11 +78,10 @@ CENTRE = frozenset({Role.ADMIN, Role.REGULATOR, Role.RESCUE_OPERATOR})
 DASHBOARD_ROLES = CENTRE | {Role.MAINTENANCE, Role.USE_UNIT}
 #: How many months the trend shows (this one included).
 TREND_MONTHS = 12
-#: How long the centre's records of the months before this one are reused by an app (settled figures).
-PAST_TTL_S = 3600.0
-#: How long the centre's records of this month are reused by an app (a big city's year of incidents
-#: takes seconds to load; this month's are a twelfth of them).
-RECORDS_TTL_S = 120.0
+#: How long an app reuses a month before this one of the charts (its figures are settled).
+SETTLED_TTL_S = 3600.0
+#: At most this many months (of every scope and area) kept; the expired, else all, are dropped beyond it.
+SETTLED_MAX = 5_000
 #: At most this many elevators on the map at once; a bigger area asks to drill down.
 POINT_LIMIT = 20_000
 #: At most this many open incidents read for the tile and the map.
@@ -140,17 +137,7 @@ def _checked_area(session: Session, actor: Actor, area: Area) -> areas.Totals:
     return totals
 
 
-# ---------------------------------------------------------------- the entrapments and rescue records
-
-
-@dataclass(frozen=True)
-class Entrapment:
-    """One entrapment (困人: an incident neither a false alarm nor a cancelled call) and where."""
-
-    code: str
-    district: str
-    street: str
-    alarm_at: datetime
+# ---------------------------------------------------------------- the figures (analytics service)
 
 
 @dataclass(frozen=True)
@@ -170,46 +157,14 @@ def period_of(now: datetime, tz: ZoneInfo, months: int = TREND_MONTHS) -> Period
     return Period(first.astimezone(now.tzinfo), local.astimezone(now.tzinfo), now)
 
 
-def _cached(
-    request: Request,
-    key: tuple[str, datetime, datetime],
-    ttl: float,
-    load: Callable[[], list[IncidentRecord]],
-) -> list[IncidentRecord]:
-    cache: dict[tuple[str, datetime, datetime], tuple[float, list[IncidentRecord]]] = (
-        getattr(request.app.state, "dashboard_records", None) or {}
-    )
-    request.app.state.dashboard_records = cache
-    hit = cache.get(key)
-    now = time.monotonic()
-    if hit is None or now - hit[0] > ttl:
-        hit = (now, load())
-        for old in [k for k in cache if k[0] == key[0] and k[1] != key[1] and k[2] == key[2]]:
-            del cache[old]  # a finished month's records are replaced by the new month's
-        cache[key] = hit
-    return hit[1]
-
-
-def _centre_records(
-    request: Request, session: Session, actor: Actor, period: Period, district: str
-) -> list[IncidentRecord]:
-    """The rescue records of the trend's months (a district's, or the city's), cached per app: the months
-    before this one for :data:`PAST_TTL_S` (they are settled), this month for :data:`RECORDS_TTL_S`."""
-
-    def load(start: datetime, end: datetime) -> Callable[[], list[IncidentRecord]]:
-        return lambda: rescue_queries.incident_records(session, actor, start, end, district or None)
-
-    past: list[IncidentRecord] = []
-    if period.start < period.month_start:
-        key = (district, period.start, period.month_start)
-        past = _cached(request, key, PAST_TTL_S, load(period.start, period.month_start))
-    this = _cached(
-        request,
-        (district, period.month_start, period.month_start),
-        RECORDS_TTL_S,
-        load(period.month_start, period.now),
-    )
-    return past + [r for r in this if r.alarm_at < period.now]
+def _month_names(period: Period, tz: ZoneInfo) -> list[str]:
+    out: list[str] = []
+    at = period.start.astimezone(tz)
+    last = period.month_start.astimezone(tz)
+    while (at.year, at.month) <= (last.year, last.month):
+        out.append(f"{at.year:04d}-{at.month:02d}")
+        at = (at.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return out
 
 
 def _in_area(area: Area, district: str, street: str, code: str, codes: dict[str, str] | None) -> bool:
@@ -222,64 +177,54 @@ def _in_area(area: Area, district: str, street: str, code: str, codes: dict[str,
 
 def _needs_codes(actor: Actor, area: Area) -> bool:
     """Whether the area's codes are read: for unit staff (their own elevators), and from the street
-    down (the ranking of a street groups by use unit); never the whole city's for the centre."""
+    down (the open incidents of a use unit); never the whole city's for the centre."""
     return actor.role not in CENTRE or area.level in ("street", "unit")
 
 
 @dataclass
 class Figures:
-    """What the tiles and charts show for one area."""
+    """What the tiles and charts show for one area: the analytics service's row of the area this month
+    (None: no elevators or events in it), and its table (the children's rows at the city level)."""
 
     area: Area
     totals: areas.Totals
-    records: list[IncidentRecord] | None  # the centre's; None for unit staff
-    entrapments: list[Entrapment]
+    row: KpiRow | None
+    table: KpiTable
     codes: dict[str, str] | None  # code -> use unit code, when read
     period: Period
     kpi_settings: KpiSettings
+    centre: bool
+
+
+def _area_table(
+    session: Session, actor: Actor, clock: Clock, area: Area, settings: Settings, month: str | None = None
+) -> tuple[KpiTable, KpiRow | None]:
+    return gather.area_table(
+        session,
+        actor,
+        clock,
+        district=area.district,
+        street=area.street,
+        use_unit=area.unit,
+        month=month,
+        settings=settings,
+    )
 
 
 def figures(
-    request: Request,
     session: Session,
     actor: Actor,
     area: Area,
-    now: datetime,
-    settings: rescue.RescueSettings,
+    clock: Clock,
+    settings: Settings,
+    rescue_settings: rescue.RescueSettings,
 ) -> Figures:
     totals = _checked_area(session, actor, area)
-    ks = rescue.kpi_settings(settings)
-    period = period_of(now, settings.tz)
+    period = period_of(clock.now(), rescue_settings.tz)
     codes = areas.codes_in(session, actor, area) if _needs_codes(actor, area) else None
-    records: list[IncidentRecord] | None = None
-    if actor.role in CENTRE:
-        records = [
-            r
-            for r in _centre_records(request, session, actor, period, area.district)
-            if _in_area(area, r.district, r.street, r.registration_code, codes)
-        ]
-        trapped = [
-            Entrapment(r.registration_code, r.district, r.street, r.alarm_at)
-            for r in records
-            if not r.false_alarm and not r.cancelled
-        ]
-    else:
-        flt = rescue_queries.IncidentFilter(
-            start=period.start, end=period.now, district=area.district or None
-        )
-        rows = [
-            i
-            for i in rescue_queries.all_matching(session, actor, flt)
-            if i.status not in (IncidentStatus.FALSE_ALARM.value, IncidentStatus.CANCELLED.value)
-        ]
-        places = registry.places_of(session, sorted({i.registration_code for i in rows}))
-        trapped = []
-        for i in rows:
-            place = places.get(i.registration_code)
-            district, street = (place.district, place.street) if place else ("", "")
-            if _in_area(area, district, street, i.registration_code, codes):
-                trapped.append(Entrapment(i.registration_code, district, street, i.alarm_at))
-    return Figures(area, totals, records, trapped, codes, period, ks)
+    table, row = _area_table(session, actor, clock, area, settings)
+    ks = rescue.kpi_settings(rescue_settings)
+    return Figures(area, totals, row, table, codes, period, ks, actor.role in CENTRE)
 
 
 # ---------------------------------------------------------------- tiles
@@ -296,20 +241,27 @@ def _target_text(target: Target | None, percent: bool) -> str:
     return f"{target.comparison} {value:g}{'%' if percent else ''}"
 
 
+def _figure(f: Figures, kpi: str) -> Figure | None:
+    return f.row.figures.get(kpi) if f.row is not None else None
+
+
 def tiles(f: Figures, open_count: int) -> dict[str, Any]:
-    """The month's tiles: each a value, its target and whether it is met (None: no figure yet)."""
-    p = f.period
-    month = [e for e in f.entrapments if e.alarm_at >= p.month_start]
+    """The month's tiles from the analytics service: each a value, its target and whether it is met
+    (None: no figure yet). The arrival tiles are the centre's (unit staff see "—")."""
+    trapped = _figure(f, "entrapment")
+    count = trapped.count if trapped else 0
+    # the service's rate (per 10,000 a month over the month so far) on the rescue target's basis
     rate = EntrapmentRate(
-        len(month),
-        f.totals.in_service,
-        p.now - p.month_start if p.now > p.month_start else timedelta(seconds=1),
+        count,
+        trapped.base if trapped else f.totals.in_service,
+        max(f.table.covered_until - f.table.start, timedelta(seconds=1)),
         f.kpi_settings.entrapment_rate_target,
         f.kpi_settings.entrapment_target_basis,
     )
     out: dict[str, Any] = {
         "entrapments": {
-            "value": len(month),
+            "value": count,
+            "per_10k_month": trapped.value if trapped else None,
             "rate_per_month": rate.per_month,
             "rate_text": _pct(rate.per_year if rate.target_basis == "year" else rate.per_month),
             "target": str(rate.target) if rate.target else None,
@@ -322,32 +274,28 @@ def tiles(f: Figures, open_count: int) -> dict[str, Any]:
         "on_time": None,
         "arrival": None,
     }
-    if f.records is not None:
-        k = compute_kpis(
-            [r for r in f.records if r.alarm_at >= p.month_start],
-            f.totals.in_service,
-            p.month_start,
-            max(p.now, p.month_start + timedelta(seconds=1)),
-            f.kpi_settings,
-            as_of=p.now,
-        )
-        on_time, arrival = k.on_time_arrival, k.average_arrival
+    if f.centre:
+        on_time = _figure(f, "on_time_arrival")
+        target = f.kpi_settings.on_time_arrival_target
         out["on_time"] = {
-            "value": on_time.value,
-            "text": _pct(on_time.value),
-            "numerator": on_time.numerator,
-            "denominator": on_time.denominator,
-            "target": on_time.target.threshold if on_time.target else None,
-            "target_text": _target_text(on_time.target, percent=True),
-            "met": on_time.met,
+            "value": on_time.value if on_time else None,
+            "text": _pct(on_time.value if on_time else None),
+            "numerator": on_time.count if on_time else 0,
+            "denominator": on_time.base if on_time else 0,
+            "target": target.threshold if target else None,
+            "target_text": _target_text(target, percent=True),
+            "met": on_time.met if on_time else None,
         }
+        arrival = _figure(f, "average_arrival")
+        a_target = f.kpi_settings.average_arrival_target
+        minutes = arrival.value if arrival else None
         out["arrival"] = {
-            "value": arrival.minutes,
-            "text": "—" if arrival.minutes is None else f"{arrival.minutes:.1f}",
-            "count": arrival.count,
-            "target": arrival.target.threshold if arrival.target else None,
-            "target_text": _target_text(arrival.target, percent=False),
-            "met": arrival.met,
+            "value": minutes,
+            "text": "—" if minutes is None else f"{minutes:.1f}",
+            "count": arrival.count if arrival else 0,
+            "target": a_target.threshold if a_target else None,
+            "target_text": _target_text(a_target, percent=False),
+            "met": arrival.met if arrival else None,
         }
     return out
 
@@ -355,48 +303,164 @@ def tiles(f: Figures, open_count: int) -> dict[str, Any]:
 # ---------------------------------------------------------------- charts
 
 
-def trend(f: Figures) -> list[dict[str, Any]]:
-    """Entrapments and the on-time arrival rate per local calendar month, oldest first (12 months)."""
-    p, ks = f.period, f.kpi_settings
-    end = max(p.now, p.month_start + timedelta(seconds=1))
-    months = month_keys(p.start, end, ks)
-    if f.records is not None:
-        by_month = kpis_by(
-            f.records, "month", dict.fromkeys(months, f.totals.in_service), p.start, end, ks, p.now
+@dataclass(frozen=True)
+class Month:
+    """One month of the charts: the area's entrapments and on-time arrival (analytics figures), and the
+    entrapments of each child of the area (by its key) when the service groups by the child's level."""
+
+    entrapment: Figure | None
+    on_time: Figure | None
+    children: dict[str, int]
+
+
+#: The analytics dimension of the children of an area, where the service has one.
+CHILD_DIMENSION: dict[str, Dimension] = {"city": "district", "district": "street"}
+
+
+def _sum_share(rows: Iterable[KpiRow], kpi: str) -> Figure | None:
+    """A share over several groups: their counts and bases added (the rescue rates count per incident)."""
+    figs = [r.figures[kpi] for r in rows if kpi in r.figures]
+    if not figs:
+        return None
+    return share(sum(f.count for f in figs), sum(f.base for f in figs), figs[0].target)
+
+
+def _month_of(table: KpiTable, row: KpiRow | None, keys: set[str] | None) -> Month:
+    """The area's month from a table grouped by its children (``keys``: the children's rows make the
+    area; None: the area is the table's total) or from the area's own ``row``."""
+    children = {r.key: r.figures["entrapment"].count for r in table.rows if "entrapment" in r.figures}
+    if keys is None:
+        area = row
+    else:
+        mine = [r for r in table.rows if r.key in keys]
+        children = {k: n for k, n in children.items() if k in keys}
+        trapped = sum(r.figures["entrapment"].count for r in mine if "entrapment" in r.figures)
+        area = KpiRow(
+            "",
+            sum(r.elevators for r in mine),
+            {
+                "entrapment": Figure(trapped, sum(r.elevators for r in mine), None, "per_10k_month"),
+                **{k: f for k in ("on_time_arrival",) if (f := _sum_share(mine, k)) is not None},
+            },
         )
-        return [
+    figures = area.figures if area is not None else {}
+    return Month(figures.get("entrapment"), figures.get("on_time_arrival"), children)
+
+
+def _settled(request: Request, key: tuple[object, ...], load: Callable[[], Month]) -> Month:
+    """A month before this one, reused by the app for :data:`SETTLED_TTL_S` (its figures are settled;
+    measured: a month's analytics table by district takes 0.3-0.5 s on a 30,000-elevator city)."""
+    cache: dict[tuple[object, ...], tuple[float, Month]] = (
+        getattr(request.app.state, "dashboard_months", None) or {}
+    )
+    request.app.state.dashboard_months = cache
+    now = time.monotonic()
+    hit = cache.get(key)
+    if hit is None or now - hit[0] > SETTLED_TTL_S:
+        if len(cache) >= SETTLED_MAX:
+            for old in [k for k, (at, _) in cache.items() if now - at > SETTLED_TTL_S] or list(cache):
+                del cache[old]
+        hit = (now, load())
+        cache[key] = hit
+    return hit[1]
+
+
+def months_of(
+    request: Request,
+    session: Session,
+    actor: Actor,
+    clock: Clock,
+    f: Figures,
+    settings: Settings,
+    keys: list[str],
+) -> dict[str, Month]:
+    """The 12 months of the charts from the analytics service, this month's from the tiles' table.
+
+    City: the tables by district (the total is the scope's trend, the rows rank the districts); a
+    district: the tables by street (its streets' rows add up to it and rank them); a street or a use unit:
+    the area's own row each month (its children are ranked from the incident search). The months before
+    this one are cached per app, per scope and area (:func:`_settled`)."""
+    names = _month_names(f.period, zone(settings.timezone))
+    level = f.area.level
+    dim = CHILD_DIMENSION.get(level)
+    area_keys = None if level == "city" else set(keys)
+
+    def load(m: str, current: bool) -> Month:
+        if dim is None:
+            row = f.row if current else _area_table(session, actor, clock, f.area, settings, m)[1]
+            return Month(
+                row.figures.get("entrapment") if row else None,
+                row.figures.get("on_time_arrival") if row else None,
+                {},
+            )
+        if current and level == "city":
+            table = f.table
+        else:
+            table = analytics.kpi_table(session, actor, clock, month=m, by=dim, settings=settings)
+        return _month_of(table, table.total, area_keys)
+
+    scope = (actor.role.value, actor.unit_id, f.area.district, f.area.street, f.area.unit)
+    out: dict[str, Month] = {}
+    for m in names:
+        if m == names[-1]:
+            out[m] = load(m, True)
+        else:
+            out[m] = _settled(request, (*scope, m, settings.timezone), partial(load, m, False))
+    return out
+
+
+def trend(f: Figures, months: dict[str, Month]) -> list[dict[str, Any]]:
+    """Entrapments and the on-time arrival rate per local calendar month, oldest first (12 months); the
+    on-time rate is the centre's."""
+    out = []
+    for m, month in months.items():
+        on_time = month.on_time if f.centre else None
+        out.append(
             {
                 "month": m,
-                "entrapments": by_month[m].rescues,
-                "on_time": by_month[m].on_time_arrival.value,
-                "on_time_met": by_month[m].on_time_arrival.met,
+                "entrapments": month.entrapment.count if month.entrapment else 0,
+                "on_time": on_time.value if on_time else None,
+                "on_time_met": on_time.met if on_time else None,
             }
-            for m in months
-        ]
-    tz = ZoneInfo(ks.timezone)
-    counts = Counter(month_key(e.alarm_at, tz) for e in f.entrapments)
-    return [
-        {"month": m, "entrapments": counts.get(m, 0), "on_time": None, "on_time_met": None} for m in months
-    ]
+        )
+    return out
 
 
-def _child_key(f: Figures, e: Entrapment) -> str:
-    level = f.area.level
-    if level == "city":
-        return e.district
-    if level == "district":
-        return e.street
-    if level == "street":
-        return (f.codes or {}).get(e.code, "")
-    return e.code
+def _searched_entrapments(session: Session, actor: Actor, f: Figures) -> Counter[str]:
+    """The trend's entrapments per child of a street (use unit) or of a use unit (elevator): the scoped
+    incident search on the area's elevators, false alarms and cancelled calls left out (what the
+    analytics service counts as rescues; it has no group per use unit or elevator)."""
+    flt = rescue_queries.IncidentFilter(
+        start=f.period.start, end=f.table.covered_until, district=f.area.district or None
+    )
+    codes = f.codes or {}
+    counts: Counter[str] = Counter()
+    for i in rescue_queries.all_matching(session, actor, flt):
+        if i.registration_code not in codes:
+            continue
+        if i.status in (IncidentStatus.FALSE_ALARM.value, IncidentStatus.CANCELLED.value):
+            continue
+        counts[codes[i.registration_code] if f.area.level == "street" else i.registration_code] += 1
+    return counts
 
 
-def ranking(session: Session, actor: Actor, f: Figures) -> list[dict[str, Any]]:
+def ranking(
+    session: Session,
+    actor: Actor,
+    f: Figures,
+    months: dict[str, Month],
+    children: list[areas.AreaCount],
+) -> list[dict[str, Any]]:
     """The area's children by entrapments over the trend's months per 10,000 elevators in service,
     highest first (at the unit level, its elevators by entrapments), at most :data:`RANKING_LIMIT`."""
-    counts = Counter(_child_key(f, e) for e in f.entrapments)
+    if f.area.level in CHILD_DIMENSION:
+        counts: Counter[str] = Counter()
+        for month in months.values():
+            counts.update(month.children)
+    else:
+        counts = _searched_entrapments(session, actor, f)
     rows: list[dict[str, Any]] = []
-    for child in areas.children(session, actor, f.area):
+    for child in children:
         n = counts.get(child.key, 0)
         rate = n * PER_ELEVATORS / child.in_service if child.in_service else None
         rows.append(
@@ -577,7 +641,7 @@ def dashboard_page(
 ) -> HTMLResponse:
     lang = request_language(request)
     area = parse_area(request.query_params)
-    f = figures(request, session, actor, area, clock.now(), rescue_settings)
+    f = figures(session, actor, area, clock, settings, rescue_settings)
     incidents = open_incidents(session, actor, area, f.codes)
     children = areas.children(session, actor, area)
     own = areas.bounds(session, actor, area)
@@ -636,17 +700,22 @@ def charts(
     actor: PageActorDep,
     session: SessionDep,
     clock: ClockDep,
+    settings: SettingsDep,
     rescue_settings: RescueSettingsDep,
 ) -> JSONResponse:
-    """The charts' series for the area: the 12-month trend and the children's ranking."""
+    """The charts' series for the area: the 12-month trend and the children's ranking this month."""
     area = parse_area(request.query_params)
-    f = figures(request, session, actor, area, clock.now(), rescue_settings)
+    f = figures(session, actor, area, clock, settings, rescue_settings)
     incidents = open_incidents(session, actor, area, f.codes)
+    children = areas.children(session, actor, area)
+    months = months_of(request, session, actor, clock, f, settings, [c.key for c in children])
+    rows = ranking(session, actor, f, months, children)
     body = {
         "level": area.level,
+        "month": f.table.period,
         "tiles": tiles(f, len(incidents)),
-        "trend": trend(f),
-        "ranking": [dict(r, href=child_href(area, r["key"])) for r in ranking(session, actor, f)],
+        "trend": trend(f, months),
+        "ranking": [dict(r, href=child_href(area, r["key"])) for r in rows],
         "ranking_by": "entrapments" if area.level == "unit" else "per_10k",
         "on_time_target": f.kpi_settings.on_time_arrival_target.threshold
         if f.kpi_settings.on_time_arrival_target

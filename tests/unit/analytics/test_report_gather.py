@@ -13,11 +13,13 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.orm import Session
 
-from liftwatch.accounts.actor import Actor, Role
-from liftwatch.analytics import gather
+from liftwatch.accounts.actor import SYSTEM_ACTOR, Actor, Role
+from liftwatch.analytics import gather, service
 from liftwatch.analytics.report import HazardArea, Rate, ReportPeriod
 from liftwatch.core.clock import FixedClock
 from liftwatch.core.errors import Forbidden
+from tests.unit.analytics.city import CITY as ANALYTICS_SETTINGS
+from tests.unit.analytics.city import analytics_city
 from tests.unit.analytics.report_city import CITY_SETTINGS, report_city
 
 NOV = ReportPeriod.parse("2026-11")
@@ -76,3 +78,31 @@ def _unit_id(session: Session, code: str) -> int:
     record = queries.unit_by_code(session, code)
     assert record is not None
     return record.id
+
+
+def test_the_figures_are_the_analytics_services(session: Session, clock: FixedClock) -> None:
+    """October 2026 on the analytics data set (tests/unit/analytics/city.py, docs/ANALYTICS.md "Worked
+    example"): rescues on A1 (on site at 20 min) and A2 (40 min), a false alarm on A1; complaints about A2
+    and B3; periodic inspections A1 pass, B3 fail, B4 pass. The report's figures are the service's."""
+    analytics_city(session)
+    f = gather.gather(session, gather.CITY, ReportPeriod.parse("2026-10"), clock, ANALYTICS_SETTINGS)
+    assert (f.total.elevators, f.total.entrapments, f.incidents, f.false_alarms) == (4, 2, 3, 1)
+    assert (f.total.on_time, f.total.response, f.total.average_arrival_min) == (Rate(1, 2), Rate(2, 2), 30.0)
+    assert f.inspection_total == Rate(2, 3)
+    assert {i.key: i.pass_rate for i in f.inspections} == {"静安区": Rate(1, 1), "徐汇区": Rate(1, 2)}
+    assert f.complaints_total == 2
+    assert {c.key: (c.elevators, c.count) for c in f.complaints} == {"静安区": (2, 1), "徐汇区": (2, 1)}
+    trend = {m.month: (m.elevators, m.entrapments, m.complaints) for m in f.trend}
+    assert len(trend) == 12 and trend["2026-10"] == (4, 2, 2) and trend["2026-09"] == (4, 0, 0)
+    table = service.kpi_table(
+        session, SYSTEM_ACTOR, clock, month="2026-10", by="district", settings=ANALYTICS_SETTINGS
+    )
+    figures = table.total.figures
+    assert f.total.entrapments == figures["entrapment"].count
+    assert f.inspection_total == Rate(figures["inspection_pass"].count, figures["inspection_pass"].base)
+    assert f.complaints_total == figures["complaint"].count
+    # MU-B maintains B3 and B4 (徐汇区): B3's complaint, the inspections of B3 (fail) and B4 (pass)
+    mu_b = gather.report_scope(session, Actor("maint_b", Role.MAINTENANCE, _unit_id(session, "MU-B")))
+    f = gather.gather(session, mu_b, ReportPeriod.parse("2026-10"), clock, ANALYTICS_SETTINGS)
+    assert (f.total.elevators, f.total.entrapments, f.complaints_total) == (2, 0, 1)
+    assert f.inspection_total == Rate(1, 2) and [u.key for u in f.by_unit] == ["MU-B"]

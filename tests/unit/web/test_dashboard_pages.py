@@ -36,13 +36,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from liftwatch.accounts.actor import SYSTEM_ACTOR, Role
+from liftwatch.analytics import gather
+from liftwatch.analytics.report import AreaFigures, ReportPeriod
 from liftwatch.core.clock import FixedClock
 from liftwatch.core.config import Settings
 from liftwatch.registry import geo
 from liftwatch.registry import service as registry
 from liftwatch.registry.schemas import ElevatorUpdate
 from liftwatch.web import dashboard
-from tests.factories import PASSWORD, USERS
+from tests.factories import PASSWORD, USERS, auth
 from tests.unit.rescue.test_exports import Ledger, build_ledger
 from tests.unit.web.forms import web_login
 
@@ -282,3 +284,52 @@ def test_the_period_starts_eleven_months_back() -> None:
     p = dashboard.period_of(datetime(2026, 12, 5, 0, 0, tzinfo=UTC), ZoneInfo("Asia/Shanghai"))
     assert p.start == datetime(2025, 12, 31, 16, 0, tzinfo=UTC)  # 2026-01-01 00:00 Shanghai
     assert p.month_start == datetime(2026, 11, 30, 16, 0, tzinfo=UTC)  # 2026-12-01 00:00 Shanghai
+
+
+def test_tile_report_and_api_give_the_same_figure(
+    client: TestClient, ledger: Ledger, session: Session, clock: FixedClock, settings: Settings
+) -> None:
+    """One source (the analytics service): December 2026 on the ledger, for the city and for 静安区, the
+    dashboard's tiles, the monthly report's headline and rows, and GET /api/v1/analytics/kpis agree.
+    By hand: the city 4 entrapments on 4 elevators, on time 1 / 3, average arrival 30.0 min;
+    静安区 2 (#3 #5) on 2, on time 0 / 1 (#3 at 40 min), average arrival 40.0 min."""
+    login(client, Role.REGULATOR)
+    city = charts(client)["tiles"]
+    jingan = charts(client, f"?district={JINGAN}")["tiles"]
+    report = gather.gather(session, gather.CITY, ReportPeriod.parse("2026-12"), clock, settings)
+    jingan_report = next(d for d in report.by_district if d.key == JINGAN)
+    api = client.get("/api/v1/analytics/kpis?month=2026-12&by=district", headers=auth(client, Role.REGULATOR))
+    assert api.status_code == 200, api.text
+    total = api.json()["total"]
+    jingan_api = next(r for r in api.json()["rows"] if r["key"] == JINGAN)
+
+    def tile_figures(t: dict[str, Any]) -> tuple[object, ...]:
+        on_time, arrival = t["on_time"], t["arrival"]
+        return (
+            t["entrapments"]["value"],
+            t["in_service"]["value"],
+            on_time["numerator"],
+            on_time["denominator"],
+            arrival["value"],
+        )
+
+    def report_figures(a: AreaFigures) -> tuple[object, ...]:
+        return (a.entrapments, a.elevators, a.on_time.numerator, a.on_time.denominator, a.average_arrival_min)
+
+    def api_figures(row: dict[str, Any]) -> tuple[object, ...]:
+        f = row["figures"]
+        return (
+            f["entrapment"]["count"],
+            row["elevators"],
+            f["on_time_arrival"]["count"],
+            f["on_time_arrival"]["base"],
+            f["average_arrival"]["value"],
+        )
+
+    assert tile_figures(city) == report_figures(report.total) == api_figures(total) == (4, 4, 1, 3, 30.0)
+    assert tile_figures(jingan) == report_figures(jingan_report) == api_figures(jingan_api)
+    assert tile_figures(jingan) == (2, 2, 0, 1, 40.0)
+    # the entrapment rate per 10,000 elevators a month is the service's: 4 x 10,000 / 4 over Dec 1 00:00
+    # to Dec 5 08:00 (104 h) of a 365/12-day month (730 h) = 70,192.3
+    assert city["entrapments"]["per_10k_month"] == total["figures"]["entrapment"]["value"]
+    assert city["entrapments"]["per_10k_month"] == pytest.approx(10_000 * 730 / 104)
