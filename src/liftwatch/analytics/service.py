@@ -1,10 +1,11 @@
 """The city's figures (大数据监管): KPI tables by a dimension, trends and coverage, in the caller's scope.
 
-Reads only: every other domain through its service or read module. Each figure is one GROUP BY (or a few)
-in the database: elevators per group from the registry, events per elevator from rescue, telemetry and
-complaints (only the elevators that had any, so sparse), folded into groups by the registry's key of each
-of those elevators; the rescue rates are rescue's own formulas (``rescue.kpis.compute_kpis``) on the
-period's incidents. Definitions: docs/ANALYTICS.md.
+Reads only: each figure is one GROUP BY (or a few) in the database: elevators per group from the registry;
+faults, complaints and inspection results per group by those domains' ``*_by_group`` counts (their events
+joined to the registry's subquery of the scope's elevators and their group key, so no per-elevator rows
+come back); the period's
+incidents from rescue, grouped by their elevator's key, and the rescue rates are rescue's own formulas
+(``rescue.kpis.compute_kpis``) on them. Definitions: docs/ANALYTICS.md.
 
 Scope: admin, regulator and the 96333 operator see the city; a maintenance unit's staff the elevators it
 maintains; a use unit's staff its own; every other role is refused (403).
@@ -12,7 +13,7 @@ maintains; a use unit's staff its own; every other role is refused (403).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
@@ -134,32 +135,7 @@ def _months_of(start: datetime, end: datetime, tz: ZoneInfo) -> list[tuple[str, 
         y, m = ny, nm
 
 
-# ---------------------------------------------------------------- counts per elevator
-
-
-def _between(
-    since: Callable[[datetime], dict[str, int]], start: datetime, end: datetime, now: datetime
-) -> dict[str, int]:
-    """Per-elevator counts in [start, end) from a "since" count: since(start) less since(end)."""
-    counts = dict(since(start))
-    if end <= now:
-        for code, n in since(end).items():
-            left = counts.get(code, 0) - n
-            if left:
-                counts[code] = left
-            else:
-                counts.pop(code, None)
-    return counts
-
-
-def _fold(counts: Mapping[str, int], keys: Mapping[str, str]) -> dict[str, int]:
-    """Per-elevator counts summed per group; elevators outside the scope (no key) are left out."""
-    out: dict[str, int] = {}
-    for code, n in counts.items():
-        k = keys.get(code)
-        if k is not None:
-            out[k] = out.get(k, 0) + n
-    return out
+# ---------------------------------------------------------------- counts per group
 
 
 #: Where each KPI's figures come from: a trend reads only its KPI's source.
@@ -177,18 +153,6 @@ SOURCES: Mapping[str, str] = {
 ALL_SOURCES = frozenset(SOURCES.values())
 
 
-def _memo(since: Callable[[datetime], dict[str, int]]) -> Callable[[datetime], dict[str, int]]:
-    """One GROUP BY per boundary: month i's counts are since(start of i) less since(start of i + 1)."""
-    cache: dict[datetime, dict[str, int]] = {}
-
-    def cached(at: datetime) -> dict[str, int]:
-        if at not in cache:
-            cache[at] = since(at)
-        return cache[at]
-
-    return cached
-
-
 @dataclass(frozen=True)
 class _Events:
     """The period's events of the elevators in scope, per group."""
@@ -199,14 +163,18 @@ class _Events:
     passes: dict[str, PassRate]
 
 
-def _fold_passes(counts: Mapping[str, PassRate], keys: Mapping[str, str]) -> dict[str, PassRate]:
-    out: dict[str, PassRate] = {}
-    for code, r in counts.items():
-        k = keys.get(code)
-        if k is not None:
-            was = out.get(k, PassRate(0, 0))
-            out[k] = PassRate(was.passed + r.passed, was.concluded + r.concluded)
-    return out
+def _pass_total(rates: Mapping[str, PassRate]) -> PassRate:
+    return PassRate(sum(r.passed for r in rates.values()), sum(r.concluded for r in rates.values()))
+
+
+def _by_month(
+    records: list[IncidentRecord], inside: Callable[[str], bool], tz: ZoneInfo
+) -> dict[str, list[IncidentRecord]]:
+    by_month: dict[str, list[IncidentRecord]] = {}
+    for inc in records:
+        if inside(inc.registration_code):
+            by_month.setdefault(month_key(inc.alarm_at, tz), []).append(inc)
+    return by_month
 
 
 def _events(
@@ -220,55 +188,44 @@ def _events(
     tz: ZoneInfo,
     needs: frozenset[str] = ALL_SOURCES,
 ) -> _Events:
+    """The period's events per group, each count one GROUP BY in the database; the incidents
+    as rescue's formulas take them, grouped by their elevator's key."""
     records = []
     if "rescue" in needs:
         records = rescue_queries.incident_records(session, SYSTEM_ACTOR, start, end)
-    fault_since = _memo(lambda at: telemetry_queries.fault_counts(session, at))
     if by == "month":
-        months = _months_of(start, end, tz)
-        faults: dict[str, dict[str, int]] = {}
-        complaints: dict[str, dict[str, int]] = {}
-        inspected: dict[str, dict[str, PassRate]] = {}
-        for name, a, b in months:
+        # the city needs no join at all; a unit's staff count the events of their scope's elevators
+        city = registry_queries.sees_every_elevator(actor)
+        scope = None if city else registry_queries.group_key_subquery(actor, "district", today)
+        faults: dict[str, int] = {}
+        complaints: dict[str, int] = {}
+        inspected: dict[str, PassRate] = {}
+        for name, a, b in _months_of(start, end, tz):
             if a >= now:
                 break
             if "fault" in needs:
-                faults[name] = _between(fault_since, a, b, now)
+                faults[name] = sum(telemetry_queries.fault_counts_by_group(session, scope, a, b).values())
             if "complaint" in needs:
-                complaints[name] = complaints_queries.counts_by_elevator(session, a, b)
+                complaints[name] = sum(complaints_queries.counts_by_group(session, scope, a, b).values())
             if "inspection" in needs:
-                inspected[name] = inspection_service.pass_counts_by_elevator(session, a, b)
+                inspected[name] = _pass_total(inspection_service.pass_counts_by_group(session, scope, a, b))
+        if city:
+            return _Events(faults, complaints, _by_month(records, lambda _: True, tz), inspected)
         codes = {i.registration_code for i in records}
-        for counted in (*faults.values(), *complaints.values()):
-            codes.update(counted)
-        for passed in inspected.values():
-            codes.update(passed)
-        keys = registry_queries.group_keys_of(session, actor, "district", codes, today)  # the scope
-        by_month: dict[str, list[IncidentRecord]] = {}
-        for inc in records:
-            if inc.registration_code in keys:
-                by_month.setdefault(month_key(inc.alarm_at, tz), []).append(inc)
-        everyone = {code: "" for code in keys}
-        return _Events(
-            {m: sum(n for c, n in per.items() if c in keys) for m, per in faults.items()},
-            {m: sum(n for c, n in per.items() if c in keys) for m, per in complaints.items()},
-            by_month,
-            {m: _fold_passes(per, everyone).get("", PassRate(0, 0)) for m, per in inspected.items()},
-        )
-    fault_counts = _between(fault_since, start, end, now) if "fault" in needs else {}
-    complaint_counts = (
-        complaints_queries.counts_by_elevator(session, start, end) if "complaint" in needs else {}
-    )
-    passes = inspection_service.pass_counts_by_elevator(session, start, end) if "inspection" in needs else {}
-    codes = {i.registration_code for i in records} | set(fault_counts) | set(complaint_counts) | set(passes)
-    keys = registry_queries.group_keys_of(session, actor, by, codes, today)
+        keys = registry_queries.group_keys_of(session, actor, "district", codes, today)
+        return _Events(faults, complaints, _by_month(records, lambda code: code in keys, tz), inspected)
+    groups = registry_queries.group_key_subquery(actor, by, today)
+    keys = registry_queries.group_keys_of(session, actor, by, {i.registration_code for i in records}, today)
     grouped: dict[str, list[IncidentRecord]] = {}
     for inc in records:
         k = keys.get(inc.registration_code)
         if k is not None:
             grouped.setdefault(k, []).append(inc)
     return _Events(
-        _fold(fault_counts, keys), _fold(complaint_counts, keys), grouped, _fold_passes(passes, keys)
+        telemetry_queries.fault_counts_by_group(session, groups, start, end) if "fault" in needs else {},
+        complaints_queries.counts_by_group(session, groups, start, end) if "complaint" in needs else {},
+        grouped,
+        inspection_service.pass_counts_by_group(session, groups, start, end) if "inspection" in needs else {},
     )
 
 
@@ -411,9 +368,24 @@ def trend(
     settings: AnalyticsSettings | Settings | None = None,
 ) -> Trend:
     """One KPI over the last ``months`` local calendar months, the current one last, with its target."""
+    return trends(session, actor, clock, kpis=(kpi,), months=months, settings=settings)[kpi]
+
+
+def trends(
+    session: Session,
+    actor: Actor,
+    clock: Clock,
+    *,
+    kpis: Sequence[str],
+    months: int = 12,
+    settings: AnalyticsSettings | Settings | None = None,
+) -> dict[str, Trend]:
+    """Several KPIs' trends (:func:`trend`) from one pass: each source is read once for all of them (the
+    rescue KPIs share the period's incidents, the longest read on a big city)."""
     require_reader(actor)
-    if kpi not in domain.KPIS:
-        raise InvalidInput(FieldError("kpi", f"expected one of {', '.join(domain.KPIS)}, got '{kpi}'"))
+    for kpi in kpis:
+        if kpi not in domain.KPIS:
+            raise InvalidInput(FieldError("kpi", f"expected one of {', '.join(domain.KPIS)}, got '{kpi}'"))
     if not 1 <= months <= MAX_TREND_MONTHS:
         raise InvalidInput(FieldError("months", f"expected 1 to {MAX_TREND_MONTHS}, got {months}"))
     cfg = _settings(settings)
@@ -423,10 +395,14 @@ def trend(
     nxt = domain.shift_month(local.year, local.month, 1)
     start, end = _month_start(*first, cfg.tz), _month_start(*nxt, cfg.tz)
     name = f"{first[0]:04d}-{first[1]:02d}"
-    table = _table(session, actor, now, "month", name, start, end, cfg, frozenset({SOURCES[kpi]}))
-    points = tuple(TrendPoint(row.key, row.figures[kpi]) for row in table.rows)
-    sample = table.total.figures[kpi]
-    return Trend(kpi, sample.unit, sample.target, points)
+    needs = frozenset(SOURCES[kpi] for kpi in kpis)
+    table = _table(session, actor, now, "month", name, start, end, cfg, needs)
+    out: dict[str, Trend] = {}
+    for kpi in kpis:
+        points = tuple(TrendPoint(row.key, row.figures[kpi]) for row in table.rows)
+        sample = table.total.figures[kpi]
+        out[kpi] = Trend(kpi, sample.unit, sample.target, points)
+    return out
 
 
 # ---------------------------------------------------------------- coverage

@@ -7,7 +7,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, Subquery, func, select
 from sqlalchemy.orm import Session
 
 from liftwatch.complaints import workflow
@@ -19,6 +19,7 @@ __all__ = [
     "codes_changed_since",
     "complaint_rate",
     "counts_by_elevator",
+    "counts_by_group",
     "counts_by_unit",
     "received_between",
 ]
@@ -109,3 +110,23 @@ def complaint_rate(session: Session, start: datetime, end: datetime, elevators: 
     months = max((end - start).total_seconds() / (30.44 * 86400), 1e-9)
     rate = workflow.rate_per_10k(n, elevators)
     return ComplaintRate(n, elevators, round(months, 2), None if rate is None else rate / months)
+
+
+def counts_by_group(
+    session: Session, groups: Subquery | None, start: datetime, end: datetime
+) -> dict[str, int]:
+    """Complaints about an elevator received in [start, end) per group of elevators, in one COUNT ...
+    GROUP BY (the city's figures): ``groups`` is a subquery of columns ``key`` and ``code``
+    (``registry.queries.group_key_subquery``); None counts the whole city as group "". The same
+    complaints as :func:`counts_by_elevator`."""
+    where = (*_counted(start, end), Complaint.registration_code.is_not(None))
+    if groups is None:
+        n = int(session.scalar(select(func.count(Complaint.id)).where(*where)) or 0)
+        return {"": n} if n else {}
+    stmt = (
+        select(groups.c.key, func.count(Complaint.id))
+        .join(groups, groups.c.code == Complaint.registration_code)
+        .where(*where)
+        .group_by(groups.c.key)
+    )
+    return {str(k): int(n) for k, n in session.execute(stmt)}

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeAlias
 
-from sqlalchemy import ColumnElement, Select, case, false, func, select
+from sqlalchemy import ColumnElement, Select, Subquery, case, false, func, select
 from sqlalchemy.orm import Session
 
 from liftwatch.accounts import service as accounts
@@ -1059,3 +1059,29 @@ def pass_counts_by_elevator(session: Session, start: datetime, end: datetime) ->
         .group_by(Inspection.registration_code)
     )
     return {str(code): PassRate(int(p or 0), int(n)) for code, p, n in session.execute(stmt)}
+
+
+def pass_counts_by_group(
+    session: Session, groups: Subquery | None, start: datetime, end: datetime
+) -> dict[str, PassRate]:
+    """The first-attempt pass rate's counts per group of elevators, in one GROUP BY (the city's figures):
+    the inspections of :func:`pass_counts_by_elevator`; ``groups`` is a subquery of columns ``key`` and
+    ``code`` (``registry.queries.group_key_subquery``), None counts the whole city as group ""."""
+    passed = func.sum(case((Inspection.conclusion == Conclusion.PASS.value, 1), else_=0))
+    where = (
+        Inspection.kind == InspectionKind.PERIODIC.value,
+        Inspection.signed_at.is_not(None),
+        Inspection.conclusion.is_not(None),
+        Inspection.performed_at >= as_utc(start),
+        Inspection.performed_at < as_utc(end),
+    )
+    if groups is None:
+        p, n = session.execute(select(passed, func.count(Inspection.id)).where(*where)).one()
+        return {"": PassRate(int(p or 0), int(n))} if n else {}
+    stmt = (
+        select(groups.c.key, passed, func.count(Inspection.id))
+        .join(groups, groups.c.code == Inspection.registration_code)
+        .where(*where)
+        .group_by(groups.c.key)
+    )
+    return {str(k): PassRate(int(p or 0), int(n)) for k, p, n in session.execute(stmt)}

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, NamedTuple, TypeAlias, TypeVar
 
-from sqlalchemy import ColumnElement, Select, case, false, func, literal_column, or_, select
+from sqlalchemy import ColumnElement, Select, Subquery, case, false, func, literal_column, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
 from liftwatch.accounts.actor import Actor, Role
@@ -926,11 +926,34 @@ def in_service_by(session: Session, actor: Actor, key: str, today: date) -> dict
     return {str(k): (int(n), int(t or 0)) for k, n, t in session.execute(stmt)}
 
 
+def sees_every_elevator(actor: Actor) -> bool:
+    """True when the actor's scope is the whole registry (the city's figures then need no scope lookup)."""
+    return actor.role in READ_ALL
+
+
+def group_key_subquery(actor: Actor, key: str, today: date) -> Subquery:
+    """Every elevator of the actor's scope, whatever its status, with its ``key`` (as :func:`in_service_by`
+    groups it): a subquery of columns ``key`` and ``code`` for the city's figures to join their events to,
+    so that events are counted per group in the database."""
+    stmt = _group_select(key, today, Elevator.registration_code.label("code"))
+    first, *rest = stmt.selected_columns
+    return _scoped(stmt.with_only_columns(first.label("key"), *rest), actor).subquery("group_keys")
+
+
+#: Above this many codes :func:`group_keys_of` reads the scope's elevators in one scan instead of looking
+#: the codes up by batches of IN (..): on 300,000 elevators, 100,000 codes took 60 queries and 4x longer.
+GROUP_KEYS_SCAN_FROM = 20_000
+
+
 def group_keys_of(
     session: Session, actor: Actor, key: str, codes: Collection[str], today: date, batch: int = 5000
 ) -> dict[str, str]:
     """registration code -> its ``key`` (as :func:`in_service_by` groups it) for those of ``codes`` in the
     actor's scope, whatever their status (an incident of an elevator scrapped since still counts)."""
+    if len(codes) >= GROUP_KEYS_SCAN_FROM:
+        wanted_set = codes if isinstance(codes, set | frozenset | dict) else set(codes)
+        stmt = _scoped(_group_select(key, today, Elevator.registration_code), actor)
+        return {str(code): str(k) for k, code in session.execute(stmt) if code in wanted_set}
     wanted = sorted(set(codes))
     out: dict[str, str] = {}
     for i in range(0, len(wanted), batch):

@@ -31,6 +31,8 @@ class Fault(Base):
     __table_args__ = (
         Index("ix_faults_code_started", "registration_code", "started_at"),
         Index("ix_faults_open", "cleared_at", "fault_type"),
+        # the city's figures count a month's faults per group (migration 0027)
+        Index("ix_faults_started_type", "started_at", "fault_type", "registration_code"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

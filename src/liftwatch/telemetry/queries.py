@@ -14,7 +14,7 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import Subquery, func, select
 from sqlalchemy.orm import Session
 
 from liftwatch.core.clock import as_utc
@@ -31,6 +31,7 @@ __all__ = [
     "counters_after",
     "counters_at",
     "counters_now",
+    "fault_counts_by_group",
     "fault_starts",
     "faults_started_between",
     "service_history",
@@ -340,3 +341,27 @@ def fault_starts(
             if (code, kind) in wanted:
                 out.setdefault((code, kind), []).append(as_utc(at))
     return out
+
+
+def fault_counts_by_group(
+    session: Session, groups: Subquery | None, start: datetime, end: datetime
+) -> dict[str, int]:
+    """Faults that started in [start, end) per group of elevators, in one COUNT ... GROUP BY (the city's
+    figures): ``groups`` is a subquery of columns ``key`` and ``code`` (``registry.queries.
+    group_key_subquery``), faults of elevators not in it left out; None counts the whole city as group "".
+    The same faults as :func:`fault_counts` (entrapments and alarms are rescue's)."""
+    where = (
+        Fault.started_at >= as_utc(start),
+        Fault.started_at < as_utc(end),
+        Fault.fault_type.not_in(NOT_ELEVATOR_FAULTS),
+    )
+    if groups is None:
+        n = int(session.scalar(select(func.count(Fault.id)).where(*where)) or 0)
+        return {"": n} if n else {}
+    stmt = (
+        select(groups.c.key, func.count(Fault.id))
+        .join(groups, groups.c.code == Fault.registration_code)
+        .where(*where)
+        .group_by(groups.c.key)
+    )
+    return {str(k): int(n) for k, n in session.execute(stmt)}

@@ -1,9 +1,11 @@
-"""Migration 0026 adds the registry's nullable ``mobile_signal`` column and takes it away again, keeping
-the elevators' rows, on SQLite and PostgreSQL (an expand: the release before keeps running against it)."""
+"""The analytics migrations, each applied and reversed on SQLite and PostgreSQL (expands: the release
+before keeps running against them). 0026 adds the registry's nullable ``mobile_signal`` column, keeping the
+elevators' rows; 0027 adds the faults' start-time index the city's figures count by."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -21,7 +23,7 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield f"sqlite:///{tmp_path / 'm.db'}"
         return
     require_postgres()
-    with fresh_pg_database("liftwatch_m26") as pg:
+    with fresh_pg_database("liftwatch_m2627") as pg:
         yield pg
 
 
@@ -68,3 +70,34 @@ def test_0026_applies_and_reverses(url: str) -> None:
     assert "mobile_signal" not in _columns(url) and _count(url) == 1
     upgrade(url)
     assert "mobile_signal" in _columns(url) and _count(url) == 1
+
+
+def _indexes(url: str) -> dict[str, list[str]]:
+    engine = make_engine(url)
+    try:
+        return {
+            str(i["name"]): [str(c) for c in i["column_names"]] for i in inspect(engine).get_indexes("faults")
+        }
+    finally:
+        engine.dispose()
+
+
+def _faults_since(url: str) -> int:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            stmt = text("SELECT count(*) FROM faults WHERE started_at >= :at")
+            return int(conn.execute(stmt, {"at": datetime(2026, 11, 1, tzinfo=UTC)}).scalar_one())
+    finally:
+        engine.dispose()
+
+
+def test_0027_applies_and_reverses(url: str) -> None:
+    upgrade(url, "0026")
+    assert "ix_faults_started_type" not in _indexes(url)
+    upgrade(url)
+    assert _indexes(url)["ix_faults_started_type"] == ["started_at", "fault_type", "registration_code"]
+    command.downgrade(alembic_config(url), "0026")
+    assert "ix_faults_started_type" not in _indexes(url)
+    upgrade(url)
+    assert "ix_faults_started_type" in _indexes(url) and _faults_since(url) == 0

@@ -1,0 +1,74 @@
+"""Several trends from one pass (``service.trends``, what the report reads) equal the trends asked one by
+one, for the city and for a maintenance unit's scope; and a month of the unit's trend counts what its KPI
+table of that month counts (both are the per-group counts in the database), on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.orm import Session
+
+from liftwatch.accounts.actor import SYSTEM_ACTOR, Actor, Role
+from liftwatch.analytics import service
+from liftwatch.core.clock import FixedClock
+from liftwatch.core.errors import InvalidInput
+from liftwatch.registry import queries as registry_queries
+from tests.unit.analytics.city import CITY, analytics_city
+
+KPIS = ("entrapment", "on_time_arrival", "fault", "complaint", "inspection_pass")
+
+
+@pytest.fixture
+def city(session: Session) -> Session:
+    analytics_city(session)
+    return session
+
+
+def _maintenance(session: Session, unit: str) -> Actor:
+    found = registry_queries.unit_by_code(session, unit)
+    assert found is not None
+    return Actor("m", Role.MAINTENANCE, found.id)
+
+
+def test_trends_equal_the_trends_one_by_one(city: Session, clock: FixedClock) -> None:
+    for actor in (SYSTEM_ACTOR, _maintenance(city, "MU-A")):
+        together = service.trends(city, actor, clock, kpis=KPIS, months=3, settings=CITY)
+        assert set(together) == set(KPIS)
+        for kpi in KPIS:
+            alone = service.trend(city, actor, clock, kpi=kpi, months=3, settings=CITY)
+            assert together[kpi] == alone
+
+
+def test_a_units_trend_month_counts_what_its_table_counts(city: Session, clock: FixedClock) -> None:
+    unit = _maintenance(city, "MU-A")
+    table = service.kpi_table(city, unit, clock, month="2026-10", by="district", settings=CITY)
+    together = service.trends(city, unit, clock, kpis=("fault", "complaint"), months=3, settings=CITY)
+    for kpi in ("fault", "complaint"):
+        october = {p.month: p.figure for p in together[kpi].points}["2026-10"]
+        assert (october.count, october.base) == (
+            table.total.figures[kpi].count,
+            table.total.figures[kpi].base,
+        )
+        assert october.count == 1  # tests/unit/analytics/test_service.py::test_scope, worked by hand
+    city_faults = service.trend(city, SYSTEM_ACTOR, clock, kpi="fault", months=3, settings=CITY)
+    assert {p.month: p.figure for p in city_faults.points}["2026-10"].count >= 1
+
+
+def test_trends_name_the_bad_kpi(city: Session, clock: FixedClock) -> None:
+    with pytest.raises(InvalidInput):
+        service.trends(city, SYSTEM_ACTOR, clock, kpis=("fault", "colour"), settings=CITY)
+
+
+def test_group_keys_of_many_codes_reads_the_scope_in_one_scan(city: Session, clock: FixedClock) -> None:
+    today = clock.now().date()
+    unit = _maintenance(city, "MU-A")
+    for actor in (SYSTEM_ACTOR, unit):
+        few = registry_queries.group_keys_of(city, actor, "district", ["NOPE"], today)
+        known = set(registry_queries.group_keys_of(city, SYSTEM_ACTOR, "district", _all_codes(city), today))
+        small = registry_queries.group_keys_of(city, actor, "district", known, today)
+        many = known | {f"X{i:06d}" for i in range(registry_queries.GROUP_KEYS_SCAN_FROM)}
+        assert few == {} and registry_queries.group_keys_of(city, actor, "district", many, today) == small
+    assert len(small) == 2  # MU-A maintains two elevators (tests/unit/analytics/city.py)
+
+
+def _all_codes(session: Session) -> set[str]:
+    return registry_queries.registration_codes(session)
