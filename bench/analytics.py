@@ -46,7 +46,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Engine, MetaData, create_engine, func, insert, literal, select, text
+from benchdb import Writer, fresh
+from sqlalchemy import Engine, func, insert, literal, select, text
 from sqlalchemy.orm import Session
 
 from liftwatch.accounts.actor import SYSTEM_ACTOR
@@ -59,7 +60,6 @@ from liftwatch.complaints.models import Complaint
 from liftwatch.core.clock import FixedClock
 from liftwatch.core.config import Settings
 from liftwatch.core.db import make_engine
-from liftwatch.core.migrate import upgrade
 from liftwatch.inspection.models import Inspection
 from liftwatch.insurance.domain import PUBLIC_PLACE_TYPES
 from liftwatch.insurance.models import InsurancePolicy
@@ -70,43 +70,10 @@ from liftwatch.rescue.models import Dispatch, Incident
 from liftwatch.sim.city import generate_city
 from liftwatch.telemetry.models import Fault
 
-CHUNK = 20_000
 FAULT_TYPES = ("door_close", "door_open", "overspeed", "stop_between_floors", "power_loss")
 FAULTS_A_YEAR = 4.5
 ENTRAPMENTS_A_YEAR = 0.11
 COMPLAINTS_PER_10K_MONTH = 20
-
-
-def _fresh(url: str) -> None:
-    engine = create_engine(url)
-    if engine.dialect.name == "postgresql":
-        meta = MetaData()
-        meta.reflect(engine)
-        with engine.begin() as conn:
-            meta.drop_all(conn)
-            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-    engine.dispose()
-    upgrade(url)
-
-
-class _Writer:
-    """Rows of one table, flushed with one executemany every CHUNK rows."""
-
-    def __init__(self, engine: Engine, table: Any) -> None:
-        self.engine, self.table, self.count = engine, table, 0
-        self.rows: list[dict[str, object]] = []
-
-    def add(self, row: dict[str, object]) -> None:
-        self.rows.append(row)
-        if len(self.rows) >= CHUNK:
-            self.flush()
-
-    def flush(self) -> None:
-        if self.rows:
-            with self.engine.begin() as conn:
-                conn.execute(insert(self.table), self.rows)
-            self.count += len(self.rows)
-            self.rows = []
 
 
 def _records(engine: Engine, as_of: date, seed: int) -> dict[str, int]:
@@ -126,14 +93,14 @@ def _records(engine: Engine, as_of: date, seed: int) -> dict[str, int]:
         )
     n = len(rows)
     faults, incidents, dispatches = (
-        _Writer(engine, Fault.__table__),
-        _Writer(engine, Incident.__table__),
-        _Writer(engine, Dispatch.__table__),
+        Writer(engine, Fault.__table__),
+        Writer(engine, Incident.__table__),
+        Writer(engine, Dispatch.__table__),
     )
     inspections, complaints, policies = (
-        _Writer(engine, Inspection.__table__),
-        _Writer(engine, Complaint.__table__),
-        _Writer(engine, InsurancePolicy.__table__),
+        Writer(engine, Inspection.__table__),
+        Writer(engine, Complaint.__table__),
+        Writer(engine, InsurancePolicy.__table__),
     )
     fault_n = rng.poisson(FAULTS_A_YEAR, n)
     entrapment_n = rng.poisson(ENTRAPMENTS_A_YEAR, n)
@@ -391,7 +358,7 @@ def main() -> None:
     started = time.perf_counter()
     counts: dict[str, int] = {}
     if not (args.reuse and args.database_url):
-        _fresh(url)
+        fresh(url)
     engine = make_engine(url)
     if not (args.reuse and args.database_url):
         generate_city(engine, elevators=args.elevators, seed=args.seed, as_of=as_of, progress=False)

@@ -27,13 +27,13 @@ from datetime import time as dtime
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import MetaData, create_engine, insert, select, text
+from benchdb import Writer, fresh
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from liftwatch.core.clock import FixedClock
 from liftwatch.core.config import Settings
 from liftwatch.core.db import make_engine
-from liftwatch.core.migrate import upgrade
 from liftwatch.maintenance.models import WorkOrder
 from liftwatch.registry import queries as registry_queries
 from liftwatch.registry.models import Elevator
@@ -41,20 +41,6 @@ from liftwatch.risk import service as risk
 from liftwatch.risk.score import RiskSettings
 from liftwatch.sim.city import generate_city
 from liftwatch.telemetry.models import Fault
-
-CHUNK = 20_000
-
-
-def _fresh(url: str) -> None:
-    engine = create_engine(url)
-    if engine.dialect.name == "postgresql":
-        meta = MetaData()
-        meta.reflect(engine)
-        with engine.begin() as conn:
-            meta.drop_all(conn)
-            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-    engine.dispose()
-    upgrade(url)
 
 
 def _records(url: str, as_of: date, seed: int) -> dict[str, int]:
@@ -73,18 +59,11 @@ def _records(url: str, as_of: date, seed: int) -> dict[str, int]:
     n = len(codes)
     faults_per = rng.poisson(4.5, n)
     overdue = rng.random(n) < 0.05
-    counts = {"faults": 0, "work_orders": 0}
-
-    def flush(table: object, rows: list[dict[str, object]]) -> None:
-        with engine.begin() as conn:
-            conn.execute(insert(table), rows)  # type: ignore[arg-type]
-
-    faults: list[dict[str, object]] = []
-    orders: list[dict[str, object]] = []
+    faults, orders = Writer(engine, Fault.__table__), Writer(engine, WorkOrder.__table__)
     for i, code in enumerate(codes):
         for k in range(int(faults_per[i])):
             at = now - timedelta(days=float(rng.uniform(0, 365)))
-            faults.append(
+            faults.add(
                 {
                     "fault_id": f"B-{code}-{k}",
                     "registration_code": code,
@@ -103,7 +82,7 @@ def _records(url: str, as_of: date, seed: int) -> dict[str, int]:
             last = v == 23
             done = not last
             due_at = due - timedelta(days=float(rng.uniform(2, 30))) if last and overdue[i] else due
-            orders.append(
+            orders.add(
                 {
                     "registration_code": code,
                     "unit_code": "MU",
@@ -125,23 +104,10 @@ def _records(url: str, as_of: date, seed: int) -> dict[str, int]:
                     "updated_at": due_at if done else due_at - timedelta(days=15),
                 }
             )
-        if len(faults) >= CHUNK:
-            flush(Fault.__table__, faults)
-            counts["faults"] += len(faults)
-            faults = []
-        if len(orders) >= CHUNK:
-            flush(WorkOrder.__table__, orders)
-            counts["work_orders"] += len(orders)
-            orders = []
-    for table, rows, key in (
-        (Fault.__table__, faults, "faults"),
-        (WorkOrder.__table__, orders, "work_orders"),
-    ):
-        if rows:
-            flush(table, rows)
-            counts[key] += len(rows)
+    faults.flush()
+    orders.flush()
     engine.dispose()
-    return counts
+    return {"faults": faults.count, "work_orders": orders.count}
 
 
 def main() -> None:
@@ -158,7 +124,7 @@ def main() -> None:
     tmp = tempfile.TemporaryDirectory()
     url = args.database_url or f"sqlite:///{Path(tmp.name) / 'city.db'}"
     started = time.perf_counter()
-    _fresh(url)
+    fresh(url)
     engine = make_engine(url)
     generate_city(engine, elevators=args.elevators, seed=args.seed, as_of=as_of, progress=False)
     counts = _records(url, as_of, args.seed)

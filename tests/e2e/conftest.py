@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -48,6 +49,16 @@ def chromium_path() -> str:
             pytest.fail(reason)
         pytest.skip(reason)
     return path
+
+
+def sign_in(page: Any, base: str, username: str, next_: str) -> None:
+    """Sign in through the login form as ``username`` (the seeded password), landing on ``next_``."""
+    from tests.factories import PASSWORD
+
+    page.goto(f"{base}/login?next={next_}")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("#login-submit")
 
 
 @pytest.fixture

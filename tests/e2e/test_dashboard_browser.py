@@ -14,8 +14,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from liftwatch.core.clock import Clock
-from tests.e2e.conftest import CHROMIUM_ARGS, chromium_path, serve_seeded
-from tests.factories import PASSWORD
+from tests.e2e.conftest import CHROMIUM_ARGS, chromium_path, serve_seeded, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -62,10 +61,7 @@ def test_the_dashboard_map_charts_and_drill_down(city: str, screenshot_dir: Path
             page.set_default_timeout(10_000)
             errors: list[str] = []
             page.on("pageerror", lambda exc: errors.append(str(exc)))
-            page.goto(f"{base}/login?next=/dashboard")
-            page.fill("#username", "regulator")
-            page.fill("#password", PASSWORD)
-            page.click("#login-submit")
+            sign_in(page, base, "regulator", "/dashboard")
             expect(page).to_have_url(f"{base}/dashboard")
             expect(page.locator("#dashboard-title")).to_have_text("城市电梯安全驾驶舱")
             expect(page.locator("#nav-dashboard")).to_have_attribute("aria-current", "page")
@@ -118,10 +114,7 @@ def test_the_dashboard_map_charts_and_drill_down(city: str, screenshot_dir: Path
             phone = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
             small = phone.new_page()
             small.set_default_timeout(10_000)
-            small.goto(f"{base}/login?next=/dashboard")
-            small.fill("#username", "regulator")
-            small.fill("#password", PASSWORD)
-            small.click("#login-submit")
+            sign_in(small, base, "regulator", "/dashboard")
             expect(small.locator("#dashboard-title")).to_be_visible()
             expect(small.locator("#dashboard-map path.lw-district")).to_have_count(2)
             expect(small.locator("#chart-ranking")).to_have_attribute("data-bars", "2")

@@ -17,8 +17,7 @@ from sqlalchemy.orm import Session
 
 from liftwatch.core.clock import Clock
 from liftwatch.telemetry.faults import SEVERITY, FaultChange, FaultType
-from tests.e2e.conftest import CHROMIUM_ARGS, chromium_path, serve_seeded
-from tests.factories import PASSWORD
+from tests.e2e.conftest import CHROMIUM_ARGS, chromium_path, serve_seeded, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -130,10 +129,7 @@ def test_monitor_updates_without_reload(monitored_city: Monitored, screenshot_di
             errors: list[str] = []
             page.on("pageerror", lambda exc: errors.append(str(exc)))
 
-            page.goto(f"{base}/login?next=/monitor")
-            page.fill("#username", "regulator")
-            page.fill("#password", PASSWORD)
-            page.click("#login-submit")
+            sign_in(page, base, "regulator", "/monitor")
             expect(page).to_have_url(f"{base}/monitor")
             expect(page.locator("#nav-monitor")).to_have_attribute("aria-current", "page")
             expect(page.locator("#monitor-title")).to_have_text("实时监测")
