@@ -664,7 +664,7 @@ def dashboard_page(
         "states": [(s, STATE_COLOURS[s], _state_labels(lang)[s]) for s in STATES],
         "grades": [(g, GRADE_COLOURS[g], _grade_labels(lang)[g]) for g in GRADES],
         "config": {
-            "charts_url": "/dashboard/charts.json" + suffix,
+            "charts": chart_data(request, session, actor, clock, settings, area, f, len(incidents), children),
             "points_url": "/dashboard/points.json" + suffix,
             "districts_url": "/dashboard/districts.geojson",
             "tile_url": settings.map_tile_url,
@@ -708,12 +708,30 @@ def charts(
     f = figures(session, actor, area, clock, settings, rescue_settings)
     incidents = open_incidents(session, actor, area, f.codes)
     children = areas.children(session, actor, area)
+    body = chart_data(request, session, actor, clock, settings, area, f, len(incidents), children)
+    return JSONResponse(body, headers={"Cache-Control": "no-store"})
+
+
+def chart_data(
+    request: Request,
+    session: Session,
+    actor: Actor,
+    clock: Clock,
+    settings: Settings,
+    area: Area,
+    f: Figures,
+    open_count: int,
+    children: list[Any],
+) -> dict[str, Any]:
+    """The charts' series (and the tiles) from the area's figures: the page embeds them, so a dashboard
+    load counts the area's figures once; ``/dashboard/charts.json`` answers the same for the API's
+    callers and the tests."""
     months = months_of(request, session, actor, clock, f, settings, [c.key for c in children])
     rows = ranking(session, actor, f, months, children)
-    body = {
+    return {
         "level": area.level,
         "month": f.table.period,
-        "tiles": tiles(f, len(incidents)),
+        "tiles": tiles(f, open_count),
         "trend": trend(f, months),
         "ranking": [dict(r, href=child_href(area, r["key"])) for r in rows],
         "ranking_by": "entrapments" if area.level == "unit" else "per_10k",
@@ -721,7 +739,6 @@ def charts(
         if f.kpi_settings.on_time_arrival_target
         else None,
     }
-    return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
 
 @router.get("/dashboard/points.json")

@@ -96,6 +96,19 @@ def charts(client: TestClient, query: str = "") -> dict[str, Any]:
     return body
 
 
+def test_the_page_carries_the_charts_series_of_the_data_route(client: TestClient, ledger: Ledger) -> None:
+    """One dashboard load counts the area's figures once: the page embeds what /dashboard/charts.json
+    answers, for the city and for a district."""
+    login(client, Role.REGULATOR)
+    for query in ("", f"?district={JINGAN}"):
+        html = client.get("/dashboard" + query, headers=HTML).text
+        found = re.search(r'<script type="application/json" id="dashboard-config">(.*?)</script>', html, re.S)
+        assert found is not None
+        embedded = json.loads(found.group(1))["charts"]
+        assert embedded == charts(client, query)
+        assert embedded["trend"] and embedded["ranking"]
+
+
 def test_the_city_figures_for_the_centre(client: TestClient, ledger: Ledger) -> None:
     login(client, Role.RESCUE_OPERATOR)
     page = client.get("/dashboard", headers=HTML)

@@ -1,4 +1,4 @@
-// liftwatch city dashboard: ECharts trend and ranking charts from /dashboard/charts.json, and a Leaflet map
+// liftwatch city dashboard: ECharts trend and ranking charts from the page's data, and a Leaflet map
 // without a tile server (a tile layer only when LIFTWATCH_MAP_TILE_URL is set): the district boundaries
 // (/dashboard/districts.geojson), the elevators and the open incidents as clustered points
 // (Leaflet.markercluster) coloured by state or by risk grade. Drill-down is in the page's query string.
@@ -219,7 +219,7 @@
     if (!cfgEl) return;
     var cfg = JSON.parse(cfgEl.textContent);
     initMap(cfg);
-    getJSON(cfg.charts_url).then(function (data) { drawCharts(cfg, data); });
+    drawCharts(cfg, cfg.charts);  // the page carries the charts' series: the area's figures counted once
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
