@@ -1407,6 +1407,24 @@ def _write_report(period_text: str, out: Path, lang: str, database_url: str | No
         typer.echo(f"- {line}")
 
 
+@report_app.command("rollup")
+def report_rollup(
+    month: Annotated[str | None, typer.Option(help="only this month, YYYY-MM")] = None,
+    months: Annotated[int, typer.Option(help="the settled months among the last N")] = 12,
+    database_url: DbOption = None,
+) -> None:
+    """Roll up the city's figures of the settled months again (after a correction, or ahead of the first
+    readers; reading rolls up a month that has none): docs/ANALYTICS.md, "Roll-up"."""
+    from liftwatch.analytics.service import rollup
+
+    with _user_errors(), _unit_of_work(database_url) as session:
+        done = rollup(session, SystemClock(), months=months, month=month, settings=get_settings())
+    for m in done:
+        typer.echo(f"{m.month}: {m.cells} cells, {m.seconds} s")
+    if not done:
+        typer.echo("no settled month to roll up")
+
+
 @report_app.command("monthly")
 def report_monthly(
     month: Annotated[str, typer.Option(help="the month, YYYY-MM")],

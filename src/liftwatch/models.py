@@ -1,6 +1,7 @@
 """Every table, imported in one place so metadata is complete (Alembic, create_all)."""
 
 from liftwatch.accounts.models import User
+from liftwatch.analytics.models import AnalyticsCell, AnalyticsMonth
 from liftwatch.assessment.models import SafetyAssessment, ThreeNoMeasure
 from liftwatch.complaints.models import Complaint
 from liftwatch.core.db import Base
@@ -24,6 +25,8 @@ from liftwatch.risk.models import RiskScoreRow
 from liftwatch.telemetry.models import DeadLetter, DetectorCheckpoint, Fault, LiveStatus
 
 __all__ = [
+    "AnalyticsCell",
+    "AnalyticsMonth",
     "Attachment",
     "Base",
     "Complaint",

@@ -13,12 +13,16 @@ maintains; a use unit's staff its own; every other role is refused (403).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields, replace
 from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
+from functools import lru_cache, partial
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import case, delete, func, insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from liftwatch.accounts.actor import SYSTEM_ACTOR, Actor, Role
@@ -39,6 +43,7 @@ from liftwatch.analytics.domain import (
     per_10k_month,
     share,
 )
+from liftwatch.analytics.models import AnalyticsCell, AnalyticsMonth
 from liftwatch.complaints import queries as complaints_queries
 from liftwatch.core.clock import Clock
 from liftwatch.core.config import Settings, zone
@@ -180,7 +185,7 @@ def _by_month(
 def _events(
     session: Session,
     actor: Actor,
-    by: Dimension,
+    by: str,
     start: datetime,
     end: datetime,
     now: datetime,
@@ -229,6 +234,298 @@ def _events(
     )
 
 
+# ---------------------------------------------------------------- the counts behind a row
+
+
+@dataclass(frozen=True)
+class _Counts:
+    """A group's additive counts over a period: what a KPI row is computed from, and what a roll-up cell
+    stores (``models.AnalyticsCell``, the same names). The rescue counts are the numerators and
+    denominators of rescue's formulas, which judge each incident on its own, so they add up."""
+
+    elevators: int = 0
+    monitored: int = 0
+    faults: int = 0
+    complaints: int = 0
+    inspections_passed: int = 0
+    inspections_concluded: int = 0
+    rescues: int = 0
+    responded: int = 0
+    response_judged: int = 0
+    on_time: int = 0
+    arrival_judged: int = 0
+    arrival_us: int = 0
+    arrivals: int = 0
+    succeeded: int = 0
+    success_judged: int = 0
+
+    def __add__(self, other: _Counts) -> _Counts:
+        return _Counts(*(getattr(self, f) + getattr(other, f) for f in COUNT_FIELDS))
+
+    def with_elevators(self, elevators: int, monitored: int) -> _Counts:
+        return replace(self, elevators=elevators, monitored=monitored)
+
+
+COUNT_FIELDS = tuple(f.name for f in fields(_Counts))
+_ZERO = _Counts()
+
+
+def _rescue_counts(kpis: Kpis) -> dict[str, int]:
+    return {
+        "rescues": kpis.rescues,
+        "responded": kpis.response_rate.numerator,
+        "response_judged": kpis.response_rate.denominator,
+        "on_time": kpis.on_time_arrival.numerator,
+        "arrival_judged": kpis.on_time_arrival.denominator,
+        "arrival_us": kpis.average_arrival.total // timedelta(microseconds=1),
+        "arrivals": kpis.average_arrival.count,
+        "succeeded": kpis.rescue_success.numerator,
+        "success_judged": kpis.rescue_success.denominator,
+    }
+
+
+def _live(
+    session: Session,
+    actor: Actor,
+    by: str,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    cfg: AnalyticsSettings,
+    needs: frozenset[str] = ALL_SOURCES,
+) -> tuple[dict[str, _Counts], _Counts]:
+    """The counts of ``by`` over [start, end) from the events themselves (and the elevators in use today),
+    and the scope's elevators (in a counts of no events): each count one GROUP BY in the database, the
+    incidents judged by rescue's formulas."""
+    tz = cfg.tz
+    today = now.astimezone(tz).date()
+    if by == "month":  # every month counts the scope's elevators: no group needed
+        denominators = {"": registry_queries.in_service_total(session, actor)}
+    else:
+        denominators = registry_queries.in_service_by(session, actor, by, today)
+    scope = _Counts(sum(n for n, _ in denominators.values()), sum(t for _, t in denominators.values()))
+    events = _events(session, actor, by, start, end, now, today, tz, needs)
+    bounds: dict[str, tuple[datetime, datetime]] = {}
+    if by == "month":
+        bounds = {m: (a, b) for m, a, b in _months_of(start, end, tz)}
+        keys = list(bounds)
+    else:
+        keys = sorted(
+            set(denominators)
+            | set(events.incidents)
+            | set(events.faults)
+            | set(events.complaints)
+            | set(events.passes)
+        )
+    out: dict[str, _Counts] = {}
+    for k in keys:
+        a, b = bounds.get(k, (start, end))
+        n, t = (scope.elevators, scope.monitored) if by == "month" else denominators.get(k, (0, 0))
+        passes = events.passes.get(k, PassRate(0, 0))
+        kpis = compute_kpis(events.incidents.get(k, []), n, a, b, cfg.kpis, as_of=now)
+        out[k] = _Counts(
+            elevators=n,
+            monitored=t,
+            faults=events.faults.get(k, 0),
+            complaints=events.complaints.get(k, 0),
+            inspections_passed=passes.passed,
+            inspections_concluded=passes.concluded,
+            **_rescue_counts(kpis),
+        )
+    return out, scope
+
+
+# ---------------------------------------------------------------- the roll-up of settled months
+
+#: A settled month is rolled up again on reading when its roll-up is this old, while late data may still
+#: arrive (a terminal's stored faults, a corrected incident): for :data:`LATE_DATA` after it settled.
+REBUILD_AFTER = timedelta(days=1)
+LATE_DATA = timedelta(days=7)
+
+
+def _settled_at(month_end: datetime, cfg: AnalyticsSettings) -> datetime:
+    """A month's figures no longer change with time once its last rescue's closing limit is past."""
+    return month_end + cfg.kpis.close_limit
+
+
+def _rollup_scope(session: Session, actor: Actor) -> str | None:
+    """Whose cells the actor reads: "" the city's, a maintenance unit's code its own; None when the
+    roll-up cannot answer for the actor (a use unit's staff: their figures are counted live)."""
+    if registry_queries.sees_every_elevator(actor):
+        return ""
+    if actor.role is Role.MAINTENANCE and actor.unit_id is not None:
+        return registry_queries.actor_unit_code(session, actor)
+    return None
+
+
+def _fresh(built_at: datetime, month_end: datetime, now: datetime, cfg: AnalyticsSettings) -> bool:
+    return built_at >= _settled_at(month_end, cfg) + LATE_DATA or now - built_at < REBUILD_AFTER
+
+
+def rollup_month(session: Session, month: str, now: datetime, cfg: AnalyticsSettings) -> int:
+    """Count the settled ``month`` ("YYYY-MM") per cell of elevators and replace its roll-up; commits.
+    Returns the cells written. Refuses a month that has not settled at ``now``."""
+    tz = cfg.tz
+    y, m = domain.parse_month(month)
+    a = _month_start(y, m, tz)
+    b = _month_start(*domain.shift_month(y, m, 1), tz)
+    if _settled_at(b, cfg) > now:
+        raise InvalidInput(FieldError("month", f"{month} settles at {_settled_at(b, cfg).isoformat()}"))
+    counts, _ = _live(session, SYSTEM_ACTOR, "cell", a, b, now, cfg)
+    rows = [
+        {
+            "month": month,
+            **dict(zip(registry_queries.CELL_KEYS, key.split(registry_queries.CELL_SEP), strict=True)),
+            **{f: getattr(c, f) for f in COUNT_FIELDS},
+        }
+        for key, c in counts.items()
+        if c != _ZERO
+    ]
+    city = _ZERO
+    for c in counts.values():
+        city = city + c
+    session.execute(delete(AnalyticsCell).where(AnalyticsCell.month == month))
+    session.execute(delete(AnalyticsMonth).where(AnalyticsMonth.month == month))
+    for i in range(0, len(rows), 5000):
+        session.execute(insert(AnalyticsCell), rows[i : i + 5000])
+    session.add(AnalyticsMonth(month=month, built_at=now, cells=len(rows), **asdict(city)))
+    session.commit()
+    return len(rows)
+
+
+def _ensure_rolled(
+    session: Session, months: Sequence[tuple[str, datetime, datetime]], now: datetime, cfg: AnalyticsSettings
+) -> None:
+    """Roll up each of the settled ``months`` that has no fresh roll-up yet (the first reader pays)."""
+    names = [name for name, _, _ in months]
+    built = dict(
+        session.execute(
+            select(AnalyticsMonth.month, AnalyticsMonth.built_at).where(AnalyticsMonth.month.in_(names))
+        )
+        .tuples()
+        .all()
+    )
+    for name, _, b in months:
+        at = built.get(name)
+        if at is not None and _fresh(at, b, now, cfg):
+            continue
+        try:
+            rollup_month(session, name, now, cfg)
+        except IntegrityError:  # another reader rolled it up at the same time: read theirs
+            session.rollback()
+
+
+@dataclass(frozen=True)
+class RolledMonth:
+    """A month :func:`rollup` rolled up: its cells and seconds."""
+
+    month: str
+    cells: int
+    seconds: float
+
+
+def rollup(
+    session: Session,
+    clock: Clock,
+    *,
+    months: int = 12,
+    month: str | None = None,
+    settings: AnalyticsSettings | Settings | None = None,
+) -> list[RolledMonth]:
+    """Roll up again ``month``, or every settled month of the last ``months`` (the current one counted),
+    whatever their roll-up's age: after a correction to a past month, or ahead of the first readers
+    (``liftwatch report rollup``). Reading rolls up a month that has none, so this is never required."""
+    cfg = _settings(settings)
+    now = clock.now()
+    if month is not None:
+        try:
+            domain.parse_month(month)
+        except ValueError as exc:
+            raise InvalidInput(FieldError("month", str(exc))) from None
+        names = [month]
+    else:
+        if not 1 <= months <= MAX_TREND_MONTHS:
+            raise InvalidInput(FieldError("months", f"expected 1 to {MAX_TREND_MONTHS}, got {months}"))
+        local = now.astimezone(cfg.tz)
+        first = domain.shift_month(local.year, local.month, -(months - 1))
+        start = _month_start(*first, cfg.tz)
+        end = _month_start(*domain.shift_month(local.year, local.month, 1), cfg.tz)
+        names = [m for m, _, b in _months_of(start, end, cfg.tz) if _settled_at(b, cfg) <= now]
+    done = []
+    for name in names:
+        t = time.perf_counter()
+        cells = rollup_month(session, name, now, cfg)
+        done.append(RolledMonth(name, cells, round(time.perf_counter() - t, 2)))
+    return done
+
+
+def _rolled(session: Session, scope: str, by: str, months: Sequence[str]) -> dict[str, _Counts]:
+    """The counts of ``by`` over the rolled-up ``months`` in one SUM ... GROUP BY; the elevators are the
+    last month's (those of a month are summed only within that month)."""
+    if by == "month" and not scope:  # the city's totals of each month, one row a month
+        stmt = select(AnalyticsMonth).where(AnalyticsMonth.month.in_(months))
+        return {m.month: _Counts(*(getattr(m, f) for f in COUNT_FIELDS)) for m in session.scalars(stmt)}
+    key: Any = AnalyticsCell.month if by == "month" else getattr(AnalyticsCell, by)
+    last = months[-1]
+    sums = []
+    for f in COUNT_FIELDS:
+        column = getattr(AnalyticsCell, f)
+        if f in ("elevators", "monitored") and by != "month":
+            column = case((AnalyticsCell.month == last, column), else_=0)
+        sums.append(func.sum(column))
+    stmt = select(key, *sums).where(AnalyticsCell.month.in_(months)).group_by(key)
+    if scope:
+        stmt = stmt.where(AnalyticsCell.maintenance_unit == scope)
+    out: dict[str, _Counts] = {}
+    row: Any
+    for row in session.execute(stmt):
+        out[str(row[0])] = _Counts(*(int(v or 0) for v in row[1:]))
+    return out
+
+
+def _counts(
+    session: Session,
+    actor: Actor,
+    by: Dimension,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    cfg: AnalyticsSettings,
+    needs: frozenset[str],
+) -> tuple[dict[str, _Counts], _Counts]:
+    """The counts of ``by`` over [start, end): the settled months' from their roll-up, the rest live. With
+    a live part the elevators are today's (as the live figures count them), else the last month's."""
+    months = _months_of(start, end, cfg.tz)
+    scope = _rollup_scope(session, actor)
+    settled = [] if scope is None else [m for m in months if _settled_at(m[2], cfg) <= now]
+    settled = settled[: next((i for i, m in enumerate(settled) if m != months[i]), len(settled))]
+    counts: dict[str, _Counts] = {}
+    if settled:
+        _ensure_rolled(session, settled, now, cfg)
+        counts = _rolled(session, scope or "", by, [name for name, _, _ in settled])
+        if by == "month":
+            counts = {name: counts.get(name, _ZERO) for name, _, _ in settled}
+    live_start = settled[-1][2] if settled else start
+    if live_start >= end:
+        if by == "month":
+            last = counts[settled[-1][0]]
+            return counts, _ZERO.with_elevators(last.elevators, last.monitored)
+        ordered = {k: counts[k] for k in sorted(counts)}  # as the live counts order the groups
+        return ordered, _ZERO.with_elevators(
+            sum(c.elevators for c in counts.values()), sum(c.monitored for c in counts.values())
+        )
+    live, scope_now = _live(session, actor, by, live_start, end, now, cfg, needs)
+    if by == "month":
+        return {**counts, **live}, scope_now
+    merged = {
+        k: (counts.get(k, _ZERO) + live.get(k, _ZERO)).with_elevators(
+            live.get(k, _ZERO).elevators, live.get(k, _ZERO).monitored
+        )
+        for k in sorted(set(counts) | set(live))
+    }
+    return merged, scope_now
+
+
 # ---------------------------------------------------------------- the table
 
 
@@ -243,28 +540,22 @@ def _mean(m: MeanDuration) -> Figure:
 
 
 def _row(
-    key: str,
-    elevators: int,
-    monitored: int,
-    kpis: Kpis,
-    faults: int,
-    complaints: int,
-    inspections: PassRate,
-    basis: timedelta,
-    needs: frozenset[str] = ALL_SOURCES,
+    key: str, c: _Counts, basis: timedelta, cfg: AnalyticsSettings, needs: frozenset[str] = ALL_SOURCES
 ) -> KpiRow:
+    k = cfg.kpis
+    arrival = MeanDuration(timedelta(microseconds=c.arrival_us), c.arrivals, k.average_arrival_target)
     figures: dict[str, Figure] = {
-        "entrapment": per_10k_month(kpis.rescues, elevators, basis, ENTRAPMENT_TARGET),
-        "fault": per_10k_month(faults, elevators, basis),
-        "complaint": per_10k_month(complaints, elevators, basis),
+        "entrapment": per_10k_month(c.rescues, c.elevators, basis, ENTRAPMENT_TARGET),
+        "fault": per_10k_month(c.faults, c.elevators, basis),
+        "complaint": per_10k_month(c.complaints, c.elevators, basis),
+        "inspection_pass": share(c.inspections_passed, c.inspections_concluded, INSPECTION_PASS_TARGET),
+        "response": _ratio(Ratio(c.responded, c.response_judged, k.response_rate_target)),
+        "on_time_arrival": _ratio(Ratio(c.on_time, c.arrival_judged, k.on_time_arrival_target)),
+        "average_arrival": _mean(arrival),
+        "rescue_success": _ratio(Ratio(c.succeeded, c.success_judged, k.rescue_success_target)),
+        "monitoring": share(c.monitored, c.elevators),
     }
-    figures["inspection_pass"] = share(inspections.passed, inspections.concluded, INSPECTION_PASS_TARGET)
-    figures["response"] = _ratio(kpis.response_rate)
-    figures["on_time_arrival"] = _ratio(kpis.on_time_arrival)
-    figures["average_arrival"] = _mean(kpis.average_arrival)
-    figures["rescue_success"] = _ratio(kpis.rescue_success)
-    figures["monitoring"] = share(monitored, elevators)
-    return KpiRow(key, elevators, {k: f for k, f in figures.items() if SOURCES[k] in needs})
+    return KpiRow(key, c.elevators, {name: f for name, f in figures.items() if SOURCES[name] in needs})
 
 
 def _table(
@@ -279,62 +570,18 @@ def _table(
     needs: frozenset[str] = ALL_SOURCES,
 ) -> KpiTable:
     """The table of ``by`` over [start, end); only the figures of ``needs`` (a trend needs one)."""
-    tz = cfg.tz
-    today = now.astimezone(tz).date()
     covered = max(start, min(end, now))
-    base_key = "district" if by == "month" else by
-    denominators = registry_queries.in_service_by(session, actor, base_key, today)
-    all_elevators = sum(n for n, _ in denominators.values())
-    all_monitored = sum(t for _, t in denominators.values())
-    events = _events(session, actor, by, start, end, now, today, tz, needs)
-    bounds: dict[str, tuple[datetime, datetime]] = {}
-    if by == "month":
-        bounds = {m: (a, b) for m, a, b in _months_of(start, end, tz)}
-        keys = list(bounds)
-    else:
-        keys = sorted(
-            set(denominators)
-            | set(events.incidents)
-            | set(events.faults)
-            | set(events.complaints)
-            | set(events.passes)
-        )
+    counts, scope = _counts(session, actor, by, start, end, now, cfg, needs)
+    bounds = {m: (a, b) for m, a, b in _months_of(start, end, cfg.tz)} if by == "month" else {}
     rows = []
-    for k in keys:
+    for k, c in counts.items():
         a, b = bounds.get(k, (start, end))
-        elevators, monitored = (
-            (all_elevators, all_monitored) if by == "month" else denominators.get(k, (0, 0))
-        )
-        kpis = compute_kpis(events.incidents.get(k, []), elevators, a, b, cfg.kpis, as_of=now)
-        rows.append(
-            _row(
-                k,
-                elevators,
-                monitored,
-                kpis,
-                events.faults.get(k, 0),
-                events.complaints.get(k, 0),
-                events.passes.get(k, PassRate(0, 0)),
-                max(a, min(b, now)) - a,
-                needs,
-            )
-        )
-    all_incidents = [i for group in events.incidents.values() for i in group]
-    total_pass = PassRate(
-        sum(r.passed for r in events.passes.values()), sum(r.concluded for r in events.passes.values())
-    )
-    total = _row(
-        "",
-        all_elevators,
-        all_monitored,
-        compute_kpis(all_incidents, all_elevators, start, end, cfg.kpis, as_of=now),
-        sum(events.faults.values()),
-        sum(events.complaints.values()),
-        total_pass,
-        covered - start,
-        needs,
-    )
-    return KpiTable(by, name, start, end, covered, tuple(rows), total)
+        rows.append(_row(k, c, max(a, min(b, now)) - a, cfg, needs))
+    total = _ZERO
+    for c in counts.values():
+        total = total + c
+    total = total.with_elevators(scope.elevators, scope.monitored)
+    return KpiTable(by, name, start, end, covered, tuple(rows), _row("", total, covered - start, cfg, needs))
 
 
 def kpi_table(
@@ -417,9 +664,9 @@ def coverage(
     require_reader(actor)
     cfg = _settings(settings)
     today = clock.now().astimezone(cfg.tz).date()
-    c = registry_queries.coverage_counts(session, actor, today, PUBLIC_PLACE_TYPES)
-    public = registry_queries.public_codes_in_service(session, actor, PUBLIC_PLACE_TYPES)
-    insured = len(public & insurance_service.insured_codes(session, today))
+    insured_on_day = partial(insurance_service.valid_policy_clause, day=today)
+    c = registry_queries.coverage_counts(session, actor, today, PUBLIC_PLACE_TYPES, insured=insured_on_day)
+    insured = c.public_insured
     figures = {
         "monitoring_all": share(c.monitored, c.elevators),
         "monitoring_public": share(c.public_monitored, c.public, FULL_COVERAGE),

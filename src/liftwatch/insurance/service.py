@@ -25,7 +25,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any, TypeAlias, TypeVar
 
-from sqlalchemy import Select, delete, select
+from sqlalchemy import ColumnElement, Select, delete, exists, select
 from sqlalchemy.orm import Session
 
 from liftwatch.accounts.actor import Actor, Role
@@ -74,6 +74,7 @@ __all__ = [
     "require_policy_writer",
     "status_of",
     "update_policy",
+    "valid_policy_clause",
 ]
 
 StoredPolicy: TypeAlias = InsurancePolicy
@@ -697,6 +698,17 @@ def insured_codes(session: Session, day: date) -> set[str]:
         InsurancePolicy.end_date >= day,
     )
     return set(session.scalars(stmt.distinct()))
+
+
+def valid_policy_clause(code: ColumnElement[str], day: date) -> ColumnElement[bool]:
+    """SQL: the elevator of ``code`` (a column of another query) has a valid liability policy on ``day``,
+    so that the registry counts insured elevators in the scan that counts the rest (the city's coverage)."""
+    return exists().where(
+        InsurancePolicy.registration_code == code,
+        InsurancePolicy.cancelled_at.is_(None),
+        InsurancePolicy.start_date <= day,
+        InsurancePolicy.end_date >= day,
+    )
 
 
 def coverage(session: Session, actor: Actor, day: date, district: str | None = None) -> Coverage:

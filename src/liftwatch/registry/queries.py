@@ -10,12 +10,23 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, NamedTuple, TypeAlias, TypeVar
 
-from sqlalchemy import ColumnElement, Select, Subquery, case, false, func, literal_column, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Subquery,
+    case,
+    false,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+)
 from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
 from liftwatch.accounts.actor import Actor, Role
@@ -897,8 +908,30 @@ def _age_band(today: date) -> ColumnElement[str]:
     return case(*whens, else_=AGE_BANDS[-1])
 
 
+#: The analytics roll-up's cell (``analytics.models.AnalyticsCell``): the elevators that share every one of
+#: these keys; the group key "cell" is their values in this order, joined by :data:`CELL_SEP`.
+CELL_KEYS = ("district", "street", "place_type", "maintenance_unit", "age_band")
+CELL_SEP = "\x1f"
+
+
 def _group_select(key: str, today: date, *columns: Any) -> Select[Any]:
     """SELECT key, columns... FROM elevators (joined to the maintenance unit for its code)."""
+    if key == "cell":
+        parts: list[Any] = [
+            func.coalesce(Elevator.district, ""),
+            func.coalesce(Elevator.street, ""),
+            func.coalesce(Elevator.place_type, ""),
+            func.coalesce(Unit.code, ""),
+            _age_band(today),
+        ]
+        cell: Any = parts[0]
+        for part in parts[1:]:
+            cell = cell.concat(literal(CELL_SEP)).concat(part)
+        return (
+            select(cell, *columns)
+            .select_from(Elevator)
+            .outerjoin(Unit, Unit.id == Elevator.maintenance_unit_id)
+        )
     if key == "maintenance_unit":
         column: Any = func.coalesce(Unit.code, "")
         return (
@@ -924,6 +957,16 @@ def in_service_by(session: Session, actor: Actor, key: str, today: date) -> dict
     ).where(Elevator.status == ElevatorStatus.IN_USE.value)
     stmt = _scoped(stmt, actor).group_by(literal_column("1"))
     return {str(k): (int(n), int(t or 0)) for k, n, t in session.execute(stmt)}
+
+
+def in_service_total(session: Session, actor: Actor) -> tuple[int, int]:
+    """Elevators in use in the actor's scope and those with an IoT terminal on file (no grouping: a
+    fraction of :func:`in_service_by`'s time on a big city)."""
+    stmt = select(
+        func.count(Elevator.id), func.sum(case((Elevator.iot_terminal_id != "", 1), else_=0))
+    ).where(Elevator.status == ElevatorStatus.IN_USE.value)
+    n, t = session.execute(_scoped(stmt, actor)).one()
+    return int(n or 0), int(t or 0)
 
 
 def sees_every_elevator(actor: Actor) -> bool:
@@ -978,12 +1021,20 @@ class CoverageCounts:
     signal: int  # in-car mobile signal: yes
     no_signal: int  # no
     public_signal: int
+    public_insured: int  # public, with a valid liability policy (0 unless the caller asked)
 
 
 def coverage_counts(
-    session: Session, actor: Actor, today: date, public_place_types: Collection[str], old_years: int = 15
+    session: Session,
+    actor: Actor,
+    today: date,
+    public_place_types: Collection[str],
+    old_years: int = 15,
+    insured: Callable[[Any], ColumnElement[bool]] | None = None,
 ) -> CoverageCounts:
-    """Every coverage count of the elevators in use in the actor's scope, in one SELECT of sums."""
+    """Every coverage count of the elevators in use in the actor's scope, in one SELECT of sums.
+    ``insured`` (a condition on the registration code column, given by the insurance domain) adds the
+    insured elevators in public places to the same scan."""
     start = func.coalesce(Elevator.commissioning_date, Elevator.installation_date)
     monitored = Elevator.iot_terminal_id != ""
     public = Elevator.place_type.in_(sorted(public_place_types))
@@ -1007,6 +1058,7 @@ def coverage_counts(
         n(signal),
         n(Elevator.mobile_signal.is_(False)),
         n(public & signal),
+        n(public & insured(Elevator.registration_code)) if insured is not None else literal(0),
     ).where(Elevator.status == ElevatorStatus.IN_USE.value)
     row = session.execute(_scoped(stmt, actor)).one()
     return CoverageCounts(*(int(v or 0) for v in row))
@@ -1060,6 +1112,8 @@ def coverage_gaps(
         raise InvalidInput(FieldError("kind", f"expected one of {', '.join(GAP_KINDS)}, got '{kind}'"))
     base = _scoped(select(Elevator.id).where(Elevator.status == ElevatorStatus.IN_USE.value, cond), actor)
     total = int(session.scalar(select(func.count()).select_from(base.subquery())) or 0)
+    if (page - 1) * size >= total:  # nothing to show: no scan for a page (it reads the whole city in order)
+        return [], total
     stmt = _scoped(
         select(
             Elevator.registration_code,

@@ -36,6 +36,7 @@ from liftwatch.core.config import Settings
 from liftwatch.inspection import service as inspection
 from liftwatch.inspection.domain import Conclusion, Severity
 from liftwatch.insurance import service as insurance
+from liftwatch.registry import queries as registry_queries
 from liftwatch.registry import service as registry
 from liftwatch.registry.schemas import ElevatorUpdate
 from liftwatch.rescue import service as rescue
@@ -143,3 +144,10 @@ def analytics_city(session: Session) -> None:
     _inspect(session, clock, B4, Conclusion.PASS, inspected)
     _rescue(session, clock, A1, datetime(2026, 11, 2, 2, 0, tzinfo=UTC), 1, 10)
     _complaint(session, clock, "12345-3", B4, datetime(2026, 11, 3, 2, 0, tzinfo=UTC))
+
+
+def maintenance_actor(session: Session, unit: str) -> Actor:
+    """A maintenance unit's staff member, by the unit's code."""
+    found = registry_queries.unit_by_code(session, unit)
+    assert found is not None, unit
+    return Actor("m", Role.MAINTENANCE, found.id)

@@ -1,6 +1,7 @@
 """The analytics migrations, each applied and reversed on SQLite and PostgreSQL (expands: the release
 before keeps running against them). 0026 adds the registry's nullable ``mobile_signal`` column, keeping the
-elevators' rows; 0027 adds the faults' start-time index the city's figures count by."""
+elevators' rows; 0027 adds the faults' start-time index the city's figures count by; 0028 the roll-up of
+settled months."""
 
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ import pytest
 from alembic import command
 from sqlalchemy import inspect, text
 
+from liftwatch.analytics.models import AnalyticsCell
 from liftwatch.core.db import make_engine
 from liftwatch.core.migrate import alembic_config, upgrade
+from liftwatch.registry.queries import CELL_KEYS
 from tests.conftest import fresh_pg_database, require_postgres
 
 
@@ -99,5 +102,46 @@ def test_0027_applies_and_reverses(url: str) -> None:
     assert _indexes(url)["ix_faults_started_type"] == ["started_at", "fault_type", "registration_code"]
     command.downgrade(alembic_config(url), "0026")
     assert "ix_faults_started_type" not in _indexes(url)
-    upgrade(url)
+    upgrade(url, "0027")
     assert "ix_faults_started_type" in _indexes(url) and _faults_since(url) == 0
+
+
+def _tables(url: str) -> set[str]:
+    engine = make_engine(url)
+    try:
+        return set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+#: The model's count columns: the migration must create each of them.
+COUNTS = [c.name for c in AnalyticsCell.__table__.columns if c.name not in (*CELL_KEYS, "id", "month")]
+
+
+def test_0028_applies_and_reverses(url: str) -> None:
+    """The roll-up's two tables; the month's row and a cell take the counts the service writes."""
+    upgrade(url, "0027")
+    assert not {"analytics_months", "analytics_cells"} & _tables(url)
+    upgrade(url)
+    assert {"analytics_months", "analytics_cells"} <= _tables(url)
+    engine = make_engine(url)
+    try:
+        unique = inspect(engine).get_unique_constraints("analytics_cells")
+        assert [c["column_names"] for c in unique] == [
+            ["month", "district", "street", "place_type", "maintenance_unit", "age_band"]
+        ]
+        counts = ", ".join(COUNTS)
+        zeros = ", ".join("0" for _ in COUNTS)
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    f"INSERT INTO analytics_cells (month, district, street, place_type, maintenance_unit, "
+                    f"age_band, {counts}) VALUES ('2026-10', 'd', 's', 'mall', '', '0-5', {zeros})"
+                )
+            )
+    finally:
+        engine.dispose()
+    command.downgrade(alembic_config(url), "0027")
+    assert not {"analytics_months", "analytics_cells"} & _tables(url)
+    upgrade(url)
+    assert {"analytics_months", "analytics_cells"} <= _tables(url)

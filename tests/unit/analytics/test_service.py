@@ -19,19 +19,13 @@ from liftwatch.analytics.domain import Figure, KpiRow
 from liftwatch.core.clock import FixedClock
 from liftwatch.core.errors import Forbidden, InvalidInput
 from liftwatch.registry import queries as registry_queries
-from tests.unit.analytics.city import A2, B4, CITY, analytics_city
+from tests.unit.analytics.city import A2, B4, CITY
 
 MONTH = 365 / 372  # 31 days in months of 365/12 days, inverted
 
 
 def per_10k(count: int, elevators: int) -> float:
     return count * 10_000 / elevators * MONTH
-
-
-@pytest.fixture
-def city(session: Session) -> Session:
-    analytics_city(session)
-    return session
 
 
 def _actor(session: Session, role: Role, unit: str | None = None) -> Actor:
@@ -152,6 +146,8 @@ def test_coverage_as_worked_by_hand(city: Session, clock: FixedClock) -> None:
     one = service.coverage_gaps(city, SYSTEM_ACTOR, clock, kind="mobile_signal", page=2, size=1)
     assert one.total == 2 and len(one.rows) == 1
     assert service.coverage_gaps(city, SYSTEM_ACTOR, clock, kind="geolocation").total == 1  # B3
+    past = service.coverage_gaps(city, SYSTEM_ACTOR, clock, kind="geolocation", page=2, size=1)
+    assert past.total == 1 and past.rows == ()  # past the last page: the count, no rows
 
 
 def test_scope(city: Session, clock: FixedClock) -> None:

@@ -7,30 +7,18 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.orm import Session
 
-from liftwatch.accounts.actor import SYSTEM_ACTOR, Actor, Role
+from liftwatch.accounts.actor import SYSTEM_ACTOR
 from liftwatch.analytics import service
 from liftwatch.core.clock import FixedClock
 from liftwatch.core.errors import InvalidInput
 from liftwatch.registry import queries as registry_queries
-from tests.unit.analytics.city import CITY, analytics_city
+from tests.unit.analytics.city import CITY, maintenance_actor
 
 KPIS = ("entrapment", "on_time_arrival", "fault", "complaint", "inspection_pass")
 
 
-@pytest.fixture
-def city(session: Session) -> Session:
-    analytics_city(session)
-    return session
-
-
-def _maintenance(session: Session, unit: str) -> Actor:
-    found = registry_queries.unit_by_code(session, unit)
-    assert found is not None
-    return Actor("m", Role.MAINTENANCE, found.id)
-
-
 def test_trends_equal_the_trends_one_by_one(city: Session, clock: FixedClock) -> None:
-    for actor in (SYSTEM_ACTOR, _maintenance(city, "MU-A")):
+    for actor in (SYSTEM_ACTOR, maintenance_actor(city, "MU-A")):
         together = service.trends(city, actor, clock, kpis=KPIS, months=3, settings=CITY)
         assert set(together) == set(KPIS)
         for kpi in KPIS:
@@ -39,7 +27,7 @@ def test_trends_equal_the_trends_one_by_one(city: Session, clock: FixedClock) ->
 
 
 def test_a_units_trend_month_counts_what_its_table_counts(city: Session, clock: FixedClock) -> None:
-    unit = _maintenance(city, "MU-A")
+    unit = maintenance_actor(city, "MU-A")
     table = service.kpi_table(city, unit, clock, month="2026-10", by="district", settings=CITY)
     together = service.trends(city, unit, clock, kpis=("fault", "complaint"), months=3, settings=CITY)
     for kpi in ("fault", "complaint"):
@@ -60,7 +48,7 @@ def test_trends_name_the_bad_kpi(city: Session, clock: FixedClock) -> None:
 
 def test_group_keys_of_many_codes_reads_the_scope_in_one_scan(city: Session, clock: FixedClock) -> None:
     today = clock.now().date()
-    unit = _maintenance(city, "MU-A")
+    unit = maintenance_actor(city, "MU-A")
     for actor in (SYSTEM_ACTOR, unit):
         few = registry_queries.group_keys_of(city, actor, "district", ["NOPE"], today)
         known = set(registry_queries.group_keys_of(city, SYSTEM_ACTOR, "district", _all_codes(city), today))
