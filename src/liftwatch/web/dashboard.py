@@ -12,8 +12,9 @@ Where the figures come from (docs/DASHBOARD.md):
 * elevators, children of an area, map points and the map's bounds: ``registry.areas`` (GROUP BY in SQL);
 * the KPI figures (tiles, trend, ranking): the analytics service (``analytics.service.kpi_table`` and
   ``trend``, the area's row through ``analytics.gather.area_table``) in the user's scope, the same
-  figures as ``GET /api/v1/analytics/kpis`` and the report; unit staff get the entrapments, not the
-  centre's arrival rates; the elevators of a use unit are ranked by the scoped incident search
+  figures as ``GET /api/v1/analytics/kpis`` and the report (unit staff's arrival figures count the
+  incidents on their elevators, whoever was sent); the elevators of a use unit are ranked by the scoped
+  incident search
   (``rescue.queries.all_matching``: the service has no figure per elevator);
 * open incidents: ``rescue.queries.latest`` (open only, scoped); live states: the monitor's trouble list
   (``telemetry.monitoring.monitor_rows``); risk grades: ``risk.service.stored_grades``;
@@ -247,7 +248,8 @@ def _figure(f: Figures, kpi: str) -> Figure | None:
 
 def tiles(f: Figures, open_count: int) -> dict[str, Any]:
     """The month's tiles from the analytics service: each a value, its target and whether it is met
-    (None: no figure yet). The arrival tiles are the centre's (unit staff see "—")."""
+    (None: no figure yet). Unit staff's arrival tiles count the incidents on their elevators, whoever was
+    sent, as the analytics API and their report do (``unit_basis``: the page says so)."""
     trapped = _figure(f, "entrapment")
     count = trapped.count if trapped else 0
     # the service's rate (per 10,000 a month over the month so far) on the rescue target's basis
@@ -271,32 +273,30 @@ def tiles(f: Figures, open_count: int) -> dict[str, Any]:
         },
         "in_service": {"value": f.totals.in_service, "elevators": f.totals.elevators},
         "open_incidents": {"value": open_count},
-        "on_time": None,
-        "arrival": None,
+        "unit_basis": not f.centre,
     }
-    if f.centre:
-        on_time = _figure(f, "on_time_arrival")
-        target = f.kpi_settings.on_time_arrival_target
-        out["on_time"] = {
-            "value": on_time.value if on_time else None,
-            "text": _pct(on_time.value if on_time else None),
-            "numerator": on_time.count if on_time else 0,
-            "denominator": on_time.base if on_time else 0,
-            "target": target.threshold if target else None,
-            "target_text": _target_text(target, percent=True),
-            "met": on_time.met if on_time else None,
-        }
-        arrival = _figure(f, "average_arrival")
-        a_target = f.kpi_settings.average_arrival_target
-        minutes = arrival.value if arrival else None
-        out["arrival"] = {
-            "value": minutes,
-            "text": "—" if minutes is None else f"{minutes:.1f}",
-            "count": arrival.count if arrival else 0,
-            "target": a_target.threshold if a_target else None,
-            "target_text": _target_text(a_target, percent=False),
-            "met": arrival.met if arrival else None,
-        }
+    on_time = _figure(f, "on_time_arrival")
+    target = f.kpi_settings.on_time_arrival_target
+    out["on_time"] = {
+        "value": on_time.value if on_time else None,
+        "text": _pct(on_time.value if on_time else None),
+        "numerator": on_time.count if on_time else 0,
+        "denominator": on_time.base if on_time else 0,
+        "target": target.threshold if target else None,
+        "target_text": _target_text(target, percent=True),
+        "met": on_time.met if on_time else None,
+    }
+    arrival = _figure(f, "average_arrival")
+    a_target = f.kpi_settings.average_arrival_target
+    minutes = arrival.value if arrival else None
+    out["arrival"] = {
+        "value": minutes,
+        "text": "—" if minutes is None else f"{minutes:.1f}",
+        "count": arrival.count if arrival else 0,
+        "target": a_target.threshold if a_target else None,
+        "target_text": _target_text(a_target, percent=False),
+        "met": arrival.met if arrival else None,
+    }
     return out
 
 
@@ -410,11 +410,10 @@ def months_of(
 
 
 def trend(f: Figures, months: dict[str, Month]) -> list[dict[str, Any]]:
-    """Entrapments and the on-time arrival rate per local calendar month, oldest first (12 months); the
-    on-time rate is the centre's."""
+    """Entrapments and the on-time arrival rate per local calendar month, oldest first (12 months)."""
     out = []
     for m, month in months.items():
-        on_time = month.on_time if f.centre else None
+        on_time = month.on_time
         out.append(
             {
                 "month": m,

@@ -169,11 +169,14 @@ def test_unit_staff_see_their_own_elevators(client: TestClient, ledger: Ledger) 
     # #3 and #5 on its elevators; #2 on B3 (MU-A's crew was sent) is not its elevator
     assert tile(html, "entrapments") == "2"
     assert tile(html, "in-service") == "2"
-    assert tile(html, "on-time") == "" and tile(html, "arrival") == ""  # the centre's figures
-    assert "救援时效指标仅向监管和96333中心提供" in html
+    # the incidents on its elevators, as 静安区's for the centre (A1 and A2 are 静安区's): #3 arrived in 40
+    assert float(tile(html, "arrival")) == pytest.approx(40.0)
+    unit_on_time = tile(html, "on-time")
+    assert unit_on_time != "" and "按本单位电梯上的困人事件统计" in html
     data = charts(client)
     assert [(r["key"], r["entrapments"]) for r in data["ranking"]] == [(JINGAN, 3)]
     assert {m["month"]: m["entrapments"] for m in data["trend"]}["2026-12"] == 2
+    assert {m["month"]: m["on_time"] for m in data["trend"]}["2026-12"] is not None  # its line too
     points = client.get("/dashboard/points.json").json()
     assert sorted(p["code"] for p in points["elevators"]) == ["11SHA000001", "11SHA000002"]
     assert client.get("/dashboard", params={"district": XUHUI}).status_code == 404
@@ -192,6 +195,11 @@ def test_unit_staff_see_their_own_elevators(client: TestClient, ledger: Ledger) 
         "11SHB000004": "normal",
     }
     assert [i["code"] for i in points["incidents"]] == ["11SHB000003"]
+
+    client.cookies.clear()
+    login(client, Role.REGULATOR)  # the centre's 静安区 is MU-A's two elevators: the same figures
+    html = client.get("/dashboard", params={"district": JINGAN}).text
+    assert tile(html, "on-time") == unit_on_time and "按本单位电梯上的困人事件统计" not in html
 
 
 @pytest.mark.parametrize(
