@@ -55,7 +55,7 @@ from typing import Any
 from urllib.parse import quote
 
 import numpy as np
-from benchdb import Writer, fresh
+from benchdb import Writer, fresh, settle
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, insert, literal, select, text
 from sqlalchemy.orm import Session
@@ -416,6 +416,7 @@ def main() -> None:
     if not (args.reuse and args.database_url):
         generate_city(engine, elevators=args.elevators, seed=args.seed, as_of=as_of, progress=False)
         counts = _records(engine, as_of, args.seed)
+        settle(engine)
     with Session(engine) as session:
         in_use = registry_queries.count_in_service(session)
     print(

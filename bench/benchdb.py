@@ -44,3 +44,12 @@ class Writer:
                 conn.execute(insert(self.table), self.rows)
             self.count += len(self.rows)
             self.rows = []
+
+
+def settle(engine: Engine) -> None:
+    """After a bulk load, what PostgreSQL's autovacuum would do before the readers come: VACUUM ANALYZE
+    (statistics for the planner, the visibility map for index-only scans). SQLite keeps no statistics
+    unless asked, and the product does not ask: nothing to do."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE"))

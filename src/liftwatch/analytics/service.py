@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields, replace
 from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache, partial
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -664,9 +664,9 @@ def coverage(
     require_reader(actor)
     cfg = _settings(settings)
     today = clock.now().astimezone(cfg.tz).date()
-    insured_on_day = partial(insurance_service.valid_policy_clause, day=today)
-    c = registry_queries.coverage_counts(session, actor, today, PUBLIC_PLACE_TYPES, insured=insured_on_day)
-    insured = c.public_insured
+    c = registry_queries.coverage_counts(session, actor, today, PUBLIC_PLACE_TYPES)
+    public = registry_queries.public_codes_select(actor, PUBLIC_PLACE_TYPES)
+    insured = insurance_service.insured_count(session, today, public)
     figures = {
         "monitoring_all": share(c.monitored, c.elevators),
         "monitoring_public": share(c.public_monitored, c.public, FULL_COVERAGE),

@@ -99,21 +99,22 @@ class AreaCount:
     in_service: int
 
 
+def _child_key(level: Level) -> tuple[Any, Any]:
+    """A child level's group key and the name the page shows for it."""
+    if level in ("district", "street"):
+        column = getattr(Elevator, level)
+        return column, column
+    if level == "unit":
+        return func.coalesce(_UseUnit.c.code, ""), func.coalesce(func.max(_UseUnit.c.name), "")
+    return Elevator.registration_code, func.max(Elevator.address)
+
+
 def children(session: Session, actor: Actor, area: Area) -> list[AreaCount]:
     """The children of ``area`` in the actor's scope with their elevator counts (one GROUP BY), by key."""
     level = CHILD_LEVEL.get(area.level)
     if level is None:
         return []
-    key: Any
-    name: Any
-    if level == "district":
-        key = name = Elevator.district
-    elif level == "street":
-        key = name = Elevator.street
-    elif level == "unit":
-        key, name = func.coalesce(_UseUnit.c.code, ""), func.coalesce(func.max(_UseUnit.c.name), "")
-    else:
-        key, name = Elevator.registration_code, func.max(Elevator.address)
+    key, name = _child_key(level)
     stmt = _within(_from(select(key, name, func.count(), func.sum(_IN_USE))), actor, area)
     rows = session.execute(stmt.group_by(key).order_by(key))
     return [AreaCount(str(k or ""), str(n or ""), int(total), int(used or 0)) for k, n, total, used in rows]
@@ -148,6 +149,58 @@ def bounds(session: Session, actor: Actor, area: Area) -> tuple[float, float, fl
 
 
 @dataclass(frozen=True)
+class Overview:
+    """An area's totals, its children and its bounds, as :func:`totals`, :func:`children` and
+    :func:`bounds` give them, from one GROUP BY of the children (the dashboard's page reads all three)."""
+
+    totals: Totals
+    children: list[AreaCount]
+    bounds: tuple[float, float, float, float] | None
+
+
+def overview(session: Session, actor: Actor, area: Area) -> Overview:
+    """:class:`Overview` of ``area`` in the actor's scope: one query where the area has children (on a
+    300,000-elevator city a third of the three queries' time), the three queries at the elevator level."""
+    level = CHILD_LEVEL.get(area.level)
+    if level is None:
+        return Overview(totals(session, actor, area), [], bounds(session, actor, area))
+    key, name = _child_key(level)
+    lat, lon = Elevator.latitude, Elevator.longitude
+    has = and_(lat.is_not(None), lon.is_not(None))
+    located = case((has, 1), else_=0)
+    stmt = _from(
+        select(
+            key,
+            name,
+            func.count(),
+            func.sum(_IN_USE),
+            func.sum(located),
+            func.min(case((has, lat))),
+            func.min(case((has, lon))),
+            func.max(case((has, lat))),
+            func.max(case((has, lon))),
+        )
+    )
+    rows = session.execute(_within(stmt, actor, area).group_by(key).order_by(key)).all()
+    kids = [AreaCount(str(r[0] or ""), str(r[1] or ""), int(r[2]), int(r[3] or 0)) for r in rows]
+    boxes = [r[5:9] for r in rows if r[5] is not None]
+    box = (
+        (
+            float(min(b[0] for b in boxes)),
+            float(min(b[1] for b in boxes)),
+            float(max(b[2] for b in boxes)),
+            float(max(b[3] for b in boxes)),
+        )
+        if boxes
+        else None
+    )
+    total = Totals(
+        sum(k.elevators for k in kids), sum(k.in_service for k in kids), sum(int(r[4] or 0) for r in rows)
+    )
+    return Overview(total, kids, box)
+
+
+@dataclass(frozen=True)
 class Point:
     """An elevator on the map."""
 
@@ -166,9 +219,10 @@ SAMPLE_BLOCK = 10_007
 SAMPLE_STEP = 7_919
 
 
-def points(session: Session, actor: Actor, area: Area, limit: int) -> list[Point]:
+def points(session: Session, actor: Actor, area: Area, limit: int, located: int | None = None) -> list[Point]:
     """The area's elevators with coordinates, at most ``limit`` of them: all of a small area, an even
-    sample of a bigger one."""
+    sample of a bigger one. ``located`` (how many the area has, when the caller knows) lets the database
+    keep every n-th id before it orders the sample, instead of ordering the whole area."""
     stmt = _within(
         _from(
             select(
@@ -189,6 +243,8 @@ def points(session: Session, actor: Actor, area: Area, limit: int) -> list[Point
     # permutation of each block of SAMPLE_BLOCK ids), so the first ``limit`` cover the whole area rather
     # than the lowest codes' district; small enough for 32-bit integer arithmetic in every database.
     scrambled = ((Elevator.id % SAMPLE_BLOCK) * SAMPLE_STEP) % SAMPLE_BLOCK
+    if located is not None and located > 2 * limit:
+        stmt = stmt.where(Elevator.id % (located // limit) == 0)  # about ``limit`` of them, spread by id
     rows = session.execute(stmt.order_by(scrambled, Elevator.id).limit(limit))
     return [Point(c, float(la), float(lo), s, d, st, a, u) for c, la, lo, s, d, st, a, u in rows]
 

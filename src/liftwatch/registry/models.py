@@ -49,6 +49,10 @@ class Elevator(Base):
     __table_args__ = (
         Index("ix_elevators_district_street", "district", "street"),
         Index("ix_elevators_commissioning_date", "commissioning_date"),
+        # the city's figures: elevators in use per district or street and their terminals, read from the
+        # index alone; the dashboard's areas (counts, coordinates' bounds) likewise (migration 0029)
+        Index("ix_elevators_in_service", "status", "district", "street", "iot_terminal_id"),
+        Index("ix_elevators_area", "district", "status", "latitude", "longitude"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

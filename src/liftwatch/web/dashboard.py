@@ -212,6 +212,15 @@ def _area_table(
     )
 
 
+def _overview(session: Session, actor: Actor, area: Area) -> areas.Overview:
+    """The area's totals, children and bounds in one query, refused as :func:`_checked_area` refuses."""
+    require_reader(actor)
+    found = areas.overview(session, actor, area)
+    if area.level != "city" and found.totals.elevators == 0:
+        raise NotFound("no elevators of yours in this area")
+    return found
+
+
 def figures(
     session: Session,
     actor: Actor,
@@ -219,8 +228,11 @@ def figures(
     clock: Clock,
     settings: Settings,
     rescue_settings: rescue.RescueSettings,
+    totals: areas.Totals | None = None,
 ) -> Figures:
-    totals = _checked_area(session, actor, area)
+    """The area's figures; ``totals`` when the caller has read the area already (:func:`_overview`)."""
+    if totals is None:
+        totals = _checked_area(session, actor, area)
     period = period_of(clock.now(), rescue_settings.tz)
     codes = areas.codes_in(session, actor, area) if _needs_codes(actor, area) else None
     table, row = _area_table(session, actor, clock, area, settings)
@@ -640,10 +652,11 @@ def dashboard_page(
 ) -> HTMLResponse:
     lang = request_language(request)
     area = parse_area(request.query_params)
-    f = figures(session, actor, area, clock, settings, rescue_settings)
+    seen = _overview(session, actor, area)
+    f = figures(session, actor, area, clock, settings, rescue_settings, seen.totals)
     incidents = open_incidents(session, actor, area, f.codes)
-    children = areas.children(session, actor, area)
-    own = areas.bounds(session, actor, area)
+    children = seen.children
+    own = seen.bounds
     bounds = [[own[0], own[1]], [own[2], own[3]]] if own else map_extent(request, session).bounds
     query = area_query(area)
     suffix = f"?{query}" if query else ""
@@ -704,9 +717,10 @@ def charts(
 ) -> JSONResponse:
     """The charts' series for the area: the 12-month trend and the children's ranking this month."""
     area = parse_area(request.query_params)
-    f = figures(session, actor, area, clock, settings, rescue_settings)
+    seen = _overview(session, actor, area)
+    f = figures(session, actor, area, clock, settings, rescue_settings, seen.totals)
     incidents = open_incidents(session, actor, area, f.codes)
-    children = areas.children(session, actor, area)
+    children = seen.children
     body = chart_data(request, session, actor, clock, settings, area, f, len(incidents), children)
     return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
@@ -747,7 +761,7 @@ def points(request: Request, actor: PageActorDep, session: SessionDep) -> JSONRe
     totals = _checked_area(session, actor, area)
     codes = areas.codes_in(session, actor, area) if _needs_codes(actor, area) else None
     incidents = open_incidents(session, actor, area, codes)
-    rows = areas.points(session, actor, area, POINT_LIMIT)
+    rows = areas.points(session, actor, area, POINT_LIMIT, totals.located)
     state = _states(session, actor, incidents)
     grades = risk.stored_grades(session, [p.registration_code for p in rows])
     elevators = [

@@ -1,7 +1,7 @@
 """The analytics migrations, each applied and reversed on SQLite and PostgreSQL (expands: the release
 before keeps running against them). 0026 adds the registry's nullable ``mobile_signal`` column, keeping the
 elevators' rows; 0027 adds the faults' start-time index the city's figures count by; 0028 the roll-up of
-settled months."""
+settled months; 0029 two covering indexes on the registry."""
 
 from __future__ import annotations
 
@@ -75,11 +75,11 @@ def test_0026_applies_and_reverses(url: str) -> None:
     assert "mobile_signal" in _columns(url) and _count(url) == 1
 
 
-def _indexes(url: str) -> dict[str, list[str]]:
+def _indexes(url: str, table: str = "faults") -> dict[str, list[str]]:
     engine = make_engine(url)
     try:
         return {
-            str(i["name"]): [str(c) for c in i["column_names"]] for i in inspect(engine).get_indexes("faults")
+            str(i["name"]): [str(c) for c in i["column_names"]] for i in inspect(engine).get_indexes(table)
         }
     finally:
         engine.dispose()
@@ -145,3 +145,16 @@ def test_0028_applies_and_reverses(url: str) -> None:
     assert not {"analytics_months", "analytics_cells"} & _tables(url)
     upgrade(url)
     assert {"analytics_months", "analytics_cells"} <= _tables(url)
+
+
+def test_0029_applies_and_reverses(url: str) -> None:
+    upgrade(url, "0028")
+    assert not {"ix_elevators_in_service", "ix_elevators_area"} & set(_indexes(url, "elevators"))
+    upgrade(url)
+    indexes = _indexes(url, "elevators")
+    assert indexes["ix_elevators_in_service"] == ["status", "district", "street", "iot_terminal_id"]
+    assert indexes["ix_elevators_area"] == ["district", "status", "latitude", "longitude"]
+    command.downgrade(alembic_config(url), "0028")
+    assert not {"ix_elevators_in_service", "ix_elevators_area"} & set(_indexes(url, "elevators"))
+    upgrade(url)
+    assert "ix_elevators_area" in _indexes(url, "elevators")
