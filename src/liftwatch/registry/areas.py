@@ -81,7 +81,12 @@ def _within(stmt: Any, actor: Actor, area: Area) -> Any:
     return stmt.where(and_(*conds))
 
 
-def _from(stmt: Any) -> Any:
+def _from(stmt: Any, area: Area | None = None, level: Level | None = None) -> Any:
+    """``stmt`` over the elevators, joined to their use unit when it is read: always, unless ``area`` is
+    given and neither it nor the ``level`` grouped by names a use unit (the join costs a city-wide count
+    a lookup per elevator: 450 ms instead of 110 ms on 300,000)."""
+    if area is not None and not area.unit and level != "unit":
+        return stmt.select_from(Elevator)
     return stmt.select_from(Elevator).outerjoin(_UseUnit, _UseUnit.c.id == Elevator.use_unit_id)
 
 
@@ -115,7 +120,7 @@ def children(session: Session, actor: Actor, area: Area) -> list[AreaCount]:
     if level is None:
         return []
     key, name = _child_key(level)
-    stmt = _within(_from(select(key, name, func.count(), func.sum(_IN_USE))), actor, area)
+    stmt = _within(_from(select(key, name, func.count(), func.sum(_IN_USE)), area, level), actor, area)
     rows = session.execute(stmt.group_by(key).order_by(key))
     return [AreaCount(str(k or ""), str(n or ""), int(total), int(used or 0)) for k, n, total, used in rows]
 
@@ -131,7 +136,7 @@ class Totals:
 
 def totals(session: Session, actor: Actor, area: Area) -> Totals:
     located = case((and_(Elevator.latitude.is_not(None), Elevator.longitude.is_not(None)), 1), else_=0)
-    stmt = _within(_from(select(func.count(), func.sum(_IN_USE), func.sum(located))), actor, area)
+    stmt = _within(_from(select(func.count(), func.sum(_IN_USE), func.sum(located)), area), actor, area)
     total, used, with_coords = session.execute(stmt).one()
     return Totals(int(total or 0), int(used or 0), int(with_coords or 0))
 
@@ -140,7 +145,9 @@ def bounds(session: Session, actor: Actor, area: Area) -> tuple[float, float, fl
     """South, west, north, east of the area's elevators with coordinates (None: none has any): the map
     opens on the user's own area."""
     lat, lon = Elevator.latitude, Elevator.longitude
-    stmt = _within(_from(select(func.min(lat), func.min(lon), func.max(lat), func.max(lon))), actor, area)
+    stmt = _within(
+        _from(select(func.min(lat), func.min(lon), func.max(lat), func.max(lon)), area), actor, area
+    )
     stmt = stmt.where(lat.is_not(None), lon.is_not(None))
     row = session.execute(stmt).one()
     if row[0] is None:
@@ -179,7 +186,9 @@ def overview(session: Session, actor: Actor, area: Area) -> Overview:
             func.min(case((has, lon))),
             func.max(case((has, lat))),
             func.max(case((has, lon))),
-        )
+        ),
+        area,
+        level,
     )
     rows = session.execute(_within(stmt, actor, area).group_by(key).order_by(key)).all()
     kids = [AreaCount(str(r[0] or ""), str(r[1] or ""), int(r[2]), int(r[3] or 0)) for r in rows]
