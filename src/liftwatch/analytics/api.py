@@ -47,11 +47,14 @@ def kpis(
     year: Annotated[
         int | None, Query(ge=1900, le=9998, description="a whole year instead of a month")
     ] = None,
+    district: Annotated[
+        QueryStr, Query(max_length=64, description="only this district's elevators (a drill-down)")
+    ] = "",
 ) -> KpiTableOut:
     """Every KPI (docs/ANALYTICS.md) per group of ``by`` for a month or a year, with the total and the
-    targets, in the caller's scope."""
+    targets, in the caller's scope (narrowed to ``district`` when given)."""
     table = service.kpi_table(
-        session, actor, clock, month=month, year=year, by=_dimension(by), settings=settings
+        session, actor, clock, month=month, year=year, by=_dimension(by), district=district, settings=settings
     )
     return table_out(table)
 

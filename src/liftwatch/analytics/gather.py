@@ -114,15 +114,18 @@ def area_table(
     actor's scope: the city (the table's total), a district, a street, or a use unit (its code) on its
     street; the row is None when the area has neither elevators nor events in the scope.
 
-    The service groups but does not filter by area, so a district is its row of the table by district, a
-    street its row by street (street names are taken as unique in the city). A use unit is read as its
-    own staff would read it (its elevators), grouped by street; maintenance staff get, of those, the
-    elevators their unit maintains (grouped by maintenance unit: the use unit's, on every street)."""
+    A district is its row of the table by district narrowed to it, a street its row of the table by
+    street of its district (street names are taken as unique in their district), so neither counts the
+    rest of the city. A use unit is read as its own staff would read it (its elevators), grouped by
+    street; maintenance staff get, of those, the elevators their unit maintains (grouped by maintenance
+    unit: the use unit's, on every street)."""
     analytics.require_reader(actor)
     by: Dimension = "district"
     key: str | None = None
     reader = actor
+    narrow = district
     if use_unit:
+        narrow = ""
         record = registry.unit_by_code(session, use_unit)
         if record is None or (actor.role is Role.USE_UNIT and actor.unit_id != record.id):
             raise NotFound(f"no use unit '{use_unit}' in your scope")
@@ -135,7 +138,9 @@ def area_table(
         by, key = "street", street
     elif district:
         key = district
-    table = analytics.kpi_table(session, reader, clock, month=month, by=by, settings=settings)
+    table = analytics.kpi_table(
+        session, reader, clock, month=month, by=by, district=narrow, settings=settings
+    )
     if key is None:
         return table, table.total
     return table, next((r for r in table.rows if r.key == key), None)

@@ -192,16 +192,18 @@ def _events(
     today: date,
     tz: ZoneInfo,
     needs: frozenset[str] = ALL_SOURCES,
+    district: str = "",
 ) -> _Events:
-    """The period's events per group, each count one GROUP BY in the database; the incidents
-    as rescue's formulas take them, grouped by their elevator's key."""
+    """The period's events per group (of ``district``'s elevators only, when given), each count one
+    GROUP BY in the database; the incidents as rescue's formulas take them, grouped by their elevator's
+    key."""
     records = []
     if "rescue" in needs:
         records = rescue_queries.incident_records(session, SYSTEM_ACTOR, start, end)
     if by == "month":
         # the city needs no join at all; a unit's staff count the events of their scope's elevators
-        city = registry_queries.sees_every_elevator(actor)
-        scope = None if city else registry_queries.group_key_subquery(actor, "district", today)
+        city = registry_queries.sees_every_elevator(actor) and not district
+        scope = None if city else registry_queries.group_key_subquery(actor, "district", today, district)
         faults: dict[str, int] = {}
         complaints: dict[str, int] = {}
         inspected: dict[str, PassRate] = {}
@@ -217,10 +219,11 @@ def _events(
         if city:
             return _Events(faults, complaints, _by_month(records, lambda _: True, tz), inspected)
         codes = {i.registration_code for i in records}
-        keys = registry_queries.group_keys_of(session, actor, "district", codes, today)
+        keys = registry_queries.group_keys_of(session, actor, "district", codes, today, district=district)
         return _Events(faults, complaints, _by_month(records, lambda code: code in keys, tz), inspected)
-    groups = registry_queries.group_key_subquery(actor, by, today)
-    keys = registry_queries.group_keys_of(session, actor, by, {i.registration_code for i in records}, today)
+    groups = registry_queries.group_key_subquery(actor, by, today, district)
+    codes = {i.registration_code for i in records}
+    keys = registry_queries.group_keys_of(session, actor, by, codes, today, district=district)
     grouped: dict[str, list[IncidentRecord]] = {}
     for inc in records:
         k = keys.get(inc.registration_code)
@@ -293,6 +296,7 @@ def _live(
     now: datetime,
     cfg: AnalyticsSettings,
     needs: frozenset[str] = ALL_SOURCES,
+    district: str = "",
 ) -> tuple[dict[str, _Counts], _Counts]:
     """The counts of ``by`` over [start, end) from the events themselves (and the elevators in use today),
     and the scope's elevators (in a counts of no events): each count one GROUP BY in the database, the
@@ -300,11 +304,11 @@ def _live(
     tz = cfg.tz
     today = now.astimezone(tz).date()
     if by == "month":  # every month counts the scope's elevators: no group needed
-        denominators = {"": registry_queries.in_service_total(session, actor)}
+        denominators = {"": registry_queries.in_service_total(session, actor, district)}
     else:
-        denominators = registry_queries.in_service_by(session, actor, by, today)
+        denominators = registry_queries.in_service_by(session, actor, by, today, district)
     scope = _Counts(sum(n for n, _ in denominators.values()), sum(t for _, t in denominators.values()))
-    events = _events(session, actor, by, start, end, now, today, tz, needs)
+    events = _events(session, actor, by, start, end, now, today, tz, needs, district)
     bounds: dict[str, tuple[datetime, datetime]] = {}
     if by == "month":
         bounds = {m: (a, b) for m, a, b in _months_of(start, end, tz)}
@@ -459,10 +463,12 @@ def rollup(
     return done
 
 
-def _rolled(session: Session, scope: str, by: str, months: Sequence[str]) -> dict[str, _Counts]:
+def _rolled(
+    session: Session, scope: str, by: str, months: Sequence[str], district: str = ""
+) -> dict[str, _Counts]:
     """The counts of ``by`` over the rolled-up ``months`` in one SUM ... GROUP BY; the elevators are the
     last month's (those of a month are summed only within that month)."""
-    if by == "month" and not scope:  # the city's totals of each month, one row a month
+    if by == "month" and not scope and not district:  # the city's totals of each month, a row a month
         stmt = select(AnalyticsMonth).where(AnalyticsMonth.month.in_(months))
         return {m.month: _Counts(*(getattr(m, f) for f in COUNT_FIELDS)) for m in session.scalars(stmt)}
     key: Any = AnalyticsCell.month if by == "month" else getattr(AnalyticsCell, by)
@@ -476,6 +482,8 @@ def _rolled(session: Session, scope: str, by: str, months: Sequence[str]) -> dic
     stmt = select(key, *sums).where(AnalyticsCell.month.in_(months)).group_by(key)
     if scope:
         stmt = stmt.where(AnalyticsCell.maintenance_unit == scope)
+    if district:
+        stmt = stmt.where(AnalyticsCell.district == district)
     out: dict[str, _Counts] = {}
     row: Any
     for row in session.execute(stmt):
@@ -492,9 +500,11 @@ def _counts(
     now: datetime,
     cfg: AnalyticsSettings,
     needs: frozenset[str],
+    district: str = "",
 ) -> tuple[dict[str, _Counts], _Counts]:
-    """The counts of ``by`` over [start, end): the settled months' from their roll-up, the rest live. With
-    a live part the elevators are today's (as the live figures count them), else the last month's."""
+    """The counts of ``by`` over [start, end) (of ``district``'s elevators only, when given): the settled
+    months' from their roll-up, the rest live. With a live part the elevators are today's (as the live
+    figures count them), else the last month's."""
     months = _months_of(start, end, cfg.tz)
     scope = _rollup_scope(session, actor)
     settled = [] if scope is None else [m for m in months if _settled_at(m[2], cfg) <= now]
@@ -502,7 +512,7 @@ def _counts(
     counts: dict[str, _Counts] = {}
     if settled:
         _ensure_rolled(session, settled, now, cfg)
-        counts = _rolled(session, scope or "", by, [name for name, _, _ in settled])
+        counts = _rolled(session, scope or "", by, [name for name, _, _ in settled], district)
         if by == "month":
             counts = {name: counts.get(name, _ZERO) for name, _, _ in settled}
     live_start = settled[-1][2] if settled else start
@@ -514,7 +524,7 @@ def _counts(
         return ordered, _ZERO.with_elevators(
             sum(c.elevators for c in counts.values()), sum(c.monitored for c in counts.values())
         )
-    live, scope_now = _live(session, actor, by, live_start, end, now, cfg, needs)
+    live, scope_now = _live(session, actor, by, live_start, end, now, cfg, needs, district)
     if by == "month":
         return {**counts, **live}, scope_now
     merged = {
@@ -568,10 +578,11 @@ def _table(
     end: datetime,
     cfg: AnalyticsSettings,
     needs: frozenset[str] = ALL_SOURCES,
+    district: str = "",
 ) -> KpiTable:
     """The table of ``by`` over [start, end); only the figures of ``needs`` (a trend needs one)."""
     covered = max(start, min(end, now))
-    counts, scope = _counts(session, actor, by, start, end, now, cfg, needs)
+    counts, scope = _counts(session, actor, by, start, end, now, cfg, needs, district)
     bounds = {m: (a, b) for m, a, b in _months_of(start, end, cfg.tz)} if by == "month" else {}
     rows = []
     for k, c in counts.items():
@@ -592,17 +603,21 @@ def kpi_table(
     month: str | None = None,
     year: int | None = None,
     by: Dimension,
+    district: str = "",
     settings: AnalyticsSettings | Settings | None = None,
 ) -> KpiTable:
     """Every KPI of DOMAIN.md section 6 for the month ("YYYY-MM") or year asked for (the current month
-    when neither), one row per group of ``by`` and the scope's total, each beside its target."""
+    when neither), one row per group of ``by`` and the scope's total, each beside its target. ``district``
+    narrows the scope to that district's elevators (a drill-down: only its streets are counted)."""
     require_reader(actor)
     if by not in domain.DIMENSIONS:
         raise InvalidInput(FieldError("by", f"expected one of {', '.join(domain.DIMENSIONS)}, got '{by}'"))
+    if len(district) > 64:
+        raise InvalidInput(FieldError("district", "at most 64 characters"))
     cfg = _settings(settings)
     now = clock.now()
     name, start, end = _period(month, year, now, cfg.tz)
-    return _table(session, actor, now, by, name, start, end, cfg)
+    return _table(session, actor, now, by, name, start, end, cfg, district=district)
 
 
 def trend(

@@ -946,26 +946,34 @@ def _group_select(key: str, today: date, *columns: Any) -> Select[Any]:
     raise InvalidInput(FieldError("by", f"cannot group elevators by '{key}'"))
 
 
-def in_service_by(session: Session, actor: Actor, key: str, today: date) -> dict[str, tuple[int, int]]:
-    """Elevators in use in the actor's scope per ``key`` (one of ``GROUP_KEYS``), in one GROUP BY:
-    key -> (elevators, with an IoT terminal on file). The KPI denominators."""
+def _in_district(stmt: _Sel, district: str) -> _Sel:
+    """``stmt`` narrowed to one district's elevators ("": no narrowing): the city's figures of an area."""
+    return stmt.where(Elevator.district == district) if district else stmt
+
+
+def in_service_by(
+    session: Session, actor: Actor, key: str, today: date, district: str = ""
+) -> dict[str, tuple[int, int]]:
+    """Elevators in use in the actor's scope (of ``district`` only, when given) per ``key`` (one of
+    ``GROUP_KEYS``), in one GROUP BY: key -> (elevators, with an IoT terminal on file). The KPI
+    denominators."""
     stmt = _group_select(
         key,
         today,
         func.count(Elevator.id),
         func.sum(case((Elevator.iot_terminal_id != "", 1), else_=0)),
     ).where(Elevator.status == ElevatorStatus.IN_USE.value)
-    stmt = _scoped(stmt, actor).group_by(literal_column("1"))
+    stmt = _in_district(_scoped(stmt, actor), district).group_by(literal_column("1"))
     return {str(k): (int(n), int(t or 0)) for k, n, t in session.execute(stmt)}
 
 
-def in_service_total(session: Session, actor: Actor) -> tuple[int, int]:
+def in_service_total(session: Session, actor: Actor, district: str = "") -> tuple[int, int]:
     """Elevators in use in the actor's scope and those with an IoT terminal on file (no grouping: a
     fraction of :func:`in_service_by`'s time on a big city)."""
     stmt = select(
         func.count(Elevator.id), func.sum(case((Elevator.iot_terminal_id != "", 1), else_=0))
     ).where(Elevator.status == ElevatorStatus.IN_USE.value)
-    n, t = session.execute(_scoped(stmt, actor)).one()
+    n, t = session.execute(_in_district(_scoped(stmt, actor), district)).one()
     return int(n or 0), int(t or 0)
 
 
@@ -974,13 +982,14 @@ def sees_every_elevator(actor: Actor) -> bool:
     return actor.role in READ_ALL
 
 
-def group_key_subquery(actor: Actor, key: str, today: date) -> Subquery:
+def group_key_subquery(actor: Actor, key: str, today: date, district: str = "") -> Subquery:
     """Every elevator of the actor's scope, whatever its status, with its ``key`` (as :func:`in_service_by`
     groups it): a subquery of columns ``key`` and ``code`` for the city's figures to join their events to,
     so that events are counted per group in the database."""
     stmt = _group_select(key, today, Elevator.registration_code.label("code"))
     first, *rest = stmt.selected_columns
-    return _scoped(stmt.with_only_columns(first.label("key"), *rest), actor).subquery("group_keys")
+    stmt = _scoped(stmt.with_only_columns(first.label("key"), *rest), actor)
+    return _in_district(stmt, district).subquery("group_keys")
 
 
 #: Above this many codes :func:`group_keys_of` reads the scope's elevators in one scan instead of looking
@@ -989,13 +998,19 @@ GROUP_KEYS_SCAN_FROM = 20_000
 
 
 def group_keys_of(
-    session: Session, actor: Actor, key: str, codes: Collection[str], today: date, batch: int = 5000
+    session: Session,
+    actor: Actor,
+    key: str,
+    codes: Collection[str],
+    today: date,
+    batch: int = 5000,
+    district: str = "",
 ) -> dict[str, str]:
     """registration code -> its ``key`` (as :func:`in_service_by` groups it) for those of ``codes`` in the
     actor's scope, whatever their status (an incident of an elevator scrapped since still counts)."""
     if len(codes) >= GROUP_KEYS_SCAN_FROM:
         wanted_set = codes if isinstance(codes, set | frozenset | dict) else set(codes)
-        stmt = _scoped(_group_select(key, today, Elevator.registration_code), actor)
+        stmt = _in_district(_scoped(_group_select(key, today, Elevator.registration_code), actor), district)
         return {str(code): str(k) for k, code in session.execute(stmt) if code in wanted_set}
     wanted = sorted(set(codes))
     out: dict[str, str] = {}
@@ -1003,7 +1018,9 @@ def group_keys_of(
         stmt = _group_select(key, today, Elevator.registration_code).where(
             Elevator.registration_code.in_(wanted[i : i + batch])
         )
-        out.update({str(code): str(k) for k, code in session.execute(_scoped(stmt, actor))})
+        out.update(
+            {str(code): str(k) for k, code in session.execute(_in_district(_scoped(stmt, actor), district))}
+        )
     return out
 
 

@@ -408,7 +408,10 @@ def months_of(
         if current and level == "city":
             table = f.table
         else:
-            table = analytics.kpi_table(session, actor, clock, month=m, by=dim, settings=settings)
+            narrow = f.area.district if dim == "street" else ""  # a district's streets, not the city's
+            table = analytics.kpi_table(
+                session, actor, clock, month=m, by=dim, district=narrow, settings=settings
+            )
         return _month_of(table, table.total, area_keys)
 
     scope = (actor.role.value, actor.unit_id, f.area.district, f.area.street, f.area.unit)

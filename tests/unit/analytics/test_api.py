@@ -33,6 +33,11 @@ def test_kpis_trend_coverage_and_gaps(client: TestClient, session: Session) -> N
     assert jing["target"]["comparison"] == "<" and jing["target"]["threshold"] == 50
     assert body["total"]["figures"]["inspection_pass"]["value"] == pytest.approx(2 / 3)
 
+    one = client.get(
+        "/api/v1/analytics/kpis", params={"month": "2026-10", "district": "静安区"}, headers=regulator
+    )
+    assert [r["key"] for r in one.json()["rows"]] == ["静安区"]
+    assert one.json()["total"]["figures"]["entrapment"]["count"] == 2
     year = client.get("/api/v1/analytics/kpis?year=2026&by=age_band", headers=regulator).json()
     assert year["period"] == "2026" and {r["key"] for r in year["rows"]} == {"5-10", "10-15", "20+"}
 

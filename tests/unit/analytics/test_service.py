@@ -8,9 +8,11 @@ c x 10,000 / e x 365/372 per 10,000 elevators a month: 1 on 2 = 4,905.91; 2 on 2
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from liftwatch.accounts.actor import SYSTEM_ACTOR, Actor, Role
@@ -19,7 +21,8 @@ from liftwatch.analytics.domain import Figure, KpiRow
 from liftwatch.core.clock import FixedClock
 from liftwatch.core.errors import Forbidden, InvalidInput
 from liftwatch.registry import queries as registry_queries
-from tests.unit.analytics.city import A2, B4, CITY
+from liftwatch.registry.models import Elevator
+from tests.unit.analytics.city import A2, B4, CITY, maintenance_actor
 
 MONTH = 365 / 372  # 31 days in months of 365/12 days, inverted
 
@@ -201,3 +204,32 @@ def test_bad_trend_and_gap_parameters(session: Session, clock: FixedClock) -> No
     with pytest.raises(InvalidInput) as err:
         service.coverage_gaps(session, SYSTEM_ACTOR, clock, kind="wifi")
     assert err.value.errors[0].field == "kind"
+
+
+def test_a_district_narrows_every_count(city: Session, clock: FixedClock) -> None:
+    """A drill-down: the table of 静安区's streets is the city's table of streets less the other district's,
+    its total is 静安区's row of the table by district, for a rolled-up month, the current one and a year."""
+    jingan = "静安区"
+    streets = set(city.scalars(select(Elevator.street).where(Elevator.district == jingan)))
+    assert streets
+    for actor in (SYSTEM_ACTOR, maintenance_actor(city, "MU-A"), maintenance_actor(city, "MU-B")):
+        for period in ({"month": "2026-10"}, {}, {"year": 2026}):
+            narrowed = service.kpi_table(
+                city, actor, clock, by="street", district=jingan, settings=CITY, **period
+            )
+            full = service.kpi_table(city, actor, clock, by="street", settings=CITY, **period)
+            assert narrowed.rows == tuple(r for r in full.rows if r.key in streets), (actor, period)
+            districts = service.kpi_table(city, actor, clock, by="district", settings=CITY, **period)
+            row = next((r for r in districts.rows if r.key == jingan), None)
+            if row is None:  # MU-B maintains nothing there
+                assert narrowed.total.elevators == 0 and narrowed.rows == ()
+            else:
+                assert narrowed.total == replace(row, key=""), (actor, period)
+            months = service.kpi_table(
+                city, actor, clock, by="month", district=jingan, settings=CITY, **period
+            )
+            assert months.total.figures["entrapment"].count == narrowed.total.figures["entrapment"].count
+    mine = service.kpi_table(
+        city, SYSTEM_ACTOR, clock, month="2026-10", by="district", district=jingan, settings=CITY
+    )
+    assert [(r.key, r.figures["entrapment"].count) for r in mine.rows] == [(jingan, 2)]
