@@ -272,17 +272,13 @@ def top_risks(
     return list(session.scalars(stmt))
 
 
-GRADES_BATCH = 5000
-
-
 def stored_grades(session: Session, codes: Collection[str]) -> dict[str, str]:
     """The stored grade of each of ``codes`` that has one (lists of elevators the caller already holds in
-    scope, in batches well under the databases' parameter limits: SQLite's 32,766, PostgreSQL's 65,535;
-    the dashboard's 20,000 map points in 4 queries, not 20)."""
+    scope, in batches well under the databases' parameter limits)."""
     wanted = list(dict.fromkeys(codes))
     out: dict[str, str] = {}
-    for i in range(0, len(wanted), GRADES_BATCH):
-        chunk = wanted[i : i + GRADES_BATCH]
+    for i in range(0, len(wanted), 1000):
+        chunk = wanted[i : i + 1000]
         stmt = select(RiskScoreRow.registration_code, RiskScoreRow.grade).where(
             RiskScoreRow.registration_code.in_(chunk)
         )
