@@ -73,6 +73,8 @@ TABLES = {
     "hazard_fund_payments",
     "safety_assessments",
     "three_no_measures",
+    "analytics_months",
+    "analytics_cells",
 }
 
 
