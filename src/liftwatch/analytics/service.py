@@ -127,6 +127,16 @@ def _period(
     return f"{y:04d}-{m:02d}", _month_start(y, m, tz), _month_start(ny, nm, tz)
 
 
+def _last_months(now: datetime, months: int, tz: ZoneInfo) -> tuple[str, datetime, datetime]:
+    """The last ``months`` local calendar months, the current one last: (the first's name, start, end)."""
+    if not 1 <= months <= MAX_TREND_MONTHS:
+        raise InvalidInput(FieldError("months", f"expected 1 to {MAX_TREND_MONTHS}, got {months}"))
+    local = now.astimezone(tz)
+    first = domain.shift_month(local.year, local.month, -(months - 1))
+    nxt = domain.shift_month(local.year, local.month, 1)
+    return f"{first[0]:04d}-{first[1]:02d}", _month_start(*first, tz), _month_start(*nxt, tz)
+
+
 def _months_of(start: datetime, end: datetime, tz: ZoneInfo) -> list[tuple[str, datetime, datetime]]:
     local = start.astimezone(tz)
     y, m = local.year, local.month
@@ -366,11 +376,14 @@ def _fresh(built_at: datetime, month_end: datetime, now: datetime, cfg: Analytic
     return built_at >= _settled_at(month_end, cfg) + LATE_DATA or now - built_at < REBUILD_AFTER
 
 
-def rollup_month(session: Session, month: str, now: datetime, cfg: AnalyticsSettings) -> int:
+def _rollup_month(session: Session, month: str, now: datetime, cfg: AnalyticsSettings) -> int:
     """Count the settled ``month`` ("YYYY-MM") per cell of elevators and replace its roll-up; commits.
-    Returns the cells written. Refuses a month that has not settled at ``now``."""
+    Returns the cells written. Refuses a month that is malformed or has not settled at ``now``."""
     tz = cfg.tz
-    y, m = domain.parse_month(month)
+    try:
+        y, m = domain.parse_month(month)
+    except ValueError as exc:
+        raise InvalidInput(FieldError("month", str(exc))) from None
     a = _month_start(y, m, tz)
     b = _month_start(*domain.shift_month(y, m, 1), tz)
     if _settled_at(b, cfg) > now:
@@ -385,9 +398,7 @@ def rollup_month(session: Session, month: str, now: datetime, cfg: AnalyticsSett
         for key, c in counts.items()
         if c != _ZERO
     ]
-    city = _ZERO
-    for c in counts.values():
-        city = city + c
+    city = sum(counts.values(), _ZERO)
     session.execute(delete(AnalyticsCell).where(AnalyticsCell.month == month))
     session.execute(delete(AnalyticsMonth).where(AnalyticsMonth.month == month))
     for i in range(0, len(rows), 5000):
@@ -414,7 +425,7 @@ def _ensure_rolled(
         if at is not None and _fresh(at, b, now, cfg):
             continue
         try:
-            rollup_month(session, name, now, cfg)
+            _rollup_month(session, name, now, cfg)
         except IntegrityError:  # another reader rolled it up at the same time: read theirs
             session.rollback()
 
@@ -442,23 +453,14 @@ def rollup(
     cfg = _settings(settings)
     now = clock.now()
     if month is not None:
-        try:
-            domain.parse_month(month)
-        except ValueError as exc:
-            raise InvalidInput(FieldError("month", str(exc))) from None
         names = [month]
     else:
-        if not 1 <= months <= MAX_TREND_MONTHS:
-            raise InvalidInput(FieldError("months", f"expected 1 to {MAX_TREND_MONTHS}, got {months}"))
-        local = now.astimezone(cfg.tz)
-        first = domain.shift_month(local.year, local.month, -(months - 1))
-        start = _month_start(*first, cfg.tz)
-        end = _month_start(*domain.shift_month(local.year, local.month, 1), cfg.tz)
+        _, start, end = _last_months(now, months, cfg.tz)
         names = [m for m, _, b in _months_of(start, end, cfg.tz) if _settled_at(b, cfg) <= now]
     done = []
     for name in names:
         t = time.perf_counter()
-        cells = rollup_month(session, name, now, cfg)
+        cells = _rollup_month(session, name, now, cfg)
         done.append(RolledMonth(name, cells, round(time.perf_counter() - t, 2)))
     return done
 
@@ -505,10 +507,10 @@ def _counts(
     """The counts of ``by`` over [start, end) (of ``district``'s elevators only, when given): the settled
     months' from their roll-up, the rest live. With a live part the elevators are today's (as the live
     figures count them), else the last month's."""
-    months = _months_of(start, end, cfg.tz)
     scope = _rollup_scope(session, actor)
-    settled = [] if scope is None else [m for m in months if _settled_at(m[2], cfg) <= now]
-    settled = settled[: next((i for i, m in enumerate(settled) if m != months[i]), len(settled))]
+    # the months that have settled: the first ones of the period, as a month settles after the one before
+    months = [] if scope is None else _months_of(start, end, cfg.tz)
+    settled = [m for m in months if _settled_at(m[2], cfg) <= now]
     counts: dict[str, _Counts] = {}
     if settled:
         _ensure_rolled(session, settled, now, cfg)
@@ -588,10 +590,7 @@ def _table(
     for k, c in counts.items():
         a, b = bounds.get(k, (start, end))
         rows.append(_row(k, c, max(a, min(b, now)) - a, cfg, needs))
-    total = _ZERO
-    for c in counts.values():
-        total = total + c
-    total = total.with_elevators(scope.elevators, scope.monitored)
+    total = sum(counts.values(), _ZERO).with_elevators(scope.elevators, scope.monitored)
     return KpiTable(by, name, start, end, covered, tuple(rows), _row("", total, covered - start, cfg, needs))
 
 
@@ -648,15 +647,9 @@ def trends(
     for kpi in kpis:
         if kpi not in domain.KPIS:
             raise InvalidInput(FieldError("kpi", f"expected one of {', '.join(domain.KPIS)}, got '{kpi}'"))
-    if not 1 <= months <= MAX_TREND_MONTHS:
-        raise InvalidInput(FieldError("months", f"expected 1 to {MAX_TREND_MONTHS}, got {months}"))
     cfg = _settings(settings)
     now = clock.now()
-    local = now.astimezone(cfg.tz)
-    first = domain.shift_month(local.year, local.month, -(months - 1))
-    nxt = domain.shift_month(local.year, local.month, 1)
-    start, end = _month_start(*first, cfg.tz), _month_start(*nxt, cfg.tz)
-    name = f"{first[0]:04d}-{first[1]:02d}"
+    name, start, end = _last_months(now, months, cfg.tz)
     needs = frozenset(SOURCES[kpi] for kpi in kpis)
     table = _table(session, actor, now, "month", name, start, end, cfg, needs)
     out: dict[str, Trend] = {}

@@ -114,17 +114,6 @@ def _child_key(level: Level) -> tuple[Any, Any]:
     return Elevator.registration_code, func.max(Elevator.address)
 
 
-def children(session: Session, actor: Actor, area: Area) -> list[AreaCount]:
-    """The children of ``area`` in the actor's scope with their elevator counts (one GROUP BY), by key."""
-    level = CHILD_LEVEL.get(area.level)
-    if level is None:
-        return []
-    key, name = _child_key(level)
-    stmt = _within(_from(select(key, name, func.count(), func.sum(_IN_USE)), area, level), actor, area)
-    rows = session.execute(stmt.group_by(key).order_by(key))
-    return [AreaCount(str(k or ""), str(n or ""), int(total), int(used or 0)) for k, n, total, used in rows]
-
-
 @dataclass(frozen=True)
 class Totals:
     """An area's elevators: registered, in use, and in use with coordinates."""
@@ -157,8 +146,9 @@ def bounds(session: Session, actor: Actor, area: Area) -> tuple[float, float, fl
 
 @dataclass(frozen=True)
 class Overview:
-    """An area's totals, its children and its bounds, as :func:`totals`, :func:`children` and
-    :func:`bounds` give them, from one GROUP BY of the children (the dashboard's page reads all three)."""
+    """An area's totals (:func:`totals`), its children in the actor's scope with their elevator counts, by
+    key, and its bounds (:func:`bounds`), from one GROUP BY of the children (the dashboard's page reads
+    all three)."""
 
     totals: Totals
     children: list[AreaCount]

@@ -128,13 +128,18 @@ def area_query(area: Area) -> str:
     )
 
 
-def _checked_area(session: Session, actor: Actor, area: Area) -> areas.Totals:
-    """The area's elevators in the actor's scope; an area with none (unknown, or not the actor's) is not
-    found, like every read outside the caller's scope."""
-    require_reader(actor)
-    totals = areas.totals(session, actor, area)
+def _refuse_empty(area: Area, totals: areas.Totals) -> None:
+    """An area with no elevators of the actor's (unknown, or not theirs) is not found, like every read
+    outside the caller's scope."""
     if area.level != "city" and totals.elevators == 0:
         raise NotFound("no elevators of yours in this area")
+
+
+def _checked_area(session: Session, actor: Actor, area: Area) -> areas.Totals:
+    """The area's elevators in the actor's scope (:func:`_refuse_empty`)."""
+    require_reader(actor)
+    totals = areas.totals(session, actor, area)
+    _refuse_empty(area, totals)
     return totals
 
 
@@ -213,11 +218,10 @@ def _area_table(
 
 
 def _overview(session: Session, actor: Actor, area: Area) -> areas.Overview:
-    """The area's totals, children and bounds in one query, refused as :func:`_checked_area` refuses."""
+    """The area's totals, children and bounds in one query (:func:`_refuse_empty`)."""
     require_reader(actor)
     found = areas.overview(session, actor, area)
-    if area.level != "city" and found.totals.elevators == 0:
-        raise NotFound("no elevators of yours in this area")
+    _refuse_empty(area, found.totals)
     return found
 
 
@@ -228,11 +232,9 @@ def figures(
     clock: Clock,
     settings: Settings,
     rescue_settings: rescue.RescueSettings,
-    totals: areas.Totals | None = None,
+    totals: areas.Totals,
 ) -> Figures:
-    """The area's figures; ``totals`` when the caller has read the area already (:func:`_overview`)."""
-    if totals is None:
-        totals = _checked_area(session, actor, area)
+    """The area's figures; ``totals`` as the caller read them (:func:`_overview`)."""
     period = period_of(clock.now(), rescue_settings.tz)
     codes = areas.codes_in(session, actor, area) if _needs_codes(actor, area) else None
     table, row = _area_table(session, actor, clock, area, settings)
