@@ -31,6 +31,7 @@ from liftwatch.risk.score import RiskSettings
 from tests.factories import PASSWORD, USERS, auth, seed
 from tests.unit.accounts.matrix import MATRIX_KEY, Case, sections
 from tests.unit.accounts.matrix import expect as _expect
+from tests.waiting import wait_until
 
 
 def _new_elevator(role: Role) -> dict[str, Any]:
@@ -566,6 +567,11 @@ def test_role_matrix(
     new.record.prefix = MATRIX_KEY
     session.commit()
     headers = auth(client, role)
+    # the embedded workers start with the app (the rescue worker loads its surge planner, seconds under
+    # load): the matrix is about who may call what, so it starts once they are ready
+    wait_until(
+        lambda: client.get("/readyz").status_code == 200, timeout=90, what="the embedded workers ready"
+    )
     wrong: list[str] = []
     for case in CASES:
         body = case.body_for(role) if case.body_for else case.body
