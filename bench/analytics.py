@@ -28,10 +28,10 @@ Then it times, with the clock at ``--as-of`` noon and the system actor (the city
   ``kpi_table`` of the last month for every dimension, ``trend`` of every KPI over 12 months,
   ``coverage`` and the first page of each ``coverage_gaps`` kind; and the dashboard's data as a
   regulator's browser asks for it, through the app (HTTP, signed in): the city page with its tiles and
-  charts, its map points, a district's page; ``--rounds`` times each, the first round included. Nothing
-  is cached between the service calls (the settled months are read from their roll-up); the dashboard
-  keeps the months before this one in memory per app, as it does in production. The p95 over every call,
-  in milliseconds.
+  charts, its map (counted squares), a district's page and map, the map zoomed in to a square
+  kilometre; ``--rounds`` times each, the first round included. Nothing is cached between the
+  service calls (the settled months are read from their roll-up); the dashboard keeps the months before
+  this one in memory per app, as it does in production. The p95 over every call, in milliseconds.
 
 ``--reuse`` measures the city already in ``--database-url`` (from an earlier run) without building it.
 
@@ -77,6 +77,7 @@ from liftwatch.inspection.models import Inspection
 from liftwatch.insurance.domain import PUBLIC_PLACE_TYPES
 from liftwatch.insurance.models import InsurancePolicy
 from liftwatch.maintenance.models import WorkOrder
+from liftwatch.registry import areas
 from liftwatch.registry import queries as registry_queries
 from liftwatch.registry.models import Elevator, Unit
 from liftwatch.rescue.models import Dispatch, Incident
@@ -357,13 +358,25 @@ def _dashboard_calls(
     engine: Engine, settings: Settings, clock: FixedClock
 ) -> tuple[TestClient, list[tuple[str, Callable[[Session], object]]]]:
     """The dashboard's pages and data as a regulator's browser asks for them (HTTP, through the app):
-    the city page (tiles, trend and ranking charts embedded), its map points, a district's page."""
+    the city page (tiles, trend and ranking charts embedded), its map (counted squares over the city's
+    view), a district's page and map, and the map zoomed in to a square kilometre (points)."""
     with Session(engine) as session:
         if accounts_service.account_of(session, BENCH_USER) is None:
             data = UserCreate(username=BENCH_USER, password=BENCH_PASSWORD, role=Role.REGULATOR)
             accounts_service.create_user(session, Actor("bench", Role.ADMIN), data, clock)
             session.commit()
         district = session.scalar(select(Elevator.district).where(Elevator.district != "").limit(1)) or ""
+        city_box = areas.bounds(session, SYSTEM_ACTOR, areas.Area())
+        district_box = areas.bounds(session, SYSTEM_ACTOR, areas.Area(district))
+    assert city_box and district_box, "no elevator has coordinates"
+    # what the browser sends: the map's view (opened on the area's bounds) and a grid of about 90 px
+    # squares over a 1280 x 450 px map; zoomed in, a view of about 1 km around the district's centre
+    lat, lon = (district_box[0] + district_box[2]) / 2, (district_box[1] + district_box[3]) / 2
+    near = (lat - 0.005, lon - 0.005, lat + 0.005, lon + 0.005)
+
+    def view(box: tuple[float, float, float, float]) -> str:
+        return "view=" + ",".join(f"{v:.6f}" for v in box) + "&grid=5,14"
+
     client = TestClient(create_app(settings=settings, engine=engine, clock=clock))
     found = CSRF_FIELD.search(client.get("/login").text)
     assert found, "no sign-in form"
@@ -384,8 +397,13 @@ def _dashboard_calls(
 
     return client, [
         ("dashboard page (city)", get("/dashboard")),
-        ("dashboard points (city)", get("/dashboard/points.json")),
+        ("dashboard points (city)", get("/dashboard/points.json?" + view(city_box))),
         (f"dashboard page (district {district})", get(f"/dashboard?district={quote(district)}")),
+        (
+            f"dashboard points (district {district})",
+            get(f"/dashboard/points.json?district={quote(district)}&" + view(district_box)),
+        ),
+        ("dashboard points (zoomed in, 1 km)", get("/dashboard/points.json?" + view(near))),
     ]
 
 

@@ -95,10 +95,13 @@ class ServerThread:
 
 @contextmanager
 def serve_seeded(
-    tmp_path: Path, prepare: Callable[[Session, Clock], None] | None = None
+    tmp_path: Path,
+    prepare: Callable[[Session, Clock], None] | None = None,
+    **settings_given: Any,
 ) -> Iterator[tuple[str, Engine]]:
     """The whole app over a fresh SQLite database seeded with tests/factories.py (plus what ``prepare``
-    adds), served by uvicorn; yields its URL and the engine. The embedded workers are off."""
+    adds), served by uvicorn; yields its URL and the engine. The embedded workers are off; other
+    settings as given."""
     from liftwatch.app import create_app
     from liftwatch.core.clock import SystemClock
     from liftwatch.core.config import Settings
@@ -115,7 +118,9 @@ def serve_seeded(
         if prepare is not None:
             prepare(session, clock)
         session.commit()
-    settings = Settings(var_dir=tmp_path / "var", secret_key="e2e-secret-" + "x" * 40, pipeline=False)
+    settings = Settings(
+        var_dir=tmp_path / "var", secret_key="e2e-secret-" + "x" * 40, pipeline=False, **settings_given
+    )
     server = ServerThread(create_app(settings=settings, engine=engine, clock=clock), free_port())
     server.start()
     try:

@@ -27,8 +27,7 @@ COORDS = {
 }
 
 
-@pytest.fixture
-def city(tmp_path: Path) -> Iterator[str]:
+def _prepare(session: Session, clock: Clock) -> None:
     """The seeded registry with coordinates and one open entrapment on B3 (徐汇区, used by UU-B)."""
     from liftwatch.accounts.actor import SYSTEM_ACTOR, Actor, Role
     from liftwatch.registry import service as registry
@@ -36,15 +35,24 @@ def city(tmp_path: Path) -> Iterator[str]:
     from liftwatch.rescue import service as rescue
     from liftwatch.rescue.domain import Source
 
-    def prepare(session: Session, clock: Clock) -> None:
-        for code, (lat, lon) in COORDS.items():
-            update = ElevatorUpdate(latitude=lat, longitude=lon)
-            registry.update_elevator(session, SYSTEM_ACTOR, code, update, clock)
-        operator = Actor("operator", Role.RESCUE_OPERATOR)
-        call = rescue.Report("11SHB000003", Source.PHONE, persons_trapped=1)
-        rescue.report(session, operator, call, clock, rescue.RescueSettings())
+    for code, (lat, lon) in COORDS.items():
+        update = ElevatorUpdate(latitude=lat, longitude=lon)
+        registry.update_elevator(session, SYSTEM_ACTOR, code, update, clock)
+    operator = Actor("operator", Role.RESCUE_OPERATOR)
+    call = rescue.Report("11SHB000003", Source.PHONE, persons_trapped=1)
+    rescue.report(session, operator, call, clock, rescue.RescueSettings())
 
-    with serve_seeded(tmp_path, prepare) as (url, _engine):
+
+@pytest.fixture
+def city(tmp_path: Path) -> Iterator[str]:
+    with serve_seeded(tmp_path, _prepare) as (url, _engine):
+        yield url
+
+
+@pytest.fixture
+def crowded_city(tmp_path: Path) -> Iterator[str]:
+    """The same city with at most 3 elevators drawn one by one: its 4 are counted squares."""
+    with serve_seeded(tmp_path, _prepare, map_points_max=3) as (url, _engine):
         yield url
 
 
@@ -121,5 +129,56 @@ def test_the_dashboard_map_charts_and_drill_down(city: str, screenshot_dir: Path
             width = small.evaluate("() => document.documentElement.scrollWidth")
             assert width <= 390, f"{width} px wide on a 390 px screen"
             small.screenshot(path=str(screenshot_dir / "d02-dashboard-phone.png"), full_page=True)
+        finally:
+            browser.close()
+
+
+def test_a_crowded_view_is_counted_squares_until_zoomed_in(crowded_city: str) -> None:
+    """Over the points limit the map draws squares with their elevators counted (the elevator in trouble
+    still a point); a click on a square zooms into it, the map asks again and draws each elevator."""
+    executable = chromium_path()
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN").new_page()
+            page.set_default_timeout(10_000)
+            errors: list[str] = []
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            sign_in(page, crowded_city, "regulator", "/dashboard")
+            the_map = page.locator("#dashboard-map")
+            expect(the_map).to_have_attribute("data-view", "cells")
+            expect(the_map).to_have_attribute("data-squares", "2")  # the two pairs, kilometres apart
+            expect(the_map).to_have_attribute("data-points", "1")  # B3, trapped
+            expect(page.locator("#map-note")).to_contain_text("4 台电梯按方格计数显示")
+            squares = page.locator("#dashboard-map .lw-square")
+            expect(squares).to_have_count(2)
+            assert sorted(squares.all_inner_texts()) == ["2", "2"]
+            # the square of 静安区's pair: the other lies under B3's incident marker, which stays on top
+            trapped = page.locator("#dashboard-map .lw-incident").bounding_box()
+            assert trapped is not None
+            free = [
+                sq
+                for sq in squares.all()
+                if (box := sq.bounding_box()) is not None
+                and (
+                    box["x"] > trapped["x"] + trapped["width"]
+                    or box["x"] + box["width"] < trapped["x"]
+                    or box["y"] > trapped["y"] + trapped["height"]
+                    or box["y"] + box["height"] < trapped["y"]
+                )
+            ]
+            assert len(free) == 1
+            free[0].click()
+            expect(the_map).to_have_attribute("data-view", "points")
+            expect(the_map).to_have_attribute("data-points", "2")
+            expect(squares).to_have_count(0)
+            expect(page.locator("#map-note")).not_to_contain_text("按方格")
+            # a district of two is drawn one by one from the start
+            page.locator("#dashboard-children a.drill", has_text="静安区").click()
+            expect(the_map).to_have_attribute("data-view", "points")
+            expect(the_map).to_have_attribute("data-points", "2")
+            assert errors == [], errors
         finally:
             browser.close()

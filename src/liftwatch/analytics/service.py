@@ -413,13 +413,10 @@ def _ensure_rolled(
 ) -> None:
     """Roll up each of the settled ``months`` that has no fresh roll-up yet (the first reader pays)."""
     names = [name for name, _, _ in months]
-    built = dict(
-        session.execute(
-            select(AnalyticsMonth.month, AnalyticsMonth.built_at).where(AnalyticsMonth.month.in_(names))
-        )
-        .tuples()
-        .all()
+    found = session.execute(
+        select(AnalyticsMonth.month, AnalyticsMonth.built_at).where(AnalyticsMonth.month.in_(names))
     )
+    built = {month: at for month, at in found}
     for name, _, b in months:
         at = built.get(name)
         if at is not None and _fresh(at, b, now, cfg):

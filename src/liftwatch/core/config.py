@@ -331,6 +331,14 @@ class Settings(BaseSettings):
         description="Tile URL template for the monitoring map, e.g. https://tile.example/{z}/{x}/{y}.png; "
         "empty = no tiles (offline): the map draws its own light grid and district centres.",
     )
+    map_points_max: int = Field(
+        default=5_000,
+        ge=1,
+        le=20_000,
+        description="At most this many elevators drawn one by one on the dashboard's map; a view holding "
+        "more is drawn as squares with their elevators counted (in SQL), the elevators in trouble still "
+        "one by one, until zooming in or drilling down brings it under.",
+    )
     districts_geojson: str = Field(
         default="",
         description="Path of the city's district boundaries (a GeoJSON FeatureCollection, each feature's "

@@ -1,7 +1,8 @@
 """The registry's reads by area (区域) for the city dashboard: drill-down city -> district -> street -> use
-unit -> elevator, each level's children with their elevator counts, the map's points and the bounds of an
-area. Every figure is aggregated in SQL (GROUP BY, MIN/MAX), so a 300,000-elevator city answers in one
-query per figure; only the map's points are rows, and at most ``limit`` of them.
+unit -> elevator, each level's children with their elevator counts, the map's points or its grid of
+counted squares, and the bounds of an area. Every figure is aggregated in SQL (GROUP BY, MIN/MAX), so
+a 300,000-elevator city answers in one query per figure; only the map's points are rows, where the view
+holds few enough.
 
 Scope: the centre (admin, regulator, rescue operator, inspector) reads the whole registry; unit staff
 their unit's elevators (maintained or used, as ``registry.queries``); the page decides which roles may ask.
@@ -9,14 +10,18 @@ their unit's elevators (maintained or used, as ``registry.queries``); the page d
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, and_, case, false, func, select, true
+from sqlalchemy import ColumnElement, Integer, and_, case, false, func, select, true
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.functions import FunctionElement
 
 from liftwatch.accounts.actor import Actor, Role
 from liftwatch.registry.domain import ElevatorStatus
+from liftwatch.registry.geo import Box
 from liftwatch.registry.models import Elevator, Unit
 from liftwatch.registry.queries import READ_ALL
 
@@ -213,39 +218,129 @@ class Point:
     unit: str  # the use unit's name, "" when none
 
 
-#: The sample order of the map's points (``points``): SAMPLE_STEP is prime to SAMPLE_BLOCK (a prime).
-SAMPLE_BLOCK = 10_007
-SAMPLE_STEP = 7_919
+def _in_view(stmt: Any, view: Box | None) -> Any:
+    """``stmt`` limited to the elevators with coordinates, inside ``view`` when given."""
+    lat, lon = Elevator.latitude, Elevator.longitude
+    stmt = stmt.where(lat.is_not(None), lon.is_not(None))
+    if view is not None:
+        stmt = stmt.where(lat >= view.south, lat <= view.north, lon >= view.west, lon <= view.east)
+    return stmt
 
 
-def points(session: Session, actor: Actor, area: Area, limit: int, located: int | None = None) -> list[Point]:
-    """The area's elevators with coordinates, at most ``limit`` of them: all of a small area, an even
-    sample of a bigger one. ``located`` (how many the area has, when the caller knows) lets the database
-    keep every n-th id before it orders the sample, instead of ordering the whole area."""
-    stmt = _within(
-        _from(
-            select(
-                Elevator.registration_code,
-                Elevator.latitude,
-                Elevator.longitude,
-                Elevator.status,
-                Elevator.district,
-                Elevator.street,
-                Elevator.address,
-                func.coalesce(_UseUnit.c.name, ""),
-            )
+def points(
+    session: Session,
+    actor: Actor,
+    area: Area,
+    limit: int,
+    view: Box | None = None,
+    only: Sequence[str] | None = None,
+) -> list[Point]:
+    """The area's elevators with coordinates (inside ``view``, among ``only`` when given), at most
+    ``limit`` of them by id: the caller asks for points only where it counted no more than ``limit``
+    (:func:`cells`), so the limit is a guard against a registry growing between the two reads."""
+    if only is not None and not only:
+        return []
+    stmt = _in_view(
+        _within(
+            _from(
+                select(
+                    Elevator.registration_code,
+                    Elevator.latitude,
+                    Elevator.longitude,
+                    Elevator.status,
+                    Elevator.district,
+                    Elevator.street,
+                    Elevator.address,
+                    func.coalesce(_UseUnit.c.name, ""),
+                )
+            ),
+            actor,
+            area,
         ),
-        actor,
-        area,
-    ).where(Elevator.latitude.is_not(None), Elevator.longitude.is_not(None))
-    # A spread-out sample when the area holds more than ``limit``: ids in a scrambled order (a fixed
-    # permutation of each block of SAMPLE_BLOCK ids), so the first ``limit`` cover the whole area rather
-    # than the lowest codes' district; small enough for 32-bit integer arithmetic in every database.
-    scrambled = ((Elevator.id % SAMPLE_BLOCK) * SAMPLE_STEP) % SAMPLE_BLOCK
-    if located is not None and located > 2 * limit:
-        stmt = stmt.where(Elevator.id % (located // limit) == 0)  # about ``limit`` of them, spread by id
-    rows = session.execute(stmt.order_by(scrambled, Elevator.id).limit(limit))
+        view,
+    )
+    if only is not None:
+        stmt = stmt.where(Elevator.registration_code.in_(list(only)))
+    rows = session.execute(stmt.order_by(Elevator.id).limit(limit))
     return [Point(c, float(la), float(lo), s, d, st, a, u) for c, la, lo, s, d, st, a, u in rows]
+
+
+class _Floor(FunctionElement[int]):
+    """The integer part of a non-negative number, in every database (SQLite has no floor() before 3.35,
+    PostgreSQL's CAST rounds)."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(_Floor)
+def _floor_default(element: _Floor, compiler: Any, **kw: Any) -> str:
+    return f"CAST(floor({compiler.process(element.clauses, **kw)}) AS INTEGER)"
+
+
+@compiles(_Floor, "sqlite")
+def _floor_sqlite(element: _Floor, compiler: Any, **kw: Any) -> str:
+    return f"CAST({compiler.process(element.clauses, **kw)} AS INTEGER)"
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A square of the map's grid over a view with the area's elevators in it counted: where they are
+    (their mean position, where the map puts the count, and their bounds, where a click zooms), how many,
+    and how many in use. Row and column count from the view's south-west corner (an elevator on the
+    view's north or east edge is in a row or column of its own, one past the last)."""
+
+    row: int
+    column: int
+    lat: float
+    lon: float
+    elevators: int
+    in_service: int
+    bounds: tuple[float, float, float, float]  # south, west, north, east of its elevators
+
+
+#: At most this many rows and columns in a grid.
+GRID_MAX = 64
+
+
+def cells(session: Session, actor: Actor, area: Area, view: Box, rows: int, columns: int) -> list[Cell]:
+    """The area's elevators inside ``view`` counted per square of a ``rows`` x ``columns`` grid over it
+    (each at most :data:`GRID_MAX`), in one GROUP BY: a city of 300,000 elevators is a few hundred
+    squares on the map rather than 300,000 points, and their counts add up to the elevators in view."""
+    rows, columns = max(1, min(rows, GRID_MAX)), max(1, min(columns, GRID_MAX))
+    lat, lon = Elevator.latitude, Elevator.longitude
+    height = max(view.north - view.south, 1e-9) / rows
+    width = max(view.east - view.west, 1e-9) / columns
+    row = _Floor((lat - view.south) / height)
+    column = _Floor((lon - view.west) / width)
+    stmt = _from(
+        select(
+            row,
+            column,
+            func.count(),
+            func.sum(_IN_USE),
+            func.avg(lat),
+            func.avg(lon),
+            func.min(lat),
+            func.min(lon),
+            func.max(lat),
+            func.max(lon),
+        ),
+        area,
+    )
+    found = session.execute(_in_view(_within(stmt, actor, area), view).group_by(row, column))
+    return [
+        Cell(
+            int(r),
+            int(c),
+            float(la),
+            float(lo),
+            int(n),
+            int(used or 0),
+            (float(s), float(w), float(nn), float(e)),
+        )
+        for r, c, n, used, la, lo, s, w, nn, e in found
+    ]
 
 
 def codes_in(session: Session, actor: Actor, area: Area) -> dict[str, str]:

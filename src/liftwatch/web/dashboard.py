@@ -25,6 +25,7 @@ Where the figures come from (docs/DASHBOARD.md):
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -47,12 +48,13 @@ from liftwatch.analytics import service as analytics
 from liftwatch.analytics.domain import Dimension, Figure, KpiRow, KpiTable, share
 from liftwatch.core.clock import Clock
 from liftwatch.core.config import Settings, zone
-from liftwatch.core.errors import Forbidden, NotFound
+from liftwatch.core.errors import FieldError, Forbidden, InvalidInput, NotFound
 from liftwatch.deps import ClockDep, SessionDep, SettingsDep
 from liftwatch.registry import areas, geo
 from liftwatch.registry import queries as registry
 from liftwatch.registry.areas import Area
 from liftwatch.registry.domain import ElevatorStatus
+from liftwatch.registry.geo import Box
 from liftwatch.rescue import queries as rescue_queries
 from liftwatch.rescue import service as rescue
 from liftwatch.rescue.domain import IncidentStatus
@@ -83,8 +85,6 @@ TREND_MONTHS = 12
 SETTLED_TTL_S = 3600.0
 #: At most this many months (of every scope and area) kept; the expired, else all, are dropped beyond it.
 SETTLED_MAX = 5_000
-#: At most this many elevators on the map at once; a bigger area asks to drill down.
-POINT_LIMIT = 20_000
 #: At most this many open incidents read for the tile and the map.
 OPEN_LIMIT = 2_000
 #: At most this many bars in the ranking chart.
@@ -704,7 +704,7 @@ def dashboard_page(
                 "states": _state_labels(lang),
                 "grades": _grade_labels(lang),
                 "incident": translate("dashboard.state_incident", lang),
-                "too_many": translate("dashboard.too_many", lang, shown="{shown}", total="{total}"),
+                "too_many": translate("dashboard.too_many", lang, total="{total}"),
             },
         },
     }
@@ -759,16 +759,65 @@ def chart_data(
     }
 
 
+#: The map's grid when the browser does not say (rows, columns).
+GRID_DEFAULT = (12, 12)
+
+
+def parse_view(params: QueryParams) -> Box | None:
+    """The map's view from ``?view=south,west,north,east`` (degrees), None when not given."""
+    raw = params.get("view", "").strip()
+    if not raw:
+        return None
+    try:
+        south, west, north, east = (float(v) for v in raw.split(","))
+    except ValueError:
+        raise InvalidInput(FieldError("view", "four numbers: south,west,north,east")) from None
+    if not all(math.isfinite(v) for v in (south, west, north, east)):
+        raise InvalidInput(FieldError("view", "four finite numbers: south,west,north,east"))
+    if not (-90 <= south <= north <= 90 and -180 <= west <= east <= 180):
+        raise InvalidInput(FieldError("view", "south <= north within ±90, west <= east within ±180"))
+    return Box(south, west, north, east)
+
+
+def parse_grid(params: QueryParams) -> tuple[int, int]:
+    """The grid of counted squares from ``?grid=rows,columns`` (each 1 to ``areas.GRID_MAX``)."""
+    raw = params.get("grid", "").strip()
+    if not raw:
+        return GRID_DEFAULT
+    try:
+        rows, columns = (int(v) for v in raw.split(","))
+    except ValueError:
+        raise InvalidInput(FieldError("grid", "two whole numbers: rows,columns")) from None
+    if not (1 <= rows <= areas.GRID_MAX and 1 <= columns <= areas.GRID_MAX):
+        raise InvalidInput(FieldError("grid", f"rows and columns from 1 to {areas.GRID_MAX}"))
+    return rows, columns
+
+
 @router.get("/dashboard/points.json")
-def points(request: Request, actor: PageActorDep, session: SessionDep) -> JSONResponse:
-    """The map's points for the area: elevators (state and risk grade) and open incidents."""
+def points(request: Request, actor: PageActorDep, session: SessionDep, settings: SettingsDep) -> JSONResponse:
+    """The map's points for the area: its elevators one by one (state and risk grade) where the view
+    holds at most ``map_points_max`` of them, else squares of a grid over the view (``?view=``,
+    ``?grid=``) with their elevators counted and the elevators in trouble one by one; and the open
+    incidents."""
     area = parse_area(request.query_params)
+    view, (rows, columns) = parse_view(request.query_params), parse_grid(request.query_params)
     totals = _checked_area(session, actor, area)
+    most = settings.map_points_max
     codes = areas.codes_in(session, actor, area) if _needs_codes(actor, area) else None
     incidents = open_incidents(session, actor, area, codes)
-    rows = areas.points(session, actor, area, POINT_LIMIT, totals.located)
     state = _states(session, actor, incidents)
-    grades = risk.stored_grades(session, [p.registration_code for p in rows])
+    grid: list[areas.Cell] = []
+    in_view = totals.located
+    if totals.located > most:  # a big area: what the view holds decides
+        box = view or _box(areas.bounds(session, actor, area))
+        counted = areas.cells(session, actor, area, box, rows, columns) if box else []
+        in_view = sum(c.elevators for c in counted)
+        grid = counted if in_view > most else []
+    else:
+        view = None  # a small area's points are all sent once, whatever the view
+    only = sorted(state) if grid else None
+    found = areas.points(session, actor, area, most, view, only)
+    grades = risk.stored_grades(session, [p.registration_code for p in found])
     elevators = [
         {
             "code": p.registration_code,
@@ -778,12 +827,25 @@ def points(request: Request, actor: PageActorDep, session: SessionDep) -> JSONRe
             or ("normal" if p.status == ElevatorStatus.IN_USE.value else "stopped"),
             "grade": grades.get(p.registration_code, ""),
         }
-        for p in rows
+        for p in found
     ]
     body = {
         "total": totals.located,
+        "in_view": in_view,
+        "max": most,
+        "mode": "cells" if grid else "points",
         "shown": len(elevators),
-        "truncated": totals.located > len(elevators),
+        "truncated": bool(grid),
+        "cells": [
+            {
+                "lat": round(c.lat, 6),
+                "lon": round(c.lon, 6),
+                "count": c.elevators,
+                "in_service": c.in_service,
+                "bounds": [[c.bounds[0], c.bounds[1]], [c.bounds[2], c.bounds[3]]],
+            }
+            for c in grid
+        ],
         "elevators": elevators,
         "incidents": [
             {"id": i.id, "code": i.code, "lat": i.lat, "lon": i.lon, "status": i.status, "place": i.place}
@@ -792,3 +854,7 @@ def points(request: Request, actor: PageActorDep, session: SessionDep) -> JSONRe
         ],
     }
     return JSONResponse(body, headers={"Cache-Control": "no-store"})
+
+
+def _box(bounds: tuple[float, float, float, float] | None) -> Box | None:
+    return Box(*bounds) if bounds else None

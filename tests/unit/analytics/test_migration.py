@@ -1,7 +1,7 @@
 """The analytics migrations, each applied and reversed on SQLite and PostgreSQL (expands: the release
 before keeps running against them). 0026 adds the registry's nullable ``mobile_signal`` column, keeping the
 elevators' rows; 0027 adds the faults' start-time index the city's figures count by; 0028 the roll-up of
-settled months; 0029 two covering indexes on the registry."""
+settled months; 0029 two covering indexes on the registry; 0030 the coverage figures' covering index."""
 
 from __future__ import annotations
 
@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 from alembic import command
-from sqlalchemy import inspect, text
+from sqlalchemy import Table, inspect, text
 
 from liftwatch.analytics.models import AnalyticsCell
 from liftwatch.core.db import make_engine
 from liftwatch.core.migrate import alembic_config, upgrade
+from liftwatch.registry.models import Elevator
 from liftwatch.registry.queries import CELL_KEYS
 from tests.conftest import fresh_pg_database, require_postgres
 
@@ -158,3 +159,16 @@ def test_0029_applies_and_reverses(url: str) -> None:
     assert not {"ix_elevators_in_service", "ix_elevators_area"} & set(_indexes(url, "elevators"))
     upgrade(url)
     assert "ix_elevators_area" in _indexes(url, "elevators")
+
+
+def test_0030_applies_and_reverses(url: str) -> None:
+    upgrade(url, "0029")
+    assert "ix_elevators_coverage" not in _indexes(url, "elevators")
+    upgrade(url)
+    table = Elevator.__table__
+    assert isinstance(table, Table)
+    (model,) = (i for i in table.indexes if i.name == "ix_elevators_coverage")
+    assert _indexes(url, "elevators")["ix_elevators_coverage"] == [c.name for c in model.columns]
+    assert len(model.columns) == 9  # in use by place type, and every column the coverage counts read
+    command.downgrade(alembic_config(url), "0029")
+    assert "ix_elevators_coverage" not in _indexes(url, "elevators")

@@ -33,11 +33,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from liftwatch.accounts.actor import SYSTEM_ACTOR, Role
 from liftwatch.analytics import gather
 from liftwatch.analytics.report import AreaFigures, ReportPeriod
+from liftwatch.app import create_app
 from liftwatch.core.clock import FixedClock
 from liftwatch.core.config import Settings
 from liftwatch.registry import geo
@@ -243,6 +245,49 @@ def test_points_carry_state_and_grade(client: TestClient, ledger: Ledger) -> Non
     narrowed = client.get("/dashboard/points.json", params={"district": JINGAN}).json()
     assert sorted(p["code"] for p in narrowed["elevators"]) == ["11SHA000001", "11SHA000002"]
     assert narrowed["incidents"] == []
+
+
+def test_a_view_holding_too_many_is_drawn_as_counted_squares(
+    settings: Settings, engine: Engine, clock: FixedClock, ledger: Ledger
+) -> None:
+    """Over ``map_points_max`` (3 here; the city has 4 located) the view is a grid of counted squares,
+    the elevator in trouble (B3, its open entrapment) still a point; zoomed in to two, each is a point."""
+    app = create_app(settings=settings.model_copy(update={"map_points_max": 3}), engine=engine, clock=clock)
+    with TestClient(app) as client:
+        login(client, Role.REGULATOR)
+        # 2 x 2 over the view: rows split at 31.21, columns at 121.455; 静安区's pair is north-east
+        whole = {"view": "31.18,121.43,31.24,121.48", "grid": "2,2"}
+        body = client.get("/dashboard/points.json", params=whole).json()
+        assert (body["mode"], body["total"], body["in_view"], body["max"], body["truncated"]) == (
+            "cells",
+            4,
+            4,
+            3,
+            True,
+        )
+        squares = sorted(body["cells"], key=lambda c: c["lat"])
+        assert [c["count"] for c in squares] == [2, 2]
+        assert (squares[0]["lat"], squares[0]["lon"]) == pytest.approx((31.1925, 121.4385))
+        assert squares[1]["bounds"] == [[31.23, 121.465], [31.232, 121.47]]
+        assert [(p["code"], p["state"]) for p in body["elevators"]] == [("11SHB000003", "incident")]
+        assert [i["code"] for i in body["incidents"]] == ["11SHB000003"]
+        # zoomed in on 静安区's pair: two in view, each a point
+        near = client.get("/dashboard/points.json", params={"view": "31.225,121.46,31.235,121.475"}).json()
+        assert (near["mode"], near["in_view"], near["cells"]) == ("points", 2, [])
+        assert sorted(p["code"] for p in near["elevators"]) == ["11SHA000001", "11SHA000002"]
+        # no view: the area's own bounds are counted; a district of two is all points, whatever the view
+        assert sum(c["count"] for c in client.get("/dashboard/points.json").json()["cells"]) == 4
+        district = client.get("/dashboard/points.json", params={"district": XUHUI, **whole}).json()
+        assert district["mode"] == "points" and district["shown"] == 2
+        for field, bad in (
+            ("view", "31.18,121.43,31.24"),
+            ("view", "31.3,121.43,31.2,121.48"),
+            ("view", "nan,121.43,31.24,121.48"),
+            ("grid", "0,4"),
+            ("grid", "two,2"),
+        ):
+            r = client.get("/dashboard/points.json", params={field: bad})
+            assert r.status_code == 422 and field in r.text, (field, bad, r.status_code)
 
 
 def test_derived_boundaries_cover_the_districts(client: TestClient, ledger: Ledger) -> None:

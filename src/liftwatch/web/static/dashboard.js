@@ -1,7 +1,8 @@
 // liftwatch city dashboard: ECharts trend and ranking charts from the page's data, and a Leaflet map
 // without a tile server (a tile layer only when LIFTWATCH_MAP_TILE_URL is set): the district boundaries
 // (/dashboard/districts.geojson), the elevators and the open incidents as clustered points
-// (Leaflet.markercluster) coloured by state or by risk grade. Drill-down is in the page's query string.
+// (Leaflet.markercluster) coloured by state or by risk grade, or, where the view holds too many to draw,
+// squares with their elevators counted by the server (refreshed as the map moves). Drill-down is in the page's query string.
 (function () {
   "use strict";
 
@@ -162,8 +163,37 @@
       return mode === "grade" ? cfg.grade_colours[p.grade || ""] : cfg.state_colours[p.state];
     }
 
-    getJSON(cfg.points_url).then(function (data) {
-      if (!data) return;
+    // The counted squares: when the view holds more elevators than the server draws one by one, it
+    // counts them per square of a grid over the view (about 90 px a square); a click zooms into a square,
+    // and every move of a big area asks again for what the new view holds.
+    var squares = L.layerGroup().addTo(map);
+    var note = document.getElementById("map-note");
+    var hint = note ? note.textContent : "";
+    var asked = 0;
+    var big = false;
+    var timer = null;
+
+    function viewQuery() {
+      var b = map.getBounds();
+      var size = map.getSize();
+      function clamp(v, lim) { return Math.max(-lim, Math.min(lim, v)).toFixed(6); }
+      var rows = Math.max(1, Math.min(64, Math.round(size.y / 90)));
+      var cols = Math.max(1, Math.min(64, Math.round(size.x / 90)));
+      return "view=" + [clamp(b.getSouth(), 90), clamp(b.getWest(), 180), clamp(b.getNorth(), 90),
+                        clamp(b.getEast(), 180)].join(",") + "&grid=" + rows + "," + cols;
+    }
+
+    function squareIcon(c) {
+      var size = c.count < 100 ? "small" : (c.count < 1000 ? "medium" : "large");
+      return L.divIcon({ html: "<div><span>" + c.count + "</span></div>", iconSize: L.point(44, 44),
+                         className: "marker-cluster marker-cluster-" + size + " lw-square" });
+    }
+
+    function show(data) {
+      big = data.total > data.max;
+      elevators.clearLayers();
+      incidents.clearLayers();
+      squares.clearLayers();
       var list = [];
       data.elevators.forEach(function (p) {
         var m = L.circleMarker([p.lat, p.lon], { radius: 7, color: "#ffffff", weight: 1.5, fillColor: colour(p),
@@ -175,6 +205,11 @@
       });
       markers = list;
       elevators.addLayers(list);
+      data.cells.forEach(function (c) {
+        var m = L.marker([c.lat, c.lon], { icon: squareIcon(c), title: String(c.count) });
+        m.on("click", function () { map.fitBounds(c.bounds, { padding: [24, 24], maxZoom: 17 }); });
+        squares.addLayer(m);
+      });
       data.incidents.forEach(function (i) {
         var m = L.marker([i.lat, i.lon], {
           icon: L.divIcon({ className: "lw-incident", html: "<span>!</span>", iconSize: [22, 22] }),
@@ -189,12 +224,25 @@
         incidents.addLayer(m);
       });
       el.dataset.points = String(data.elevators.length);
+      el.dataset.squares = String(data.cells.length);
+      el.dataset.view = data.mode;
       el.dataset.incidents = String(data.incidents.length);
-      var note = document.getElementById("map-note");
-      if (note && data.truncated) {
-        note.textContent = cfg.labels.too_many.replace("{shown}", String(data.shown)).replace("{total}", String(data.total));
+      if (note) {
+        note.textContent = data.truncated ? cfg.labels.too_many.replace("{total}", String(data.in_view)) : hint;
       }
+    }
+
+    function load() {
+      var mine = ++asked;
+      var url = cfg.points_url + (cfg.points_url.indexOf("?") < 0 ? "?" : "&") + viewQuery();
+      getJSON(url).then(function (data) { if (data && mine === asked) show(data); });
+    }
+    map.on("moveend", function () {
+      if (!big) return;  // a small area's points are all on the map already
+      clearTimeout(timer);
+      timer = setTimeout(load, 250);
     });
+    load();
 
     function setMode(next) {
       mode = next;
