@@ -18,7 +18,7 @@ area (city, district, street, or a use unit on its street), in the caller's scop
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
@@ -108,6 +108,7 @@ def area_table(
     street: str = "",
     use_unit: str = "",
     month: str | None = None,
+    kpis: Collection[str] | None = None,
     settings: Settings | None = None,
 ) -> tuple[KpiTable, KpiRow | None]:
     """The analytics table of ``month`` (the current one when None) and the row of the area in the
@@ -118,7 +119,7 @@ def area_table(
     street of its district (street names are taken as unique in their district), so neither counts the
     rest of the city. A use unit is read as its own staff would read it (its elevators), grouped by
     street; maintenance staff get, of those, the elevators their unit maintains (grouped by maintenance
-    unit: the use unit's, on every street)."""
+    unit: the use unit's, on every street). ``kpis`` keeps those KPIs only (``analytics.kpi_table``)."""
     analytics.require_reader(actor)
     by: Dimension = "district"
     key: str | None = None
@@ -139,7 +140,7 @@ def area_table(
     elif district:
         key = district
     table = analytics.kpi_table(
-        session, reader, clock, month=month, by=by, district=narrow, settings=settings
+        session, reader, clock, month=month, by=by, district=narrow, kpis=kpis, settings=settings
     )
     if key is None:
         return table, table.total

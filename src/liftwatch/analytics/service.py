@@ -14,7 +14,7 @@ maintains; a use unit's staff its own; every other role is refused (403).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields, replace
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
@@ -600,11 +600,14 @@ def kpi_table(
     year: int | None = None,
     by: Dimension,
     district: str = "",
+    kpis: Collection[str] | None = None,
     settings: AnalyticsSettings | Settings | None = None,
 ) -> KpiTable:
     """Every KPI of DOMAIN.md section 6 for the month ("YYYY-MM") or year asked for (the current month
     when neither), one row per group of ``by`` and the scope's total, each beside its target. ``district``
-    narrows the scope to that district's elevators (a drill-down: only its streets are counted)."""
+    narrows the scope to that district's elevators (a drill-down: only its streets are counted);
+    ``kpis`` keeps those KPIs only, and reads only their sources (the dashboard's tiles and charts need
+    the rescue figures alone, not a month of faults)."""
     require_reader(actor)
     if by not in domain.DIMENSIONS:
         raise InvalidInput(FieldError("by", f"expected one of {', '.join(domain.DIMENSIONS)}, got '{by}'"))
@@ -613,7 +616,16 @@ def kpi_table(
     cfg = _settings(settings)
     now = clock.now()
     name, start, end = _period(month, year, now, cfg.tz)
-    return _table(session, actor, now, by, name, start, end, cfg, district=district)
+    needs = ALL_SOURCES if kpis is None else _sources(kpis)
+    return _table(session, actor, now, by, name, start, end, cfg, needs, district)
+
+
+def _sources(kpis: Collection[str]) -> frozenset[str]:
+    """The sources the ``kpis`` are counted from (each a KPI of DOMAIN.md section 6)."""
+    for kpi in kpis:
+        if kpi not in domain.KPIS:
+            raise InvalidInput(FieldError("kpi", f"expected one of {', '.join(domain.KPIS)}, got '{kpi}'"))
+    return frozenset(SOURCES[kpi] for kpi in kpis)
 
 
 def trend(
@@ -641,13 +653,10 @@ def trends(
     """Several KPIs' trends (:func:`trend`) from one pass: each source is read once for all of them (the
     rescue KPIs share the period's incidents, the longest read on a big city)."""
     require_reader(actor)
-    for kpi in kpis:
-        if kpi not in domain.KPIS:
-            raise InvalidInput(FieldError("kpi", f"expected one of {', '.join(domain.KPIS)}, got '{kpi}'"))
+    needs = _sources(kpis)
     cfg = _settings(settings)
     now = clock.now()
     name, start, end = _last_months(now, months, cfg.tz)
-    needs = frozenset(SOURCES[kpi] for kpi in kpis)
     table = _table(session, actor, now, "month", name, start, end, cfg, needs)
     out: dict[str, Trend] = {}
     for kpi in kpis:

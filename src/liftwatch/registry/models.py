@@ -67,6 +67,8 @@ class Elevator(Base):
             "latitude",
             "longitude",
         ),
+        # the map's view: its elevators found by latitude, counted from the index alone (migration 0030)
+        Index("ix_elevators_position", "latitude", "longitude", "status"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -89,6 +89,9 @@ SETTLED_MAX = 5_000
 OPEN_LIMIT = 2_000
 #: At most this many bars in the ranking chart.
 RANKING_LIMIT = 20
+#: The KPIs the tiles and charts show: the analytics service reads only their source (the rescue
+#: incidents), not the month's faults, complaints and inspections.
+DASHBOARD_KPIS = ("entrapment", "on_time_arrival", "average_arrival")
 #: Entrapments are ranked per this many elevators in service.
 PER_ELEVATORS = 10_000
 TEXT_MAX = 64
@@ -213,6 +216,7 @@ def _area_table(
         street=area.street,
         use_unit=area.unit,
         month=month,
+        kpis=DASHBOARD_KPIS,
         settings=settings,
     )
 
@@ -412,7 +416,14 @@ def months_of(
         else:
             narrow = f.area.district if dim == "street" else ""  # a district's streets, not the city's
             table = analytics.kpi_table(
-                session, actor, clock, month=m, by=dim, district=narrow, settings=settings
+                session,
+                actor,
+                clock,
+                month=m,
+                by=dim,
+                district=narrow,
+                kpis=DASHBOARD_KPIS,
+                settings=settings,
             )
         return _month_of(table, table.total, area_keys)
 

@@ -1,7 +1,8 @@
 """The analytics migrations, each applied and reversed on SQLite and PostgreSQL (expands: the release
 before keeps running against them). 0026 adds the registry's nullable ``mobile_signal`` column, keeping the
 elevators' rows; 0027 adds the faults' start-time index the city's figures count by; 0028 the roll-up of
-settled months; 0029 two covering indexes on the registry; 0030 the coverage figures' covering index."""
+settled months; 0029 two covering indexes on the registry; 0030 the coverage figures' covering index and
+the map's view's."""
 
 from __future__ import annotations
 
@@ -163,12 +164,13 @@ def test_0029_applies_and_reverses(url: str) -> None:
 
 def test_0030_applies_and_reverses(url: str) -> None:
     upgrade(url, "0029")
-    assert "ix_elevators_coverage" not in _indexes(url, "elevators")
+    assert not {"ix_elevators_coverage", "ix_elevators_position"} & set(_indexes(url, "elevators"))
     upgrade(url)
     table = Elevator.__table__
     assert isinstance(table, Table)
     (model,) = (i for i in table.indexes if i.name == "ix_elevators_coverage")
     assert _indexes(url, "elevators")["ix_elevators_coverage"] == [c.name for c in model.columns]
     assert len(model.columns) == 9  # in use by place type, and every column the coverage counts read
+    assert _indexes(url, "elevators")["ix_elevators_position"] == ["latitude", "longitude", "status"]
     command.downgrade(alembic_config(url), "0029")
-    assert "ix_elevators_coverage" not in _indexes(url, "elevators")
+    assert not {"ix_elevators_coverage", "ix_elevators_position"} & set(_indexes(url, "elevators"))

@@ -5,6 +5,7 @@ table of that month counts (both are the per-group counts in the database), on S
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from liftwatch.accounts.actor import SYSTEM_ACTOR
@@ -60,3 +61,39 @@ def test_group_keys_of_many_codes_reads_the_scope_in_one_scan(city: Session, clo
 
 def _all_codes(session: Session) -> set[str]:
     return registry_queries.registration_codes(session)
+
+
+def test_a_table_of_some_kpis_reads_only_their_sources(city: Session, clock: FixedClock) -> None:
+    """What the dashboard asks for: the rescue figures of a month, the same as the whole table's, and no
+    statement reads the month's faults, complaints or inspections."""
+    rescue = ("entrapment", "on_time_arrival", "average_arrival")
+    statements: list[str] = []
+
+    def seen(conn: object, cursor: object, statement: str, *_: object) -> None:
+        statements.append(statement)
+
+    engine = city.get_bind()
+    for month in ("2026-10", None):  # a settled month (its roll-up) and this month (live)
+        whole = service.kpi_table(city, SYSTEM_ACTOR, clock, month=month, by="district", settings=CITY)
+        event.listen(engine, "before_cursor_execute", seen)
+        try:
+            some = service.kpi_table(
+                city, SYSTEM_ACTOR, clock, month=month, by="district", kpis=rescue, settings=CITY
+            )
+        finally:
+            event.remove(engine, "before_cursor_execute", seen)
+        assert [r.key for r in some.rows] == [r.key for r in whole.rows]
+        for mine, full in zip((some.total, *some.rows), (whole.total, *whole.rows), strict=True):
+            assert set(mine.figures) == {
+                "entrapment",
+                "response",
+                "on_time_arrival",
+                "average_arrival",
+                "rescue_success",
+            }
+            assert {k: mine.figures[k] for k in rescue} == {k: full.figures[k] for k in rescue}
+    assert whole.total.figures["entrapment"].count >= 0 and statements
+    for table in ("faults", "complaints", "inspections"):
+        assert not [s for s in statements if f"FROM {table}" in s or f"JOIN {table}" in s], table
+    with pytest.raises(InvalidInput, match="kpi"):
+        service.kpi_table(city, SYSTEM_ACTOR, clock, by="district", kpis=("speed",), settings=CITY)
