@@ -53,12 +53,12 @@ class Elevator(Base):
         # index alone; the dashboard's areas (counts, coordinates' bounds) likewise (migration 0029)
         Index("ix_elevators_in_service", "status", "district", "street", "iot_terminal_id"),
         Index("ix_elevators_area", "district", "status", "latitude", "longitude"),
-        # the coverage figures: in use by place type with what each counts, and the codes in public
+        # the coverage figures: by place type, in use, with what each counts, and the codes in public
         # places, read from the index alone (migration 0030)
         Index(
             "ix_elevators_coverage",
-            "status",
             "place_type",
+            "status",
             "registration_code",
             "iot_terminal_id",
             "mobile_signal",

@@ -1052,8 +1052,8 @@ def coverage_counts(
     session: Session, actor: Actor, today: date, public_place_types: Collection[str], old_years: int = 15
 ) -> CoverageCounts:
     """Every coverage count of the elevators in use in the actor's scope, from one SELECT of sums per
-    place type (the coverage index's order: no sort, and no place-type test per row and sum), added up
-    here."""
+    place type (the order of the coverage index, which leads with it: no sort, and no place-type test per
+    row and sum), added up here."""
     start = func.coalesce(Elevator.commissioning_date, Elevator.installation_date)
     monitored = Elevator.iot_terminal_id != ""
     located = Elevator.latitude.is_not(None) & Elevator.longitude.is_not(None)

@@ -3,7 +3,7 @@
 The coverage KPIs count the elevators in use by place type with their terminal, coordinates, age and
 in-car mobile signal, and the insured among those in public places; each read every row of the
 300,000-elevator benchmark city's registry (about 250 ms apiece on SQLite). From this index alone, the
-counts grouped by place type (in its order, no sort) 264 ms to 102 ms, and the codes in use in public
+counts grouped by place type (in its order, no sort) 264 ms to 104 ms, and the codes in use in public
 places the insured are counted among 240 ms to 115 ms (docs/PERFORMANCE.md, "Analytics").
 
 The dashboard's map counts (or lists) the elevators inside its view; zoomed in on a street no other index
@@ -26,9 +26,12 @@ down_revision: str | None = "0029"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+#: Led by the place type, not the status: the counts go in its order, and a query of the elevators in use
+#: per district keeps the index 0029 made for it (SQLite, no statistics on a new index yet, took this one
+#: and sorted: 44 ms to 292 ms).
 COLUMNS = [
-    "status",
     "place_type",
+    "status",
     "registration_code",
     "iot_terminal_id",
     "mobile_signal",
