@@ -478,15 +478,37 @@ def _rolled(
         if f in ("elevators", "monitored") and by != "month":
             column = case((AnalyticsCell.month == last, column), else_=0)
         sums.append(func.sum(column))
-    stmt = select(key, *sums).where(AnalyticsCell.month.in_(months)).group_by(key)
-    if scope:
-        stmt = stmt.where(AnalyticsCell.maintenance_unit == scope)
-    if district:
-        stmt = stmt.where(AnalyticsCell.district == district)
+    stmt = _cells_of(select(key, *sums), scope, months, district).group_by(key)
     out: dict[str, _Counts] = {}
     row: Any
     for row in session.execute(stmt):
         out[str(row[0])] = _Counts(*(int(v or 0) for v in row[1:]))
+    return out
+
+
+def _cells_of(stmt: Any, scope: str, months: Sequence[str], district: str) -> Any:
+    """``stmt`` over the cells of ``months`` in the roll-up scope (a maintenance unit's code; "" the
+    city), of ``district`` when given."""
+    stmt = stmt.where(AnalyticsCell.month.in_(months))
+    if scope:
+        stmt = stmt.where(AnalyticsCell.maintenance_unit == scope)
+    if district:
+        stmt = stmt.where(AnalyticsCell.district == district)
+    return stmt
+
+
+def _rolled_each(
+    session: Session, scope: str, by: str, months: Sequence[str], district: str = ""
+) -> dict[str, dict[str, _Counts]]:
+    """The counts of ``by`` in each of the rolled-up ``months`` (month -> group -> counts), in one SUM ...
+    GROUP BY month and group: what :func:`_rolled` gives for each month alone."""
+    key: Any = getattr(AnalyticsCell, by)
+    sums = [func.sum(getattr(AnalyticsCell, f)) for f in COUNT_FIELDS]
+    stmt = _cells_of(select(AnalyticsCell.month, key, *sums), scope, months, district)
+    out: dict[str, dict[str, _Counts]] = {m: {} for m in months}
+    row: Any
+    for row in session.execute(stmt.group_by(AnalyticsCell.month, key)):
+        out[str(row[0])][str(row[1])] = _Counts(*(int(v or 0) for v in row[2:]))
     return out
 
 
@@ -580,8 +602,23 @@ def _table(
     district: str = "",
 ) -> KpiTable:
     """The table of ``by`` over [start, end); only the figures of ``needs`` (a trend needs one)."""
-    covered = max(start, min(end, now))
     counts, scope = _counts(session, actor, by, start, end, now, cfg, needs, district)
+    return _built(by, name, start, end, now, cfg, needs, counts, scope)
+
+
+def _built(
+    by: Dimension,
+    name: str,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    cfg: AnalyticsSettings,
+    needs: frozenset[str],
+    counts: Mapping[str, _Counts],
+    scope: _Counts,
+) -> KpiTable:
+    """The table from its groups' counts and the scope's elevators."""
+    covered = max(start, min(end, now))
     bounds = {m: (a, b) for m, a, b in _months_of(start, end, cfg.tz)} if by == "month" else {}
     rows = []
     for k, c in counts.items():
@@ -608,16 +645,61 @@ def kpi_table(
     narrows the scope to that district's elevators (a drill-down: only its streets are counted);
     ``kpis`` keeps those KPIs only, and reads only their sources (the dashboard's tiles and charts need
     the rescue figures alone, not a month of faults)."""
-    require_reader(actor)
-    if by not in domain.DIMENSIONS:
-        raise InvalidInput(FieldError("by", f"expected one of {', '.join(domain.DIMENSIONS)}, got '{by}'"))
-    if len(district) > 64:
-        raise InvalidInput(FieldError("district", "at most 64 characters"))
+    _check_table(actor, by, district)
     cfg = _settings(settings)
     now = clock.now()
     name, start, end = _period(month, year, now, cfg.tz)
     needs = ALL_SOURCES if kpis is None else _sources(kpis)
     return _table(session, actor, now, by, name, start, end, cfg, needs, district)
+
+
+def kpi_tables(
+    session: Session,
+    actor: Actor,
+    clock: Clock,
+    *,
+    months: Sequence[str],
+    by: Dimension,
+    district: str = "",
+    kpis: Collection[str] | None = None,
+    settings: AnalyticsSettings | Settings | None = None,
+) -> dict[str, KpiTable]:
+    """:func:`kpi_table` of each of ``months`` ("YYYY-MM"), the same tables: the settled ones read from
+    their roll-up in one SUM ... GROUP BY month and group (the dashboard's 11 months before this one: one
+    query, not 11), the others (and every month of ``by="month"``) one by one."""
+    _check_table(actor, by, district)
+    cfg = _settings(settings)
+    now = clock.now()
+    needs = ALL_SOURCES if kpis is None else _sources(kpis)
+    periods = {m: _period(m, None, now, cfg.tz) for m in months}
+    scope = _rollup_scope(session, actor)
+    settled = [
+        (m, a, b)
+        for m, (_, a, b) in periods.items()
+        if by != "month" and scope is not None and _settled_at(b, cfg) <= now
+    ]
+    out: dict[str, KpiTable] = {}
+    if settled:
+        _ensure_rolled(session, settled, now, cfg)
+        each = _rolled_each(session, scope or "", by, [m for m, _, _ in settled], district)
+        for m, a, b in settled:
+            counts = {k: each[m][k] for k in sorted(each[m])}  # as the live counts order the groups
+            total = _ZERO.with_elevators(
+                sum(c.elevators for c in counts.values()), sum(c.monitored for c in counts.values())
+            )
+            out[m] = _built(by, m, a, b, now, cfg, needs, counts, total)
+    for m, (name, a, b) in periods.items():
+        if m not in out:
+            out[m] = _table(session, actor, now, by, name, a, b, cfg, needs, district)
+    return {m: out[m] for m in months}
+
+
+def _check_table(actor: Actor, by: str, district: str) -> None:
+    require_reader(actor)
+    if by not in domain.DIMENSIONS:
+        raise InvalidInput(FieldError("by", f"expected one of {', '.join(domain.DIMENSIONS)}, got '{by}'"))
+    if len(district) > 64:
+        raise InvalidInput(FieldError("district", "at most 64 characters"))
 
 
 def _sources(kpis: Collection[str]) -> frozenset[str]:

@@ -31,7 +31,6 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -365,22 +364,31 @@ def _month_of(table: KpiTable, row: KpiRow | None, keys: set[str] | None) -> Mon
     return Month(figures.get("entrapment"), figures.get("on_time_arrival"), children)
 
 
-def _settled(request: Request, key: tuple[object, ...], load: Callable[[], Month]) -> Month:
-    """A month before this one, reused by the app for :data:`SETTLED_TTL_S` (its figures are settled;
-    measured: a month's analytics table by district takes 0.3-0.5 s on a 30,000-elevator city)."""
+def _settled(
+    request: Request, keys: dict[str, tuple[object, ...]], load: Callable[[list[str]], dict[str, Month]]
+) -> dict[str, Month]:
+    """Months before this one (by name, each with its cache key), reused by the app for
+    :data:`SETTLED_TTL_S` (their figures are settled); those not kept are loaded together by ``load``."""
     cache: dict[tuple[object, ...], tuple[float, Month]] = (
         getattr(request.app.state, "dashboard_months", None) or {}
     )
     request.app.state.dashboard_months = cache
     now = time.monotonic()
-    hit = cache.get(key)
-    if hit is None or now - hit[0] > SETTLED_TTL_S:
-        if len(cache) >= SETTLED_MAX:
+    out: dict[str, Month] = {}
+    for m, key in keys.items():
+        hit = cache.get(key)
+        if hit is not None and now - hit[0] <= SETTLED_TTL_S:
+            out[m] = hit[1]
+    missing = [m for m in keys if m not in out]
+    if missing:
+        loaded = load(missing)
+        if len(cache) + len(missing) > SETTLED_MAX:
             for old in [k for k, (at, _) in cache.items() if now - at > SETTLED_TTL_S] or list(cache):
                 del cache[old]
-        hit = (now, load())
-        cache[key] = hit
-    return hit[1]
+        for m in missing:
+            cache[keys[m]] = (now, loaded[m])
+            out[m] = loaded[m]
+    return {m: out[m] for m in keys}
 
 
 def months_of(
@@ -397,44 +405,42 @@ def months_of(
     City: the tables by district (the total is the scope's trend, the rows rank the districts); a
     district: the tables by street (its streets' rows add up to it and rank them); a street or a use unit:
     the area's own row each month (its children are ranked from the incident search). The months before
-    this one are cached per app, per scope and area (:func:`_settled`)."""
+    this one are cached per app, per scope and area (:func:`_settled`); those not cached are read
+    together (``analytics.kpi_tables``: the settled ones in one query of the roll-up)."""
     names = _month_names(f.period, zone(settings.timezone))
     level = f.area.level
     dim = CHILD_DIMENSION.get(level)
     area_keys = None if level == "city" else set(keys)
 
-    def load(m: str, current: bool) -> Month:
+    def row_month(row: KpiRow | None) -> Month:
+        figures = row.figures if row else {}
+        return Month(figures.get("entrapment"), figures.get("on_time_arrival"), {})
+
+    def load(months: list[str]) -> dict[str, Month]:
         if dim is None:
-            row = f.row if current else _area_table(session, actor, clock, f.area, settings, m)[1]
-            return Month(
-                row.figures.get("entrapment") if row else None,
-                row.figures.get("on_time_arrival") if row else None,
-                {},
-            )
-        if current and level == "city":
-            table = f.table
-        else:
-            narrow = f.area.district if dim == "street" else ""  # a district's streets, not the city's
-            table = analytics.kpi_table(
-                session,
-                actor,
-                clock,
-                month=m,
-                by=dim,
-                district=narrow,
-                kpis=DASHBOARD_KPIS,
-                settings=settings,
-            )
-        return _month_of(table, table.total, area_keys)
+            return {m: row_month(_area_table(session, actor, clock, f.area, settings, m)[1]) for m in months}
+        narrow = f.area.district if dim == "street" else ""  # a district's streets, not the city's
+        tables = analytics.kpi_tables(
+            session,
+            actor,
+            clock,
+            months=months,
+            by=dim,
+            district=narrow,
+            kpis=DASHBOARD_KPIS,
+            settings=settings,
+        )
+        return {m: _month_of(t, t.total, area_keys) for m, t in tables.items()}
 
     scope = (actor.role.value, actor.unit_id, f.area.district, f.area.street, f.area.unit)
-    out: dict[str, Month] = {}
-    for m in names:
-        if m == names[-1]:
-            out[m] = load(m, True)
-        else:
-            out[m] = _settled(request, (*scope, m, settings.timezone), partial(load, m, False))
-    return out
+    before = _settled(request, {m: (*scope, m, settings.timezone) for m in names[:-1]}, load)
+    if dim is None:
+        current = row_month(f.row)
+    elif level == "city":
+        current = _month_of(f.table, f.table.total, area_keys)
+    else:
+        current = load(names[-1:])[names[-1]]
+    return {**before, names[-1]: current}
 
 
 def trend(f: Figures, months: dict[str, Month]) -> list[dict[str, Any]]:

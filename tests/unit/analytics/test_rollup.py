@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
@@ -67,6 +67,45 @@ def test_every_dimension_from_the_rollup_equals_the_live_count(
         assert trends[i] == service.trends(city, a, clock, kpis=domain.KPIS, settings=CITY)
     october = rolled[(0, "district", 0)]
     assert {r.key: r.figures["entrapment"].count for r in october.rows} == {"静安区": 2, "徐汇区": 0}
+
+
+def test_several_months_at_once_equal_the_months_one_by_one(city: Session, clock: FixedClock) -> None:
+    """``kpi_tables`` (the dashboard's months) gives each month's ``kpi_table``, for the city and a unit,
+    a district narrowed or not, some KPIs or all; the settled months in one query of the roll-up."""
+    months = ["2026-08", "2026-09", "2026-10", "2026-11"]  # three settled, and this month (live)
+    statements: list[str] = []
+
+    def seen(conn: object, cursor: object, statement: str, *_: object) -> None:
+        statements.append(statement)
+
+    engine = city.get_bind()
+    for actor in (SYSTEM_ACTOR, maintenance_actor(city, "MU-A")):
+        for by in domain.DIMENSIONS:
+            for district, kpis in (("", None), ("静安区", ("entrapment", "on_time_arrival"))):
+                statements.clear()
+                event.listen(engine, "before_cursor_execute", seen)
+                try:
+                    together = service.kpi_tables(
+                        city, actor, clock, months=months, by=by, district=district, kpis=kpis, settings=CITY
+                    )
+                finally:
+                    event.remove(engine, "before_cursor_execute", seen)
+                assert list(together) == months
+                for m in months:
+                    alone = service.kpi_table(
+                        city, actor, clock, month=m, by=by, district=district, kpis=kpis, settings=CITY
+                    )
+                    assert together[m] == alone, (actor.role, by, district, m)
+                if by != "month":  # the three settled months: one read of the cells
+                    reads = [s for s in statements if s.startswith("SELECT") and "FROM analytics_cells" in s]
+                    assert len(reads) == 1, by
+    october = service.kpi_tables(city, SYSTEM_ACTOR, clock, months=["2026-10"], by="district", settings=CITY)
+    assert {r.key: r.figures["entrapment"].count for r in october["2026-10"].rows} == {
+        "静安区": 2,
+        "徐汇区": 0,
+    }
+    with pytest.raises(InvalidInput, match="month"):
+        service.kpi_tables(city, SYSTEM_ACTOR, clock, months=["2026-13"], by="district", settings=CITY)
 
 
 def test_a_late_fault_shows_once_the_rollup_is_a_day_old(city: Session) -> None:

@@ -33,7 +33,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session
 
 from liftwatch.accounts.actor import SYSTEM_ACTOR, Role
@@ -288,6 +288,31 @@ def test_a_view_holding_too_many_is_drawn_as_counted_squares(
         ):
             r = client.get("/dashboard/points.json", params={field: bad})
             assert r.status_code == 422 and field in r.text, (field, bad, r.status_code)
+
+
+def test_the_months_before_this_one_are_read_together_once(
+    client: TestClient, ledger: Ledger, engine: Engine
+) -> None:
+    """The charts' 11 settled months come from the roll-up in one query on an area's first load, and from
+    the app's memory after it, for the city and for a district (its own months, by street)."""
+    login(client, Role.REGULATOR)
+    statements: list[str] = []
+
+    def seen(conn: object, cursor: object, statement: str, *_: object) -> None:
+        statements.append(statement)
+
+    def cell_reads(params: dict[str, str]) -> int:
+        statements.clear()
+        event.listen(engine, "before_cursor_execute", seen)
+        try:
+            assert client.get("/dashboard", params=params).status_code == 200
+        finally:
+            event.remove(engine, "before_cursor_execute", seen)
+        return sum(s.startswith("SELECT") and "FROM analytics_cells" in s for s in statements)
+
+    for params in ({}, {"district": JINGAN}):
+        assert cell_reads(params) == 1, params
+        assert cell_reads(params) == 0, params
 
 
 def test_derived_boundaries_cover_the_districts(client: TestClient, ledger: Ledger) -> None:
