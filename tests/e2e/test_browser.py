@@ -1,5 +1,5 @@
-"""A real browser through the real server: sign in, search (htmx refreshes the table in place), open an
-elevator file, read its timeline, switch to English."""
+"""A real browser through the real server: sign in, search (htmx refreshes the table in place), export
+what the search keeps, open an elevator file, read its timeline, switch to English."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 
 from tests.e2e.conftest import CHROMIUM_ARGS, chromium_path
 from tests.factories import PASSWORD
@@ -14,7 +15,7 @@ from tests.factories import PASSWORD
 pytestmark = pytest.mark.e2e
 
 
-def test_sign_in_search_file_and_language(live_server: str, screenshot_dir: Path) -> None:
+def test_sign_in_search_file_and_language(live_server: str, screenshot_dir: Path, tmp_path: Path) -> None:
     executable = chromium_path()
     from playwright.sync_api import expect, sync_playwright
 
@@ -61,6 +62,17 @@ def test_sign_in_search_file_and_language(live_server: str, screenshot_dir: Path
             assert page.evaluate("() => window.__sameDocument") is True
             expect(page.locator("#result-count")).to_have_text("共 1 条")
             page.screenshot(path=str(screenshot_dir / "03-search-filtered.png"), full_page=True)
+
+            # The export of this search (its link refreshed with the list) holds the filtered elevator
+            # only, each unit named beside its code, the header frozen.
+            with page.expect_download() as download:
+                page.click("#registry-export")
+            saved = tmp_path / download.value.suggested_filename
+            download.value.save_as(saved)
+            sheet = load_workbook(saved)["电梯"]
+            table = list(sheet.iter_rows(values_only=True))
+            assert [row[0] for row in table[1:]] == ["11SHB000003"], table
+            assert "维保单位名称" in table[0] and sheet.freeze_panes == "A2"
 
             # The elevator file with its timeline, newest first.
             page.click("#elevator-table a:has-text('11SHB000003')")

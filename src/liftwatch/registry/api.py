@@ -3,12 +3,14 @@ commit, shape the answer."""
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, File, Query, UploadFile
-from fastapi.responses import JSONResponse, Response
+from fastapi import APIRouter, Depends, File, Query, UploadFile
+from fastapi.responses import FileResponse, JSONResponse, Response
+from starlette.background import BackgroundTask
 
 from liftwatch.core.clock import Clock
 from liftwatch.core.errors import FieldError, InvalidInput
@@ -43,12 +45,7 @@ def elevator_out(elevator: Elevator, clock: Clock) -> ElevatorOut:
     return out
 
 
-@router.get("/elevators", response_model=ElevatorPage)
-def list_elevators(
-    actor: ActorDep,
-    session: SessionDep,
-    clock: ClockDep,
-    settings: SettingsDep,
+def elevator_filter(
     district: QueryStr | None = None,
     street: QueryStr | None = None,
     unit: Annotated[QueryStr | None, Query(description="code of a use or maintenance unit")] = None,
@@ -59,11 +56,9 @@ def list_elevators(
     age_max: Annotated[float | None, Query(ge=0, le=200)] = None,
     three_no: bool | None = None,
     q: Annotated[QueryStr | None, Query(max_length=100, description="text search")] = None,
-    page: PageNo = 1,
-    size: PageSize = 50,
-) -> ElevatorPage:
-    size = min(size, settings.page_size_max)
-    flt = queries.ElevatorFilter(
+) -> queries.ElevatorFilter:
+    """The search's filters, the same for the list and the export."""
+    return queries.ElevatorFilter(
         district=district,
         street=street,
         unit=unit,
@@ -75,6 +70,22 @@ def list_elevators(
         q=q,
         three_no=three_no,
     )
+
+
+FilterDep = Annotated[queries.ElevatorFilter, Depends(elevator_filter)]
+
+
+@router.get("/elevators", response_model=ElevatorPage)
+def list_elevators(
+    actor: ActorDep,
+    session: SessionDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+    flt: FilterDep,
+    page: PageNo = 1,
+    size: PageSize = 50,
+) -> ElevatorPage:
+    size = min(size, settings.page_size_max)
     items, total = queries.list_elevators(session, actor, flt, clock, page=page, size=size)
     return ElevatorPage(items=[elevator_out(e, clock) for e in items], total=total, page=page, size=size)
 
@@ -229,18 +240,25 @@ def export_registry(
     actor: ActorDep,
     session: SessionDep,
     clock: ClockDep,
+    flt: FilterDep,
     file_format: Annotated[Literal["xlsx", "csv"], Query(alias="format")] = "xlsx",
     headers: Annotated[Literal["en", "zh"], Query()] = "en",
 ) -> Response:
-    """Download the elevators in the caller's scope, in the columns the import reads. The .xlsx file has
-    a second sheet "units"; the CSV holds the elevators only. ``headers=zh`` writes Chinese headers,
-    labels and 是/否 for reading in Excel; it imports back as well."""
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"liftwatch-registry-{clock.today().isoformat()}.{file_format}"
-        registry_io.export_file(session, actor, path, headers=headers)
-        content = path.read_bytes()
-    return Response(
-        content,
+    """Download the elevators in the caller's scope that the search's filters keep (none given: all), in
+    the columns the import reads, each unit's name beside its code. The .xlsx file has a second sheet
+    "units"; the CSV holds the elevators only. ``headers=zh`` writes Chinese headers, labels and 是/否 for
+    reading in Excel; it imports back as well. The file is written row by row to a temporary file and
+    streamed from it (the ledger never sits in the process's memory), which is removed once sent."""
+    tmp = Path(tempfile.mkdtemp(prefix="liftwatch-export-"))
+    path = tmp / f"liftwatch-registry-{clock.today().isoformat()}.{file_format}"
+    try:
+        registry_io.export_file(session, actor, path, headers=headers, flt=flt, clock=clock)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return FileResponse(
+        path,
         media_type=_EXPORT_MEDIA[file_format],
-        headers={"Content-Disposition": f'attachment; filename="{path.name}"'},
+        filename=path.name,
+        background=BackgroundTask(shutil.rmtree, tmp, ignore_errors=True),
     )

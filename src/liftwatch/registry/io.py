@@ -22,7 +22,7 @@ import csv
 import io
 import re
 import zipfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -146,7 +146,13 @@ ELEVATOR_ALIASES = _headers(ELEVATOR_COLUMNS, labels.ELEVATOR_FIELD, ELEVATOR_SP
 UNIT_ALIASES = _headers(UNIT_COLUMNS, labels.UNIT_FIELD, UNIT_SPELLINGS)
 #: The column the rejects file adds; the import ignores it, with 序号 and 备注.
 REASONS_COLUMN = "import_errors"
-IGNORED_COLUMNS = frozenset({REASONS_COLUMN, "错误原因", "序号", "备注", "no", "no.", "#"})
+#: The units' names an export writes beside their codes, for people (the import reads the codes): each
+#: follows its code column, headed by its field name or its label (registry/labels.py).
+NAME_COLUMNS: dict[str, str] = {"use_unit": "use_unit_name", "maintenance_unit": "maintenance_unit_name"}
+IGNORED_COLUMNS = frozenset(
+    {REASONS_COLUMN, "错误原因", "序号", "备注", "no", "no.", "#"}
+    | {n for name in NAME_COLUMNS.values() for n in (name, labels.ELEVATOR_FIELD.get(name, ZH))}
+)
 
 #: The registry's label table of each enum column.
 ENUM_TABLES: dict[str, Labels] = {
@@ -840,11 +846,12 @@ def _neutral(value: Any) -> Any:
 
 
 def _write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    """UTF-8 with a BOM, so Excel opens Chinese text correctly."""
+    """UTF-8 with a BOM, so Excel opens Chinese text correctly; written row by row."""
     with path.open("w", encoding="utf-8-sig", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow([_neutral(h) for h in header])
-        writer.writerows([_text(_neutral(v)) for v in row] for row in rows)
+        for row in rows:
+            writer.writerow([_text(_neutral(v)) for v in row])
 
 
 def _xlsx_row(ws: Any, row: Sequence[Any]) -> list[Any]:
@@ -862,22 +869,46 @@ def _xlsx_row(ws: Any, row: Sequence[Any]) -> list[Any]:
     return out
 
 
-def _write_xlsx(path: Path, sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence[Any]]]]) -> None:
-    """Stream the sheets (write-only mode: memory stays flat at 50,000 rows)."""
+@dataclass(frozen=True)
+class _SheetOut:
+    """A sheet to write: its rows, and how many when the caller counted them (else they are listed
+    first: a small sheet)."""
+
+    title: str
+    header: Sequence[str]
+    rows: Iterable[Sequence[Any]]
+    count: int | None = None
+
+
+def _write_xlsx(path: Path, sheets: Sequence[_SheetOut]) -> None:
+    """Stream the sheets row by row (write-only mode: memory flat in the number of rows), each with its
+    header frozen and a filter on every column."""
     from openpyxl import Workbook
     from openpyxl.utils import get_column_letter
 
     wb = Workbook(write_only=True)
-    for title, header, rows in sheets:
-        body = list(rows)
-        ws = wb.create_sheet(title)
+    for sheet in sheets:
+        rows = sheet.rows
+        count = sheet.count
+        if count is None:
+            rows = list(rows)
+            count = len(rows)
+        ws = wb.create_sheet(sheet.title)
         # Write-only sheets carry no <dimension>; without it openpyxl's read-only mode parses the whole
         # sheet once more just to size it, which doubles the time to import our own export.
-        ref = f"A1:{get_column_letter(max(len(header), 1))}{len(body) + 1}"
+        ref = f"A1:{get_column_letter(max(len(sheet.header), 1))}{count + 1}"
         ws.calculate_dimension = lambda ref=ref: ref
-        ws.append(_xlsx_row(ws, header))
-        for row in body:
+        ws.freeze_panes = "A2"
+        ws.auto_filter.ref = ref
+        ws.append(_xlsx_row(ws, sheet.header))
+        written = 0
+        for row in rows:
             ws.append(_xlsx_row(ws, row))
+            written += 1
+        if written != count:  # the registry changed between the count and the rows
+            ref = f"A1:{get_column_letter(max(len(sheet.header), 1))}{written + 1}"
+            ws.calculate_dimension = lambda ref=ref: ref
+            ws.auto_filter.ref = ref
     wb.save(path)
 
 
@@ -887,17 +918,15 @@ def _write_rejects(path: Path, elevators: _Sheet, units: _Sheet | None, rejected
 
     elev_rows = rows_of(elevators)
     unit_rows = rows_of(units) if units is not None else []
-    sheets: list[tuple[str, Sequence[str], Iterable[Sequence[Any]]]] = [
-        (ELEVATORS_SHEET, [*elevators.header, REASONS_COLUMN], elev_rows)
-    ]
+    sheets = [_SheetOut(ELEVATORS_SHEET, [*elevators.header, REASONS_COLUMN], elev_rows)]
     if units is not None and unit_rows:
-        sheets.append((UNITS_SHEET, [*units.header, REASONS_COLUMN], unit_rows))
+        sheets.append(_SheetOut(UNITS_SHEET, [*units.header, REASONS_COLUMN], unit_rows))
     if path.suffix.lower() == ".xlsx":
         _write_xlsx(path, sheets)
         return
-    _write_csv(path, sheets[0][1], elev_rows)
+    _write_csv(path, sheets[0].header, elev_rows)
     if len(sheets) > 1:
-        _write_csv(_units_csv_beside(path), sheets[1][1], unit_rows)
+        _write_csv(_units_csv_beside(path), sheets[1].header, unit_rows)
 
 
 def _export_values(row: Mapping[str, Any], columns: Sequence[str], chinese: bool = False) -> list[Any]:
@@ -920,34 +949,67 @@ def _export_values(row: Mapping[str, Any], columns: Sequence[str], chinese: bool
 EXPORT_HEADERS = ("en", "zh")
 
 
-def export_file(session: Session, actor: Actor, path: Path, headers: str = "en") -> int:
-    """Write the elevators the actor may see (and their units) to ``path`` (.xlsx or .csv); returns the
-    number of elevators. ``headers`` (EXPORT_HEADERS): English field names, or Chinese labels and values
-    for people who read the file in Excel; either imports back unchanged."""
+#: The columns of an export's elevator sheet: the import's, each unit's name after its code.
+EXPORT_COLUMNS: tuple[str, ...] = tuple(
+    c for col in ELEVATOR_COLUMNS for c in (col, *((NAME_COLUMNS[col],) if col in NAME_COLUMNS else ()))
+)
+
+
+def _export_header(chinese: bool) -> list[str]:
+    if not chinese:
+        return list(EXPORT_COLUMNS)
+    names = set(NAME_COLUMNS.values())
+    return [
+        labels.ELEVATOR_FIELD.get(c, ZH) if c in names else ELEVATOR_ALIASES.get(c, (c,))[0]
+        for c in EXPORT_COLUMNS
+    ]
+
+
+def export_file(
+    session: Session,
+    actor: Actor,
+    path: Path,
+    headers: str = "en",
+    flt: queries.ElevatorFilter | None = None,
+    clock: Clock | None = None,
+) -> int:
+    """Write the elevators the actor may see (those ``flt`` keeps, when given: the search page's filters)
+    and their units (with a filter, only the units those elevators name) to ``path`` (.xlsx or .csv);
+    returns the number of elevators. ``headers`` (EXPORT_HEADERS): English field names, or Chinese labels
+    and values for people who read the file in Excel; either imports back unchanged (the units' names
+    beside their codes are for people; the import reads the codes). Rows go from the database to the file
+    a batch at a time: memory stays flat in the size of the ledger."""
     suffix = path.suffix.lower()
     if suffix not in (".xlsx", ".csv"):
         raise InvalidInput(FieldError("file", f"'{path.name}': expected a .csv or .xlsx file"))
     if headers not in EXPORT_HEADERS:
         raise InvalidInput(FieldError("headers", f"'{headers}': expected one of {', '.join(EXPORT_HEADERS)}"))
     chinese = headers == "zh"
-    elevators = queries.export_elevator_rows(session, actor)
-    codes = {r[k] for r in elevators for k in ("use_unit", "maintenance_unit") if r.get(k)}
-    units = queries.export_unit_rows(session, actor, codes)
-    elev_rows = (_export_values(r, ELEVATOR_COLUMNS, chinese) for r in elevators)
-    unit_rows = (_export_values(u, UNIT_COLUMNS, chinese) for u in units)
-    elev_header = (
-        [ELEVATOR_ALIASES.get(c, (c,))[0] for c in ELEVATOR_COLUMNS] if chinese else ELEVATOR_COLUMNS
-    )
+    count = queries.export_count(session, actor, flt, clock)
+    codes: set[str] = set()
+
+    def elevator_rows() -> Iterator[list[Any]]:
+        for r in queries.export_elevator_rows(session, actor, flt, clock):
+            codes.update(r[k] for k in ("use_unit", "maintenance_unit") if r.get(k))
+            yield _export_values(r, EXPORT_COLUMNS, chinese)
+
+    elev_header = _export_header(chinese)
     unit_header = [UNIT_ALIASES.get(c, (c,))[0] for c in UNIT_COLUMNS] if chinese else UNIT_COLUMNS
+
+    def unit_rows() -> Iterator[list[Any]]:  # after the elevators: the units they name
+        filtered = flt is not None and flt != queries.ElevatorFilter()
+        for u in queries.export_unit_rows(session, actor, codes, only_referenced=filtered):
+            yield _export_values(u, UNIT_COLUMNS, chinese)
+
     if suffix == ".xlsx":
         _write_xlsx(
             path,
             [
-                ("电梯" if chinese else ELEVATORS_SHEET, elev_header, elev_rows),
-                ("单位" if chinese else UNITS_SHEET, unit_header, unit_rows),
+                _SheetOut("电梯" if chinese else ELEVATORS_SHEET, elev_header, elevator_rows(), count),
+                _SheetOut("单位" if chinese else UNITS_SHEET, unit_header, unit_rows()),
             ],
         )
     else:
-        _write_csv(path, elev_header, elev_rows)
-        _write_csv(_units_csv_beside(path), unit_header, unit_rows)
-    return len(elevators)
+        _write_csv(path, elev_header, elevator_rows())
+        _write_csv(_units_csv_beside(path), unit_header, unit_rows())
+    return count

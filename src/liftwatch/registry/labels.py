@@ -110,6 +110,8 @@ ELEVATOR_FIELD = Labels(
         "longitude": zh_en("经度", "Longitude"),
         "use_unit": zh_en("使用单位", "Use unit"),
         "maintenance_unit": zh_en("维保单位", "Maintenance unit"),
+        "use_unit_name": zh_en("使用单位名称", "Use unit name"),
+        "maintenance_unit_name": zh_en("维保单位名称", "Maintenance unit name"),
         "status": zh_en("状态", "Status"),
         "no_property_management": zh_en("无物业管理", "No property management"),
         "no_maintenance_contract": zh_en("无维保合同", "No maintenance contract"),

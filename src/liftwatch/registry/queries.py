@@ -310,31 +310,72 @@ def _ref(unit: Unit | None) -> UnitRef | None:
 _EXPORT_SKIP = frozenset({"id", "use_unit_id", "maintenance_unit_id", "created_at", "updated_at"})
 
 
-def export_elevator_rows(session: Session, actor: Actor) -> list[dict[str, Any]]:
-    """Every elevator in the actor's scope as a dict of ElevatorCreate fields, units as their codes."""
+#: Rows fetched from the database at a time by an export (its memory is this, not the ledger).
+EXPORT_BATCH = 2_000
+
+
+def _export_select(
+    session: Session, actor: Actor, flt: ElevatorFilter | None, clock: Clock | None
+) -> Select[Any]:
     if actor.role in NO_REGISTRY_ACCESS:
         raise _refuse(actor, "may look up one elevator by its code, not export them")
     use_unit = aliased(Unit)
     maint_unit = aliased(Unit)
     columns = [c for c in Elevator.metadata.tables[Elevator.__tablename__].c if c.name not in _EXPORT_SKIP]
     stmt = (
-        select(*columns, use_unit.code.label("use_unit"), maint_unit.code.label("maintenance_unit"))
+        select(
+            *columns,
+            use_unit.code.label("use_unit"),
+            maint_unit.code.label("maintenance_unit"),
+            use_unit.name.label("use_unit_name"),
+            maint_unit.name.label("maintenance_unit_name"),
+        )
         .select_from(Elevator)
         .outerjoin(use_unit, Elevator.use_unit_id == use_unit.id)
         .outerjoin(maint_unit, Elevator.maintenance_unit_id == maint_unit.id)
-        .order_by(Elevator.registration_code)
     )
-    return [dict(row) for row in session.execute(_scoped(stmt, actor)).mappings()]
+    stmt = _scoped(stmt, actor)
+    return _apply_filter(session, stmt, flt, clock) if flt is not None else stmt
 
 
-def export_unit_rows(session: Session, actor: Actor, referenced: Iterable[str]) -> list[dict[str, Any]]:
-    """Units for an export. Readers of the whole registry get every unit; unit staff get their own unit in
-    full and, of the other units on their elevators, only code, name and type (what the API shows them)."""
+def export_count(
+    session: Session, actor: Actor, flt: ElevatorFilter | None = None, clock: Clock | None = None
+) -> int:
+    """How many elevators :func:`export_elevator_rows` yields (a sheet's size is written before its rows)."""
+    stmt = _export_select(session, actor, flt, clock)
+    return int(session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
+
+
+def export_elevator_rows(
+    session: Session, actor: Actor, flt: ElevatorFilter | None = None, clock: Clock | None = None
+) -> Iterator[dict[str, Any]]:
+    """The elevators in the actor's scope (those ``flt`` keeps, when given; its age filters need the
+    ``clock``) as dicts of ElevatorCreate fields, units as their codes, plus the units' names; fetched
+    :data:`EXPORT_BATCH` rows at a time, so a city's ledger never sits in memory whole."""
+    stmt = _export_select(session, actor, flt, clock).order_by(Elevator.registration_code)
+    result = session.execute(stmt, execution_options={"yield_per": EXPORT_BATCH})
+    for row in result.mappings():
+        yield dict(row)
+
+
+def export_unit_rows(
+    session: Session, actor: Actor, referenced: Iterable[str], only_referenced: bool = False
+) -> list[dict[str, Any]]:
+    """Units for an export. Readers of the whole registry get every unit (``only_referenced``: those the
+    exported elevators name, for an export of a search); unit staff get their own unit in full and, of the
+    other units on their elevators, only code, name and type (what the API shows them)."""
     if actor.role in NO_REGISTRY_ACCESS:
         raise _refuse(actor, "may not export units")
     columns = [Unit.metadata.tables[Unit.__tablename__].c[name] for name in UNIT_RECORD_FIELDS]
     if actor.role in READ_ALL:
         stmt = select(*columns).order_by(Unit.code)
+        if only_referenced:
+            names = sorted(set(referenced))
+            found: list[dict[str, Any]] = []
+            for start in range(0, len(names), 1_000):  # IN lists of a bounded size
+                chunk = stmt.where(Unit.code.in_(names[start : start + 1_000]))
+                found += [dict(row) for row in session.execute(chunk).mappings()]
+            return sorted(found, key=lambda u: str(u["code"]))
         return [dict(row) for row in session.execute(stmt).mappings()]
     own_stmt = _scoped_units(select(*columns).select_from(Unit), actor)
     own = [dict(row) for row in session.execute(own_stmt).mappings()]

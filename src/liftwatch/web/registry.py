@@ -44,6 +44,7 @@ SEARCH_FIELDS = (
     "age_max",
     "three_no",
 )
+THREE_NO_SPELLINGS = {"true": "yes", "1": "yes", "false": "no", "0": "no"}
 SEARCH_CHOICES: dict[str, type[StrEnum]] = {
     "place_type": PlaceType,
     "kind": ElevatorKind,
@@ -82,6 +83,8 @@ class SearchForm:
             value = getattr(form, name)
             if value and value not in {m.value for m in enum}:
                 form.errors[name] = "search.invalid_choice"
+        # the API's spelling is a bool: a link written for it (three_no=true) filters the same
+        form.three_no = THREE_NO_SPELLINGS.get(form.three_no.lower(), form.three_no)
         if form.three_no not in ("", "yes", "no"):
             form.errors["three_no"] = "search.invalid_choice"
         for name in ("age_min", "age_max"):
@@ -121,6 +124,21 @@ class SearchForm:
             pairs.append(("page", str(page)))
         return urlencode(pairs)
 
+    def export_query(self, lang: str) -> str:
+        """The export's query string: this search's filters the page applies (a field it refused is left
+        out, as the list leaves it out) in the API's spelling, and headers in the page's language."""
+        flt = self.to_filter()
+        pairs: list[tuple[str, str]] = [("format", "xlsx"), ("headers", "zh" if lang == "zh-CN" else "en")]
+        for name in SEARCH_FIELDS:
+            value = getattr(flt, name)
+            if value is None:
+                continue
+            if isinstance(value, bool):
+                pairs.append((name, "true" if value else "false"))
+            else:
+                pairs.append((name, f"{value:g}" if isinstance(value, float) else str(value)))
+        return urlencode(pairs)
+
 
 @dataclass(frozen=True)
 class Pager:
@@ -152,6 +170,7 @@ def elevator_search(
         "statuses": [s.value for s in ElevatorStatus],
     }
     headers = {"Vary": "HX-Request"}
+    context["partial"] = is_partial(request)
     if not is_partial(request):
         places = queries.places(session, actor)
         context["districts"] = list(places)

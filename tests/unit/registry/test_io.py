@@ -29,6 +29,7 @@ from liftwatch.registry.io import (
     ELEVATOR_ALIASES,
     ELEVATOR_COLUMNS,
     ENUM_LABELS,
+    EXPORT_COLUMNS,
     REASONS_COLUMN,
     UNIT_ALIASES,
     UNIT_COLUMNS,
@@ -536,9 +537,11 @@ def test_round_trip_into_an_empty_database_loses_nothing(
     if suffix == ".csv":
         assert path.read_bytes().startswith(b"\xef\xbb\xbf")
         table = _read_csv(path)
+        names = {"use_unit_name": "使用单位名称", "maintenance_unit_name": "维保单位名称"}
         assert table[0] == (
-            [ELEVATOR_ALIASES[c][0] for c in ELEVATOR_COLUMNS] if zh else list(ELEVATOR_COLUMNS)
+            [names.get(c) or ELEVATOR_ALIASES[c][0] for c in EXPORT_COLUMNS] if zh else list(EXPORT_COLUMNS)
         )
+        assert [c for c in EXPORT_COLUMNS if c not in ELEVATOR_COLUMNS] == list(names)
         row = dict(zip(table[0], next(r for r in table[1:] if r[0] == "11SHB000003"), strict=True))
         if zh:  # what a person reads in Excel
             assert (row["设备类别"], row["场所类型"], row["状态"], row["无物业管理"]) == (
@@ -549,6 +552,10 @@ def test_round_trip_into_an_empty_database_loses_nothing(
             )
         else:
             assert (row["kind"], row["place_type"], row["status"]) == ("escalator", "mall", "suspended")
+        # each unit's name beside its code, for people; the import below reads the codes, no warning
+        unit = row["维保单位" if zh else "maintenance_unit"]
+        name = row["维保单位名称" if zh else "maintenance_unit_name"]
+        assert (unit, name) == ("MU-B", session.scalar(select(Unit.name).where(Unit.code == "MU-B")))
         assert (tmp_path / "registry.units.csv").exists()
     else:
         sheets = ["电梯", "单位"] if zh else ["elevators", "units"]
@@ -702,7 +709,7 @@ def test_http_export(client: TestClient, session: Session, clock: FixedClock) ->
     assert "attachment" in r.headers["content-disposition"]
     assert r.content.startswith(b"\xef\xbb\xbf")
     table = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
-    assert table[0] == list(ELEVATOR_COLUMNS) and len(table) == 5
+    assert table[0] == list(EXPORT_COLUMNS) and len(table) == 5
 
     r = client.get("/api/v1/registry/export", headers=auth(client, Role.MAINTENANCE))
     assert r.status_code == 200
@@ -723,3 +730,46 @@ def test_http_export(client: TestClient, session: Session, clock: FixedClock) ->
         assert r.status_code == 422
         assert next(iter(params)) in r.text  # the message names the parameter
     assert client.get("/api/v1/registry/export").status_code == 401
+
+
+def test_an_export_holds_what_the_search_keeps(
+    client: TestClient, session: Session, clock: FixedClock
+) -> None:
+    """The export takes the search's filters (the list's, by the same dependency), names the units, and
+    its sheets keep their header in view with a filter on every column."""
+    seed(session, clock)
+    regulator = auth(client, Role.REGULATOR)
+    cases: list[tuple[dict[str, str], list[str]]] = [
+        ({"district": "静安区"}, ["11SHA000001", "11SHA000002"]),
+        ({"unit": "MU-B", "status": "suspended"}, []),
+        ({"q": "11SHB000003"}, ["11SHB000003"]),
+        ({}, ["11SHA000001", "11SHA000002", "11SHB000003", "11SHB000004"]),
+    ]
+    for params, codes in cases:
+        listed = client.get("/api/v1/elevators", params=params, headers=regulator).json()
+        assert sorted(e["registration_code"] for e in listed["items"]) == codes, params
+        r = client.get("/api/v1/registry/export", params=params, headers=regulator)
+        assert r.status_code == 200, r.text
+        wb = load_workbook(io.BytesIO(r.content))  # not read-only: the sheet's view and filter
+        sheet = wb["elevators"]
+        rows = list(sheet.iter_rows(values_only=True))
+        assert sorted(str(row[0]) for row in rows[1:]) == codes, params
+        assert sheet.freeze_panes == "A2"
+        assert (
+            sheet.auto_filter.ref == f"A1:{sheet.cell(1, len(EXPORT_COLUMNS)).column_letter}{len(codes) + 1}"
+        )
+        assert wb["units"].freeze_panes == "A2"
+        header = list(rows[0])
+        named: set[str] = set()
+        for row in rows[1:]:
+            unit = row[header.index("maintenance_unit")]
+            name = session.scalar(select(Unit.name).where(Unit.code == unit))
+            assert row[header.index("maintenance_unit_name")] == name and name
+            named |= {
+                str(row[header.index(c)]) for c in ("use_unit", "maintenance_unit") if row[header.index(c)]
+            }
+        units = {str(r[0]) for r in list(wb["units"].iter_rows(values_only=True))[1:]}
+        # a search's file holds the units its elevators name; the whole ledger's every unit (the insurer too)
+        assert units == (named if params else set(session.scalars(select(Unit.code)))), params
+    r = client.get("/api/v1/registry/export", params={"three_no": "maybe"}, headers=regulator)
+    assert r.status_code == 422 and "three_no" in r.text

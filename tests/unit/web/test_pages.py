@@ -454,7 +454,7 @@ def test_the_search_page_exports_the_ledger_in_the_page_language(client: TestCli
     link = re.search(r'id="registry-export"[^>]*href="([^"]+)"', page.text, re.S)
     assert link is not None and "导出台账" in page.text
     href = link[1].replace("&amp;", "&")
-    assert href.endswith("headers=zh")
+    assert href.endswith("format=xlsx&headers=zh")  # no filter: the whole ledger in scope
     r = client.get(href)  # the session cookie opens the API
     assert r.status_code == 200
     wb = load_workbook(io.BytesIO(r.content), read_only=True)
@@ -466,3 +466,37 @@ def test_the_search_page_exports_the_ledger_in_the_page_language(client: TestCli
     assert (
         re.search(r'id="registry-export"[^>]*headers=en"', english, re.S) and "Export the ledger" in english
     )
+
+
+def export_href(html: str) -> str:
+    link = re.search(r'<a[^>]*id="registry-export"[^>]*href="([^"]+)"', html, re.S)
+    assert link is not None, "no export link"
+    return link[1].replace("&amp;", "&")
+
+
+def test_the_export_takes_the_searchs_filters(client: TestClient, seeded: None) -> None:
+    """The export link carries the search's filters in the API's spelling, on the page and in each result
+    list (swapped out of band: the link sits outside it), and the file holds what the list shows; a
+    refused field is left out of both; ``three_no=true`` (the API's spelling) filters the page too."""
+    login(client, "regulator")
+    query = {"district": "静安区", "three_no": "no", "age_min": "20", "kind": "rocket"}
+    page = client.get("/elevators", params=query)
+    href = export_href(page.text)
+    assert parse_qs(urlparse(href).query) == {
+        "format": ["xlsx"],
+        "headers": ["zh"],
+        "district": ["静安区"],
+        "age_min": ["20"],
+        "three_no": ["false"],
+    }
+    listed = codes_in(page.text)
+    assert listed == ["11SHA000001"]
+    wb = load_workbook(io.BytesIO(client.get(href).content), read_only=True)
+    assert [str(r[0]) for r in list(wb["电梯"].iter_rows(values_only=True))[1:]] == listed
+    partial = client.get("/elevators", params={"district": "徐汇区"}, headers={"HX-Request": "true"})
+    assert 'hx-swap-oob="true"' in partial.text
+    assert parse_qs(urlparse(export_href(partial.text)).query)["district"] == ["徐汇区"]
+    assert "hx-swap-oob" not in page.text  # the whole page has the link once, in place
+    assert page.text.count('id="registry-export"') == 1
+    api_spelling = client.get("/elevators", params={"three_no": "true"})
+    assert codes_in(api_spelling.text) == [] and "无效的选项" not in api_spelling.text
