@@ -352,15 +352,25 @@ def registry_import(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help=".csv or .xlsx")],
     skip_invalid: Annotated[bool, typer.Option("--skip-invalid", help="import the good rows")] = False,
     rejects: Annotated[Path | None, typer.Option(help="where bad rows go with --skip-invalid")] = None,
+    update: Annotated[
+        bool, typer.Option("--update", help="a registered elevator's row updates it (an edited export)")
+    ] = False,
     database_url: DbOption = None,
 ) -> None:
-    """Import elevators (and the units they name) from an agency's CSV or Excel file."""
+    """Import elevators (and the units they name) from an agency's CSV or Excel file; with --update, the
+    rows of registered elevators update them (each change on the elevator's timeline)."""
     from liftwatch.registry.io import import_file
 
     factory = make_session_factory(make_engine(_url(database_url)))
     with _user_errors(), session_scope(factory) as session:
         report = import_file(
-            session, SYSTEM_ACTOR, file, SystemClock(), skip_invalid=skip_invalid, rejects_path=rejects
+            session,
+            SYSTEM_ACTOR,
+            file,
+            SystemClock(),
+            skip_invalid=skip_invalid,
+            rejects_path=rejects,
+            upsert=update,
         )
     console.print(report.render(), markup=False, highlight=False, soft_wrap=True)
     if report.errors and not skip_invalid:

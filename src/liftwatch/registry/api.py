@@ -202,9 +202,16 @@ def import_registry(
     session: SessionDep,
     clock: ClockDep,
     skip_invalid: Annotated[bool, Query(description="import the good rows, return the bad ones")] = False,
+    upsert: Annotated[bool, Query(description="a registered elevator's row updates it")] = False,
+    dry_run: Annotated[
+        bool, Query(description="a preview: report what would be written, write nothing")
+    ] = False,
 ) -> JSONResponse:
-    """Import elevators (and a workbook's "units" sheet). 200 when rows were imported, 422 with every
-    error when nothing was (by default any bad row rejects the whole file)."""
+    """Import elevators (and a workbook's "units" sheet). 200 when rows were imported (or, with
+    ``dry_run``, would be), 422 with every error when nothing was (by default any bad row rejects the
+    whole file). With ``upsert`` the rows of registered elevators update them: ``updated``, ``unchanged``
+    and ``changes`` (each changed field, from and to) say how. ``dry_run`` imports and rolls back, so the
+    preview is exactly what the import would do."""
     service.require_registrar(actor, "import the registry")
     name = Path(file.filename or "upload").name
     if Path(name).suffix.lower() not in (".csv", ".xlsx"):
@@ -216,16 +223,22 @@ def import_registry(
         if path.stat().st_size > registry_io.MAX_FILE_BYTES:
             raise registry_io.FileTooLarge(name, f"is larger than {registry_io.MAX_FILE_BYTES // 2**20} MB")
         report = registry_io.import_file(
-            session, actor, path, clock, skip_invalid=skip_invalid, write_rejects=False
+            session, actor, path, clock, skip_invalid=skip_invalid, write_rejects=False, upsert=upsert
         )
-    written = report.imported > 0 or report.units_imported > 0
-    if written:
+    written = report.imported > 0 or report.units_imported > 0 or report.updated > 0
+    if written and not dry_run:
         session.commit()
+    else:
+        session.rollback()
     body: dict[str, Any] = {
         "rows": report.rows,
         "imported": report.imported,
         "unit_rows": report.unit_rows,
         "units_imported": report.units_imported,
+        "updated": report.updated,
+        "unchanged": report.unchanged,
+        "changes": [c.as_dict() for c in report.changes],
+        "applied": written and not dry_run,
         "errors": [e.as_dict() for e in report.errors],
         "warnings": [w.as_dict() for w in report.warnings],
     }

@@ -37,9 +37,15 @@ from liftwatch.core.clock import Clock
 from liftwatch.core.errors import DomainError, FieldError, InvalidInput
 from liftwatch.core.i18n import Labels
 from liftwatch.registry import labels, queries, service
-from liftwatch.registry.domain import UnitType
+from liftwatch.registry.domain import ElevatorStatus, UnitType
 from liftwatch.registry.models import Elevator, Unit
-from liftwatch.registry.schemas import UNIT_RECORD_FIELDS, ElevatorCreate, UnitCreate
+from liftwatch.registry.schemas import (
+    ELEVATOR_NOT_NULL,
+    UNIT_RECORD_FIELDS,
+    ElevatorCreate,
+    ElevatorUpdate,
+    UnitCreate,
+)
 
 # ---------------------------------------------------------------- columns
 
@@ -308,6 +314,26 @@ class RejectedRow:
         }
 
 
+@dataclass(frozen=True)
+class RowChange:
+    """A row of an upsert that changes a registered elevator: the fields it changes, old and new."""
+
+    row: int
+    registration_code: str
+    changes: dict[str, tuple[Any, Any]]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "row": self.row,
+            "registration_code": self.registration_code,
+            "changes": {k: {"from": _jsonable(a), "to": _jsonable(b)} for k, (a, b) in self.changes.items()},
+        }
+
+
+def _jsonable(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
+
+
 @dataclass
 class ImportReport:
     rows: int = 0
@@ -318,9 +344,14 @@ class ImportReport:
     units_imported: int = 0
     rejected: list[RejectedRow] = field(default_factory=list)
     rejects_path: Path | None = None
+    updated: int = 0  # with ``upsert``: registered elevators whose row changed them
+    unchanged: int = 0  # with ``upsert``: registered elevators their row leaves as they are
+    changes: list[RowChange] = field(default_factory=list)
 
     def render(self) -> str:
         lines = [f"elevators: {self.imported} of {self.rows} rows imported"]
+        if self.updated or self.unchanged:
+            lines[0] += f", {self.updated} updated, {self.unchanged} unchanged"
         if self.unit_rows:
             lines[0] += f"; units: {self.units_imported} new of {self.unit_rows} rows"
         if self.errors:
@@ -683,13 +714,20 @@ def import_file(
     skip_invalid: bool = False,
     rejects_path: Path | None = None,
     write_rejects: bool = True,
+    upsert: bool = False,
 ) -> ImportReport:
-    """Import units (when given) and elevators from ``path``; the caller commits.
+    """Import units (when given) and elevators from ``path``; the caller commits (or rolls back: a
+    preview is an import not committed).
 
     All-or-nothing by default: any bad row means nothing is written. With ``skip_invalid`` the good rows
     are written and the bad ones are kept in ``report.rejected`` and, unless ``write_rejects`` is False,
     written to ``rejects_path`` (default ``<name>.rejects.<ext>`` beside the input).
-    """
+
+    With ``upsert`` a row whose registration code is registered updates that elevator (an edited export
+    imported back): the fields of the file's columns that differ are changed through
+    ``service.update_elevator`` (each change on the elevator's timeline), a row that changes nothing is
+    counted unchanged; its rescue code and status must be the registered ones (a rescue code is
+    reassigned, and a status changed by a life event, on their own)."""
     service.require_registrar(actor, "import the registry")
     elev_sheet, unit_sheet = _read(path)
     report = ImportReport()
@@ -711,11 +749,17 @@ def import_file(
     for unit in new_units:
         unit_types[unit.code] = unit.unit_type.value
 
-    existing_reg: set[str] = set(session.scalars(select(Elevator.registration_code)))
-    existing_rescue: set[str] = set(session.scalars(select(Elevator.rescue_code)))
+    # registration code -> rescue code of every registered elevator
+    registered: dict[str, str] = {
+        reg: rescue
+        for reg, rescue in session.execute(select(Elevator.registration_code, Elevator.rescue_code))
+    }
+    existing_reg: set[str] = set(registered) if not upsert else set()
+    existing_rescue: set[str] = set(registered.values())
     seen_reg: dict[str, int] = {}
     seen_rescue: dict[str, int] = {}
     good: list[ElevatorCreate] = []
+    updates: list[tuple[int, tuple[Any, ...], ElevatorCreate]] = []
     sheet = elev_sheet
     col = elev_columns
 
@@ -728,6 +772,8 @@ def import_file(
                 return None
             return _text(raw[name]).strip()
 
+        reg_code = usable("registration_code")
+        updating = upsert and reg_code is not None and reg_code in registered
         for name, existing, seen, what in (
             ("registration_code", existing_reg, seen_reg, "registered"),
             ("rescue_code", existing_rescue, seen_rescue, "used by another elevator"),
@@ -736,7 +782,13 @@ def import_file(
             if code is None:
                 continue
             reason = None
-            if code in existing:
+            own = registered.get(str(reg_code)) if updating else None
+            if name == "rescue_code" and own is not None and code != own:
+                reason = (
+                    f"differs from the registered rescue code '{own}': a rescue code is reassigned on its "
+                    "own, not by import"
+                )
+            elif code in existing and not (name == "rescue_code" and own == code):
                 reason = f"'{code}' is already {what}"
             elif code in seen:
                 reason = f"duplicate of row {seen[code]} in this file"
@@ -761,17 +813,93 @@ def import_file(
             report.errors.extend(errors)
             report.rejected.append(_rejected(sheet, rownum, cells, errors))
         elif isinstance(validated, ElevatorCreate):
-            good.append(validated)
+            if updating:
+                updates.append((rownum, cells, validated))
+            else:
+                good.append(validated)
 
+    present = {name for name in col if name in _UPDATABLE}
+    changes = _changes(session, sheet, col, updates, present, report)
     if report.errors and not skip_invalid:
         return report
     report.units_imported = service.create_units_bulk(session, actor, new_units, clock)
     report.imported = service.create_elevators_bulk(session, actor, good, clock, source=path.name)
+    for change in changes:
+        data = ElevatorUpdate(**{name: new for name, (_, new) in change.changes.items()})
+        service.update_elevator(session, actor, change.registration_code, data, clock)
+    report.updated = len(changes)
+    report.changes = changes
     if report.rejected and write_rejects:
         target = rejects_path or path.with_name(f"{path.stem}.rejects{path.suffix}")
         _write_rejects(target, elev_sheet, unit_sheet, report.rejected)
         report.rejects_path = target
     return report
+
+
+#: What an upsert's row may change on a registered elevator: every field a PATCH may (not the
+#: registration code, rescue code or status).
+_UPDATABLE = frozenset(ElevatorUpdate.model_fields)
+#: Columns holding no NULL: a blank cell there is the empty value.
+_EMPTY: dict[str, Any] = {
+    name: False if name.startswith("no_") else "" for name in ELEVATOR_NOT_NULL if name in _UPDATABLE
+}
+
+
+def _current(elevator: Elevator, name: str) -> Any:
+    if name in ("use_unit", "maintenance_unit"):
+        unit = getattr(elevator, name)
+        return unit.code if unit is not None else None
+    return getattr(elevator, name)
+
+
+def _changes(
+    session: Session,
+    sheet: _Sheet,
+    columns: Mapping[str, int],
+    updates: Sequence[tuple[int, tuple[Any, ...], ElevatorCreate]],
+    present: set[str],
+    report: ImportReport,
+) -> list[RowChange]:
+    """The changes the upsert's rows make to their registered elevators (the fields of the file's
+    columns that differ); a row that changes nothing is counted unchanged, one whose status differs or
+    whose elevator is scrapped is an error of its row."""
+    out: list[RowChange] = []
+    codes = [data.registration_code for _, _, data in updates]
+    found: dict[str, Elevator] = {}
+    for start in range(0, len(codes), 1_000):
+        chunk = codes[start : start + 1_000]
+        found.update(
+            (e.registration_code, e)
+            for e in session.scalars(select(Elevator).where(Elevator.registration_code.in_(chunk)))
+        )
+    for rownum, cells, data in updates:
+        elevator = found[data.registration_code]
+        diff: dict[str, tuple[Any, Any]] = {}
+        for name in sorted(present):
+            new = getattr(data, name)
+            new = _EMPTY.get(name, new) if new is None else getattr(new, "value", new)
+            old = _current(elevator, name)
+            if new != old:
+                diff[name] = (old, new)
+        reason = None
+        if "status" in columns and data.status.value != elevator.status:
+            reason = (
+                f"differs from the registered status '{elevator.status}': a status changes by a life event "
+                "(suspension, restart, scrapping), not by import"
+            )
+            column, value = "status", data.status.value
+        elif diff and elevator.status == ElevatorStatus.SCRAPPED.value:
+            reason = "the elevator is scrapped: its record is closed"
+            column, value = "registration_code", data.registration_code
+        if reason:
+            error = RowError(rownum, _column(sheet, columns, column), value, reason)
+            report.errors.append(error)
+            report.rejected.append(_rejected(sheet, rownum, cells, [error]))
+        elif diff:
+            out.append(RowChange(rownum, data.registration_code, diff))
+        else:
+            report.unchanged += 1
+    return out
 
 
 def _rejected(sheet: _Sheet, rownum: int, cells: tuple[Any, ...], errors: list[RowError]) -> RejectedRow:

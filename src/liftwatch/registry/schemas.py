@@ -305,12 +305,17 @@ class ImportProblem(BaseModel):
 
 
 class ImportReportOut(BaseModel):
-    """The answer to an import (registry/io.py ImportReport); ``rejected`` only with skip_invalid."""
+    """The answer to an import (registry/io.py ImportReport); ``rejected`` only with skip_invalid;
+    ``applied`` false for a preview (dry_run) or when nothing was written."""
 
     rows: int
     imported: int
     unit_rows: int
     units_imported: int
+    updated: int = 0
+    unchanged: int = 0
+    changes: list[dict[str, Any]] = []
+    applied: bool = False
     errors: list[ImportProblem]
     warnings: list[ImportProblem]
     rejected: list[dict[str, Any]] | None = None

@@ -773,3 +773,151 @@ def test_an_export_holds_what_the_search_keeps(
         assert units == (named if params else set(session.scalars(select(Unit.code)))), params
     r = client.get("/api/v1/registry/export", params={"three_no": "maybe"}, headers=regulator)
     assert r.status_code == 422 and "three_no" in r.text
+
+
+# ---------------------------------------------------------------- upsert: an edited export back
+
+
+def _edited_export(session: Session, tmp_path: Path, edit: dict[str, dict[str, str]]) -> Path:
+    """The ledger exported as CSV (Chinese headers: what a person edits), ``edit`` applied by code and
+    field name, written back as a new CSV."""
+    path = tmp_path / "ledger.csv"
+    export_file(session, SYSTEM_ACTOR, path, headers="zh")
+    table = _read_csv(path)
+    zh = {name: ELEVATOR_ALIASES[name][0] for name in ELEVATOR_COLUMNS}
+    for row in table[1:]:
+        for name, value in edit.get(row[0], {}).items():
+            row[table[0].index(zh[name])] = value
+    return _csv(tmp_path / "edited.csv", table[0], table[1:])
+
+
+def test_an_edited_export_updates_its_rows(
+    engine: Engine, session: Session, clock: FixedClock, tmp_path: Path
+) -> None:
+    """Imported back with upsert, an edited export changes exactly the edited fields, each change on the
+    elevator's timeline; the untouched rows are unchanged; a new row registers a new elevator. Without
+    upsert the same file is refused as before (already registered)."""
+    seed(session, clock)
+    session.commit()
+    path = _edited_export(
+        session,
+        tmp_path,
+        {
+            "11SHA000001": {"address": "南京西路1号（改）"},
+            "11SHB000004": {"maintenance_unit": "MU-A", "floors": "21"},
+        },
+    )
+    table = _read_csv(path)
+    new_row = list(table[1])
+    new_row[0], new_row[table[0].index("救援识别码")] = "11SHA000099", "199099"
+    path = _csv(tmp_path / "edited.csv", table[0], [*table[1:], new_row])
+    _, events_before, _ = _count(engine)
+
+    refused = import_file(session, SYSTEM_ACTOR, path, clock)
+    assert refused.imported == 0 and {e.row for e in refused.errors} == {2, 3, 4, 5}
+    assert all("already" in e.reason for e in refused.errors)  # registered; rescue code used
+    session.rollback()
+
+    report = import_file(session, SYSTEM_ACTOR, path, clock, upsert=True)
+    session.commit()
+    assert report.errors == [] and report.warnings == []
+    assert (report.imported, report.updated, report.unchanged) == (1, 2, 2)
+    changed = {c.registration_code: c.changes for c in report.changes}
+    assert {code: sorted(c) for code, c in changed.items()} == {
+        "11SHA000001": ["address"],
+        "11SHB000004": ["floors", "maintenance_unit"],
+    }
+    assert changed["11SHA000001"]["address"][1] == "南京西路1号（改）"
+    assert changed["11SHB000004"]["maintenance_unit"] == ("MU-B", "MU-A")
+    assert changed["11SHB000004"]["floors"][1] == 21
+    after, _ = _snapshot(engine)
+    assert after["11SHA000001"]["address"] == "南京西路1号（改）"
+    assert (after["11SHB000004"]["maintenance_unit"], after["11SHB000004"]["floors"]) == ("MU-A", 21)
+    with make_session_factory(engine)() as s:
+        kinds = {
+            (code, kind)
+            for code, kind in s.execute(
+                select(Elevator.registration_code, ElevatorEvent.kind)
+                .join(ElevatorEvent, ElevatorEvent.elevator_id == Elevator.id)
+                .where(ElevatorEvent.id > events_before)
+            )
+        }
+    assert kinds == {
+        ("11SHA000001", "record_update"),
+        ("11SHB000004", "record_update"),
+        ("11SHB000004", "maintenance_unit_change"),
+        ("11SHA000099", "registration"),
+    }
+    again = import_file(session, SYSTEM_ACTOR, path, clock, upsert=True)  # the same file once more
+    assert (again.imported, again.updated, again.unchanged, again.errors) == (0, 0, 5, [])
+
+
+def test_an_upsert_row_may_not_change_the_rescue_code_or_status(
+    engine: Engine, session: Session, clock: FixedClock, tmp_path: Path
+) -> None:
+    """A rescue code is reassigned, and a status changed by a life event, on their own: an upsert's row
+    that differs there is an error naming the column; a scrapped elevator's record is closed."""
+    seed(session, clock)
+    service.record_event(session, SYSTEM_ACTOR, "11SHB000003", EventIn(kind="scrapping"), clock)
+    session.commit()
+    path = _edited_export(
+        session,
+        tmp_path,
+        {
+            "11SHA000001": {"rescue_code": "100099"},
+            "11SHA000002": {"status": "停用"},
+            "11SHB000003": {"address": "新地址"},
+            "11SHB000004": {"address": "也是新地址"},
+        },
+    )
+    report = import_file(session, SYSTEM_ACTOR, path, clock, upsert=True)
+    assert {(e.row, e.column) for e in report.errors} == {
+        (2, "救援识别码"),
+        (3, "状态"),
+        (4, "使用登记证编号"),
+    }
+    reasons = {e.row: e.reason for e in report.errors}
+    assert "reassigned on its own" in reasons[2] and "life event" in reasons[3] and "scrapped" in reasons[4]
+    assert report.updated == 0  # all or nothing: the good row waits too
+    session.rollback()
+    kept = import_file(
+        session, SYSTEM_ACTOR, path, clock, upsert=True, skip_invalid=True, write_rejects=False
+    )
+    session.commit()
+    assert (kept.updated, len(kept.rejected)) == (1, 3)
+    assert _snapshot(engine)[0]["11SHB000004"]["address"] == "也是新地址"
+    # the scrapped elevator's row as exported (nothing changed) is no error: an edited export goes back
+    untouched = _edited_export(session, tmp_path, {"11SHA000001": {"building": "1号楼"}})
+    again = import_file(session, SYSTEM_ACTOR, untouched, clock, upsert=True)
+    assert (again.errors, again.updated, again.unchanged) == ([], 1, 3)
+
+
+def test_http_import_preview_then_apply(
+    client: TestClient, engine: Engine, session: Session, clock: FixedClock, tmp_path: Path
+) -> None:
+    """``dry_run`` reports what the import would do and writes nothing; the same file applied writes it."""
+    seed(session, clock)
+    session.commit()
+    path = _edited_export(session, tmp_path, {"11SHA000002": {"building": "7号楼"}})
+    regulator = auth(client, Role.REGULATOR)
+    url = "/api/v1/registry/import"
+
+    def send(**params: str) -> Any:
+        with path.open("rb") as fh:
+            return client.post(
+                url, params=params, files={"file": ("edited.csv", fh, "text/csv")}, headers=regulator
+            )
+
+    before = _snapshot(engine)
+    preview = send(upsert="true", dry_run="true")
+    assert preview.status_code == 200, preview.text
+    body = preview.json()
+    assert (body["applied"], body["updated"], body["unchanged"], body["imported"]) == (False, 1, 3, 0)
+    (change,) = body["changes"]
+    assert (change["row"], change["registration_code"]) == (3, "11SHA000002")
+    assert list(change["changes"]) == ["building"] and change["changes"]["building"]["to"] == "7号楼"
+    assert _snapshot(engine) == before  # nothing written
+    applied = send(upsert="true")
+    assert applied.status_code == 200 and applied.json()["applied"] is True
+    assert _snapshot(engine)[0]["11SHA000002"]["building"] == "7号楼"
+    assert send().status_code == 422  # without upsert: already registered, as before
