@@ -17,7 +17,7 @@ from liftwatch.core.errors import FieldError, InvalidInput
 from liftwatch.core.types import ErrorOut, PageNo, PageSize, PathCode, QueryStr, error_responses
 from liftwatch.deps import ActorDep, ClockDep, SessionDep, SettingsDep
 from liftwatch.registry import io as registry_io
-from liftwatch.registry import queries, service
+from liftwatch.registry import ledger, queries, service
 from liftwatch.registry.domain import ElevatorKind, ElevatorStatus, PlaceType, UnitType
 from liftwatch.registry.models import Elevator, Unit
 from liftwatch.registry.schemas import (
@@ -219,9 +219,9 @@ def import_registry(
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / name
         with path.open("wb") as fh:  # at most one byte past the limit: enough to refuse it
-            fh.write(file.file.read(registry_io.MAX_FILE_BYTES + 1))
-        if path.stat().st_size > registry_io.MAX_FILE_BYTES:
-            raise registry_io.FileTooLarge(name, f"is larger than {registry_io.MAX_FILE_BYTES // 2**20} MB")
+            fh.write(file.file.read(ledger.MAX_FILE_BYTES + 1))
+        if path.stat().st_size > ledger.MAX_FILE_BYTES:
+            raise ledger.FileTooLarge(name, f"is larger than {ledger.MAX_FILE_BYTES // 2**20} MB")
         report = registry_io.import_file(
             session, actor, path, clock, skip_invalid=skip_invalid, write_rejects=False, upsert=upsert
         )

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import Table, column, func, insert, select, text
@@ -20,6 +21,7 @@ from liftwatch.accounts.actor import Actor, Role
 from liftwatch.core.clock import Clock, as_utc
 from liftwatch.core.errors import Conflict, FieldError, Forbidden, InvalidInput
 from liftwatch.registry.domain import ElevatorStatus, EventKind, UnitType
+from liftwatch.registry.ledger import ImportReport
 from liftwatch.registry.models import Elevator, ElevatorEvent, Unit
 from liftwatch.registry.queries import get_elevator, get_unit
 from liftwatch.registry.schemas import ElevatorCreate, ElevatorUpdate, EventIn, UnitCreate, UnitUpdate
@@ -334,6 +336,25 @@ def update_unit(session: Session, actor: Actor, code: str, data: UnitUpdate, clo
 # (role, duplicate codes, unit types) and write with Core bulk inserts, a few statements per 5,000 rows.
 
 BULK_CHUNK = 5000
+
+
+def import_ledger(
+    session: Session,
+    actor: Actor,
+    path: Path,
+    clock: Clock,
+    *,
+    upsert: bool = False,
+    skip_invalid: bool = False,
+) -> ImportReport:
+    """Import the ledger file at ``path`` (registry/io.py ``import_file``: its checks, all or nothing unless
+    ``skip_invalid``, ``upsert`` for an edited export) for callers outside the registry, the import page;
+    the caller commits, or rolls back for a preview. No rejects file is written: the report holds them."""
+    from liftwatch.registry import io  # it writes through this module
+
+    return io.import_file(
+        session, actor, path, clock, upsert=upsert, skip_invalid=skip_invalid, write_rejects=False
+    )
 
 
 def require_registrar(actor: Actor, action: str) -> None:

@@ -39,6 +39,7 @@ from liftwatch.web import (
     ratings,
     registers,
     registry,
+    registry_import,
     report_files,
     reports,
     risk,
@@ -192,6 +193,7 @@ def install(app: FastAPI) -> None:
         log.warning("htmx not found at %s; pages refresh without it (run `make setup`)", HTMX_PATH)
     app.include_router(router)
     app.include_router(registry.router)
+    app.include_router(registry_import.router)
     app.include_router(monitor.router)
     app.include_router(dashboard.router)
     app.include_router(console.router)

@@ -33,10 +33,10 @@ from liftwatch.registry.io import (
     REASONS_COLUMN,
     UNIT_ALIASES,
     UNIT_COLUMNS,
-    RowError,
     export_file,
     import_file,
 )
+from liftwatch.registry.ledger import RowError
 from liftwatch.registry.models import Elevator, ElevatorEvent, Unit
 from liftwatch.registry.schemas import ElevatorCreate, ElevatorUpdate, EventIn, UnitCreate, UnitUpdate
 from tests.factories import auth, seed

@@ -20,7 +20,8 @@ from liftwatch.accounts.actor import SYSTEM_ACTOR, Role
 from liftwatch.core.clock import FixedClock
 from liftwatch.core.db import make_session_factory
 from liftwatch.registry import io as registry_io
-from liftwatch.registry.io import FileTooLarge, export_file, import_file
+from liftwatch.registry.io import export_file, import_file
+from liftwatch.registry.ledger import FileTooLarge
 from liftwatch.registry.models import Elevator
 from tests.factories import auth, seed
 

@@ -1,0 +1,96 @@
+"""Acceptance (issue 16, the ledger import on screen): a regulator uploads an edited export, the preview
+lists exactly the edited elevator and field (in Chinese) and writes nothing, Apply writes it, and the
+elevator's file shows the change on its timeline. Chromium against a real server."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from tests.e2e.conftest import CHROMIUM_ARGS, chromium_path, serve_seeded, sign_in
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[str, Engine]]:
+    with serve_seeded(tmp_path) as (url, engine):
+        yield url, engine
+
+
+def _edited_export(engine: Engine, path: Path) -> Path:
+    """The ledger as the export writes it (Chinese headers), 11SHA000002's building set to 7号楼."""
+    from liftwatch.accounts.actor import SYSTEM_ACTOR
+    from liftwatch.registry.io import export_file
+
+    raw = path.with_name("export.csv")
+    with Session(engine) as session:
+        export_file(session, SYSTEM_ACTOR, raw, headers="zh")
+    table = list(csv.reader(io.StringIO(raw.read_text(encoding="utf-8-sig"))))
+    column = table[0].index("楼栋")
+    for row in table[1:]:
+        if row[0] == "11SHA000002":
+            row[column] = "7号楼"
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        csv.writer(fh).writerows(table)
+    return path
+
+
+def test_a_preview_of_an_edited_export_then_apply(served: tuple[str, Engine], tmp_path: Path) -> None:
+    from liftwatch.registry.models import Elevator
+
+    base, engine = served
+    edited = _edited_export(engine, tmp_path / "台账（改）.csv")
+    executable = chromium_path()
+    from playwright.sync_api import expect, sync_playwright
+
+    def building() -> str:
+        with Session(engine) as session:
+            return str(
+                session.scalar(select(Elevator.building).where(Elevator.registration_code == "11SHA000002"))
+            )
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN").new_page()
+            page.set_default_timeout(10_000)
+            errors: list[str] = []
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            sign_in(page, base, "regulator", "/elevators")
+            page.click("#registry-import")
+            expect(page.locator("#import-title")).to_have_text("导入台账")
+            expect(page.locator("#import-upsert")).to_be_checked()
+            page.set_input_files("#import-file", str(edited))
+            page.click("#import-preview")
+
+            summary = page.locator("#import-summary")
+            expect(summary).to_have_attribute("data-step", "preview")
+            expect(summary).to_have_attribute("data-updated", "1")
+            expect(summary).to_have_attribute("data-unchanged", "3")
+            expect(summary).to_have_attribute("data-imported", "0")
+            expect(summary).to_have_attribute("data-refused", "0")
+            changes = page.locator("#import-changes tbody tr")
+            expect(changes).to_have_count(1)
+            expect(changes.first).to_have_attribute("data-code", "11SHA000002")
+            expect(changes.first).to_contain_text("楼栋")
+            expect(changes.first).to_contain_text("7号楼")
+            assert building() != "7号楼"  # the preview wrote nothing
+
+            page.click("#import-apply")
+            expect(summary).to_have_attribute("data-step", "done")
+            expect(page.locator("#summary-title")).to_contain_text("已导入")
+            assert building() == "7号楼"
+
+            page.goto(f"{base}/elevators/11SHA000002")
+            entry = page.locator("#timeline li").first
+            expect(entry).to_contain_text("7号楼")
+            assert errors == [], errors
+        finally:
+            browser.close()
