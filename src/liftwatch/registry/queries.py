@@ -261,6 +261,27 @@ def list_units(
     return list(rows), int(total)
 
 
+#: At most this many units offered by a unit picker (by name); more are found by typing a name or code.
+UNIT_CHOICES_MAX = 2_000
+
+
+def unit_choices(session: Session, unit_type: str) -> list[tuple[str, str]]:
+    """(code, name) of the units of ``unit_type`` by name, for a picker (the registrars' screens)."""
+    stmt = select(Unit.code, Unit.name).where(Unit.unit_type == unit_type).order_by(Unit.name, Unit.code)
+    return [(str(c), str(n)) for c, n in session.execute(stmt.limit(UNIT_CHOICES_MAX))]
+
+
+def unit_code_by_code_or_name(session: Session, text: str, unit_type: str) -> str | None:
+    """The code of the unit ``text`` names: a unit's code (of any type: the service says when it is the
+    wrong one), else the name of exactly one unit of ``unit_type``; None when it names none (or several)."""
+    if session.scalar(select(Unit.id).where(Unit.code == text)) is not None:
+        return text
+    codes = list(
+        session.scalars(select(Unit.code).where(Unit.name == text, Unit.unit_type == unit_type).limit(2))
+    )
+    return str(codes[0]) if len(codes) == 1 else None
+
+
 def elevator_counts(session: Session, units: Sequence[Unit]) -> dict[int, int]:
     """Elevators served (maintenance) or managed (use unit) per unit, in two grouped queries."""
     ids = [u.id for u in units]

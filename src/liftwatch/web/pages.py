@@ -39,6 +39,7 @@ from liftwatch.web import (
     ratings,
     registers,
     registry,
+    registry_edit,
     registry_import,
     report_files,
     reports,
@@ -194,6 +195,7 @@ def install(app: FastAPI) -> None:
     app.include_router(router)
     app.include_router(registry.router)
     app.include_router(registry_import.router)
+    app.include_router(registry_edit.router)
     app.include_router(monitor.router)
     app.include_router(dashboard.router)
     app.include_router(console.router)

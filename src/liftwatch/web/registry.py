@@ -195,6 +195,7 @@ def elevator_file(
     elevator = queries.get_elevator(session, actor, registration_code)
     context = {
         "e": elevator,
+        "done": request.query_params.get("done", ""),
         "age": queries.age_years(elevator, clock.today()),
         "timeline": queries.timeline(session, elevator),
         "three_no_flags": [
