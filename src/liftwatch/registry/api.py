@@ -69,6 +69,7 @@ def elevator_filter(
         age_max=age_max,
         q=q,
         three_no=three_no,
+        partial_places=True,
     )
 
 

@@ -1004,7 +1004,7 @@ def export_file(
     unit_header = [UNIT_ALIASES.get(c, (c,))[0] for c in UNIT_COLUMNS] if chinese else UNIT_COLUMNS
 
     def unit_rows() -> Iterator[list[Any]]:  # after the elevators: the units they name
-        filtered = flt is not None and flt != queries.ElevatorFilter()
+        filtered = flt is not None and flt.narrows()
         for u in queries.export_unit_rows(session, actor, codes, only_referenced=filtered):
             yield _export_values(u, UNIT_COLUMNS, chinese)
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Collection, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, datetime
-from typing import Any, NamedTuple, TypeAlias, TypeVar
+from typing import Any, NamedTuple, TypeAlias, TypeVar, cast
 
 from sqlalchemy import (
     ColumnElement,
@@ -66,6 +66,13 @@ class ElevatorFilter:
     age_max: float | None = None
     q: str | None = None
     three_no: bool | None = None
+    #: district and street as a person types them: part of the name finds it (the search page and API);
+    #: otherwise the exact name (the domains' own reads)
+    partial_places: bool = False
+
+    def narrows(self) -> bool:
+        """Whether any criterion is given (an export of every elevator also holds every unit)."""
+        return any(getattr(self, f.name) is not None for f in fields(self) if f.name != "partial_places")
 
 
 def age_years(elevator: Elevator | ElevatorBrief, today: date) -> float | None:
@@ -112,10 +119,11 @@ def list_elevators(
 def _apply_filter(
     session: Session, stmt: Select[Any], flt: ElevatorFilter, clock: Clock | None
 ) -> Select[Any]:
+    # a place as typed: the whole name, or part of it ("浦东" finds 浦东新区), never a pattern of its own
     if flt.district:
-        stmt = stmt.where(Elevator.district == flt.district)
+        stmt = stmt.where(_names(Elevator.district, flt.district, flt.partial_places))
     if flt.street:
-        stmt = stmt.where(Elevator.street == flt.street)
+        stmt = stmt.where(_names(Elevator.street, flt.street, flt.partial_places))
     if flt.place_type:
         stmt = stmt.where(Elevator.place_type == flt.place_type)
     if flt.kind:
@@ -154,6 +162,16 @@ def _apply_filter(
             )
         )
     return stmt
+
+
+def _names(column: Any, text: str, partial: bool) -> ColumnElement[bool]:
+    """``column`` holds ``text``: equal to it, or (``partial``) containing it (``%`` and ``_`` taken
+    literally)."""
+    if not partial:
+        return cast(ColumnElement[bool], column == text)
+    text = text.strip()
+    literal = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return or_(column == text, column.like(f"%{literal}%", escape="\\"))
 
 
 def places(session: Session, actor: Actor) -> dict[str, list[str]]:

@@ -115,6 +115,7 @@ class SearchForm:
             age_max=self._age("age_max"),
             q=self.q or None,
             three_no={"yes": True, "no": False}.get(self.three_no),
+            partial_places=True,
         )
 
     def query(self, page: int | None = None) -> str:

@@ -741,6 +741,7 @@ def test_an_export_holds_what_the_search_keeps(
     regulator = auth(client, Role.REGULATOR)
     cases: list[tuple[dict[str, str], list[str]]] = [
         ({"district": "静安区"}, ["11SHA000001", "11SHA000002"]),
+        ({"district": "徐汇"}, ["11SHB000003", "11SHB000004"]),  # as the list: part of the name
         ({"unit": "MU-B", "status": "suspended"}, []),
         ({"q": "11SHB000003"}, ["11SHB000003"]),
         ({}, ["11SHA000001", "11SHA000002", "11SHB000003", "11SHB000004"]),

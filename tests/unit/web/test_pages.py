@@ -188,6 +188,10 @@ def test_search_lists_all_for_regulator(client: TestClient, seeded: None) -> Non
         ({"q": "100002"}, ["11SHA000002"]),
         ({"q": "某路04"}, ["11SHB000004"]),
         ({"three_no": "no", "district": "静安区"}, ["11SHA000001", "11SHA000002"]),
+        ({"district": "静安"}, ["11SHA000001", "11SHA000002"]),  # part of a place's name finds it
+        ({"street": "南京西"}, ["11SHA000001", "11SHA000002"]),
+        ({"district": "%"}, []),  # taken literally, not as a pattern
+        ({"district": "静_区"}, []),
         ({"three_no": "yes"}, []),
         ({"kind": "traction", "district": "徐汇区"}, ["11SHB000004"]),
     ],
