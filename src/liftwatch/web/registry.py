@@ -9,20 +9,27 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from datetime import date, datetime, time
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 from starlette.datastructures import QueryParams
 
+from liftwatch.accounts.actor import Actor
+from liftwatch.core.clock import Clock
+from liftwatch.core.config import Settings, zone
+from liftwatch.core.errors import DomainError
 from liftwatch.deps import ClockDep, SessionDep, SettingsDep
-from liftwatch.registry import queries
-from liftwatch.registry.domain import ElevatorKind, ElevatorStatus, PlaceType, UnitType
+from liftwatch.registry import queries, service
+from liftwatch.registry.domain import ElevatorKind, ElevatorStatus, EventKind, PlaceType, UnitType
+from liftwatch.registry.schemas import EventIn
 from liftwatch.risk import service as risk_service
 from liftwatch.web import maintenance, monitor
-from liftwatch.web.templating import PageActorDep, PageRoute, is_partial, render, request_language
+from liftwatch.web.templating import N_, PageActorDep, PageRoute, is_partial, render, request_language
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -184,14 +191,44 @@ def elevator_search(
     return render(request, "elevators/search.html", context, actor=actor, headers=headers)
 
 
-@router.get("/elevators/{registration_code}", response_class=HTMLResponse)
-def elevator_file(
+@dataclass
+class EventForm:
+    """The life-event form of the file page (停用, 重新启用, 改造, 重大修理, 验收, 报废) as typed, and its
+    errors: field -> message key ("" for the form as a whole)."""
+
+    kind: str = ""
+    on: str = ""
+    summary: str = ""
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def _event_kinds(actor: Actor, status: str) -> list[str]:
+    """The life events the actor may record on an elevator of ``status``, in the enum's order: a restart
+    only when suspended, a suspension only when not, none once scrapped."""
+    allowed = service.RECORDABLE_EVENTS.get(actor.role, frozenset())
+    if status == ElevatorStatus.SCRAPPED.value:
+        return []
+    out = []
+    for kind in EventKind:
+        if kind not in allowed:
+            continue
+        if kind is EventKind.RESTART and status != ElevatorStatus.SUSPENDED.value:
+            continue
+        if kind is EventKind.SUSPENSION and status == ElevatorStatus.SUSPENDED.value:
+            continue
+        out.append(kind.value)
+    return out
+
+
+def _file_page(
     request: Request,
     registration_code: str,
-    actor: PageActorDep,
-    session: SessionDep,
-    clock: ClockDep,
-    settings: SettingsDep,
+    actor: Actor,
+    session: Session,
+    clock: Clock,
+    settings: Settings,
+    event_form: EventForm | None = None,
+    status_code: int = 200,
 ) -> HTMLResponse:
     elevator = queries.get_elevator(session, actor, registration_code)
     context = {
@@ -204,6 +241,10 @@ def elevator_file(
             ("no_maintenance_contract", elevator.no_maintenance_contract),
             ("no_repair_fund", elevator.no_repair_fund),
         ],
+        # Life events (生命周期事件) the user may record here.
+        "event_kinds": _event_kinds(actor, elevator.status),
+        "event_form": event_form
+        or EventForm(on=clock.now().astimezone(zone(settings.timezone)).date().isoformat()),
         # Remote monitoring: the live-status panel and the fault history.
         **monitor.file_context(session, actor, registration_code, clock, request_language(request)),
         # Maintenance (维保记录): contracts, the next visit, work orders, records, flags, inspections.
@@ -211,7 +252,70 @@ def elevator_file(
         # Risk grading (风险分级): the stored grade, linking to its explanation (None before a recompute).
         "risk_score": risk_service.stored_score(session, elevator.registration_code),
     }
-    return render(request, "elevators/file.html", context, actor=actor)
+    return render(request, "elevators/file.html", context, actor=actor, status_code=status_code)
+
+
+@router.get("/elevators/{registration_code}", response_class=HTMLResponse)
+def elevator_file(
+    request: Request,
+    registration_code: str,
+    actor: PageActorDep,
+    session: SessionDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+) -> HTMLResponse:
+    return _file_page(request, registration_code, actor, session, clock, settings)
+
+
+EVENT_ERRORS = {
+    "kind": N_("file.err_event_kind"),
+    "on": N_("file.err_event_date"),
+    "future": N_("file.err_event_future"),
+    "conflict": N_("file.err_event_conflict"),
+}
+
+
+@router.post("/elevators/{registration_code}/events", response_class=HTMLResponse)
+def record_life_event(
+    request: Request,
+    registration_code: str,
+    actor: PageActorDep,
+    session: SessionDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+    kind: Annotated[str, Form()] = "",
+    on: Annotated[str, Form()] = "",
+    summary: Annotated[str, Form()] = "",
+) -> Response:
+    """记录事件: a life event, as ``POST /api/v1/elevators/{code}/events`` (a suspension, restart or
+    scrapping also changes the status); dated on the day given at the city's noon (today: not after now),
+    not in the future."""
+    elevator = queries.get_elevator(session, actor, registration_code)
+    form = EventForm(kind, on.strip(), summary.strip()[:2000])
+    if kind not in _event_kinds(actor, elevator.status):
+        form.errors["kind"] = EVENT_ERRORS["kind"]
+    day = None
+    try:
+        day = date.fromisoformat(form.on)
+    except ValueError:
+        form.errors["on"] = EVENT_ERRORS["on"]
+    tz = zone(settings.timezone)
+    if day is not None and day > clock.now().astimezone(tz).date():
+        form.errors["on"] = EVENT_ERRORS["future"]
+    if form.errors or day is None:
+        return _file_page(request, registration_code, actor, session, clock, settings, form, 422)
+    at = min(datetime.combine(day, time(12), tzinfo=tz), clock.now())  # today before noon: now
+    event = EventIn(kind=EventKind(kind), occurred_at=at, summary=form.summary)
+    try:
+        service.record_event(session, actor, elevator.registration_code, event, clock)
+    except DomainError as exc:
+        session.rollback()
+        form.errors[""] = EVENT_ERRORS["future"] if "future" in exc.message else EVENT_ERRORS["conflict"]
+        return _file_page(request, registration_code, actor, session, clock, settings, form, exc.status_code)
+    session.commit()
+    return RedirectResponse(
+        f"/elevators/{elevator.registration_code}?done=event#sec-timeline", status_code=303
+    )
 
 
 @router.get("/units", response_class=HTMLResponse)

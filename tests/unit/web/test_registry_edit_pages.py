@@ -133,3 +133,44 @@ def test_an_edit_lands_on_the_timeline(client: TestClient, session: Session, see
     # the same form again changes nothing: no entry
     again = client.post("/elevators/11SHA000002/edit", data=values, follow_redirects=False)
     assert again.status_code == 303 and len(timeline(session, "11SHA000002")) == len(kinds)
+
+
+def event_kinds(html: str) -> list[str]:
+    found = re.search(r'<select id="event-kind" name="kind">(.*?)</select>', html, re.S)
+    return re.findall(r'<option value="([a-z_]+)"', found.group(1)) if found else []
+
+
+def test_life_events_on_the_file_page(
+    client: TestClient, session: Session, clock: FixedClock, seeded: None
+) -> None:
+    """Each role is offered the life events it may record and that fit the status; a suspension changes
+    the status and lands on the timeline; a day after today is refused beside the date."""
+    web_login(client, "maint_a")  # MU-A maintains 11SHA000001
+    assert event_kinds(client.get("/elevators/11SHA000001").text) == ["modernisation", "major_repair"]
+    refused = client.post("/elevators/11SHA000001/events", data={"kind": "suspension", "on": "2026-11-01"})
+    assert refused.status_code == 422 and "请选择可记录的事件" in refused.text
+    client.cookies.clear()
+    web_login(client, "regulator")
+    page = client.get("/elevators/11SHA000001").text
+    assert event_kinds(page) == ["acceptance", "modernisation", "major_repair", "suspension", "scrapping"]
+    today = clock.now().date().isoformat()
+    future = client.post("/elevators/11SHA000001/events", data={"kind": "suspension", "on": "2999-01-01"})
+    assert future.status_code == 422 and "日期不能晚于今天" in future.text
+    done = client.post(
+        "/elevators/11SHA000001/events",
+        data={"kind": "suspension", "on": today, "summary": "安全回路故障，停梯待修"},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    session.expire_all()
+    e = session.scalar(select(Elevator).where(Elevator.registration_code == "11SHA000001"))
+    assert e is not None and e.status == "suspended"
+    assert timeline(session, "11SHA000001")[-1] == ("suspension", "安全回路故障，停梯待修")
+    after = client.get(done.headers["location"]).text
+    assert "事件已记录" in after and event_kinds(after) == [
+        "acceptance",
+        "modernisation",
+        "major_repair",
+        "restart",
+        "scrapping",
+    ]
