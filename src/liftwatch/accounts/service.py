@@ -61,22 +61,7 @@ def create_user(session: Session, actor: Actor, data: UserCreate, clock: Clock) 
         raise InvalidInput(FieldError("role", "the public needs no account"))
     if session.scalar(select(User.id).where(User.username == data.username)):
         raise Conflict(f"username: '{data.username}' is taken", [FieldError("username", "is taken")])
-    unit_id: int | None = None
-    if data.role in _UNIT_REQUIRED or (data.role in (Role.GATEWAY, Role.INSPECTOR) and data.unit):
-        if not data.unit:
-            raise InvalidInput(FieldError("unit", f"a {data.role.value} user needs the code of its unit"))
-        unit = registry.unit_by_code(session, data.unit)
-        expected = _UNIT_TYPES_FOR_ROLE[data.role]
-        if unit is None:
-            raise InvalidInput(FieldError("unit", f"unknown unit code '{data.unit}'"))
-        if unit.unit_type not in {t.value for t in expected}:
-            wanted = " or ".join(t.value for t in expected)
-            raise InvalidInput(
-                FieldError("unit", f"unit '{data.unit}' is a {unit.unit_type}, expected {wanted}")
-            )
-        unit_id = unit.id
-    elif data.unit:
-        raise InvalidInput(FieldError("unit", f"a {data.role.value} user belongs to no unit"))
+    unit_id = _unit_for(session, data.role, data.unit)
     user = User(
         username=data.username,
         full_name=data.full_name,
@@ -87,6 +72,61 @@ def create_user(session: Session, actor: Actor, data: UserCreate, clock: Clock) 
         created_at=clock.now(),
     )
     session.add(user)
+    session.flush()
+    return user
+
+
+def _unit_for(session: Session, role: Role, unit_code: str | None) -> int | None:
+    """The unit a user of ``role`` belongs to, by its code: required for unit staff and insurers, allowed
+    for gateways and inspectors, refused for the others; its type must fit the role."""
+    if role in _UNIT_REQUIRED or (role in (Role.GATEWAY, Role.INSPECTOR) and unit_code):
+        if not unit_code:
+            raise InvalidInput(FieldError("unit", f"a {role.value} user needs the code of its unit"))
+        unit = registry.unit_by_code(session, unit_code)
+        expected = _UNIT_TYPES_FOR_ROLE[role]
+        if unit is None:
+            raise InvalidInput(FieldError("unit", f"unknown unit code '{unit_code}'"))
+        if unit.unit_type not in {t.value for t in expected}:
+            wanted = " or ".join(t.value for t in expected)
+            raise InvalidInput(
+                FieldError("unit", f"unit '{unit_code}' is a {unit.unit_type}, expected {wanted}")
+            )
+        return int(unit.id)
+    if unit_code:
+        raise InvalidInput(FieldError("unit", f"a {role.value} user belongs to no unit"))
+    return None
+
+
+def _account(session: Session, username: str) -> User:
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(f"no account '{username}'")
+    return user
+
+
+def set_active(session: Session, actor: Actor, username: str, active: bool) -> User:
+    """An admin disables an account (its tokens and keys stop working at once: every request reads the
+    account) or enables it again; an admin does not disable their own."""
+    _require_admin(actor, "disable or enable users")
+    user = _account(session, username)
+    if not active and user.username == actor.username:
+        raise Conflict("an admin may not disable their own account")
+    user.active = active
+    session.flush()
+    return user
+
+
+def change_role(session: Session, actor: Actor, username: str, role: Role, unit_code: str | None) -> User:
+    """An admin gives an account another role or unit, checked as at creation (the unit must fit the
+    role); it applies at the account's next request. An admin keeps their own role."""
+    _require_admin(actor, "change roles")
+    if role is Role.PUBLIC:
+        raise InvalidInput(FieldError("role", "the public needs no account"))
+    user = _account(session, username)
+    if user.username == actor.username and role is not Role.ADMIN:
+        raise Conflict("an admin may not take away their own admin role")
+    user.unit_id = _unit_for(session, role, unit_code or None)
+    user.role = role.value
     session.flush()
     return user
 
@@ -221,9 +261,7 @@ def reset_password(session: Session, actor: Actor, username: str, data: Password
     """An admin sets a user's password (forgotten, or the account was shared); the user's tokens stop
     working, so whoever held them must sign in with the new password."""
     _require_admin(actor, "reset passwords")
-    user = session.scalar(select(User).where(User.username == username))
-    if user is None:
-        raise NotFound(f"no account '{username}'")
+    user = _account(session, username)
     _set_password(user, data.new_password, "new_password")
     session.flush()
     return user

@@ -44,6 +44,7 @@ from liftwatch.web import (
     report_files,
     reports,
     risk,
+    users,
 )
 from liftwatch.web.templating import (
     DEFAULT_NEXT,
@@ -196,6 +197,7 @@ def install(app: FastAPI) -> None:
     app.include_router(registry.router)
     app.include_router(registry_import.router)
     app.include_router(registry_edit.router)
+    app.include_router(users.router)
     app.include_router(monitor.router)
     app.include_router(dashboard.router)
     app.include_router(console.router)
