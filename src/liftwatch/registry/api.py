@@ -13,7 +13,6 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from starlette.background import BackgroundTask
 
 from liftwatch.core.clock import Clock
-from liftwatch.core.errors import FieldError, InvalidInput
 from liftwatch.core.types import ErrorOut, PageNo, PageSize, PathCode, QueryStr, error_responses
 from liftwatch.deps import ActorDep, ClockDep, SessionDep, SettingsDep
 from liftwatch.registry import io as registry_io
@@ -214,15 +213,10 @@ def import_registry(
     and ``changes`` (each changed field, from and to) say how. ``dry_run`` imports and rolls back, so the
     preview is exactly what the import would do."""
     service.require_registrar(actor, "import the registry")
-    name = Path(file.filename or "upload").name
-    if Path(name).suffix.lower() not in (".csv", ".xlsx"):
-        raise InvalidInput(FieldError("file", f"'{name}': expected a .csv or .xlsx file"))
+    name = ledger.upload_name(file.filename)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / name
-        with path.open("wb") as fh:  # at most one byte past the limit: enough to refuse it
-            fh.write(file.file.read(ledger.MAX_FILE_BYTES + 1))
-        if path.stat().st_size > ledger.MAX_FILE_BYTES:
-            raise ledger.FileTooLarge(name, f"is larger than {ledger.MAX_FILE_BYTES // 2**20} MB")
+        ledger.save_upload(file.file, path)
         report = registry_io.import_file(
             session, actor, path, clock, skip_invalid=skip_invalid, write_rejects=False, upsert=upsert
         )

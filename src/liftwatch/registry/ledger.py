@@ -7,9 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
-from liftwatch.core.errors import DomainError, FieldError
+from liftwatch.core.errors import DomainError, FieldError, InvalidInput
 
 #: The largest file an import reads.
 MAX_FILE_BYTES = 50 * 1024 * 1024
@@ -22,6 +22,28 @@ class FileTooLarge(DomainError):
 
     def __init__(self, name: str, message: str) -> None:
         super().__init__(f"file: '{name}' {message}", [FieldError("file", message)])
+
+
+def upload_name(filename: str | None) -> str:
+    """An uploaded file's name without any folder, refused unless it is a .csv or .xlsx file."""
+    name = Path(filename or "upload").name
+    if Path(name).suffix.lower() not in (".csv", ".xlsx"):
+        raise InvalidInput(FieldError("file", f"'{name}': expected a .csv or .xlsx file"))
+    return name
+
+
+def save_upload(source: BinaryIO, path: Path) -> None:
+    """Write an upload to ``path``, refusing one over :data:`MAX_FILE_BYTES` (at most one byte past the
+    limit is read: enough to refuse it); the caller removes ``path`` on a refusal."""
+    with path.open("wb") as fh:
+        fh.write(source.read(MAX_FILE_BYTES + 1))
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise FileTooLarge(path.name, f"is larger than {MAX_FILE_BYTES // 2**20} MB")
+
+
+def jsonable(value: Any) -> Any:
+    """A value as JSON holds it: dates and times as ISO text."""
+    return value.isoformat() if isinstance(value, date | datetime) else value
 
 
 def cell_text(value: Any) -> str:
@@ -90,12 +112,8 @@ class RowChange:
         return {
             "row": self.row,
             "registration_code": self.registration_code,
-            "changes": {k: {"from": _jsonable(a), "to": _jsonable(b)} for k, (a, b) in self.changes.items()},
+            "changes": {k: {"from": jsonable(a), "to": jsonable(b)} for k, (a, b) in self.changes.items()},
         }
-
-
-def _jsonable(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, date) else value
 
 
 @dataclass

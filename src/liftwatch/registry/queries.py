@@ -292,7 +292,7 @@ def unit_choices(session: Session, unit_type: str) -> list[tuple[str, str]]:
 def unit_code_by_code_or_name(session: Session, text: str, unit_type: str) -> str | None:
     """The code of the unit ``text`` names: a unit's code (of any type: the service says when it is the
     wrong one), else the name of exactly one unit of ``unit_type``; None when it names none (or several)."""
-    if session.scalar(select(Unit.id).where(Unit.code == text)) is not None:
+    if unit_by_code(session, text) is not None:
         return text
     codes = list(
         session.scalars(select(Unit.code).where(Unit.name == text, Unit.unit_type == unit_type).limit(2))

@@ -21,7 +21,7 @@ from liftwatch.accounts.actor import Actor, Role
 from liftwatch.core.clock import Clock, as_utc
 from liftwatch.core.errors import Conflict, FieldError, Forbidden, InvalidInput
 from liftwatch.registry.domain import ElevatorStatus, EventKind, UnitType
-from liftwatch.registry.ledger import ImportReport
+from liftwatch.registry.ledger import ImportReport, jsonable
 from liftwatch.registry.models import Elevator, ElevatorEvent, Unit
 from liftwatch.registry.queries import get_elevator, get_unit
 from liftwatch.registry.schemas import ElevatorCreate, ElevatorUpdate, EventIn, UnitCreate, UnitUpdate
@@ -176,7 +176,7 @@ def update_elevator(
         if new is None and name in _REQUIRED_ON_ELEVATOR:
             raise InvalidInput(FieldError(name, "may not be empty"))
         if new != old:
-            changes[name] = {"from": _jsonable(old), "to": _jsonable(new)}
+            changes[name] = {"from": jsonable(old), "to": jsonable(new)}
             setattr(elevator, name, new)
     _check_dates(elevator)
     for field, unit_type, kind in (
@@ -231,12 +231,6 @@ def _check_dates(elevator: Elevator) -> None:
 
 def _unit_label(unit: Unit | None) -> str:
     return f"{unit.name} ({unit.code})" if unit else "none"
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, date | datetime):
-        return value.isoformat()
-    return value
 
 
 def record_event(

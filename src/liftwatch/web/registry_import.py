@@ -22,7 +22,7 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse
 
 from liftwatch.accounts.actor import Actor, Role
-from liftwatch.core.errors import DomainError, FieldError, Forbidden, InvalidInput, NotFound
+from liftwatch.core.errors import DomainError, Forbidden, NotFound
 from liftwatch.deps import ClockDep, SessionDep, SettingsDep
 from liftwatch.registry import ledger, service
 from liftwatch.web.templating import N_, PageActorDep, PageRoute, label, render, request_language, translate
@@ -110,20 +110,18 @@ def _sweep(root: Path, now: float) -> None:
 def _keep(var_dir: Path, actor: Actor, upload: UploadFile) -> tuple[str, Path]:
     """Store the upload for its apply; returns its token and path. Refuses a name that is not .csv or
     .xlsx and a file over the import's size limit (as the API)."""
-    name = Path(upload.filename or "upload").name
-    if Path(name).suffix.lower() not in (".csv", ".xlsx"):
-        raise InvalidInput(FieldError("file", f"'{name}': expected a .csv or .xlsx file"))
+    name = ledger.upload_name(upload.filename)
     root = _root(var_dir)
     _sweep(root, time.time())
     token = secrets.token_urlsafe(24)
     folder = root / token
     folder.mkdir(parents=True)
     path = folder / name
-    with path.open("wb") as fh:  # at most one byte past the limit: enough to refuse it
-        fh.write(upload.file.read(ledger.MAX_FILE_BYTES + 1))
-    if path.stat().st_size > ledger.MAX_FILE_BYTES:
+    try:
+        ledger.save_upload(upload.file, path)
+    except ledger.FileTooLarge:
         shutil.rmtree(folder, ignore_errors=True)
-        raise ledger.FileTooLarge(name, f"is larger than {ledger.MAX_FILE_BYTES // 2**20} MB")
+        raise
     (folder / "meta.json").write_text(json.dumps({"user": actor.username, "at": time.time()}))
     return token, path
 

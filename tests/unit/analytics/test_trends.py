@@ -92,7 +92,7 @@ def test_a_table_of_some_kpis_reads_only_their_sources(city: Session, clock: Fix
                 "rescue_success",
             }
             assert {k: mine.figures[k] for k in rescue} == {k: full.figures[k] for k in rescue}
-    assert whole.total.figures["entrapment"].count >= 0 and statements
+    assert statements  # the listener saw the reads, so the check below means something
     for table in ("faults", "complaints", "inspections"):
         assert not [s for s in statements if f"FROM {table}" in s or f"JOIN {table}" in s], table
     with pytest.raises(InvalidInput, match="kpi"):
