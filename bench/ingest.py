@@ -7,12 +7,19 @@
 (c) end_to_end  MQTT (Mosquitto) -> `liftwatch worker --role ingest` -> NATS JetStream ->
                 `liftwatch worker --role detect --role archive` -> stores (database, Parquet)
 (d) broker      the same payloads through Mosquitto to a subscriber that only counts (the broker's limit)
+(e) replay      the data with its recorded receive times straight onto NATS JetStream (no MQTT) ->
+                `liftwatch worker --role detect` with LIFTWATCH_DETECTOR_CLOCK=stream: the same faults as (b)
 
 The data is a simulated city's telemetry (liftwatch.sim.telemetry, faults and network noise included) for
 elevators of a generated registry. (c) and (d) publish the same pre-encoded MQTT packets as fast as the
 broker takes them, from a separate process. Prints as its last line one JSON object:
-{"decode": R, "detect": R, "end_to_end": R, "broker": R}, R = {"messages", "data_points", "seconds",
-"msgs_per_s", "lost"}.
+{"decode": R, "detect": R, "end_to_end": R, "broker": R, "replay": R},
+R = {"messages", "data_points", "seconds", "msgs_per_s", "lost"}; (b) and (c) add "duplicates", the
+copies the detector dropped, which must equal the copies in the data (the simulator's network noise resends
+messages; the data's count is logged); (e) adds "faults" (fault changes announced on FAULTS), "as_detect"
+(of them, the ones (b) found), "missing" and "extra" against (b): a replay by the stream's receive times is
+deterministic, so both must be 0 (the packets of (c), re-timed and published at the broker's pace, give
+other faults: their receive times differ).
 """
 
 from __future__ import annotations
@@ -53,14 +60,31 @@ def log(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
-def result(messages: int, points: int, seconds: float, lost: int = 0) -> dict[str, Any]:
-    return {
+def result(
+    messages: int, points: int, seconds: float, lost: int = 0, duplicates: int | None = None
+) -> dict[str, Any]:
+    out: dict[str, Any] = {
         "messages": messages,
         "data_points": points,
         "seconds": round(seconds, 3),
         "msgs_per_s": round(messages / seconds, 1) if seconds > 0 else 0.0,
         "lost": lost,
     }
+    if duplicates is not None:
+        out["duplicates"] = duplicates
+    return out
+
+
+def copies_in(data: list[tuple[str, bytes, int]]) -> int:
+    """Messages whose (terminal, seq) came before: what an honest duplicate counter must count."""
+    seen: set[tuple[str, int]] = set()
+    copies = 0
+    for topic, payload, _ in data:
+        code, kind = parse_topic(topic)
+        key = (code, decode(payload, kind).seq)
+        copies += key in seen
+        seen.add(key)
+    return copies
 
 
 # ---------------------------------------------------------------- data
@@ -112,18 +136,29 @@ def bench_decode(data: list[tuple[str, bytes, int]], points: int) -> dict[str, A
     return result(len(data), points, time.perf_counter() - started)
 
 
-def bench_detect(data: list[tuple[str, bytes, int]], points: int, rated: dict[str, float]) -> dict[str, Any]:
+FaultKey = tuple[str, bool, int]  # fault id, raised (False: cleared), at ms
+
+
+def bench_detect(
+    data: list[tuple[str, bytes, int]], points: int, rated: dict[str, float], found: set[FaultKey]
+) -> dict[str, Any]:
+    """(b); the fault changes it finds go into ``found``."""
     detector = Detector(rated_speed=rated)
     feed = detector.feed
+    changes = []
     next_tick = data[0][2] + 1000
     started = time.perf_counter()
     for topic, payload, deliver_ms in data:
         code, kind = parse_topic(topic)
-        feed(code, decode(payload, kind), deliver_ms)
+        got = feed(code, decode(payload, kind), deliver_ms)
+        if got:
+            changes.extend(got)
         if deliver_ms >= next_tick:
-            detector.tick(deliver_ms)
+            changes.extend(detector.tick(deliver_ms))
             next_tick = deliver_ms + 1000
-    return result(len(data), points, time.perf_counter() - started)
+    seconds = time.perf_counter() - started
+    found.update((c.fault_id, c.raised, c.at_ms) for c in changes)
+    return result(len(data), points, seconds, duplicates=detector.stats.duplicates)
 
 
 # ---------------------------------------------------------------- MQTT publisher (separate process)
@@ -217,6 +252,12 @@ def bench_end_to_end(
         LIFTWATCH_MQTT_GROUP=f"bench-{ns}",
         LIFTWATCH_MQTT_SESSION_EXPIRY_S="5",
         LIFTWATCH_PARTITIONS=str(partitions),
+        # what the pipeline takes without loss: the stream holds the backlog while the detector catches up,
+        # never shed for lag (bench/latency.py measures the alarm path with shedding on)
+        LIFTWATCH_INGEST_SHED_BACKLOG="0",
+        # nor for a full buffer: the whole data comes as one burst, faster than any city sends it, and the
+        # ingest holds what waits for the stream (the default 200,000 shed 45% of it on a fast broker)
+        LIFTWATCH_INGEST_MAX_BUFFERED=str(max(200_000, n)),
     )
     cli = str(VENV_BIN / "liftwatch")
     workers: list[subprocess.Popen[bytes]] = []
@@ -268,18 +309,120 @@ def bench_end_to_end(
                 processed, done_at, idle_since = now, time.perf_counter(), time.perf_counter()
         accepted = sum(_metric(p, "liftwatch_telemetry_messages_total") for p in ingest_ports)
         rejected = sum(_metric(p, "liftwatch_telemetry_rejects_total") for p in ingest_ports)
+        duplicates = int(_metric(detect_port, "liftwatch_detector_duplicates_total"))
         log(f"end to end: accepted {accepted:.0f}, rejected {rejected:.0f}, detected {processed:.0f} of {n}")
         proc.join(10)
-        return result(int(processed), points, done_at - started, lost=n - int(processed))
+        return result(
+            int(processed), points, done_at - started, lost=n - int(processed), duplicates=duplicates
+        )
     finally:
-        for w in workers:
-            w.send_signal(signal.SIGTERM)
-        for w in workers:
-            try:
-                w.wait(20)
-            except subprocess.TimeoutExpired:
-                w.kill()
+        stop_processes(workers)
         _drop_stream(ns)
+
+
+def bench_replay(
+    url: str,
+    var: Path,
+    data: list[tuple[str, bytes, int]],
+    points: int,
+    partitions: int,
+    expected: set[FaultKey],
+) -> dict[str, Any]:
+    """(e) the data as recorded, receive times included, straight onto the stream (an Ingestor in this
+    process, no MQTT) as fast as it goes, and `liftwatch worker --role detect` timing by the stream
+    (LIFTWATCH_DETECTOR_CLOCK=stream): the fault changes it announces on FAULTS must be (b)'s, exactly."""
+    from liftwatch.core.bus import JetStreamBus
+    from liftwatch.telemetry.ingest import Ingestor, KnownElevators
+    from liftwatch.telemetry.records import Topology, decode_fault
+
+    ns = f"r{uuid.uuid4().hex[:6]}"
+    topo = Topology(ns)
+    env = dict(
+        os.environ,
+        LIFTWATCH_DATABASE_URL=url,
+        LIFTWATCH_VAR_DIR=str(var),
+        LIFTWATCH_BUS_URL="nats://127.0.0.1:4222",
+        LIFTWATCH_MQTT_URL="",
+        LIFTWATCH_STREAM_NAMESPACE=ns,
+        LIFTWATCH_PARTITIONS=str(partitions),
+        LIFTWATCH_DETECTOR_CLOCK="stream",
+    )
+    port = 9352
+    cli = str(VENV_BIN / "liftwatch")
+    worker = subprocess.Popen(
+        [cli, "worker", "--role", "detect", "--metrics-port", str(port)],
+        env=env,
+        stderr=open(var.parent / "replay.log", "wb"),  # noqa: SIM115
+    )
+
+    async def publish() -> None:
+        bus = JetStreamBus("nats://127.0.0.1:4222")
+        await bus.connect()
+        try:
+            known = KnownElevators({parse_topic(t)[0] for t, _, _ in data})
+            ingestor = Ingestor(bus, partitions, known, topology=topo, max_buffered=len(data) + 1)
+            for i, (topic, payload, received_ms) in enumerate(data, start=1):
+                ingestor.accept_mqtt(topic, payload, received_ms, may_shed=False)
+                if i % 20_000 == 0:
+                    await ingestor.flush()
+            await ingestor.flush()
+        finally:
+            await bus.close()
+
+    async def announced() -> set[FaultKey]:
+        bus = JetStreamBus("nats://127.0.0.1:4222")
+        await bus.connect()
+        out: set[FaultKey] = set()
+        try:
+            consumer = await bus.consumer(topo.faults_stream, "bench-replay", topo.faults_subjects)
+            while batch := await consumer.fetch(1000, timeout=1.0):
+                for m in batch:
+                    f = decode_fault(m.data)
+                    out.add((f.fault_id, f.raised, f.at_ms))
+        finally:
+            await bus.close()
+        return out
+
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline and _metric(port, "liftwatch_detector_messages_total") < 0:
+            time.sleep(0.3)
+        started = time.perf_counter()
+        asyncio.run(publish())
+        done_at, processed, idle_since = started, 0.0, time.perf_counter()
+        while processed < len(data) and time.perf_counter() - idle_since < 15:
+            time.sleep(0.1)
+            now = _metric(port, "liftwatch_detector_messages_total")
+            if now > processed:
+                processed, done_at, idle_since = now, time.perf_counter(), time.perf_counter()
+        time.sleep(3.0)  # the last batches' faults stored and announced
+        got = asyncio.run(announced())
+        out = result(int(processed), points, done_at - started, lost=len(data) - int(processed))
+        out.update(
+            faults=len(got),
+            as_detect=len(got & expected),
+            missing=len(expected - got),
+            extra=len(got - expected),
+        )
+        return out
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        try:
+            worker.wait(20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+        _drop_stream(ns)
+
+
+def stop_processes(procs: list[subprocess.Popen[bytes]]) -> None:
+    """SIGTERM every worker, then wait up to 20 s each (killed if still running): the benches' teardown."""
+    for w in procs:
+        w.send_signal(signal.SIGTERM)
+    for w in procs:
+        try:
+            w.wait(20)
+        except subprocess.TimeoutExpired:
+            w.kill()
 
 
 BROKER_CONF = """listener {port} 127.0.0.1
@@ -310,13 +453,17 @@ def start_broker(tmp: Path, port: int) -> subprocess.Popen[bytes]:
 
 
 def _drop_stream(ns: str) -> None:
+    """The run's streams off the machine's NATS: TELEMETRY, and FAULTS and RAW, which the workers made too."""
     from liftwatch.core.bus import JetStreamBus
+    from liftwatch.telemetry.natsraw import raw_stream_name
     from liftwatch.telemetry.records import Topology
 
     async def main() -> None:
         bus = JetStreamBus("nats://127.0.0.1:4222")
         await bus.connect()
-        await bus.delete_stream(Topology(ns).stream)
+        topo = Topology(ns)
+        for name in (topo.stream, topo.faults_stream, raw_stream_name(ns)):
+            await bus.delete_stream(name)
         await bus.close()
 
     asyncio.run(main())
@@ -343,7 +490,7 @@ def main(argv: list[str] | None = None) -> int:
         help="use the broker already on this port (e.g. 1883) instead of starting our own Mosquitto",
     )
     parser.add_argument(
-        "--skip", default="", help="comma list of stages to skip: decode,detect,end_to_end,broker"
+        "--skip", default="", help="comma list of stages to skip: decode,detect,end_to_end,broker,replay"
     )
     parser.add_argument(
         "--database-url",
@@ -372,6 +519,7 @@ def main(argv: list[str] | None = None) -> int:
         data, rated, points = make_data(url, args.elevators, args.messages, args.traffic, start_ms)
         span = (data[-1][2] - data[0][2]) / 1000
         log(f"{len(data)} messages, {points} data points, {span:.0f} s of city time")
+        log(f"{copies_in(data)} of them copies of an earlier message (network noise)")
         # Published in well under a minute, the data covers minutes of city time: centre its clock on the
         # run (the first message about half the span early, the last about as much late) so no terminal
         # looks like a wrong clock. (a) and (b) use the simulated times as they are.
@@ -394,10 +542,17 @@ def main(argv: list[str] | None = None) -> int:
         if "decode" not in skip:
             out["decode"] = bench_decode(data, points)
             log(f"(a) {json.dumps(out['decode'])}")
-        if "detect" not in skip:
-            out["detect"] = bench_detect(data, points, rated)
-            log(f"(b) {json.dumps(out['detect'])}")
-        ordered = {k: out[k] for k in ("decode", "detect", "end_to_end", "broker") if k in out}
+        found: set[FaultKey] = set()
+        if "detect" not in skip or "replay" not in skip:
+            detected = bench_detect(data, points, rated, found)
+            if "detect" not in skip:
+                out["detect"] = detected
+                log(f"(b) {json.dumps(out['detect'])} with {len(found)} fault changes")
+        if "replay" not in skip:
+            log("(e) replay with the stream clock")
+            out["replay"] = bench_replay(url, tmp / "var", data, points, args.partitions, found)
+            log(f"(e) {json.dumps(out['replay'])}")
+        ordered = {k: out[k] for k in ("decode", "detect", "end_to_end", "broker", "replay") if k in out}
         if "decode" in out and "detect" in out:
             log(f"detect / decode = {out['detect']['msgs_per_s'] / out['decode']['msgs_per_s']:.3f}")
         if "end_to_end" in out and "broker" in out:

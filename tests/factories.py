@@ -13,6 +13,8 @@ from liftwatch.accounts.actor import SYSTEM_ACTOR, Role
 from liftwatch.accounts.schemas import UserCreate
 from liftwatch.accounts.service import create_user
 from liftwatch.core.clock import Clock
+from liftwatch.people import service as people
+from liftwatch.people.domain import Category
 from liftwatch.registry import service
 from liftwatch.registry.domain import ElevatorKind, PlaceType, UnitType
 from liftwatch.registry.schemas import ElevatorCreate, ElevatorUpdate, UnitCreate
@@ -130,8 +132,26 @@ def seed(session: Session, clock: Clock) -> Seeded:
             UserCreate(username=username, password=PASSWORD, role=role, unit=unit),
             clock,
         )
+        if role is Role.MAINTENANCE and unit:
+            certify(session, username, unit, clock)
     session.commit()
     return Seeded(elevators=[e[0] for e in ELEVATORS], units=[u[0] for u in UNITS])
+
+
+def certify(session: Session, username: str, unit: str, clock: Clock, number: str = "") -> None:
+    """An elevator repair certificate (T) for a maintenance worker, valid 2024-01-01 to 2028-12-31 (every
+    test clock lies inside): assigning, signing and crew logins need one."""
+    new = people.NewCertificate(
+        number or f"TS-{username}",
+        Category.ELEVATOR_REPAIR,
+        username,
+        unit,
+        date(2024, 1, 1),
+        date(2028, 12, 31),
+        username,
+        "上海市市场监督管理局",
+    )
+    people.record_certificate(session, SYSTEM_ACTOR, new, clock)
 
 
 def token(client: TestClient, username: str) -> str:
@@ -179,6 +199,8 @@ def rescue_city(session: Session, clock: Clock, code: str = "11SHA000001") -> No
             UserCreate(username=username, password="long-password", role=Role.MAINTENANCE, unit=unit),
             clock,
         )
+        if unit == "MU-A":  # a maintenance unit's crew is its certified workers
+            certify(session, username, unit, clock)
     for cid, unit, name, km, user in (
         ("A1", "MU-A", "一组", 2, "crew_a1"),
         ("A2", "MU-A", "二组", 8, "crew_a2"),

@@ -18,6 +18,7 @@ from sqlalchemy.exc import DataError
 from liftwatch import __version__
 from liftwatch.accounts.api import router as accounts_router
 from liftwatch.analytics.api import router as analytics_router
+from liftwatch.applications.api import router as applications_router
 from liftwatch.assessment.api import router as assessment_router
 from liftwatch.complaints.api import router as complaints_router
 from liftwatch.core.clock import Clock, SystemClock
@@ -36,6 +37,8 @@ from liftwatch.hazards.api import router as hazards_router
 from liftwatch.inspection.api import router as inspection_router
 from liftwatch.insurance.api import router as insurance_router
 from liftwatch.maintenance.api import router as maintenance_router
+from liftwatch.parts.api import router as parts_router
+from liftwatch.people.api import router as people_router
 from liftwatch.ratings.api import router as ratings_router
 from liftwatch.registry.api import router as registry_router
 from liftwatch.rescue.api import router as rescue_router
@@ -235,6 +238,9 @@ def create_app(
     app.include_router(hazards_router)
     app.include_router(complaints_router)
     app.include_router(costs_router)
+    app.include_router(parts_router)
+    app.include_router(people_router)
+    app.include_router(applications_router)
     app.include_router(risk_router)
     app.include_router(assessment_router)
     app.include_router(ratings_router)

@@ -454,7 +454,11 @@ def worker(
         typer.Option("--role", help="ingest, detect, archive, rescue, maintenance (repeat; default all)"),
     ] = None,
     partitions: Annotated[
-        str | None, typer.Option(help="partitions this process detects, e.g. 0,1 (default all)")
+        str | None,
+        typer.Option(
+            help="partitions this process detects, e.g. 0,1 (default all); `leased`: shared with every other "
+            "process started so, each partition owned by one at a time and taken over when its owner dies"
+        ),
     ] = None,
     metrics_port: Annotated[
         int | None,
@@ -499,7 +503,13 @@ def worker(
         console.print(f"[red]{problem}[/red]")
         raise typer.Exit(code=1)
     parts: list[int] | None = None
-    if partitions:
+    leased = partitions == "leased"
+    if leased and not settings.bus_url:
+        console.print(
+            "[red]--partitions leased shares partitions between processes: it needs LIFTWATCH_BUS_URL[/red]"
+        )
+        raise typer.Exit(code=1)
+    if partitions and not leased:
         try:
             parts = [int(p) for p in partitions.split(",")]
         except ValueError:
@@ -525,6 +535,7 @@ def worker(
             SystemClock(),
             roles=roles,
             partitions=parts,
+            leased=leased,
             detector_settings=detector_settings,
         )
         probes = None
@@ -912,6 +923,7 @@ def broker_config(
     LIFTWATCH_MQTT_PASSWORD (ingest) and the password in LIFTWATCH_BUS_URL (nats://user:pass@host)."""
     from urllib.parse import urlsplit
 
+    from liftwatch.core.bus import nats_servers
     from liftwatch.telemetry.brokerauth import BrokerLayout, ServiceAccount, write_broker_config
     from liftwatch.telemetry.mqtt import parse_broker_url
 
@@ -931,7 +943,7 @@ def broker_config(
     else:
         console.print("[yellow]no ingest account (LIFTWATCH_MQTT_USERNAME): nothing may subscribe[/yellow]")
     # as nats-py sends them: it does not percent-decode the URL's user and password
-    bus = urlsplit(settings.bus_url) if settings.bus_url else None
+    bus = urlsplit(nats_servers(settings.bus_url)[0]) if settings.bus_url else None
     nats_name = nats_user or (bus.username if bus else None)
     nats_pw = bus.password if bus else None
     nats = None
@@ -970,12 +982,15 @@ if TYPE_CHECKING:
 def settings_groups() -> list[SettingsGroup]:
     """Every settings group of the package, for the one generated table
     (tests/unit/core/test_settings_table.py checks that no BaseSettings class is left out)."""
+    from liftwatch.applications.settings import settings_group as application_settings_group
     from liftwatch.assessment.settings import settings_group as assessment_settings_group
     from liftwatch.complaints.settings import settings_group as complaint_settings_group
     from liftwatch.core.config import Settings
     from liftwatch.core.settings_table import pydantic_group, struct_group
     from liftwatch.costs.settings import settings_group as cost_settings_group
     from liftwatch.insurance.settings import settings_group as insurance_settings_group
+    from liftwatch.parts.settings import settings_group as part_settings_group
+    from liftwatch.people.settings import settings_group as people_settings_group
     from liftwatch.ratings.settings import settings_group as rating_settings_group
     from liftwatch.rescue.service import RescueSettings
     from liftwatch.risk.settings import settings_group as risk_settings_group
@@ -997,6 +1012,9 @@ def settings_groups() -> list[SettingsGroup]:
         assessment_settings_group(),
         complaint_settings_group(),
         cost_settings_group(),
+        part_settings_group(),
+        people_settings_group(),
+        application_settings_group(),
     ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import time
 
 from rich.console import Console
@@ -10,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from liftwatch.accounts.actor import SYSTEM_ACTOR, Role
 from liftwatch.accounts.schemas import UserCreate
-from liftwatch.accounts.service import create_user, user_count
+from liftwatch.accounts.service import account_of, create_user, user_count
 from liftwatch.core.clock import SystemClock
 from liftwatch.core.config import get_settings, zone
 from liftwatch.core.db import make_engine, make_session_factory, session_scope
@@ -52,11 +53,13 @@ def prepare(elevators: int = 2000, seed: int = 1) -> None:
     from liftwatch.sim.city import generate_city
     from liftwatch.sim.inspections import inspection_body
     from liftwatch.sim.insurance import demo_insurer
+    from liftwatch.sim.people import certify
 
     url = get_settings().resolved_database_url
     upgrade(url)
     engine = make_engine(url)
     factory = make_session_factory(engine)
+    today = SystemClock().now().astimezone(zone(get_settings().timezone)).date()
     with session_scope(factory) as session:
         have = registry.count_elevators(session)
     if have == 0:
@@ -70,9 +73,17 @@ def prepare(elevators: int = 2000, seed: int = 1) -> None:
             for username, role, unit in demo_users(maint, owner, inspection_body(session), insurer):
                 data = UserCreate(username=username, password=DEMO_PASSWORD, role=role, unit=unit)
                 create_user(session, SYSTEM_ACTOR, data, SystemClock())
+    with session_scope(factory) as session:
+        # the maintenance login is a certified worker and a crew (an older demo's gets its certificate now)
+        login = account_of(session, "maint")
+        if login is not None and login.unit:
+            certify(session, "maint", login.unit, "演示维保工", SystemClock(), today, random.Random(seed))
     _crews(factory)
     _contracts(factory, seed)
     _costs(factory, seed)
+    _parts(factory, seed)
+    _drills(factory, seed)
+    _applications(factory)
     _inspections(factory, seed)
     _insurance(factory, seed)
     _complaints(factory, seed)
@@ -96,6 +107,40 @@ def _costs(factory: sessionmaker[Session], seed: int) -> None:
     with session_scope(factory) as session:
         done = seed_cost_ledgers(session, SystemClock(), get_settings(), seed=seed)
     if done.entries:
+        console.print(done.summary())
+
+
+def _parts(factory: sessionmaker[Session], seed: int) -> None:
+    """Main parts of the maintenance login's elevators and a sample of others, and one recall reaching a
+    few of them (sim/parts.py), once."""
+    from liftwatch.sim.parts import seed_parts
+
+    began = time.monotonic()
+    with session_scope(factory) as session:
+        done = seed_parts(session, SystemClock(), get_settings(), seed=seed)
+    if done.parts:
+        console.print(f"{done.summary()} in {time.monotonic() - began:.1f} s")
+
+
+def _drills(factory: sessionmaker[Session], seed: int) -> None:
+    """This year's emergency drills of most use units (sim/people.py), once."""
+    from liftwatch.sim.people import seed_drills
+
+    today = SystemClock().now().astimezone(zone(get_settings().timezone)).date()
+    with session_scope(factory) as session:
+        done = seed_drills(session, SystemClock(), today, seed=seed)
+    if done.drills:
+        console.print(done.summary())
+
+
+def _applications(factory: sessionmaker[Session]) -> None:
+    """Additions at every stage and a few online services (sim/applications.py), once."""
+    from liftwatch.applications.settings import application_settings_from_env
+    from liftwatch.sim.applications import seed_applications
+
+    with session_scope(factory) as session:
+        done = seed_applications(session, SystemClock().now(), application_settings_from_env())
+    if done.applications:
         console.print(done.summary())
 
 

@@ -2,6 +2,7 @@
 
 from liftwatch.accounts.models import User
 from liftwatch.analytics.models import AnalyticsCell, AnalyticsMonth
+from liftwatch.applications.models import Application, ApplicationEvent, ApplicationTimer, Review
 from liftwatch.assessment.models import SafetyAssessment, ThreeNoMeasure
 from liftwatch.complaints.models import Complaint
 from liftwatch.core.db import Base
@@ -18,8 +19,10 @@ from liftwatch.maintenance.models import (
     WorkOrderEvent,
     WorkOrderTimer,
 )
+from liftwatch.parts.models import Part, Recall, RecallItem
+from liftwatch.people.models import Certificate, Drill, Training
 from liftwatch.ratings.models import RatingPeriodRow, UnitRatingRow
-from liftwatch.registry.models import Elevator, ElevatorEvent, Unit
+from liftwatch.registry.models import Elevator, ElevatorEvent, RetiredRescueCode, Unit
 from liftwatch.rescue.models import Crew, Incident, IncidentEvent, OpenIncidentLock, RescueTimer
 from liftwatch.risk.models import RiskScoreRow
 from liftwatch.telemetry.models import DeadLetter, DetectorCheckpoint, Fault, LiveStatus
@@ -27,14 +30,19 @@ from liftwatch.telemetry.models import DeadLetter, DetectorCheckpoint, Fault, Li
 __all__ = [
     "AnalyticsCell",
     "AnalyticsMonth",
+    "Application",
+    "ApplicationEvent",
+    "ApplicationTimer",
     "Attachment",
     "Base",
+    "Certificate",
     "Complaint",
     "CostEntry",
     "CostPublication",
     "Crew",
     "DeadLetter",
     "DetectorCheckpoint",
+    "Drill",
     "Elevator",
     "ElevatorEvent",
     "Fault",
@@ -49,12 +57,18 @@ __all__ = [
     "MaintenanceRecord",
     "Nonconformity",
     "OpenIncidentLock",
+    "Part",
     "PremiumFactorRow",
     "RatingPeriodRow",
+    "Recall",
+    "RecallItem",
     "RescueTimer",
+    "RetiredRescueCode",
+    "Review",
     "RiskScoreRow",
     "SafetyAssessment",
     "ThreeNoMeasure",
+    "Training",
     "Unit",
     "UnitRatingRow",
     "User",

@@ -20,7 +20,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +28,7 @@ import msgspec
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
+from liftwatch.applications.worker import ApplicationWorker
 from liftwatch.complaints.worker import ComplaintWorker
 from liftwatch.core.bus import Bus, Health, StreamSpec, ensure_spec, make_bus
 from liftwatch.core.clock import Clock
@@ -38,6 +39,7 @@ from liftwatch.core.probes import BlockingCheck, LagWatch
 from liftwatch.core.tasks import settle
 from liftwatch.hazards.worker import HazardWorker
 from liftwatch.maintenance.worker import MaintenanceWorker
+from liftwatch.parts.worker import PartsWorker
 from liftwatch.ratings.worker import RatingsWorker
 from liftwatch.registry import queries as registry
 from liftwatch.rescue.intake import RescueWorker
@@ -46,6 +48,7 @@ from liftwatch.telemetry import records, service
 from liftwatch.telemetry.archive import ArchiveWriter
 from liftwatch.telemetry.faults import DetectorSettings, FaultChange
 from liftwatch.telemetry.ingest import Ingestor, KnownElevators
+from liftwatch.telemetry.leases import LeaseLost, Leases
 from liftwatch.telemetry.mqtt import MqttIngest
 from liftwatch.telemetry.natsraw import NatsRawIngest, raw_stream_name, raw_subjects
 from liftwatch.telemetry.service import detector_settings_from_env
@@ -167,6 +170,10 @@ class Pipeline:
     clock: Clock
     roles: frozenset[str] = ROLES
     partitions: list[int] | None = None  # which partitions this process detects; default all
+    # partitions by lease instead (telemetry/leases.py): shared with every other process that leases them,
+    # taken over when an owner dies; ``partitions`` is then ignored
+    leased: bool = False
+    leases: Leases | None = None
     bus: Bus | None = None
     metrics: Metrics = field(default_factory=Metrics)
     # the fault rules' thresholds: LIFTWATCH_DETECTOR_* read here, once, unless given
@@ -180,6 +187,8 @@ class Pipeline:
     maintenance: MaintenanceWorker | None = None
     hazards: HazardWorker | None = None  # runs with the maintenance role
     complaints: ComplaintWorker | None = None  # runs with the maintenance role
+    applications: ApplicationWorker | None = None  # runs with the maintenance role
+    parts: PartsWorker | None = None  # runs with the maintenance role
     risk: RiskWorker | None = None  # runs with the maintenance role
     ratings: RatingsWorker | None = None  # runs with the maintenance role
     live: LiveBoard = field(default_factory=LiveBoard)
@@ -203,6 +212,9 @@ class Pipeline:
     _bus_ok: bool = False
     _checked_at: float | None = None
     _lags: dict[int, LagWatch] = field(default_factory=dict)
+    # leased partitions: each one's stop and task (a partition stops alone when its lease goes)
+    _partition_runs: dict[int, tuple[asyncio.Event, asyncio.Task[None]]] = field(default_factory=dict)
+    _lease_health: Health = field(default_factory=lambda: Health("partition leases"))
 
     async def start(self) -> None:
         unknown = set(self.roles) - ROLES
@@ -216,6 +228,7 @@ class Pipeline:
         if self.bus is None:
             self.bus = make_bus(self.settings.bus_url)
             await self.bus.connect()
+        self.live.every_s = self.settings.live_status_seconds
         topo = records.Topology(self.settings.stream_namespace)
         specs = stream_specs(self.settings)
         # created from the settings if missing; an existing stream is left as an operator tuned it
@@ -256,28 +269,18 @@ class Pipeline:
                 )
                 await self.mqtt.start()
         if "detect" in self.roles:
-            self._registry_view = view = await asyncio.to_thread(self._view)
-            rated = {code: speed for code, (speed, _) in view.items() if speed}
-            resting = [code for code, (_, in_service) in view.items() if not in_service]
-            for p in self.partitions if self.partitions is not None else range(nparts):
-                worker = PartitionWorker(
-                    p,
-                    self.bus,
-                    self.session_factory,
-                    self.clock,
-                    self.detector_settings,
-                    rated,
-                    self.metrics,
-                    self.live,
-                    checkpoint_s=self.settings.checkpoint_seconds,
-                    on_faults=self._announce,
-                    topology=topo,
+            self._registry_view = await asyncio.to_thread(self._view)
+            if self.leased:
+                self.leases = Leases(
+                    self.session_factory, self.clock, nparts, ttl_s=self.settings.partition_lease_s
                 )
-                for code in resting:
-                    worker.set_in_service(code, False)
-                await worker.start()
-                self.workers.append(worker)
-                self._spawn(worker.run(self._stop))
+                await self._lease_round()  # the partitions free now, before the process says it is ready
+                self._spawn(self._keep_leases())
+            else:
+                for p in self.partitions if self.partitions is not None else range(nparts):
+                    worker = await self._new_worker(p)
+                    self.workers.append(worker)
+                    self._spawn(worker.run(self._stop))
         if "rescue" in self.roles:
             self.rescue = RescueWorker.from_settings(
                 self.bus, self.session_factory, self.clock, self.settings, topo, self.metrics
@@ -297,6 +300,12 @@ class Pipeline:
             # complaints' SLA limits and their notices (docs/COMPLAINTS.md)
             self.complaints = ComplaintWorker(self.session_factory, self.clock, self.settings)
             self._spawn(self.complaints.run(self._stop))
+            # applications' review deadlines (docs/APPLICATIONS.md)
+            self.applications = ApplicationWorker(self.session_factory, self.clock, self.settings)
+            self._spawn(self.applications.run(self._stop))
+            # the parts' wear for the worn list (docs/PARTS.md)
+            self.parts = PartsWorker(self.session_factory, self.clock, self.settings)
+            self._spawn(self.parts.run(self._stop))
             # risk scores rescored as their data changes (docs/RISK.md)
             self.risk = RiskWorker(self.session_factory, self.clock, self.settings)
             self._spawn(self.risk.run(self._stop))
@@ -320,6 +329,10 @@ class Pipeline:
             healths.append(self.hazards.health)
         if self.complaints is not None:
             healths.append(self.complaints.health)
+        if self.applications is not None:
+            healths.append(self.applications.health)
+        if self.parts is not None:
+            healths.append(self.parts.health)
         if self.risk is not None:
             healths.append(self.risk.health)
         if self.ratings is not None:
@@ -334,6 +347,132 @@ class Pipeline:
         await self._check_readiness()  # ready as soon as started, not one interval later
         self._spawn(self._watch_readiness())
         self.started = True
+
+    async def _new_worker(
+        self, partition: int, fence: Callable[[Session], None] | None = None
+    ) -> PartitionWorker:
+        """A started detector for ``partition`` (its checkpoint loaded, its consumer open), told what the
+        registry says of rated speeds and elevators out of service."""
+        assert self.bus is not None
+        view = self._registry_view
+        worker = PartitionWorker(
+            partition,
+            self.bus,
+            self.session_factory,
+            self.clock,
+            self.detector_settings,
+            {code: speed for code, (speed, _) in view.items() if speed},
+            self.metrics,
+            self.live,
+            checkpoint_s=self.settings.checkpoint_seconds,
+            stream_clock=self.settings.detector_clock == "stream",
+            on_faults=self._announce,
+            topology=records.Topology(self.settings.stream_namespace),
+            fence=fence,
+        )
+        for code, (_, in_service) in view.items():
+            if not in_service:
+                worker.set_in_service(code, False)
+        await worker.start()
+        return worker
+
+    # ------------------------------------------------------------------ leased partitions
+
+    async def _lease_round(self) -> None:
+        """One round of the lease book: stop what was lost or is surplus, start what was gained."""
+        leases = self.leases
+        assert leases is not None
+        got = await asyncio.to_thread(leases.round)
+        for p in got.lost:
+            log.warning("detector partition %d: its lease was taken over; stopped without a checkpoint", p)
+            await self._stop_partition(p, lost=True)
+        for p in got.surplus:
+            await self._stop_partition(p, lost=False)
+            await asyncio.to_thread(leases.release, p)
+        for p in got.gained:
+            if self._stop.is_set():  # stopping while the round ran: not started, free for the others
+                await asyncio.to_thread(leases.release, p)
+                continue
+            try:
+                worker = await self._new_worker(p, fence=leases.fence(p))
+            except Exception:
+                await asyncio.to_thread(leases.release, p)  # for another process, or the next round
+                raise
+            worker.health.give_up_s = self.settings.worker_give_up_s
+            self.workers.append(worker)
+            self._lags[p] = LagWatch(self.settings.ready_max_lag_s, time.monotonic())
+            stop = asyncio.Event()
+            task = asyncio.get_running_loop().create_task(self._run_partition(worker, stop))
+            task.add_done_callback(self._partition_done(stop))
+            self._tasks.append(task)
+            self._partition_runs[p] = (stop, task)
+        if got.gained or got.lost or got.surplus:
+            log.info(
+                "partition leases: %s (holding %s of %d; %d detector processes)",
+                "; ".join(
+                    f"{what} {', '.join(map(str, ps))}"
+                    for what, ps in (("took", got.gained), ("lost", got.lost), ("gave up", got.surplus))
+                    if ps
+                ),
+                ", ".join(map(str, sorted(leases.held))) or "none",
+                self.settings.partitions,
+                got.members,
+            )
+
+    def _partition_done(self, stop: asyncio.Event) -> Callable[[asyncio.Task[None]], None]:
+        """A partition stopped on purpose (given up, lost) ends; one that ends by itself is a failure."""
+
+        def done(task: asyncio.Task[None]) -> None:
+            if not stop.is_set():
+                self._task_done(task)
+
+        return done
+
+    async def _run_partition(self, worker: PartitionWorker, stop: asyncio.Event) -> None:
+        """A leased partition's loop, until its own stop (set by ``stop()`` for the process's)."""
+        try:
+            await worker.run(stop)
+        except LeaseLost as exc:
+            log.warning("detector partition %d: %s; its last checkpoint was not saved", worker.partition, exc)
+
+    async def _stop_partition(self, partition: int, lost: bool) -> None:
+        """Stop one leased partition: with a last checkpoint when it is given up, at once when it was lost
+        (its checkpoint would be refused: the new owner goes on from the last saved one)."""
+        run = self._partition_runs.pop(partition, None)
+        self.workers = [w for w in self.workers if w.partition != partition]
+        self._lags.pop(partition, None)
+        if run is None:
+            return
+        stop, task = run
+        stop.set()
+        if lost:
+            task.cancel()
+        await settle([task], STOP_GRACE_S, f"detector partition {partition}")
+
+    async def _keep_leases(self) -> None:
+        """Lease rounds every fifth of the lease time until the process stops. Rounds that keep failing
+        (the database away) for a whole lease time mean the leases are gone or going: every partition
+        stops, and is taken again when the rounds succeed."""
+        leases = self.leases
+        assert leases is not None
+        every = self.settings.partition_lease_s / 5
+        health = self._lease_health
+        while not self._stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), timeout=every)
+            if self._stop.is_set():
+                break
+            try:
+                await self._lease_round()
+                health.ok()
+            except Exception as exc:
+                health.failed(exc)
+                log.warning("partition leases: round failed (%d in a row): %s", health.failures, exc)
+                since = health.failing_since
+                if since is not None and time.monotonic() - since >= self.settings.partition_lease_s:
+                    for p in list(self._partition_runs):
+                        await self._stop_partition(p, lost=True)
+                    leases.held.clear()
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(coro)
@@ -391,6 +530,10 @@ class Pipeline:
             parts["hazard worker"] = self.hazards.health.report()
         if self.complaints is not None:
             parts["complaint worker"] = self.complaints.health.report()
+        if self.applications is not None:
+            parts["application worker"] = self.applications.health.report()
+        if self.parts is not None:
+            parts["parts worker"] = self.parts.health.report()
         if self.risk is not None:
             parts["risk worker"] = self.risk.health.report()
         if self.ratings is not None:
@@ -398,6 +541,8 @@ class Pipeline:
         if self.archive is not None:
             parts["archive"] = self.archive.health.report()
         parts["registry feed"] = self._registry_health.report()
+        if self.leases is not None:
+            parts["partition leases"] = self._lease_health.report() | {"held": sorted(self.leases.held)}
         if self.mqtt is not None:
             parts["mqtt"] = {"ready": self.mqtt.connected.is_set()}
         ready = self.started and not self.failed.is_set() and all(p["ready"] for p in parts.values())
@@ -469,6 +614,8 @@ class Pipeline:
     async def stop(self) -> None:
         """Flush, checkpoint and close: what was accepted is on the stream, what was detected is stored."""
         self._stop.set()
+        for partition_stop, _ in self._partition_runs.values():
+            partition_stop.set()
         if self.mqtt is not None:
             await self.mqtt.stop()
         # one deadline for all of them (not 15 s each, one after the other): a supervisor's grace period is
@@ -476,6 +623,11 @@ class Pipeline:
         # (a task that failed has said why already, _task_done; one that ignores its cancellation is left
         # behind with a warning rather than holding the process)
         await settle(self._tasks, STOP_GRACE_S, "stop")
+        if self.leases is not None:  # after the last checkpoints: the others take over at once
+            try:
+                await asyncio.to_thread(self.leases.leave)
+            except Exception as exc:  # they take over when the leases expire instead
+                log.warning("partition leases: not released on stop: %s", exc)
         if self.bus is not None:
             await self.bus.close()
 
@@ -535,7 +687,7 @@ class Pipeline:
                 new_codes.append(ch.registration_code)
             code = ch.registration_code
             rated, in_service = ch.rated_speed_mps, ch.status == registry.IN_SERVICE
-            if self.workers and self._registry_view.get(code) != (rated, in_service):
+            if "detect" in self.roles and self._registry_view.get(code) != (rated, in_service):
                 # only what changed: an unrelated edit must not override a rated speed the terminal
                 # reports itself
                 before = self._registry_view.get(code)
@@ -589,30 +741,36 @@ class Pipeline:
         return n
 
     async def _probe_lag(self, stream: str) -> None:
-        """Backpressure: while the slowest detector partition is more than ``ingest_shed_backlog`` stream
+        """Backpressure: while the slowest detector partition is more than ``ingest_shed_backlog`` terminal
         messages behind, ingestion sheds QoS 0 traffic, so that what the rolling stream holds while the
         detector catches up is mostly what matters (events) and nothing grows without bound. (The archive
         does not count: a stopped archive must not silence the city's status.)"""
-        assert self.bus is not None and self.ingestor is not None
-        limit = self.settings.ingest_shed_backlog
         while not self._stop.is_set():
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), timeout=2)
-            try:
-                backlog = await self.bus.backlog(stream, "detector-")
-            except Exception:  # NATS down: the flushes fail and say so; keep the last verdict
-                continue
-            lagging = backlog > limit
-            if lagging != self.ingestor.lagging:
-                log.warning(
-                    "stream %s: slowest consumer %d messages behind (limit %d): %s",
-                    stream,
-                    backlog,
-                    limit,
-                    "shedding QoS 0 status" if lagging else "taking everything again",
-                )
-            self.ingestor.lagging = lagging
-            self.metrics.backlog.set(backlog)
+            with contextlib.suppress(Exception):  # NATS down: the flushes fail and say so; keep the verdict
+                await self.check_lag(stream)
+
+    async def check_lag(self, stream: str) -> None:
+        """One look at the slowest detector partition: shedding on while it is more than
+        ``ingest_shed_backlog`` terminal messages behind (the stream's batches behind, by the mean batch)."""
+        assert self.bus is not None and self.ingestor is not None
+        limit = self.settings.ingest_shed_backlog
+        # what waits to be delivered, not what a detector holds until its next checkpoint
+        batches = await self.bus.backlog(stream, "detector-", waiting_only=True)
+        behind = self.ingestor.stats.messages_behind(batches)
+        lagging = behind > limit
+        if lagging != self.ingestor.lagging:
+            log.warning(
+                "stream %s: slowest detector partition about %d messages (%d batches) behind (limit %d): %s",
+                stream,
+                behind,
+                batches,
+                limit,
+                "shedding QoS 0 status" if lagging else "taking everything again",
+            )
+        self.ingestor.lagging = lagging
+        self.metrics.backlog.set(batches)
 
     def _codes(self) -> set[str]:
         with self.session_factory() as session:
@@ -635,8 +793,10 @@ class Pipeline:
         for c in changes:
             payload = records.encode_fault(records.FaultRecord.of(c))
             transition = "raised" if c.raised else "cleared"
-            await self.bus.publish(
+            stored = await self.bus.publish(
                 topo.faults_subject(c.fault_type.value),
                 payload,
                 msg_id=f"{c.fault_id}:{transition}:{c.severity.value}",
             )
+            if stored.duplicate:
+                self.metrics.stream_duplicates.labels("faults").inc()

@@ -93,6 +93,34 @@ class ServerThread:
         self.thread.join(timeout=10)
 
 
+PHONE = {"width": 390, "height": 844}
+DESK = {"width": 1280, "height": 900}
+
+
+@contextmanager
+def chromium_page(viewport: dict[str, int] = PHONE) -> Iterator[tuple[Any, list[str]]]:
+    """A Chromium page in zh-CN at ``viewport`` (a 390 px phone unless told), 10 s timeouts, with the
+    script errors it raises collected."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_context(viewport=viewport, locale="zh-CN").new_page()
+            page.set_default_timeout(10_000)
+            errors: list[str] = []
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            yield page, errors
+        finally:
+            browser.close()
+
+
+def assert_fits(page: Any, width: int = 390) -> None:
+    """The page is no wider than the screen (nothing to scroll sideways)."""
+    got = page.evaluate("() => document.documentElement.scrollWidth")
+    assert got <= width, f"{got} px wide on a {width} px screen"
+
+
 @contextmanager
 def serve_seeded(
     tmp_path: Path,

@@ -75,3 +75,86 @@ def require_nats_binary() -> None:
     if IN_CI:
         pytest.fail(f"nats-server must be installed in CI ({NATS_BINARY})")
     pytest.skip(f"nats-server not found at {NATS_BINARY}")
+
+
+CLUSTER_CONF = """server_name: {name}
+cluster {{
+  name: liftwatch-test
+  listen: 127.0.0.1:{route_port}
+  routes: [{routes}]
+}}
+"""
+
+
+class NatsCluster:
+    """``size`` nats-server nodes on loopback ports, clustered, each with JetStream and a store of its own:
+    streams may have up to ``size`` replicas, and a node can be killed while the others go on. Nodes are
+    named n0, n1, ... (the names a stream's ``cluster.leader`` reports)."""
+
+    def __init__(self, root: Path, size: int = 3) -> None:
+        route_ports = [free_port() for _ in range(size)]
+        routes = ", ".join(f"nats-route://127.0.0.1:{p}" for p in route_ports)
+        self.nodes: list[OwnNats] = []
+        for i, route_port in enumerate(route_ports):
+            home = root / f"n{i}"
+            home.mkdir(parents=True, exist_ok=True)
+            conf = home / "node.conf"
+            conf.write_text(CLUSTER_CONF.format(name=f"n{i}", route_port=route_port, routes=routes))
+            self.nodes.append(OwnNats(home / "store", config=conf))
+
+    @property
+    def url(self) -> str:
+        """Every node's URL, comma-separated: LIFTWATCH_BUS_URL for a cluster."""
+        return ",".join(node.url for node in self.nodes)
+
+    def start(self) -> NatsCluster:
+        for node in self.nodes:
+            node.start()
+        return self
+
+    def node(self, name: str) -> OwnNats:
+        return self.nodes[int(name.removeprefix("n"))]
+
+    def stop(self) -> None:
+        for node in self.nodes:
+            node.kill()
+
+
+async def wait_for_jetstream(url: str, timeout_s: float = 30.0) -> None:
+    """Until the cluster has elected its JetStream meta leader (a few seconds after its nodes start): before
+    that, creating a stream fails."""
+    import asyncio
+
+    import nats
+
+    from liftwatch.core.bus import nats_servers
+
+    nc = await nats.connect(nats_servers(url), max_reconnect_attempts=5, connect_timeout=5)
+    try:
+        js = nc.jetstream(timeout=2)
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                await js.account_info()
+                return
+            except Exception:
+                if time.monotonic() > deadline:
+                    raise
+                await asyncio.sleep(0.25)
+    finally:
+        await nc.close()
+
+
+async def stream_leader(url: str, stream: str) -> str:
+    """The name of the node that leads a replicated stream now."""
+    import nats
+
+    from liftwatch.core.bus import nats_servers
+
+    nc = await nats.connect(nats_servers(url), max_reconnect_attempts=5, connect_timeout=5)
+    try:
+        info = await nc.jetstream(timeout=5).stream_info(stream)
+        assert info.cluster is not None and info.cluster.leader, f"stream {stream} has no leader"
+        return str(info.cluster.leader)
+    finally:
+        await nc.close()

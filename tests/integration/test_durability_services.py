@@ -9,9 +9,7 @@ import asyncio
 import json
 import threading
 import time
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,21 +28,11 @@ from liftwatch.telemetry.protocol import EventCode
 from liftwatch.telemetry.records import Topology
 from tests.conftest import NOW
 from tests.factories import rescue_city, seed
-from tests.integration.nats_server import OwnNats, require_nats_binary
+from tests.integration.nats_server import OwnNats
 from tests.unit.telemetry.test_pipeline import CODE, Terminal
 from tests.waiting import run_bounded, until
 
 pytestmark = pytest.mark.nats
-
-
-@pytest.fixture
-def own_nats(tmp_path: Path) -> Iterator[OwnNats]:
-    require_nats_binary()
-    server = OwnNats(tmp_path / "jetstream").start()
-    try:
-        yield server
-    finally:
-        server.kill()
 
 
 async def _stream_records(url: str) -> list[Any]:
@@ -201,7 +189,10 @@ def test_rescue_does_not_acknowledge_a_fault_whose_incident_failed(
         await bus.connect()
         worker = RescueWorker(bus, factory, clock, topo, settings)
         await worker.start()
-        await bus.publish(topo.faults_subject("entrapment"), change, msg_id=fault_id)
+        first = await bus.publish(topo.faults_subject("entrapment"), change, msg_id=fault_id)
+        # the server says which publish was a copy it dropped: counted, not doubled
+        copy = await bus.publish(topo.faults_subject("entrapment"), change, msg_id=fault_id)
+        assert first.duplicate is False and copy == (first.seq, True)
         holder = threading.Thread(target=hold_lock)
         holder.start()
         await asyncio.to_thread(locked.wait, 10)

@@ -28,6 +28,8 @@ TABLES = {
     "live_status",
     "dead_letters",
     "detector_checkpoints",
+    "partition_leases",
+    "detector_members",
     "incidents",
     "incident_events",
     "open_incidents",
@@ -75,6 +77,17 @@ TABLES = {
     "three_no_measures",
     "analytics_months",
     "analytics_cells",
+    "parts",
+    "recalls",
+    "recall_items",
+    "certificates",
+    "trainings",
+    "drills",
+    "retired_rescue_codes",
+    "applications",
+    "application_reviews",
+    "application_timers",
+    "application_events",
 }
 
 

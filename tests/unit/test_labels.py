@@ -20,6 +20,8 @@ from sqlalchemy.orm import Session
 from liftwatch.accounts import actor as accounts_actor
 from liftwatch.accounts import labels as accounts_labels
 from liftwatch.accounts.actor import SYSTEM_ACTOR
+from liftwatch.applications import domain as applications_domain
+from liftwatch.applications import labels as applications_labels
 from liftwatch.assessment import domain as assessment_domain
 from liftwatch.assessment import labels as assessment_labels
 from liftwatch.complaints import labels as complaints_labels
@@ -31,6 +33,10 @@ from liftwatch.hazards import fund as hazards_fund
 from liftwatch.hazards import labels as hazards_labels
 from liftwatch.insurance import domain as insurance_domain
 from liftwatch.insurance import labels as insurance_labels
+from liftwatch.parts import domain as parts_domain
+from liftwatch.parts import labels as parts_labels
+from liftwatch.people import domain as people_domain
+from liftwatch.people import labels as people_labels
 from liftwatch.registry import domain as registry_domain
 from liftwatch.registry import io
 from liftwatch.registry import labels as registry_labels
@@ -52,6 +58,9 @@ DOMAINS: list[tuple[list[ModuleType], ModuleType]] = [
     ([assessment_domain], assessment_labels),
     ([complaints_workflow], complaints_labels),
     ([insurance_domain], insurance_labels),
+    ([parts_domain], parts_labels),
+    ([people_domain], people_labels),
+    ([applications_domain], applications_labels),
 ]
 
 ZH = "zh-CN"

@@ -9,11 +9,13 @@ from fastapi.responses import JSONResponse
 
 from liftwatch.accounts import service
 from liftwatch.accounts.schemas import (
+    ActiveIn,
     ApiKeyCreate,
     ApiKeyCreated,
     ApiKeyOut,
     PasswordChange,
     PasswordReset,
+    RoleIn,
     Token,
     UserCreate,
     UserOut,
@@ -87,6 +89,23 @@ def reset_password(username: str, data: PasswordReset, actor: ActorDep, session:
     service.reset_password(session, actor, username, data)
     session.commit()
     return Response(status_code=204)
+
+
+@router.post("/users/{username}/active", response_model=UserOut)
+def set_active(username: str, data: ActiveIn, actor: ActorDep, session: SessionDep) -> UserOut:
+    """Disable or enable an account (admins; not one's own): a disabled account's tokens and keys stop
+    working at its next request."""
+    user = service.set_active(session, actor, username, data.active)
+    session.commit()
+    return service.user_out(session, user)
+
+
+@router.post("/users/{username}/role", response_model=UserOut)
+def change_role(username: str, data: RoleIn, actor: ActorDep, session: SessionDep) -> UserOut:
+    """Give an account another role and unit (admins; an admin keeps their own admin role)."""
+    user = service.change_role(session, actor, username, data.role, data.unit)
+    session.commit()
+    return service.user_out(session, user)
 
 
 @router.get("/auth/me", response_model=UserOut)

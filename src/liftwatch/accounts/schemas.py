@@ -67,6 +67,23 @@ class PasswordReset(BaseModel):
     new_password: Password
 
 
+class ActiveIn(BaseModel):
+    """An admin disables (false) or enables (true) an account."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    active: bool
+
+
+class RoleIn(BaseModel):
+    """An admin gives an account another role and unit (the unit must fit the role, as at creation)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    role: Role
+    unit: str | None = Field(default=None, max_length=32)
+
+
 class UserOut(BaseModel):
     username: str
     full_name: str

@@ -15,7 +15,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from liftwatch.core.tasks import bounded
 
@@ -118,6 +118,15 @@ async def run_together(*loops: Awaitable[None]) -> None:
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
+class Stored(NamedTuple):
+    """Where a publish landed. ``duplicate``: the stream already held a publish with this ``msg_id`` (a
+    retry of one whose acknowledgement was lost) and dropped this one; ``seq`` is then the first copy's.
+    Counted, so that "nothing doubled" is a figure, not a belief."""
+
+    seq: int
+    duplicate: bool = False
+
+
 @dataclass(frozen=True, slots=True)
 class BusMessage:
     subject: str
@@ -183,9 +192,11 @@ class Bus(Protocol):
         """The oldest sequence the stream still holds (older ones aged out or were discarded)."""
         ...
 
-    async def backlog(self, name: str, consumer_prefix: str = "") -> int:
+    async def backlog(self, name: str, consumer_prefix: str = "", waiting_only: bool = False) -> int:
         """Messages the slowest of the stream's consumers whose name starts with ``consumer_prefix`` has
-        not acknowledged (0 without such consumers)."""
+        not acknowledged (0 without such consumers). ``waiting_only``: not yet even delivered to it (a
+        consumer that acknowledges at checkpoints holds seconds of processed messages unacknowledged,
+        which is no lag; the in-process bus counts from the acknowledgement either way)."""
         ...
 
     async def stream_info(self, name: str) -> StreamInfo:
@@ -197,9 +208,10 @@ class Bus(Protocol):
         bus always does). For readiness: never raises."""
         ...
 
-    async def publish(self, subject: str, data: bytes, msg_id: str | None = None) -> int:
+    async def publish(self, subject: str, data: bytes, msg_id: str | None = None) -> Stored:
         """Store ``data`` durably on the stream that holds ``subject``; returns its stream sequence.
-        ``msg_id`` deduplicates a retried publish (JetStream's duplicate window)."""
+        ``msg_id`` deduplicates a retried publish (JetStream's duplicate window): ``Stored.duplicate``
+        says the stream dropped this one as a copy."""
         ...
 
     async def consumer(
@@ -341,7 +353,7 @@ class InProcessBus:
     async def first_seq(self, name: str) -> int:
         return self._streams[name].first_seq
 
-    async def backlog(self, name: str, consumer_prefix: str = "") -> int:
+    async def backlog(self, name: str, consumer_prefix: str = "", waiting_only: bool = False) -> int:
         s = self._streams.get(name)
         acked = [seq for d, seq in s.acked.items() if d.startswith(consumer_prefix)] if s else []
         if s is None or not acked:
@@ -368,10 +380,10 @@ class InProcessBus:
                 return stream
         raise LookupError(f"no stream holds subject '{subject}'")
 
-    async def publish(self, subject: str, data: bytes, msg_id: str | None = None) -> int:
+    async def publish(self, subject: str, data: bytes, msg_id: str | None = None) -> Stored:
         stream = self._stream_for(subject)
         if msg_id is not None and msg_id in stream.dedupe:
-            return stream.dedupe[msg_id]
+            return Stored(stream.dedupe[msg_id], duplicate=True)
         if 0 <= stream.max_bytes < stream.size + len(data):
             if stream.discard_new or not stream.messages:
                 raise StreamFull(f"stream {stream.name} holds {stream.size} of {stream.max_bytes} bytes")
@@ -392,7 +404,7 @@ class InProcessBus:
         assert stream.cond is not None
         async with stream.cond:
             stream.cond.notify_all()
-        return seq
+        return Stored(seq)
 
     async def consumer(
         self, stream: str, durable: str, filter_subject: str, start_seq: int | None = None
@@ -492,7 +504,7 @@ class JetStreamBus:
 
         # max_reconnect_attempts=0 would retry the first connect forever (DEPENDENCIES.md).
         self._nc = await nats.connect(
-            self._url,
+            nats_servers(self._url),
             name=self._name,
             max_reconnect_attempts=60,
             reconnect_time_wait=1,
@@ -586,11 +598,12 @@ class JetStreamBus:
         info = await self._js.stream_info(name)
         return int(info.state.first_seq)
 
-    async def backlog(self, name: str, consumer_prefix: str = "") -> int:
+    async def backlog(self, name: str, consumer_prefix: str = "", waiting_only: bool = False) -> int:
         most = 0
         for c in await self._js.consumers_info(name):
             if str(c.name).startswith(consumer_prefix):
-                most = max(most, int(c.num_pending) + int(c.num_ack_pending))
+                held = 0 if waiting_only else int(c.num_ack_pending)
+                most = max(most, int(c.num_pending) + held)
         return most
 
     async def stream_info(self, name: str) -> StreamInfo:
@@ -621,7 +634,7 @@ class JetStreamBus:
             return False
         return True
 
-    async def publish(self, subject: str, data: bytes, msg_id: str | None = None) -> int:
+    async def publish(self, subject: str, data: bytes, msg_id: str | None = None) -> Stored:
         from nats.js.errors import APIError
 
         headers = {"Nats-Msg-Id": msg_id} if msg_id else None
@@ -631,7 +644,7 @@ class JetStreamBus:
             if "maximum bytes" in str(exc).lower() or getattr(exc, "err_code", 0) == 10077:
                 raise StreamFull(str(exc)) from exc
             raise
-        return int(ack.seq)
+        return Stored(int(ack.seq), bool(ack.duplicate))
 
     async def consumer(
         self, stream: str, durable: str, filter_subject: str, start_seq: int | None = None
@@ -725,8 +738,17 @@ def _nats_config(spec: StreamSpec) -> Any:
     )
 
 
+def nats_servers(url: str) -> list[str]:
+    """The servers of a NATS URL: one, or a cluster's several comma-separated
+    (``nats://a:4222,nats://b:4222,nats://c:4222``). The client connects to the first that answers and moves
+    to another when its server dies; a cluster also tells it of its other members, but a process that
+    starts while the one server it knows is down needs the list."""
+    return [part.strip() for part in url.split(",") if part.strip()]
+
+
 def make_bus(url: str) -> Bus:
-    """``""`` or ``memory://`` -> in-process; ``nats://host:port`` -> JetStream."""
+    """``""`` or ``memory://`` -> in-process; ``nats://host:port`` (or a cluster's comma-separated
+    servers) -> JetStream."""
     if not url or url.startswith("memory:"):
         return InProcessBus()
     if url.startswith(("nats://", "tls://")):

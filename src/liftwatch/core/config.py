@@ -9,6 +9,7 @@ from __future__ import annotations
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
@@ -19,6 +20,10 @@ from liftwatch.core import logs
 LANGUAGES = ("zh-CN", "en")
 # Every settings group (core, rescue, detector) reads this file too; the environment wins over it.
 ENV_FILE = ".env"
+
+
+#: The documented default of LIFTWATCH_TIMEZONE (a service called without the settings falls back to it).
+CITY_TIMEZONE = "Asia/Shanghai"
 
 
 class Settings(BaseSettings):
@@ -37,8 +42,14 @@ class Settings(BaseSettings):
     )
     token_minutes: int = Field(default=12 * 60, ge=1, description="Lifetime of an API token.")
     timezone: str = Field(
-        default="Asia/Shanghai",
+        default=CITY_TIMEZONE,
         description="The city's time zone (IANA name): KPI months and days, crew shifts, times on screen.",
+    )
+    public_url: str = Field(
+        default="",
+        pattern=r"^(https?://[^\s]+)?$",
+        description="The address passengers reach the platform at, printed in the QR codes of the cars' "
+        "96333 stickers (e.g. https://dt.example.gov.cn); empty: the address the request came to.",
     )
     default_language: str = Field(
         default="zh-CN",
@@ -89,6 +100,28 @@ class Settings(BaseSettings):
         "`liftwatch worker` processes instead and set this false.",
     )
     checkpoint_seconds: float = Field(default=2.0, gt=0, description="Detector checkpoint interval.")
+    detector_clock: Literal["wall", "stream"] = Field(
+        default="wall",
+        description="What times the detectors' timers once they have caught up with the stream: `wall`, "
+        "the clock (live traffic: a terminal gone silent raises `terminal_offline`); `stream`, the newest "
+        "receive time read, never the clock (a replay of recorded telemetry: the same data gives the same "
+        "faults at any speed). While catching up both follow the stream.",
+    )
+    live_status_seconds: float = Field(
+        default=10.0,
+        ge=0,
+        description="How often every elevator's live row (last seen, ride and door state, counters) is "
+        "written; an elevator whose faults or online state changed is written at the next checkpoint. "
+        "0: every changed row at every checkpoint.",
+    )
+    partition_lease_s: float = Field(
+        default=10.0,
+        ge=2,
+        le=300,
+        description="With `liftwatch worker --role detect --partitions leased`: how long a detector process "
+        "owns a partition without renewing it (renewed every fifth of it); a dead process's partitions "
+        "are taken over after about this long.",
+    )
     worker_give_up_s: float = Field(
         default=300.0,
         gt=0,
@@ -142,8 +175,8 @@ class Settings(BaseSettings):
     ingest_shed_backlog: int = Field(
         default=50_000,
         ge=0,
-        description="Shed QoS 0 status while the stream's slowest consumer is this many stream "
-        "messages (batches) behind; 0 = never on lag.",
+        description="Shed QoS 0 status while the slowest detector partition is about this many terminal "
+        "messages behind (the stream's batches behind times the mean batch); 0 = never on lag.",
     )
     simulate: bool = Field(
         default=False, description="Run the simulated city's terminals inside the web process (the demo)."

@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from liftwatch.core.bus import nats_servers
 from liftwatch.core.config import Settings, archive_dir
 from liftwatch.core.logs import mask_secrets
 from liftwatch.core.migrate import SchemaState, Verdict
@@ -339,7 +340,7 @@ async def probe_nats(url: str, streams: Sequence[StreamSpec], timeout_s: float) 
     try:
         nc = await asyncio.wait_for(
             nats.connect(
-                url,
+                nats_servers(url),
                 name="liftwatch-doctor",
                 connect_timeout=timeout_s,
                 max_reconnect_attempts=1,  # 0 would retry forever (DEPENDENCIES.md)

@@ -47,3 +47,14 @@ class InvalidInput(DomainError):
         errs = [errors] if isinstance(errors, FieldError) else errors
         msg = "; ".join(f"{e.field}: {e.message}" for e in errs)
         super().__init__(msg, errs)
+
+
+def clean_text(value: str, field: str, limit: int, required: bool = True) -> str:
+    """``value`` with its runs of white space made one space, or 422 naming ``field``: empty when required,
+    or longer than ``limit`` characters (a service's own check of text typed in a form or sent raw)."""
+    text = " ".join(value.split())
+    if required and not text:
+        raise InvalidInput(FieldError(field, "must not be empty"))
+    if len(text) > limit:
+        raise InvalidInput(FieldError(field, f"at most {limit} characters, got {len(text)}"))
+    return text

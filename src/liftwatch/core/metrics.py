@@ -55,7 +55,7 @@ class Metrics:
         )
         self.backlog = Gauge(
             "liftwatch_stream_backlog",
-            "Telemetry stream messages its slowest consumer has not acknowledged",
+            "Telemetry stream batches waiting for the slowest detector partition (not yet delivered)",
             registry=r,
         )
         self.discarded = Counter(
@@ -65,7 +65,24 @@ class Metrics:
             registry=r,
         )
         self.detected = Counter("liftwatch_detector_messages", "Messages through the detector", registry=r)
-        self.duplicates = Counter("liftwatch_detector_duplicates", "Duplicate messages ignored", registry=r)
+        self.duplicates = Counter(
+            "liftwatch_detector_duplicates",
+            "Messages a terminal sent again (its (terminal, seq) already seen) that the detector ignored",
+            registry=r,
+        )
+        self.set_aside = Counter(
+            "liftwatch_detector_set_aside",
+            "Messages the detector did not apply: stale (a status older than one applied) or implausible "
+            "(a seq too far from the terminal's count)",
+            ["reason"],
+            registry=r,
+        )
+        self.stream_duplicates = Counter(
+            "liftwatch_stream_duplicates",
+            "Messages in retried publishes that the stream already held and dropped (not doubled)",
+            ["stream"],
+            registry=r,
+        )
         self.lag_seconds = Gauge(
             "liftwatch_detector_lag_seconds",
             "Wall time minus the newest processed receive time",

@@ -7,8 +7,10 @@ no web framework."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -76,7 +78,7 @@ class BlockingCheck:
         if self._running is not None and not self._running.done():
             self.ok, self.error = False, f"the last check has not answered for over {self.timeout_s:g} s"
             return False
-        self._running = asyncio.ensure_future(asyncio.to_thread(self._fn))
+        self._running = self._in_own_thread()
         try:
             await asyncio.wait_for(asyncio.shield(self._running), timeout=self.timeout_s)
         except TimeoutError:
@@ -86,6 +88,35 @@ class BlockingCheck:
         else:
             self.ok, self.error = True, ""
         return self.ok
+
+    def _in_own_thread(self) -> asyncio.Future[object]:
+        """The check on a thread of its own, not the loop's shared pool: while the workers' long steps
+        (a risk recomputation, the surge planner loading) fill that pool, a ``SELECT 1`` queued behind
+        them would miss its deadline and call a healthy database down. A daemon thread, so that a check
+        hung on a dead database never holds up the process's exit."""
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[object] = loop.create_future()
+
+        def settle(result: object, exc: BaseException | None) -> None:
+            if done.cancelled():
+                return
+            if exc is not None:
+                done.set_exception(exc)
+            else:
+                done.set_result(result)
+
+        def target() -> None:
+            try:
+                result = self._fn()
+            except BaseException as exc:  # handed to the waiting loop, which reports it
+                with contextlib.suppress(RuntimeError):  # the loop closed while the check hung
+                    loop.call_soon_threadsafe(settle, None, exc)
+            else:
+                with contextlib.suppress(RuntimeError):
+                    loop.call_soon_threadsafe(settle, result, None)
+
+        threading.Thread(target=target, name="readiness-check", daemon=True).start()
+        return done
 
 
 class LagWatch:

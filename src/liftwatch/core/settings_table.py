@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -144,6 +144,16 @@ def process_environment() -> dict[str, str]:
 
     from_file = {k: v for k, v in dotenv_values(ENV_FILE).items() if v is not None}
     return {**from_file, **os.environ}
+
+
+def kept_on(state: object, name: str, read: Callable[[], _T]) -> _T:
+    """A settings group of a running app, read (``read()``, from the environment) at its first use and
+    kept on the app's ``state`` under ``name``: every request of the app sees the same values."""
+    found = getattr(state, name, None)
+    if found is None:
+        found = read()
+        setattr(state, name, found)
+    return found
 
 
 def numbers_from_env(cls: type[_T], prefix: str, environ: Mapping[str, str] | None = None) -> _T:

@@ -194,8 +194,16 @@ def get_work_order(work_order_id: DbId, actor: ActorDep, session: SessionDep) ->
 
 
 @router.post("/work-orders/{work_order_id}/assign", response_model=WorkOrderOut)
-def assign(work_order_id: DbId, data: AssignIn, actor: ActorDep, session: SessionDep, clock: ClockDep) -> Any:
-    order = service.assign(session, actor, work_order_id, data.assignee, clock)
+def assign(
+    work_order_id: DbId,
+    data: AssignIn,
+    actor: ActorDep,
+    session: SessionDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+) -> Any:
+    """Give the work order to a worker of its unit holding a valid certificate (T); 409 naming why not."""
+    order = service.assign(session, actor, work_order_id, data.assignee, clock, zone(settings.timezone))
     session.commit()
     return order
 
@@ -234,9 +242,12 @@ def check_out(
 
 
 @router.post("/work-orders/{work_order_id}/sign", response_model=RecordOut)
-def sign(work_order_id: DbId, actor: ActorDep, session: SessionDep, clock: ClockDep) -> Any:
-    """The worker signs: the record is final and the work order completed."""
-    record = service.sign(session, actor, work_order_id, clock)
+def sign(
+    work_order_id: DbId, actor: ActorDep, session: SessionDep, clock: ClockDep, settings: SettingsDep
+) -> Any:
+    """The worker signs: the record is final and the work order completed (a holder of a valid
+    certificate (T) only; 409 naming why not)."""
+    record = service.sign(session, actor, work_order_id, clock, zone(settings.timezone))
     session.commit()
     return record
 

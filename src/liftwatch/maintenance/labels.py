@@ -45,6 +45,7 @@ WORK_ORDER_SOURCE = Labels(
         WorkOrderSource.INSPECTION: zh_en("检验问题", "Inspection finding"),
         WorkOrderSource.COMPLAINT: zh_en("投诉", "Complaint"),
         WorkOrderSource.HAZARD: zh_en("隐患", "Hazard"),
+        WorkOrderSource.RECALL: zh_en("部件召回", "Part recall"),
         WorkOrderSource.MANUAL: zh_en("手工报修", "Reported by hand"),
     },
 )

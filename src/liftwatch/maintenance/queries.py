@@ -552,6 +552,7 @@ class WorkOrderRef:
     registration_code: str
     kind: str  # workflow.WorkOrderKind
     state: str  # workflow.WorkOrderState
+    due_at: datetime | None = None  # read by work_order_refs only
 
 
 def work_order_ref(session: Session, work_order_id: int) -> WorkOrderRef | None:
@@ -562,3 +563,18 @@ def work_order_ref(session: Session, work_order_id: int) -> WorkOrderRef | None:
         )
     ).first()
     return WorkOrderRef(*row) if row else None
+
+
+def work_order_refs(session: Session, ids: Collection[int]) -> dict[int, WorkOrderRef]:
+    """The work orders ``ids`` that exist, by id, in chunks (the caller decides who may ask): a recall
+    follows the state of each of its rectification orders."""
+    wanted = sorted(set(ids))
+    out: dict[int, WorkOrderRef] = {}
+    for i in range(0, len(wanted), 5000):
+        rows = session.execute(
+            select(
+                WorkOrder.id, WorkOrder.registration_code, WorkOrder.kind, WorkOrder.state, WorkOrder.due_at
+            ).where(WorkOrder.id.in_(wanted[i : i + 5000]))
+        )
+        out.update({row[0]: WorkOrderRef(row[0], row[1], row[2], row[3], as_utc(row[4])) for row in rows})
+    return out

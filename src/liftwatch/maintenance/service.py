@@ -25,7 +25,7 @@ import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any, BinaryIO, TypeAlias
 
@@ -37,7 +37,7 @@ from liftwatch.accounts import service as accounts
 from liftwatch.accounts.actor import Actor, Role
 from liftwatch.core import deadlines
 from liftwatch.core.clock import Clock, as_utc
-from liftwatch.core.config import Settings, zone
+from liftwatch.core.config import CITY_TIMEZONE, Settings, zone
 from liftwatch.core.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from liftwatch.maintenance import fakes, files, workflow
 from liftwatch.maintenance.catalogue import load_catalogue
@@ -59,6 +59,7 @@ from liftwatch.maintenance.workflow import (
     WorkOrderSource,
     WorkOrderState,
 )
+from liftwatch.people import service as people
 from liftwatch.registry import queries as registry_queries
 from liftwatch.registry import service as registry
 from liftwatch.registry.domain import UnitType
@@ -690,13 +691,22 @@ def _unsigned(record: MaintenanceRecord) -> None:
         )
 
 
-def assign(session: Session, actor: Actor, work_order_id: int, assignee: str, clock: Clock) -> WorkOrder:
-    """Give the work order to one worker of its unit (again while nobody is on site)."""
+def _city_day(clock: Clock, tz: tzinfo | None) -> date:
+    return clock.now().astimezone(tz or zone(CITY_TIMEZONE)).date()
+
+
+def assign(
+    session: Session, actor: Actor, work_order_id: int, assignee: str, clock: Clock, tz: tzinfo | None = None
+) -> WorkOrder:
+    """Give the work order to one worker of its unit (again while nobody is on site) who holds a valid
+    elevator repair certificate (特种设备作业人员证, T) on the city's day (``tz``; default the documented
+    LIFTWATCH_TIMEZONE): 409 naming why not."""
     if actor.role not in (Role.ADMIN, Role.MAINTENANCE):
         raise Forbidden(f"role '{actor.role.value}' may not assign work orders")
     order = get_work_order(session, actor, work_order_id)
     _must(order, "assign", "assigned")
     _check_person(session, order.unit_code, assignee, "assignee")
+    people.require_certified(session, assignee, _city_day(clock, tz))
     now = clock.now()
     order.assignee = assignee
     order.state = WorkOrderState.ASSIGNED.value
@@ -894,11 +904,15 @@ def _cancel_timers(session: Session, order: WorkOrder) -> None:
     )
 
 
-def sign(session: Session, actor: Actor, work_order_id: int, clock: Clock) -> MaintenanceRecord:
+def sign(
+    session: Session, actor: Actor, work_order_id: int, clock: Clock, tz: tzinfo | None = None
+) -> MaintenanceRecord:
     """The worker signs the record: from now on it is never changed, and the work order is completed (the
     SLA is met when this is by ``due_at``). A planned visit's record must hold every item its interval
-    carries (TSG T5002: a longer interval's visit includes the shorter ones')."""
+    carries (TSG T5002: a longer interval's visit includes the shorter ones'). Only a holder of a valid
+    elevator repair certificate (T) on the city's day signs: 409 naming why not."""
     order = _worker_order(session, actor, work_order_id)
+    people.require_certified(session, actor.username, _city_day(clock, tz))
     record = _current(session, order)
     _unsigned(record)
     _must(order, "sign", "signed")

@@ -28,6 +28,7 @@ class WorkOrderSource(StrEnum):
     INSPECTION = "inspection"
     COMPLAINT = "complaint"
     HAZARD = "hazard"
+    RECALL = "recall"  # a manufacturer's recall of a part (parts.service)
     MANUAL = "manual"
 
 

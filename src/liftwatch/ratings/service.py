@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from liftwatch.accounts.actor import Actor, Role
 from liftwatch.core.clock import Clock
 from liftwatch.core.config import Settings, zone
+from liftwatch.core.db import insert_ignoring_conflicts
 from liftwatch.core.errors import FieldError, Forbidden, InvalidInput, NotFound
 from liftwatch.maintenance import plans
 from liftwatch.ratings import queries
@@ -99,16 +100,29 @@ def compute(
     ranked = rank_period([c.figures for c in counted], rs)
     names = registry_queries.unit_names(session, by_unit)
 
-    row = session.scalar(select(RatingPeriodRow).where(RatingPeriodRow.label == period.label))
-    if row is None:
-        row = RatingPeriodRow(label=period.label)
-        session.add(row)
-    else:
-        session.execute(delete(UnitRatingRow).where(UnitRatingRow.period_id == row.id))
-    row.kind = period.kind.value
-    row.start_date, row.end_date = period.start, period.end
-    row.computed_at, row.computed_by = now, actor.username
-    row.settings = {f.name: getattr(rs, f.name) for f in fields(rs)}
+    # the period's row is created if missing without a read first: the ratings worker and a regulator's
+    # button may rate a new period at once, and the second must replace the first's rows, not fail on the
+    # label (PostgreSQL makes the second wait for the first's commit; the lock below orders the rest)
+    stored = {
+        "kind": period.kind.value,
+        "start_date": period.start,
+        "end_date": period.end,
+        "computed_at": now,
+        "computed_by": actor.username,
+        "settings": {f.name: getattr(rs, f.name) for f in fields(rs)},
+    }
+    session.execute(
+        insert_ignoring_conflicts(session, RatingPeriodRow, ["label"]).values(label=period.label, **stored)
+    )
+    row = session.scalars(
+        select(RatingPeriodRow)
+        .where(RatingPeriodRow.label == period.label)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+    session.execute(delete(UnitRatingRow).where(UnitRatingRow.period_id == row.id))
+    for name, value in stored.items():
+        setattr(row, name, value)
     session.flush()
     for r in ranked:
         c = by_unit[r.unit]

@@ -14,7 +14,6 @@ import contextlib
 import logging
 from datetime import timedelta
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from liftwatch.accounts.actor import SYSTEM_ACTOR
@@ -65,14 +64,12 @@ class RatingsWorker:
                     continue
                 except NotFound:
                     pass
-                try:
-                    service.compute(
-                        session, SYSTEM_ACTOR, self.clock, self.settings, period, self.rating_settings
-                    )
-                    session.commit()
-                except IntegrityError:  # rated meanwhile by someone else (the command, the button)
-                    session.rollback()
-                    continue
+                # rated meanwhile by someone else (the command, the button): compute replaces their rows
+                # with the same records' rows, so the race costs a second computation, not an error
+                service.compute(
+                    session, SYSTEM_ACTOR, self.clock, self.settings, period, self.rating_settings
+                )
+                session.commit()
                 done.append(period.label)
                 log.info("ratings: %s rated", period.label)
         return done

@@ -8,15 +8,17 @@ import tempfile
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, File, Query, UploadFile
+from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from fastapi.responses import FileResponse, JSONResponse, Response
 from starlette.background import BackgroundTask
 
 from liftwatch.core.clock import Clock
+from liftwatch.core.errors import FieldError, InvalidInput
 from liftwatch.core.types import ErrorOut, PageNo, PageSize, PathCode, QueryStr, error_responses
 from liftwatch.deps import ActorDep, ClockDep, SessionDep, SettingsDep
 from liftwatch.registry import io as registry_io
 from liftwatch.registry import ledger, queries, service
+from liftwatch.registry import stickers as stickers_pdf
 from liftwatch.registry.domain import ElevatorKind, ElevatorStatus, PlaceType, UnitType
 from liftwatch.registry.models import Elevator, Unit
 from liftwatch.registry.schemas import (
@@ -29,6 +31,7 @@ from liftwatch.registry.schemas import (
     EventOut,
     ImportReportOut,
     PublicElevator,
+    RescueCodeIn,
     UnitCreate,
     UnitOut,
     UnitPage,
@@ -124,6 +127,72 @@ def record_event(
     event = service.record_event(session, actor, registration_code, data, clock)
     session.commit()
     return EventOut.model_validate(event)
+
+
+@router.post("/elevators/{registration_code}/rescue-code", response_model=ElevatorOut)
+def reassign_rescue_code(
+    registration_code: PathCode, data: RescueCodeIn, actor: ActorDep, session: SessionDep, clock: ClockDep
+) -> ElevatorOut:
+    """Give the elevator a new 96333 rescue code (admins, regulators): the one sent, or the next free one.
+    The old code is retired (never given again; it still finds this elevator); 409 when the code is or
+    was another elevator's."""
+    elevator = service.reassign_rescue_code(session, actor, registration_code, data.code, data.reason, clock)
+    session.commit()
+    return elevator_out(elevator, clock)
+
+
+@router.get(
+    "/registry/stickers",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}, "description": "the stickers, 8 to an A4 page"}},
+)
+def stickers(
+    request: Request,
+    actor: ActorDep,
+    session: SessionDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+    flt: FilterDep,
+    code: Annotated[list[QueryStr] | None, Query(max_length=stickers_pdf.MAX_STICKERS)] = None,
+) -> Response:
+    """The 96333 stickers of the cars (电梯应急救援标识) as a PDF: of the elevators named by ``code``
+    (registration or rescue codes), else of those the search's filters keep in the caller's scope; at
+    most 1,000 (422: narrow the search). The QR code opens the elevator's public page at
+    LIFTWATCH_PUBLIC_URL (else the address this request came to)."""
+    if code:
+        elevators = [queries.get_elevator_by_code(session, actor, c) for c in dict.fromkeys(code)]
+    else:
+        elevators, total = queries.list_elevators(
+            session, actor, flt, clock, page=1, size=stickers_pdf.MAX_STICKERS
+        )
+        if total > stickers_pdf.MAX_STICKERS:
+            raise InvalidInput(
+                FieldError(
+                    "district", f"{total} elevators: at most {stickers_pdf.MAX_STICKERS} stickers in one file"
+                )
+            )
+    if not elevators:
+        raise InvalidInput(FieldError("code", "no elevator to print a sticker for"))
+    base = (settings.public_url or str(request.base_url)).rstrip("/")
+    pdf = stickers_pdf.render_pdf([_sticker(e, base) for e in elevators])
+    name = f"96333-stickers-{clock.today().isoformat()}.pdf"
+    return Response(
+        pdf, media_type="application/pdf", headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
+
+
+def _sticker(e: Elevator, base: str) -> stickers_pdf.Sticker:
+    use, mnt = e.use_unit, e.maintenance_unit
+    return stickers_pdf.Sticker(
+        rescue_code=e.rescue_code,
+        registration_code=e.registration_code,
+        address=" ".join(p for p in (e.district, e.address or "") if p),
+        use_unit=use.name if use else "",
+        use_unit_phone=(use.contact_phone or "") if use else "",
+        maintenance_unit=mnt.name if mnt else "",
+        maintenance_unit_phone=(mnt.contact_phone or "") if mnt else "",
+        url=f"{base}/p/{e.rescue_code}",
+    )
 
 
 @router.get("/public/elevators/{code}", response_model=PublicElevator, tags=["public"])

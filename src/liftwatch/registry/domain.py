@@ -56,5 +56,8 @@ class EventKind(StrEnum):
     RESTART = "restart"
     SCRAPPING = "scrapping"
     RECORD_UPDATE = "record_update"
+    RESCUE_CODE_CHANGE = (
+        "rescue_code_change"  # a new 96333 rescue code (registry.service.reassign_rescue_code)
+    )
     FAULT = "fault"  # raised by the fault detector (telemetry)
     FAULT_CLEARED = "fault_cleared"

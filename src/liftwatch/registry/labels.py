@@ -74,6 +74,7 @@ EVENT_KIND = Labels(
         EventKind.RESTART: zh_en("重新启用", "Restart"),
         EventKind.SCRAPPING: zh_en("报废", "Scrapping"),
         EventKind.RECORD_UPDATE: zh_en("档案更新", "Record updated"),
+        EventKind.RESCUE_CODE_CHANGE: zh_en("救援码变更", "Rescue code changed"),
         EventKind.FAULT: zh_en("故障", "Fault"),
         EventKind.FAULT_CLEARED: zh_en("故障解除", "Fault cleared"),
     },

@@ -133,6 +133,19 @@ class ElevatorEvent(Base):
     dedupe_key: Mapped[str | None] = mapped_column(String(160), unique=True, nullable=True)
 
 
+class RetiredRescueCode(Base):
+    """A 96333 rescue code an elevator gave up for a new one. Never given to another elevator: a sticker
+    not yet replaced, or a caller who remembers it, still finds the elevator that held it."""
+
+    __tablename__ = "retired_rescue_codes"
+
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    registration_code: Mapped[str] = mapped_column(String(40), index=True)
+    retired_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    retired_by: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text, default="")
+
+
 class AppendOnlyViolation(RuntimeError):
     pass
 

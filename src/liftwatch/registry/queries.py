@@ -33,7 +33,7 @@ from liftwatch.accounts.actor import Actor, Role
 from liftwatch.core.clock import Clock
 from liftwatch.core.errors import FieldError, Forbidden, InvalidInput, NotFound
 from liftwatch.registry.domain import ElevatorStatus, EventKind, PlaceType, UnitType
-from liftwatch.registry.models import Elevator, ElevatorEvent, Unit
+from liftwatch.registry.models import Elevator, ElevatorEvent, RetiredRescueCode, Unit
 from liftwatch.registry.schemas import UNIT_RECORD_FIELDS, PublicElevator, UnitRef
 
 # The records these reads hand out, for callers' annotations (the tables' module stays the registry's own).
@@ -209,10 +209,17 @@ def get_elevator(session: Session, actor: Actor, registration_code: str) -> Elev
     return elevator
 
 
+def get_elevator_by_code(session: Session, actor: Actor, code: str) -> Elevator:
+    """The elevator of a registration or rescue code (as typed), or NotFound outside the actor's scope."""
+    found = get_public_elevator(session, code)
+    return get_elevator(session, actor, found.registration_code)
+
+
 def get_public_elevator(session: Session, code: str) -> Elevator:
     """What a passenger scanning the code in the car may see: by rescue, registration or equipment code, as
     typed or read out (:func:`normalise_code`: spaces, full-width characters and case do not matter). A
-    registration code wins over a rescue code, which wins over an equipment code."""
+    registration code wins over a rescue code, which wins over an equipment code. A rescue code the
+    elevator gave up (``reassign_rescue_code``) still finds it: a sticker not yet replaced still works."""
     _findable(code, "elevator")
     typed = normalise_code(code)
     wanted = sorted({code, typed, typed.upper(), typed.lower()} - {""})
@@ -229,7 +236,13 @@ def get_public_elevator(session: Session, code: str) -> Elevator:
         return 0 if e.registration_code in wanted else 1 if e.rescue_code in wanted else 2
 
     if not found:
-        raise NotFound(f"no elevator with code '{code}'")
+        retired = session.scalar(
+            select(RetiredRescueCode.registration_code).where(RetiredRescueCode.code.in_(wanted))
+        )
+        holder = session.scalars(select(Elevator).where(Elevator.registration_code == retired)).first()
+        if retired is None or holder is None:
+            raise NotFound(f"no elevator with code '{code}'")
+        return holder
     return min(found, key=rank)
 
 
@@ -545,14 +558,12 @@ def unit_names(session: Session, codes: Iterable[str]) -> dict[str, str]:
 def count_in_service_by(
     session: Session, key: str, district: str | None = None, unit: str | None = None
 ) -> dict[str, int]:
-    """Elevators in use per district, street, place type or maintenance unit code (KPI denominators)."""
-    if key == "maintenance_unit":
+    """Elevators in use per district, street, place type, maintenance or use unit code (KPI denominators;
+    the use units that owe a drill)."""
+    if key in ("maintenance_unit", "use_unit"):
         column: Any = Unit.code
-        stmt = (
-            select(column, func.count())
-            .select_from(Elevator)
-            .join(Unit, Unit.id == Elevator.maintenance_unit_id)
-        )
+        on = Elevator.maintenance_unit_id if key == "maintenance_unit" else Elevator.use_unit_id
+        stmt = select(column, func.count()).select_from(Elevator).join(Unit, Unit.id == on)
     elif key in ("district", "street", "place_type"):
         column = getattr(Elevator, key)
         stmt = select(column, func.count()).select_from(Elevator)

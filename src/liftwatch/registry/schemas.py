@@ -198,6 +198,13 @@ class ElevatorPage(BaseModel):
     size: int
 
 
+class RescueCodeIn(_Strict):
+    code: SingleLine | None = Field(
+        default=None, max_length=8, description="5 to 8 digits; none: the next free code is given"
+    )
+    reason: Text = Field(min_length=1, max_length=500, description="why the elevator gets a new code")
+
+
 class EventIn(_Strict):
     kind: EventKind
     occurred_at: datetime | None = Field(default=None, description="When it happened; default now")

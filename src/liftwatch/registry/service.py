@@ -22,9 +22,16 @@ from liftwatch.core.clock import Clock, as_utc
 from liftwatch.core.errors import Conflict, FieldError, Forbidden, InvalidInput
 from liftwatch.registry.domain import ElevatorStatus, EventKind, UnitType
 from liftwatch.registry.ledger import ImportReport, jsonable
-from liftwatch.registry.models import Elevator, ElevatorEvent, Unit
+from liftwatch.registry.models import Elevator, ElevatorEvent, RetiredRescueCode, Unit
 from liftwatch.registry.queries import get_elevator, get_unit
-from liftwatch.registry.schemas import ElevatorCreate, ElevatorUpdate, EventIn, UnitCreate, UnitUpdate
+from liftwatch.registry.schemas import (
+    RESCUE_CODE_RE,
+    ElevatorCreate,
+    ElevatorUpdate,
+    EventIn,
+    UnitCreate,
+    UnitUpdate,
+)
 
 REGISTRARS = frozenset({Role.ADMIN, Role.REGULATOR})
 
@@ -83,6 +90,7 @@ AUTOMATIC_EVENTS = frozenset(
         EventKind.USE_UNIT_CHANGE,
         EventKind.MAINTENANCE_UNIT_CHANGE,
         EventKind.RECORD_UPDATE,
+        EventKind.RESCUE_CODE_CHANGE,
     }
 )
 STATUS_AFTER_EVENT = {
@@ -286,6 +294,73 @@ def _append(
     session.add(ev)
     session.flush()
     return ev
+
+
+# ---------------------------------------------------------------- 96333 rescue codes
+
+
+def _code_taken(session: Session, code: str) -> bool:
+    return bool(
+        session.scalar(select(Elevator.id).where(Elevator.rescue_code == code))
+        or session.get(RetiredRescueCode, code)
+    )
+
+
+def next_rescue_code(session: Session, digits: int = 6) -> str:
+    """The next free rescue code of ``digits`` digits: one above the highest ever given (in use or
+    retired), so a code is never handed out twice. Codes are digits only (``RESCUE_CODE_RE``), so among
+    codes of one length the text's maximum is the number's."""
+    tops = [
+        session.scalar(select(func.max(column)).where(func.length(column) == digits))
+        for column in (Elevator.rescue_code, RetiredRescueCode.code)
+    ]
+    top = max((int(t) for t in tops if t), default=10 ** (digits - 1) - 1)
+    if top + 1 >= 10**digits:
+        raise Conflict(f"every {digits}-digit rescue code is given: choose one of another length")
+    return str(top + 1)
+
+
+def reassign_rescue_code(
+    session: Session, actor: Actor, registration_code: str, new_code: str | None, reason: str, clock: Clock
+) -> Elevator:
+    """Give the elevator a new 96333 rescue code (救援码): ``new_code`` as typed, or the next free one. The
+    old code is retired, never given again, and still finds this elevator (``get_public_elevator``); the
+    file records the change. Admins and regulators (the 96333 centre)."""
+    _require(actor, REGISTRARS, "reassign rescue codes")
+    elevator = get_elevator(session, actor, registration_code)
+    if elevator.status == ElevatorStatus.SCRAPPED.value:
+        raise Conflict(f"elevator '{registration_code}' is scrapped; its record is closed")
+    why = " ".join(reason.split())
+    if not why or len(why) > 500:
+        raise InvalidInput(FieldError("reason", "say why, in at most 500 characters"))
+    old = elevator.rescue_code
+    code = new_code.strip() if new_code else next_rescue_code(session, len(old) if old.isdigit() else 6)
+    if not RESCUE_CODE_RE.match(code):
+        raise InvalidInput(FieldError("code", f"'{code}' is not 5 to 8 digits"))
+    if code == old:
+        raise InvalidInput(FieldError("code", f"'{code}' is the elevator's code already"))
+    if _code_taken(session, code):
+        raise Conflict(f"rescue code '{code}' is or was another elevator's", [FieldError("code", "taken")])
+    now = clock.now()
+    session.add(
+        RetiredRescueCode(
+            code=old, registration_code=elevator.registration_code, retired_at=now, retired_by=actor.username,
+            reason=why,
+        )
+    )  # fmt: skip
+    elevator.rescue_code = code
+    elevator.updated_at = now
+    session.flush()
+    _append(
+        session,
+        elevator,
+        EventKind.RESCUE_CODE_CHANGE,
+        actor,
+        clock,
+        summary=why,
+        details={"from": old, "to": code},
+    )
+    return elevator
 
 
 # ---------------------------------------------------------------- units

@@ -22,7 +22,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any, TypeAlias
 from zoneinfo import ZoneInfo
 
@@ -36,10 +36,12 @@ from liftwatch.accounts import service as accounts
 from liftwatch.accounts.actor import Actor, Role
 from liftwatch.core import deadlines
 from liftwatch.core.clock import Clock, as_utc
-from liftwatch.core.config import Settings, valid_timezone, zone
+from liftwatch.core.config import CITY_TIMEZONE, Settings, valid_timezone, zone
 from liftwatch.core.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
+from liftwatch.people import service as people
 from liftwatch.registry import queries as registry_queries
 from liftwatch.registry import service as registry
+from liftwatch.registry.domain import UnitType
 from liftwatch.rescue import queries as incident_queries
 from liftwatch.rescue.domain import (
     OPEN_STATUSES,
@@ -1302,9 +1304,14 @@ def _crew_position(position: GeoPoint) -> GeoPoint:
     return position
 
 
-def _crew_login(session: Session, unit: str, username: str, crew_id: str) -> None:
-    """``username`` may log in as this crew: a user of the crew's unit, not bound to another crew."""
+def _crew_login(session: Session, unit: str, username: str, crew_id: str, on: date) -> None:
+    """``username`` may log in as this crew: a user of the crew's unit, not bound to another crew; a
+    maintenance unit's worker holding a valid elevator repair certificate (T) on ``on`` (409 naming why
+    not; a rescue station's staff are no elevator workers)."""
     _check_crew_user(session, unit, username)
+    crew_unit = registry_queries.unit_by_code(session, unit)
+    if crew_unit is not None and crew_unit.unit_type == UnitType.MAINTENANCE.value:
+        people.require_certified(session, username, on)
     other = session.scalar(select(Crew).where(Crew.username == username, Crew.id != crew_id))
     if other is not None:
         raise Conflict(
@@ -1360,7 +1367,8 @@ def add_crew(
         raise Conflict(f"id: crew '{crew_id}' exists", [FieldError("id", "already exists")])
     name, phone, position = _crew_name(name), _crew_phone(phone), _crew_position(position)
     if username is not None:
-        _crew_login(session, unit, username, crew_id)
+        tz = settings.tz if settings is not None else zone(CITY_TIMEZONE)
+        _crew_login(session, unit, username, crew_id, clock.now().astimezone(tz).date())
     if shift is not None and shift[0] == shift[1]:
         raise InvalidInput(FieldError("shift", "start and end are the same"))
     crew = Crew(
@@ -1460,7 +1468,7 @@ def update_crew(
         unit = change.unit
     username = crew.username if change.username is None else (change.username.strip() or None)
     if username is not None and (username != crew.username or unit != crew.unit):
-        _crew_login(session, unit, username, crew.id)
+        _crew_login(session, unit, username, crew.id, clock.now().astimezone(settings.tz).date())
     if change.name is not None:
         crew.name = _crew_name(change.name)
     if change.phone is not None:

@@ -29,6 +29,7 @@ from liftwatch.maintenance.domain import MaintenanceModel
 from liftwatch.registry import queries as registry
 from liftwatch.registry.domain import ElevatorKind, ElevatorStatus
 from liftwatch.sim.maintenance import SiteElevator, share_among_workers
+from liftwatch.sim.people import certify
 
 __all__ = ["ContractSeed", "demo_fleet", "maintained_elevators", "seed_contracts"]
 
@@ -81,21 +82,27 @@ def demo_fleet(session: Session, clock: Clock) -> list[SiteElevator]:
     ]
 
 
-def _worker_accounts(session: Session, workers: Sequence[str], unit_of: dict[str, str], clock: Clock) -> int:
-    """One maintenance account per simulated worker (a random password: the live crews act for them)."""
+def _worker_accounts(
+    session: Session, workers: Sequence[str], unit_of: dict[str, str], clock: Clock, today: date
+) -> int:
+    """One maintenance account per simulated worker (a random password: the live crews act for them), each
+    with its elevator repair certificate (sim/people.py)."""
     made = 0
+    rng = random.Random("worker-certificates")
     for username in workers:
-        if accounts.account_of(session, username) is not None:
-            continue
-        data = UserCreate(
-            username=username,
-            password=secrets.token_urlsafe(18),
-            role=Role.MAINTENANCE,
-            unit=unit_of[username],
-            full_name=f"维保工 {username[-3:]}",
-        )
-        accounts.create_user(session, SYSTEM_ACTOR, data, clock)
-        made += 1
+        name = f"维保工 {username[-3:]}"
+        if accounts.account_of(session, username) is None:
+            data = UserCreate(
+                username=username,
+                password=secrets.token_urlsafe(18),
+                role=Role.MAINTENANCE,
+                unit=unit_of[username],
+                full_name=name,
+            )
+            accounts.create_user(session, SYSTEM_ACTOR, data, clock)
+            made += 1
+        # an older demo's workers get theirs too (certify adds nothing to a holder of a valid one)
+        certify(session, username, unit_of[username], name, clock, today, rng)
     return made
 
 
@@ -114,7 +121,7 @@ def seed_contracts(
     fleet = demo_fleet(session, clock)
     workers = share_among_workers(fleet)
     unit_of = {w: es[0].unit for w, es in workers.items()}
-    made = _worker_accounts(session, sorted(workers), unit_of, clock)
+    made = _worker_accounts(session, sorted(workers), unit_of, clock, today)
     have = {c.registration_code for c in maintenance.list_contracts(session, SYSTEM_ACTOR, limit=10_000_000)}
     rng = random.Random(f"{seed}:contracts")
     worker_of = {e.registration_code: w for w, es in workers.items() for e in es}

@@ -496,7 +496,7 @@ class LiveCrews:
                 if visit.step is Step.PLANNED:
                     order = maintenance.get_work_order(session, actor, wo)
                     if order.state == WorkOrderState.OPEN.value:
-                        maintenance.assign(session, actor, wo, worker.username, self.clock)
+                        maintenance.assign(session, actor, wo, worker.username, self.clock, self.tz)
                     p = visit.check_in_at
                     record = maintenance.check_in(
                         session,
@@ -516,7 +516,7 @@ class LiveCrews:
                     maintenance.check_out(session, actor, wo, p.lat, p.lon, self.clock, visit.check_out)
                     visit.step = Step.CHECKED_OUT
                 elif visit.step is Step.CHECKED_OUT:
-                    maintenance.sign(session, actor, wo, self.clock)
+                    maintenance.sign(session, actor, wo, self.clock, self.tz)
                     visit.step = Step.SIGNED if visit.confirm_at is not None else Step.DONE
                     self.signed += 1
                     self._write_truth(visit)

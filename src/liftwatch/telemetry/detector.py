@@ -182,6 +182,8 @@ class DetectorStats:
 
 _encode = msgspec.msgpack.Encoder().encode
 _decode = msgspec.msgpack.Decoder(_State).decode
+_decode_all = msgspec.msgpack.Decoder(dict[str, _State]).decode
+_decode_blobs = msgspec.msgpack.Decoder(dict[str, bytes]).decode
 _OFFLINE_SCAN_MS = 10_000  # tick() looks for silent terminals at most this often (raise times stay exact)
 
 
@@ -706,11 +708,29 @@ class Detector:
     def load(self, states: Mapping[str, bytes]) -> None:
         """Restore dumped states (replacing those of the same codes); timers and silence watch resume."""
         for code, blob in states.items():
-            st = _decode(blob)
-            self._set_rated(st, st.rated)
-            self._states[code] = st
-            if st.next_due < _NEVER or st.held is not None:
-                self._schedule(code, st)
+            self._restore(code, _decode(blob))
+
+    def dump_all(self) -> bytes:
+        """Every elevator's state as one msgpack map (code -> state), for a checkpoint: encoded in one
+        pass, half the time of ``dump()``'s bytes per elevator copied again into one blob."""
+        return _encode(self._states)
+
+    def load_all(self, blob: bytes) -> None:
+        """Restore a ``dump_all()`` blob, or a map of ``dump()``'s per-elevator bytes (checkpoints saved
+        before ``dump_all`` existed)."""
+        try:
+            states = _decode_all(blob)
+        except msgspec.ValidationError:
+            self.load(_decode_blobs(blob))
+            return
+        for code, st in states.items():
+            self._restore(code, st)
+
+    def _restore(self, code: str, st: _State) -> None:
+        self._set_rated(st, st.rated)
+        self._states[code] = st
+        if st.next_due < _NEVER or st.held is not None:
+            self._schedule(code, st)
 
     # ------------------------------------------------------------------ internals
 

@@ -43,7 +43,24 @@ class IngestStats:
     batches: int = 0
     by_kind: list[int] = field(default_factory=lambda: [0, 0, 0])  # per records.KINDS, for metrics
     shed: int = 0  # QoS 0 status and heartbeats not taken while saturated (never events)
+    duplicates: int = 0  # messages in retried batches the stream already held (dropped there, not doubled)
     flush_failures: int = 0
+    mean_batch: float = 1.0  # messages in a batch lately (a moving mean over the last few)
+
+    def count_batch(self, count: int) -> None:
+        """A batch of ``count`` messages is on the stream."""
+        self.batches += 1
+        self.mean_batch = (
+            float(count) if self.batches == 1 else self.mean_batch + 0.2 * (count - self.mean_batch)
+        )
+
+    def messages_behind(self, batches_behind: int) -> int:
+        """Terminal messages in ``batches_behind`` stream messages, by the recent mean batch: what the
+        stream counts is batches, from one message each in a quiet hour to thousands at the peak, so a
+        limit in batches would act a hundred times later at the peak than at night."""
+        if batches_behind <= 0:
+            return 0
+        return int(batches_behind * max(1.0, self.mean_batch))
 
 
 class KnownElevators:
@@ -279,10 +296,14 @@ class Ingestor:
                     subject = self.topology.subject_of(p)
                     while sealed:
                         batch_id, data, count = sealed[0]
-                        await self.bus.publish(subject, data, msg_id=batch_id)
+                        stored = await self.bus.publish(subject, data, msg_id=batch_id)
                         del sealed[0]
+                        if stored.duplicate:
+                            self.stats.duplicates += count
+                            if self.metrics is not None:
+                                self.metrics.stream_duplicates.labels("telemetry").inc(count)
                         self._n_buffered -= count
-                        self.stats.batches += 1
+                        self.stats.count_batch(count)
                         n += count
                 if dead and self._dead_sink is not None:
                     await asyncio.to_thread(self._dead_sink, dead)

@@ -146,3 +146,29 @@ class ServiceStateChange(Base):
     trips: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     door_cycles: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class PartitionLease(Base):
+    """Which detector process owns a telemetry partition, and until when (docs/ARCHITECTURE.md, "Several
+    detectors"). The owner renews it; when it stops renewing (its process died) another takes it after
+    ``expires_at``. ``token`` grows at every taking: a checkpoint is saved only while the token is still
+    the saver's, so a process that stalled past its lease and woke cannot acknowledge on the stream what
+    the new owner has not processed."""
+
+    __tablename__ = "partition_leases"
+
+    partition: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    owner: Mapped[str] = mapped_column(String(128), default="")
+    token: Mapped[int] = mapped_column(BigInteger, default=0)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DetectorMember(Base):
+    """A detector process that takes partition leases, while it keeps saying so: the partitions are shared
+    evenly among the live ones."""
+
+    __tablename__ = "detector_members"
+
+    owner: Mapped[str] = mapped_column(String(128), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -246,6 +246,61 @@ def _readings(rows: Sequence[ServiceStateChange], pick: Callable[..., datetime])
     return Counters(pick(times), trips, doors) if times else None
 
 
+@dataclass(frozen=True, slots=True)
+class CounterHistory:
+    """An elevator's counters as the platform knows them: ``now`` from the live status, ``first_trips`` and
+    ``first_door_cycles`` the first recorded readings (at, value) in the service state changes (None: never
+    recorded). Parts count their cycles from these (parts.domain.cycles_used)."""
+
+    now: Counters | None
+    first_trips: tuple[datetime, int] | None
+    first_door_cycles: tuple[datetime, int] | None
+
+
+def counter_histories(session: Session, codes: Collection[str]) -> dict[str, CounterHistory]:
+    """The counters now and first recorded of each of ``codes`` (absent: never heard), in chunks of 2,000
+    codes, four reads a chunk."""
+    wanted = sorted(set(codes))
+    out: dict[str, CounterHistory] = {}
+    for i in range(0, len(wanted), 2000):
+        chunk = wanted[i : i + 2000]
+        now = {
+            r.registration_code: Counters(as_utc(r.last_seen_at), r.trips, r.door_cycles)
+            for r in session.scalars(select(LiveStatus).where(LiveStatus.registration_code.in_(chunk)))
+        }
+        firsts: dict[str, dict[str, tuple[datetime, int]]] = {"trips": {}, "door_cycles": {}}
+        for name, column in (
+            ("trips", ServiceStateChange.trips),
+            ("door_cycles", ServiceStateChange.door_cycles),
+        ):
+            sub = (
+                select(
+                    ServiceStateChange.registration_code.label("code"),
+                    func.min(ServiceStateChange.at).label("at"),
+                )
+                .where(ServiceStateChange.registration_code.in_(chunk), column.is_not(None))
+                .group_by(ServiceStateChange.registration_code)
+                .subquery()
+            )
+            rows = session.execute(
+                select(ServiceStateChange.registration_code, ServiceStateChange.at, column)
+                .join(
+                    sub,
+                    (sub.c.code == ServiceStateChange.registration_code)
+                    & (sub.c.at == ServiceStateChange.at),
+                )
+                .where(column.is_not(None))
+            )
+            for code, at, value in rows:
+                if value is not None:
+                    firsts[name].setdefault(code, (as_utc(at), int(value)))
+        for code in set(now) | set(firsts["trips"]) | set(firsts["door_cycles"]):
+            out[code] = CounterHistory(
+                now.get(code), firsts["trips"].get(code), firsts["door_cycles"].get(code)
+            )
+    return out
+
+
 # ---------------------------------------------------------------- city-wide counts (risk grading)
 
 #: Fault types that are not the elevator failing (the terminal, its clock, the supply) or that rescue counts

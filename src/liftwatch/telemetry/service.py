@@ -9,12 +9,12 @@ from datetime import UTC, datetime
 from typing import Any, TypeAlias
 
 import msgspec
-from sqlalchemy import Table, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from liftwatch.accounts.actor import Actor, Role
 from liftwatch.core.bus import Bus, StreamInfo
+from liftwatch.core.db import table_of, upsert_insert, write_rows
 from liftwatch.core.errors import Forbidden
 from liftwatch.core.settings_table import process_environment
 from liftwatch.registry import queries as registry_queries
@@ -63,17 +63,6 @@ def ms_to_dt(ms: int) -> datetime:
     return datetime.fromtimestamp(ms / 1000, tz=UTC)
 
 
-def _table(model: type[Any]) -> Table:
-    return model.metadata.tables[model.__tablename__]  # type: ignore[no-any-return]
-
-
-def _insert(session: Session, table: Table) -> Any:
-    """INSERT that understands ON CONFLICT on both databases."""
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(table)
-    return sqlite.insert(table)
-
-
 # ---------------------------------------------------------------- faults
 
 
@@ -83,7 +72,7 @@ def apply_fault_changes(session: Session, changes: Sequence[FaultChange]) -> lis
     if not changes:
         return []
     fresh: list[FaultChange] = []
-    faults = _table(Fault)
+    faults = table_of(Fault)
     timeline: list[registry.SystemEntry] = []
     for ch in changes:
         if ch.raised:
@@ -91,7 +80,7 @@ def apply_fault_changes(session: Session, changes: Sequence[FaultChange]) -> lis
                 select(Fault.id, Fault.severity).where(Fault.fault_id == ch.fault_id)
             ).first()
             if existing is None:
-                stmt = _insert(session, faults).values(
+                stmt = upsert_insert(session, faults).values(
                     fault_id=ch.fault_id,
                     registration_code=ch.registration_code,
                     fault_type=ch.fault_type.value,
@@ -205,14 +194,7 @@ LIVE_FIELDS = (
 
 def upsert_live_status(session: Session, rows: Iterable[dict[str, Any]]) -> int:
     """Write the latest state of each elevator (one row per elevator, replaced whole)."""
-    rows = list(rows)
-    if not rows:
-        return 0
-    table = _table(LiveStatus)
-    stmt = _insert(session, table)
-    cols = {c.name: stmt.excluded[c.name] for c in table.columns if c.name != "registration_code"}
-    session.execute(stmt.on_conflict_do_update(index_elements=["registration_code"], set_=cols), rows)
-    return len(rows)
+    return write_rows(session, LiveStatus, list(rows), ["registration_code"])
 
 
 def live_status(session: Session, actor: Actor, registration_code: str) -> LiveStatus | None:
@@ -246,7 +228,7 @@ def store_dead_letters(session: Session, letters: Sequence[DeadLetterRecord]) ->
     if not letters:
         return 0
     session.execute(
-        _table(DeadLetter).insert(),
+        table_of(DeadLetter).insert(),
         [
             {
                 "received_at": ms_to_dt(d.received_ms),
@@ -364,13 +346,9 @@ def state_change_row(
 def record_state_changes(session: Session, rows: Sequence[dict[str, Any]]) -> int:
     """Append changes of service mode and online state. Called in the checkpoint's transaction; a change
     already recorded (the same elevator, time, kind and value: a replay after a restart) is skipped."""
-    if not rows:
-        return 0
-    stmt = _insert(session, _table(ServiceStateChange)).on_conflict_do_nothing(
-        index_elements=["registration_code", "at", "kind", "value"]
+    return write_rows(
+        session, ServiceStateChange, rows, ["registration_code", "at", "kind", "value"], replace=False
     )
-    session.execute(stmt, list(rows))
-    return len(rows)
 
 
 # ---------------------------------------------------------------- checkpoints
@@ -379,8 +357,8 @@ def record_state_changes(session: Session, rows: Sequence[dict[str, Any]]) -> in
 def save_checkpoint(
     session: Session, partition: int, stream_seq: int, state: bytes, now: datetime, stream_epoch: str = ""
 ) -> None:
-    table = _table(DetectorCheckpoint)
-    stmt = _insert(session, table).values(
+    table = table_of(DetectorCheckpoint)
+    stmt = upsert_insert(session, table).values(
         partition=partition, stream_seq=stream_seq, state=state, saved_at=now, stream_epoch=stream_epoch
     )
     session.execute(

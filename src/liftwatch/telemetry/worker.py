@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import msgspec
@@ -42,9 +43,8 @@ _DECODERS = (
     msgspec.json.Decoder(Event).decode,
     msgspec.json.Decoder(Heartbeat).decode,
 )
-_state_codec = msgspec.msgpack.Encoder()
+LIVE_SLICES = 5  # the live board writes its unchanged-fault rows in this many turns (LiveBoard.take_dirty)
 CHECKPOINT_LOG_S = 60.0  # a checkpoint is logged at info at most this often per partition (debug otherwise)
-_state_decoder = msgspec.msgpack.Decoder(dict[str, bytes])
 
 
 class LiveBoard:
@@ -53,7 +53,13 @@ class LiveBoard:
     The hot path keeps a reference to the newest status message (no copying); rows are built only for the
     elevators written out."""
 
-    def __init__(self) -> None:
+    def __init__(self, every_s: float = 0.0) -> None:
+        # how often every changed row is written; in between, a checkpoint writes only the rows whose
+        # faults or online state changed (``urgent``). 0: every changed row at every checkpoint
+        self.every_s = every_s
+        self._next_slice = 0.0  # monotonic
+        self._turn = 0
+        self.urgent: set[str] = set()
         self.last_seen: dict[str, int] = {}
         self.status: dict[str, Status] = {}
         self.counters: dict[str, tuple[int | None, int | None, float | None, int | None]] = {}
@@ -62,6 +68,7 @@ class LiveBoard:
         self.dirty: set[str] = set()
 
     def update(self, code: str, msg: Message, received_ms: int) -> None:
+        """A message of ``code`` came (``PartitionWorker.step`` does the same inline)."""
         self.last_seen[code] = received_ms
         if type(msg) is Status:
             self.status[code] = msg
@@ -81,8 +88,10 @@ class LiveBoard:
                     self.offline.discard(code)
             if code in self.last_seen:
                 self.dirty.add(code)
+                self.urgent.add(code)
 
-    def row(self, code: str, now_ms: int) -> dict[str, Any]:
+    def row(self, code: str, now_ms: int, updated_at: datetime | None = None) -> dict[str, Any]:
+        """``code``'s live row as of ``now_ms`` (``updated_at``: that time as a datetime, if made already)."""
         st = self.status.get(code)
         # counters are optional per message: keep the last value each one had
         old = self.counters.get(code, (None, None, None, None))
@@ -98,7 +107,7 @@ class LiveBoard:
             "last_seen_at": service.ms_to_dt(self.last_seen[code]),
             "online": code not in self.offline,
             "open_faults": self.open.get(code, []),
-            "updated_at": service.ms_to_dt(now_ms),
+            "updated_at": updated_at or service.ms_to_dt(now_ms),
             "mode": int(st.mode) if st is not None else None,
             "running": st.running if st is not None else None,
             "direction": int(st.direction) if st is not None else None,
@@ -123,16 +132,32 @@ class LiveBoard:
         doors = st.door_cycles if st is not None and st.door_cycles is not None else old[1]
         return trips, doors
 
-    def take_dirty(self, now_ms: int) -> list[dict[str, Any]]:
-        """The changed rows, in code order: the partitions share the board and save concurrently, and
-        upserting in one order means waiting for each other, never a deadlock (PostgreSQL found one)."""
-        rows = [self.row(code, now_ms) for code in sorted(self.dirty)]
-        self.dirty = set()
-        return rows
+    def take_dirty(self, now_ms: int, everything: bool = False) -> list[dict[str, Any]]:
+        """The rows to write now, in code order (the partitions share the board and save concurrently, and
+        upserting in one order means waiting for each other, never a deadlock: PostgreSQL found one).
+        Those whose faults or online state changed at once; every other changed row within ``every_s``,
+        a fifth of the elevators each fifth of it (every row, with ``everything``: a last checkpoint).
+        Writing every elevator's row at every checkpoint cost a quarter of a second per 5,000 elevators
+        every 2 s, and an alarm arriving meanwhile waited for it (bench/latency.py); the rest of a row
+        (last seen, ride and door state, counters) is for the screens, which refresh at that pace."""
+        if everything or self.every_s <= 0:
+            codes, self.dirty, self.urgent = self.dirty, set(), set()
+        else:
+            codes, self.urgent = self.urgent, set()
+            now = time.monotonic()
+            if now >= self._next_slice:
+                self._next_slice = now + self.every_s / LIVE_SLICES
+                turn, self._turn = self._turn, (self._turn + 1) % LIVE_SLICES
+                codes |= {c for c in self.dirty if hash(c) % LIVE_SLICES == turn}
+            self.dirty -= codes
+        updated_at = service.ms_to_dt(now_ms)
+        return [self.row(code, now_ms, updated_at) for code in sorted(codes)]
 
     def put_back(self, rows: list[dict[str, Any]]) -> None:
         """Rows whose save failed: saved with the next checkpoint."""
-        self.dirty.update(r["registration_code"] for r in rows)
+        codes = {r["registration_code"] for r in rows}
+        self.dirty.update(codes)
+        self.urgent.update(codes)
 
 
 @dataclass
@@ -163,8 +188,16 @@ class PartitionWorker:
         fetch_max: int = 4,
         on_faults: Callable[[list[FaultChange], list[FaultChange]], Any] | None = None,
         topology: records.Topology = records.DEFAULT_TOPOLOGY,
+        fence: Callable[[Session], None] | None = None,
+        stream_clock: bool = False,
     ) -> None:
         self.partition = partition
+        # timers by the stream's receive times only, even once caught up (a replay of recorded telemetry;
+        # the wall clock would find every recorded terminal long silent)
+        self.stream_clock = stream_clock
+        # with partition leases: checks, inside the checkpoint's transaction, that the partition is still
+        # this process's (raises otherwise), so nothing is acknowledged for a partition taken over
+        self.fence = fence
         self.topology = topology
         self.bus = bus
         self.session_factory = session_factory
@@ -176,6 +209,7 @@ class PartitionWorker:
         self.fetch_max = fetch_max
         self.on_faults = on_faults
         self.stats = WorkerStats()
+        self._set_aside: dict[str, int] = {}  # the detector's counts already on the metrics
         self._consumer: Consumer | None = None
         self._last: BusMessage | None = None
         self._acked_seq = 0
@@ -210,7 +244,7 @@ class PartitionWorker:
         start_seq = None
         if ckpt is not None:
             seq, blob, epoch = ckpt
-            self.detector.load(_state_decoder.decode(blob))
+            self.detector.load_all(blob)
             if epoch in (self._epoch, ""):  # "": saved before epochs were kept
                 self._acked_seq = seq
                 self.stats.last_seq = seq
@@ -272,10 +306,14 @@ class PartitionWorker:
         changes: list[FaultChange] = []
         n = 0
         feed = self.detector.feed
-        update = self.live.update
+        live = self.live
+        last_seen, statuses = live.last_seen, live.status
         modes = self.detector.mode_changes  # one list, filled by feed(): taken before the board moves on
         stream_ms = self._stream_ms
         for bm in batch:
+            # LiveBoard.update, inlined (a call per message was a twentieth of the process); the dirty set
+            # is looked up per bus batch, as a checkpoint between them may have taken it
+            dirty_add = live.dirty.add
             try:
                 recs = records.decode_batch(bm.data)
             except Exception as exc:  # a record that is not a batch: keep it whole, go on with the rest
@@ -292,7 +330,10 @@ class PartitionWorker:
                     changes.extend(got)
                 if modes:
                     self._note_modes(self.detector.take_mode_changes())
-                update(code, msg, received_ms)
+                last_seen[code] = received_ms
+                if type(msg) is Status:
+                    statuses[code] = msg
+                dirty_add(code)
                 if received_ms > stream_ms:
                     stream_ms = received_ms
                 n += 1
@@ -313,7 +354,7 @@ class PartitionWorker:
                 self.stats.messages + n - before,
                 time.monotonic() - since,
             )
-        now_ms = max(self.clock_ms(), stream_ms) if caught_up else stream_ms
+        now_ms = max(self.clock_ms(), stream_ms) if caught_up and not self.stream_clock else stream_ms
         if now_ms:
             changes.extend(self.detector.tick(now_ms))
         if modes:  # tick() may apply held statuses
@@ -321,6 +362,7 @@ class PartitionWorker:
         self.stats.messages += n  # through the detector, whether or not its faults are stored yet
         if self.metrics is not None:
             self.metrics.detected.inc(n)
+            self._count_set_aside(self.metrics)
             if stream_ms:
                 self.metrics.lag_seconds.labels(str(self.partition)).set(
                     max(0.0, (self.clock_ms() - stream_ms) / 1000)
@@ -335,6 +377,19 @@ class PartitionWorker:
         if time.monotonic() >= self._next_checkpoint:
             await self.checkpoint()
         return n
+
+    def _count_set_aside(self, metrics: Metrics) -> None:
+        """The detector's own counts of what it ignored since the last step, onto the metrics."""
+        d = self.detector.stats
+        seen = self._set_aside
+        for name, now in (("duplicate", d.duplicates), ("stale", d.stale), ("implausible", d.implausible)):
+            grew = now - seen.get(name, 0)
+            if grew > 0:
+                if name == "duplicate":
+                    metrics.duplicates.inc(grew)
+                else:
+                    metrics.set_aside.labels(name).inc(grew)
+            seen[name] = now
 
     def _note_modes(self, modes: list[ModeChange]) -> None:
         """Keep the service-mode changes for the next checkpoint; a status without counters gets the newest
@@ -415,19 +470,20 @@ class PartitionWorker:
             session.commit()
         return fresh
 
-    async def checkpoint(self) -> None:
-        """Save detector state + live status at the last processed sequence, then acknowledge up to it."""
+    async def checkpoint(self, everything: bool = False) -> None:
+        """Save detector state + live status at the last processed sequence, then acknowledge up to it.
+        ``everything``: every changed live row (a last checkpoint), not only the urgent ones."""
         self._next_checkpoint = time.monotonic() + self.checkpoint_s
         if self._unsettled is not None:
             return  # the detector's state holds faults not yet stored: saving it now would lose them
         last = self._last
         if last is None or last.seq <= self._acked_seq:
-            rows = self.live.take_dirty(self.clock_ms())
+            rows = self.live.take_dirty(self.clock_ms(), everything)
             if rows or self._state_changes:
                 await self._save_or_put_back(None, rows)
             return
-        state = _state_codec.encode(self.detector.dump())
-        rows = self.live.take_dirty(self.clock_ms())
+        state = self.detector.dump_all()
+        rows = self.live.take_dirty(self.clock_ms(), everything)
         await self._save_or_put_back((last.seq, state), rows)
         assert self._consumer is not None
         await self._consumer.ack_upto(last)
@@ -495,6 +551,8 @@ class PartitionWorker:
     ) -> None:
         """One transaction: the checkpoint, the live status and the state changes up to it."""
         with _writer(self.session_factory), self.session_factory() as session:
+            if self.fence is not None:
+                self.fence(session)
             if ckpt is not None:
                 service.save_checkpoint(
                     session, self.partition, ckpt[0], ckpt[1], self.clock.now(), self._epoch
@@ -506,7 +564,7 @@ class PartitionWorker:
 
     async def run(self, stop: asyncio.Event) -> None:
         await run_steps(self.step, stop, f"detector partition {self.partition}", self.health)
-        await self.checkpoint()
+        await self.checkpoint(everything=True)
         log.info(
             "detector partition %d: stopped, acknowledged up to stream seq %d",
             self.partition,

@@ -97,6 +97,9 @@ class CrewForm:
     def refused(self, exc: DomainError) -> None:
         """Put the service's field errors next to their fields (``id`` of a crew that exists too)."""
         for err in exc.errors:
+            if err.field == "certificate":  # the login's worker holds no valid certificate (people)
+                self.errors["username"] = N_("crews.err_certificate")
+                continue
             self.errors[err.field if err.field in FIELDS else "form"] = err.message
         if not exc.errors:
             self.errors["form"] = exc.message

@@ -311,7 +311,7 @@ def _order_page(
     page: MaintenancePage,
     work_order_id: int,
     form: OrderForm | None = None,
-    conflict: bool = False,
+    conflict: str = "",
     status_code: int = 200,
 ) -> HTMLResponse:
     order = service.get_work_order(page.session, page.actor, work_order_id)  # 404 outside the scope
@@ -378,7 +378,9 @@ def _act(
     except Conflict as exc:
         page.session.rollback()
         log.info("work order %s step refused for %s: %s", work_order_id, page.actor.username, exc.message)
-        return _order_page(page, work_order_id, conflict=True, status_code=409)
+        # no valid certificate (特种设备作业人员证): say so, not that the order moved on
+        why = "certificate" if any(e.field == "certificate" for e in exc.errors) else "state"
+        return _order_page(page, work_order_id, conflict=why, status_code=409)
     page.session.commit()
     return _back(work_order_id, anchor)
 
@@ -514,7 +516,9 @@ def sign(page: MaintenancePageDep, work_order_id: int) -> Response:
     return _act(
         page,
         work_order_id,
-        lambda: service.sign(page.session, page.actor, work_order_id, page.clock),
+        lambda: service.sign(
+            page.session, page.actor, work_order_id, page.clock, zone(page.settings.timezone)
+        ),
         OrderForm(),
     )
 

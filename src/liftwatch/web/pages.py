@@ -23,6 +23,7 @@ from liftwatch.core.security import decode_token
 from liftwatch.core.throttle import LoginThrottle, Throttled
 from liftwatch.deps import COOKIE_NAME, ClockDep, SessionDep, SettingsDep
 from liftwatch.web import (
+    applications,
     complaints,
     console,
     costs,
@@ -35,6 +36,8 @@ from liftwatch.web import (
     maintenance,
     monitor,
     oversight,
+    parts,
+    people,
     public,
     ratings,
     registers,
@@ -194,9 +197,9 @@ def install(app: FastAPI) -> None:
     if not HTMX_PATH.is_file():
         log.warning("htmx not found at %s; pages refresh without it (run `make setup`)", HTMX_PATH)
     app.include_router(router)
+    app.include_router(registry_edit.router)  # before registry's: /units/new is not the unit "new"
     app.include_router(registry.router)
     app.include_router(registry_import.router)
-    app.include_router(registry_edit.router)
     app.include_router(users.router)
     app.include_router(monitor.router)
     app.include_router(dashboard.router)
@@ -214,6 +217,9 @@ def install(app: FastAPI) -> None:
     app.include_router(hazards.router)
     app.include_router(insurance.router)
     app.include_router(costs.router)
+    app.include_router(parts.router)
+    app.include_router(people.router)
+    app.include_router(applications.router)
     app.include_router(complaints.router)
     app.include_router(public.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

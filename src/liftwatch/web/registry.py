@@ -24,11 +24,13 @@ from liftwatch.core.clock import Clock
 from liftwatch.core.config import Settings, zone
 from liftwatch.core.errors import DomainError
 from liftwatch.deps import ClockDep, SessionDep, SettingsDep
+from liftwatch.parts.settings import part_settings_of
 from liftwatch.registry import queries, service
 from liftwatch.registry.domain import ElevatorKind, ElevatorStatus, EventKind, PlaceType, UnitType
 from liftwatch.registry.schemas import EventIn
 from liftwatch.risk import service as risk_service
 from liftwatch.web import maintenance, monitor
+from liftwatch.web import parts as parts_pages
 from liftwatch.web.templating import N_, PageActorDep, PageRoute, is_partial, render, request_language
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -135,8 +137,13 @@ class SearchForm:
     def export_query(self, lang: str) -> str:
         """The export's query string: this search's filters the page applies (a field it refused is left
         out, as the list leaves it out) in the API's spelling, and headers in the page's language."""
+        pairs = [("format", "xlsx"), ("headers", "zh" if lang == "zh-CN" else "en")]
+        return "&".join(q for q in (urlencode(pairs), self.filter_query()) if q)
+
+    def filter_query(self) -> str:
+        """This search's filters the page applies, in the API's spelling (the export, the stickers)."""
         flt = self.to_filter()
-        pairs: list[tuple[str, str]] = [("format", "xlsx"), ("headers", "zh" if lang == "zh-CN" else "en")]
+        pairs: list[tuple[str, str]] = []
         for name in SEARCH_FIELDS:
             value = getattr(flt, name)
             if value is None:
@@ -220,6 +227,15 @@ def _event_kinds(actor: Actor, status: str) -> list[str]:
     return out
 
 
+@dataclass
+class CodeForm:
+    """The 更换救援码 form as typed (an empty code: the next free one) and its errors."""
+
+    code: str = ""
+    reason: str = ""
+    errors: dict[str, str] = field(default_factory=dict)
+
+
 def _file_page(
     request: Request,
     registration_code: str,
@@ -229,6 +245,7 @@ def _file_page(
     settings: Settings,
     event_form: EventForm | None = None,
     status_code: int = 200,
+    code_form: CodeForm | None = None,
 ) -> HTMLResponse:
     elevator = queries.get_elevator(session, actor, registration_code)
     context = {
@@ -245,10 +262,17 @@ def _file_page(
         "event_kinds": _event_kinds(actor, elevator.status),
         "event_form": event_form
         or EventForm(on=clock.now().astimezone(zone(settings.timezone)).date().isoformat()),
+        # 96333 rescue code (救援码): a new one (admins, regulators), the car's sticker for everyone who reads
+        "may_recode": actor.role in service.REGISTRARS and elevator.status != ElevatorStatus.SCRAPPED.value,
+        "code_form": code_form or CodeForm(),
         # Remote monitoring: the live-status panel and the fault history.
         **monitor.file_context(session, actor, registration_code, clock, request_language(request)),
         # Maintenance (维保记录): contracts, the next visit, work orders, records, flags, inspections.
         **maintenance.file_context(session, actor, elevator.registration_code, clock, settings),
+        # Main parts (主要部件): their wear and the recalls that reached them.
+        **parts_pages.file_context(
+            session, actor, elevator.registration_code, clock, settings, part_settings_of(request.app.state)
+        ),
         # Risk grading (风险分级): the stored grade, linking to its explanation (None before a recompute).
         "risk_score": risk_service.stored_score(session, elevator.registration_code),
     }
@@ -318,6 +342,55 @@ def record_life_event(
     )
 
 
+CODE_ERRORS = {
+    "code": N_("file.err_rescue_code"),
+    "taken": N_("file.err_rescue_code_taken"),
+    "reason": N_("file.err_rescue_reason"),
+}
+
+
+@router.post("/elevators/{registration_code}/rescue-code", response_class=HTMLResponse)
+def reassign_rescue_code(
+    request: Request,
+    registration_code: str,
+    actor: PageActorDep,
+    session: SessionDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+    code: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "",
+) -> Response:
+    """更换救援码: as ``POST /api/v1/elevators/{code}/rescue-code`` (an empty code: the next free one)."""
+    elevator = queries.get_elevator(session, actor, registration_code)
+    form = CodeForm(code.strip(), reason.strip()[:500])
+    try:
+        service.reassign_rescue_code(
+            session, actor, elevator.registration_code, form.code or None, form.reason, clock
+        )
+    except DomainError as exc:
+        session.rollback()
+        if exc.status_code == 403:
+            raise
+        for e in exc.errors:
+            form.errors[e.field] = CODE_ERRORS[
+                "taken" if e.message == "taken" else e.field if e.field in CODE_ERRORS else "code"
+            ]
+        if not form.errors:
+            form.errors["code"] = CODE_ERRORS["code"]
+        return _file_page(
+            request,
+            registration_code,
+            actor,
+            session,
+            clock,
+            settings,
+            status_code=exc.status_code,
+            code_form=form,
+        )
+    session.commit()
+    return RedirectResponse(f"/elevators/{elevator.registration_code}?done=rescue_code", status_code=303)
+
+
 @router.get("/units", response_class=HTMLResponse)
 def unit_list(request: Request, actor: PageActorDep, session: SessionDep) -> HTMLResponse:
     params = request.query_params
@@ -349,5 +422,11 @@ def unit_list(request: Request, actor: PageActorDep, session: SessionDep) -> HTM
 def unit_page(request: Request, code: str, actor: PageActorDep, session: SessionDep) -> HTMLResponse:
     unit = queries.get_unit(session, actor, code)
     count = queries.elevator_counts(session, [unit]).get(unit.id, 0)
-    context = {"u": unit, "count": count, "search_url": "/elevators?" + urlencode({"unit": unit.code})}
+    context = {
+        "u": unit,
+        "count": count,
+        "search_url": "/elevators?" + urlencode({"unit": unit.code}),
+        "own": actor.unit_scoped and actor.unit_id == unit.id,  # its staff may change its contact and place
+        "done": request.query_params.get("done", ""),
+    }
     return render(request, "units/detail.html", context, actor=actor)

@@ -8,7 +8,6 @@ the fields changed from and to). Admins and regulators only; the rescue code and
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -21,8 +20,14 @@ from liftwatch.core.errors import DomainError, Forbidden
 from liftwatch.deps import ClockDep, SessionDep
 from liftwatch.registry import queries, service
 from liftwatch.registry.domain import ElevatorKind, PlaceType, UnitType
-from liftwatch.registry.schemas import ELEVATOR_NOT_NULL, ElevatorCreate, ElevatorUpdate
-from liftwatch.web.templating import N_, PageActorDep, PageRoute, render
+from liftwatch.registry.schemas import (
+    ELEVATOR_NOT_NULL,
+    ElevatorCreate,
+    ElevatorUpdate,
+    UnitCreate,
+    UnitUpdate,
+)
+from liftwatch.web.templating import N_, PageActorDep, PageForm, PageRoute, render
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -92,14 +97,6 @@ def _require(actor: Actor) -> None:
         raise Forbidden(f"role '{actor.role.value}' may not register or edit elevators")
 
 
-@dataclass
-class ElevatorForm:
-    """The form as typed (kept as text to show back) and its errors: field -> message key."""
-
-    values: dict[str, str] = field(default_factory=dict)
-    errors: dict[str, str] = field(default_factory=dict)
-
-
 def _typed(form_data: Any) -> dict[str, str]:
     return {name: str(form_data.get(name, "")).strip()[:TEXT_MAX] for name, _, _ in FIELDS}
 
@@ -114,7 +111,7 @@ def _unit_code(session: Session, text: str, unit_type: str) -> str | None:
     return queries.unit_code_by_code_or_name(session, text, unit_type)
 
 
-def _values(session: Session, form: ElevatorForm, names: set[str]) -> dict[str, Any]:
+def _values(session: Session, form: PageForm, names: set[str]) -> dict[str, Any]:
     """The typed values of ``names`` for the schema: empty text is None (a flag unticked is False, the
     signal's unknown None), a unit by its code; a unit that names none is a form error."""
     out: dict[str, Any] = {}
@@ -136,13 +133,13 @@ def _values(session: Session, form: ElevatorForm, names: set[str]) -> dict[str, 
     return out
 
 
-def _schema_errors(form: ElevatorForm, exc: ValidationError) -> None:
+def _schema_errors(form: PageForm, exc: ValidationError) -> None:
     for err in exc.errors():
         name = str(err["loc"][0]) if err.get("loc") else ""
         form.errors.setdefault(name, ERROR_KEYS.get(str(err.get("type")), OTHER_ERROR))
 
 
-def _domain_errors(form: ElevatorForm, exc: DomainError) -> None:
+def _domain_errors(form: PageForm, exc: DomainError) -> None:
     """A refusal of the service (a taken code, an unknown unit, a scrapped elevator) beside its field."""
     for e in exc.errors or []:
         key = (
@@ -161,7 +158,7 @@ def _page(
     request: Request,
     session: Session,
     actor: Actor,
-    form: ElevatorForm,
+    form: PageForm,
     code: str = "",
     status_code: int = 200,
 ) -> HTMLResponse:
@@ -183,16 +180,14 @@ def _page(
 @router.get(NEW_PATH, response_class=HTMLResponse)
 def new_elevator(request: Request, actor: PageActorDep, session: SessionDep) -> HTMLResponse:
     _require(actor)
-    return _page(
-        request, session, actor, ElevatorForm(values={"kind": "traction", "place_type": "residential"})
-    )
+    return _page(request, session, actor, PageForm(values={"kind": "traction", "place_type": "residential"}))
 
 
 @router.post(NEW_PATH, response_class=HTMLResponse)
 async def register(request: Request, actor: PageActorDep, session: SessionDep, clock: ClockDep) -> Response:
     """登记: a new elevator, as ``POST /api/v1/elevators``; its file opens with the registration entry."""
     _require(actor)
-    form = ElevatorForm(values=_typed(await request.form()))
+    form = PageForm(values=_typed(await request.form()))
     values = _values(session, form, {name for name, _, _ in FIELDS})
     data: ElevatorCreate | None = None
     try:
@@ -227,7 +222,7 @@ def edit_elevator(
     e = queries.get_elevator(session, actor, registration_code)
     values = {name: _shown(getattr(e, name)) for name, _, _ in FIELDS}
     values["mobile_signal"] = "" if e.mobile_signal is None else "yes" if e.mobile_signal else "no"
-    return _page(request, session, actor, ElevatorForm(values=values), code=e.registration_code)
+    return _page(request, session, actor, PageForm(values=values), code=e.registration_code)
 
 
 @router.post("/elevators/{registration_code}/edit", response_class=HTMLResponse)
@@ -238,7 +233,7 @@ async def save_elevator(
     the timeline with its old and new value)."""
     _require(actor)
     e = queries.get_elevator(session, actor, registration_code)
-    form = ElevatorForm(values=_typed(await request.form()))
+    form = PageForm(values=_typed(await request.form()))
     editable = {name for name, _, _ in FIELDS if name not in FIXED}
     values = _values(session, form, editable)
     for name in ELEVATOR_NOT_NULL:  # an emptied text is the empty text, not "leave it"
@@ -259,3 +254,119 @@ async def save_elevator(
         return _page(request, session, actor, form, code=e.registration_code, status_code=exc.status_code)
     session.commit()
     return RedirectResponse(f"/elevators/{e.registration_code}?done=saved", status_code=303)
+
+
+# ---------------------------------------------------------------- units (单位登记与变更)
+
+UNIT_NEW_PATH = "/units/new"
+#: The unit form's fields: (name, input); the code and type are set at registration only.
+UNIT_FIELDS: tuple[tuple[str, str], ...] = (
+    ("code", "text"),
+    ("unit_type", "choice"),
+    ("name", "text"),
+    ("licence_no", "text"),
+    ("contact_name", "text"),
+    ("contact_phone", "text"),
+    ("address", "text"),
+    ("district", "text"),
+    ("latitude", "number"),
+    ("longitude", "number"),
+)
+UNIT_FIXED = frozenset({"code", "unit_type"})
+
+
+def _unit_editable(actor: Actor) -> set[str]:
+    """The fields ``actor`` may change on a unit: a unit's own staff its contact and place, registrars all."""
+    if actor.role in EDITORS:
+        return {n for n, _ in UNIT_FIELDS if n not in UNIT_FIXED}
+    return set(service.UNIT_STAFF_UNIT_FIELDS)
+
+
+def _unit_page(
+    request: Request, actor: Actor, form: PageForm, code: str = "", status_code: int = 200
+) -> HTMLResponse:
+    shown = [(n, k) for n, k in UNIT_FIELDS if (not code or n not in UNIT_FIXED)]
+    if code:
+        editable = _unit_editable(actor)
+        shown = [(n, k) for n, k in shown if n in editable]
+    context = {
+        "form": form,
+        "code": code,
+        "fields": shown,
+        "unit_types": [t.value for t in UnitType],
+        "action": f"/units/{code}/edit" if code else UNIT_NEW_PATH,
+    }
+    return render(request, "units/unit_form.html", context, actor=actor, status_code=status_code)
+
+
+def _unit_values(form: PageForm, names: set[str]) -> dict[str, Any]:
+    return {n: (form.values.get(n) or None) for n, _ in UNIT_FIELDS if n in names}
+
+
+@router.get(UNIT_NEW_PATH, response_class=HTMLResponse)
+def new_unit(request: Request, actor: PageActorDep) -> HTMLResponse:
+    """登记单位 (admins, regulators)."""
+    _require(actor)
+    return _unit_page(request, actor, PageForm(values={"unit_type": UnitType.USE_UNIT.value}))
+
+
+@router.post(UNIT_NEW_PATH, response_class=HTMLResponse)
+async def register_unit(
+    request: Request, actor: PageActorDep, session: SessionDep, clock: ClockDep
+) -> Response:
+    """As ``POST /api/v1/units``."""
+    _require(actor)
+    raw = await request.form()
+    form = PageForm(values={n: str(raw.get(n, "")).strip()[:TEXT_MAX] for n, _ in UNIT_FIELDS})
+    try:
+        data = UnitCreate(**{k: v for k, v in _unit_values(form, {n for n, _ in UNIT_FIELDS}).items() if v})
+        unit = service.create_unit(session, actor, data, clock)
+    except ValidationError as exc:
+        _schema_errors(form, exc)
+        return _unit_page(request, actor, form, status_code=422)
+    except DomainError as exc:
+        session.rollback()
+        _domain_errors(form, exc)
+        return _unit_page(request, actor, form, status_code=exc.status_code)
+    session.commit()
+    return RedirectResponse(f"/units/{unit.code}?done=registered", status_code=303)
+
+
+@router.get("/units/{code}/edit", response_class=HTMLResponse)
+def edit_unit(request: Request, code: str, actor: PageActorDep, session: SessionDep) -> HTMLResponse:
+    """变更单位信息: registrars every field; the unit's own staff its contact and place."""
+    unit = queries.get_unit(session, actor, code)  # 404 outside scope
+    if actor.role not in EDITORS and not actor.unit_scoped:
+        raise Forbidden(f"role '{actor.role.value}' may not change units")
+    values = {n: _shown(getattr(unit, n)) for n, _ in UNIT_FIELDS}
+    return _unit_page(request, actor, PageForm(values=values), code=unit.code)
+
+
+@router.post("/units/{code}/edit", response_class=HTMLResponse)
+async def save_unit(
+    request: Request, code: str, actor: PageActorDep, session: SessionDep, clock: ClockDep
+) -> Response:
+    """As ``PATCH /api/v1/units/{code}`` with the fields the user may change."""
+    unit = queries.get_unit(session, actor, code)
+    if actor.role not in EDITORS and not actor.unit_scoped:
+        raise Forbidden(f"role '{actor.role.value}' may not change units")
+    raw = await request.form()
+    editable = _unit_editable(actor)
+    form = PageForm(
+        values={n: str(raw.get(n, "")).strip()[:TEXT_MAX] for n, _ in UNIT_FIELDS if n in editable}
+    )
+    values = _unit_values(form, editable)
+    for name in editable - {"latitude", "longitude"}:  # an emptied text is the empty text
+        if values.get(name) is None and name != "name":
+            values[name] = ""
+    try:
+        service.update_unit(session, actor, unit.code, UnitUpdate(**values), clock)
+    except ValidationError as exc:
+        _schema_errors(form, exc)
+        return _unit_page(request, actor, form, code=unit.code, status_code=422)
+    except DomainError as exc:
+        session.rollback()
+        _domain_errors(form, exc)
+        return _unit_page(request, actor, form, code=unit.code, status_code=exc.status_code)
+    session.commit()
+    return RedirectResponse(f"/units/{unit.code}?done=saved", status_code=303)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
 from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from pathlib import Path
 from typing import Annotated, Any
@@ -18,6 +19,7 @@ from fastapi.templating import Jinja2Templates
 
 from liftwatch.accounts import labels as accounts_labels
 from liftwatch.accounts.actor import Actor, Role
+from liftwatch.applications import labels as applications_labels
 from liftwatch.assessment import labels as assessment_labels
 from liftwatch.complaints import labels as complaints_labels
 from liftwatch.core import csrf
@@ -32,6 +34,8 @@ from liftwatch.hazards import labels as hazards_labels
 from liftwatch.inspection import labels as inspection_labels
 from liftwatch.insurance import labels as insurance_labels
 from liftwatch.maintenance import labels as maintenance_labels
+from liftwatch.parts import labels as parts_labels
+from liftwatch.people import labels as people_labels
 from liftwatch.ratings import labels as ratings_labels
 from liftwatch.registry import labels as registry_labels
 from liftwatch.rescue import labels as rescue_labels
@@ -88,6 +92,17 @@ ERROR_HEADINGS = {
     422: N_("error.422"),
 }
 
+
+@dataclass
+class PageForm:
+    """A page's form as typed (kept to show back) and its errors: field -> message key ("" for the form as
+    a whole); ``which`` names the form when a page holds several."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    which: str = ""
+
+
 #: Page text (gettext catalogues under ``liftwatch/locale``).
 PAGE_TEXT = PageText(LOCALE_DIR)
 
@@ -109,6 +124,8 @@ def _timeline_events() -> Labels:
             **hazard_entries,
             **complaint_entries,
             **assessment_labels.FILE_ENTRY.entries,
+            **parts_labels.FILE_ENTRY.entries,
+            **applications_labels.FILE_ENTRY.entries,
         },
     )
 
@@ -127,6 +144,9 @@ LABELS = LabelSet.of(
     *hazards_labels.TABLES,
     *complaints_labels.TABLES,
     *costs_labels.TABLES,
+    *parts_labels.TABLES,
+    *people_labels.TABLES,
+    *applications_labels.TABLES,
     *assessment_labels.TABLES,
     *risk_labels.TABLES,
     *ratings_labels.TABLES,

@@ -28,7 +28,7 @@ from liftwatch.rescue import service as rescue
 from liftwatch.rescue.domain import GeoPoint, Source
 from liftwatch.risk import service as risk
 from liftwatch.risk.score import RiskSettings
-from tests.factories import PASSWORD, USERS, auth, seed
+from tests.factories import PASSWORD, USERS, auth, certify, seed
 from tests.unit.accounts.matrix import MATRIX_KEY, Case, sections
 from tests.unit.accounts.matrix import expect as _expect
 from tests.waiting import wait_until
@@ -455,6 +455,7 @@ def _maintenance_city(session: Session, clock: FixedClock, settings: Settings) -
         UserCreate(username="maint_b", password=PASSWORD, role=Role.MAINTENANCE, unit="MU-B"),
         clock,
     )
+    certify(session, "maint_b", "MU-B", clock)
     terms = maintenance.ContractTerms(
         "11SHA000001", "MU-A", date(2026, 1, 1), date(2026, 12, 31), price_fen=1
     )

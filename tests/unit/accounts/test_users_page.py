@@ -17,7 +17,7 @@ from liftwatch.accounts.actor import Actor, Role
 from liftwatch.accounts.models import User
 from liftwatch.core.clock import FixedClock
 from liftwatch.core.errors import Conflict, Forbidden, InvalidInput
-from tests.factories import PASSWORD, seed, token
+from tests.factories import PASSWORD, auth, seed, token
 from tests.unit.web.forms import post_login, web_login
 
 pytestmark = pytest.mark.sqlite_only
@@ -120,3 +120,24 @@ def test_create_disable_enable_reset_and_change_role(
     assert moved.status_code == 303 and account(session, "crew_new").role == "regulator"
     mine = client.post("/admin/users/admin/active", data={"active": "0"})
     assert mine.status_code == 409 and "不能停用自己的账号" in mine.text
+
+
+def test_the_api_disables_and_gives_another_role(
+    client: TestClient, session: Session, clock: FixedClock
+) -> None:
+    """POST /api/v1/users/{username}/active and /role: as the page (admins; not their own account)."""
+    seed(session, clock)
+    session.commit()
+    admin = auth(client, Role.ADMIN)
+    r = client.post("/api/v1/users/maint_a/role", json={"role": "use_unit", "unit": "UU-A"}, headers=admin)
+    assert r.status_code == 200 and (r.json()["role"], r.json()["unit"]) == ("use_unit", "UU-A")
+    bad = client.post("/api/v1/users/maint_a/role", json={"role": "use_unit", "unit": "MU-A"}, headers=admin)
+    assert bad.status_code == 422  # a maintenance unit is no use unit's
+    r = client.post("/api/v1/users/maint_a/active", json={"active": False}, headers=admin)
+    assert r.status_code == 200 and r.json()["active"] is False
+    assert client.post("/api/v1/users/admin/active", json={"active": False}, headers=admin).status_code == 409
+    regulator = auth(client, Role.REGULATOR)
+    assert (
+        client.post("/api/v1/users/maint_a/active", json={"active": True}, headers=regulator).status_code
+        == 403
+    )

@@ -130,6 +130,23 @@ def test_a_blocking_check_answers_in_time_and_never_stacks_up() -> None:
     asyncio.run(main())
 
 
+def test_a_blocking_check_answers_while_the_shared_thread_pool_is_busy() -> None:
+    """The workers' long steps fill the loop's shared pool at start-up (CI once saw /readyz say 503 for a
+    healthy database that way); the check has a thread of its own."""
+    release = threading.Event()
+
+    async def main() -> bool:
+        loop = asyncio.get_running_loop()
+        busy = [loop.run_in_executor(None, release.wait, 5) for _ in range(64)]  # more than the pool
+        try:
+            return await BlockingCheck(lambda: None, timeout_s=0.5).run()
+        finally:
+            release.set()
+            await asyncio.gather(*busy)
+
+    assert asyncio.run(main()) is True
+
+
 def test_a_failing_blocking_check_says_why() -> None:
     def refuses() -> None:
         raise ConnectionRefusedError("connection refused")

@@ -15,7 +15,7 @@ from liftwatch.accounts.service import create_user
 from liftwatch.core.clock import FixedClock
 from liftwatch.maintenance import service
 from liftwatch.registry import queries as registry_queries
-from tests.factories import PASSWORD, seed
+from tests.factories import PASSWORD, certify, seed
 
 EXTRA_USERS = [
     ("maint_a2", Role.MAINTENANCE, "MU-A"),
@@ -32,6 +32,8 @@ def add_people(session: Session, clock: FixedClock) -> None:
             UserCreate(username=username, password=PASSWORD, role=role, unit=unit),
             clock,
         )
+        if role is Role.MAINTENANCE:
+            certify(session, username, unit, clock)
 
 
 def actor(session: Session, username: str, role: Role, unit: str | None = None) -> Actor:

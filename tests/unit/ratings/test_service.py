@@ -14,9 +14,11 @@ default settings otherwise:
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from liftwatch.accounts.actor import SYSTEM_ACTOR, Actor, Role
 from liftwatch.core.clock import FixedClock
@@ -84,6 +86,39 @@ def test_rating_a_period_again_replaces_it(rated: Session, clock: FixedClock) ->
     assert (b.total, b.stars, b.listing) == (65, 1, "black")
     again = service.compute(rated, SYSTEM_ACTOR, clock, Settings(), "2026-Q3", SMALL)
     assert again.id == first and _by_unit(rated, "2026-Q3")["MU-B"].total == 65  # idempotent
+
+
+def test_two_ratings_of_a_new_period_at_once_both_land(
+    session_factory: sessionmaker[Session], session: Session, clock: FixedClock
+) -> None:
+    """The ratings worker and a regulator's button rate the same new period at once: the second to write
+    replaces the first's rows instead of failing on the period's label (it once did, as an IntegrityError,
+    when the other committed between its look for the period and its insert)."""
+    hand_made_quarter(session, clock)
+    session.commit()
+    first, second = session_factory(), session_factory()
+    cut_in = []
+
+    def the_other_commits_first(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if not cut_in and statement.lstrip().upper().startswith("INSERT INTO RATING_PERIODS"):
+            cut_in.append(statement)
+            service.compute(second, SYSTEM_ACTOR, clock, Settings(), "2026-Q3", SMALL)
+            second.commit()
+
+    bind = first.connection()
+    event.listen(bind, "before_cursor_execute", the_other_commits_first)
+    try:
+        row = service.compute(first, SYSTEM_ACTOR, clock, Settings(), "2026-Q3", SMALL)
+        first.commit()
+    finally:
+        event.remove(bind, "before_cursor_execute", the_other_commits_first)
+        first.close()
+        second.close()
+    assert cut_in, "the other rating never cut in"
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(RatingPeriodRow)) == 1
+    assert service.period_named(session, "2026-Q3").id == row.id
+    assert sorted(_by_unit(session, "2026-Q3")) == ["MU-A", "MU-B"]
 
 
 def test_history_across_periods_and_the_latest_stars(rated: Session, clock: FixedClock) -> None:

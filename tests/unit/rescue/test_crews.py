@@ -28,7 +28,7 @@ from liftwatch.registry.schemas import ElevatorUpdate, UnitCreate
 from liftwatch.rescue import service as rescue
 from liftwatch.rescue.domain import Cause, GeoPoint, Source
 from liftwatch.rescue.models import Crew, Dispatch, Incident, IncidentEvent, NoticeOutbox, RescueTimer
-from tests.factories import RESCUE_SITE, auth, km_north, seed
+from tests.factories import RESCUE_SITE, auth, certify, km_north, seed
 
 SETTINGS = rescue.RescueSettings()
 OPERATOR = Actor("operator", Role.RESCUE_OPERATOR)
@@ -279,6 +279,7 @@ def test_a_crew_freed_by_completing_takes_the_next_waiting_incident(
     _city(session, clock)
     create_user(session, SYSTEM_ACTOR, UserCreate(username="crew_a1", password="long-password",
                 role=Role.MAINTENANCE, unit="MU-A"), clock)  # fmt: skip
+    certify(session, "crew_a1", "MU-A", clock)
     rescue.add_crew(session, SYSTEM_ACTOR, "A1", "MU-A", "一组", km_north(2), clock, username="crew_a1")
     session.commit()
     first = _call(session, clock, A1)

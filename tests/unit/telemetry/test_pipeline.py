@@ -16,9 +16,10 @@ from liftwatch.core.bus import InProcessBus
 from liftwatch.core.clock import FixedClock
 from liftwatch.registry.models import ElevatorEvent
 from liftwatch.telemetry import service
+from liftwatch.telemetry.detector import Detector
 from liftwatch.telemetry.ingest import Ingestor, KnownElevators
 from liftwatch.telemetry.models import DeadLetter, Fault, LiveStatus
-from liftwatch.telemetry.protocol import Event, EventCode, ServiceMode, Status, encode
+from liftwatch.telemetry.protocol import Event, EventCode, ServiceMode, Status, decode, encode, parse_topic
 from liftwatch.telemetry.worker import PartitionWorker
 from tests.factories import seed
 
@@ -286,3 +287,173 @@ def test_live_rows_of_a_failed_save_are_saved_with_the_next_checkpoint(
     asyncio.run(main())
     session.expire_all()
     assert _count(session, LiveStatus) == 2
+
+
+def test_every_duplicate_is_counted_where_it_was_dropped(
+    session: Session, session_factory: sessionmaker[Session], clock: FixedClock
+) -> None:
+    """A terminal that sends a message again (QoS 1 redelivery) is dropped by the detector; an ingest that
+    retries a publish whose acknowledgement was lost is dropped by the stream. Each is counted where it
+    was dropped, exactly, and neither doubles a fault (issue 17: the counter stayed 0 while about 9,900
+    duplicates passed)."""
+    from liftwatch.core.metrics import Metrics
+
+    seed(session, clock)
+    metrics = Metrics()
+
+    def sample(name: str, **labels: str) -> float:
+        return metrics.registry.get_sample_value(name, labels) or 0.0
+
+    async def main() -> None:
+        bus = InProcessBus()
+        ingestor = Ingestor(bus, 1, KnownElevators([CODE, OTHER]), metrics=metrics)
+        worker = PartitionWorker(0, bus, session_factory, clock, checkpoint_s=3600, metrics=metrics)
+        await worker.start()
+        t = Terminal(CODE, clock)
+        alarm = t.event(EventCode.ALARM_BUTTON)
+        for item in (t.status(), alarm, alarm, alarm):  # the alarm twice again
+            _send(ingestor, clock, item)
+        await ingestor.flush()
+        await worker.step(timeout=0.1)
+        # a publish that reached the stream but whose acknowledgement was lost: the retry has the same id
+        real_publish = bus.publish
+        calls = 0
+
+        async def ack_lost(subject: str, data: bytes, msg_id: str | None = None) -> Any:
+            nonlocal calls
+            calls += 1
+            stored = await real_publish(subject, data, msg_id)
+            if calls == 1:
+                raise TimeoutError("nats: timeout")  # stored, but the ingest never hears so
+            return stored
+
+        bus.publish = ack_lost  # type: ignore[method-assign]
+        _send(ingestor, clock, t.status(running=True))
+        _send(ingestor, clock, t.status(running=False))
+        with pytest.raises(TimeoutError):
+            await ingestor.flush()
+        await ingestor.flush()  # the retry: the same batch id
+        await worker.step(timeout=0.1)
+
+    asyncio.run(main())
+    assert sample("liftwatch_detector_duplicates_total") == 2
+    assert sample("liftwatch_stream_duplicates_total", stream="telemetry") == 2  # the retried batch's two
+    assert sample("liftwatch_detector_messages_total") == 6  # the retried batch read once, not twice
+    session.expire_all()
+    assert _count(session, Fault, Fault.fault_type == "alarm_button") == 1
+
+
+_IDLE: dict[str, Any] = {"mode": ServiceMode.NORMAL, "running": False, "door_zone": True, "door_closed": True}
+
+
+def test_the_live_board_writes_fault_changes_at_once_and_the_rest_at_its_pace(
+    clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every changed row within ``every_s``, a fifth of the elevators each fifth of it; an elevator whose
+    faults changed at the next checkpoint (an entrapment's row is on screen at once); a last checkpoint
+    writes everything; a row whose save failed goes with the next checkpoint."""
+    from liftwatch.telemetry import worker as worker_module
+    from liftwatch.telemetry.faults import FaultChange, FaultType, Severity
+    from liftwatch.telemetry.worker import LIVE_SLICES, LiveBoard
+
+    now = [1000.0]
+    monkeypatch.setattr(worker_module.time, "monotonic", lambda: now[0])
+    board = LiveBoard(every_s=10)
+    codes = [f"11SHA{i:06d}" for i in range(50)]
+    ms = int(clock.now().timestamp() * 1000)
+    for seq, code in enumerate(codes, start=1):
+        msg = Status(msg_id=f"{code}-1", seq=seq, ts=ms, passenger=False, **_IDLE)
+        board.update(code, msg, ms)
+    written: list[str] = []
+    for _ in range(LIVE_SLICES):  # a checkpoint every 2 s: one slice each
+        batch = [r["registration_code"] for r in board.take_dirty(ms)]
+        assert len(batch) < len(codes)  # never the whole city at once
+        written += batch
+        assert board.take_dirty(ms) == []  # the same instant again: nothing due
+        now[0] += 10 / LIVE_SLICES
+    assert sorted(written) == codes  # each once, within 10 s
+    ent = FaultChange(codes[7], FaultType.ENTRAPMENT, True, ms, ms, Severity.CRITICAL)
+    board.update(codes[7], Status(msg_id="x", seq=99, ts=ms, passenger=True, **_IDLE), ms)
+    board.update(codes[8], Status(msg_id="y", seq=99, ts=ms, passenger=False, **_IDLE), ms)
+    board.apply([ent])
+    first = [r["registration_code"] for r in board.take_dirty(ms)]
+    assert codes[7] in first  # at once, whatever its slice
+    board.put_back([board.row(codes[7], ms)])  # its save failed
+    assert [r["registration_code"] for r in board.take_dirty(ms)] == [codes[7]]
+    last = {r["registration_code"] for r in board.take_dirty(ms, everything=True)}
+    assert codes[8] in last or codes[8] in first  # a last checkpoint leaves nothing behind
+    assert board.dirty == set() and board.urgent == set()
+
+
+def _yesterdays_recording(clock: FixedClock) -> list[tuple[str, bytes, int]]:
+    """(topic, payload, receive ms) of a day ago: CODE stops between floors with a passenger and is freed
+    2.5 minutes later; OTHER reports every 15 s throughout."""
+    rec = FixedClock(clock.now() - timedelta(days=1))
+    stuck, other = Terminal(CODE, rec), Terminal(OTHER, rec)
+    out: list[tuple[str, bytes, int]] = []
+
+    def add(item: tuple[str, bytes]) -> None:
+        out.append((*item, int(rec.now().timestamp() * 1000) + 40))  # 40 ms on the way
+
+    add(stuck.status(running=True, door_zone=False, passenger=True))
+    for step in range(13):
+        rec.advance(timedelta(seconds=15))
+        add(other.status(running=step % 2 == 0))
+        if step in (0, 4, 8):  # stuck; the same again a minute later (no news is not silence)
+            add(stuck.status(running=False, door_zone=False, passenger=True))
+        if step == 9:
+            add(stuck.status(running=False, door_zone=True, door_closed=False, passenger=False))
+    return out
+
+
+def test_a_replay_with_the_stream_clock_gives_the_same_faults_at_any_pace(
+    session: Session, session_factory: sessionmaker[Session], clock: FixedClock
+) -> None:
+    """Yesterday's telemetry replayed with its receive times: in one go or one message at a time, the
+    detector worker with ``stream_clock`` raises and clears exactly what a detector fed in order does.
+    With the wall clock (a day later) the same replay finds terminals silent for a day."""
+    seed(session, clock)
+    session.commit()
+    recording = _yesterdays_recording(clock)
+    reference = Detector()
+    expected = []
+    for topic, payload, received_ms in recording:
+        code, kind = parse_topic(topic)
+        expected += reference.feed(code, decode(payload, kind), received_ms)
+        expected += reference.tick(received_ms)
+    key = [(c.fault_id, c.raised, c.at_ms) for c in expected]
+    assert {c.fault_type.value for c in expected} == {"entrapment", "stopped_outside_door_zone"}
+    assert sorted(r for _, r, _ in key) == [False, False, True, True]  # both raised, both cleared
+
+    def replay(per_step: int, stream_clock: bool) -> list[tuple[str, bool, int]]:
+        seen: list[tuple[str, bool, int]] = []
+
+        async def main() -> None:
+            bus = InProcessBus()
+            ingestor = Ingestor(bus, 1, KnownElevators([CODE, OTHER]))
+            worker = PartitionWorker(
+                0,
+                bus,
+                session_factory,
+                clock,
+                checkpoint_s=3600,
+                stream_clock=stream_clock,
+                on_faults=lambda changes, _fresh: seen.extend(
+                    (c.fault_id, c.raised, c.at_ms) for c in changes
+                ),
+            )
+            await worker.start()
+            for i in range(0, len(recording), per_step):
+                for topic, payload, received_ms in recording[i : i + per_step]:
+                    assert ingestor.accept_mqtt(topic, payload, received_ms)
+                await ingestor.flush()
+                while await worker.step(timeout=0.05):
+                    pass
+
+        asyncio.run(main())
+        return seen
+
+    assert replay(len(recording), stream_clock=True) == key
+    assert replay(1, stream_clock=True) == key
+    walled = replay(1, stream_clock=False)
+    assert walled != key and any(":terminal_offline:" in fid for fid, _, _ in walled)

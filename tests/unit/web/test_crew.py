@@ -22,7 +22,7 @@ from liftwatch.rescue import queries as rescue_queries
 from liftwatch.rescue import service as rescue
 from liftwatch.rescue.domain import Source
 from liftwatch.web.crew import parse_position
-from tests.factories import PASSWORD, USERS, km_north, rescue_city, seed
+from tests.factories import PASSWORD, USERS, certify, km_north, rescue_city, seed
 from tests.unit.web.forms import web_login
 
 HX = {"HX-Request": "true"}
@@ -52,6 +52,7 @@ def city(session: Session, clock: FixedClock) -> None:
         UserCreate(username="crew_b1", password=CREW_PASSWORD, role=Role.MAINTENANCE, unit="MU-B"),
         clock,
     )
+    certify(session, "crew_b1", "MU-B", clock)
     rescue.add_crew(session, SYSTEM_ACTOR, "B1", "MU-B", "申城一组", km_north(20), clock, username="crew_b1")
     session.commit()
 

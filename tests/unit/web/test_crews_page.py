@@ -20,7 +20,7 @@ from liftwatch.core.clock import FixedClock
 from liftwatch.core.errors import NotFound
 from liftwatch.rescue import service as rescue
 from liftwatch.rescue.domain import Source
-from tests.factories import PASSWORD, USERS, km_north, rescue_city, seed
+from tests.factories import PASSWORD, USERS, certify, km_north, rescue_city, seed
 from tests.unit.web.forms import FIELD, web_login
 
 HTML = {"Accept": "text/html"}
@@ -40,6 +40,7 @@ def city(session: Session, clock: FixedClock) -> None:
         UserCreate(username="crew_b1", password="long-password", role=Role.MAINTENANCE, unit="MU-B"),
         clock,
     )
+    certify(session, "crew_b1", "MU-B", clock)
     rescue.add_crew(session, SYSTEM_ACTOR, "B1", "MU-B", "申城一组", km_north(20), clock, username="crew_b1")
     session.commit()
 
