@@ -47,6 +47,17 @@ messages: | $(STAMP)
 $(LOCALE)/%/LC_MESSAGES/messages.mo: $(LOCALE)/%/LC_MESSAGES/messages.po | $(STAMP)
 	$(BIN)/pybabel -q compile -i $< -o $@
 
+# The fault detector compiled by Cython (setup.py), rebuilt whenever its source changes so the tests never
+# run a stale one (tests/unit/telemetry/test_compiled.py checks). No C compiler: it runs as plain Python.
+EXT_SUFFIX := $(shell $(PY) -c "import sysconfig; print(sysconfig.get_config_var('EXT_SUFFIX'))")
+DETECTOR_EXT := src/liftwatch/telemetry/detector$(EXT_SUFFIX)
+setup: $(DETECTOR_EXT)
+
+$(DETECTOR_EXT): src/liftwatch/telemetry/detector.py setup.py | $(STAMP)
+	$(BIN)/python setup.py -q build_ext --inplace
+	@test $@ -nt src/liftwatch/telemetry/detector.py || { rm -f $@; \
+	  echo "make: the detector did not compile (see above); it runs as plain Python, slower"; }
+
 lock:
 	$(BIN)/$(LOCK_CMD) --quiet -o requirements.lock
 
@@ -87,3 +98,4 @@ bench: setup
 
 clean:
 	rm -rf $(VENV) node_modules var .pytest_cache .mypy_cache .ruff_cache build dist src/liftwatch/web/static/vendor
+	rm -f src/liftwatch/telemetry/detector.c src/liftwatch/telemetry/detector.*.so

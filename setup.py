@@ -8,6 +8,9 @@ pyproject.toml holds the project's metadata; this file only adds what a static c
   into the source tree for development (that folder is in .gitignore), so a checkout, the tests and an
   installed wheel use the same path.
 * ``src/liftwatch/locale/**/*.po`` are compiled to ``.mo`` with Babel inside the build.
+* the fault detector (``liftwatch/telemetry/detector.py``) is compiled by Cython into an extension module
+  beside its source (docs/PERFORMANCE.md, "A compiled detector"); the same file runs as plain Python where
+  no C compiler is at hand (the build warns and goes on).
 
 Building fails with a clear message when node_modules lacks a file, rather than shipping pages without
 their scripts.
@@ -19,7 +22,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from setuptools import setup  # type: ignore[import-untyped]
+from setuptools import Extension, setup  # type: ignore[import-untyped]
 from setuptools.command.build_py import build_py  # type: ignore[import-untyped]
 
 HERE = Path(__file__).resolve().parent
@@ -98,8 +101,24 @@ class BuildPy(build_py):  # type: ignore[misc]
         compile_catalogues(PACKAGE_DIR, package_root)
 
 
+def compiled_modules() -> list[Extension]:
+    """The modules Cython compiles: the detector's hot path (Cython's pure Python mode, one source)."""
+    try:
+        from Cython.Build import cythonize
+    except ImportError:  # an sdist built without Cython at hand: the detector runs as plain Python
+        return []
+    detector = Extension(
+        "liftwatch.telemetry.detector",
+        ["src/liftwatch/telemetry/detector.py"],
+        optional=True,
+        extra_compile_args=["-O2"],
+    )
+    modules: list[Extension] = cythonize([detector], compiler_directives={"language_level": "3"}, quiet=True)
+    return modules
+
+
 if __name__ == "__main__" and sys.argv[1:] == ["vendor"]:
     # `make setup`: the same files into the source tree, for a checkout (editable install) and the tests.
     copy_vendor(PACKAGE_DIR)
 else:
-    setup(cmdclass={"build_py": BuildPy})
+    setup(cmdclass={"build_py": BuildPy}, ext_modules=compiled_modules())

@@ -38,10 +38,17 @@ How it works, in short:
 
 The hot path (a status in order, nothing held, that changes nothing) is one dict lookup, one call, attribute
 compares and a few stores.
+
+**Compiled.** `make setup` compiles this file with Cython (setup.py; Cython's pure Python mode): ``Detector``
+and ``_State`` become extension types whose numbers are C fields, the held-condition slots C arrays, and the
+internal steps C calls. The ``cython.*`` annotations and decorators are that typing; run uncompiled (no C
+compiler at hand) they are no-ops and the same rules run as plain Python. A checkpoint is a msgpack map of
+``_Record`` arrays either way, so one moves between the two (tests/unit/telemetry/test_compiled.py).
 """
 
 from __future__ import annotations
 
+import gc
 import heapq
 import math
 from bisect import bisect_left
@@ -49,6 +56,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import cython
 import msgspec
 
 from liftwatch.telemetry.faults import (
@@ -63,13 +71,19 @@ from liftwatch.telemetry.protocol import DoorCommand, Event, EventCode, Message,
 
 __all__ = ["Detector", "DetectorStats", "ModeChange"]
 
-_NEVER = 1 << 62  # "no timer"
-_LONG_AGO = -(1 << 62)
-_NO_FLOOR = -1000
-_RENUMBER_AFTER = 3  # implausibly numbered messages in a row that make a new count
+# Compiled, these are C constants (cython.declare); as plain Python, ints.
+_NEVER = cython.declare(cython.longlong, 1 << 62)  # "no timer"
+_LONG_AGO = cython.declare(cython.longlong, -(1 << 62))
+_NO_FLOOR = cython.declare(cython.longlong, -1000)
+_RENUMBER_AFTER = cython.declare(
+    cython.longlong, 3
+)  # implausibly numbered messages in a row that make a new count
 
 # Phases of a held-condition slot.
-_IDLE, _PENDING, _ACTIVE, _CLEARING = 0, 1, 2, 3
+_IDLE = cython.declare(cython.longlong, 0)
+_PENDING = cython.declare(cython.longlong, 1)
+_ACTIVE = cython.declare(cython.longlong, 2)
+_CLEARING = cython.declare(cython.longlong, 3)
 
 # The newest controller event of a code: a raise, a clear that closed a fault, a clear of nothing open.
 _EV_RAISE, _EV_CLEARED, _EV_ORPHAN = 1, 0, 2
@@ -80,10 +94,20 @@ _RULE, _CONTROLLER, _PLATFORM = 0, 1, 2
 # Held-condition slots (bit i of the mask is slot i), plus the alarm auto-clear timer.
 _SOZ, _UM, _TOP, _BOTTOM, _OS, _OSS, _POWER, _SC, _DCF, _DOF, _ENT, _FLOOR, _ALARM = range(13)
 _NSLOTS = 13
-B_SOZ, B_UM, B_TOP, B_BOTTOM = 1 << _SOZ, 1 << _UM, 1 << _TOP, 1 << _BOTTOM
-B_OS, B_OSS, B_POWER, B_SC = 1 << _OS, 1 << _OSS, 1 << _POWER, 1 << _SC
-B_DCF, B_DOF, B_ENT, B_FLOOR = 1 << _DCF, 1 << _DOF, 1 << _ENT, 1 << _FLOOR
-_KENT = 4 * _ENT  # the entrapment slot in _State.slots
+B_SOZ = cython.declare(cython.longlong, 1 << 0)
+B_UM = cython.declare(cython.longlong, 1 << 1)
+B_TOP = cython.declare(cython.longlong, 1 << 2)
+B_BOTTOM = cython.declare(cython.longlong, 1 << 3)
+B_OS = cython.declare(cython.longlong, 1 << 4)
+B_OSS = cython.declare(cython.longlong, 1 << 5)
+B_POWER = cython.declare(cython.longlong, 1 << 6)
+B_SC = cython.declare(cython.longlong, 1 << 7)
+B_DCF = cython.declare(cython.longlong, 1 << 8)
+B_DOF = cython.declare(cython.longlong, 1 << 9)
+B_ENT = cython.declare(cython.longlong, 1 << 10)
+B_FLOOR = cython.declare(cython.longlong, 1 << 11)
+_KENT = cython.declare(cython.longlong, 10)  # the entrapment slot
+assert B_FLOOR == 1 << _FLOOR and B_ENT == 1 << _ENT and _KENT == _ENT and B_SOZ == 1 << _SOZ
 
 _SLOT_FAULT: tuple[FaultType, ...] = (
     FaultType.STOPPED_OUTSIDE_DOOR_ZONE,
@@ -117,10 +141,10 @@ class _Open(msgspec.Struct, array_like=True, gc=False):
     source: int
 
 
-class _State(msgspec.Struct, array_like=True, gc=False):
-    """Everything the detector knows about one elevator; msgpack-serialisable for dump()/load()."""
+class _Record(msgspec.Struct, array_like=True, gc=False):
+    """An elevator's ``_State`` as stored by dump(): a msgpack array of these fields in this order (a dump
+    from before a field was added lacks it, and msgspec fills in its default)."""
 
-    # The fields every status touches come first: they share two cache lines.
     seq: int = -1  # newest seq applied (all message types)
     miss: int = 0  # bit k (k >= 1): seq (seq - k) has not been seen yet (a gap in the duplicate window)
     sseq: int = -1  # newest status seq applied
@@ -154,6 +178,144 @@ class _State(msgspec.Struct, array_like=True, gc=False):
     mode: ServiceMode | None = None
 
 
+_IDLES: list[int] = [_IDLE] * _NSLOTS  # a new state's slots (copied: C arrays, or plain lists)
+_ZEROS: list[int] = [0] * _NSLOTS
+_NEVERS: list[int] = [_NEVER] * _NSLOTS
+_IDLE_SLOTS: list[Any] = [_IDLE, 0, _NEVER, ""] * _NSLOTS  # as _Record.slots of a new state
+
+
+@cython.no_gc  # holds no reference back to itself or the detector: nothing for the cycle collector
+@cython.cclass
+class _State:
+    """Everything the detector knows about one elevator (see ``_Record`` for each field's meaning).
+
+    A Cython extension type when the module is compiled: the fields every message touches are C integers,
+    read and written without a Python object (docs/PERFORMANCE.md, "A compiled detector")."""
+
+    seq: cython.longlong
+    miss: int  # up to 64 bits: a Python int
+    sseq: cython.longlong
+    t: cython.longlong
+    last_seen: cython.longlong
+    last_id: str
+    skewed: cython.bint
+    offline: cython.bint
+    next_due: cython.longlong
+    mask: cython.longlong
+    last_run: cython.longlong
+    stop_floor: cython.longlong
+    stop_id: str
+    warn: cython.double
+    severe: cython.double
+    rated: cython.double
+    ent_zone: cython.bint
+    # Per held-condition slot i (see _Record.slots): C arrays when compiled, lists as plain Python.
+    phase = cython.declare(cython.slonglong[13])
+    since = cython.declare(cython.slonglong[13])
+    due = cython.declare(cython.slonglong[13])
+    first: list[str]
+    events: dict[str, tuple[int, int, int, str]]
+    open: dict[str, _Open]
+    ran: cython.bint
+    lead: cython.longlong
+    held: list[tuple[int, int, Message]] | None
+    alt: cython.longlong
+    alt_n: cython.longlong
+    mode: ServiceMode | None
+
+    def __init__(self, r: _Record | None = None) -> None:
+        if r is None:  # a new terminal: the defaults, without reading a record (one in ten messages)
+            self.seq = self.sseq = self.alt = -1
+            self.miss = 0
+            self.t = self.last_seen = self.mask = self.lead = self.alt_n = 0
+            self.last_id = self.stop_id = ""
+            self.skewed = self.offline = self.ent_zone = self.ran = False
+            self.next_due = _NEVER
+            self.last_run = _LONG_AGO
+            self.stop_floor = _NO_FLOOR
+            self.warn = self.severe = math.inf
+            self.rated = 0.0
+            self.phase = _IDLES[:]
+            self.since = _ZEROS[:]
+            self.due = _NEVERS[:]
+            self.first = [""] * _NSLOTS
+            self.events = {}
+            self.open = {}
+            self.held = None
+            self.mode = None
+            return
+        self.seq = r.seq
+        self.miss = r.miss
+        self.sseq = r.sseq
+        self.t = r.t
+        self.last_seen = r.last_seen
+        self.last_id = r.last_id
+        self.skewed = r.skewed
+        self.offline = r.offline
+        self.next_due = r.next_due
+        self.mask = r.mask
+        self.last_run = r.last_run
+        self.stop_floor = r.stop_floor
+        self.stop_id = r.stop_id
+        self.warn = r.warn
+        self.severe = r.severe
+        self.rated = r.rated
+        self.ent_zone = r.ent_zone
+        sl = r.slots
+        self.phase = sl[0::4]
+        self.since = sl[1::4]
+        self.due = sl[2::4]
+        self.first = sl[3::4]
+        self.events = r.events  # the record's own, decoded for this state
+        self.open = r.open
+        self.ran = r.ran
+        self.lead = r.lead
+        self.held = r.held
+        self.alt = r.alt
+        self.alt_n = r.alt_n
+        self.mode = r.mode
+
+    @cython.locals(i=cython.Py_ssize_t)
+    def record(self) -> list[Any]:
+        """The state as ``_Record``'s fields in order: msgpack encodes this list exactly as the record (an
+        array), without building one."""
+        slots: list[Any] = _IDLE_SLOTS[:]  # most slots are idle: their values are shared objects
+        for i in range(_NSLOTS):
+            if self.phase[i] != _IDLE or self.since[i] != 0 or self.due[i] != _NEVER:
+                slots[4 * i] = self.phase[i]
+                slots[4 * i + 1] = self.since[i]
+                slots[4 * i + 2] = self.due[i]
+            slots[4 * i + 3] = self.first[i]
+        return [
+            self.seq,
+            self.miss,
+            self.sseq,
+            self.t,
+            self.last_seen,
+            self.last_id,
+            self.skewed,
+            self.offline,
+            self.next_due,
+            self.mask,
+            self.last_run,
+            self.stop_floor,
+            self.stop_id,
+            self.warn,
+            self.severe,
+            self.rated,
+            self.ent_zone,
+            slots,
+            self.events,
+            self.open,
+            self.ran,
+            self.lead,
+            self.held,
+            self.alt,
+            self.alt_n,
+            self.mode,
+        ]
+
+
 class ModeChange(msgspec.Struct, frozen=True, gc=False):
     """An elevator's service mode changed (``previous`` None: the first status seen), at event time
     ``at_ms``, with the counters the status carried (None: not in that message). A msgspec struct: built
@@ -181,8 +343,8 @@ class DetectorStats:
 
 
 _encode = msgspec.msgpack.Encoder().encode
-_decode = msgspec.msgpack.Decoder(_State).decode
-_decode_all = msgspec.msgpack.Decoder(dict[str, _State]).decode
+_decode = msgspec.msgpack.Decoder(_Record).decode
+_decode_all = msgspec.msgpack.Decoder(dict[str, _Record]).decode
 _decode_blobs = msgspec.msgpack.Decoder(dict[str, bytes]).decode
 _OFFLINE_SCAN_MS = 10_000  # tick() looks for silent terminals at most this often (raise times stay exact)
 
@@ -195,27 +357,65 @@ def _first(held: tuple[int, int, Message]) -> int:
     return held[0]
 
 
+@cython.final
+@cython.cclass
 class Detector:
     """Fault detection for many elevators, keyed by registration code. Not thread-safe: one per shard."""
+
+    # Compiled, these are C fields of the extension type (numbers as C integers and doubles).
+    _settings: DetectorSettings
+    _rated: dict[str, float]
+    _states: dict[str, _State]
+    _heap: list[tuple[int, str]]
+    _sched: dict[str, int]
+    _next_scan: cython.longlong
+    _out_of_service: set[str]
+    _skew: cython.longlong
+    _window: cython.longlong
+    _wmask: int
+    _restart_max: cython.longlong
+    _gap_wait: cython.longlong
+    _jump_max: cython.longlong
+    _rate: cython.longlong
+    _move: cython.double
+    _sc_after: cython.longlong
+    _grace: cython.longlong
+    _offline_after: cython.longlong
+    _alarm_ms: cython.longlong
+    _ent_in: cython.longlong
+    _ent_out: cython.longlong
+    _warn_ratio: cython.double
+    _severe_ratio: cython.double
+    _hold: tuple[int, ...]
+    _clear_hold: tuple[int, ...]
+    _messages: cython.longlong
+    _duplicates: cython.longlong
+    _stale: cython.longlong
+    _restarts: cython.longlong
+    _implausible: cython.longlong
+    _raised: dict[FaultType, int]
+    _cleared: dict[FaultType, int]
+    _modes: list[ModeChange]
 
     def __init__(
         self, settings: DetectorSettings | None = None, rated_speed: Mapping[str, float] | None = None
     ) -> None:
         s = settings if settings is not None else DetectorSettings()
-        self.settings = s
+        self._settings = s
         self._rated = dict(rated_speed or {})
-        self._states: dict[str, _State] = {}
+        self._states = {}
         # Timers: a heap of (platform time due, code); _sched holds each code's live entry (older ones
         # are skipped when popped), so tick() costs what is due, not what is pending.
-        self._heap: list[tuple[int, str]] = []
-        self._sched: dict[str, int] = {}
+        self._heap = []
+        self._sched = {}
         self._next_scan = _LONG_AGO
         # elevators out of service in the registry (suspended, scrapped): their terminals may fall
         # silent with the lift switched off, which is no terminal_offline fault
-        self._out_of_service: set[str] = set()
+        self._out_of_service = set()
         self._skew = s.clock_skew_ms
-        self._window = min(s.reorder_window, 64)
-        self._wmask = (1 << self._window) - 1
+        window = min(s.reorder_window, 64)
+        self._window = window
+        self._wmask = (1 << window) - 1
         self._restart_max = s.restart_seq_max
         self._gap_wait = s.gap_wait_ms
         self._jump_max = s.seq_jump_max
@@ -228,23 +428,28 @@ class Detector:
         self._ent_in = s.entrapment_in_zone_ms
         self._ent_out = s.entrapment_outside_zone_ms
         self._warn_ratio = s.overspeed_warning_ratio
+        self._severe_ratio = s.overspeed_severe_ratio
         c = s.confirm_ms
         o = s.overspeed_confirm_ms
         # threshold per slot (entrapment: chosen by door zone when the condition starts)
-        self._hold: tuple[int, ...] = (c, s.unintended_movement_confirm_ms, c, c, o, o, c, c)
+        self._hold = (c, s.unintended_movement_confirm_ms, c, c, o, o, c, c)
         self._hold += (s.door_close_timeout_ms, s.door_open_timeout_ms, s.entrapment_outside_zone_ms, 0, 0)
         cc = s.clear_confirm_ms
-        self._clear_hold: tuple[int, ...] = (cc,) * _FLOOR + (0, 0)  # a lost position clears on the next run
+        self._clear_hold = (cc,) * _FLOOR + (0, 0)  # a lost position clears on the next run
         self._messages = 0
         self._duplicates = 0
         self._stale = 0
         self._restarts = 0
         self._implausible = 0
-        self._raised: dict[FaultType, int] = {}
-        self._cleared: dict[FaultType, int] = {}
-        self._modes: list[ModeChange] = []
+        self._raised = {}
+        self._cleared = {}
+        self._modes = []
 
     # ------------------------------------------------------------------ public API
+
+    @property
+    def settings(self) -> DetectorSettings:
+        return self._settings
 
     @property
     def stats(self) -> DetectorStats:
@@ -258,169 +463,24 @@ class Detector:
             self._implausible,
         )
 
-    def feed(
-        self,
-        code: str,
-        msg: Message,
-        now_ms: int,
-        _st: _State | None = None,
-        _fresh: bool = True,
-        _contiguous: bool = True,
-        _out: list[FaultChange] | None = None,
-    ) -> list[FaultChange]:
+    @cython.locals(seq=cython.longlong)
+    def feed(self, code: str, msg: Message, now_ms: int) -> list[FaultChange]:
         """Apply one message of elevator ``code`` received at ``now_ms``: the faults it raised or cleared
-        (a message that fills a gap in ``seq`` also applies the messages held behind it).
-
-        The underscored parameters are the detector's own (``_take``): the ordering code applies a held or
-        late message through this same body, so the rules exist once and the hot path makes no extra call.
-        ``_fresh``: newer than every message applied (else late: a status is stale, an event still counts);
-        ``_contiguous``: right after the newest, no seq missing between."""
-        if _out is None:
-            self._messages += 1
-            out: list[FaultChange] = []
-            st = self._states.get(code)
-            if st is None:
-                st = self._new_state(code)
-            seq = msg.seq
-            if seq != st.seq + 1 or st.held is not None:
-                self._order(code, st, msg, now_ms, out)
-                return out
-            # in order, nothing waiting: the hot path
-            if st.miss:
-                self._advance(st, 1)
-            st.seq = seq
-            fresh = contiguous = True
-        else:
-            assert _st is not None
-            st = _st
-            out = _out
-            fresh = _fresh
-            contiguous = _contiguous
-        ts = msg.ts
-        off = ts - now_ms
-        skew = self._skew
-        if msg.sent_ts is None and (-skew <= off <= skew or not msg.backlog):
-            if -skew <= off <= skew:
-                t = ts
-                judge: bool | None = True
-            else:
-                t = now_ms
-                judge = False
-            lead = 0
-        else:  # a backlog, or a terminal that says when it sent the message
-            t, judge, lead, off = self._time(st, msg, now_ms)
-        st.last_seen = now_ms
-        if st.offline:
-            self._back_online(st, msg.msg_id, now_ms, out)
-        if fresh:
-            if st.skewed is judge:
-                self._skew_change(code, st, msg.msg_id, off, now_ms, out)
-            st.t = t
-            if lead or st.lead:
-                st.lead = lead
-        if t >= st.next_due:
-            self._expire(code, st, t, out)  # the condition held until this message at least
-        st.last_id = msg.msg_id
-
-        if type(msg) is Status:
-            if not fresh and msg.seq <= st.sseq:
-                self._stale += 1
-                return out
-            st.sseq = msg.seq
-            mode = msg.mode
-            if mode is not st.mode:  # rare: out of line
-                self._mode_change(code, st, msg, t)
-            running = msg.running
-            was_running = st.ran
-            st.ran = running
-            dc = msg.door_closed
-            m = 0
-            if running:
-                st.last_run = t
-                st.stop_floor = _NO_FLOOR
-                if not dc:
-                    m = B_UM
-            else:
-                if mode is _NORMAL:
-                    if not msg.door_zone:
-                        m = B_SOZ
-                    if dc and msg.passenger:
-                        m |= B_ENT
-                elif dc and msg.passenger and mode is not _INSPECTION:
-                    m = B_ENT
-                f = msg.floor
-                if f is not None:
-                    if f != st.stop_floor:
-                        if contiguous and st.stop_floor != _NO_FLOOR:
-                            m |= B_FLOOR  # stopped at one floor, then at another, no run reported between
-                            st.slots[4 * _FLOOR + 3] = st.stop_id
-                        st.stop_floor = f
-                    st.stop_id = msg.msg_id
-                if st.mask & B_FLOOR:
-                    m |= B_FLOOR  # latched until the car runs again
-            sp = msg.speed
-            if sp is not None:
-                rs = msg.rated_speed
-                if rs is not None:
-                    if sp > rs * self._warn_ratio:
-                        if rs != st.rated:
-                            self._set_rated(st, rs)
-                        m |= B_OS | B_OSS if sp > st.severe else B_OS
-                elif sp > st.warn:
-                    m |= B_OS | B_OSS if sp > st.severe else B_OS
-                if sp > self._move and not dc:
-                    m |= B_UM
-            if msg.up_limit:
-                m |= B_TOP
-            if msg.down_limit:
-                m |= B_BOTTOM
-            if not msg.power:
-                m |= B_POWER
-            # Open while running, or right after: within the window, or the status before this one said
-            # running (the car may run for seconds between reports, and the report that caught the opening
-            # may have been overtaken by this one and dropped as stale).
-            if not msg.safety_circuit and (
-                running or was_running or t - st.last_run <= self._sc_after or st.mask & B_SC
-            ):
-                m |= B_SC
-            cmd = msg.door_command
-            if cmd is not None:
-                if cmd is _CLOSE:
-                    if not dc:
-                        m |= B_DCF
-                elif cmd is _OPEN and dc and msg.door_zone and not running:
-                    m |= B_DOF
-            if m != st.mask:
-                if m ^ st.mask == B_ENT:
-                    # Doors shut with someone inside, or the car moves off: every ride does this twice,
-                    # so the entrapment timer's start and cancel are done here, without _apply.
-                    sl = st.slots
-                    ph = sl[_KENT]
-                    if m & B_ENT:
-                        if ph == _IDLE:
-                            st.mask = m
-                            sl[_KENT] = _PENDING
-                            sl[_KENT + 1] = t
-                            sl[_KENT + 3] = msg.msg_id
-                            st.ent_zone = dz = msg.door_zone
-                            d = t + (self._ent_in if dz else self._ent_out)
-                            sl[_KENT + 2] = d
-                            if d < st.next_due:
-                                st.next_due = d
-                            self._schedule(code, st)
-                            if d <= t:
-                                self._expire(code, st, t, out)
-                            return out
-                    elif ph == _PENDING:
-                        st.mask = m
-                        sl[_KENT] = _IDLE
-                        sl[_KENT + 2] = _NEVER
-                        return out
-                self._apply(code, st, m, t, msg, out)
+        (a message that fills a gap in ``seq`` also applies the messages held behind it)."""
+        self._messages += 1
+        out: list[FaultChange] = []
+        st: _State | None = self._states.get(code)
+        if st is None:
+            st = self._new_state(code)
+        seq = msg.seq
+        if seq - 1 != st.seq or st.held is not None:
+            self._order(code, st, msg, now_ms, out)
             return out
-
-        if type(msg) is Event:
-            self._event(code, st, msg, t, out)
+        # in order, nothing waiting: the hot path
+        if st.miss:
+            st.miss = (st.miss << 1) & self._wmask  # _advance(st, 1)
+        st.seq = seq
+        self._take(code, st, msg, now_ms, True, True, out)
         return out
 
     def _order(self, code: str, st: _State, msg: Message, now_ms: int, out: list[FaultChange]) -> None:
@@ -588,18 +648,162 @@ class Detector:
             return ts, None, clk - ts, off
         return now_ms, False, 0, off
 
+    @cython.cfunc
+    @cython.locals(
+        ts=cython.longlong,
+        off=cython.longlong,
+        skew=cython.longlong,
+        t=cython.longlong,
+        m=cython.longlong,
+        running=cython.bint,
+        was_running=cython.bint,
+        dc=cython.bint,
+        d=cython.longlong,
+        floor=cython.longlong,
+        speed=cython.double,
+        rated=cython.double,
+    )
     def _take(
         self,
         code: str,
         st: _State,
         msg: Message,
-        now_ms: int,
-        fresh: bool,
-        contiguous: bool,
+        now_ms: cython.longlong,
+        fresh: cython.bint,
+        contiguous: cython.bint,
         out: list[FaultChange],
     ) -> None:
-        """Apply one message in seq order (the body of feed(), see there)."""
-        self.feed(code, msg, now_ms, st, fresh, contiguous, out)
+        """Apply one message in seq order: feed()'s body, also for a held or late message the ordering code
+        applies. ``fresh``: newer than every message applied (else late: a status is stale, an event still
+        counts); ``contiguous``: right after the newest, no seq missing between."""
+        ts = msg.ts
+        off = ts - now_ms
+        skew = self._skew
+        if msg.sent_ts is None and (-skew <= off <= skew or not msg.backlog):
+            if -skew <= off <= skew:
+                t = ts
+                judge: bool | None = True
+            else:
+                t = now_ms
+                judge = False
+            lead = 0
+        else:  # a backlog, or a terminal that says when it sent the message
+            t, judge, lead, off = self._time(st, msg, now_ms)
+        st.last_seen = now_ms
+        if st.offline:
+            self._back_online(st, msg.msg_id, now_ms, out)
+        if fresh:
+            if st.skewed is judge:
+                self._skew_change(code, st, msg.msg_id, off, now_ms, out)
+            st.t = t
+            if lead or st.lead:
+                st.lead = lead
+        if t >= st.next_due:
+            self._expire(code, st, t, out)  # the condition held until this message at least
+        st.last_id = msg.msg_id
+
+        if type(msg) is Status:
+            if not fresh and msg.seq <= st.sseq:
+                self._stale += 1
+                return
+            st.sseq = msg.seq
+            mode = msg.mode
+            if mode is not st.mode:  # rare: out of line
+                self._mode_change(code, st, msg, t)
+            running = msg.running
+            was_running = st.ran
+            st.ran = running
+            dc = msg.door_closed
+            m = 0
+            if running:
+                st.last_run = t
+                st.stop_floor = _NO_FLOOR
+                if not dc:
+                    m = B_UM
+            else:
+                if mode is _NORMAL:
+                    if not msg.door_zone:
+                        m = B_SOZ
+                    if dc and msg.passenger:
+                        m |= B_ENT
+                elif dc and msg.passenger and mode is not _INSPECTION:
+                    m = B_ENT
+                f = msg.floor
+                if f is not None:
+                    floor = f
+                    if floor != st.stop_floor:
+                        if contiguous and st.stop_floor != _NO_FLOOR:
+                            m |= B_FLOOR  # stopped at one floor, then at another, no run reported between
+                            st.first[_FLOOR] = st.stop_id
+                        st.stop_floor = floor
+                    st.stop_id = msg.msg_id
+                if st.mask & B_FLOOR:
+                    m |= B_FLOOR  # latched until the car runs again
+            sp = msg.speed
+            if sp is not None:
+                speed = sp
+                rs = msg.rated_speed
+                if rs is not None:
+                    rated = rs
+                    if speed > rated * self._warn_ratio:
+                        if rated != st.rated:
+                            self._set_rated(st, rated)
+                        m |= B_OS | B_OSS if speed > st.severe else B_OS
+                elif speed > st.warn:
+                    m |= B_OS | B_OSS if speed > st.severe else B_OS
+                if speed > self._move and not dc:
+                    m |= B_UM
+            if msg.up_limit:
+                m |= B_TOP
+            if msg.down_limit:
+                m |= B_BOTTOM
+            if not msg.power:
+                m |= B_POWER
+            # Open while running, or right after: within the window, or the status before this one said
+            # running (the car may run for seconds between reports, and the report that caught the opening
+            # may have been overtaken by this one and dropped as stale).
+            if not msg.safety_circuit and (
+                running or was_running or t - st.last_run <= self._sc_after or st.mask & B_SC
+            ):
+                m |= B_SC
+            cmd = msg.door_command
+            if cmd is not None:
+                if cmd is _CLOSE:
+                    if not dc:
+                        m |= B_DCF
+                elif cmd is _OPEN and dc and msg.door_zone and not running:
+                    m |= B_DOF
+            if m != st.mask:
+                if m ^ st.mask == B_ENT:
+                    # Doors shut with someone inside, or the car moves off: every ride does this twice,
+                    # so the entrapment timer's start and cancel are done here, without _apply.
+                    ph = st.phase[_KENT]
+                    if m & B_ENT:
+                        if ph == _IDLE:
+                            st.mask = m
+                            st.phase[_KENT] = _PENDING
+                            st.since[_KENT] = t
+                            st.first[_KENT] = msg.msg_id
+                            st.ent_zone = dz = msg.door_zone
+                            d = t + (self._ent_in if dz else self._ent_out)
+                            st.due[_KENT] = d
+                            if d < st.next_due:
+                                st.next_due = d
+                            self._schedule(code, st)
+                            if d <= t:
+                                self._expire(code, st, t, out)
+                            return
+                    elif ph == _PENDING:
+                        st.mask = m
+                        st.phase[_KENT] = _IDLE
+                        st.due[_KENT] = _NEVER
+                        return
+                self._apply(code, st, m, t, msg, out)
+            return
+
+        if type(msg) is Event:
+            self._event(code, st, msg, t, out)
+        return
 
     def tick(self, now_ms: int) -> list[FaultChange]:
         """Confirm timers that are due (held conditions, alarm auto-clear) and find silent terminals.
@@ -610,6 +814,7 @@ class Detector:
         out: list[FaultChange] = []
         states = self._states
         grace = self._grace
+        st: _State
         heap = self._heap
         sched = self._sched
         while heap and heap[0][0] <= now_ms:
@@ -675,7 +880,7 @@ class Detector:
 
     def open_faults(self, code: str) -> list[FaultChange]:
         """The raise-changes of the faults open now on ``code`` (for overspeed, the latest severity)."""
-        st = self._states.get(code)
+        st: _State | None = self._states.get(code)
         if st is None:
             return []
         return sorted((o.change for o in st.open.values()), key=lambda c: (c.started_ms, c.fault_type))
@@ -684,7 +889,7 @@ class Detector:
         """Per-elevator state as msgpack, to be stored and given back to load() after a restart."""
         states = self._states
         keys = states.keys() if codes is None else codes
-        return {c: _encode(states[c]) for c in keys if c in states}
+        return {c: _encode(states[c].record()) for c in keys if c in states}
 
     def set_rated_speed(self, code: str, rated: float | None) -> None:
         """The registry's rated speed of ``code`` was set or changed (None: removed); the overspeed rule
@@ -705,26 +910,48 @@ class Detector:
         else:
             self._out_of_service.add(code)
 
+    def rated_speed(self, code: str) -> float | None:
+        """The registry's rated speed of ``code`` as the detector knows it (None: not known)."""
+        return self._rated.get(code)
+
+    def in_service(self, code: str) -> bool:
+        """False when the registry said ``code`` is out of service (its silence raises nothing)."""
+        return code not in self._out_of_service
+
     def load(self, states: Mapping[str, bytes]) -> None:
         """Restore dumped states (replacing those of the same codes); timers and silence watch resume."""
         for code, blob in states.items():
-            self._restore(code, _decode(blob))
+            self._restore(code, _State(_decode(blob)))
 
     def dump_all(self) -> bytes:
         """Every elevator's state as one msgpack map (code -> state), for a checkpoint: encoded in one
-        pass, half the time of ``dump()``'s bytes per elevator copied again into one blob."""
-        return _encode(self._states)
+        pass, half the time of ``dump()``'s bytes per elevator copied again into one blob. The cycle
+        collector waits meanwhile: the lists built per elevator form no cycle, and freed at once they would
+        only make it walk every state again and again (two thirds of the time)."""
+        paused = gc.isenabled()
+        gc.disable()
+        try:
+            return _encode({c: st.record() for c, st in self._states.items()})
+        finally:
+            if paused:
+                gc.enable()
 
     def load_all(self, blob: bytes) -> None:
         """Restore a ``dump_all()`` blob, or a map of ``dump()``'s per-elevator bytes (checkpoints saved
         before ``dump_all`` existed)."""
+        paused = gc.isenabled()
+        gc.disable()  # as in dump_all: a state holds no cycle
         try:
-            states = _decode_all(blob)
-        except msgspec.ValidationError:
-            self.load(_decode_blobs(blob))
-            return
-        for code, st in states.items():
-            self._restore(code, st)
+            try:
+                states = _decode_all(blob)
+            except msgspec.ValidationError:
+                self.load(_decode_blobs(blob))
+                return
+            for code, r in states.items():
+                self._restore(code, _State(r))
+        finally:
+            if paused:
+                gc.enable()
 
     def _restore(self, code: str, st: _State) -> None:
         self._set_rated(st, st.rated)
@@ -736,7 +963,7 @@ class Detector:
 
     def _new_state(self, code: str) -> _State:
         st = _State()
-        rated = self._rated.get(code)
+        rated: float | None = self._rated.get(code)
         if rated:
             self._set_rated(st, rated)
         self._states[code] = st
@@ -767,8 +994,8 @@ class Detector:
     def _set_rated(self, st: _State, rated: float) -> None:
         st.rated = rated
         if rated > 0:
-            st.warn = rated * self.settings.overspeed_warning_ratio
-            st.severe = rated * self.settings.overspeed_severe_ratio
+            st.warn = rated * self._warn_ratio
+            st.severe = rated * self._severe_ratio
         else:
             st.warn = st.severe = math.inf
 
@@ -819,71 +1046,79 @@ class Detector:
         ch = FaultChange(code, ft, True, now_ms, now_ms, SEVERITY[ft], (msg_id,), {"offset_ms": offset_ms})
         self._raise(st, ch, _PLATFORM, out)
 
-    def _apply(self, code: str, st: _State, m: int, t: int, msg: Status, out: list[FaultChange]) -> None:
+    @cython.locals(changed=cython.longlong, i=cython.Py_ssize_t, ph=cython.longlong, d=cython.longlong)
+    def _apply(
+        self,
+        code: str,
+        st: _State,
+        m: cython.longlong,
+        t: cython.longlong,
+        msg: Status,
+        out: list[FaultChange],
+    ) -> None:
         """Held conditions changed: start, cancel or continue their timers."""
         changed = m ^ st.mask
         st.mask = m
-        sl = st.slots
         timers = False
-        while changed:
-            low = changed & -changed
-            changed ^= low
-            i = low.bit_length() - 1
-            k = 4 * i
-            ph = sl[k]
-            if m & low:  # became true
+        for i in range(_NSLOTS):
+            if not (changed >> i) & 1:
+                continue
+            ph = st.phase[i]
+            if (m >> i) & 1:  # became true
                 if ph == _IDLE:
-                    sl[k] = _PENDING
-                    sl[k + 1] = t
+                    st.phase[i] = _PENDING
+                    st.since[i] = t
                     if i == _ENT:
-                        sl[k + 3] = msg.msg_id
+                        st.first[i] = msg.msg_id
                         st.ent_zone = dz = msg.door_zone
                         d = t + (self._ent_in if dz else self._hold[i])
                     else:
                         if i != _FLOOR:  # (the floor rule's first evidence is the earlier stop, set by feed)
-                            sl[k + 3] = msg.msg_id
+                            st.first[i] = msg.msg_id
                         d = t + self._hold[i]
-                    sl[k + 2] = d
+                    st.due[i] = d
                     if d < st.next_due:
                         st.next_due = d
                     timers = True
                 elif ph == _CLEARING:  # back inside the clear window: the same fault goes on
-                    sl[k] = _ACTIVE
-                    sl[k + 2] = _NEVER
+                    st.phase[i] = _ACTIVE
+                    st.due[i] = _NEVER
             elif ph == _PENDING:  # became false before it held long enough: chatter, nothing raised
-                sl[k] = _IDLE
-                sl[k + 2] = _NEVER  # (next_due may now be early: it is a lower bound, _expire refreshes it)
+                st.phase[i] = _IDLE
+                st.due[i] = _NEVER  # (next_due may now be early: it is a lower bound, _expire refreshes it)
             elif ph == _ACTIVE:  # became false
                 o = st.open.get(_SLOT_FAULT[i].value)
                 if i != _OSS and o is not None and o.source == _RULE:
-                    sl[k] = _CLEARING
-                    sl[k + 1] = t
-                    sl[k + 3] = msg.msg_id
+                    st.phase[i] = _CLEARING
+                    st.since[i] = t
+                    st.first[i] = msg.msg_id
                     d = t + self._clear_hold[i]
-                    sl[k + 2] = d
+                    st.due[i] = d
                     if d < st.next_due:
                         st.next_due = d
                     timers = True
                 else:
-                    sl[k] = _IDLE
+                    st.phase[i] = _IDLE
         if timers:
             self._schedule(code, st)
             if st.next_due <= t:
                 self._expire(code, st, t, out)
 
-    def _expire(self, code: str, st: _State, until: int, out: list[FaultChange]) -> None:
+    @cython.locals(d=cython.longlong, i=cython.Py_ssize_t, j=cython.Py_ssize_t, ph=cython.longlong)
+    def _expire(self, code: str, st: _State, until: cython.longlong, out: list[FaultChange]) -> None:
         """Fire every timer due at or before ``until`` (event time), earliest first."""
-        sl = st.slots
         while True:
-            dues = sl[2::4]
-            d = min(dues)
+            d = _NEVER
+            i = 0
+            for j in range(_NSLOTS):
+                if st.due[j] < d:
+                    d = st.due[j]
+                    i = j
             if d > until:
                 st.next_due = d
                 return
-            i = dues.index(d)
-            k = 4 * i
-            sl[k + 2] = _NEVER
-            ph = sl[k]
+            st.due[i] = _NEVER
+            ph = st.phase[i]
             ft = _SLOT_FAULT[i]
             o = st.open.get(ft.value)
             if i == _ALARM:  # auto-clear of an alarm nobody cleared
@@ -891,8 +1126,8 @@ class Detector:
                     self._clear(st, o, d, (), out, auto_cleared=True)
                 continue
             if ph == _PENDING:
-                sl[k] = _ACTIVE
-                ev0 = sl[k + 3]
+                st.phase[i] = _ACTIVE
+                ev0 = st.first[i]
                 lid = st.last_id  # the newest message while the condition held: it confirmed it
                 evidence = (ev0,) if ev0 == lid or not lid else (ev0, lid)
                 if i == _OSS:  # severe overspeed confirmed: the open overspeed fault becomes critical
@@ -910,19 +1145,18 @@ class Detector:
                 detail: dict[str, object] = {}
                 if i == _OS:
                     detail = {"rated_speed": st.rated}
-                    ks = 4 * _OSS
-                    if sl[ks] == _ACTIVE or (sl[ks] == _PENDING and sl[ks + 2] <= d):
+                    if st.phase[_OSS] == _ACTIVE or (st.phase[_OSS] == _PENDING and st.due[_OSS] <= d):
                         severity = Severity.CRITICAL
-                        sl[ks] = _ACTIVE
-                        sl[ks + 2] = _NEVER
+                        st.phase[_OSS] = _ACTIVE
+                        st.due[_OSS] = _NEVER
                 elif i == _ENT:
                     detail = {"in_door_zone": st.ent_zone}
-                ch = FaultChange(code, ft, True, d, sl[k + 1], severity, evidence, detail)
+                ch = FaultChange(code, ft, True, d, st.since[i], severity, evidence, detail)
                 self._raise(st, ch, _RULE, out)
             elif ph == _CLEARING:
-                sl[k] = _IDLE
+                st.phase[i] = _IDLE
                 if o is not None and o.source == _RULE:
-                    self._clear(st, o, sl[k + 1], (sl[k + 3],), out)
+                    self._clear(st, o, st.since[i], (st.first[i],), out)
 
     def _event(self, code: str, st: _State, msg: Event, t: int, out: list[FaultChange]) -> None:
         """A controller event raises or clears at once; a late one counts unless its code has a newer one."""
@@ -950,11 +1184,10 @@ class Detector:
         slot = _FAULT_SLOT.get(ft.value)
         if msg.active:
             if ec is _ALARM_CODE:  # auto-clear timer, pushed back by every press
-                ka = 4 * _ALARM + 2
                 d = t + self._alarm_ms
-                if o is not None and d < st.slots[ka] < _NEVER:
-                    d = st.slots[ka]
-                st.slots[ka] = d
+                if o is not None and d < st.due[_ALARM] < _NEVER:
+                    d = st.due[_ALARM]
+                st.due[_ALARM] = d
                 if d < st.next_due:
                     st.next_due = d
                 self._schedule(code, st)
@@ -965,12 +1198,11 @@ class Detector:
         if o is not None:
             self._clear(st, o, t, (msg.msg_id,), out)
         if slot is not None:
-            k = 4 * slot
             if slot == _ALARM:
-                st.slots[k + 2] = _NEVER
-            elif st.slots[k] == _CLEARING:  # the controller has cleared it: nothing left to clear
-                st.slots[k] = _IDLE
-                st.slots[k + 2] = _NEVER
+                st.due[slot] = _NEVER
+            elif st.phase[slot] == _CLEARING:  # the controller has cleared it: nothing left to clear
+                st.phase[slot] = _IDLE
+                st.due[slot] = _NEVER
 
     @staticmethod
     def _event_detail(msg: Event) -> dict[str, object]:

@@ -92,6 +92,12 @@ EVENT_FAULT: dict[EventCode, FaultType] = {
 }
 
 
+#: Upper bounds of the settings: the compiled detector holds them in 64-bit C integers (a bound ten years
+#: long for a duration, 2**40 for a count), so a value too large is refused by name when settings are read.
+MS_MAX = 10 * 365 * 86_400_000
+COUNT_MAX = 1 << 40
+
+
 class DetectorSettings(msgspec.Struct, frozen=True, kw_only=True):
     """Thresholds of the fault rules, in milliseconds unless named otherwise.
 
@@ -100,22 +106,25 @@ class DetectorSettings(msgspec.Struct, frozen=True, kw_only=True):
     result down; constructed directly it holds exactly what it is given."""
 
     confirm_ms: Annotated[
-        int, msgspec.Meta(ge=0, description="a condition must hold this long (anti-chatter)")
+        int, msgspec.Meta(ge=0, le=MS_MAX, description="a condition must hold this long (anti-chatter)")
     ] = 5_000
     entrapment_outside_zone_ms: Annotated[
-        int, msgspec.Meta(ge=0, description="困人 outside the door zone")
+        int, msgspec.Meta(ge=0, le=MS_MAX, description="困人 outside the door zone")
     ] = 30_000
     entrapment_in_zone_ms: Annotated[
-        int, msgspec.Meta(ge=0, description="平层关人: stopped at a landing")
+        int, msgspec.Meta(ge=0, le=MS_MAX, description="平层关人: stopped at a landing")
     ] = 120_000
     door_close_timeout_ms: Annotated[
-        int, msgspec.Meta(ge=0, description="close command, door still open")
+        int, msgspec.Meta(ge=0, le=MS_MAX, description="close command, door still open")
     ] = 15_000
     door_open_timeout_ms: Annotated[
-        int, msgspec.Meta(ge=0, description="open command at a landing, still shut")
+        int, msgspec.Meta(ge=0, le=MS_MAX, description="open command at a landing, still shut")
     ] = 15_000
     unintended_movement_confirm_ms: Annotated[
-        int, msgspec.Meta(ge=0, description="moving with the doors open this long: unintended movement")
+        int,
+        msgspec.Meta(
+            ge=0, le=MS_MAX, description="moving with the doors open this long: unintended movement"
+        ),
     ] = 1_000
     overspeed_warning_ratio: Annotated[
         float, msgspec.Meta(gt=1.0, description="speed over rated speed: an overspeed warning above this")
@@ -124,59 +133,73 @@ class DetectorSettings(msgspec.Struct, frozen=True, kw_only=True):
         float, msgspec.Meta(gt=1.0, description="speed over rated speed: a severe overspeed above this")
     ] = 1.4
     alarm_auto_clear_ms: Annotated[
-        int, msgspec.Meta(ge=0, description="an alarm nobody clears ends after")
+        int, msgspec.Meta(ge=0, le=MS_MAX, description="an alarm nobody clears ends after")
     ] = 300_000
     heartbeat_interval_ms: Annotated[
-        int, msgspec.Meta(gt=0, description="the terminal's status interval when idle (heartbeat)")
+        int, msgspec.Meta(gt=0, le=MS_MAX, description="the terminal's status interval when idle (heartbeat)")
     ] = 30_000
     offline_intervals: Annotated[
-        int, msgspec.Meta(ge=1, description="offline after this many silent intervals")
+        int, msgspec.Meta(ge=1, le=COUNT_MAX, description="offline after this many silent intervals")
     ] = 4
     clock_skew_ms: Annotated[
-        int, msgspec.Meta(gt=0, description="terminal clock further off is not trusted")
+        int, msgspec.Meta(gt=0, le=MS_MAX, description="terminal clock further off is not trusted")
     ] = 300_000
     reorder_window: Annotated[
-        int, msgspec.Meta(ge=1, description="recent msg_ids remembered per elevator")
+        int, msgspec.Meta(ge=1, le=COUNT_MAX, description="recent msg_ids remembered per elevator")
     ] = 64
     # Added with the detector (docs/PROTOCOL.md, "Fault rules").
     clear_confirm_ms: Annotated[
-        int, msgspec.Meta(ge=0, description="a held condition must stay false this long before it clears")
+        int,
+        msgspec.Meta(
+            ge=0, le=MS_MAX, description="a held condition must stay false this long before it clears"
+        ),
     ] = 5_000
-    overspeed_confirm_ms: Annotated[int, msgspec.Meta(ge=0, description="speed above a ratio this long")] = (
-        1_000
-    )
+    overspeed_confirm_ms: Annotated[
+        int, msgspec.Meta(ge=0, le=MS_MAX, description="speed above a ratio this long")
+    ] = 1_000
     unintended_movement_speed: Annotated[
         float,
         msgspec.Meta(ge=0.0, description="m/s: faster than this counts as moving (unintended movement)"),
     ] = 0.1
     safety_circuit_after_run_ms: Annotated[
-        int, msgspec.Meta(ge=0, description="a safety circuit opening this soon after running counts")
+        int,
+        msgspec.Meta(ge=0, le=MS_MAX, description="a safety circuit opening this soon after running counts"),
     ] = 3_000
     restart_seq_max: Annotated[
         int,
         msgspec.Meta(
-            ge=1, description="a seq below this, after larger ones, with a newer ts: terminal restart"
+            ge=1,
+            le=COUNT_MAX,
+            description="a seq below this, after larger ones, with a newer ts: terminal restart",
         ),
     ] = 10
     tick_grace_ms: Annotated[
         int,
-        msgspec.Meta(ge=0, description="tick() confirms timers this late, so in-flight messages land first"),
+        msgspec.Meta(
+            ge=0, le=MS_MAX, description="tick() confirms timers this late, so in-flight messages land first"
+        ),
     ] = 500
     # Added with issue 8, "never lose an alarm" (docs/PROTOCOL.md section 3).
     gap_wait_ms: Annotated[
         int,
         msgspec.Meta(
             ge=0,
+            le=MS_MAX,
             description="after a gap in seq, wait this long (platform time) for the missing one; 0: never",
         ),
     ] = 3_000
     seq_jump_max: Annotated[
-        int, msgspec.Meta(ge=1, description="a seq further than this from the newest one is not trusted")
+        int,
+        msgspec.Meta(
+            ge=1, le=COUNT_MAX, description="a seq further than this from the newest one is not trusted"
+        ),
     ] = 1_000_000
     seq_rate_max: Annotated[
         int,
         msgspec.Meta(
-            ge=1, description="messages per second a terminal can publish: a faster seq jump is not trusted"
+            ge=1,
+            le=COUNT_MAX,
+            description="messages per second a terminal can publish: a faster seq jump is not trusted",
         ),
     ] = 100
 

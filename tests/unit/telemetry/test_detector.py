@@ -1043,6 +1043,23 @@ def test_bad_thresholds_in_the_environment_are_named(monkeypatch: pytest.MonkeyP
     )
 
 
+def test_a_threshold_too_large_for_the_compiled_detector_is_refused_by_name() -> None:
+    """The compiled detector keeps thresholds in 64-bit integers: a value past the bound is a named error
+    when the settings are read, not an OverflowError when the worker builds its detector."""
+    with pytest.raises(ValueError) as err:
+        detector_settings_from_env(
+            {"LIFTWATCH_DETECTOR_CONFIRM_MS": str(2**70), "LIFTWATCH_DETECTOR_SEQ_JUMP_MAX": "1e30"}
+        )
+    assert str(err.value).startswith(
+        "LIFTWATCH_DETECTOR_CONFIRM_MS='1180591620717411303424': Expected `int` <= "
+    )
+    assert "LIFTWATCH_DETECTOR_SEQ_JUMP_MAX='1e30'" in str(err.value)
+    ten_years = detector_settings_from_env(
+        {"LIFTWATCH_DETECTOR_ALARM_AUTO_CLEAR_MS": str(10 * 365 * 86_400_000)}
+    )
+    assert Detector(ten_years).settings.alarm_auto_clear_ms == 315_360_000_000
+
+
 def test_every_threshold_can_be_set_from_the_environment() -> None:
     """Each field under its documented name (docs/PROTOCOL.md: LIFTWATCH_DETECTOR_<NAME>), typed."""
     env = {f"LIFTWATCH_DETECTOR_{name.upper()}": "7" for name in DetectorSettings.__struct_fields__}

@@ -224,7 +224,7 @@ def test_a_rated_speed_set_after_the_start_reaches_the_overspeed_rule(
                 registry.update_elevator(s, SYSTEM_ACTOR, NEW, ElevatorUpdate(rated_speed_mps=1.6), clock)
                 s.commit()
             owner = next(w for w in pipeline.workers if w.partition == records.partition_of(NEW, 2))
-            await until(lambda: owner.detector._rated.get(NEW) == 1.6, timeout=1.0)
+            await until(lambda: owner.detector.rated_speed(NEW) == 1.6, timeout=1.0)
             for _ in range(4):  # 2.4 m/s is 1.5 x 1.6: held beyond the overspeed confirmation
                 clock.advance(timedelta_ms(600))
                 _send(pipeline.ingestor, clock, term.status(running=True, speed=2.4, door_zone=False))
@@ -257,7 +257,7 @@ def test_a_suspended_elevators_silent_terminal_is_no_fault(
                 registry.record_event(s, SYSTEM_ACTOR, CODE, EventIn(kind=EventKind.SUSPENSION), clock)
                 s.commit()
             owner = next(w for w in pipeline.workers if w.partition == records.partition_of(CODE, 2))
-            await until(lambda: CODE in owner.detector._out_of_service, timeout=1.0)
+            await until(lambda: not owner.detector.in_service(CODE), timeout=1.0)
             clock.advance(timedelta_ms(300_000))
             await until(lambda: (OTHER, "terminal_offline") in _faults(session_factory))
             await stays(lambda: (CODE, "terminal_offline") not in _faults(session_factory), 0.3)

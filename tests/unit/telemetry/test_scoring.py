@@ -166,12 +166,12 @@ def test_scoring_fails_a_detector_without_anti_chatter() -> None:
     """The score can fail: a detector that raises at once (no confirmation window) is caught by the
     chatter the simulator injects (power blips, door-zone flicker)."""
 
-    class Hasty(detector.Detector):  # type: ignore[misc,name-defined]
-        def __init__(self, settings: DetectorSettings, rated: dict[str, float]) -> None:
-            super().__init__(msgspec.structs.replace(settings, confirm_ms=0), rated)
-
     real = detector.Detector
-    detector.Detector = Hasty
+
+    def hasty(settings: DetectorSettings, rated: dict[str, float]) -> object:
+        return real(msgspec.structs.replace(settings, confirm_ms=0), rated)
+
+    detector.Detector = hasty
     try:
         scores: dict[FaultType, Score] = defaultdict(Score)
         run_seed(SEEDS[0], START_HOURS_LOCAL[0], scores)
