@@ -483,6 +483,7 @@ class Detector:
         self._take(code, st, msg, now_ms, True, True, out)
         return out
 
+    @cython.cfunc
     def _order(self, code: str, st: _State, msg: Message, now_ms: int, out: list[FaultChange]) -> None:
         """A message out of the plain order: the first of a terminal, one after a gap (held until the gap
         fills or ``gap_wait_ms`` passes), the one that fills a gap, a late one, a duplicate, a restart, or a
@@ -537,6 +538,7 @@ class Detector:
             st.miss &= ~(1 << back)  # a late arrival filling a gap
         self._take(code, st, msg, now_ms, False, False, out)
 
+    @cython.cfunc
     def _hold_back(self, code: str, st: _State, msg: Message, now_ms: int, out: list[FaultChange]) -> None:
         """Keep a message that came after a gap in seq until the gap fills or gap_wait_ms passes: a message
         that overtook another must not let the detector confirm a condition the other one ended."""
@@ -557,6 +559,7 @@ class Detector:
             self._drain(code, st, out, True)
         self._schedule(code, st)
 
+    @cython.cfunc
     def _drain(self, code: str, st: _State, out: list[FaultChange], give_up: bool) -> None:
         """Apply the held messages that now follow the count (with ``give_up``, first the lowest one, the
         seqs before it being lost), in seq order, each timed as when it was received."""
@@ -580,6 +583,7 @@ class Detector:
         if st.held is not None or st.next_due < _NEVER:
             self._schedule(code, st)
 
+    @cython.cfunc
     def _release(
         self, code: str, st: _State, now_ms: int, out: list[FaultChange], every: bool = False
     ) -> None:
@@ -587,11 +591,13 @@ class Detector:
         while st.held is not None and (every or now_ms >= self._gap_due(st.held)):
             self._drain(code, st, out, True)
 
+    @cython.cfunc
     def _gap_due(self, held: list[tuple[int, int, Message]]) -> int:
         """Platform time when waiting for the gap in front of the held messages ends: gap_wait_ms after it
         became known, i.e. after the first of them arrived."""
         return min((h[1] for h in held), default=_NEVER) + self._gap_wait
 
+    @cython.cfunc
     def _restart(self, code: str, st: _State, now_ms: int, out: list[FaultChange]) -> None:
         """The terminal counts from a new base: what was held of the old count is applied, then the count
         starts again (the next message is the first of it)."""
@@ -603,6 +609,7 @@ class Detector:
         st.events.clear()
         st.stop_floor = _NO_FLOOR
 
+    @cython.cfunc
     def _renumber(self, code: str, st: _State, msg: Message, now_ms: int, out: list[FaultChange]) -> None:
         """A seq implausibly far from the count (more than seq_jump_max, or further ahead than the terminal
         could have published since it was last heard): not trusted, so one forged or corrupt message cannot
@@ -624,6 +631,7 @@ class Detector:
         st.seq = seq
         self._take(code, st, msg, now_ms, True, False, out)
 
+    @cython.cfunc
     def _time(self, st: _State, msg: Message, now_ms: int) -> tuple[int, bool | None, int, int]:
         """The event time of a message, the judgement of the terminal's clock it allows (True sound, False
         wrong, None cannot tell), its lead (the terminal's clock when it sent the message less the event
@@ -953,6 +961,7 @@ class Detector:
             if paused:
                 gc.enable()
 
+    @cython.cfunc
     def _restore(self, code: str, st: _State) -> None:
         self._set_rated(st, st.rated)
         self._states[code] = st
@@ -961,6 +970,7 @@ class Detector:
 
     # ------------------------------------------------------------------ internals
 
+    @cython.cfunc
     def _new_state(self, code: str) -> _State:
         st = _State()
         rated: float | None = self._rated.get(code)
@@ -969,6 +979,7 @@ class Detector:
         self._states[code] = st
         return st
 
+    @cython.cfunc
     def _schedule(self, code: str, st: _State) -> None:
         """Make sure tick() looks at ``code`` when its next timer is due, or its wait for a gap in seq ends
         (in platform time)."""
@@ -984,6 +995,7 @@ class Detector:
             self._sched[code] = due
             heapq.heappush(self._heap, (due, code))
 
+    @cython.cfunc
     def _advance(self, st: _State, gap: int) -> None:
         """The newest seq moves ``gap`` ahead: the seqs skipped over are gaps a late message may fill."""
         if gap >= self._window:
@@ -991,6 +1003,7 @@ class Detector:
         else:
             st.miss = ((st.miss << gap) | ((1 << gap) - 2)) & self._wmask
 
+    @cython.cfunc
     def _set_rated(self, st: _State, rated: float) -> None:
         st.rated = rated
         if rated > 0:
@@ -999,6 +1012,7 @@ class Detector:
         else:
             st.warn = st.severe = math.inf
 
+    @cython.cfunc
     def _raise(self, st: _State, ch: FaultChange, source: int, out: list[FaultChange]) -> None:
         st.open[ch.fault_type.value] = _Open(ch, source)
         self._raised[ch.fault_type] = self._raised.get(ch.fault_type, 0) + 1
@@ -1022,16 +1036,19 @@ class Detector:
             )
         )
 
+    @cython.cfunc
     def _mode_change(self, code: str, st: _State, msg: Status, t: int) -> None:
         self._modes.append(ModeChange(code, t, msg.mode, st.mode, msg.trips, msg.door_cycles))
         st.mode = msg.mode
 
+    @cython.cfunc
     def _back_online(self, st: _State, msg_id: str, now_ms: int, out: list[FaultChange]) -> None:
         st.offline = False
         o = st.open.get(FaultType.TERMINAL_OFFLINE.value)
         if o is not None:
             self._clear(st, o, now_ms, (msg_id,), out)
 
+    @cython.cfunc
     def _skew_change(
         self, code: str, st: _State, msg_id: str, offset_ms: int, now_ms: int, out: list[FaultChange]
     ) -> None:
@@ -1046,6 +1063,7 @@ class Detector:
         ch = FaultChange(code, ft, True, now_ms, now_ms, SEVERITY[ft], (msg_id,), {"offset_ms": offset_ms})
         self._raise(st, ch, _PLATFORM, out)
 
+    @cython.cfunc
     @cython.locals(changed=cython.longlong, i=cython.Py_ssize_t, ph=cython.longlong, d=cython.longlong)
     def _apply(
         self,
@@ -1104,6 +1122,7 @@ class Detector:
             if st.next_due <= t:
                 self._expire(code, st, t, out)
 
+    @cython.cfunc
     @cython.locals(d=cython.longlong, i=cython.Py_ssize_t, j=cython.Py_ssize_t, ph=cython.longlong)
     def _expire(self, code: str, st: _State, until: cython.longlong, out: list[FaultChange]) -> None:
         """Fire every timer due at or before ``until`` (event time), earliest first."""
@@ -1158,6 +1177,7 @@ class Detector:
                 if o is not None and o.source == _RULE:
                     self._clear(st, o, st.since[i], (st.first[i],), out)
 
+    @cython.cfunc
     def _event(self, code: str, st: _State, msg: Event, t: int, out: list[FaultChange]) -> None:
         """A controller event raises or clears at once; a late one counts unless its code has a newer one."""
         ec = msg.code
