@@ -61,7 +61,8 @@ $(DETECTOR_EXT): src/liftwatch/telemetry/detector.py setup.py | $(STAMP)
 lock:
 	$(BIN)/$(LOCK_CMD) --quiet -o requirements.lock
 
-# The installable package: dist/liftwatch-<version>-py3-none-any.whl
+# The installable package: dist/liftwatch-<version>-cp311-cp311-linux_x86_64.whl (the compiled detector makes
+# it specific to the Python version and platform it is built with: build it with the servers' own)
 wheel: setup
 	$(BIN)/pip wheel -q --no-deps --no-build-isolation -w dist .
 

@@ -566,7 +566,7 @@ def main(argv: list[str] | None = None) -> int:
             log(json.dumps(out["broker"]))
         # The registry, the simulator and the packets are this process's own, not a detector's: frozen,
         # the cycle collector does not walk their millions of objects while (a) and (b) are timed (a
-        # detector process holds none of them; it costs both stages alike: (a) 440k/s, (b) 191k/s without).
+        # detector process holds none of them, and walking them slowed both stages).
         gc.collect()
         gc.freeze()
         if "decode" not in skip:

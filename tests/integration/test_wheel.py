@@ -14,6 +14,7 @@ import re
 import shutil
 import subprocess
 import sys
+import sysconfig
 import time
 import zipfile
 from collections.abc import Iterator
@@ -122,6 +123,23 @@ def test_the_wheel_carries_every_migration_the_front_end_and_the_catalogues(inst
     for po in PACKAGE.glob("locale/**/*.po"):
         assert f"liftwatch/{po.relative_to(PACKAGE).with_suffix('.mo').as_posix()}" in names
     assert not any(n.startswith(("tests/", "src/")) for n in names)
+    # the compiled detector (setup.py), beside its source, and not the C file Cython wrote
+    suffix = sysconfig.get_config_var("EXT_SUFFIX")
+    assert {f"liftwatch/telemetry/detector{suffix}", "liftwatch/telemetry/detector.py"} <= names
+    assert "liftwatch/telemetry/detector.c" not in names
+
+
+def test_the_installed_wheel_runs_the_compiled_detector(installed: Installed) -> None:
+    code = "import liftwatch.telemetry.detector as d; print(d.__file__)"
+    out = subprocess.run(
+        [installed.bin("python"), "-c", code],
+        cwd=installed.work,
+        env=installed.env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.strip().endswith(sysconfig.get_config_var("EXT_SUFFIX")), out.stdout
 
 
 class _Assets(HTMLParser):
