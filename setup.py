@@ -110,8 +110,7 @@ def compiled_modules() -> list[Extension]:
     detector = Extension(
         "liftwatch.telemetry.detector",
         ["src/liftwatch/telemetry/detector.py"],
-        optional=True,
-        extra_compile_args=["-O2"],
+        optional=True,  # (compiled with Python's own flags: -O3)
     )
     modules: list[Extension] = cythonize([detector], compiler_directives={"language_level": "3"}, quiet=True)
     return modules
