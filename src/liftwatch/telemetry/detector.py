@@ -75,9 +75,8 @@ __all__ = ["Detector", "DetectorStats", "ModeChange"]
 _NEVER = cython.declare(cython.longlong, 1 << 62)  # "no timer"
 _LONG_AGO = cython.declare(cython.longlong, -(1 << 62))
 _NO_FLOOR = cython.declare(cython.longlong, -1000)
-_RENUMBER_AFTER = cython.declare(
-    cython.longlong, 3
-)  # implausibly numbered messages in a row that make a new count
+# implausibly numbered messages in a row that make a new count
+_RENUMBER_AFTER = cython.declare(cython.longlong, 3)
 
 # Phases of a held-condition slot.
 _IDLE = cython.declare(cython.longlong, 0)
@@ -106,8 +105,9 @@ B_DCF = cython.declare(cython.longlong, 1 << 8)
 B_DOF = cython.declare(cython.longlong, 1 << 9)
 B_ENT = cython.declare(cython.longlong, 1 << 10)
 B_FLOOR = cython.declare(cython.longlong, 1 << 11)
-_KENT = cython.declare(cython.longlong, 10)  # the entrapment slot
-assert B_FLOOR == 1 << _FLOOR and B_ENT == 1 << _ENT and _KENT == _ENT and B_SOZ == 1 << _SOZ
+_KENT = cython.declare(cython.longlong, 10)  # the entrapment slot, _ENT as a C constant for the hot path
+_BITS = (B_SOZ, B_UM, B_TOP, B_BOTTOM, B_OS, B_OSS, B_POWER, B_SC, B_DCF, B_DOF, B_ENT, B_FLOOR)
+assert all(bit == 1 << i for i, bit in enumerate(_BITS)) and _KENT == _ENT
 
 _SLOT_FAULT: tuple[FaultType, ...] = (
     FaultType.STOPPED_OUTSIDE_DOOR_ZONE,
