@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
-import importlib.util
 import json
 import multiprocessing as mp
 import os
@@ -54,6 +53,7 @@ from liftwatch.sim.city import generate_city
 from liftwatch.sim.telemetry import TelemetrySimulator, fleet_from_database, kind_of
 from liftwatch.telemetry import detector as detector_module
 from liftwatch.telemetry.detector import Detector
+from liftwatch.telemetry.interpreted import detector_as_source
 from liftwatch.telemetry.mqttwire import WireSubscriber, connect_packet, publish_packet
 from liftwatch.telemetry.protocol import Event, Status, decode, encode, parse_topic
 
@@ -142,20 +142,6 @@ def bench_decode(data: list[tuple[str, bytes, int]], points: int) -> dict[str, A
 
 
 FaultKey = tuple[str, bool, int]  # fault id, raised (False: cleared), at ms
-
-
-def interpreted_detector() -> type[Detector]:
-    """``Detector`` of telemetry/detector.py loaded as source under another name: plain Python, as it runs
-    where nothing was compiled."""
-    name = "liftwatch.telemetry._detector_interpreted"
-    source = Path(detector_module.__file__).with_name("detector.py")
-    spec = importlib.util.spec_from_file_location(name, source)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    cls: type[Detector] = module.Detector
-    return cls
 
 
 def bench_detect(
@@ -437,6 +423,14 @@ def bench_replay(
         _drop_stream(ns)
 
 
+def remove_tmp(tmp: Path) -> None:
+    """Remove a bench's temporary folder, unless BENCH_KEEP asks to keep it (its logs, its database)."""
+    if os.environ.get("BENCH_KEEP"):
+        log(f"kept {tmp}")
+    else:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def stop_processes(procs: list[subprocess.Popen[bytes]]) -> None:
     """SIGTERM every worker, then wait up to 20 s each (killed if still running): the benches' teardown."""
     for w in procs:
@@ -581,7 +575,7 @@ def main(argv: list[str] | None = None) -> int:
                 log(f"(b) {json.dumps(out['detect'])} with {len(found)} fault changes ({where})")
         if "detect" not in skip and "interpreted" not in skip:
             plain: set[FaultKey] = set()
-            out["interpreted"] = bench_detect(data, points, rated, plain, interpreted_detector())
+            out["interpreted"] = bench_detect(data, points, rated, plain, detector_as_source().Detector)
             log(f"(b') {json.dumps(out['interpreted'])} with {len(plain)} fault changes")
             if plain != found:
                 log(f"(b') found other faults than (b): {sorted(plain ^ found)[:5]}")
@@ -605,10 +599,7 @@ def main(argv: list[str] | None = None) -> int:
         if broker is not None:
             broker.terminate()
             broker.wait(10)
-        if os.environ.get("BENCH_KEEP"):
-            log(f"kept {tmp}")
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
+        remove_tmp(tmp)
 
 
 if __name__ == "__main__":

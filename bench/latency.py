@@ -42,7 +42,7 @@ from sqlalchemy import create_engine, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from ingest import VENV_BIN, _drop_stream, _metric, start_broker, stop_processes
+from ingest import VENV_BIN, _drop_stream, _metric, remove_tmp, start_broker, stop_processes
 
 from liftwatch.core.clock import SystemClock
 from liftwatch.core.db import make_engine, make_session_factory
@@ -159,6 +159,41 @@ def dispatched(url: str) -> dict[str, tuple[float, float]]:
     return {code: (_epoch(o), _epoch(d)) for code, o, d in rows}
 
 
+# ---------------------------------------------------------------- the layout (bench/soak.py uses it too)
+
+
+def city_with_crews(url: str, elevators: int) -> list[str]:
+    """Migrate ``url``, generate a city of ``elevators`` with its crews; the registration codes in order."""
+    upgrade(url)
+    log(f"generating a registry of {elevators} elevators and its crews")
+    engine = make_engine(url)
+    generate_city(engine, elevators, seed=5, progress=False)
+    with make_session_factory(engine)() as session:
+        crews = seed_demo_crews(session, SystemClock(), seed=5)
+        session.commit()
+        codes = list(session.execute(text("SELECT registration_code FROM elevators ORDER BY id")).scalars())
+    engine.dispose()
+    log(f"{len(codes)} elevators, {crews} crews")
+    return codes
+
+
+def layout_env(url: str, tmp: Path, port: int, ns: str, **extra: str) -> dict[str, str]:
+    """The workers' environment: the database, the machine's NATS under namespace ``ns``, the bench's
+    Mosquitto on ``port``; surge planning off (each alarm dispatched on its own)."""
+    return dict(
+        os.environ,
+        LIFTWATCH_DATABASE_URL=url,
+        LIFTWATCH_VAR_DIR=str(tmp / "var"),
+        LIFTWATCH_BUS_URL="nats://127.0.0.1:4222",
+        LIFTWATCH_MQTT_URL=f"mqtt://127.0.0.1:{port}",
+        LIFTWATCH_STREAM_NAMESPACE=ns,
+        LIFTWATCH_MQTT_GROUP=f"bench-{ns}",
+        LIFTWATCH_MQTT_SESSION_EXPIRY_S="5",
+        LIFTWATCH_RESCUE_SURGE_THRESHOLD="100000",
+        **extra,
+    )
+
+
 # ---------------------------------------------------------------- main
 
 
@@ -185,31 +220,9 @@ def main(argv: list[str] | None = None) -> int:
     bg: Any = None
     try:
         url = args.database_url or f"sqlite:///{tmp / 'city.db'}"
-        upgrade(url)
-        log(f"generating a registry of {args.elevators} elevators and its crews")
-        engine = make_engine(url)
-        generate_city(engine, args.elevators, seed=5, progress=False)
-        factory = make_session_factory(engine)
-        with factory() as session:
-            crews = seed_demo_crews(session, SystemClock(), seed=5)
-            session.commit()
-            codes = list(
-                session.execute(text("SELECT registration_code FROM elevators ORDER BY id")).scalars()
-            )
-        engine.dispose()
-        log(f"{len(codes)} elevators, {crews} crews")
+        codes = city_with_crews(url, args.elevators)
         alarm_codes, background_codes = codes[: args.alarms], codes[args.alarms :]
-        env = dict(
-            os.environ,
-            LIFTWATCH_DATABASE_URL=url,
-            LIFTWATCH_VAR_DIR=str(tmp / "var"),
-            LIFTWATCH_BUS_URL="nats://127.0.0.1:4222",
-            LIFTWATCH_MQTT_URL=f"mqtt://127.0.0.1:{port}",
-            LIFTWATCH_STREAM_NAMESPACE=ns,
-            LIFTWATCH_MQTT_GROUP=f"bench-{ns}",
-            LIFTWATCH_MQTT_SESSION_EXPIRY_S="5",
-            LIFTWATCH_RESCUE_SURGE_THRESHOLD="100000",
-        )
+        env = layout_env(url, tmp, port, ns)
         cli = str(VENV_BIN / "liftwatch")
         ports = {"detect": 9451, "rescue": 9452}
         ingest_ports = [9460 + i for i in range(args.ingest_procs)]
@@ -289,10 +302,7 @@ def main(argv: list[str] | None = None) -> int:
         broker.terminate()
         broker.wait(10)
         _drop_stream(ns)
-        if os.environ.get("BENCH_KEEP"):
-            log(f"kept {tmp}")
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
+        remove_tmp(tmp)
 
 
 if __name__ == "__main__":

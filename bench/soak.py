@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing as mp
-import os
 import shutil
 import subprocess
 import sys
@@ -38,15 +37,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from ingest import VENV_BIN, _drop_stream, _metric, start_broker, stop_processes
-from latency import _background, dispatched, send_alarms
+from ingest import VENV_BIN, _drop_stream, _metric, remove_tmp, start_broker, stop_processes
+from latency import _background, city_with_crews, dispatched, layout_env, send_alarms
 from sqlalchemy import create_engine, text
-
-from liftwatch.core.clock import SystemClock
-from liftwatch.core.db import make_engine, make_session_factory
-from liftwatch.core.migrate import upgrade
-from liftwatch.sim.city import generate_city
-from liftwatch.sim.crews import seed_demo_crews
 
 
 def log(text_: str) -> None:
@@ -100,34 +93,13 @@ def main(argv: list[str] | None = None) -> int:
     bg: Any = None
     try:
         url = args.database_url or f"sqlite:///{tmp / 'city.db'}"
-        upgrade(url)
-        log(f"generating a registry of {args.elevators} elevators and its crews")
-        engine = make_engine(url)
-        generate_city(engine, args.elevators, seed=5, progress=False)
-        with make_session_factory(engine)() as session:
-            crews = seed_demo_crews(session, SystemClock(), seed=5)
-            session.commit()
-            codes = list(
-                session.execute(text("SELECT registration_code FROM elevators ORDER BY id")).scalars()
-            )
-        engine.dispose()
+        codes = city_with_crews(url, args.elevators)
         if n_alarms >= len(codes) // 2:
             log(f"{n_alarms} alarms need more than {len(codes)} elevators")
             return 2
-        log(f"{len(codes)} elevators, {crews} crews")
         alarm_codes, background_codes = codes[:n_alarms], codes[n_alarms:]
-        env = dict(
-            os.environ,
-            LIFTWATCH_DATABASE_URL=url,
-            LIFTWATCH_VAR_DIR=str(tmp / "var"),
-            LIFTWATCH_BUS_URL="nats://127.0.0.1:4222",
-            LIFTWATCH_MQTT_URL=f"mqtt://127.0.0.1:{port}",
-            LIFTWATCH_STREAM_NAMESPACE=ns,
-            LIFTWATCH_MQTT_GROUP=f"soak-{ns}",
-            LIFTWATCH_MQTT_SESSION_EXPIRY_S="5",
-            LIFTWATCH_STREAM_MAX_MB="4096",  # an hour at 20k/s is about 14 GB: a rolling window of it
-            LIFTWATCH_RESCUE_SURGE_THRESHOLD="100000",
-        )
+        # an hour at 20k/s is about 14 GB of stream: a rolling window of it
+        env = layout_env(url, tmp, port, ns, LIFTWATCH_STREAM_MAX_MB="4096")
         cli = str(VENV_BIN / "liftwatch")
         ports = {"ingest": 9470, "detect": 9471, "rescue": 9472}
         roles = {"ingest": ["ingest"], "detect": ["detect", "archive"], "rescue": ["rescue"]}
@@ -231,10 +203,7 @@ def main(argv: list[str] | None = None) -> int:
         broker.terminate()
         broker.wait(10)
         _drop_stream(ns)
-        if os.environ.get("BENCH_KEEP"):
-            log(f"kept {tmp}")
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
+        remove_tmp(tmp)
 
 
 if __name__ == "__main__":

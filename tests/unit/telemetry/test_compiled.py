@@ -3,8 +3,6 @@ built from the source as it is now, and it finds exactly what the same source ru
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
@@ -16,20 +14,10 @@ import pytest
 from liftwatch.sim.telemetry import FaultRates, TelemetrySimulator, synthetic_fleet
 from liftwatch.telemetry import detector as compiled
 from liftwatch.telemetry.faults import DetectorSettings, FaultChange
+from liftwatch.telemetry.interpreted import detector_as_source
 
 SOURCE = Path(compiled.__file__).with_name("detector.py")
 TICK_MS = 1_000
-
-
-def _plain_python() -> ModuleType:
-    """detector.py loaded as source under another name: Cython's pure Python mode, nothing compiled."""
-    name = "liftwatch.telemetry._detector_as_source"
-    spec = importlib.util.spec_from_file_location(name, SOURCE)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_the_detector_is_compiled_from_its_current_source() -> None:
@@ -71,7 +59,7 @@ def _run(module: ModuleType, seed: int, hours: float, split: bool) -> tuple[list
 
 @pytest.mark.parametrize("split", [False, True], ids=["straight", "restored-half-way"])
 def test_the_compiled_detector_finds_what_the_source_finds(split: bool) -> None:
-    plain = _plain_python()
+    plain = detector_as_source()
     assert not plain.cython.compiled
     got = _run(compiled, 31, 1.5, split)
     want = _run(plain, 31, 1.5, split)
@@ -84,7 +72,7 @@ def test_the_compiled_detector_finds_what_the_source_finds(split: bool) -> None:
 
 
 def test_a_checkpoint_of_the_plain_detector_loads_into_the_compiled_one() -> None:
-    plain = _plain_python()
+    plain = detector_as_source()
     changes, _, blob = _run(plain, 32, 0.5, False)
     assert changes
     det = compiled.Detector(DetectorSettings())
