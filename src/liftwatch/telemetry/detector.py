@@ -67,7 +67,15 @@ from liftwatch.telemetry.faults import (
     FaultType,
     Severity,
 )
-from liftwatch.telemetry.protocol import DoorCommand, Event, EventCode, Message, ServiceMode, Status
+from liftwatch.telemetry.protocol import (
+    DoorCommand,
+    Event,
+    EventCode,
+    Heartbeat,
+    Message,
+    ServiceMode,
+    Status,
+)
 
 __all__ = ["Detector", "DetectorStats", "ModeChange"]
 
@@ -75,6 +83,7 @@ __all__ = ["Detector", "DetectorStats", "ModeChange"]
 _NEVER = cython.declare(cython.longlong, 1 << 62)  # "no timer"
 _LONG_AGO = cython.declare(cython.longlong, -(1 << 62))
 _NO_FLOOR = cython.declare(cython.longlong, -1000)
+_ONE = cython.declare(cython.ulonglong, 1)  # a 64-bit one, to shift by up to 63
 # implausibly numbered messages in a row that make a new count
 _RENUMBER_AFTER = cython.declare(cython.longlong, 3)
 
@@ -125,6 +134,119 @@ _SLOT_FAULT: tuple[FaultType, ...] = (
     FaultType.ALARM_BUTTON,
 )
 _FAULT_SLOT: dict[str, int] = {ft.value: i for i, ft in enumerate(_SLOT_FAULT) if i != _OSS}
+
+
+# Reading a message's fields. A msgspec struct keeps each field in a fixed slot of the object; compiled, the
+# hot path reads the slot at its offset (one load) instead of a Python attribute lookup (about 15 ns each,
+# 18 of them a status). The offsets are found at import, on a struct whose every field holds its own marker
+# object, and checked: each marker at exactly one offset. As plain Python the "offset" is the field's name
+# and ``_field`` is ``getattr``. Only ever given a message of the type whose offsets it is given.
+@cython.cfunc
+@cython.inline
+def _field(msg: object, off: cython.Py_ssize_t) -> Any:
+    return cython.cast(
+        object,
+        cython.cast(
+            cython.pointer(cython.p_void), cython.cast(cython.p_char, cython.cast(cython.p_void, msg)) + off
+        )[0],
+    )
+
+
+@cython.locals(size=cython.Py_ssize_t, o=cython.Py_ssize_t, base=cython.p_char, want=cython.p_void)
+def _slot_offsets(tp: Any) -> dict[str, Any]:
+    """Field name -> where ``_field`` finds it in a ``tp`` (compiled: its byte offset; else its name)."""
+    names: tuple[str, ...] = tp.__struct_fields__
+    if not cython.compiled:
+        return {n: n for n in names}
+    marked = tp(**{n: object() for n in names})  # msgspec's __init__ does not check types
+    size = tp.__basicsize__
+    base = cython.cast(cython.p_char, cython.cast(cython.p_void, marked))
+    out: dict[str, Any] = {}
+    for n in names:
+        value = getattr(marked, n)
+        want = cython.cast(cython.p_void, value)
+        hits = []
+        for o in range(0, size, 8):
+            if cython.cast(cython.pointer(cython.p_void), base + o)[0] == want:
+                hits.append(o)
+        if len(hits) != 1:
+            raise ImportError(
+                f"{tp.__name__}.{n} found at {hits}: msgspec's struct layout is not as expected"
+            )
+        out[n] = hits[0]
+    return out
+
+
+if not cython.compiled:
+    _field = getattr  # type: ignore[assignment]
+
+_SO = _slot_offsets(Status)
+_EO = _slot_offsets(Event)
+_HO = _slot_offsets(Heartbeat)
+# Compiled, C constants (declared, then set: the offsets are known only at import); as plain Python, the
+# field names.
+cython.declare(
+    _S_SEQ=cython.Py_ssize_t,
+    _S_TS=cython.Py_ssize_t,
+    _S_SENT=cython.Py_ssize_t,
+    _S_BACKLOG=cython.Py_ssize_t,
+    _S_ID=cython.Py_ssize_t,
+    _S_MODE=cython.Py_ssize_t,
+    _S_RUNNING=cython.Py_ssize_t,
+    _S_DOOR_CLOSED=cython.Py_ssize_t,
+    _S_DOOR_ZONE=cython.Py_ssize_t,
+    _S_PASSENGER=cython.Py_ssize_t,
+    _S_FLOOR=cython.Py_ssize_t,
+    _S_SPEED=cython.Py_ssize_t,
+    _S_RATED=cython.Py_ssize_t,
+    _S_UP=cython.Py_ssize_t,
+    _S_DOWN=cython.Py_ssize_t,
+    _S_POWER=cython.Py_ssize_t,
+    _S_SC=cython.Py_ssize_t,
+    _S_DOOR_CMD=cython.Py_ssize_t,
+    _S_TRIPS=cython.Py_ssize_t,
+    _S_DOOR_CYCLES=cython.Py_ssize_t,
+    _E_SEQ=cython.Py_ssize_t,
+    _E_TS=cython.Py_ssize_t,
+    _E_SENT=cython.Py_ssize_t,
+    _E_BACKLOG=cython.Py_ssize_t,
+    _E_ID=cython.Py_ssize_t,
+    _H_SEQ=cython.Py_ssize_t,
+    _H_TS=cython.Py_ssize_t,
+    _H_SENT=cython.Py_ssize_t,
+    _H_BACKLOG=cython.Py_ssize_t,
+    _H_ID=cython.Py_ssize_t,
+)
+_S_SEQ = _SO["seq"]
+_S_TS = _SO["ts"]
+_S_SENT = _SO["sent_ts"]
+_S_BACKLOG = _SO["backlog"]
+_S_ID = _SO["msg_id"]
+_S_MODE = _SO["mode"]
+_S_RUNNING = _SO["running"]
+_S_DOOR_CLOSED = _SO["door_closed"]
+_S_DOOR_ZONE = _SO["door_zone"]
+_S_PASSENGER = _SO["passenger"]
+_S_FLOOR = _SO["floor"]
+_S_SPEED = _SO["speed"]
+_S_RATED = _SO["rated_speed"]
+_S_UP = _SO["up_limit"]
+_S_DOWN = _SO["down_limit"]
+_S_POWER = _SO["power"]
+_S_SC = _SO["safety_circuit"]
+_S_DOOR_CMD = _SO["door_command"]
+_S_TRIPS = _SO["trips"]
+_S_DOOR_CYCLES = _SO["door_cycles"]
+_E_SEQ = _EO["seq"]
+_E_TS = _EO["ts"]
+_E_SENT = _EO["sent_ts"]
+_E_BACKLOG = _EO["backlog"]
+_E_ID = _EO["msg_id"]
+_H_SEQ = _HO["seq"]
+_H_TS = _HO["ts"]
+_H_SENT = _HO["sent_ts"]
+_H_BACKLOG = _HO["backlog"]
+_H_ID = _HO["msg_id"]
 
 _NORMAL = ServiceMode.NORMAL
 _INSPECTION = ServiceMode.INSPECTION
@@ -192,38 +314,47 @@ class _State:
     A Cython extension type when the module is compiled: the fields every message touches are C integers,
     read and written without a Python object (docs/PERFORMANCE.md, "A compiled detector")."""
 
+    # Declared in this order, the fields every message reads lie together at the front of the object
+    # (a few cache lines); the slot arrays and the dictionaries follow.
     seq: cython.longlong
-    miss: int  # up to 64 bits: a Python int
     sseq: cython.longlong
     t: cython.longlong
     last_seen: cython.longlong
-    last_id: str
-    skewed: cython.bint
-    offline: cython.bint
+    lead: cython.longlong
     next_due: cython.longlong
     mask: cython.longlong
     last_run: cython.longlong
     stop_floor: cython.longlong
+    sched: cython.longlong  # platform time of this state's live timer-heap entry (_NEVER: none)
+    held: list[tuple[int, int, Message]] | None
+    miss: cython.ulonglong  # the duplicate window: at most 64 bits
+    last_id: str
     stop_id: str
+    mode: ServiceMode | None
     warn: cython.double
     severe: cython.double
     rated: cython.double
+    skewed: cython.bint
+    offline: cython.bint
+    ran: cython.bint
     ent_zone: cython.bint
     # Per held-condition slot i (see _Record.slots): C arrays when compiled, lists as plain Python.
     phase = cython.declare(cython.slonglong[13])
     since = cython.declare(cython.slonglong[13])
     due = cython.declare(cython.slonglong[13])
-    first: list[str]
+    # slot -> msg_id that started its condition (a missing slot: ""). A dict of strings, which the cycle
+    # collector never tracks: as a list, every state's was walked by each full collection.
+    first: dict[int, str]
     events: dict[str, tuple[int, int, int, str]]
     open: dict[str, _Open]
-    ran: cython.bint
-    lead: cython.longlong
-    held: list[tuple[int, int, Message]] | None
     alt: cython.longlong
     alt_n: cython.longlong
-    mode: ServiceMode | None
+    code: str  # the registration code (not stored: the key of the dump)
 
-    def __init__(self, r: _Record | None = None) -> None:
+    @cython.locals(i=cython.Py_ssize_t)
+    def __init__(self, code: str, r: _Record | None = None) -> None:
+        self.code = code
+        self.sched = _NEVER
         if r is None:  # a new terminal: the defaults, without reading a record (one in ten messages)
             self.seq = self.sseq = self.alt = -1
             self.miss = 0
@@ -235,10 +366,16 @@ class _State:
             self.stop_floor = _NO_FLOOR
             self.warn = self.severe = math.inf
             self.rated = 0.0
-            self.phase = _IDLES[:]
-            self.since = _ZEROS[:]
-            self.due = _NEVERS[:]
-            self.first = [""] * _NSLOTS
+            if cython.compiled:  # C arrays, filled in place
+                for i in range(_NSLOTS):
+                    self.phase[i] = _IDLE
+                    self.since[i] = 0
+                    self.due[i] = _NEVER
+            else:  # each state its own lists
+                self.phase = _IDLES[:]
+                self.since = _ZEROS[:]
+                self.due = _NEVERS[:]
+            self.first = {}
             self.events = {}
             self.open = {}
             self.held = None
@@ -265,7 +402,7 @@ class _State:
         self.phase = sl[0::4]
         self.since = sl[1::4]
         self.due = sl[2::4]
-        self.first = sl[3::4]
+        self.first = {i: v for i, v in enumerate(sl[3::4]) if v}
         self.events = r.events  # the record's own, decoded for this state
         self.open = r.open
         self.ran = r.ran
@@ -285,7 +422,7 @@ class _State:
                 slots[4 * i] = self.phase[i]
                 slots[4 * i + 1] = self.since[i]
                 slots[4 * i + 2] = self.due[i]
-            slots[4 * i + 3] = self.first[i]
+            slots[4 * i + 3] = self.first.get(i, "")
         return [
             self.seq,
             self.miss,
@@ -366,13 +503,13 @@ class Detector:
     _settings: DetectorSettings
     _rated: dict[str, float]
     _states: dict[str, _State]
-    _heap: list[tuple[int, str]]
-    _sched: dict[str, int]
+    _heap: list[tuple[int, int, _State]]
+    _pushes: cython.longlong
     _next_scan: cython.longlong
     _out_of_service: set[str]
     _skew: cython.longlong
     _window: cython.longlong
-    _wmask: int
+    _wmask: cython.ulonglong
     _restart_max: cython.longlong
     _gap_wait: cython.longlong
     _jump_max: cython.longlong
@@ -404,10 +541,11 @@ class Detector:
         self._settings = s
         self._rated = dict(rated_speed or {})
         self._states = {}
-        # Timers: a heap of (platform time due, code); _sched holds each code's live entry (older ones
-        # are skipped when popped), so tick() costs what is due, not what is pending.
+        # Timers: a heap of (platform time due, push count, state); a state's ``sched`` is its live entry
+        # (older ones are skipped when popped), so tick() costs what is due, not what is pending. The push
+        # count orders entries due at once, so states are never compared.
         self._heap = []
-        self._sched = {}
+        self._pushes = 0
         self._next_scan = _LONG_AGO
         # elevators out of service in the registry (suspended, scrapped): their terminals may fall
         # silent with the lift switched off, which is no terminal_offline fault
@@ -467,14 +605,22 @@ class Detector:
     def feed(self, code: str, msg: Message, now_ms: int) -> list[FaultChange]:
         """Apply one message of elevator ``code`` received at ``now_ms``: the faults it raised or cleared
         (a message that fills a gap in ``seq`` also applies the messages held behind it)."""
+        tp = type(msg)
+        if tp is Status:
+            seq = _field(msg, _S_SEQ)
+        elif tp is Event:
+            seq = _field(msg, _E_SEQ)
+        elif tp is Heartbeat:
+            seq = _field(msg, _H_SEQ)
+        else:  # the compiled detector reads these three types' fields by their place in the object
+            raise TypeError(f"not a status, event or heartbeat: {tp.__name__}")
         self._messages += 1
         out: list[FaultChange] = []
         st: _State | None = self._states.get(code)
         if st is None:
             st = self._new_state(code)
-        seq = msg.seq
         if seq - 1 != st.seq or st.held is not None:
-            self._order(code, st, msg, now_ms, out)
+            self._order(code, st, msg, seq, now_ms, out)
             return out
         # in order, nothing waiting: the hot path
         if st.miss:
@@ -484,11 +630,12 @@ class Detector:
         return out
 
     @cython.cfunc
-    def _order(self, code: str, st: _State, msg: Message, now_ms: int, out: list[FaultChange]) -> None:
+    def _order(
+        self, code: str, st: _State, msg: Message, seq: int, now_ms: int, out: list[FaultChange]
+    ) -> None:
         """A message out of the plain order: the first of a terminal, one after a gap (held until the gap
         fills or ``gap_wait_ms`` passes), the one that fills a gap, a late one, a duplicate, a restart, or a
         seq too far from the count to be trusted."""
-        seq = msg.seq
         if st.held is not None and now_ms >= self._gap_due(st.held):
             self._release(code, st, now_ms, out)  # waited long enough for the missing ones
         top = st.seq
@@ -528,7 +675,7 @@ class Detector:
             if t > st.t and (trusted or top - seq >= self._window):  # an untrusted clock: only a far drop
                 # A small seq with a newer time: the terminal rebooted and counts from 0 again.
                 self._restart(code, st, now_ms, out)
-                self._order(code, st, msg, now_ms, out)
+                self._order(code, st, msg, seq, now_ms, out)
                 return
         back = top - seq
         if back < self._window:
@@ -658,6 +805,11 @@ class Detector:
 
     @cython.cfunc
     @cython.locals(
+        status=cython.bint,
+        o_ts=cython.Py_ssize_t,
+        o_sent=cython.Py_ssize_t,
+        o_backlog=cython.Py_ssize_t,
+        o_id=cython.Py_ssize_t,
         ts=cython.longlong,
         off=cython.longlong,
         skew=cython.longlong,
@@ -684,10 +836,18 @@ class Detector:
         """Apply one message in seq order: feed()'s body, also for a held or late message the ordering code
         applies. ``fresh``: newer than every message applied (else late: a status is stale, an event still
         counts); ``contiguous``: right after the newest, no seq missing between."""
-        ts = msg.ts
+        tp = type(msg)
+        status = tp is Status
+        if status:
+            o_ts, o_sent, o_backlog, o_id = _S_TS, _S_SENT, _S_BACKLOG, _S_ID
+        elif tp is Event:
+            o_ts, o_sent, o_backlog, o_id = _E_TS, _E_SENT, _E_BACKLOG, _E_ID
+        else:
+            o_ts, o_sent, o_backlog, o_id = _H_TS, _H_SENT, _H_BACKLOG, _H_ID
+        ts = _field(msg, o_ts)
         off = ts - now_ms
         skew = self._skew
-        if msg.sent_ts is None and (-skew <= off <= skew or not msg.backlog):
+        if _field(msg, o_sent) is None and (-skew <= off <= skew or not _field(msg, o_backlog)):
             if -skew <= off <= skew:
                 t = ts
                 judge: bool | None = True
@@ -698,30 +858,32 @@ class Detector:
         else:  # a backlog, or a terminal that says when it sent the message
             t, judge, lead, off = self._time(st, msg, now_ms)
         st.last_seen = now_ms
+        mid: str = _field(msg, o_id)
         if st.offline:
-            self._back_online(st, msg.msg_id, now_ms, out)
+            self._back_online(st, mid, now_ms, out)
         if fresh:
             if st.skewed is judge:
-                self._skew_change(code, st, msg.msg_id, off, now_ms, out)
+                self._skew_change(code, st, mid, off, now_ms, out)
             st.t = t
             if lead or st.lead:
                 st.lead = lead
         if t >= st.next_due:
             self._expire(code, st, t, out)  # the condition held until this message at least
-        st.last_id = msg.msg_id
+        st.last_id = mid
 
-        if type(msg) is Status:
-            if not fresh and msg.seq <= st.sseq:
+        if type(msg) is Status:  # (status, as mypy can narrow it)
+            seq = _field(msg, _S_SEQ)
+            if not fresh and seq <= st.sseq:
                 self._stale += 1
                 return
-            st.sseq = msg.seq
-            mode = msg.mode
+            st.sseq = seq
+            mode = _field(msg, _S_MODE)
             if mode is not st.mode:  # rare: out of line
                 self._mode_change(code, st, msg, t)
-            running = msg.running
+            running = _field(msg, _S_RUNNING)
             was_running = st.ran
             st.ran = running
-            dc = msg.door_closed
+            dc = _field(msg, _S_DOOR_CLOSED)
             m = 0
             if running:
                 st.last_run = t
@@ -730,13 +892,13 @@ class Detector:
                     m = B_UM
             else:
                 if mode is _NORMAL:
-                    if not msg.door_zone:
+                    if not _field(msg, _S_DOOR_ZONE):
                         m = B_SOZ
-                    if dc and msg.passenger:
+                    if dc and _field(msg, _S_PASSENGER):
                         m |= B_ENT
-                elif dc and msg.passenger and mode is not _INSPECTION:
+                elif dc and _field(msg, _S_PASSENGER) and mode is not _INSPECTION:
                     m = B_ENT
-                f = msg.floor
+                f = _field(msg, _S_FLOOR)
                 if f is not None:
                     floor = f
                     if floor != st.stop_floor:
@@ -744,13 +906,13 @@ class Detector:
                             m |= B_FLOOR  # stopped at one floor, then at another, no run reported between
                             st.first[_FLOOR] = st.stop_id
                         st.stop_floor = floor
-                    st.stop_id = msg.msg_id
+                    st.stop_id = mid
                 if st.mask & B_FLOOR:
                     m |= B_FLOOR  # latched until the car runs again
-            sp = msg.speed
+            sp = _field(msg, _S_SPEED)
             if sp is not None:
                 speed = sp
-                rs = msg.rated_speed
+                rs = _field(msg, _S_RATED)
                 if rs is not None:
                     rated = rs
                     if speed > rated * self._warn_ratio:
@@ -761,25 +923,25 @@ class Detector:
                     m |= B_OS | B_OSS if speed > st.severe else B_OS
                 if speed > self._move and not dc:
                     m |= B_UM
-            if msg.up_limit:
+            if _field(msg, _S_UP):
                 m |= B_TOP
-            if msg.down_limit:
+            if _field(msg, _S_DOWN):
                 m |= B_BOTTOM
-            if not msg.power:
+            if not _field(msg, _S_POWER):
                 m |= B_POWER
             # Open while running, or right after: within the window, or the status before this one said
             # running (the car may run for seconds between reports, and the report that caught the opening
             # may have been overtaken by this one and dropped as stale).
-            if not msg.safety_circuit and (
+            if not _field(msg, _S_SC) and (
                 running or was_running or t - st.last_run <= self._sc_after or st.mask & B_SC
             ):
                 m |= B_SC
-            cmd = msg.door_command
+            cmd = _field(msg, _S_DOOR_CMD)
             if cmd is not None:
                 if cmd is _CLOSE:
                     if not dc:
                         m |= B_DCF
-                elif cmd is _OPEN and dc and msg.door_zone and not running:
+                elif cmd is _OPEN and dc and _field(msg, _S_DOOR_ZONE) and not running:
                     m |= B_DOF
             if m != st.mask:
                 if m ^ st.mask == B_ENT:
@@ -791,8 +953,8 @@ class Detector:
                             st.mask = m
                             st.phase[_KENT] = _PENDING
                             st.since[_KENT] = t
-                            st.first[_KENT] = msg.msg_id
-                            st.ent_zone = dz = msg.door_zone
+                            st.first[_KENT] = mid
+                            st.ent_zone = dz = _field(msg, _S_DOOR_ZONE)
                             d = t + (self._ent_in if dz else self._ent_out)
                             st.due[_KENT] = d
                             if d < st.next_due:
@@ -811,7 +973,6 @@ class Detector:
 
         if type(msg) is Event:
             self._event(code, st, msg, t, out)
-        return
 
     def tick(self, now_ms: int) -> list[FaultChange]:
         """Confirm timers that are due (held conditions, alarm auto-clear) and find silent terminals.
@@ -824,13 +985,12 @@ class Detector:
         grace = self._grace
         st: _State
         heap = self._heap
-        sched = self._sched
         while heap and heap[0][0] <= now_ms:
-            due, code = heapq.heappop(heap)
-            if sched.get(code) != due:
-                continue  # superseded by an earlier entry for this code
-            del sched[code]
-            st = states[code]
+            due, _, st = heapq.heappop(heap)
+            if st.sched != due:
+                continue  # superseded by an earlier entry for this state, or the state was replaced
+            st.sched = _NEVER
+            code = st.code
             if (
                 st.held is not None
             ):  # a gap in seq: nothing is confirmed across it until it fills or is given up
@@ -929,7 +1089,7 @@ class Detector:
     def load(self, states: Mapping[str, bytes]) -> None:
         """Restore dumped states (replacing those of the same codes); timers and silence watch resume."""
         for code, blob in states.items():
-            self._restore(code, _State(_decode(blob)))
+            self._restore(code, _State(code, _decode(blob)))
 
     def dump_all(self) -> bytes:
         """Every elevator's state as one msgpack map (code -> state), for a checkpoint: encoded in one
@@ -956,7 +1116,7 @@ class Detector:
                 self.load(_decode_blobs(blob))
                 return
             for code, r in states.items():
-                self._restore(code, _State(r))
+                self._restore(code, _State(code, r))
         finally:
             if paused:
                 gc.enable()
@@ -964,6 +1124,9 @@ class Detector:
     @cython.cfunc
     def _restore(self, code: str, st: _State) -> None:
         self._set_rated(st, st.rated)
+        old: _State | None = self._states.get(code)
+        if old is not None:
+            old.sched = _NEVER  # its entries in the timer heap are skipped
         self._states[code] = st
         if st.next_due < _NEVER or st.held is not None:
             self._schedule(code, st)
@@ -972,7 +1135,7 @@ class Detector:
 
     @cython.cfunc
     def _new_state(self, code: str) -> _State:
-        st = _State()
+        st = _State(code)
         rated: float | None = self._rated.get(code)
         if rated:
             self._set_rated(st, rated)
@@ -980,6 +1143,7 @@ class Detector:
         return st
 
     @cython.cfunc
+    @cython.locals(due=cython.longlong)
     def _schedule(self, code: str, st: _State) -> None:
         """Make sure tick() looks at ``code`` when its next timer is due, or its wait for a gap in seq ends
         (in platform time)."""
@@ -990,18 +1154,18 @@ class Detector:
             due = st.next_due - (st.t + st.lead - st.last_seen) + grace
             if st.lead and due < st.last_seen + grace:
                 due = st.last_seen + grace
-        cur = self._sched.get(code)
-        if cur is None or due < cur:
-            self._sched[code] = due
-            heapq.heappush(self._heap, (due, code))
+        if due < st.sched:
+            st.sched = due
+            self._pushes += 1
+            heapq.heappush(self._heap, (due, self._pushes, st))
 
     @cython.cfunc
-    def _advance(self, st: _State, gap: int) -> None:
+    def _advance(self, st: _State, gap: cython.longlong) -> None:
         """The newest seq moves ``gap`` ahead: the seqs skipped over are gaps a late message may fill."""
         if gap >= self._window:
             st.miss = self._wmask ^ 1
-        else:
-            st.miss = ((st.miss << gap) | ((1 << gap) - 2)) & self._wmask
+        else:  # 0 < gap < window <= 64: the shifts stay inside 64 bits
+            st.miss = ((st.miss << gap) | ((_ONE << gap) - 2)) & self._wmask
 
     @cython.cfunc
     def _set_rated(self, st: _State, rated: float) -> None:
@@ -1038,8 +1202,10 @@ class Detector:
 
     @cython.cfunc
     def _mode_change(self, code: str, st: _State, msg: Status, t: int) -> None:
-        self._modes.append(ModeChange(code, t, msg.mode, st.mode, msg.trips, msg.door_cycles))
-        st.mode = msg.mode
+        mode = _field(msg, _S_MODE)
+        trips = _field(msg, _S_TRIPS)
+        self._modes.append(ModeChange(code, t, mode, st.mode, trips, _field(msg, _S_DOOR_CYCLES)))
+        st.mode = mode
 
     @cython.cfunc
     def _back_online(self, st: _State, msg_id: str, now_ms: int, out: list[FaultChange]) -> None:
@@ -1087,12 +1253,12 @@ class Detector:
                     st.phase[i] = _PENDING
                     st.since[i] = t
                     if i == _ENT:
-                        st.first[i] = msg.msg_id
-                        st.ent_zone = dz = msg.door_zone
+                        st.first[i] = _field(msg, _S_ID)
+                        st.ent_zone = dz = _field(msg, _S_DOOR_ZONE)
                         d = t + (self._ent_in if dz else self._hold[i])
                     else:
                         if i != _FLOOR:  # (the floor rule's first evidence is the earlier stop, set by feed)
-                            st.first[i] = msg.msg_id
+                            st.first[i] = _field(msg, _S_ID)
                         d = t + self._hold[i]
                     st.due[i] = d
                     if d < st.next_due:
@@ -1109,7 +1275,7 @@ class Detector:
                 if i != _OSS and o is not None and o.source == _RULE:
                     st.phase[i] = _CLEARING
                     st.since[i] = t
-                    st.first[i] = msg.msg_id
+                    st.first[i] = _field(msg, _S_ID)
                     d = t + self._clear_hold[i]
                     st.due[i] = d
                     if d < st.next_due:
@@ -1146,7 +1312,7 @@ class Detector:
                 continue
             if ph == _PENDING:
                 st.phase[i] = _ACTIVE
-                ev0 = st.first[i]
+                ev0 = st.first.get(i, "")
                 lid = st.last_id  # the newest message while the condition held: it confirmed it
                 evidence = (ev0,) if ev0 == lid or not lid else (ev0, lid)
                 if i == _OSS:  # severe overspeed confirmed: the open overspeed fault becomes critical
@@ -1175,7 +1341,7 @@ class Detector:
             elif ph == _CLEARING:
                 st.phase[i] = _IDLE
                 if o is not None and o.source == _RULE:
-                    self._clear(st, o, st.since[i], (st.first[i],), out)
+                    self._clear(st, o, st.since[i], (st.first.get(i, ""),), out)
 
     @cython.cfunc
     def _event(self, code: str, st: _State, msg: Event, t: int, out: list[FaultChange]) -> None:

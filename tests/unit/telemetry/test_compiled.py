@@ -15,6 +15,7 @@ from liftwatch.sim.telemetry import FaultRates, TelemetrySimulator, synthetic_fl
 from liftwatch.telemetry import detector as compiled
 from liftwatch.telemetry.faults import DetectorSettings, FaultChange
 from liftwatch.telemetry.interpreted import detector_as_source
+from liftwatch.telemetry.protocol import DoorCommand, Event, Heartbeat, ServiceMode, Status
 
 SOURCE = Path(compiled.__file__).with_name("detector.py")
 TICK_MS = 1_000
@@ -78,3 +79,59 @@ def test_a_checkpoint_of_the_plain_detector_loads_into_the_compiled_one() -> Non
     det = compiled.Detector(DetectorSettings())
     det.load_all(blob)
     assert det.dump_all() == blob
+
+
+def test_the_compiled_detector_reads_every_message_field_from_its_own_place() -> None:
+    """Compiled, a message's fields are read at their offsets in the object (``_field``): each field of each
+    type at one place of its own, inside the object, and the same statuses give the same faults whichever
+    field carries the condition."""
+    for tp in (Status, Event, Heartbeat):
+        offsets = compiled._slot_offsets(tp)
+        assert set(offsets) == set(tp.__struct_fields__)
+        assert len(set(offsets.values())) == len(offsets), f"{tp.__name__}: two fields at one place"
+        assert all(0 < o < tp.__basicsize__ for o in offsets.values())
+    plain = detector_as_source()
+    base = {"msg_id": "m", "seq": 0, "ts": 0, "running": False, "door_closed": True, "door_zone": True}
+    base |= {"power": True, "safety_circuit": True, "mode": ServiceMode.NORMAL, "floor": 3}
+    # each one field that turns a held condition on (the rest as a quiet, stopped car)
+    variants = [
+        {"door_zone": False},
+        {"passenger": True},
+        {"up_limit": True},
+        {"down_limit": True},
+        {"power": False},
+        {"running": True, "door_closed": False},
+        {"speed": 5.0, "rated_speed": 1.0},
+        {"door_command": DoorCommand.CLOSE, "door_closed": False},
+    ]
+    for i, change in enumerate(variants):
+        results = []
+        for module in (compiled, plain):
+            det = module.Detector(DetectorSettings())
+            got: list[FaultChange] = []
+            for seq in range(200):
+                ts = 1_000_000 + seq * 1_000
+                msg = Status(**(base | change | {"msg_id": f"m{i}-{seq}", "seq": seq, "ts": ts}))
+                got += det.feed("E1", msg, ts)
+            results.append([(c.fault_type, c.raised, c.at_ms, c.evidence) for c in got])
+        assert results[0], f"{change}: the held condition should raise a fault"
+        assert results[0] == results[1], change
+
+
+@pytest.mark.parametrize("module", ["compiled", "plain"])
+def test_feed_refuses_an_object_that_is_not_a_message(module: str) -> None:
+    """The compiled detector reads fields by place, so only the three message types may come in: anything
+    else (a subclass too) is refused before it touches a state."""
+
+    class Odd(Status, frozen=True):
+        pass
+
+    m = compiled if module == "compiled" else detector_as_source()
+    det = m.Detector(DetectorSettings())
+    odd = Odd(
+        msg_id="x", seq=0, ts=0, mode=ServiceMode.NORMAL, running=False, door_closed=True, door_zone=True
+    )
+    with pytest.raises(TypeError, match="not a status, event or heartbeat: Odd"):
+        det.feed("E1", odd, 0)
+    assert det.stats.messages == 0
+    assert det.dump() == {}
