@@ -14,6 +14,8 @@ Py_ssize_t = int
 ulonglong = int
 p_char = int  # pointers: only cast to and from (telemetry/detector.py, _field)
 p_void = int
+p_longlong = list[int]  # a pointer indexes as a list does
+Py_hash_t = int
 slonglong: Any  # only as an array's element type: cython.slonglong[13]
 
 def cclass(cls: _T) -> _T: ...

@@ -503,6 +503,11 @@ class Detector:
     _settings: DetectorSettings
     _rated: dict[str, float]
     _states: dict[str, _State]
+    # Compiled only: the states again, as an open-addressing table of (hash of the code, the state) pairs
+    # in one buffer (see _find); the dict owns the states, the table only points at them.
+    _tabbuf: bytearray
+    _tab: cython.p_longlong
+    _cap: cython.Py_ssize_t
     _heap: list[tuple[int, int, _State]]
     _pushes: cython.longlong
     _next_scan: cython.longlong
@@ -541,6 +546,10 @@ class Detector:
         self._settings = s
         self._rated = dict(rated_speed or {})
         self._states = {}
+        if cython.compiled:
+            self._tabbuf = bytearray()
+            self._cap = 0
+            self._grow()
         # Timers: a heap of (platform time due, push count, state); a state's ``sched`` is its live entry
         # (older ones are skipped when popped), so tick() costs what is due, not what is pending. The push
         # count orders entries due at once, so states are never compared.
@@ -616,7 +625,7 @@ class Detector:
             raise TypeError(f"not a status, event or heartbeat: {tp.__name__}")
         self._messages += 1
         out: list[FaultChange] = []
-        st: _State | None = self._states.get(code)
+        st: _State | None = self._find(code)
         if st is None:
             st = self._new_state(code)
         if seq - 1 != st.seq or st.held is not None:
@@ -1128,6 +1137,7 @@ class Detector:
         if old is not None:
             old.sched = _NEVER  # its entries in the timer heap are skipped
         self._states[code] = st
+        self._put(st)
         if st.next_due < _NEVER or st.held is not None:
             self._schedule(code, st)
 
@@ -1140,7 +1150,73 @@ class Detector:
         if rated:
             self._set_rated(st, rated)
         self._states[code] = st
+        self._put(st)
         return st
+
+    @cython.cfunc
+    @cython.locals(h=cython.Py_hash_t, i=cython.Py_ssize_t, mask=cython.Py_ssize_t, p=cython.longlong)
+    def _find(self, code: str) -> _State | None:
+        """The state of ``code``, or None. Compiled, looked up in the table: a probe reads one 16-byte slot
+        (the hash, the state's address), where the dict reads its index, its entry and its key object, each a
+        cache miss among 50,000 states; the state's own code settles a shared hash."""
+        if not cython.compiled:
+            return self._states.get(code)
+        h = hash(code)
+        mask = self._cap - 1
+        i = h & mask
+        while True:
+            p = self._tab[2 * i + 1]
+            if p == 0:
+                return None
+            if self._tab[2 * i] == h:
+                st: _State = cython.cast(_State, cython.cast(cython.p_void, p))
+                if st.code == code:
+                    return st
+            i = (i + 1) & mask
+
+    @cython.cfunc
+    @cython.locals(h=cython.Py_hash_t, i=cython.Py_ssize_t, mask=cython.Py_ssize_t, p=cython.longlong)
+    def _put(self, st: _State) -> None:
+        """Point the table at ``st``, just stored in the dict under its code (replacing the state before)."""
+        if not cython.compiled:
+            return
+        if 2 * len(self._states) > self._cap:
+            self._grow()  # (reads every state from the dict, this one too)
+            return
+        code = st.code
+        h = hash(code)
+        mask = self._cap - 1
+        i = h & mask
+        while True:
+            p = self._tab[2 * i + 1]
+            if p == 0 or (
+                self._tab[2 * i] == h and cython.cast(_State, cython.cast(cython.p_void, p)).code == code
+            ):
+                break
+            i = (i + 1) & mask
+        self._tab[2 * i] = h
+        self._tab[2 * i + 1] = cython.cast(cython.longlong, cython.cast(cython.p_void, st))
+
+    @cython.cfunc
+    @cython.locals(h=cython.Py_hash_t, i=cython.Py_ssize_t, mask=cython.Py_ssize_t, cap=cython.Py_ssize_t)
+    def _grow(self) -> None:
+        """A table at least twice the states (a quarter to a half full: probes stay short), rebuilt from the
+        dict."""
+        cap = max(self._cap, 1024)
+        while cap < 4 * len(self._states):
+            cap *= 2
+        self._tabbuf = bytearray(16 * cap)  # zeros: every slot empty
+        self._tab = cython.cast(cython.p_longlong, cython.cast(cython.p_char, self._tabbuf))
+        self._cap = cap
+        mask = cap - 1
+        st: _State
+        for st in self._states.values():
+            h = hash(st.code)
+            i = h & mask
+            while self._tab[2 * i + 1] != 0:
+                i = (i + 1) & mask
+            self._tab[2 * i] = h
+            self._tab[2 * i + 1] = cython.cast(cython.longlong, cython.cast(cython.p_void, st))
 
     @cython.cfunc
     @cython.locals(due=cython.longlong)

@@ -135,3 +135,43 @@ def test_feed_refuses_an_object_that_is_not_a_message(module: str) -> None:
         det.feed("E1", odd, 0)
     assert det.stats.messages == 0
     assert det.dump() == {}
+
+
+def test_the_compiled_detector_finds_each_state_after_growing_and_restoring() -> None:
+    """Compiled, ``feed`` finds a terminal's state in its own table (``_find``), which grows with the fleet
+    and must follow a restore that replaces states: 5,000 terminals (the table rebuilt several times), a
+    checkpoint of half of them loaded over live states, then more messages; every state as the plain
+    detector has it."""
+    plain = detector_as_source()
+    codes = [f"31{n:08d}" for n in range(5_000)]
+
+    def status(code: str, seq: int, passenger: bool) -> Status:
+        return Status(
+            msg_id=f"{code}-{seq}",
+            seq=seq,
+            ts=1_000_000 + seq * 60_000,
+            mode=ServiceMode.NORMAL,
+            running=False,
+            door_closed=True,
+            door_zone=True,
+            passenger=passenger,
+        )
+
+    runs = []
+    for module in (compiled, plain):
+        det = module.Detector(DetectorSettings())
+        got: list[FaultChange] = []
+        for seq in range(3):  # the entrapments (one terminal in seven) are raised at the third message
+            for i, code in enumerate(codes):
+                got += det.feed(code, status(code, seq, passenger=i % 7 == 0), 1_000_000 + seq * 60_000)
+        half = det.dump(codes[::2])
+        for code in codes[::2]:
+            got += det.feed(code, status(code, 3, passenger=False), 1_180_000)
+        det.load(half)  # back to the checkpoint: the states fed since are replaced
+        assert det.dump(codes[::2]) == half
+        for code in codes:
+            got += det.feed(code, status(code, 3, passenger=False), 1_200_000)
+        assert {c.fault_type for c in got} == {"entrapment"}
+        assert sum(c.raised for c in got) == len(codes[::7])
+        runs.append(([(c.registration_code, c.raised, c.at_ms) for c in got], det.dump_all()))
+    assert runs[0] == runs[1]
