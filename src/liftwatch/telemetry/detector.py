@@ -36,13 +36,15 @@ How it works, in short:
   second since the terminal was last heard, is dropped, so one forged message cannot make the real ones
   stale; three such messages in a row are a terminal that really renumbered, and the count follows them.
 
-The hot path (a status in order, nothing held, that changes nothing) is one dict lookup, one call, attribute
-compares and a few stores.
+The hot path (a status in order, nothing held, that changes nothing) is one lookup of the terminal's state,
+one call, compares of the message's fields and a few stores.
 
 **Compiled.** `make setup` compiles this file with Cython (setup.py; Cython's pure Python mode): ``Detector``
 and ``_State`` become extension types whose numbers are C fields, the held-condition slots C arrays, and the
-internal steps C calls. The ``cython.*`` annotations and decorators are that typing; run uncompiled (no C
-compiler at hand) they are no-ops and the same rules run as plain Python. A checkpoint is a msgpack map of
+internal steps C calls; a message's fields are read at their place in the msgspec struct (``_field``) and
+a terminal's state is found in a table of the detector's own (``_find``). The ``cython.*`` annotations and
+decorators are that typing; run uncompiled (no C compiler at hand) they are no-ops and the same rules run
+as plain Python (``_field`` is ``getattr``, ``_find`` the dict). A checkpoint is a msgpack map of
 ``_Record`` arrays either way, so one moves between the two (tests/unit/telemetry/test_compiled.py).
 """
 
@@ -504,7 +506,8 @@ class Detector:
     _rated: dict[str, float]
     _states: dict[str, _State]
     # Compiled only: the states again, as an open-addressing table of (hash of the code, the state) pairs
-    # in one buffer (see _find); the dict owns the states, the table only points at them.
+    # in one buffer (see _find); the dict owns the states, the table only points at them. So a state enters
+    # or replaces another only through _new_state or _restore (which call _put), and none is ever removed.
     _tabbuf: bytearray
     _tab: cython.p_longlong
     _cap: cython.Py_ssize_t
