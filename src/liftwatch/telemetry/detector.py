@@ -1241,9 +1241,11 @@ class Detector:
     @cython.cfunc
     def _advance(self, st: _State, gap: cython.longlong) -> None:
         """The newest seq moves ``gap`` ahead: the seqs skipped over are gaps a late message may fill."""
+        if gap < 0:  # (never: the count only moves ahead) a C shift by a negative count is undefined
+            raise ValueError(f"the newest seq cannot move back by {-gap}")
         if gap >= self._window:
             st.miss = self._wmask ^ 1
-        else:  # 0 < gap < window <= 64: the shifts stay inside 64 bits
+        else:  # 0 <= gap < window <= 64: the shifts stay inside 64 bits
             st.miss = ((st.miss << gap) | ((_ONE << gap) - 2)) & self._wmask
 
     @cython.cfunc
