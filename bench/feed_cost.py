@@ -7,10 +7,11 @@
 
 bench/ingest.py's stage (b) on a VM shared with other machines varies by a third from run to run, more
 than a change to the detector gains; callgrind's counts of what ``Detector.feed`` executes do not vary.
-This runs (b)'s loop on the first ``--messages`` messages of the same simulated city (50,000 elevators,
-20x traffic) with the platform's detector, or with another build of it (``--module``: a detector module
-compiled from an older commit, to compare); callgrind counts only inside ``feed`` (the toggle). The
-figures are in docs/PERFORMANCE.md, "Reads by place, a table of its own".
+This runs stage (b) (bench/ingest.py's ``bench_detect``) on ``--messages`` messages of the same simulated
+city (50,000 elevators, 20x traffic) with the platform's detector, or with another build of it
+(``--module``: a detector module compiled from an older commit, to compare); callgrind counts only inside
+``feed`` (the toggle), and the seconds it prints are callgrind's, not the machine's. The figures are in
+docs/PERFORMANCE.md, "Reads by place, a table of its own".
 """
 
 from __future__ import annotations
@@ -20,18 +21,13 @@ import importlib.util
 import json
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from ingest import make_data, remove_tmp
+from ingest import FaultKey, bench_detect, city_data, remove_tmp
 
-from liftwatch.core.db import make_engine
-from liftwatch.core.migrate import upgrade
-from liftwatch.sim.city import generate_city
 from liftwatch.telemetry import detector as platform_detector
-from liftwatch.telemetry.protocol import decode, parse_topic
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -51,24 +47,14 @@ def main(argv: list[str] | None = None) -> int:
         spec.loader.exec_module(module)
     tmp = Path(tempfile.mkdtemp(prefix="liftwatch-bench-feed-"))
     try:
-        url = f"sqlite:///{tmp / 'city.db'}"
-        upgrade(url)
-        generate_city(make_engine(url), args.elevators, seed=1, progress=False)
-        start_ms = int(time.time() * 1000) + 60_000
-        data, rated, _ = make_data(url, args.elevators, args.messages, args.traffic, start_ms)
+        data, rated, points = city_data(
+            f"sqlite:///{tmp / 'city.db'}", args.elevators, args.messages, args.traffic
+        )
     finally:
         remove_tmp(tmp)
-    detector = module.Detector(rated_speed=rated)
-    feed = detector.feed
-    changes = 0
-    next_tick = data[0][2] + 1000
-    for topic, payload, deliver_ms in data:
-        code, kind = parse_topic(topic)
-        changes += len(feed(code, decode(payload, kind), deliver_ms))
-        if deliver_ms >= next_tick:
-            changes += len(detector.tick(deliver_ms))
-            next_tick = deliver_ms + 1000
-    print(json.dumps({"messages": len(data), "fault_changes": changes, "module": Path(module.__file__).name}))
+    found: set[FaultKey] = set()
+    out = bench_detect(data, points, rated, found, module.Detector)
+    print(json.dumps(out | {"fault_changes": len(found), "module": Path(module.__file__).name}))
     return 0
 
 

@@ -118,6 +118,18 @@ def make_data(
     return out, sim.rated_speeds, points
 
 
+def city_data(
+    url: str, elevators: int, messages: int, traffic: float
+) -> tuple[list[tuple[str, bytes, int]], dict[str, float], int]:
+    """An empty database migrated and filled with a generated city, and ``make_data`` of its terminals,
+    their clocks a minute ahead of now."""
+    upgrade(url)
+    log(f"generating a registry of {elevators} elevators")
+    generate_city(make_engine(url), elevators, seed=1, progress=False)
+    log(f"simulating {messages} messages")
+    return make_data(url, elevators, messages, traffic, int(time.time() * 1000) + 60_000)
+
+
 def rebased(data: list[tuple[str, bytes, int]], first_ts_ms: int) -> list[tuple[str, bytes]]:
     """The packets' payloads with every ``ts`` moved so the first is ``first_ts_ms``: the terminals'
     clocks then agree with the wall clock of the broker run (a message more than 5 minutes off its
@@ -530,12 +542,7 @@ def main(argv: list[str] | None = None) -> int:
             port = 18883
             broker = start_broker(tmp, port)
         url = args.database_url or f"sqlite:///{tmp / 'city.db'}"
-        upgrade(url)
-        log(f"generating a registry of {args.elevators} elevators")
-        generate_city(make_engine(url), args.elevators, seed=1, progress=False)
-        start_ms = int(time.time() * 1000) + 60_000
-        log(f"simulating {args.messages} messages")
-        data, rated, points = make_data(url, args.elevators, args.messages, args.traffic, start_ms)
+        data, rated, points = city_data(url, args.elevators, args.messages, args.traffic)
         span = (data[-1][2] - data[0][2]) / 1000
         log(f"{len(data)} messages, {points} data points, {span:.0f} s of city time")
         log(f"{copies_in(data)} of them copies of an earlier message (network noise)")

@@ -23,11 +23,9 @@ import functools
 import time
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-import nats.errors
 from sqlalchemy import func, select
 
 from liftwatch.core.bus import JetStreamBus
@@ -41,9 +39,7 @@ from liftwatch.telemetry import records
 from liftwatch.telemetry.models import Fault
 from liftwatch.telemetry.protocol import Event, EventCode, ServiceMode, Status, decode, encode
 from liftwatch.workers import Pipeline
-from tests.integration.nats_server import NatsCluster, stream_leader, wait_for_jetstream
-
-_T = TypeVar("_T")
+from tests.integration.nats_server import NatsCluster, stream_leader, until_answered, wait_for_jetstream
 
 
 def prepare_city(database_url: str, elevators: int) -> list[str]:
@@ -88,28 +84,14 @@ def make_messages(codes: list[str], n: int, alarms: int, ts_ms: int) -> list[tup
     return out
 
 
-async def _until_answered(ask: Callable[[], Awaitable[_T]], seconds: float = 60) -> _T:
-    """A JetStream API request, asked again while the cluster does not answer it: with a node killed, the
-    meta leader may be re-elected after the load, and a request meanwhile times out or finds no responder
-    (the audit then failed on a question, not on what the stream holds)."""
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            return await ask()
-        except (nats.errors.TimeoutError, nats.errors.NoRespondersError):
-            if time.monotonic() > deadline:
-                raise
-            await asyncio.sleep(1.0)
-
-
 async def _read_back(pipeline: Pipeline, stream: str, subjects: str) -> Counter[tuple[str, int]]:
     """Every record the stream holds, counted by (terminal, seq): read from its first sequence up to the
     last it reports (a fetch may come back empty while a new consumer's replicas elect their leader)."""
     bus = pipeline.bus
     assert bus is not None
-    last = (await _until_answered(lambda: bus.stream_info(stream))).last_seq
+    last = (await until_answered(lambda: bus.stream_info(stream))).last_seq
     name = f"audit-{uuid.uuid4().hex[:6]}"
-    reader = await _until_answered(lambda: bus.consumer(stream, name, subjects, start_seq=1))
+    reader = await until_answered(lambda: bus.consumer(stream, name, subjects, start_seq=1))
     seen: Counter[tuple[str, int]] = Counter()
     upto = 0
     deadline = time.monotonic() + 60
@@ -121,7 +103,7 @@ async def _read_back(pipeline: Pipeline, stream: str, subjects: str) -> Counter[
                 seq = decode(bytes(raw), records.KINDS[kind]).seq
                 seen[(code, seq)] += 1
         if batch:
-            await _until_answered(functools.partial(reader.ack_upto, batch[-1]))
+            await until_answered(functools.partial(reader.ack_upto, batch[-1]))
     assert upto >= last, f"read the stream up to seq {upto} of {last}"
     return seen
 

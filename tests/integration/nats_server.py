@@ -9,11 +9,15 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
 from tests.conftest import IN_CI
+
+_T = TypeVar("_T")
 
 NATS_BINARY = shutil.which("nats-server") or "/usr/sbin/nats-server"
 
@@ -120,27 +124,33 @@ class NatsCluster:
             node.kill()
 
 
+async def until_answered(ask: Callable[[], Awaitable[_T]], timeout_s: float = 60, pause_s: float = 1.0) -> _T:
+    """A JetStream request, asked again while the cluster gives a NATS error instead of an answer (no meta
+    leader yet, or one being re-elected after a node was killed: a timeout, no responder, unavailable)."""
+    import asyncio
+
+    import nats.errors
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            return await ask()
+        except nats.errors.Error:
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(pause_s)
+
+
 async def wait_for_jetstream(url: str, timeout_s: float = 30.0) -> None:
     """Until the cluster has elected its JetStream meta leader (a few seconds after its nodes start): before
     that, creating a stream fails."""
-    import asyncio
-
     import nats
 
     from liftwatch.core.bus import nats_servers
 
     nc = await nats.connect(nats_servers(url), max_reconnect_attempts=5, connect_timeout=5)
     try:
-        js = nc.jetstream(timeout=2)
-        deadline = time.monotonic() + timeout_s
-        while True:
-            try:
-                await js.account_info()
-                return
-            except Exception:
-                if time.monotonic() > deadline:
-                    raise
-                await asyncio.sleep(0.25)
+        await until_answered(nc.jetstream(timeout=2).account_info, timeout_s, 0.25)
     finally:
         await nc.close()
 

@@ -1203,8 +1203,8 @@ class Detector:
     @cython.cfunc
     @cython.locals(h=cython.Py_hash_t, i=cython.Py_ssize_t, mask=cython.Py_ssize_t, cap=cython.Py_ssize_t)
     def _grow(self) -> None:
-        """A table at least twice the states (a quarter to a half full: probes stay short), rebuilt from the
-        dict."""
+        """The table rebuilt from the dict, four times the states or more: it stays between a quarter and a
+        half full until the next rebuild, so probes stay short."""
         cap = max(self._cap, 1024)
         while cap < 4 * len(self._states):
             cap *= 2
