@@ -16,7 +16,11 @@ p_char = int  # pointers: only cast to and from (telemetry/detector.py, _field)
 p_void = int
 p_longlong = list[int]  # a pointer indexes as a list does
 Py_hash_t = int
+Py_UCS4 = str  # one character
+int = int  # a C int
+p_uchar = list[int]
 slonglong: Any  # only as an array's element type: cython.slonglong[13]
+uchar: Any  # likewise: cython.uchar[36]
 
 def cclass(cls: _T) -> _T: ...
 def final(obj: _T) -> _T: ...

@@ -88,6 +88,8 @@ _NO_FLOOR = cython.declare(cython.longlong, -1000)
 _ONE = cython.declare(cython.ulonglong, 1)  # a 64-bit one, to shift by up to 63
 # implausibly numbered messages in a row that make a new count
 _RENUMBER_AFTER = cython.declare(cython.longlong, 3)
+_IDX_BITS = 32  # a timer-heap entry: (due << _IDX_BITS) | the state's index (see Detector._heap)
+_IDX_MASK = (1 << _IDX_BITS) - 1
 
 # Phases of a held-condition slot.
 _IDLE = cython.declare(cython.longlong, 0)
@@ -316,8 +318,13 @@ class _State:
     A Cython extension type when the module is compiled: the fields every message touches are C integers,
     read and written without a Python object (docs/PERFORMANCE.md, "A compiled detector")."""
 
-    # Declared in this order, the fields every message reads lie together at the front of the object
-    # (a few cache lines); the slot arrays and the dictionaries follow.
+    # Declared in this order, the fields a status message reads lie in the first three cache lines of the
+    # object (docs/PERFORMANCE.md, "Three cache lines a message"); the rest follows. First the registration
+    # code's characters, when it has 1 to 36 and each is Latin-1 (clen; else clen is 0): compiled,
+    # Detector._find settles a shared hash on them, on the line it reads next anyway, not on the code's
+    # string object (a cache miss more per message among 50,000 states).
+    clen: cython.int
+    ccode = cython.declare(cython.uchar[36])
     seq: cython.longlong
     sseq: cython.longlong
     t: cython.longlong
@@ -327,19 +334,29 @@ class _State:
     mask: cython.longlong
     last_run: cython.longlong
     stop_floor: cython.longlong
-    sched: cython.longlong  # platform time of this state's live timer-heap entry (_NEVER: none)
-    held: list[tuple[int, int, Message]] | None
     miss: cython.ulonglong  # the duplicate window: at most 64 bits
+    held: list[tuple[int, int, Message]] | None
+    # The newest message's msg_id and the stop's: compiled, their characters (lid_n, sid_n of them) when an
+    # id has at most 40 and each is Latin-1, else -1 and the string objects below hold them; read through
+    # _kept_id. Characters, because replacing a kept string object releases the one before,
+    # a cache miss on an object the message before made (the most costly line of feed, once).
+    lid_n: cython.int
+    sid_n: cython.int
+    lid = cython.declare(cython.uchar[40])
+    sid = cython.declare(cython.uchar[40])
     last_id: str
     stop_id: str
     mode: ServiceMode | None
-    warn: cython.double
-    severe: cython.double
-    rated: cython.double
     skewed: cython.bint
     offline: cython.bint
     ran: cython.bint
     ent_zone: cython.bint
+    sched: cython.longlong  # platform time of this state's live timer-heap entry (_NEVER: none)
+    # (the fourth line)
+    idx: cython.longlong  # its place in Detector._by_idx, named by its timer-heap entries
+    warn: cython.double
+    severe: cython.double
+    rated: cython.double
     # Per held-condition slot i (see _Record.slots): C arrays when compiled, lists as plain Python.
     phase = cython.declare(cython.slonglong[13])
     since = cython.declare(cython.slonglong[13])
@@ -353,15 +370,27 @@ class _State:
     alt_n: cython.longlong
     code: str  # the registration code (not stored: the key of the dump)
 
-    @cython.locals(i=cython.Py_ssize_t)
+    @cython.locals(i=cython.Py_ssize_t, n=cython.Py_ssize_t, c=cython.longlong)
     def __init__(self, code: str, r: _Record | None = None) -> None:
         self.code = code
+        if cython.compiled:
+            self.clen = 0
+            n = len(code)
+            if n <= 36:
+                for i in range(n):
+                    c = ord(code[i])
+                    if c > 255:
+                        break
+                    self.ccode[i] = c
+                else:
+                    self.clen = n
         self.sched = _NEVER
         if r is None:  # a new terminal: the defaults, without reading a record (one in ten messages)
             self.seq = self.sseq = self.alt = -1
             self.miss = 0
             self.t = self.last_seen = self.mask = self.lead = self.alt_n = 0
             self.last_id = self.stop_id = ""
+            self.lid_n = self.sid_n = 0
             self.skewed = self.offline = self.ent_zone = self.ran = False
             self.next_due = _NEVER
             self.last_run = _LONG_AGO
@@ -388,14 +417,16 @@ class _State:
         self.sseq = r.sseq
         self.t = r.t
         self.last_seen = r.last_seen
-        self.last_id = r.last_id
+        self.last_id = self.stop_id = ""
+        self.lid_n = self.sid_n = 0
+        _keep_id(self, r.last_id, False)
+        _keep_id(self, r.stop_id, True)
         self.skewed = r.skewed
         self.offline = r.offline
         self.next_due = r.next_due
         self.mask = r.mask
         self.last_run = r.last_run
         self.stop_floor = r.stop_floor
-        self.stop_id = r.stop_id
         self.warn = r.warn
         self.severe = r.severe
         self.rated = r.rated
@@ -431,14 +462,14 @@ class _State:
             self.sseq,
             self.t,
             self.last_seen,
-            self.last_id,
+            _kept_id(self, False),
             self.skewed,
             self.offline,
             self.next_due,
             self.mask,
             self.last_run,
             self.stop_floor,
-            self.stop_id,
+            _kept_id(self, True),
             self.warn,
             self.severe,
             self.rated,
@@ -453,6 +484,56 @@ class _State:
             self.alt_n,
             self.mode,
         ]
+
+
+_ID_CHARS = cython.declare(cython.int, 40)  # a msg_id kept as characters in a state: at most this many
+
+
+@cython.cfunc
+@cython.inline
+@cython.locals(n=cython.int, ch=cython.Py_UCS4)
+def _copy_id(buf: cython.p_uchar, mid: str) -> cython.int:
+    """Copy ``mid`` into ``buf`` (_ID_CHARS bytes): how many characters, or -1 if it does not fit."""
+    n = 0
+    for ch in mid:
+        if n == _ID_CHARS or ord(ch) > 255:
+            return -1
+        buf[n] = ord(ch)
+        n += 1
+    return n
+
+
+@cython.cfunc
+@cython.locals(n=cython.int)
+def _keep_id(st: _State, mid: str, stop: cython.bint) -> None:
+    """st.last_id = mid, or st.stop_id (``stop``); compiled, as characters when they fit (_State.lid_n)."""
+    if not cython.compiled:
+        if stop:
+            st.stop_id = mid
+        else:
+            st.last_id = mid
+        return
+    if stop:
+        n = _copy_id(st.sid, mid)
+        if n < 0 or st.sid_n < 0:  # a long id is kept as its object; a short one frees the long one before
+            st.stop_id = mid if n < 0 else ""
+        st.sid_n = n
+    else:
+        n = _copy_id(st.lid, mid)
+        if n < 0 or st.lid_n < 0:
+            st.last_id = mid if n < 0 else ""
+        st.lid_n = n
+
+
+@cython.cfunc
+def _kept_id(st: _State, stop: cython.bint) -> str:
+    """st.last_id, or st.stop_id (``stop``), wherever it is kept."""
+    text: str
+    if stop:
+        text = st.sid[: st.sid_n].decode("latin-1") if cython.compiled and st.sid_n >= 0 else st.stop_id
+    else:
+        text = st.lid[: st.lid_n].decode("latin-1") if cython.compiled and st.lid_n >= 0 else st.last_id
+    return text
 
 
 class ModeChange(msgspec.Struct, frozen=True, gc=False):
@@ -511,8 +592,8 @@ class Detector:
     _tabbuf: bytearray
     _tab: cython.p_longlong
     _cap: cython.Py_ssize_t
-    _heap: list[tuple[int, int, _State]]
-    _pushes: cython.longlong
+    _heap: list[int]
+    _by_idx: list[_State]
     _next_scan: cython.longlong
     _out_of_service: set[str]
     _skew: cython.longlong
@@ -553,11 +634,12 @@ class Detector:
             self._tabbuf = bytearray()
             self._cap = 0
             self._grow()
-        # Timers: a heap of (platform time due, push count, state); a state's ``sched`` is its live entry
-        # (older ones are skipped when popped), so tick() costs what is due, not what is pending. The push
-        # count orders entries due at once, so states are never compared.
+        # Timers: a heap of ints, each (platform time due) * 2**32 + the state's index in _by_idx; a
+        # state's ``sched`` is its live entry (older ones are skipped when popped), so tick() costs what is
+        # due, not what is pending. An int, not a tuple: one object, compared in C, that the cycle
+        # collector never tracks (every ride pushes one).
         self._heap = []
-        self._pushes = 0
+        self._by_idx = []
         self._next_scan = _LONG_AGO
         # elevators out of service in the registry (suspended, scrapped): their terminals may fall
         # silent with the lift switched off, which is no terminal_offline fault
@@ -881,7 +963,7 @@ class Detector:
                 st.lead = lead
         if t >= st.next_due:
             self._expire(code, st, t, out)  # the condition held until this message at least
-        st.last_id = mid
+        _keep_id(st, mid, False)
 
         if type(msg) is Status:  # (status, as mypy can narrow it)
             seq = _field(msg, _S_SEQ)
@@ -916,9 +998,9 @@ class Detector:
                     if floor != st.stop_floor:
                         if contiguous and st.stop_floor != _NO_FLOOR:
                             m |= B_FLOOR  # stopped at one floor, then at another, no run reported between
-                            st.first[_FLOOR] = st.stop_id
+                            st.first[_FLOOR] = _kept_id(st, True)
                         st.stop_floor = floor
-                    st.stop_id = mid
+                    _keep_id(st, mid, True)
                 if st.mask & B_FLOOR:
                     m |= B_FLOOR  # latched until the car runs again
             sp = _field(msg, _S_SPEED)
@@ -997,8 +1079,12 @@ class Detector:
         grace = self._grace
         st: _State
         heap = self._heap
-        while heap and heap[0][0] <= now_ms:
-            due, _, st = heapq.heappop(heap)
+        top: Any = now_ms
+        top = (top + 1) << _IDX_BITS  # every entry due at or before now_ms is below it
+        while heap and heap[0] < top:
+            key: Any = heapq.heappop(heap)
+            due = key >> _IDX_BITS
+            st = self._by_idx[key & _IDX_MASK]
             if st.sched != due:
                 continue  # superseded by an earlier entry for this state, or the state was replaced
             st.sched = _NEVER
@@ -1033,7 +1119,8 @@ class Detector:
             for code, st in states.items():
                 if st.last_seen <= limit and not st.offline and code not in quiet:
                     st.offline = True
-                    evidence = (st.last_id,) if st.last_id else ()
+                    lid = _kept_id(st, False)
+                    evidence = (lid,) if lid else ()
                     at = st.last_seen + after
                     ch = FaultChange(
                         code, ft, True, at, st.last_seen, SEVERITY[ft], evidence, {"silent_ms": after}
@@ -1137,8 +1224,13 @@ class Detector:
     def _restore(self, code: str, st: _State) -> None:
         self._set_rated(st, st.rated)
         old: _State | None = self._states.get(code)
-        if old is not None:
-            old.sched = _NEVER  # its entries in the timer heap are skipped
+        if old is None:
+            st.idx = len(self._by_idx)
+            self._by_idx.append(st)
+        else:  # in the old state's place: the old one's heap entries now name st, and its ``sched``
+            # skips them (one due at the very time st is due does st's own entry's work)
+            st.idx = old.idx
+            self._by_idx[st.idx] = st
         self._states[code] = st
         self._put(st)
         if st.next_due < _NEVER or st.held is not None:
@@ -1152,29 +1244,46 @@ class Detector:
         rated: float | None = self._rated.get(code)
         if rated:
             self._set_rated(st, rated)
+        st.idx = len(self._by_idx)
+        self._by_idx.append(st)
         self._states[code] = st
         self._put(st)
         return st
 
     @cython.cfunc
-    @cython.locals(h=cython.Py_hash_t, i=cython.Py_ssize_t, mask=cython.Py_ssize_t, p=cython.longlong)
+    @cython.locals(
+        h=cython.Py_hash_t,
+        i=cython.Py_ssize_t,
+        mask=cython.Py_ssize_t,
+        p=cython.longlong,
+        n=cython.Py_ssize_t,
+        j=cython.Py_ssize_t,
+    )
     def _find(self, code: str) -> _State | None:
         """The state of ``code``, or None. Compiled, looked up in the table: a probe reads one 16-byte slot
         (the hash, the state's address), where the dict reads its index, its entry and its key object, each a
-        cache miss among 50,000 states; the state's own code settles a shared hash."""
+        cache miss among 50,000 states; the code's characters kept in the state settle a shared hash."""
         if not cython.compiled:
             return self._states.get(code)
         h = hash(code)
         mask = self._cap - 1
         i = h & mask
+        n = len(code)
         while True:
             p = self._tab[2 * i + 1]
             if p == 0:
                 return None
             if self._tab[2 * i] == h:
                 st: _State = cython.cast(_State, cython.cast(cython.p_void, p))
-                if st.code == code:
-                    return st
+                if st.clen == 0:
+                    if st.code == code:
+                        return st
+                elif st.clen == n:
+                    j = 0
+                    while j < n and code[j] == st.ccode[j]:
+                        j += 1
+                    if j == n:
+                        return st
             i = (i + 1) & mask
 
     @cython.cfunc
@@ -1235,8 +1344,8 @@ class Detector:
                 due = st.last_seen + grace
         if due < st.sched:
             st.sched = due
-            self._pushes += 1
-            heapq.heappush(self._heap, (due, self._pushes, st))
+            key: Any = due  # a Python int: due * 2**32 overflows 64 bits after 2039
+            heapq.heappush(self._heap, (key << _IDX_BITS) | st.idx)
 
     @cython.cfunc
     def _advance(self, st: _State, gap: cython.longlong) -> None:
@@ -1394,7 +1503,7 @@ class Detector:
             if ph == _PENDING:
                 st.phase[i] = _ACTIVE
                 ev0 = st.first.get(i, "")
-                lid = st.last_id  # the newest message while the condition held: it confirmed it
+                lid = _kept_id(st, False)  # the newest message while the condition held: it confirmed it
                 evidence = (ev0,) if ev0 == lid or not lid else (ev0, lid)
                 if i == _OSS:  # severe overspeed confirmed: the open overspeed fault becomes critical
                     if o is not None and o.change.severity is not Severity.CRITICAL:

@@ -3,6 +3,7 @@ built from the source as it is now, and it finds exactly what the same source ru
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
@@ -28,9 +29,15 @@ def test_the_detector_is_compiled_from_its_current_source() -> None:
     assert not stale, f"{path.name} is older than detector.py: run `make setup` to rebuild it"
 
 
-def _run(module: ModuleType, seed: int, hours: float, split: bool) -> tuple[list[Any], list[Any], bytes]:
+Rename = Callable[[str, Any], tuple[str, Any]]
+
+
+def _run(
+    module: ModuleType, seed: int, hours: float, split: bool, rename: Rename | None = None
+) -> tuple[list[Any], list[Any], bytes]:
     """Changes, mode changes and the final dump of a simulated stretch; ``split``: half-way the detector
-    is dumped and a new one (of the same module) carries on from the dump, as after a restart."""
+    is dumped and a new one (of the same module) carries on from the dump, as after a restart;
+    ``rename``: each message's code and message as the detector gets them."""
     settings = DetectorSettings()
     start = int(datetime(2026, 11, 23, 1, tzinfo=UTC).timestamp() * 1000)
     end = start + int(hours * 3_600_000)
@@ -42,6 +49,8 @@ def _run(module: ModuleType, seed: int, hours: float, split: bool) -> tuple[list
     next_tick = start + TICK_MS
     half = start + (end - start) // 2
     for deliver, code, msg in sim.messages(end):
+        if rename is not None:
+            code, msg = rename(code, msg)
         while deliver >= next_tick:
             changes += det.tick(next_tick)
             next_tick += TICK_MS
@@ -70,6 +79,33 @@ def test_the_compiled_detector_finds_what_the_source_finds(split: bool) -> None:
     assert len(want[1]) > 100
     assert got[1] == want[1]
     assert got[2] == want[2]  # the same state, byte for byte: a checkpoint moves between the two
+
+
+def _odd_names(code: str, msg: Any) -> tuple[str, Any]:
+    """Codes and msg_ids around what the compiled detector keeps as characters in a state (codes of at most
+    36 Latin-1 characters, ids of at most 40) and past it, an id's kind changing from message to message."""
+    n = sum(map(ord, code))
+    code = [code, (code + "0" * 36)[:36], (code + "0" * 37)[:37], f"梯{code}", f"é{code}"][n % 5]
+    mid = msg.msg_id
+    mid = [mid, (mid + "-" * 40)[:40], (mid + "-" * 41)[:41], f"消息{mid}", f"café{mid}"][(msg.seq + n) % 5]
+    return code, msgspec.structs.replace(msg, msg_id=mid)
+
+
+@pytest.mark.parametrize("split", [False, True], ids=["straight", "restored-half-way"])
+def test_long_and_non_latin_codes_and_ids_give_what_the_source_gives(split: bool) -> None:
+    """Compiled, a state keeps its code and its newest msg_ids as characters when they fit, else as string
+    objects: either way the same faults, the same evidence (the ids that raised them) and the same dump."""
+    plain = detector_as_source()
+    got = _run(compiled, 33, 1.0, split, _odd_names)
+    want = _run(plain, 33, 1.0, split, _odd_names)
+    evidence = {m for c in want[0] for m in c.evidence}
+    assert {len(m) for m in evidence} >= {40, 41}
+    assert any("消息" in m for m in evidence) and any("café" in m for m in evidence)
+    codes = {c.registration_code for c in want[0]}
+    assert {len(c) for c in codes} >= {36, 37} and any(c.startswith("梯") for c in codes)
+    assert {c.fault_type for c in want[0]} >= {"entrapment", "terminal_offline"}
+    assert got[0] == want[0]
+    assert got[2] == want[2]
 
 
 def test_a_checkpoint_of_the_plain_detector_loads_into_the_compiled_one() -> None:

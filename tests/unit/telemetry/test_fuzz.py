@@ -10,9 +10,11 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import pytest
+
 from liftwatch.core.bus import InProcessBus
 from liftwatch.telemetry.ingest import Ingestor, KnownElevators
-from liftwatch.telemetry.protocol import MessageType, decode
+from liftwatch.telemetry.protocol import MessageType, Rejected, decode, parse_topic
 from liftwatch.telemetry.service import DeadLetterRecord
 
 CODE = "11SHA000001"
@@ -177,3 +179,25 @@ def test_gateway_items_are_fuzzed_the_same_way() -> None:
             rejected += 1
             assert rej.reason in ("invalid", "bad_json", "too_large")
     assert rejected > 4000
+
+
+def test_a_topic_is_taken_only_in_its_one_shape_and_a_rejection_says_which_part_is_wrong() -> None:
+    """parse_topic's fast path (one split, one look-up) accepts what the worded slow path would."""
+    assert parse_topic(f"liftwatch/v1/{CODE}/status") == (CODE, MessageType.STATUS)
+    assert parse_topic(f"liftwatch/v1/{CODE}/heartbeat") == (CODE, MessageType.HEARTBEAT)
+    wrong = {
+        f"liftwatch/v2/{CODE}/status": "is not under liftwatch/v1/",
+        "": "is not under liftwatch/v1/",
+        "liftwatch/v1/status": "is not liftwatch/v1/<registration_code>/<type>",
+        f"liftwatch/v1//{CODE}": "is not liftwatch/v1/<registration_code>/<type>",
+        "liftwatch/v1//status": "is not liftwatch/v1/<registration_code>/<type>",
+        f"liftwatch/v1/{CODE}/status/extra": "is not liftwatch/v1/<registration_code>/<type>",
+        f"liftwatch/v1/a/{CODE}/status": "is not liftwatch/v1/<registration_code>/<type>",
+        f"liftwatch/v1/{CODE}/STATUS": "unknown message type 'STATUS'",
+        f"liftwatch/v1/{CODE}/": "unknown message type ''",
+    }
+    for topic, why in wrong.items():
+        with pytest.raises(Rejected) as raised:
+            parse_topic(topic)
+        assert raised.value.reason == "bad_topic"
+        assert why in raised.value.detail, (topic, raised.value.detail)
