@@ -406,9 +406,9 @@ class _State:
                 self.phase = _IDLES[:]
                 self.since = _ZEROS[:]
                 self.due = _NEVERS[:]
-            self.first = {}
-            self.events = {}
-            self.open = {}
+            self.first = _NO_FIRST
+            self.events = _NO_EVENTS
+            self.open = _NO_OPEN
             self.held = None
             self.mode = None
             return
@@ -435,9 +435,10 @@ class _State:
         self.phase = sl[0::4]
         self.since = sl[1::4]
         self.due = sl[2::4]
-        self.first = {i: v for i, v in enumerate(sl[3::4]) if v}
-        self.events = r.events  # the record's own, decoded for this state
-        self.open = r.open
+        first = {i: v for i, v in enumerate(sl[3::4]) if v}
+        self.first = first if first else _NO_FIRST
+        self.events = r.events if r.events else _NO_EVENTS  # the record's own, decoded for this state
+        self.open = r.open if r.open else _NO_OPEN
         self.ran = r.ran
         self.lead = r.lead
         self.held = r.held
@@ -484,6 +485,24 @@ class _State:
             self.alt_n,
             self.mode,
         ]
+
+
+# A new state's dictionaries, shared until it writes to one (through _firsts, _raise, _event), so never
+# written to: a dict is an object the cycle collector counts, and three per state were most of what a
+# growing fleet allocated (each count of 700 a collection; docs/PERFORMANCE.md, "Three cache lines a
+# message"), and 200 bytes a state.
+_NO_FIRST: dict[int, str] = {}
+_NO_EVENTS: dict[str, tuple[int, int, int, str]] = {}
+_NO_OPEN: dict[str, _Open] = {}
+
+
+@cython.cfunc
+@cython.inline
+def _firsts(st: _State) -> dict[int, str]:
+    """``st.first``, to write to: its own."""
+    if st.first is _NO_FIRST:
+        st.first = {}
+    return st.first
 
 
 _ID_CHARS = cython.declare(cython.int, 40)  # a msg_id kept as characters in a state: at most this many
@@ -998,7 +1017,7 @@ class Detector:
                     if floor != st.stop_floor:
                         if contiguous and st.stop_floor != _NO_FLOOR:
                             m |= B_FLOOR  # stopped at one floor, then at another, no run reported between
-                            st.first[_FLOOR] = _kept_id(st, True)
+                            _firsts(st)[_FLOOR] = _kept_id(st, True)
                         st.stop_floor = floor
                     _keep_id(st, mid, True)
                 if st.mask & B_FLOOR:
@@ -1047,7 +1066,7 @@ class Detector:
                             st.mask = m
                             st.phase[_KENT] = _PENDING
                             st.since[_KENT] = t
-                            st.first[_KENT] = mid
+                            _firsts(st)[_KENT] = mid
                             st.ent_zone = dz = _field(msg, _S_DOOR_ZONE)
                             d = t + (self._ent_in if dz else self._ent_out)
                             st.due[_KENT] = d
@@ -1368,6 +1387,8 @@ class Detector:
 
     @cython.cfunc
     def _raise(self, st: _State, ch: FaultChange, source: int, out: list[FaultChange]) -> None:
+        if st.open is _NO_OPEN:
+            st.open = {}
         st.open[ch.fault_type.value] = _Open(ch, source)
         self._raised[ch.fault_type] = self._raised.get(ch.fault_type, 0) + 1
         out.append(ch)
@@ -1443,12 +1464,12 @@ class Detector:
                     st.phase[i] = _PENDING
                     st.since[i] = t
                     if i == _ENT:
-                        st.first[i] = _field(msg, _S_ID)
+                        _firsts(st)[i] = _field(msg, _S_ID)
                         st.ent_zone = dz = _field(msg, _S_DOOR_ZONE)
                         d = t + (self._ent_in if dz else self._hold[i])
                     else:
                         if i != _FLOOR:  # (the floor rule's first evidence is the earlier stop, set by feed)
-                            st.first[i] = _field(msg, _S_ID)
+                            _firsts(st)[i] = _field(msg, _S_ID)
                         d = t + self._hold[i]
                     st.due[i] = d
                     if d < st.next_due:
@@ -1465,7 +1486,7 @@ class Detector:
                 if i != _OSS and o is not None and o.source == _RULE:
                     st.phase[i] = _CLEARING
                     st.since[i] = t
-                    st.first[i] = _field(msg, _S_ID)
+                    _firsts(st)[i] = _field(msg, _S_ID)
                     d = t + self._clear_hold[i]
                     st.due[i] = d
                     if d < st.next_due:
@@ -1556,6 +1577,8 @@ class Detector:
                 st.events[key] = (last[0], _EV_CLEARED, last[2], last[3])
             return
         kind = _EV_RAISE if msg.active else _EV_CLEARED if o is not None else _EV_ORPHAN
+        if st.events is _NO_EVENTS:
+            st.events = {}
         st.events[key] = (msg.seq, kind, t, msg.msg_id)
         slot = _FAULT_SLOT.get(ft.value)
         if msg.active:

@@ -64,6 +64,8 @@ def _run(
     changes += det.tick(end)
     stats = det.stats
     assert stats.messages > 0
+    # the dictionaries new states share until they write to one of their own: never written to
+    assert module._NO_FIRST == module._NO_EVENTS == module._NO_OPEN == {}
     return changes, modes, det.dump_all()
 
 
