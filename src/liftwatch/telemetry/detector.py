@@ -611,6 +611,11 @@ class Detector:
     _tabbuf: bytearray
     _tab: cython.p_longlong
     _cap: cython.Py_ssize_t
+    # Timers (see __init__): compiled, a binary heap of (due, state index) pairs in one buffer; as plain
+    # Python, heapq on ints.
+    _hbuf: bytearray
+    _hp: cython.p_longlong
+    _hn: cython.Py_ssize_t
     _heap: list[int]
     _by_idx: list[_State]
     _next_scan: cython.longlong
@@ -653,10 +658,15 @@ class Detector:
             self._tabbuf = bytearray()
             self._cap = 0
             self._grow()
-        # Timers: a heap of ints, each (platform time due) * 2**32 + the state's index in _by_idx; a
-        # state's ``sched`` is its live entry (older ones are skipped when popped), so tick() costs what is
-        # due, not what is pending. An int, not a tuple: one object, compared in C, that the cycle
-        # collector never tracks (every ride pushes one).
+        # Timers: a heap of (platform time due, the state's index in _by_idx), least first; a state's
+        # ``sched`` is its live entry (older ones are skipped when popped), so tick() costs what is due,
+        # not what is pending. Compiled, pairs of C integers (_push, _pop); as plain Python, ints
+        # due * 2**32 + index. Never a tuple with the state: three objects a push (every ride pushes one),
+        # compared through Python, counted by the cycle collector.
+        self._hn = 0
+        if cython.compiled:
+            self._hbuf = bytearray(16 * 1024)
+            self._hp = cython.cast(cython.p_longlong, cython.cast(cython.p_char, self._hbuf))
         self._heap = []
         self._by_idx = []
         self._next_scan = _LONG_AGO
@@ -1087,6 +1097,7 @@ class Detector:
         if type(msg) is Event:
             self._event(code, st, msg, t, out)
 
+    @cython.locals(due=cython.longlong)
     def tick(self, now_ms: int) -> list[FaultChange]:
         """Confirm timers that are due (held conditions, alarm auto-clear) and find silent terminals.
 
@@ -1097,13 +1108,11 @@ class Detector:
         states = self._states
         grace = self._grace
         st: _State
-        heap = self._heap
-        top: Any = now_ms
-        top = (top + 1) << _IDX_BITS  # every entry due at or before now_ms is below it
-        while heap and heap[0] < top:
-            key: Any = heapq.heappop(heap)
-            due = key >> _IDX_BITS
-            st = self._by_idx[key & _IDX_MASK]
+        while True:
+            due = self._next()
+            if due > now_ms:
+                break
+            st = self._by_idx[self._pop()]
             if st.sched != due:
                 continue  # superseded by an earlier entry for this state, or the state was replaced
             st.sched = _NEVER
@@ -1363,8 +1372,75 @@ class Detector:
                 due = st.last_seen + grace
         if due < st.sched:
             st.sched = due
-            key: Any = due  # a Python int: due * 2**32 overflows 64 bits after 2039
-            heapq.heappush(self._heap, (key << _IDX_BITS) | st.idx)
+            self._push(due, st.idx)
+
+    @cython.cfunc
+    @cython.locals(i=cython.Py_ssize_t, up=cython.Py_ssize_t, hp=cython.p_longlong)
+    def _push(self, due: cython.longlong, idx: cython.longlong) -> None:
+        """A timer entry: state ``idx`` is due at ``due``."""
+        if not cython.compiled:
+            key: Any = due
+            heapq.heappush(self._heap, (key << _IDX_BITS) | idx)
+            return
+        if 16 * (self._hn + 1) > len(self._hbuf):
+            self._hbuf += bytes(len(self._hbuf))  # twice the room; the buffer may move
+            self._hp = cython.cast(cython.p_longlong, cython.cast(cython.p_char, self._hbuf))
+        hp = self._hp
+        i = self._hn
+        self._hn += 1
+        while i > 0:  # up from the new leaf, past every parent that comes later
+            up = (i - 1) >> 1
+            if hp[2 * up] < due or (hp[2 * up] == due and hp[2 * up + 1] < idx):
+                break
+            hp[2 * i] = hp[2 * up]
+            hp[2 * i + 1] = hp[2 * up + 1]
+            i = up
+        hp[2 * i] = due
+        hp[2 * i + 1] = idx
+
+    @cython.cfunc
+    def _next(self) -> cython.longlong:
+        """When the first timer entry is due (_NEVER: none)."""
+        if not cython.compiled:
+            return self._heap[0] >> _IDX_BITS if self._heap else _NEVER
+        return self._hp[0] if self._hn else _NEVER
+
+    @cython.cfunc
+    @cython.locals(
+        i=cython.Py_ssize_t,
+        c=cython.Py_ssize_t,
+        n=cython.Py_ssize_t,
+        hp=cython.p_longlong,
+        due=cython.longlong,
+        last=cython.longlong,
+    )
+    def _pop(self) -> cython.longlong:
+        """Take the first timer entry (there is one): its state's index."""
+        if not cython.compiled:
+            return heapq.heappop(self._heap) & _IDX_MASK
+        hp = self._hp
+        idx: cython.longlong = hp[1]
+        self._hn -= 1
+        n = self._hn
+        due = hp[2 * n]  # the last entry, sifted down from the root
+        last = hp[2 * n + 1]
+        i = 0
+        while True:
+            c = 2 * i + 1
+            if c >= n:
+                break
+            if c + 1 < n and (
+                hp[2 * c + 2] < hp[2 * c] or (hp[2 * c + 2] == hp[2 * c] and hp[2 * c + 3] < hp[2 * c + 1])
+            ):
+                c += 1  # the lesser child
+            if due < hp[2 * c] or (due == hp[2 * c] and last < hp[2 * c + 1]):
+                break
+            hp[2 * i] = hp[2 * c]
+            hp[2 * i + 1] = hp[2 * c + 1]
+            i = c
+        hp[2 * i] = due
+        hp[2 * i + 1] = last
+        return idx
 
     @cython.cfunc
     def _advance(self, st: _State, gap: cython.longlong) -> None:
