@@ -176,6 +176,20 @@ def test_feed_refuses_an_object_that_is_not_a_message(module: str) -> None:
     assert det.dump() == {}
 
 
+def _car(code: str, seq: int, ts: int, passenger: bool = True, running: bool = False) -> Status:
+    """A status of a car at a landing, doors shut."""
+    return Status(
+        msg_id=f"{code}-{seq}",
+        seq=seq,
+        ts=ts,
+        mode=ServiceMode.NORMAL,
+        running=running,
+        door_closed=True,
+        door_zone=True,
+        passenger=passenger,
+    )
+
+
 def test_the_compiled_detector_finds_each_state_after_growing_and_restoring() -> None:
     """Compiled, ``feed`` finds a terminal's state in its own table (``_find``), which grows with the fleet
     and must follow a restore that replaces states: 5,000 terminals (the table rebuilt several times), a
@@ -184,32 +198,21 @@ def test_the_compiled_detector_finds_each_state_after_growing_and_restoring() ->
     plain = detector_as_source()
     codes = [f"31{n:08d}" for n in range(5_000)]
 
-    def status(code: str, seq: int, passenger: bool) -> Status:
-        return Status(
-            msg_id=f"{code}-{seq}",
-            seq=seq,
-            ts=1_000_000 + seq * 60_000,
-            mode=ServiceMode.NORMAL,
-            running=False,
-            door_closed=True,
-            door_zone=True,
-            passenger=passenger,
-        )
-
     runs = []
     for module in (compiled, plain):
         det = module.Detector(DetectorSettings())
         got: list[FaultChange] = []
         for seq in range(3):  # the entrapments (one terminal in seven) are raised at the third message
+            ts = 1_000_000 + seq * 60_000
             for i, code in enumerate(codes):
-                got += det.feed(code, status(code, seq, passenger=i % 7 == 0), 1_000_000 + seq * 60_000)
+                got += det.feed(code, _car(code, seq, ts, passenger=i % 7 == 0), ts)
         half = det.dump(codes[::2])
         for code in codes[::2]:
-            got += det.feed(code, status(code, 3, passenger=False), 1_180_000)
+            got += det.feed(code, _car(code, 3, 1_180_000, passenger=False), 1_180_000)
         det.load(half)  # back to the checkpoint: the states fed since are replaced
         assert det.dump(codes[::2]) == half
         for code in codes:
-            got += det.feed(code, status(code, 3, passenger=False), 1_200_000)
+            got += det.feed(code, _car(code, 3, 1_200_000, passenger=False), 1_200_000)
         assert {c.fault_type for c in got} == {"entrapment"}
         assert sum(c.raised for c in got) == len(codes[::7])
         runs.append(([(c.registration_code, c.raised, c.at_ms) for c in got], det.dump_all()))
@@ -228,20 +231,8 @@ def test_each_timer_fires_at_the_first_tick_it_is_due_in_both_builds() -> None:
     starts = {f"31{n:08d}": t0 + rng.randrange(0, 2_000) // 7 * 7 for n in range(3_000)}
     cancelled = set(rng.sample(sorted(starts), 600))
 
-    def status(code: str, seq: int, ts: int, running: bool) -> Status:
-        return Status(
-            msg_id=f"{code}-{seq}",
-            seq=seq,
-            ts=ts,
-            mode=ServiceMode.NORMAL,
-            running=running,
-            door_closed=True,
-            door_zone=True,
-            passenger=True,
-        )
-
-    arrivals = [(t, code, status(code, 0, t, False)) for code, t in starts.items()]
-    arrivals += [(starts[c] + 5_000, c, status(c, 1, starts[c] + 5_000, True)) for c in cancelled]
+    arrivals = [(t, code, _car(code, 0, t)) for code, t in starts.items()]
+    arrivals += [(starts[c] + 5_000, c, _car(c, 1, starts[c] + 5_000, running=True)) for c in cancelled]
     arrivals.sort(key=lambda a: (a[0], a[1]))
     runs = []
     for module in (compiled, plain):
