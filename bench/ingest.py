@@ -1,6 +1,7 @@
 """Benchmark: telemetry ingestion on this machine, four ways on the same generated data in one run.
 
     .venv/bin/python bench/ingest.py [--elevators 50000] [--messages 1000000] [--ingest-procs 1]
+        [--detect-procs 1]
 
 (a) decode      validate every message (topic + msgspec decode), one core: the baseline
 (b) detect      decode + fault detector, in-process, one core (compiled, as `make setup` builds it)
@@ -260,8 +261,18 @@ def _metric(port: int, name: str) -> float:
 
 
 def bench_end_to_end(
-    url: str, var: Path, blob_path: Path, port: int, n: int, points: int, procs: int, partitions: int
+    url: str,
+    var: Path,
+    blob_path: Path,
+    port: int,
+    n: int,
+    points: int,
+    procs: int,
+    partitions: int,
+    detect_procs: int = 1,
 ) -> dict[str, Any]:
+    """(c); ``detect_procs`` detect workers share the partitions (``--partitions`` of each a fixed share;
+    the first also archives)."""
     ns = f"b{uuid.uuid4().hex[:6]}"
     env = dict(
         os.environ,
@@ -283,7 +294,7 @@ def bench_end_to_end(
     cli = str(VENV_BIN / "liftwatch")
     workers: list[subprocess.Popen[bytes]] = []
     ingest_ports = [9300 + i for i in range(procs)]
-    detect_port = 9350
+    detect_ports = [9350 + i for i in range(detect_procs)]
     try:
         for i, metrics_port in enumerate(ingest_ports):
             workers.append(
@@ -302,17 +313,20 @@ def bench_end_to_end(
                     stderr=open(var.parent / f"ingest{i}.log", "wb"),  # noqa: SIM115
                 )
             )
-        workers.append(
-            subprocess.Popen(
-                [cli, "worker", "--role", "detect", "--role", "archive", "--metrics-port", str(detect_port)],
-                env=env,
-                stderr=open(var.parent / "detect.log", "wb"),  # noqa: SIM115
+        for i, metrics_port in enumerate(detect_ports):
+            roles = ["--role", "detect"] + (["--role", "archive"] if i == 0 else [])
+            share = ",".join(str(p) for p in range(partitions) if p % detect_procs == i)
+            workers.append(
+                subprocess.Popen(
+                    [cli, "worker", *roles, "--metrics-port", str(metrics_port)]
+                    + (["--partitions", share] if detect_procs > 1 else []),
+                    env=env,
+                    stderr=open(var.parent / f"detect{i}.log", "wb"),  # noqa: SIM115
+                )
             )
-        )
         deadline = time.time() + 60
-        while time.time() < deadline and (
-            any(_metric(p, "liftwatch_detector_messages_total") < 0 for p in ingest_ports)
-            or _metric(detect_port, "liftwatch_detector_messages_total") < 0
+        while time.time() < deadline and any(
+            _metric(p, "liftwatch_detector_messages_total") < 0 for p in ingest_ports + detect_ports
         ):
             time.sleep(0.3)
         time.sleep(2.0)  # subscriptions settle
@@ -325,12 +339,12 @@ def bench_end_to_end(
         idle_since = time.perf_counter()
         while processed < n and time.perf_counter() - idle_since < 15:
             time.sleep(0.1)
-            now = _metric(detect_port, "liftwatch_detector_messages_total")
+            now = sum(_metric(p, "liftwatch_detector_messages_total") for p in detect_ports)
             if now > processed:
                 processed, done_at, idle_since = now, time.perf_counter(), time.perf_counter()
         accepted = sum(_metric(p, "liftwatch_telemetry_messages_total") for p in ingest_ports)
         rejected = sum(_metric(p, "liftwatch_telemetry_rejects_total") for p in ingest_ports)
-        duplicates = int(_metric(detect_port, "liftwatch_detector_duplicates_total"))
+        duplicates = int(sum(_metric(p, "liftwatch_detector_duplicates_total") for p in detect_ports))
         log(f"end to end: accepted {accepted:.0f}, rejected {rejected:.0f}, detected {processed:.0f} of {n}")
         proc.join(10)
         return result(
@@ -511,6 +525,9 @@ def main(argv: list[str] | None = None) -> int:
         "--traffic", type=float, default=8.0, help="hall-call rate multiplier of the simulated city"
     )
     parser.add_argument("--ingest-procs", type=int, default=1)
+    parser.add_argument(
+        "--detect-procs", type=int, default=1, help="(c)'s detect workers, each a share of the partitions"
+    )
     parser.add_argument("--partitions", type=int, default=4)
     parser.add_argument(
         "--broker-port",
@@ -558,7 +575,15 @@ def main(argv: list[str] | None = None) -> int:
         if "end_to_end" not in skip:
             log("(c) end to end")
             out["end_to_end"] = bench_end_to_end(
-                url, tmp / "var", blob_path, port, len(data), points, args.ingest_procs, args.partitions
+                url,
+                tmp / "var",
+                blob_path,
+                port,
+                len(data),
+                points,
+                args.ingest_procs,
+                args.partitions,
+                args.detect_procs,
             )
             log(json.dumps(out["end_to_end"]))
         if "broker" not in skip:

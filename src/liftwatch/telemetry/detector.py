@@ -318,11 +318,11 @@ class _State:
     A Cython extension type when the module is compiled: the fields every message touches are C integers,
     read and written without a Python object (docs/PERFORMANCE.md, "A compiled detector")."""
 
-    # Declared in this order, the fields a status message reads lie in the first three cache lines of the
-    # object (docs/PERFORMANCE.md, "Three cache lines a message"); the rest follows. First the registration
-    # code's characters, when it has 1 to 36 and each is Latin-1 (clen; else clen is 0): compiled,
-    # Detector._find settles a shared hash on them, on the line it reads next anyway, not on the code's
-    # string object (a cache miss more per message among 50,000 states).
+    # Declared in this order, the fields a status message reads lie together at the front of the object,
+    # its first 280 bytes (docs/PERFORMANCE.md, "The message before, the topic"); the rest follows.
+    # First the registration code's characters, when it has 1 to 36 and each is Latin-1 (clen; else
+    # clen is 0): compiled, Detector._find settles a shared hash on them, on the line it reads next
+    # anyway, not on the code's string object (a cache miss more per message among 50,000 states).
     clen: cython.int
     ccode = cython.declare(cython.uchar[36])
     seq: cython.longlong
@@ -489,8 +489,8 @@ class _State:
 
 # A new state's dictionaries, shared until it writes to one (through _firsts, _raise, _event), so never
 # written to: a dict is an object the cycle collector counts, and three per state were most of what a
-# growing fleet allocated (each count of 700 a collection; docs/PERFORMANCE.md, "Three cache lines a
-# message"), and 200 bytes a state.
+# growing fleet allocated (each count of 700 a collection; docs/PERFORMANCE.md, "The message before, the
+# topic"), and 200 bytes a state.
 _NO_FIRST: dict[int, str] = {}
 _NO_EVENTS: dict[str, tuple[int, int, int, str]] = {}
 _NO_OPEN: dict[str, _Open] = {}

@@ -78,7 +78,10 @@ class EventCode(StrEnum):
     MODE_CHANGE = "mode"  # service mode changed (the status carries the new mode)
 
 
-class _Base(msgspec.Struct, kw_only=True, frozen=True, omit_defaults=True):
+# gc=False: a message holds numbers, strings, enums and None only, so it can be in no reference cycle; the
+# cycle collector then neither tracks nor counts one. A detect worker keeps every elevator's newest status
+# (its live board), which each full collection walked, and each decoded message counted towards the next.
+class _Base(msgspec.Struct, kw_only=True, frozen=True, omit_defaults=True, gc=False):
     msg_id: _ID
     seq: _SEQ
     ts: _TS  # when the terminal observed the state (its clock)

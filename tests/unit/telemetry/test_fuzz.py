@@ -4,17 +4,19 @@ reason; random mutations of valid messages are either accepted whole or dead-let
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import random
 from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import msgspec.inspect as mi
 import pytest
 
 from liftwatch.core.bus import InProcessBus
 from liftwatch.telemetry.ingest import Ingestor, KnownElevators
-from liftwatch.telemetry.protocol import MessageType, Rejected, decode, parse_topic
+from liftwatch.telemetry.protocol import Event, Heartbeat, MessageType, Rejected, Status, decode, parse_topic
 from liftwatch.telemetry.service import DeadLetterRecord
 
 CODE = "11SHA000001"
@@ -201,3 +203,14 @@ def test_a_topic_is_taken_only_in_its_one_shape_and_a_rejection_says_which_part_
             parse_topic(topic)
         assert raised.value.reason == "bad_topic"
         assert why in raised.value.detail, (topic, raised.value.detail)
+
+
+def test_messages_hold_only_scalars_so_the_cycle_collector_may_leave_them_alone() -> None:
+    """The message types are declared gc=False (untracked: a worker keeps 50,000 newest statuses): safe only
+    while no field can hold a container, so a list or dict field added to one fails here."""
+    atomic = (mi.BoolType, mi.EnumType, mi.FloatType, mi.IntType, mi.NoneType, mi.StrType)
+    for tp in (Status, Event, Heartbeat):
+        for f in mi.type_info(tp).fields:  # type: ignore[attr-defined]
+            kinds = f.type.types if isinstance(f.type, mi.UnionType) else (f.type,)
+            assert all(isinstance(k, atomic) for k in kinds), (tp.__name__, f.name, f.type)
+    assert not gc.is_tracked(decode(json.dumps(VALID_STATUS).encode(), MessageType.STATUS))
