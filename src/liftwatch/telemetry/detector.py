@@ -352,7 +352,6 @@ class _State:
     ran: cython.bint
     ent_zone: cython.bint
     sched: cython.longlong  # platform time of this state's live timer-heap entry (_NEVER: none)
-    # (the fourth line)
     idx: cython.longlong  # its place in Detector._by_idx, named by its timer-heap entries
     warn: cython.double
     severe: cython.double
@@ -1110,7 +1109,7 @@ class Detector:
         st: _State
         while True:
             due = self._next()
-            if due > now_ms:
+            if due > now_ms or due == _NEVER:  # (_NEVER: the heap is empty, whatever now_ms says)
                 break
             st = self._by_idx[self._pop()]
             if st.sched != due:
