@@ -546,6 +546,8 @@ def main(argv: list[str] | None = None) -> int:
         help="an empty database for the registry and the stores (default: SQLite in a temporary folder)",
     )
     args = parser.parse_args(argv)
+    if not 1 <= args.detect_procs <= args.partitions:
+        parser.error("--detect-procs: from 1 to --partitions (each detect worker needs a partition)")
     skip = set(filter(None, args.skip.split(",")))
 
     tmp = Path(tempfile.mkdtemp(prefix="liftwatch-bench-ingest-"))

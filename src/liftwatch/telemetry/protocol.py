@@ -156,7 +156,7 @@ _any_decoder = msgspec.json.Decoder(Message)
 
 
 _KINDS: dict[str, MessageType] = {kind.value: kind for kind in MessageType}
-_HEAD, _VERSION, _ = TOPIC_PREFIX.split("/")
+_HEAD, _VERSION = TOPIC_PREFIX.split("/")[:2]
 
 
 def parse_topic(topic: str) -> tuple[str, MessageType]:
