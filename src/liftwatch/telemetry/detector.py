@@ -369,27 +369,18 @@ class _State:
     alt_n: cython.longlong
     code: str  # the registration code (not stored: the key of the dump)
 
-    @cython.locals(i=cython.Py_ssize_t, n=cython.Py_ssize_t, c=cython.longlong)
+    @cython.locals(i=cython.Py_ssize_t)
     def __init__(self, code: str, r: _Record | None = None) -> None:
         self.code = code
         if cython.compiled:
-            self.clen = 0
-            n = len(code)
-            if n <= 36:
-                for i in range(n):
-                    c = ord(code[i])
-                    if c > 255:
-                        break
-                    self.ccode[i] = c
-                else:
-                    self.clen = n
+            self.clen = max(_copy_chars(self.ccode, code, _CODE_CHARS), 0)
         self.sched = _NEVER
+        self.last_id = self.stop_id = ""
+        self.lid_n = self.sid_n = 0
         if r is None:  # a new terminal: the defaults, without reading a record (one in ten messages)
             self.seq = self.sseq = self.alt = -1
             self.miss = 0
             self.t = self.last_seen = self.mask = self.lead = self.alt_n = 0
-            self.last_id = self.stop_id = ""
-            self.lid_n = self.sid_n = 0
             self.skewed = self.offline = self.ent_zone = self.ran = False
             self.next_due = _NEVER
             self.last_run = _LONG_AGO
@@ -416,8 +407,6 @@ class _State:
         self.sseq = r.sseq
         self.t = r.t
         self.last_seen = r.last_seen
-        self.last_id = self.stop_id = ""
-        self.lid_n = self.sid_n = 0
         _keep_id(self, r.last_id, False)
         _keep_id(self, r.stop_id, True)
         self.skewed = r.skewed
@@ -504,17 +493,20 @@ def _firsts(st: _State) -> dict[int, str]:
     return st.first
 
 
-_ID_CHARS = cython.declare(cython.int, 40)  # a msg_id kept as characters in a state: at most this many
+# Kept as characters in a state (_State.ccode, lid, sid): a code of at most this many, a msg_id of at most
+_CODE_CHARS = cython.declare(cython.int, 36)
+_ID_CHARS = cython.declare(cython.int, 40)
 
 
 @cython.cfunc
 @cython.inline
 @cython.locals(n=cython.int, ch=cython.Py_UCS4)
-def _copy_id(buf: cython.p_uchar, mid: str) -> cython.int:
-    """Copy ``mid`` into ``buf`` (_ID_CHARS bytes): how many characters, or -1 if it does not fit."""
+def _copy_chars(buf: cython.p_uchar, text: str, most: cython.int) -> cython.int:
+    """Copy ``text`` into ``buf`` (``most`` bytes): how many characters, or -1 if it does not fit (too
+    long, or a character beyond Latin-1)."""
     n = 0
-    for ch in mid:
-        if n == _ID_CHARS or ord(ch) > 255:
+    for ch in text:
+        if n == most or ord(ch) > 255:
             return -1
         buf[n] = ord(ch)
         n += 1
@@ -532,12 +524,12 @@ def _keep_id(st: _State, mid: str, stop: cython.bint) -> None:
             st.last_id = mid
         return
     if stop:
-        n = _copy_id(st.sid, mid)
+        n = _copy_chars(st.sid, mid, _ID_CHARS)
         if n < 0 or st.sid_n < 0:  # a long id is kept as its object; a short one frees the long one before
             st.stop_id = mid if n < 0 else ""
         st.sid_n = n
     else:
-        n = _copy_id(st.lid, mid)
+        n = _copy_chars(st.lid, mid, _ID_CHARS)
         if n < 0 or st.lid_n < 0:
             st.last_id = mid if n < 0 else ""
         st.lid_n = n
